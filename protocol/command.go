@@ -1,0 +1,72 @@
+package protocol
+
+import "encoding/json"
+
+// Internal command types, sent by nodes (never by devices) to a room's owner.
+const (
+	CmdOpen       MsgType = "open"       // create the room's log and open the session
+	CmdJoin       MsgType = "join"       // a student joins with a display name; result: JoinResult
+	CmdConnect    MsgType = "connect"    // a device connected (presence)
+	CmdDisconnect MsgType = "disconnect" // a device disconnected (presence, after a grace period)
+	CmdSnapshot   MsgType = "snapshot"   // the viewer's snapshot; result: SnapshotResult
+)
+
+// Command is a request from any node to the owner of Room, carried on
+// CommandSubject(Room) as JSON. Data has already been validated by the node
+// that accepted it from a device; the owner checks authority again.
+type Command struct {
+	Room  RoomID          `json:"room"`
+	Type  MsgType         `json:"type"`
+	ReqID string          `json:"req,omitempty"`
+	Actor Actor           `json:"actor"`
+	Conn  string          `json:"conn,omitempty"` // the connection, for presence
+	Data  json.RawMessage `json:"data,omitempty"`
+}
+
+// Actor is who sent a command, as established by the node from a token.
+type Actor struct {
+	Role    Role      `json:"role"`
+	Teacher TeacherID `json:"teacher,omitempty"`
+	Student StudentID `json:"student,omitempty"`
+	Groups  []GroupID `json:"groups,omitempty"`
+}
+
+// Viewer is the audience identity of this actor.
+func (a Actor) Viewer() Viewer {
+	return Viewer{Role: a.Role, Student: a.Student, Groups: a.Groups}
+}
+
+// Reply is the owner's answer to a Command.
+type Reply struct {
+	Data  json.RawMessage `json:"data,omitempty"`
+	Error *Error          `json:"error,omitempty"`
+}
+
+// OpenRoom is the data of CmdOpen.
+type OpenRoom struct {
+	Title   string    `json:"title"`
+	Teacher TeacherID `json:"teacher"`
+}
+
+// JoinRoom is the data of CmdJoin.
+type JoinRoom struct {
+	Name string `json:"name"`
+}
+
+// JoinResult is the result of CmdJoin.
+type JoinResult struct {
+	Student StudentID `json:"student"`
+	Name    string    `json:"name"`
+}
+
+// SnapshotResult is the result of CmdSnapshot: the viewer's view of the
+// room at Offset, in log incarnation Epoch. FirstSeq is the oldest offset
+// still kept in the log, so that a node can decide whether a resume is
+// possible.
+type SnapshotResult struct {
+	Epoch    string          `json:"epoch"`
+	Offset   uint64          `json:"offset"`
+	FirstSeq uint64          `json:"first_seq"`
+	Name     string          `json:"name,omitempty"`
+	View     json.RawMessage `json:"view"`
+}

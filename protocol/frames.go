@@ -1,0 +1,321 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Version is the protocol version carried in "v" of every frame.
+const Version = 1
+
+// Size limits of client frames. A frame over MaxFrameBytes is answered with
+// CodeFrameTooLarge and otherwise ignored; one over HardFrameBytes closes the
+// connection with CloseTooBig.
+const (
+	MaxFrameBytes  = 16 << 10
+	HardFrameBytes = 1 << 20
+	MaxRequestID   = 64
+	MaxNameRunes   = 40
+	MaxTextRunes   = 500
+	MaxNoteRunes   = 200
+	MaxTitleRunes  = 120
+)
+
+// MsgType names a client message.
+type MsgType string
+
+// Client message types.
+const (
+	MsgHello     MsgType = "hello"
+	MsgPing      MsgType = "ping"
+	MsgAnnounce  MsgType = "announce"
+	MsgRaiseHand MsgType = "raise_hand"
+	MsgLowerHand MsgType = "lower_hand"
+	MsgEndClass  MsgType = "end_class"
+)
+
+// ClientFrame is what a device sends: {"v":1,"id":"r1","type":"ping","data":{}}.
+type ClientFrame struct {
+	V    int             `json:"v"`
+	ID   string          `json:"id"`
+	Type MsgType         `json:"type"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// Server frame types.
+const (
+	FrameWelcome = "welcome"
+	FrameResult  = "result"
+	FrameError   = "error"
+	FrameEvent   = "event"
+)
+
+// ServerFrame is what a server sends. Which fields are set depends on Type;
+// see PROTOCOL.md.
+type ServerFrame struct {
+	V     int             `json:"v"`
+	Type  string          `json:"type"`
+	ID    string          `json:"id,omitempty"`
+	Epoch string          `json:"epoch,omitempty"`
+	Seq   uint64          `json:"seq,omitempty"`
+	Event EventType       `json:"event,omitempty"`
+	Time  int64           `json:"time,omitempty"`
+	Data  json.RawMessage `json:"data,omitempty"`
+	Error *Error          `json:"error,omitempty"`
+}
+
+// Hello is the first frame of every connection.
+type Hello struct {
+	Token  string  `json:"token"`
+	Room   RoomID  `json:"room,omitempty"` // required for teachers, coaches and projectors
+	Resume *Resume `json:"resume,omitempty"`
+}
+
+// Resume asks for the events after Offset of the log incarnation Epoch.
+type Resume struct {
+	Epoch  string `json:"epoch"`
+	Offset uint64 `json:"offset"`
+}
+
+// Ping asks for the server's clock; the result is a Pong.
+type Ping struct{}
+
+// Pong is the result of a ping.
+type Pong struct {
+	ServerTime int64 `json:"server_time"`
+}
+
+// Announce speaks to the whole class, or to one student when To is set.
+type Announce struct {
+	Text string    `json:"text"`
+	To   StudentID `json:"to,omitempty"`
+}
+
+// RaiseHand asks the teacher for help, privately.
+type RaiseHand struct {
+	Note string `json:"note,omitempty"`
+}
+
+// LowerHand lowers a hand: a student its own, a teacher anyone's.
+type LowerHand struct {
+	Student StudentID `json:"student,omitempty"`
+}
+
+// EndClass ends the class session and voids its join code.
+type EndClass struct{}
+
+// Welcome answers a hello. Either Resumed is true and the missed events
+// follow, or Snapshot holds the state this viewer may see as of Offset.
+type Welcome struct {
+	Role       Role            `json:"role"`
+	Room       RoomID          `json:"room"`
+	Student    StudentID       `json:"student,omitempty"`
+	Name       string          `json:"name,omitempty"`
+	ServerTime int64           `json:"server_time"`
+	Epoch      string          `json:"epoch"`
+	Offset     uint64          `json:"offset"`
+	Resumed    bool            `json:"resumed"`
+	Reason     *Error          `json:"reason,omitempty"` // why a requested resume was not possible
+	Snapshot   json.RawMessage `json:"snapshot,omitempty"`
+}
+
+// spec says who may send a message type and how to validate its data.
+type spec struct {
+	roles []Role
+	new   func() validator
+}
+
+type validator interface{ validate() *Error }
+
+var specs = map[MsgType]spec{
+	MsgHello:     {nil, func() validator { return new(Hello) }},
+	MsgPing:      {[]Role{RoleTeacher, RoleStudent, RoleCoach, RoleProjector}, func() validator { return new(Ping) }},
+	MsgAnnounce:  {[]Role{RoleTeacher}, func() validator { return new(Announce) }},
+	MsgRaiseHand: {[]Role{RoleStudent}, func() validator { return new(RaiseHand) }},
+	MsgLowerHand: {[]Role{RoleStudent, RoleTeacher}, func() validator { return new(LowerHand) }},
+	MsgEndClass:  {[]Role{RoleTeacher}, func() validator { return new(EndClass) }},
+}
+
+// MsgTypes lists every client message type, for documentation and tests.
+func MsgTypes() []MsgType {
+	out := make([]MsgType, 0, len(specs))
+	for t := range specs {
+		out = append(out, t)
+	}
+	return out
+}
+
+// Allowed reports whether role may send messages of type t. Hello is
+// allowed to everyone and only as the first frame.
+func Allowed(t MsgType, role Role) bool {
+	s, ok := specs[t]
+	if !ok {
+		return false
+	}
+	if t == MsgHello {
+		return true
+	}
+	for _, r := range s.roles {
+		if r == role {
+			return true
+		}
+	}
+	return false
+}
+
+// DecodeClientFrame parses and checks the envelope of a client frame. The
+// returned frame's ID is set whenever it could be read, even on error, so
+// that the error can be correlated.
+func DecodeClientFrame(b []byte) (ClientFrame, *Error) {
+	var f ClientFrame
+	if len(b) > MaxFrameBytes {
+		return f, Errorf(CodeFrameTooLarge, "frame is %d bytes; the limit is %d", len(b), MaxFrameBytes)
+	}
+	if !utf8.Valid(b) {
+		return f, Errorf(CodeBadFrame, "frame is not valid UTF-8")
+	}
+	if err := strictUnmarshal(b, &f); err != nil {
+		// Salvage the ID for correlation, if the object is readable at all.
+		var probe struct {
+			ID string `json:"id"`
+		}
+		if json.Unmarshal(b, &probe) == nil && len(probe.ID) <= MaxRequestID {
+			f.ID = probe.ID
+		} else {
+			f.ID = ""
+		}
+		return f, Errorf(CodeBadFrame, "frame is not a valid JSON envelope: %s", jsonReason(err))
+	}
+	if len(f.ID) > MaxRequestID {
+		f.ID = ""
+		return f, Errorf(CodeInvalid, "id is longer than %d bytes", MaxRequestID)
+	}
+	if f.V != Version {
+		return f, Errorf(CodeBadVersion, "version %d is not supported; use %d", f.V, Version)
+	}
+	if f.ID == "" {
+		return f, Errorf(CodeInvalid, "id is required")
+	}
+	if _, ok := specs[f.Type]; !ok {
+		return f, Errorf(CodeUnknownType, "unknown message type %q", f.Type)
+	}
+	return f, nil
+}
+
+// DecodePayload parses and validates the data of a message of type t. The
+// result is a pointer to the message's struct (for example *Announce).
+func DecodePayload(t MsgType, data json.RawMessage) (any, *Error) {
+	s, ok := specs[t]
+	if !ok {
+		return nil, Errorf(CodeUnknownType, "unknown message type %q", t)
+	}
+	v := s.new()
+	if len(data) == 0 || string(data) == "null" {
+		data = []byte("{}")
+	}
+	if err := strictUnmarshal(data, v); err != nil {
+		return nil, Errorf(CodeInvalid, "data of %s: %s", t, jsonReason(err))
+	}
+	if e := v.validate(); e != nil {
+		return nil, e
+	}
+	return v, nil
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' {
+		return errors.New("expected a JSON object")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("unexpected data after the object")
+	}
+	return nil
+}
+
+// jsonReason turns a decoding error into a sentence without Go type names.
+func jsonReason(err error) string {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" {
+			return "field " + te.Field + " has the wrong type (" + te.Value + ")"
+		}
+		return "wrong type (" + te.Value + ")"
+	}
+	msg := err.Error()
+	if rest, ok := strings.CutPrefix(msg, "json: unknown field "); ok {
+		return "unknown field " + rest
+	}
+	return strings.TrimPrefix(msg, "json: ")
+}
+
+func (h *Hello) validate() *Error {
+	if h.Token == "" {
+		return Errorf(CodeInvalid, "hello.token is required")
+	}
+	if len(h.Token) > 4096 {
+		return Errorf(CodeInvalid, "hello.token is too long")
+	}
+	if h.Room != "" && !h.Room.Valid() {
+		return Errorf(CodeInvalid, "hello.room is not a room ID")
+	}
+	if h.Resume != nil && (h.Resume.Epoch == "" || len(h.Resume.Epoch) > 64) {
+		return Errorf(CodeInvalid, "hello.resume.epoch is required and at most 64 bytes")
+	}
+	return nil
+}
+
+func (*Ping) validate() *Error     { return nil }
+func (*EndClass) validate() *Error { return nil }
+
+func (a *Announce) validate() *Error {
+	if e := CheckText("announce.text", a.Text, 1, MaxTextRunes, true); e != nil {
+		return e
+	}
+	if a.To != "" && !a.To.Valid() {
+		return Errorf(CodeInvalid, "announce.to is not a student ID")
+	}
+	return nil
+}
+
+func (r *RaiseHand) validate() *Error {
+	return CheckText("raise_hand.note", r.Note, 0, MaxNoteRunes, false)
+}
+
+func (l *LowerHand) validate() *Error {
+	if l.Student != "" && !l.Student.Valid() {
+		return Errorf(CodeInvalid, "lower_hand.student is not a student ID")
+	}
+	return nil
+}
+
+// CheckText validates a human-written string: valid UTF-8, between min and
+// max characters, no control characters (newlines only if multiline).
+func CheckText(field, s string, min, max int, multiline bool) *Error {
+	if !utf8.ValidString(s) {
+		return Errorf(CodeInvalid, "%s is not valid UTF-8", field)
+	}
+	n := utf8.RuneCountInString(s)
+	if n < min || (min > 0 && strings.TrimSpace(s) == "") {
+		return Errorf(CodeInvalid, "%s must have at least %d characters", field, min)
+	}
+	if n > max {
+		return Errorf(CodeInvalid, "%s must have at most %d characters", field, max)
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) && !(multiline && (r == '\n' || r == '\t')) {
+			return Errorf(CodeInvalid, "%s contains a control character", field)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,53 @@
+package protocol
+
+// Snapshot views: what a viewer may see of a room at one offset. They are
+// built by the room's owner, never filtered after the fact by the device.
+
+// RoomStatus is the life-cycle state of a class session.
+type RoomStatus string
+
+// Room statuses.
+const (
+	StatusOpen  RoomStatus = "open"
+	StatusEnded RoomStatus = "ended"
+)
+
+// TeacherView is the snapshot a teacher (or a coach, restricted to their
+// groups) receives.
+type TeacherView struct {
+	Room          RoomID         `json:"room"`
+	Title         string         `json:"title"`
+	Status        RoomStatus     `json:"status"`
+	Opened        int64          `json:"opened"`
+	Students      []RosterEntry  `json:"students"`
+	Announcements []Announcement `json:"announcements"`
+}
+
+// RosterEntry is one student as the teacher sees them.
+type RosterEntry struct {
+	ID     StudentID `json:"id"`
+	Name   string    `json:"name"`
+	Online bool      `json:"online"`
+	Hand   bool      `json:"hand"`
+	Note   string    `json:"note,omitempty"`
+	Joined int64     `json:"joined"`
+}
+
+// StudentView is the snapshot a student receives: their own state and the
+// class-wide state, never another student's.
+type StudentView struct {
+	Room          RoomID         `json:"room"`
+	Title         string         `json:"title"`
+	Status        RoomStatus     `json:"status"`
+	Me            RosterEntry    `json:"me"`
+	Announcements []Announcement `json:"announcements"`
+}
+
+// ProjectorView is the class-wide state for the wall screen: no names.
+type ProjectorView struct {
+	Room          RoomID         `json:"room"`
+	Title         string         `json:"title"`
+	Status        RoomStatus     `json:"status"`
+	Online        int            `json:"online"`
+	Announcements []Announcement `json:"announcements"`
+}
