@@ -73,18 +73,18 @@ type CloseCode int
 
 // Close codes.
 const (
-	CloseNormal        CloseCode = 1000 // the client asked to close
-	CloseGoingAway     CloseCode = 1001 // final for this page: the page was closed
-	ClosePolicy        CloseCode = 1008 // final: a protocol violation the server will not tolerate
-	CloseTooBig        CloseCode = 1009 // a frame over the hard read limit (1 MiB); reconnect
-	CloseInternal      CloseCode = 1011 // server fault; reconnect and resume
-	CloseRestart       CloseCode = 1012 // the node is shutting down; reconnect (to any node) and resume
-	CloseSlowConsumer  CloseCode = 4000 // the device fell too far behind; reconnect and resume
-	CloseHelloTimeout  CloseCode = 4001 // no hello within HelloTimeout; reconnect
-	CloseUnauthorized  CloseCode = 4002 // final: the token is invalid, expired or not for this room
-	CloseRoomEnded     CloseCode = 4003 // final: the class session has ended
-	CloseRemoved       CloseCode = 4004 // final: the teacher removed this student
-	CloseRoomMoved     CloseCode = 4005 // the room's owner changed in a way the node could not follow; reconnect and resume
+	CloseNormal       CloseCode = 1000 // the client asked to close
+	CloseGoingAway    CloseCode = 1001 // final for this page: the page was closed
+	ClosePolicy       CloseCode = 1008 // final: a protocol violation the server will not tolerate
+	CloseTooBig       CloseCode = 1009 // a frame over the hard read limit (1 MiB); reconnect
+	CloseInternal     CloseCode = 1011 // server fault; reconnect and resume
+	CloseRestart      CloseCode = 1012 // the node is shutting down; reconnect (to any node) and resume
+	CloseSlowConsumer CloseCode = 4000 // the device fell too far behind; reconnect and resume
+	CloseHelloTimeout CloseCode = 4001 // no hello within HelloTimeout; reconnect
+	CloseUnauthorized CloseCode = 4002 // final: the token is invalid, expired or not for this room
+	CloseRoomEnded    CloseCode = 4003 // final: the class session has ended
+	CloseRemoved      CloseCode = 4004 // final: the teacher removed this student
+	CloseRoomMoved    CloseCode = 4005 // the room's owner changed in a way the node could not follow; reconnect and resume
 )
 
 // Final reports whether a client must not reconnect automatically after c.
