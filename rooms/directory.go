@@ -1,0 +1,168 @@
+package rooms
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/classhub/classhub/protocol"
+)
+
+// CodeAlphabet is the join-code alphabet: no 0/O, no 1/I/L, so that a code
+// read aloud or from a projector cannot be mistaken.
+const CodeAlphabet = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+// CodeLength is the length of a join code: 31^6 ≈ 887 million codes.
+const CodeLength = 6
+
+// RoomInfo is the directory entry of a room: what the REST API lists.
+type RoomInfo struct {
+	ID      protocol.RoomID     `json:"id"`
+	Title   string              `json:"title"`
+	Teacher protocol.TeacherID  `json:"teacher"`
+	Code    string              `json:"code,omitempty"`
+	Status  protocol.RoomStatus `json:"status"`
+	Created int64               `json:"created"`
+}
+
+// directory keeps room metadata and the join-code index in a KV bucket:
+// "r.<room>" → RoomInfo, "c.<code>" → room ID, "t.<teacher>.<room>" → ""
+// (the teacher's rooms).
+type directory struct {
+	kv jetstream.KeyValue
+}
+
+func newCode() (string, error) {
+	b := make([]byte, CodeLength)
+	for i := range b {
+		n, err := rand.Int(rand.Reader, big.NewInt(int64(len(CodeAlphabet))))
+		if err != nil {
+			return "", err
+		}
+		b[i] = CodeAlphabet[n.Int64()]
+	}
+	return string(b), nil
+}
+
+// NormalizeCode upper-cases a typed code and drops spaces and dashes. It
+// reports false if what is left cannot be a code.
+func NormalizeCode(s string) (string, bool) {
+	s = strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\t", "").Replace(s))
+	if len(s) != CodeLength {
+		return "", false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune(CodeAlphabet, c) {
+			return "", false
+		}
+	}
+	return s, true
+}
+
+func (d *directory) create(ctx context.Context, info RoomInfo) (RoomInfo, error) {
+	for range 10 {
+		code, err := newCode()
+		if err != nil {
+			return info, fmt.Errorf("new join code: %w", err)
+		}
+		if _, err := d.kv.Create(ctx, "c."+code, []byte(info.ID)); err != nil {
+			if errors.Is(err, jetstream.ErrKeyExists) {
+				continue
+			}
+			return info, fmt.Errorf("reserve join code: %w", err)
+		}
+		info.Code = code
+		break
+	}
+	if info.Code == "" {
+		return info, errors.New("reserve join code: no free code after 10 tries")
+	}
+	if err := d.put(ctx, info); err != nil {
+		_ = d.kv.Delete(ctx, "c."+info.Code)
+		return info, err
+	}
+	if _, err := d.kv.Put(ctx, "t."+string(info.Teacher)+"."+string(info.ID), nil); err != nil {
+		return info, fmt.Errorf("index room: %w", err)
+	}
+	return info, nil
+}
+
+func (d *directory) put(ctx context.Context, info RoomInfo) error {
+	b, err := json.Marshal(info)
+	if err != nil {
+		return err
+	}
+	if _, err := d.kv.Put(ctx, "r."+string(info.ID), b); err != nil {
+		return fmt.Errorf("store room %s: %w", info.ID, err)
+	}
+	return nil
+}
+
+func (d *directory) get(ctx context.Context, id protocol.RoomID) (RoomInfo, error) {
+	var info RoomInfo
+	e, err := d.kv.Get(ctx, "r."+string(id))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return info, ErrNoRoom
+	}
+	if err != nil {
+		return info, fmt.Errorf("load room %s: %w", id, err)
+	}
+	if err := json.Unmarshal(e.Value(), &info); err != nil {
+		return info, fmt.Errorf("load room %s: %w", id, err)
+	}
+	return info, nil
+}
+
+func (d *directory) byCode(ctx context.Context, code string) (RoomInfo, error) {
+	e, err := d.kv.Get(ctx, "c."+code)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return RoomInfo{}, ErrNoRoom
+	}
+	if err != nil {
+		return RoomInfo{}, fmt.Errorf("look up code: %w", err)
+	}
+	return d.get(ctx, protocol.RoomID(e.Value()))
+}
+
+// end marks the room ended and voids its code.
+func (d *directory) end(ctx context.Context, id protocol.RoomID) error {
+	info, err := d.get(ctx, id)
+	if err != nil {
+		return err
+	}
+	if info.Code != "" {
+		if err := d.kv.Delete(ctx, "c."+info.Code); err != nil {
+			return fmt.Errorf("void code of room %s: %w", id, err)
+		}
+	}
+	info.Status = protocol.StatusEnded
+	return d.put(ctx, info)
+}
+
+func (d *directory) list(ctx context.Context, teacher protocol.TeacherID) ([]RoomInfo, error) {
+	lister, err := d.kv.ListKeysFiltered(ctx, "t."+string(teacher)+".*")
+	if err != nil {
+		return nil, fmt.Errorf("list rooms: %w", err)
+	}
+	out := []RoomInfo{}
+	prefix := "t." + string(teacher) + "."
+	for key := range lister.Keys() {
+		info, err := d.get(ctx, protocol.RoomID(strings.TrimPrefix(key, prefix)))
+		if err != nil {
+			continue // an index entry whose room was removed
+		}
+		out = append(out, info)
+	}
+	slices.SortFunc(out, func(a, b RoomInfo) int { return int(b.Created - a.Created) })
+	return out, nil
+}
+
+func nowMillis(now func() time.Time) int64 { return now().UnixMilli() }

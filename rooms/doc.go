@@ -1,0 +1,13 @@
+// Package rooms is the classroom: one actor per live room on its owner
+// node, the room's event log in JetStream, ownership leases, snapshots, and
+// the directory of rooms and join codes.
+//
+// A room's state is the fold of its events. Only the actor of the node that
+// holds the room's lease changes it: commands arrive through a bounded
+// inbox, are checked against the state, and become events that are appended
+// to the room's stream with the expected last sequence, so that an owner
+// that lost its lease cannot append. Acknowledged events are then applied
+// and fanned out to every node on protocol.EventSubject.
+//
+// rooms never imports hub: it knows nothing of WebSockets or devices.
+package rooms

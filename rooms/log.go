@@ -1,0 +1,158 @@
+package rooms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/classhub/classhub/protocol"
+)
+
+// HeaderEpoch carries the log incarnation on fanned-out events.
+const HeaderEpoch = "Classhub-Epoch"
+
+// jsErrWrongLastSequence is JetStream's error code for a publish whose
+// expected last sequence did not match: the fence.
+const jsErrWrongLastSequence = 10071
+
+// roomLog is one room's stream. The stream sequence is the room's offset.
+type roomLog struct {
+	js     jetstream.JetStream
+	stream jetstream.Stream
+	room   protocol.RoomID
+	epoch  string
+	last   uint64
+}
+
+// openLog opens the room's stream, creating it when create is set. The
+// epoch names this incarnation of the log: a log deleted and created again
+// gets a new epoch, so that no device resumes across it.
+func openLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, create bool, maxAge time.Duration, replicas int) (*roomLog, error) {
+	name := protocol.StreamName(room)
+	st, err := js.Stream(ctx, name)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		if !create {
+			return nil, ErrNoRoom
+		}
+		st, err = js.CreateStream(ctx, jetstream.StreamConfig{
+			Name:        name,
+			Subjects:    []string{protocol.LogSubject(room)},
+			Storage:     jetstream.FileStorage,
+			Retention:   jetstream.LimitsPolicy,
+			Discard:     jetstream.DiscardOld,
+			MaxAge:      maxAge,
+			Replicas:    replicas,
+			AllowDirect: true,
+			Metadata:    map[string]string{"epoch": uuid.NewString(), "room": string(room)},
+		})
+		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
+			st, err = js.Stream(ctx, name)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("open log of room %s: %w", room, err)
+	}
+	info := st.CachedInfo()
+	l := &roomLog{js: js, stream: st, room: room, epoch: info.Config.Metadata["epoch"], last: info.State.LastSeq}
+	if l.epoch == "" {
+		return nil, fmt.Errorf("open log of room %s: stream has no epoch", room)
+	}
+	return l, nil
+}
+
+// refresh re-reads the last sequence, after a fence told us it moved.
+func (l *roomLog) refresh(ctx context.Context) error {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return fmt.Errorf("refresh log of room %s: %w", l.room, err)
+	}
+	l.last = info.State.LastSeq
+	return nil
+}
+
+// firstSeq is the oldest offset still kept (retention may have removed
+// older ones).
+func (l *roomLog) firstSeq(ctx context.Context) (uint64, error) {
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return 0, err
+	}
+	return info.State.FirstSeq, nil
+}
+
+// append stores ev as the next event, fenced on the last sequence this
+// owner knows. On success ev.Seq is set and the encoded event is returned.
+func (l *roomLog) append(ctx context.Context, ev *protocol.Event) ([]byte, error) {
+	ev.Seq = l.last + 1
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return nil, fmt.Errorf("encode event: %w", err)
+	}
+	ack, err := l.js.Publish(ctx, protocol.LogSubject(l.room), data, jetstream.WithExpectLastSequence(l.last))
+	if err != nil {
+		var apiErr *jetstream.APIError
+		if errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrWrongLastSequence {
+			return nil, fmt.Errorf("append to room %s at %d: %w", l.room, ev.Seq, ErrFenced)
+		}
+		return nil, fmt.Errorf("append to room %s: %w", l.room, err)
+	}
+	if ack.Sequence != ev.Seq {
+		// Cannot happen with the fence in place; refuse to go on if it does.
+		return nil, fmt.Errorf("append to room %s: stored at %d, expected %d: %w", l.room, ack.Sequence, ev.Seq, ErrFenced)
+	}
+	l.last = ack.Sequence
+	return data, nil
+}
+
+// read returns the events with offsets in [from, to], in order.
+func readLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, from, to uint64) ([]protocol.Event, error) {
+	if from == 0 {
+		from = 1
+	}
+	if to < from {
+		return nil, nil
+	}
+	cons, err := js.OrderedConsumer(ctx, protocol.StreamName(room), jetstream.OrderedConsumerConfig{
+		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:   from,
+	})
+	if err != nil {
+		if errors.Is(err, jetstream.ErrStreamNotFound) {
+			return nil, ErrNoRoom
+		}
+		return nil, fmt.Errorf("read log of room %s: %w", room, err)
+	}
+	want := int(to - from + 1)
+	out := make([]protocol.Event, 0, want)
+	for len(out) < want {
+		batch, err := cons.Fetch(min(want-len(out), 256), jetstream.FetchMaxWait(2*time.Second))
+		if err != nil {
+			return nil, fmt.Errorf("read log of room %s: %w", room, err)
+		}
+		n := 0
+		for msg := range batch.Messages() {
+			n++
+			var ev protocol.Event
+			if err := json.Unmarshal(msg.Data(), &ev); err != nil {
+				return nil, fmt.Errorf("read log of room %s: corrupt event: %w", room, err)
+			}
+			if ev.Seq > to {
+				return out, nil
+			}
+			out = append(out, ev)
+		}
+		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
+			return nil, fmt.Errorf("read log of room %s: %w", room, err)
+		}
+		if n == 0 {
+			break // the log ends before to
+		}
+	}
+	return out, nil
+}

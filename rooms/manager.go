@@ -1,0 +1,470 @@
+package rooms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/classhub/classhub/protocol"
+)
+
+// Config configures a Manager. Zero values take the documented defaults.
+type Config struct {
+	// NC and JS are the node's NATS connection and its JetStream context.
+	// Required.
+	NC *nats.Conn
+	JS jetstream.JetStream
+	// Node names this node in leases. Required; it must be stable across
+	// restarts of the same node so that a restarted node takes its own
+	// rooms back at once instead of waiting for its old leases to expire.
+	Node protocol.NodeID
+	// LeaseTTL is how long a lease lives without renewal: how long a dead
+	// node's rooms wait before another node may take them. Default 10s.
+	LeaseTTL time.Duration
+	// Grace is how long a student may be disconnected before the teacher
+	// sees them offline. Default 5s.
+	Grace time.Duration
+	// SnapshotEvery is how many events pass between snapshots. Default 100.
+	SnapshotEvery int
+	// IdleTimeout stops the actor of a room with no connection and no
+	// command for this long; it starts again on the next command.
+	// Default 30m.
+	IdleTimeout time.Duration
+	// InboxSize bounds each room's inbox; a full inbox answers busy.
+	// Default 256.
+	InboxSize int
+	// Retention is how long room logs are kept; 0 keeps them forever.
+	Retention time.Duration
+	// Replicas is the JetStream replication of logs and buckets: 1 for a
+	// single server, 3 for a production cluster. Default 1.
+	Replicas int
+	// RequestTimeout bounds one command to a remote owner and one
+	// JetStream write. Default 5s.
+	RequestTimeout time.Duration
+	// Logger defaults to slog.Default().
+	Logger *slog.Logger
+	// Registerer receives the package's metrics; nil registers none.
+	Registerer prometheus.Registerer
+	// Now is the clock of events; default time.Now.
+	Now func() time.Time
+}
+
+func (c *Config) defaults() error {
+	if c.NC == nil || c.JS == nil {
+		return errors.New("rooms: Config.NC and Config.JS are required")
+	}
+	if c.Node == "" {
+		return errors.New("rooms: Config.Node is required")
+	}
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = 10 * time.Second
+	}
+	if c.Grace <= 0 {
+		c.Grace = 5 * time.Second
+	}
+	if c.SnapshotEvery <= 0 {
+		c.SnapshotEvery = 100
+	}
+	if c.IdleTimeout <= 0 {
+		c.IdleTimeout = 30 * time.Minute
+	}
+	if c.InboxSize <= 0 {
+		c.InboxSize = 256
+	}
+	if c.Replicas <= 0 {
+		c.Replicas = 1
+	}
+	if c.RequestTimeout <= 0 {
+		c.RequestTimeout = 5 * time.Second
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// Manager runs the room actors of one node and routes commands to the
+// owner of any room, here or on another node.
+type Manager struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	leases  *leases
+	snaps   jetstream.KeyValue
+	dir     *directory
+
+	mu       sync.Mutex
+	rooms    map[protocol.RoomID]*room
+	starting map[protocol.RoomID]chan struct{}
+	closed   bool
+	wg       sync.WaitGroup
+}
+
+// New creates the buckets it needs (idempotently) and returns a Manager.
+func New(ctx context.Context, cfg Config) (*Manager, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	leaseKV, err := cfg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: protocol.BucketLeases, TTL: cfg.LeaseTTL, History: 1,
+		Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rooms: lease bucket: %w", err)
+	}
+	snaps, err := cfg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: protocol.BucketSnapshots, History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rooms: snapshot bucket: %w", err)
+	}
+	dirKV, err := cfg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: protocol.BucketRooms, History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rooms: room bucket: %w", err)
+	}
+	return &Manager{
+		cfg:      cfg,
+		log:      cfg.Logger,
+		metrics:  newMetrics(cfg.Registerer),
+		leases:   &leases{kv: leaseKV, node: cfg.Node},
+		snaps:    snaps,
+		dir:      &directory{kv: dirKV},
+		rooms:    map[protocol.RoomID]*room{},
+		starting: map[protocol.RoomID]chan struct{}{},
+	}, nil
+}
+
+// Close stops every local room actor (each takes a snapshot and gives its
+// lease back, so that another node can take over at once) and waits.
+func (m *Manager) Close(ctx context.Context) error {
+	m.mu.Lock()
+	m.closed = true
+	for _, r := range m.rooms {
+		r.stop()
+	}
+	m.mu.Unlock()
+	done := make(chan struct{})
+	go func() { m.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("rooms: close: %w", ctx.Err())
+	}
+}
+
+// Owned reports how many rooms this node runs.
+func (m *Manager) Owned() int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return len(m.rooms)
+}
+
+func (m *Manager) local(id protocol.RoomID) *room {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.rooms[id]
+}
+
+func (m *Manager) forget(r *room) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.rooms[r.id] == r {
+		delete(m.rooms, r.id)
+	}
+}
+
+// Do runs cmd on the owner of cmd.Room, starting the room on this node if
+// no node owns it. Errors are *protocol.Error for refusals; anything else
+// maps through AsProtocol.
+func (m *Manager) Do(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
+	if !cmd.Room.Valid() {
+		return nil, protocol.Errorf(protocol.CodeInvalid, "not a room ID")
+	}
+	ctx, cancel := context.WithTimeout(ctx, m.cfg.RequestTimeout)
+	defer cancel()
+	backoff := 10 * time.Millisecond
+	for {
+		data, err := m.try(ctx, cmd)
+		if !retryable(err) {
+			return data, err
+		}
+		t := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, 500*time.Millisecond)
+	}
+}
+
+func retryable(err error) bool {
+	return errors.Is(err, ErrStopped) || errors.Is(err, ErrOwnedElsewhere) ||
+		errors.Is(err, ErrFenced) || errors.Is(err, nats.ErrNoResponders)
+}
+
+func (m *Manager) try(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
+	if r := m.local(cmd.Room); r != nil {
+		return r.do(ctx, cmd)
+	}
+	data, err := m.request(ctx, cmd)
+	if !errors.Is(err, nats.ErrNoResponders) {
+		return data, err
+	}
+	r, err := m.start(ctx, cmd.Room, cmd.Type == protocol.CmdOpen)
+	if err != nil {
+		return nil, err
+	}
+	return r.do(ctx, cmd)
+}
+
+func (m *Manager) request(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
+	b, err := json.Marshal(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("encode command: %w", err)
+	}
+	msg, err := m.cfg.NC.RequestWithContext(ctx, protocol.CommandSubject(cmd.Room), b)
+	if err != nil {
+		return nil, fmt.Errorf("command to room %s: %w", cmd.Room, err)
+	}
+	var rep protocol.Reply
+	if err := json.Unmarshal(msg.Data, &rep); err != nil {
+		return nil, fmt.Errorf("reply from room %s: %w", cmd.Room, err)
+	}
+	if rep.Error != nil {
+		if rep.Error.Code == protocol.CodeUnavailable {
+			return nil, fmt.Errorf("room %s: %s: %w", cmd.Room, rep.Error.Message, ErrStopped)
+		}
+		return nil, rep.Error
+	}
+	return rep.Data, nil
+}
+
+// start claims the room's lease and starts its actor here, once, however
+// many callers ask at the same moment.
+func (m *Manager) start(ctx context.Context, id protocol.RoomID, create bool) (*room, error) {
+	for {
+		m.mu.Lock()
+		if m.closed {
+			m.mu.Unlock()
+			return nil, ErrClosed
+		}
+		if r := m.rooms[id]; r != nil {
+			m.mu.Unlock()
+			return r, nil
+		}
+		wait, busy := m.starting[id]
+		if !busy {
+			wait = make(chan struct{})
+			m.starting[id] = wait
+			m.mu.Unlock()
+			r, err := m.startRoom(ctx, id, create)
+			m.mu.Lock()
+			delete(m.starting, id)
+			if err == nil {
+				if m.closed {
+					m.mu.Unlock()
+					r.stop()
+					close(wait)
+					return nil, ErrClosed
+				}
+				m.rooms[id] = r
+				m.wg.Add(1)
+				m.metrics.rooms.Inc()
+				m.metrics.takeovers.Inc()
+				go func() { defer m.wg.Done(); r.run() }()
+			}
+			m.mu.Unlock()
+			close(wait)
+			return r, err
+		}
+		m.mu.Unlock()
+		select {
+		case <-wait:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool) (*room, error) {
+	rev, err := m.leases.claim(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	r := &room{
+		id: id, m: m,
+		inbox:    make(chan *request, m.cfg.InboxSize),
+		timer:    make(chan protocol.StudentID, 64),
+		quit:     make(chan struct{}),
+		done:     make(chan struct{}),
+		leaseRev: rev,
+		conns:    map[string]protocol.StudentID{},
+		grace:    map[protocol.StudentID]*time.Timer{},
+		replies:  map[string]protocol.Reply{},
+		lastUsed: time.Now(),
+		firstSeq: 1,
+	}
+	fail := func(err error) (*room, error) {
+		m.leases.release(context.WithoutCancel(ctx), id, rev)
+		return nil, err
+	}
+	r.log, err = openLog(ctx, m.cfg.JS, id, create, m.cfg.Retention, m.cfg.Replicas)
+	if err != nil {
+		return fail(err)
+	}
+	// Recover, then fence: the owner_changed event is appended with the
+	// last sequence we replayed, so a previous owner still running is
+	// refused from here on. If it appended meanwhile, replay the rest and
+	// try again.
+	for attempt := 0; ; attempt++ {
+		if err := r.recover(ctx); err != nil {
+			return fail(err)
+		}
+		_, err = r.emit(ctx, protocol.EvOwnerChanged, protocol.ToNone, protocol.OwnerChanged{Node: m.cfg.Node})
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrFenced) || attempt == 3 {
+			return fail(err)
+		}
+		if err := r.log.refresh(ctx); err != nil {
+			return fail(err)
+		}
+	}
+	r.sub, err = m.cfg.NC.Subscribe(protocol.CommandSubject(id), r.serveNATS)
+	if err != nil {
+		return fail(fmt.Errorf("subscribe commands of room %s: %w", id, err))
+	}
+	// Students the log says are online get a grace period: the nodes that
+	// hold their connections report them again when they see owner_changed.
+	for sid, s := range r.st.Students {
+		if s.Online {
+			r.startGrace(sid)
+		}
+	}
+	m.log.Debug("room started", "room", id, "seq", r.st.Seq, "epoch", r.log.epoch)
+	return r, nil
+}
+
+// recover rebuilds the state from the latest snapshot and the log after it.
+func (r *room) recover(ctx context.Context) error {
+	if r.st == nil || r.st.Seq > r.log.last {
+		r.st = newState(r.id)
+		if e, err := r.m.snaps.Get(ctx, string(r.id)); err == nil {
+			var rec snapshotRecord
+			if json.Unmarshal(e.Value(), &rec) == nil && rec.State != nil &&
+				rec.Epoch == r.log.epoch && rec.State.Seq <= r.log.last {
+				r.st = rec.State
+				if r.st.Students == nil {
+					r.st.Students = map[protocol.StudentID]*Student{}
+				}
+			}
+		}
+	}
+	if r.st.Seq == r.log.last {
+		return nil
+	}
+	evs, err := readLog(ctx, r.m.cfg.JS, r.id, r.st.Seq+1, r.log.last)
+	if err != nil {
+		return err
+	}
+	for _, ev := range evs {
+		if err := r.st.Apply(ev); err != nil {
+			return fmt.Errorf("replay room %s: %w", r.id, err)
+		}
+	}
+	if r.st.Seq != r.log.last {
+		return fmt.Errorf("replay room %s: log ends at %d, want %d", r.id, r.st.Seq, r.log.last)
+	}
+	return nil
+}
+
+// serveNATS answers commands from other nodes.
+func (r *room) serveNATS(msg *nats.Msg) {
+	var cmd protocol.Command
+	if err := json.Unmarshal(msg.Data, &cmd); err != nil || cmd.Room != r.id {
+		respond(msg, nil, protocol.Errorf(protocol.CodeInvalid, "malformed command"))
+		return
+	}
+	r.submit(&request{cmd: cmd, start: time.Now(), done: func(d json.RawMessage, err error) { respond(msg, d, err) }})
+}
+
+func respond(msg *nats.Msg, data json.RawMessage, err error) {
+	b, _ := json.Marshal(protocol.Reply{Data: data, Error: AsProtocol(err)})
+	_ = msg.Respond(b)
+}
+
+// ReadLog returns the events of room with offsets from..to, in order, for
+// resuming devices and for nodes that missed a fan-out.
+func (m *Manager) ReadLog(ctx context.Context, room protocol.RoomID, from, to uint64) ([]protocol.Event, error) {
+	return readLog(ctx, m.cfg.JS, room, from, to)
+}
+
+// CreateRoom opens a new class session for teacher, with a fresh join code.
+func (m *Manager) CreateRoom(ctx context.Context, teacher protocol.TeacherID, title string) (RoomInfo, error) {
+	if e := protocol.CheckText("title", title, 1, protocol.MaxTitleRunes, false); e != nil {
+		return RoomInfo{}, e
+	}
+	info := RoomInfo{ID: protocol.NewRoomID(), Title: title, Teacher: teacher, Status: protocol.StatusOpen, Created: nowMillis(m.cfg.Now)}
+	info, err := m.dir.create(ctx, info)
+	if err != nil {
+		return info, err
+	}
+	data, _ := json.Marshal(protocol.OpenRoom{Title: title, Teacher: teacher})
+	_, err = m.Do(ctx, protocol.Command{Room: info.ID, Type: protocol.CmdOpen, Actor: protocol.Actor{Role: protocol.RoleTeacher, Teacher: teacher}, Data: data})
+	if err != nil {
+		_ = m.dir.end(context.WithoutCancel(ctx), info.ID)
+		return info, err
+	}
+	return info, nil
+}
+
+// Room returns the directory entry of a room.
+func (m *Manager) Room(ctx context.Context, id protocol.RoomID) (RoomInfo, error) {
+	return m.dir.get(ctx, id)
+}
+
+// Rooms lists a teacher's rooms, newest first.
+func (m *Manager) Rooms(ctx context.Context, teacher protocol.TeacherID) ([]RoomInfo, error) {
+	return m.dir.list(ctx, teacher)
+}
+
+// Join adds a student to the room whose join code is code. An unknown,
+// mistyped or voided code is CodeNotFound, with no hint which.
+func (m *Manager) Join(ctx context.Context, code, name string) (RoomInfo, protocol.JoinResult, error) {
+	var res protocol.JoinResult
+	norm, ok := NormalizeCode(code)
+	if !ok {
+		return RoomInfo{}, res, protocol.Errorf(protocol.CodeNotFound, "no open class has that code")
+	}
+	info, err := m.dir.byCode(ctx, norm)
+	if errors.Is(err, ErrNoRoom) || (err == nil && info.Status != protocol.StatusOpen) {
+		return RoomInfo{}, res, protocol.Errorf(protocol.CodeNotFound, "no open class has that code")
+	}
+	if err != nil {
+		return RoomInfo{}, res, err
+	}
+	data, _ := json.Marshal(protocol.JoinRoom{Name: name})
+	out, err := m.Do(ctx, protocol.Command{Room: info.ID, Type: protocol.CmdJoin, Actor: protocol.Actor{Role: protocol.RoleStudent}, Data: data})
+	if err != nil {
+		return info, res, err
+	}
+	err = json.Unmarshal(out, &res)
+	return info, res, err
+}

@@ -1,0 +1,494 @@
+package rooms
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/classhub/classhub/protocol"
+)
+
+// request is one command waiting in a room's inbox. done is called exactly
+// once, from the actor's goroutine or, if the actor stopped, by whoever
+// finds that out.
+type request struct {
+	cmd   protocol.Command
+	start time.Time
+	done  func(json.RawMessage, error)
+}
+
+// room is the actor of one live room. Everything below the mutex-free line
+// is touched only by the actor's goroutine.
+type room struct {
+	id    protocol.RoomID
+	m     *Manager
+	inbox chan *request
+	timer chan protocol.StudentID // grace periods that ran out
+	quit  chan struct{}           // closed to ask the actor to stop
+	done  chan struct{}           // closed when the actor has stopped
+	once  sync.Once
+
+	// Owned by the actor goroutine.
+	log       *roomLog
+	st        *State
+	leaseRev  uint64
+	sub       *nats.Subscription
+	conns     map[string]protocol.StudentID // connection → student ("" for staff)
+	grace     map[protocol.StudentID]*time.Timer
+	replies   map[string]protocol.Reply // recent request IDs, for retried frames
+	replyKeys []string
+	sinceSnap int
+	lastUsed  time.Time
+	firstSeq  uint64
+}
+
+const maxRememberedReplies = 1024
+
+// submit puts req in the inbox without blocking. A full inbox is the room
+// telling its callers to back off, not a reason to stall a node.
+func (r *room) submit(req *request) {
+	select {
+	case <-r.done:
+		req.done(nil, ErrStopped)
+	case r.inbox <- req:
+	default:
+		req.done(nil, protocol.Errorf(protocol.CodeBusy, "the room is busy; retry"))
+	}
+}
+
+// do submits cmd and waits for the result.
+func (r *room) do(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
+	type result struct {
+		data json.RawMessage
+		err  error
+	}
+	ch := make(chan result, 1)
+	r.submit(&request{cmd: cmd, start: time.Now(), done: func(d json.RawMessage, err error) { ch <- result{d, err} }})
+	select {
+	case res := <-ch:
+		return res.data, res.err
+	case <-r.done:
+		select {
+		case res := <-ch:
+			return res.data, res.err
+		default:
+			return nil, ErrStopped
+		}
+	case <-ctx.Done():
+		return nil, fmt.Errorf("room %s: %w", r.id, ctx.Err())
+	}
+}
+
+func (r *room) stop() { r.once.Do(func() { close(r.quit) }) }
+
+// run is the actor loop. It returns when asked to stop, when the room has
+// been idle long enough, or when the lease or the fence says another node
+// owns the room.
+func (r *room) run() {
+	log := r.m.log.With("room", r.id)
+	defer r.shutdown(log)
+	tick := time.NewTicker(r.m.cfg.LeaseTTL / 3)
+	defer tick.Stop()
+	ctx := context.Background()
+	for {
+		select {
+		case <-r.quit:
+			return
+		case req := <-r.inbox:
+			r.lastUsed = time.Now()
+			data, err := r.handle(ctx, req.cmd)
+			r.m.metrics.commands.WithLabelValues(string(req.cmd.Type)).Observe(time.Since(req.start).Seconds())
+			req.done(data, err)
+			if errors.Is(err, ErrFenced) {
+				log.Warn("room fenced: another node appended; stopping")
+				return
+			}
+		case sid := <-r.timer:
+			if err := r.graceOver(ctx, sid); errors.Is(err, ErrFenced) {
+				return
+			} else if err != nil {
+				log.Error("presence", "err", err)
+			}
+		case <-tick.C:
+			rctx, cancel := context.WithTimeout(ctx, r.m.cfg.LeaseTTL/3)
+			rev, err := r.m.leases.renew(rctx, r.id, r.leaseRev)
+			cancel()
+			if err != nil {
+				log.Warn("lease lost; stopping", "err", err)
+				r.leaseRev = 0
+				return
+			}
+			r.leaseRev = rev
+			idle := r.m.cfg.IdleTimeout
+			if r.st.Status == protocol.StatusEnded {
+				idle = min(idle, time.Minute)
+			}
+			if len(r.conns) == 0 && time.Since(r.lastUsed) > idle {
+				log.Info("room idle; stopping actor")
+				return
+			}
+		}
+	}
+}
+
+// shutdown leaves the room so that any node can take it at once: no more
+// commands from NATS, every waiting caller told, a snapshot, the lease
+// given back.
+func (r *room) shutdown(log *slog.Logger) {
+	if r.sub != nil {
+		_ = r.sub.Unsubscribe()
+	}
+	r.m.forget(r)
+	close(r.done)
+	for {
+		select {
+		case req := <-r.inbox:
+			req.done(nil, ErrStopped)
+			continue
+		default:
+		}
+		break
+	}
+	for _, t := range r.grace {
+		t.Stop()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if r.leaseRev != 0 {
+		if err := r.saveSnapshot(ctx); err != nil {
+			log.Warn("snapshot on stop", "err", err)
+		}
+		r.m.leases.release(ctx, r.id, r.leaseRev)
+	}
+	r.m.metrics.rooms.Dec()
+}
+
+type snapshotRecord struct {
+	Epoch string `json:"epoch"`
+	State *State `json:"state"`
+}
+
+func (r *room) saveSnapshot(ctx context.Context) error {
+	b, err := json.Marshal(snapshotRecord{Epoch: r.log.epoch, State: r.st})
+	if err != nil {
+		return err
+	}
+	if _, err := r.m.snaps.Put(ctx, string(r.id), b); err != nil {
+		return fmt.Errorf("snapshot room %s: %w", r.id, err)
+	}
+	r.sinceSnap = 0
+	return nil
+}
+
+// emit appends one event, applies it and fans it out. The fan-out happens
+// only after JetStream acknowledged the event, so no device ever sees an
+// event that is not in the log.
+func (r *room) emit(ctx context.Context, typ protocol.EventType, aud protocol.Audience, data any) (protocol.Event, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return protocol.Event{}, fmt.Errorf("encode %s: %w", typ, err)
+	}
+	ev := protocol.Event{Type: typ, Time: r.m.cfg.Now().UnixMilli(), Audience: aud, Data: raw}
+	t0 := time.Now()
+	pctx, cancel := context.WithTimeout(ctx, r.m.cfg.RequestTimeout)
+	enc, err := r.log.append(pctx, &ev)
+	cancel()
+	r.m.metrics.publish.Observe(time.Since(t0).Seconds())
+	if err != nil {
+		return ev, err
+	}
+	if err := r.st.Apply(ev); err != nil {
+		r.m.log.Error("apply own event", "room", r.id, "seq", ev.Seq, "err", err)
+	}
+	msg := nats.NewMsg(protocol.EventSubject(r.id))
+	msg.Header.Set(HeaderEpoch, r.log.epoch)
+	msg.Data = enc
+	if err := r.m.cfg.NC.PublishMsg(msg); err != nil {
+		// Nodes notice the gap at the next event and read it from the log.
+		r.m.log.Warn("fan out", "room", r.id, "seq", ev.Seq, "err", err)
+	}
+	r.sinceSnap++
+	if r.sinceSnap >= r.m.cfg.SnapshotEvery {
+		if err := r.saveSnapshot(ctx); err != nil {
+			r.m.log.Warn("snapshot", "room", r.id, "err", err)
+		}
+	}
+	return ev, nil
+}
+
+func reply(v any) (json.RawMessage, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("encode result: %w", err)
+	}
+	return b, nil
+}
+
+var okResult = json.RawMessage(`{}`)
+
+// handle checks one command against the state and turns it into events.
+// A refused command changes nothing.
+func (r *room) handle(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
+	key := ""
+	if cmd.ReqID != "" {
+		key = string(cmd.Actor.Role) + "/" + string(cmd.Actor.Teacher) + string(cmd.Actor.Student) + "/" + cmd.ReqID
+		if rep, ok := r.replies[key]; ok {
+			if rep.Error != nil {
+				return nil, rep.Error
+			}
+			return rep.Data, nil
+		}
+	}
+	data, err := r.dispatch(ctx, cmd)
+	if key != "" && !errors.Is(err, ErrFenced) {
+		r.remember(key, data, err)
+	}
+	return data, err
+}
+
+func (r *room) remember(key string, data json.RawMessage, err error) {
+	rep := protocol.Reply{Data: data}
+	if err != nil {
+		var pe *protocol.Error
+		if !errors.As(err, &pe) {
+			return // internal failures may be retried
+		}
+		rep.Error = pe
+	}
+	if len(r.replyKeys) >= maxRememberedReplies {
+		delete(r.replies, r.replyKeys[0])
+		r.replyKeys = r.replyKeys[1:]
+	}
+	r.replies[key] = rep
+	r.replyKeys = append(r.replyKeys, key)
+}
+
+func (r *room) dispatch(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
+	st := r.st
+	a := cmd.Actor
+	isTeacher := a.Role == protocol.RoleTeacher && a.Teacher != "" && a.Teacher == st.Teacher
+	switch cmd.Type {
+	case protocol.CmdSnapshot:
+		return r.snapshot(ctx, a)
+	case protocol.CmdConnect:
+		return okResult, r.connect(ctx, cmd.Conn, a)
+	case protocol.CmdDisconnect:
+		r.disconnect(cmd.Conn)
+		return okResult, nil
+	case protocol.CmdOpen:
+		var d protocol.OpenRoom
+		if err := json.Unmarshal(cmd.Data, &d); err != nil {
+			return nil, protocol.Errorf(protocol.CodeInvalid, "open: %v", err)
+		}
+		if st.Status != "" {
+			return nil, protocol.Errorf(protocol.CodeConflict, "the room is already open")
+		}
+		_, err := r.emit(ctx, protocol.EvRoomOpened, protocol.ToAll, protocol.RoomOpened{Title: d.Title, Teacher: d.Teacher})
+		return okResult, err
+	}
+	if st.Status == "" {
+		return nil, protocol.Errorf(protocol.CodeNotFound, "no such room")
+	}
+	if st.Status == protocol.StatusEnded {
+		return nil, protocol.Errorf(protocol.CodeRoomEnded, "the class has ended")
+	}
+	switch cmd.Type {
+	case protocol.CmdJoin:
+		var d protocol.JoinRoom
+		if err := json.Unmarshal(cmd.Data, &d); err != nil {
+			return nil, protocol.Errorf(protocol.CodeInvalid, "join: %v", err)
+		}
+		if e := protocol.CheckText("name", d.Name, 1, protocol.MaxNameRunes, false); e != nil {
+			return nil, e
+		}
+		id := protocol.NewStudentID()
+		if _, err := r.emit(ctx, protocol.EvStudentJoined, protocol.ToStudent(id), protocol.StudentJoined{Student: id, Name: d.Name}); err != nil {
+			return nil, err
+		}
+		return reply(protocol.JoinResult{Student: id, Name: d.Name})
+	case protocol.MsgAnnounce:
+		if !isTeacher {
+			return nil, protocol.Errorf(protocol.CodeForbidden, "only the class's teacher may announce")
+		}
+		var d protocol.Announce
+		if err := json.Unmarshal(cmd.Data, &d); err != nil {
+			return nil, protocol.Errorf(protocol.CodeInvalid, "announce: %v", err)
+		}
+		aud := protocol.ToAll
+		if d.To != "" {
+			if st.Students[d.To] == nil {
+				return nil, protocol.Errorf(protocol.CodeNotFound, "no student %s in this class", d.To)
+			}
+			aud = protocol.ToStudent(d.To)
+		}
+		ev, err := r.emit(ctx, protocol.EvAnnouncement, aud, protocol.Announcement{Text: d.Text, To: d.To})
+		if err != nil {
+			return nil, err
+		}
+		return reply(map[string]uint64{"seq": ev.Seq})
+	case protocol.MsgRaiseHand:
+		s := st.Students[a.Student]
+		if a.Role != protocol.RoleStudent || s == nil {
+			return nil, protocol.Errorf(protocol.CodeForbidden, "only a student of this class may raise a hand")
+		}
+		var d protocol.RaiseHand
+		if err := json.Unmarshal(cmd.Data, &d); err != nil {
+			return nil, protocol.Errorf(protocol.CodeInvalid, "raise_hand: %v", err)
+		}
+		if s.Hand && s.Note == d.Note {
+			return okResult, nil
+		}
+		_, err := r.emit(ctx, protocol.EvHand, protocol.ToStudent(s.ID), protocol.Hand{Student: s.ID, Raised: true, Note: d.Note})
+		return okResult, err
+	case protocol.MsgLowerHand:
+		var d protocol.LowerHand
+		if err := json.Unmarshal(cmd.Data, &d); err != nil {
+			return nil, protocol.Errorf(protocol.CodeInvalid, "lower_hand: %v", err)
+		}
+		target := d.Student
+		switch {
+		case a.Role == protocol.RoleStudent && st.Students[a.Student] != nil:
+			if target != "" && target != a.Student {
+				return nil, protocol.Errorf(protocol.CodeForbidden, "a student may lower only their own hand")
+			}
+			target = a.Student
+		case isTeacher:
+			if target == "" {
+				return nil, protocol.Errorf(protocol.CodeInvalid, "lower_hand.student is required for a teacher")
+			}
+		default:
+			return nil, protocol.Errorf(protocol.CodeForbidden, "not allowed to lower hands in this class")
+		}
+		s := st.Students[target]
+		if s == nil {
+			return nil, protocol.Errorf(protocol.CodeNotFound, "no student %s in this class", target)
+		}
+		if !s.Hand {
+			return okResult, nil
+		}
+		_, err := r.emit(ctx, protocol.EvHand, protocol.ToStudent(s.ID), protocol.Hand{Student: s.ID, Raised: false})
+		return okResult, err
+	case protocol.MsgEndClass:
+		if !isTeacher {
+			return nil, protocol.Errorf(protocol.CodeForbidden, "only the class's teacher may end it")
+		}
+		if _, err := r.emit(ctx, protocol.EvClassEnded, protocol.ToAll, struct{}{}); err != nil {
+			return nil, err
+		}
+		dctx, cancel := context.WithTimeout(ctx, r.m.cfg.RequestTimeout)
+		defer cancel()
+		if err := r.m.dir.end(dctx, r.id); err != nil {
+			r.m.log.Error("void join code", "room", r.id, "err", err)
+		}
+		return okResult, nil
+	}
+	return nil, protocol.Errorf(protocol.CodeUnknownType, "unknown command %q", cmd.Type)
+}
+
+func (r *room) snapshot(ctx context.Context, a protocol.Actor) (json.RawMessage, error) {
+	v := a.Viewer()
+	switch a.Role {
+	case protocol.RoleTeacher:
+		if a.Teacher != r.st.Teacher {
+			return nil, protocol.Errorf(protocol.CodeForbidden, "this is not your class")
+		}
+	case protocol.RoleStudent:
+		if r.st.Students[a.Student] == nil {
+			return nil, protocol.Errorf(protocol.CodeForbidden, "not a student of this class")
+		}
+	}
+	if r.st.Status == "" {
+		return nil, protocol.Errorf(protocol.CodeNotFound, "no such room")
+	}
+	view, err := json.Marshal(r.st.View(v))
+	if err != nil {
+		return nil, err
+	}
+	first := r.firstSeq
+	if r.m.cfg.Retention > 0 {
+		if f, err := r.log.firstSeq(ctx); err == nil {
+			first = f
+		}
+	}
+	res := protocol.SnapshotResult{Epoch: r.log.epoch, Offset: r.st.Seq, FirstSeq: first, View: view}
+	if s := r.st.Students[a.Student]; s != nil {
+		res.Name = s.Name
+	}
+	return reply(res)
+}
+
+// Presence. A device that drops is marked offline only after the grace
+// period, so that a blip (a tab switch, a Wi-Fi hand-over) does not flap
+// the teacher's roster. These counts are not events: after a restart the
+// nodes report their connections again (see owner_changed).
+func (r *room) connect(ctx context.Context, conn string, a protocol.Actor) error {
+	if conn == "" {
+		return protocol.Errorf(protocol.CodeInvalid, "connect needs a connection ID")
+	}
+	if a.Role != protocol.RoleStudent {
+		r.conns[conn] = ""
+		return nil
+	}
+	s := r.st.Students[a.Student]
+	if s == nil {
+		return protocol.Errorf(protocol.CodeForbidden, "not a student of this class")
+	}
+	r.conns[conn] = s.ID
+	if t := r.grace[s.ID]; t != nil {
+		t.Stop()
+		delete(r.grace, s.ID)
+	}
+	if !s.Online && r.st.Status == protocol.StatusOpen {
+		_, err := r.emit(ctx, protocol.EvPresence, protocol.ToTeachers, protocol.Presence{Student: s.ID, Online: true})
+		return err
+	}
+	return nil
+}
+
+func (r *room) disconnect(conn string) {
+	sid, ok := r.conns[conn]
+	if !ok {
+		return
+	}
+	delete(r.conns, conn)
+	if sid != "" && !r.hasConn(sid) {
+		r.startGrace(sid)
+	}
+}
+
+func (r *room) hasConn(sid protocol.StudentID) bool {
+	for _, s := range r.conns {
+		if s == sid {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *room) startGrace(sid protocol.StudentID) {
+	if r.grace[sid] != nil {
+		return
+	}
+	r.grace[sid] = time.AfterFunc(r.m.cfg.Grace, func() {
+		select {
+		case r.timer <- sid:
+		case <-r.done:
+		}
+	})
+}
+
+func (r *room) graceOver(ctx context.Context, sid protocol.StudentID) error {
+	delete(r.grace, sid)
+	s := r.st.Students[sid]
+	if s == nil || !s.Online || r.hasConn(sid) || r.st.Status != protocol.StatusOpen {
+		return nil
+	}
+	_, err := r.emit(ctx, protocol.EvPresence, protocol.ToTeachers, protocol.Presence{Student: sid, Online: false})
+	return err
+}
