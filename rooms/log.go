@@ -146,6 +146,9 @@ func readLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, 
 				return out, nil
 			}
 			out = append(out, ev)
+			if md, err := msg.Metadata(); err == nil && md.NumPending == 0 {
+				return out, nil // the log ends before to
+			}
 		}
 		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
 			return nil, fmt.Errorf("read log of room %s: %w", room, err)
