@@ -1,7 +1,10 @@
 package rooms
 
 import (
+	"context"
 	"errors"
+
+	"github.com/nats-io/nats.go"
 
 	"github.com/classhub/classhub/protocol"
 )
@@ -36,6 +39,9 @@ func AsProtocol(err error) *protocol.Error {
 	case errors.Is(err, ErrFenced), errors.Is(err, ErrOwnedElsewhere),
 		errors.Is(err, ErrStopped), errors.Is(err, ErrClosed):
 		return protocol.Errorf(protocol.CodeUnavailable, "the room is moving to another server; retry")
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, nats.ErrTimeout),
+		errors.Is(err, nats.ErrNoResponders), errors.Is(err, nats.ErrConnectionClosed):
+		return protocol.Errorf(protocol.CodeUnavailable, "the room did not answer in time; retry")
 	}
 	return protocol.Errorf(protocol.CodeInternal, "internal error")
 }

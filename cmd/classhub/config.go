@@ -1,0 +1,103 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+)
+
+// config is what a node needs to run. Flags and environment variables
+// fill it; flags win.
+type config struct {
+	Addr       string
+	Data       string
+	Node       string
+	LogLevel   string
+	LogFormat  string
+	TrustProxy bool
+	Origins    string
+	Retention  time.Duration
+	Replicas   int
+	Grace      time.Duration
+
+	NATS       string // external NATS URL; empty runs an embedded server
+	NATSListen string // where the embedded server listens for other processes
+	NATSCreds  string
+	NATSUser   string
+	NATSPass   string
+	NATSToken  string
+	NATSCA     string
+	NATSCert   string
+	NATSKey    string
+}
+
+// natsFlags adds the flags that say where the data and NATS are; every
+// subcommand needs them.
+func natsFlags(fs *flag.FlagSet, c *config) {
+	fs.StringVar(&c.Data, "data", "./classhub-data", "data folder: the embedded NATS store and this node's ID")
+	fs.StringVar(&c.NATS, "nats", "", "URL(s) of an external NATS with JetStream (comma-separated); empty runs NATS embedded, storing in --data")
+	fs.StringVar(&c.NATSListen, "nats-listen", "127.0.0.1:0", "host:port where the embedded NATS accepts other local processes (admin commands); port 0 picks a free one")
+	fs.StringVar(&c.NATSCreds, "nats-creds", "", "NATS credentials file (JWT and NKey seed)")
+	fs.StringVar(&c.NATSUser, "nats-user", "", "NATS user name")
+	fs.StringVar(&c.NATSPass, "nats-password", "", "NATS password (prefer the environment variable CLASSHUB_NATS_PASSWORD)")
+	fs.StringVar(&c.NATSToken, "nats-token", "", "NATS token (prefer the environment variable CLASSHUB_NATS_TOKEN)")
+	fs.StringVar(&c.NATSCA, "nats-ca", "", "CA certificate file to verify the NATS servers")
+	fs.StringVar(&c.NATSCert, "nats-cert", "", "client certificate file for NATS (mutual TLS)")
+	fs.StringVar(&c.NATSKey, "nats-key", "", "client key file for NATS (mutual TLS)")
+	fs.IntVar(&c.Replicas, "replicas", 1, "JetStream replicas of logs and buckets: 1 for one server, 3 for a cluster")
+	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
+}
+
+func serveFlags(fs *flag.FlagSet, c *config) {
+	natsFlags(fs, c)
+	fs.StringVar(&c.Addr, "addr", ":8080", "HTTP listen address")
+	fs.StringVar(&c.Node, "node", "", "this node's name in room leases; default: an ID kept in the data folder")
+	fs.BoolVar(&c.TrustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For (only behind a reverse proxy you run)")
+	fs.StringVar(&c.Origins, "origins", "", "extra origins allowed to open WebSockets, comma-separated host patterns (the server's own is always allowed)")
+	fs.DurationVar(&c.Retention, "retention", 0, "how long class logs are kept (e.g. 720h); 0 keeps them")
+	fs.DurationVar(&c.Grace, "grace", 5*time.Second, "how long a student may drop before the teacher sees them offline")
+}
+
+// parse reads the environment, then the arguments. CLASSHUB_NATS_CREDS
+// sets --nats-creds.
+func parse(fs *flag.FlagSet, args []string) error {
+	var bad error
+	fs.VisitAll(func(f *flag.Flag) {
+		name := "CLASSHUB_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(name); ok && bad == nil {
+			if err := f.Value.Set(v); err != nil {
+				bad = fmt.Errorf("environment %s=%q: %w", name, v, err)
+			}
+		}
+	})
+	if bad != nil {
+		return bad
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	return nil
+}
+
+func newLogger(c *config, w io.Writer) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(c.LogLevel)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch c.LogFormat {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", c.LogFormat)
+}

@@ -1,0 +1,56 @@
+// Command classhub is the classhub server and its admin tasks.
+//
+//	classhub [serve] [flags]            run a node (the default)
+//	classhub teacher add --email ...    create a teacher account
+//	classhub teacher password --email   set a teacher's password
+//
+// Every flag can also be set with an environment variable: --addr is
+// CLASSHUB_ADDR, --nats-creds is CLASSHUB_NATS_CREDS, and so on.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "classhub:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+// run is the whole program, so that tests can run it in-process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	cmd := "serve"
+	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, stdout, stderr, nil)
+	case "teacher":
+		return teacher(ctx, args, stdin, stdout, stderr)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+}
+
+const usage = `usage:
+  classhub [serve] [flags]                          run a node (the default)
+  classhub teacher add --email E --name N [flags]   create a teacher account; the password is read from the terminal or stdin
+  classhub teacher password --email E [flags]       set a teacher's password
+Run "classhub serve -h" for the flags. Every flag can come from the environment: --addr is CLASSHUB_ADDR.
+`

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+// natsNode is this process's NATS: a connection, its JetStream context
+// and, when embedded, the server itself.
+type natsNode struct {
+	nc        *nats.Conn
+	js        jetstream.JetStream
+	srv       *server.Server
+	adminFile string // written while an embedded server runs
+	embedded  bool
+}
+
+// adminInfo lets admin commands reach a running embedded server instead
+// of opening its store a second time. The file is readable by its owner
+// only, as it holds the server's token.
+type adminInfo struct {
+	URL   string `json:"url"`
+	Token string `json:"token"`
+}
+
+const adminFileName = "nats-admin.json"
+
+func (n *natsNode) close(ctx context.Context, log *slog.Logger) {
+	if n.nc != nil {
+		done := make(chan struct{})
+		n.nc.SetClosedHandler(func(*nats.Conn) { close(done) })
+		if err := n.nc.Drain(); err != nil {
+			n.nc.Close()
+		} else {
+			select {
+			case <-done:
+			case <-ctx.Done():
+				n.nc.Close()
+			}
+		}
+	}
+	if n.srv != nil {
+		if n.adminFile != "" {
+			_ = os.Remove(n.adminFile)
+		}
+		n.srv.Shutdown()
+		n.srv.WaitForShutdown()
+		log.Debug("embedded NATS stopped")
+	}
+}
+
+// connectNATS connects to the external NATS of --nats, to the embedded
+// server of a classhub already running on --data (reuse), or starts an
+// embedded server on --data.
+func connectNATS(ctx context.Context, c *config, log *slog.Logger, reuse bool) (*natsNode, error) {
+	name := nats.Name("classhub")
+	if c.NATS != "" {
+		opts := []nats.Option{name, nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond),
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("NATS disconnected", "err", err) }),
+			nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("NATS reconnected", "server", nc.ConnectedUrlRedacted()) }),
+		}
+		if c.NATSCreds != "" {
+			opts = append(opts, nats.UserCredentials(c.NATSCreds))
+		}
+		if c.NATSUser != "" {
+			opts = append(opts, nats.UserInfo(c.NATSUser, c.NATSPass))
+		}
+		if c.NATSToken != "" {
+			opts = append(opts, nats.Token(c.NATSToken))
+		}
+		if c.NATSCA != "" {
+			opts = append(opts, nats.RootCAs(c.NATSCA))
+		}
+		if c.NATSCert != "" || c.NATSKey != "" {
+			opts = append(opts, nats.ClientCert(c.NATSCert, c.NATSKey))
+		}
+		nc, err := nats.Connect(c.NATS, opts...)
+		if err != nil {
+			return nil, fmt.Errorf("connect to NATS at %s: %w", c.NATS, err)
+		}
+		return newNode(nc, nil, false)
+	}
+
+	if err := os.MkdirAll(c.Data, 0o700); err != nil {
+		return nil, fmt.Errorf("data folder: %w", err)
+	}
+	adminFile := filepath.Join(c.Data, adminFileName)
+	if info, ok := readAdmin(adminFile); ok {
+		nc, err := nats.Connect(info.URL, name, nats.Token(info.Token), nats.Timeout(time.Second))
+		if err == nil {
+			if !reuse {
+				nc.Close()
+				return nil, fmt.Errorf("a classhub server is already running on the data folder %s", c.Data)
+			}
+			return newNode(nc, nil, false)
+		}
+		// A stale file from a server that did not stop cleanly.
+	}
+
+	host, port, err := splitListen(c.NATSListen)
+	if err != nil {
+		return nil, err
+	}
+	token := randomToken()
+	opts := &server.Options{
+		ServerName:    "classhub",
+		Host:          host,
+		Port:          port,
+		Authorization: token,
+		JetStream:     true,
+		StoreDir:      filepath.Join(c.Data, "nats"),
+		NoSigs:        true,
+		NoLog:         true,
+	}
+	srv, err := server.NewServer(opts)
+	if err != nil {
+		return nil, fmt.Errorf("embedded NATS: %w", err)
+	}
+	srv.SetLoggerV2(natsLogger{log.With("component", "nats")}, false, false, false)
+	srv.Start()
+	if !srv.ReadyForConnections(10 * time.Second) {
+		srv.Shutdown()
+		return nil, errors.New("embedded NATS did not start within 10s")
+	}
+	nc, err := nats.Connect(srv.ClientURL(), name, nats.InProcessServer(srv), nats.Token(token))
+	if err != nil {
+		srv.Shutdown()
+		return nil, fmt.Errorf("connect to embedded NATS: %w", err)
+	}
+	n, err := newNode(nc, srv, true)
+	if err != nil {
+		srv.Shutdown()
+		return nil, err
+	}
+	b, _ := json.Marshal(adminInfo{URL: srv.ClientURL(), Token: token})
+	if err := os.WriteFile(adminFile, b, 0o600); err != nil {
+		log.Warn("admin commands will not reach this server", "err", err)
+	} else {
+		n.adminFile = adminFile
+	}
+	return n, nil
+}
+
+func newNode(nc *nats.Conn, srv *server.Server, embedded bool) (*natsNode, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("JetStream: %w", err)
+	}
+	return &natsNode{nc: nc, js: js, srv: srv, embedded: embedded}, nil
+}
+
+func readAdmin(path string) (adminInfo, bool) {
+	var info adminInfo
+	b, err := os.ReadFile(path)
+	if err != nil || json.Unmarshal(b, &info) != nil || info.URL == "" {
+		return info, false
+	}
+	return info, true
+}
+
+func splitListen(s string) (string, int, error) {
+	host, p, err := net.SplitHostPort(s)
+	if err != nil {
+		return "", 0, fmt.Errorf("--nats-listen %q: %w", s, err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port < 0 || port > 65535 {
+		return "", 0, fmt.Errorf("--nats-listen %q: bad port", s)
+	}
+	if port == 0 {
+		port = server.RANDOM_PORT
+	}
+	return host, port, nil
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// nodeID returns this node's stable name: --node, or an ID created once
+// and kept in the data folder, so that a restarted node takes its own
+// rooms back at once.
+func nodeID(c *config) (string, error) {
+	if c.Node != "" {
+		return c.Node, nil
+	}
+	if err := os.MkdirAll(c.Data, 0o700); err != nil {
+		return "", fmt.Errorf("data folder: %w", err)
+	}
+	path := filepath.Join(c.Data, "node-id")
+	if b, err := os.ReadFile(path); err == nil {
+		if id := strings.TrimSpace(string(b)); id != "" {
+			return id, nil
+		}
+	}
+	id := uuid.NewString()
+	if err := os.WriteFile(path, []byte(id+"\n"), 0o600); err != nil {
+		return "", fmt.Errorf("node ID: %w", err)
+	}
+	return id, nil
+}
+
+// natsLogger sends the embedded server's log to slog.
+type natsLogger struct{ l *slog.Logger }
+
+func (n natsLogger) Noticef(format string, v ...any) { n.l.Debug(fmt.Sprintf(format, v...)) }
+func (n natsLogger) Warnf(format string, v ...any)   { n.l.Warn(fmt.Sprintf(format, v...)) }
+func (n natsLogger) Fatalf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
+func (n natsLogger) Errorf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
+func (n natsLogger) Debugf(format string, v ...any)  { n.l.Debug(fmt.Sprintf(format, v...)) }
+func (n natsLogger) Tracef(format string, v ...any)  { n.l.Debug(fmt.Sprintf(format, v...)) }

@@ -1,0 +1,195 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/classhub/classhub/frontend"
+	"github.com/classhub/classhub/hub"
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms"
+)
+
+// shutdownTimeout bounds a graceful stop: devices closed with 1012, HTTP
+// drained, rooms snapshotted and their leases given back, NATS drained.
+const shutdownTimeout = 15 * time.Second
+
+// serve runs a node until ctx is done. ready, if not nil, receives the
+// HTTP address once the node is ready (for tests).
+func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) error {
+	var c config
+	fs := flag.NewFlagSet("classhub serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	serveFlags(fs, &c)
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	log, err := newLogger(&c, stderr)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	node, err := nodeID(&c)
+	if err != nil {
+		return err
+	}
+
+	nn, err := connectNATS(ctx, &c, log, false)
+	if err != nil {
+		return err
+	}
+	defer func() {
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+		defer cancel()
+		nn.close(ctx, log)
+	}()
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+
+	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	rm, err := rooms.New(setupCtx, rooms.Config{
+		NC: nn.nc, JS: nn.js, Node: protocol.NodeID(node), Grace: c.Grace,
+		Retention: c.Retention, Replicas: c.Replicas, Logger: log, Registerer: reg,
+	})
+	if err != nil {
+		return err
+	}
+	key, err := auth.LoadOrCreateKey(setupCtx, nn.js, c.Replicas)
+	if err != nil {
+		return err
+	}
+	accounts, err := auth.OpenAccounts(setupCtx, nn.js, c.Replicas)
+	if err != nil {
+		return err
+	}
+	var origins []string
+	for _, o := range strings.Split(c.Origins, ",") {
+		if o = strings.TrimSpace(o); o != "" {
+			origins = append(origins, o)
+		}
+	}
+	h, err := hub.New(hub.Config{
+		Rooms: rm, NC: nn.nc, Tokens: auth.NewSigner(key, nil), Accounts: accounts,
+		OriginPatterns: origins, Logger: log, Registerer: reg,
+	})
+	if err != nil {
+		return err
+	}
+
+	var stopping atomic.Bool
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.IPExtractor = echo.ExtractIPDirect()
+	if c.TrustProxy {
+		e.IPExtractor = echo.ExtractIPFromXFFHeader()
+	}
+	h.Register(e)
+	e.GET("/healthz", func(ec echo.Context) error {
+		return ec.JSON(http.StatusOK, map[string]string{"status": "ok"})
+	})
+	e.GET("/readyz", func(ec echo.Context) error {
+		switch {
+		case stopping.Load():
+			return protocol.Errorf(protocol.CodeUnavailable, "shutting down")
+		case nn.nc.Status() != nats.CONNECTED:
+			return protocol.Errorf(protocol.CodeUnavailable, "NATS is %s", strings.ToLower(nn.nc.Status().String()))
+		}
+		return ec.JSON(http.StatusOK, map[string]string{"status": "ready", "node": node})
+	})
+	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	e.GET("/*", echo.WrapHandler(frontend.Handler()))
+
+	ln, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", c.Addr, err)
+	}
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+
+	url := "http://" + displayAddr(ln.Addr())
+	log.Info("classhub ready", "url", url, "node", node, "embedded_nats", nn.embedded,
+		"data", c.Data, "startup", time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(stdout, "classhub is ready for a class.\n  students join at  %s/\n  teachers sign in  %s/teacher\n", url, url)
+	if n, err := accounts.Count(setupCtx); err == nil && n == 0 {
+		fmt.Fprintf(stdout, "\nThere is no teacher account yet. Create the first one in another terminal:\n  %s teacher add --data %s --email you@school.example --name \"Your Name\"\n", selfCommand(), c.Data)
+	}
+	cancel()
+	if ready != nil {
+		ready <- ln.Addr().String()
+	}
+
+	select {
+	case <-ctx.Done():
+	case err := <-served:
+		return fmt.Errorf("http: %w", err)
+	}
+
+	log.Info("shutting down")
+	stopping.Store(true)
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
+	defer scancel()
+	// Devices first, with 1012, so they reconnect (elsewhere, or here when
+	// the node is back) and resume; then the rest of HTTP; then the rooms,
+	// which snapshot and give their leases back.
+	if err := h.Close(sctx); err != nil {
+		log.Warn("closing connections", "err", err)
+	}
+	if err := srv.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Warn("HTTP shutdown", "err", err)
+	}
+	if err := rm.Close(sctx); err != nil {
+		log.Warn("stopping rooms", "err", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// displayAddr turns a listen address into one a browser can open.
+func displayAddr(a net.Addr) string {
+	host, port, err := net.SplitHostPort(a.String())
+	if err != nil {
+		return a.String()
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, port)
+}
+
+// selfCommand is how the user started this program, for the hints it
+// prints: "go run ./cmd/classhub" when run from source.
+func selfCommand() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "classhub"
+	}
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "go run ./cmd/classhub"
+	}
+	if dir, _ := filepath.Split(exe); dir != "" {
+		if p, err := filepath.Abs(exe); err == nil {
+			return p
+		}
+	}
+	return "classhub"
+}

@@ -1,0 +1,329 @@
+package hub
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/time/rate"
+
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms"
+)
+
+// maxBodyBytes bounds a REST request body; every body of the API is a few
+// short strings.
+const maxBodyBytes = 16 << 10
+
+// Register adds the REST API (/api/v1/...) and the WebSocket endpoint
+// (/ws) to e, and makes every error e answers a JSON error body with a
+// code from the protocol's table.
+func (h *Hub) Register(e *echo.Echo) {
+	e.HTTPErrorHandler = HTTPErrorHandler
+	e.GET("/ws", echo.WrapHandler(h))
+	api := e.Group("/api/v1")
+	api.POST("/login", h.login, h.limitByAddress)
+	api.POST("/join", h.join, h.limitByAddress)
+	api.GET("/rooms", h.listRooms, h.teacherOnly)
+	api.POST("/rooms", h.createRoom, h.teacherOnly)
+	api.GET("/rooms/:id", h.getRoom, h.teacherOnly)
+	api.POST("/rooms/:id/end", h.endRoom, h.teacherOnly)
+}
+
+// HTTPErrorHandler writes every error as {"error":{"code","message"}}
+// with the status of its code.
+func HTTPErrorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	pe := asProtocol(err)
+	if pe.Code == protocol.CodeRateLimited && c.Response().Header().Get("Retry-After") == "" {
+		c.Response().Header().Set("Retry-After", "1")
+	}
+	_ = c.JSON(pe.Code.HTTPStatus(), map[string]*protocol.Error{"error": pe})
+}
+
+// asProtocol maps an error of the REST API to what the client sees. It is
+// the hub's one place for that mapping; room errors are mapped by rooms.
+func asProtocol(err error) *protocol.Error {
+	var he *echo.HTTPError
+	switch {
+	case errors.As(err, &he):
+		msg := http.StatusText(he.Code)
+		if m, ok := he.Message.(string); ok && m != "" {
+			msg = m
+		}
+		switch he.Code {
+		case http.StatusNotFound:
+			return protocol.Errorf(protocol.CodeNotFound, "%s", strings.ToLower(msg))
+		case http.StatusMethodNotAllowed:
+			return protocol.Errorf(protocol.CodeInvalid, "method not allowed")
+		case http.StatusUnauthorized:
+			return protocol.Errorf(protocol.CodeUnauthorized, "%s", msg)
+		case http.StatusRequestEntityTooLarge:
+			return protocol.Errorf(protocol.CodeFrameTooLarge, "the request body is over %d bytes", maxBodyBytes)
+		case http.StatusTooManyRequests:
+			return protocol.Errorf(protocol.CodeRateLimited, "too many requests; retry in a moment")
+		case http.StatusServiceUnavailable:
+			return protocol.Errorf(protocol.CodeUnavailable, "%s", msg)
+		}
+		if he.Code >= 400 && he.Code < 500 {
+			return protocol.Errorf(protocol.CodeInvalid, "%s", msg)
+		}
+		return protocol.Errorf(protocol.CodeInternal, "internal error")
+	case errors.Is(err, auth.ErrBadPassword):
+		return protocol.Errorf(protocol.CodeUnauthorized, "wrong e-mail or password")
+	case errors.Is(err, auth.ErrExpired):
+		return protocol.Errorf(protocol.CodeUnauthorized, "the token has expired; sign in again")
+	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrNoTeacher):
+		return protocol.Errorf(protocol.CodeUnauthorized, "sign in first")
+	case errors.Is(err, auth.ErrExists):
+		return protocol.Errorf(protocol.CodeConflict, "a teacher with that e-mail exists")
+	}
+	return rooms.AsProtocol(err)
+}
+
+// bind decodes a JSON body strictly: one object, known fields only, at
+// most maxBodyBytes.
+func bind(c echo.Context, v any) error {
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, maxBodyBytes+1))
+	if err != nil {
+		return protocol.Errorf(protocol.CodeInvalid, "the request body could not be read")
+	}
+	if len(body) > maxBodyBytes {
+		return protocol.Errorf(protocol.CodeFrameTooLarge, "the request body is over %d bytes", maxBodyBytes)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return protocol.Errorf(protocol.CodeInvalid, "the request body is not the expected JSON object: %s", strings.TrimPrefix(err.Error(), "json: "))
+	}
+	if dec.More() {
+		return protocol.Errorf(protocol.CodeInvalid, "the request body has data after the JSON object")
+	}
+	return nil
+}
+
+// LoginResponse is the answer to POST /api/v1/login.
+type LoginResponse struct {
+	Token   string       `json:"token"`
+	Expires int64        `json:"expires"`
+	Teacher auth.Teacher `json:"teacher"`
+}
+
+func (h *Hub) login(c echo.Context) error {
+	var req struct {
+		Email    string `json:"email"`
+		Password string `json:"password"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if req.Email == "" || req.Password == "" {
+		return protocol.Errorf(protocol.CodeInvalid, "email and password are required")
+	}
+	t, err := h.cfg.Accounts.Authenticate(c.Request().Context(), req.Email, req.Password)
+	if err != nil {
+		return err
+	}
+	tok, exp, err := h.cfg.Tokens.IssueTeacher(t.ID, t.Name, h.cfg.TokenTTL)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, LoginResponse{Token: tok, Expires: exp.UnixMilli(), Teacher: t})
+}
+
+// JoinResponse is the answer to POST /api/v1/join.
+type JoinResponse struct {
+	Token   string             `json:"token"`
+	Expires int64              `json:"expires"`
+	Room    JoinedRoom         `json:"room"`
+	Student protocol.StudentID `json:"student"`
+	Name    string             `json:"name"`
+}
+
+// JoinedRoom is what a student learns of the room they joined.
+type JoinedRoom struct {
+	ID    protocol.RoomID `json:"id"`
+	Title string          `json:"title"`
+}
+
+func (h *Hub) join(c echo.Context) error {
+	var req struct {
+		Code string `json:"code"`
+		Name string `json:"name"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	name := strings.TrimSpace(req.Name)
+	if e := protocol.CheckText("name", name, 1, protocol.MaxNameRunes, false); e != nil {
+		return e
+	}
+	info, res, err := h.cfg.Rooms.Join(c.Request().Context(), req.Code, name)
+	if err != nil {
+		return err
+	}
+	tok, exp, err := h.cfg.Tokens.IssueStudent(info.ID, res.Student, res.Name, h.cfg.TokenTTL)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, JoinResponse{
+		Token: tok, Expires: exp.UnixMilli(), Room: JoinedRoom{ID: info.ID, Title: info.Title},
+		Student: res.Student, Name: res.Name,
+	})
+}
+
+const claimsKey = "classhub.claims"
+
+// teacherOnly admits requests with a valid teacher token in the
+// Authorization header.
+func (h *Hub) teacherOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		tok, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
+		if !ok || tok == "" {
+			return protocol.Errorf(protocol.CodeUnauthorized, "sign in first (Authorization: Bearer <token>)")
+		}
+		cl, err := h.cfg.Tokens.Verify(strings.TrimSpace(tok))
+		if err != nil {
+			return err
+		}
+		if cl.Role != protocol.RoleTeacher {
+			return protocol.Errorf(protocol.CodeForbidden, "only teachers may do this")
+		}
+		c.Set(claimsKey, cl)
+		return next(c)
+	}
+}
+
+func teacherOf(c echo.Context) protocol.TeacherID {
+	return c.Get(claimsKey).(auth.Claims).Teacher
+}
+
+func (h *Hub) listRooms(c echo.Context) error {
+	list, err := h.cfg.Rooms.Rooms(c.Request().Context(), teacherOf(c))
+	if err != nil {
+		return err
+	}
+	if list == nil {
+		list = []rooms.RoomInfo{}
+	}
+	return c.JSON(http.StatusOK, map[string][]rooms.RoomInfo{"rooms": list})
+}
+
+func (h *Hub) createRoom(c echo.Context) error {
+	var req struct {
+		Title string `json:"title"`
+	}
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	info, err := h.cfg.Rooms.CreateRoom(c.Request().Context(), teacherOf(c), strings.TrimSpace(req.Title))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusCreated, info)
+}
+
+// ownRoom returns the room named in the path if it is the teacher's. A
+// room of another teacher is not found, not forbidden: room IDs are not
+// confirmed to those who do not own them.
+func (h *Hub) ownRoom(c echo.Context) (rooms.RoomInfo, error) {
+	id := protocol.RoomID(c.Param("id"))
+	if !id.Valid() {
+		return rooms.RoomInfo{}, protocol.Errorf(protocol.CodeInvalid, "%q is not a room ID", c.Param("id"))
+	}
+	info, err := h.cfg.Rooms.Room(c.Request().Context(), id)
+	if errors.Is(err, rooms.ErrNoRoom) || (err == nil && info.Teacher != teacherOf(c)) {
+		return rooms.RoomInfo{}, protocol.Errorf(protocol.CodeNotFound, "no such room")
+	}
+	return info, err
+}
+
+func (h *Hub) getRoom(c echo.Context) error {
+	info, err := h.ownRoom(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, info)
+}
+
+func (h *Hub) endRoom(c echo.Context) error {
+	info, err := h.ownRoom(c)
+	if err != nil {
+		return err
+	}
+	if info.Status != protocol.StatusEnded {
+		_, err := h.cfg.Rooms.Do(c.Request().Context(), protocol.Command{
+			Room: info.ID, Type: protocol.MsgEndClass,
+			Actor: protocol.Actor{Role: protocol.RoleTeacher, Teacher: teacherOf(c)}, Data: json.RawMessage(`{}`),
+		})
+		if pe := rooms.AsProtocol(err); err != nil && pe.Code != protocol.CodeRoomEnded {
+			return err
+		}
+		if info, err = h.cfg.Rooms.Room(c.Request().Context(), info.ID); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, info)
+}
+
+// addressLimits rate-limits requests per client address: join codes and
+// passwords cannot be guessed at speed, while a whole class behind one
+// school NAT can still join at once.
+type addressLimits struct {
+	rate  rate.Limit
+	burst int
+
+	mu    sync.Mutex
+	m     map[string]*addressLimit
+	swept time.Time
+}
+
+type addressLimit struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+func (l *addressLimits) allow(addr string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.m == nil {
+		l.m = map[string]*addressLimit{}
+	}
+	// Forget addresses idle long enough for their bucket to be full again.
+	if now.Sub(l.swept) > time.Minute {
+		full := time.Duration(float64(l.burst)/float64(l.rate)*float64(time.Second)) + time.Minute
+		for k, a := range l.m {
+			if now.Sub(a.seen) > full {
+				delete(l.m, k)
+			}
+		}
+		l.swept = now
+	}
+	a := l.m[addr]
+	if a == nil {
+		a = &addressLimit{lim: rate.NewLimiter(l.rate, l.burst)}
+		l.m[addr] = a
+	}
+	a.seen = now
+	return a.lim.AllowN(now, 1)
+}
+
+func (h *Hub) limitByAddress(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !h.joins.allow(c.RealIP(), time.Now()) {
+			c.Response().Header().Set("Retry-After", strconv.Itoa(int(max(1, 1/float64(h.joins.rate)))))
+			return protocol.Errorf(protocol.CodeRateLimited, "too many attempts from this address; retry in a moment")
+		}
+		return next(c)
+	}
+}

@@ -1,0 +1,603 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+	"golang.org/x/time/rate"
+
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms"
+)
+
+// item is one entry of a connection's write queue: a frame, or the close
+// that ends the connection once everything before it is written.
+type item struct {
+	frame  []byte
+	close  protocol.CloseCode
+	reason string
+}
+
+// maxReplay is the most events a resume replays; a device further behind
+// gets a snapshot, which is smaller and as good.
+const maxReplay = 10000
+
+// held is an event that arrived while the connection was waiting for its
+// snapshot or replay.
+type held struct {
+	seq   uint64
+	frame []byte
+}
+
+// conn is one device's WebSocket. Its read loop (serve) owns the protocol
+// state; its write loop owns the socket's writes. Everything that reaches
+// the device goes through the write queue, which is bounded in bytes so
+// that a device that cannot keep up is closed instead of slowing anyone.
+type conn struct {
+	h  *Hub
+	ws *websocket.Conn
+	id string // the connection's ID, for presence
+
+	// Set once by the read loop before the connection joins a room, and
+	// read-only afterwards.
+	viewer protocol.Viewer
+	actor  protocol.Actor
+	room   *hubRoom
+	lim    *rate.Limiter
+
+	wake  chan struct{} // a frame or a close is waiting; capacity 1
+	taken chan struct{} // the writer took the queue; capacity 1
+	stop  chan struct{} // closed to abort a write that is stuck
+	wg    sync.WaitGroup
+
+	mu        sync.Mutex
+	queue     []item
+	queued    int // bytes in queue
+	live      bool
+	offset    uint64 // the last event queued, once live
+	held      []held
+	heldBytes int
+	closing   protocol.CloseCode // set by close: write nothing more
+	reason    string
+	aborted   bool
+	final     item // a close to send once the queue is empty and no command is running
+	inflight  int  // commands waiting for their answer
+	connected bool // the room was told this connection is here
+}
+
+func newConn(h *Hub, ws *websocket.Conn) *conn {
+	return &conn{
+		h: h, ws: ws, id: uuid.NewString(),
+		lim:   rate.NewLimiter(rate.Limit(h.cfg.CommandRate), h.cfg.CommandBurst),
+		wake:  make(chan struct{}, 1),
+		taken: make(chan struct{}, 1),
+		stop:  make(chan struct{}),
+	}
+}
+
+func (c *conn) signal() {
+	select {
+	case c.wake <- struct{}{}:
+	default:
+	}
+}
+
+// send queues a frame. A full queue closes the connection with 4000.
+func (c *conn) send(frame []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.enqueueLocked(frame)
+}
+
+func (c *conn) enqueueLocked(frame []byte) {
+	if c.closing != 0 {
+		return
+	}
+	if c.queued+len(frame) > c.h.cfg.QueueBytes {
+		c.overflowLocked()
+		return
+	}
+	c.queue = append(c.queue, item{frame: frame})
+	c.queued += len(frame)
+	c.signal()
+}
+
+// overflowLocked closes a device that fell too far behind. Its socket is
+// most likely full, so the write in progress is aborted: the device sees
+// 4000 if the close still fits, a dropped connection if not, and resumes
+// either way.
+func (c *conn) overflowLocked() {
+	if c.closing != 0 {
+		return
+	}
+	c.h.metrics.overflows.Inc()
+	c.closing, c.reason = protocol.CloseSlowConsumer, "too far behind; resume"
+	c.queue, c.queued = nil, 0
+	if !c.aborted {
+		c.aborted = true
+		close(c.stop)
+	}
+	c.signal()
+}
+
+// deliver hands the connection an event it may see. Called by its room
+// with the room's lock held, in seq order.
+func (c *conn) deliver(seq uint64, frame []byte) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing != 0 {
+		return
+	}
+	if !c.live {
+		if c.heldBytes+len(frame) > c.h.cfg.QueueBytes {
+			c.overflowLocked()
+			return
+		}
+		c.held = append(c.held, held{seq, frame})
+		c.heldBytes += len(frame)
+		return
+	}
+	if seq <= c.offset {
+		return
+	}
+	c.offset = seq
+	c.enqueueLocked(frame)
+}
+
+// sendPaced queues a frame, waiting for room in the queue instead of
+// overflowing: a resume may replay more than the queue holds, and the
+// device reading it is the one that waits. It reports false if the
+// connection closed meanwhile.
+func (c *conn) sendPaced(ctx context.Context, frame []byte) bool {
+	for {
+		c.mu.Lock()
+		if c.closing != 0 {
+			c.mu.Unlock()
+			return false
+		}
+		if c.queued == 0 || c.queued+len(frame) <= c.h.cfg.QueueBytes {
+			c.queue = append(c.queue, item{frame: frame})
+			c.queued += len(frame)
+			c.signal()
+			c.mu.Unlock()
+			return true
+		}
+		c.mu.Unlock()
+		select {
+		case <-c.taken:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// activate sends the events held since the snapshot was taken (after the
+// welcome and any replay, already queued) and makes the connection live.
+// It is one critical section with deliver, so no event is lost or doubled
+// between the snapshot and the live stream.
+func (c *conn) activate(offset uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, e := range c.held {
+		if e.seq > offset {
+			c.enqueueLocked(e.frame)
+			offset = e.seq
+		}
+	}
+	c.held, c.heldBytes = nil, 0
+	c.offset = offset
+	c.live = true
+}
+
+func (c *conn) isLive() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.live && c.closing == 0
+}
+
+// close ends the connection with code as soon as the frame being written,
+// if any, is out. Frames still queued are dropped: the device resumes.
+func (c *conn) close(code protocol.CloseCode, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing != 0 {
+		return
+	}
+	c.closing, c.reason = code, reason
+	c.queue, c.queued = nil, 0
+	c.signal()
+}
+
+// closeAfterFlush ends the connection with code once every frame queued
+// is written and every command running has its answer, so that the
+// device reads the last events, and the result of the command that ended
+// the class, before the close.
+func (c *conn) closeAfterFlush(code protocol.CloseCode, reason string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing != 0 || c.final.close != 0 {
+		return
+	}
+	c.final = item{close: code, reason: reason}
+	c.signal()
+}
+
+// writeLoop is the only writer of the socket. It returns when the
+// connection is closed, after sending the close frame when it can.
+func (c *conn) writeLoop(ctx context.Context) {
+	ping := time.NewTicker(c.h.cfg.PingInterval)
+	defer ping.Stop()
+	wctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-c.stop:
+			cancel()
+		case <-wctx.Done():
+		}
+	}()
+	for {
+		c.mu.Lock()
+		batch, code, reason := c.queue, c.closing, c.reason
+		c.queue, c.queued = nil, 0
+		if len(batch) > 0 {
+			select {
+			case c.taken <- struct{}{}:
+			default:
+			}
+		}
+		if code == 0 && len(batch) == 0 && c.final.close != 0 && c.inflight == 0 {
+			code, reason = c.final.close, c.final.reason
+			c.closing, c.reason = code, reason
+		}
+		c.mu.Unlock()
+		if code != 0 {
+			c.shut(code, reason)
+			return
+		}
+		for i, it := range batch {
+			if err := c.write(wctx, it.frame); err != nil {
+				c.mu.Lock()
+				stuck := c.closing
+				c.mu.Unlock()
+				if stuck != 0 {
+					c.shut(stuck, c.reason)
+				}
+				_ = c.ws.CloseNow()
+				return
+			}
+			batch[i] = item{} // let the frame go as soon as it is written
+			c.h.metrics.framesOut.Inc()
+		}
+		select {
+		case <-c.wake:
+		case <-ctx.Done():
+			return
+		case <-ping.C:
+			c.wg.Add(1)
+			go c.ping(wctx)
+		}
+	}
+}
+
+func (c *conn) write(ctx context.Context, frame []byte) error {
+	ctx, cancel := context.WithTimeout(ctx, c.h.cfg.WriteTimeout)
+	defer cancel()
+	return c.ws.Write(ctx, websocket.MessageText, frame)
+}
+
+// ping finds devices that vanished without closing (a lid shut, a
+// network gone), so that their presence ends and their goroutines exit.
+func (c *conn) ping(ctx context.Context) {
+	defer c.wg.Done()
+	ctx, cancel := context.WithTimeout(ctx, c.h.cfg.PingInterval)
+	defer cancel()
+	if err := c.ws.Ping(ctx); err != nil && ctx.Err() != nil {
+		c.h.log.Debug("device does not answer pings", "conn", c.id)
+		_ = c.ws.CloseNow()
+	}
+}
+
+func (c *conn) shut(code protocol.CloseCode, reason string) {
+	_ = c.ws.Close(websocket.StatusCode(code), reason)
+}
+
+// serve runs the connection: hello, welcome, then commands until the
+// device or the server closes it.
+func (c *conn) serve() {
+	ctx, cancel := context.WithCancel(context.Background())
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		c.writeLoop(ctx)
+	}()
+	hello := time.AfterFunc(c.h.cfg.HelloTimeout, func() {
+		c.close(protocol.CloseHelloTimeout, "no hello in time")
+	})
+	c.readLoop(ctx, hello)
+	hello.Stop()
+	cancel()
+	c.close(protocol.CloseNormal, "")
+	c.wg.Wait()
+	_ = c.ws.CloseNow()
+	if c.room != nil {
+		c.h.leave(c.room, c)
+		c.disconnect()
+	}
+}
+
+func (c *conn) readLoop(ctx context.Context, hello *time.Timer) {
+	for {
+		typ, b, err := c.ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		c.h.metrics.framesIn.Inc()
+		if typ != websocket.MessageText {
+			c.sendError("", protocol.Errorf(protocol.CodeBadFrame, "frames must be text (JSON), not binary"))
+			continue
+		}
+		f, perr := protocol.DecodeClientFrame(b)
+		if perr != nil {
+			c.sendError(f.ID, perr)
+			continue
+		}
+		if c.room == nil {
+			if f.Type != protocol.MsgHello {
+				c.sendError(f.ID, protocol.Errorf(protocol.CodeNotReady, "say hello first"))
+				continue
+			}
+			if c.hello(ctx, f) {
+				hello.Stop()
+			}
+			continue
+		}
+		c.command(ctx, f)
+	}
+}
+
+// hello authenticates the device, puts it in its room and sends the
+// welcome. It reports whether the connection is now in a room.
+func (c *conn) hello(ctx context.Context, f protocol.ClientFrame) bool {
+	v, perr := protocol.DecodePayload(f.Type, f.Data)
+	if perr != nil {
+		c.sendError(f.ID, perr)
+		return false
+	}
+	hi := v.(*protocol.Hello)
+	claims, err := c.h.cfg.Tokens.Verify(hi.Token)
+	if err != nil {
+		msg := "the token is not valid; sign in or join again"
+		if errors.Is(err, auth.ErrExpired) {
+			msg = "the token has expired; sign in or join again"
+		}
+		c.refuse(f.ID, protocol.Errorf(protocol.CodeUnauthorized, "%s", msg))
+		return false
+	}
+	room := hi.Room
+	a := protocol.Actor{Role: claims.Role, Teacher: claims.Teacher, Student: claims.Student}
+	switch claims.Role {
+	case protocol.RoleStudent:
+		if room != "" && room != claims.Room {
+			c.refuse(f.ID, protocol.Errorf(protocol.CodeUnauthorized, "this token is for another class"))
+			return false
+		}
+		room = claims.Room
+	default:
+		if room == "" {
+			c.sendError(f.ID, protocol.Errorf(protocol.CodeInvalid, "hello.room is required for a %s", claims.Role))
+			return false
+		}
+	}
+	c.actor, c.viewer = a, a.Viewer()
+
+	hr, err := c.h.enter(room, c)
+	if err != nil {
+		c.sendError(f.ID, rooms.AsProtocol(err))
+		return false
+	}
+	c.room = hr
+	ok := c.welcome(ctx, f.ID, hi)
+	if !ok {
+		c.h.leave(hr, c)
+		c.room = nil
+	}
+	return ok
+}
+
+func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool {
+	hr := c.room
+	cctx, cancel := context.WithTimeout(ctx, c.h.cfg.CommandTimeout)
+	raw, err := c.h.cfg.Rooms.Do(cctx, protocol.Command{Room: hr.id, Type: protocol.CmdSnapshot, Actor: c.actor})
+	cancel()
+	var snap protocol.SnapshotResult
+	if err == nil {
+		err = json.Unmarshal(raw, &snap)
+	}
+	if err != nil {
+		pe := rooms.AsProtocol(err)
+		if pe.Code == protocol.CodeForbidden || pe.Code == protocol.CodeNotFound {
+			// Not this token's class: the device must not retry it.
+			c.refuse(id, protocol.Errorf(protocol.CodeUnauthorized, "%s", pe.Message))
+			return false
+		}
+		c.sendError(id, pe)
+		return false
+	}
+	hr.baseline(snap.Epoch, snap.Offset)
+
+	w := protocol.Welcome{
+		Role: c.actor.Role, Room: hr.id, Student: c.actor.Student, Name: snap.Name,
+		ServerTime: time.Now().UnixMilli(), Epoch: snap.Epoch, Offset: snap.Offset,
+	}
+	var replay [][]byte
+	if r := hi.Resume; r != nil {
+		switch {
+		case r.Epoch != snap.Epoch:
+			w.Reason = protocol.Errorf(protocol.CodeNotRecoverable, "the class's log was replaced; here is a fresh snapshot")
+		case r.Offset > snap.Offset:
+			w.Reason = protocol.Errorf(protocol.CodeNotRecoverable, "offset %d is ahead of the class (%d); here is a fresh snapshot", r.Offset, snap.Offset)
+		case r.Offset+1 < snap.FirstSeq:
+			w.Reason = protocol.Errorf(protocol.CodeNotRecoverable, "the events after %d are no longer kept; here is a fresh snapshot", r.Offset)
+		case snap.Offset-r.Offset > maxReplay:
+			w.Reason = protocol.Errorf(protocol.CodeNotRecoverable, "%d events were missed; here is a fresh snapshot instead", snap.Offset-r.Offset)
+		default:
+			rctx, cancel := context.WithTimeout(ctx, c.h.cfg.CommandTimeout)
+			frames, err := hr.replay(rctx, snap.Epoch, c.viewer, r.Offset, snap.Offset)
+			cancel()
+			if err != nil {
+				w.Reason = rooms.AsProtocol(err)
+				if w.Reason.Code != protocol.CodeNotRecoverable {
+					w.Reason = protocol.Errorf(protocol.CodeNotRecoverable, "the missed events could not be read (%s); here is a fresh snapshot", w.Reason.Message)
+				}
+			} else {
+				w.Resumed, replay = true, frames
+			}
+		}
+		outcome := "resumed"
+		if !w.Resumed {
+			outcome = "snapshot"
+		}
+		c.h.metrics.resumes.WithLabelValues(outcome).Inc()
+	}
+	if !w.Resumed {
+		w.Snapshot = snap.View
+	}
+	data, err := json.Marshal(w)
+	if err != nil {
+		c.sendError(id, protocol.Errorf(protocol.CodeInternal, "encode welcome: %v", err))
+		return false
+	}
+	frame, _ := json.Marshal(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameWelcome, ID: id, Data: data})
+	c.send(frame)
+	for _, f := range replay {
+		if !c.sendPaced(ctx, f) {
+			return false
+		}
+	}
+	c.activate(snap.Offset)
+
+	var st struct {
+		Status protocol.RoomStatus `json:"status"`
+	}
+	_ = json.Unmarshal(snap.View, &st)
+	if st.Status == protocol.StatusEnded {
+		c.closeAfterFlush(protocol.CloseRoomEnded, "the class has ended")
+		return true
+	}
+	c.announcePresence()
+	return true
+}
+
+// announcePresence tells the room's owner this connection is here. It is
+// called after the welcome and again when the room gets a new owner,
+// which starts with no connections.
+func (c *conn) announcePresence() {
+	ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.CommandTimeout)
+	defer cancel()
+	_, err := c.h.cfg.Rooms.Do(ctx, protocol.Command{Room: c.room.id, Type: protocol.CmdConnect, Actor: c.actor, Conn: c.id})
+	if err != nil {
+		c.h.log.Warn("presence: connect", "room", c.room.id, "conn", c.id, "err", err)
+		return
+	}
+	c.mu.Lock()
+	c.connected = true
+	c.mu.Unlock()
+}
+
+func (c *conn) disconnect() {
+	c.mu.Lock()
+	was := c.connected
+	c.mu.Unlock()
+	if !was {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.CommandTimeout)
+	defer cancel()
+	_, err := c.h.cfg.Rooms.Do(ctx, protocol.Command{Room: c.room.id, Type: protocol.CmdDisconnect, Actor: c.actor, Conn: c.id})
+	if err != nil {
+		c.h.log.Warn("presence: disconnect", "room", c.room.id, "conn", c.id, "err", err)
+	}
+}
+
+// command runs one device command through the room's owner and answers
+// it. Commands of one connection run in order.
+func (c *conn) command(ctx context.Context, f protocol.ClientFrame) {
+	switch {
+	case f.Type == protocol.MsgHello:
+		c.sendError(f.ID, protocol.Errorf(protocol.CodeInvalid, "hello was already answered on this connection"))
+		return
+	case !protocol.Allowed(f.Type, c.actor.Role):
+		c.sendError(f.ID, protocol.Errorf(protocol.CodeForbidden, "a %s may not send %s", c.actor.Role, f.Type))
+		return
+	case !c.lim.Allow():
+		c.sendError(f.ID, protocol.Errorf(protocol.CodeRateLimited, "too many commands; slow down"))
+		return
+	}
+	v, perr := protocol.DecodePayload(f.Type, f.Data)
+	if perr != nil {
+		c.sendError(f.ID, perr)
+		return
+	}
+	if f.Type == protocol.MsgPing {
+		c.sendResult(f.ID, protocol.Pong{ServerTime: time.Now().UnixMilli()})
+		return
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		c.sendError(f.ID, protocol.Errorf(protocol.CodeInternal, "encode %s: %v", f.Type, err))
+		return
+	}
+	c.mu.Lock()
+	c.inflight++
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.inflight--
+		c.mu.Unlock()
+		c.signal()
+	}()
+	cctx, cancel := context.WithTimeout(ctx, c.h.cfg.CommandTimeout)
+	defer cancel()
+	out, err := c.h.cfg.Rooms.Do(cctx, protocol.Command{
+		Room: c.room.id, Type: f.Type, ReqID: f.ID, Actor: c.actor, Conn: c.id, Data: data,
+	})
+	if err != nil {
+		c.sendError(f.ID, rooms.AsProtocol(err))
+		return
+	}
+	c.send(mustFrame(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameResult, ID: f.ID, Data: out}))
+}
+
+func (c *conn) sendResult(id string, v any) {
+	data, _ := json.Marshal(v)
+	c.send(mustFrame(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameResult, ID: id, Data: data}))
+}
+
+func (c *conn) sendError(id string, e *protocol.Error) {
+	c.send(mustFrame(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameError, ID: id, Error: e}))
+}
+
+// refuse answers a hello whose token will never work and closes with
+// 4002, so that the device stops retrying and asks its user.
+func (c *conn) refuse(id string, e *protocol.Error) {
+	c.sendError(id, e)
+	c.closeAfterFlush(protocol.CloseUnauthorized, e.Message)
+}
+
+// mustFrame encodes a server frame. Only a result from the room that is
+// not valid JSON could fail; the device then gets an internal error.
+func mustFrame(f protocol.ServerFrame) []byte {
+	b, err := json.Marshal(f)
+	if err != nil {
+		b, _ = json.Marshal(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameError, ID: f.ID,
+			Error: protocol.Errorf(protocol.CodeInternal, "the result could not be encoded")})
+	}
+	return b
+}

@@ -1,0 +1,236 @@
+package hub
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/nats-io/nats.go"
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/time/rate"
+
+	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms"
+)
+
+// Config configures a Hub. Zero values take the documented defaults.
+type Config struct {
+	// Rooms routes commands to room owners. Required.
+	Rooms *rooms.Manager
+	// NC is the node's NATS connection, for event subscriptions. Required.
+	NC *nats.Conn
+	// Tokens issues and verifies device and console tokens. Required.
+	Tokens *auth.Signer
+	// Accounts signs teachers in. Required for the REST API.
+	Accounts *auth.Accounts
+	// TokenTTL is how long a token issued at sign-in or join lasts: a
+	// school day with margin. Default 12h.
+	TokenTTL time.Duration
+	// JoinRate and JoinBurst limit sign-ins and joins per client address.
+	// The burst lets a whole class behind one school NAT join at once; the
+	// rate makes guessing a join code hopeless. Defaults 1/s and 60.
+	JoinRate  float64
+	JoinBurst int
+	// QueueBytes bounds each connection's write queue. A device whose
+	// queue would grow past it is closed with 4000 and resumes.
+	// Default 1 MiB: several minutes of a busy class.
+	QueueBytes int
+	// HelloTimeout is how long a new connection may take to say hello.
+	// Default 10s.
+	HelloTimeout time.Duration
+	// WriteTimeout bounds one frame write. Default 10s.
+	WriteTimeout time.Duration
+	// PingInterval is how often the server pings an idle device to find
+	// dead connections. Default 25s.
+	PingInterval time.Duration
+	// CommandRate and CommandBurst limit commands per connection.
+	// Defaults 20/s and 40.
+	CommandRate  float64
+	CommandBurst int
+	// CommandTimeout bounds one command to the room's owner. Default 10s.
+	CommandTimeout time.Duration
+	// RingSize is how many recent events per room are kept for resuming
+	// devices without reading the log. Default 1024.
+	RingSize int
+	// OriginPatterns lists the extra origins allowed to open WebSockets
+	// (host patterns, as in coder/websocket); the server's own is always
+	// allowed.
+	OriginPatterns []string
+	Logger         *slog.Logger
+	Registerer     prometheus.Registerer
+}
+
+// Hub is the device edge of one node.
+type Hub struct {
+	cfg     Config
+	log     *slog.Logger
+	metrics *metrics
+	joins   *addressLimits
+
+	mu      sync.Mutex
+	rooms   map[protocol.RoomID]*hubRoom
+	conns   map[*conn]struct{}
+	closing bool
+	wg      sync.WaitGroup
+}
+
+// New returns a Hub.
+func New(cfg Config) (*Hub, error) {
+	if cfg.Rooms == nil || cfg.NC == nil || cfg.Tokens == nil {
+		return nil, errors.New("hub: Config.Rooms, Config.NC and Config.Tokens are required")
+	}
+	if cfg.QueueBytes <= 0 {
+		cfg.QueueBytes = 1 << 20
+	}
+	if cfg.HelloTimeout <= 0 {
+		cfg.HelloTimeout = 10 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.PingInterval <= 0 {
+		cfg.PingInterval = 25 * time.Second
+	}
+	if cfg.CommandRate <= 0 {
+		cfg.CommandRate = 20
+	}
+	if cfg.CommandBurst <= 0 {
+		cfg.CommandBurst = 40
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = 12 * time.Hour
+	}
+	if cfg.JoinRate <= 0 {
+		cfg.JoinRate = 1
+	}
+	if cfg.JoinBurst <= 0 {
+		cfg.JoinBurst = 60
+	}
+	if cfg.CommandTimeout <= 0 {
+		cfg.CommandTimeout = 10 * time.Second
+	}
+	if cfg.RingSize <= 0 {
+		cfg.RingSize = 1024
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return &Hub{
+		cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer),
+		joins: &addressLimits{rate: rate.Limit(cfg.JoinRate), burst: cfg.JoinBurst},
+		rooms: map[protocol.RoomID]*hubRoom{}, conns: map[*conn]struct{}{},
+	}, nil
+}
+
+// ServeHTTP accepts a device WebSocket and serves it until it closes.
+func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		http.Error(w, `{"error":{"code":"unavailable","message":"the server is shutting down"}}`, http.StatusServiceUnavailable)
+		return
+	}
+	h.wg.Add(1)
+	h.mu.Unlock()
+	defer h.wg.Done()
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		OriginPatterns:  h.cfg.OriginPatterns,
+		CompressionMode: websocket.CompressionDisabled,
+	})
+	if err != nil {
+		return // Accept has written the HTTP error
+	}
+	ws.SetReadLimit(protocol.HardFrameBytes)
+	c := newConn(h, ws)
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		_ = ws.Close(websocket.StatusCode(protocol.CloseRestart), "server restart")
+		return
+	}
+	h.conns[c] = struct{}{}
+	h.mu.Unlock()
+	h.metrics.conns.Inc()
+	defer func() {
+		h.mu.Lock()
+		delete(h.conns, c)
+		h.mu.Unlock()
+		h.metrics.conns.Dec()
+	}()
+	c.serve()
+}
+
+// Close closes every connection with 1012 (service restart), so that
+// devices reconnect, to this node when it is back or to another one, and
+// waits for their goroutines.
+func (h *Hub) Close(ctx context.Context) error {
+	h.mu.Lock()
+	h.closing = true
+	for c := range h.conns {
+		c.close(protocol.CloseRestart, "server restart")
+	}
+	h.mu.Unlock()
+	done := make(chan struct{})
+	go func() { h.wg.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("hub: close: %w", ctx.Err())
+	}
+}
+
+// Conns reports the number of open connections.
+func (h *Hub) Conns() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.conns)
+}
+
+// enter adds c to the local room, subscribing the node to the room's events
+// first if it is the room's first local device. c is pending: it buffers
+// events until it has its snapshot or replay.
+func (h *Hub) enter(id protocol.RoomID, c *conn) (*hubRoom, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hr := h.rooms[id]
+	if hr == nil {
+		hr = &hubRoom{id: id, h: h, conns: map[*conn]struct{}{}}
+		sub, err := h.cfg.NC.Subscribe(protocol.EventSubject(id), hr.onMsg)
+		if err != nil {
+			return nil, fmt.Errorf("subscribe to room %s: %w", id, err)
+		}
+		// The subscription must be in place on the server before the
+		// snapshot is taken, or an event between the two could be missed.
+		if err := h.cfg.NC.Flush(); err != nil {
+			_ = sub.Unsubscribe()
+			return nil, fmt.Errorf("subscribe to room %s: %w", id, err)
+		}
+		hr.sub = sub
+		h.rooms[id] = hr
+	}
+	hr.mu.Lock()
+	hr.conns[c] = struct{}{}
+	hr.mu.Unlock()
+	return hr, nil
+}
+
+// leave removes c; the last device out unsubscribes the node.
+func (h *Hub) leave(hr *hubRoom, c *conn) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	hr.mu.Lock()
+	delete(hr.conns, c)
+	empty := len(hr.conns) == 0
+	hr.mu.Unlock()
+	if empty && h.rooms[hr.id] == hr {
+		delete(h.rooms, hr.id)
+		_ = hr.sub.Unsubscribe()
+	}
+}

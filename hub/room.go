@@ -1,0 +1,173 @@
+package hub
+
+import (
+	"context"
+	"encoding/json"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms"
+)
+
+// recent is one event kept for resuming devices without reading the log.
+type recent struct {
+	seq   uint64
+	aud   protocol.Audience
+	frame []byte
+}
+
+// hubRoom is this node's view of one room: the local connections in it and
+// the room's recent events. It exists while the room has local devices.
+type hubRoom struct {
+	id  protocol.RoomID
+	h   *Hub
+	sub *nats.Subscription
+
+	mu    sync.Mutex
+	conns map[*conn]struct{}
+	epoch string
+	last  uint64   // the last event seen, 0 when not yet known
+	ring  []recent // contiguous, ending at last
+}
+
+// encodeEvent builds the frame of an event once; every device that may see
+// it gets the same bytes.
+func encodeEvent(epoch string, ev protocol.Event) []byte {
+	b, _ := json.Marshal(protocol.ServerFrame{
+		V: protocol.Version, Type: protocol.FrameEvent, Epoch: epoch,
+		Seq: ev.Seq, Event: ev.Type, Time: ev.Time, Data: ev.Data,
+	})
+	return b
+}
+
+func (hr *hubRoom) onMsg(msg *nats.Msg) {
+	var ev protocol.Event
+	if err := json.Unmarshal(msg.Data, &ev); err != nil {
+		hr.h.log.Error("undecodable event", "room", hr.id, "err", err)
+		return
+	}
+	epoch := msg.Header.Get(rooms.HeaderEpoch)
+	hr.mu.Lock()
+	defer hr.mu.Unlock()
+	if hr.epoch != "" && epoch != hr.epoch {
+		// The log was replaced: no offset of the old one means anything.
+		for c := range hr.conns {
+			c.close(protocol.CloseRoomMoved, "the room's log changed; reconnect")
+		}
+		hr.last, hr.ring = 0, nil
+	}
+	hr.epoch = epoch
+	if ev.Seq <= hr.last {
+		return // already delivered (a gap fill raced the fan-out)
+	}
+	if hr.last > 0 && ev.Seq > hr.last+1 {
+		hr.fillGap(ev.Seq - 1)
+	}
+	hr.push(ev)
+}
+
+// fillGap reads events this node missed (an owner that died between the
+// append and the fan-out) from the log. Called with hr.mu held.
+func (hr *hubRoom) fillGap(to uint64) {
+	hr.h.metrics.gapFills.Inc()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	evs, err := hr.h.cfg.Rooms.ReadLog(ctx, hr.id, hr.last+1, to)
+	if err != nil || len(evs) == 0 || evs[0].Seq != hr.last+1 {
+		// Cannot guarantee continuity: make every device resume, which
+		// reads the log itself or falls back to a snapshot.
+		hr.h.log.Warn("gap fill failed; devices will resume", "room", hr.id, "err", err)
+		for c := range hr.conns {
+			c.close(protocol.CloseRoomMoved, "missed events; resume")
+		}
+		hr.last, hr.ring = 0, nil
+		return
+	}
+	for _, ev := range evs {
+		hr.push(ev)
+	}
+}
+
+// push delivers one event in order. Called with hr.mu held.
+func (hr *hubRoom) push(ev protocol.Event) {
+	hr.last = ev.Seq
+	if ev.Type == protocol.EvOwnerChanged {
+		hr.reannounce()
+	}
+	var frame []byte
+	if ev.Audience.Kind != protocol.AudNone {
+		frame = encodeEvent(hr.epoch, ev)
+	}
+	hr.ring = append(hr.ring, recent{seq: ev.Seq, aud: ev.Audience, frame: frame})
+	if n := len(hr.ring); n > hr.h.cfg.RingSize {
+		hr.ring = append(hr.ring[:0], hr.ring[n-hr.h.cfg.RingSize:]...)
+	}
+	if frame == nil {
+		return
+	}
+	ended := ev.Type == protocol.EvClassEnded
+	for c := range hr.conns {
+		if ev.Audience.Allows(c.viewer) {
+			c.deliver(ev.Seq, frame)
+		}
+		if ended {
+			c.closeAfterFlush(protocol.CloseRoomEnded, "the class has ended")
+		}
+	}
+}
+
+// reannounce tells a new owner which devices are here, so that presence
+// survives a restart or takeover. Called with hr.mu held.
+func (hr *hubRoom) reannounce() {
+	for c := range hr.conns {
+		if c.isLive() {
+			go c.announcePresence()
+		}
+	}
+}
+
+// replay returns the frames of events in (from, to] that v may see, from
+// the ring when it holds them all, else from the log.
+func (hr *hubRoom) replay(ctx context.Context, epoch string, v protocol.Viewer, from, to uint64) ([][]byte, error) {
+	var out [][]byte
+	hr.mu.Lock()
+	if hr.epoch == epoch && len(hr.ring) > 0 && hr.ring[0].seq <= from+1 && hr.last >= to {
+		for _, r := range hr.ring {
+			if r.seq > from && r.seq <= to && r.frame != nil && r.aud.Allows(v) {
+				out = append(out, r.frame)
+			}
+		}
+		hr.mu.Unlock()
+		return out, nil
+	}
+	hr.mu.Unlock()
+	evs, err := hr.h.cfg.Rooms.ReadLog(ctx, hr.id, from+1, to)
+	if err != nil {
+		return nil, err
+	}
+	if uint64(len(evs)) != to-from {
+		return nil, protocol.Errorf(protocol.CodeNotRecoverable, "the log no longer holds every event since %d", from)
+	}
+	for _, ev := range evs {
+		if ev.Audience.Allows(v) {
+			out = append(out, encodeEvent(epoch, ev))
+		}
+	}
+	return out, nil
+}
+
+// baseline records what a snapshot said, so that the first fan-out after
+// it can be checked for gaps.
+func (hr *hubRoom) baseline(epoch string, offset uint64) {
+	hr.mu.Lock()
+	defer hr.mu.Unlock()
+	if hr.epoch == "" {
+		hr.epoch = epoch
+	}
+	if hr.epoch == epoch && hr.last < offset {
+		hr.last, hr.ring = offset, nil
+	}
+}
