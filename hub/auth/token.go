@@ -91,6 +91,7 @@ func NewSigner(key []byte, now func() time.Time) *Signer {
 			jwt.WithIssuer(issuer),
 			jwt.WithExpirationRequired(),
 			jwt.WithTimeFunc(now),
+			jwt.WithStrictDecoding(), // one encoding per token: no look-alike tokens
 		),
 	}
 }

@@ -1,0 +1,201 @@
+package auth
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/natstest"
+)
+
+var (
+	room    = protocol.RoomID("4b955ea0-e456-4b43-a44e-e3de91013e9e")
+	student = protocol.StudentID("67e7036b-49c9-4c4d-b326-834a6a42fd97")
+	teacher = protocol.TeacherID("56dc0416-b107-4617-be61-55d33c2d6c59")
+)
+
+func TestTokensRoundTrip(t *testing.T) {
+	now := time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)
+	s := NewSigner([]byte("0123456789abcdef0123456789abcdef"), func() time.Time { return now })
+
+	tok, exp, err := s.IssueStudent(room, student, "Olivia", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Verify(tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Claims{Role: protocol.RoleStudent, Student: student, Room: room, Name: "Olivia", Expires: exp}
+	if !c.Expires.Equal(want.Expires) || !exp.Equal(now.Add(time.Hour)) {
+		t.Fatalf("expires %v, want %v", c.Expires, now.Add(time.Hour))
+	}
+	c.Expires = want.Expires
+	if c != want {
+		t.Fatalf("got %+v, want %+v", c, want)
+	}
+
+	tok, _, err = s.IssueTeacher(teacher, "Ms Rivera", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.Verify(tok); err != nil || c.Role != protocol.RoleTeacher || c.Teacher != teacher || c.Room != "" {
+		t.Fatalf("teacher token: %+v %v", c, err)
+	}
+
+	now = now.Add(time.Hour + time.Second)
+	if _, err := s.Verify(tok); !errors.Is(err, ErrExpired) {
+		t.Fatalf("expired token: %v, want ErrExpired", err)
+	}
+}
+
+func TestTokensRefused(t *testing.T) {
+	key := []byte("0123456789abcdef0123456789abcdef")
+	s := NewSigner(key, nil)
+	good, _, _ := s.IssueStudent(room, student, "Olivia", time.Hour)
+	other, _, _ := NewSigner([]byte("another key, another deployment"), nil).IssueStudent(room, student, "Olivia", time.Hour)
+	sign := func(m jwt.SigningMethod, k any, c jwt.MapClaims) string {
+		tok, err := jwt.NewWithClaims(m, c).SignedString(k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	exp := time.Now().Add(time.Hour).Unix()
+	parts := strings.Split(good, ".")
+	cases := map[string]string{
+		"empty":            "",
+		"garbage":          "not.a.token",
+		"another key":      other,
+		"tampered payload": parts[0] + "." + strings.ToUpper(parts[1][:4]) + parts[1][4:] + "." + parts[2],
+		"alg none":         sign(jwt.SigningMethodNone, jwt.UnsafeAllowNoneSignatureType, jwt.MapClaims{"role": "teacher", "tid": string(teacher), "iss": issuer, "exp": exp}),
+		"HS512":            sign(jwt.SigningMethodHS512, key, jwt.MapClaims{"role": "teacher", "tid": string(teacher), "iss": issuer, "exp": exp}),
+		"other issuer":     sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "teacher", "tid": string(teacher), "iss": "someone", "exp": exp}),
+		"no expiry":        sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "teacher", "tid": string(teacher), "iss": issuer}),
+		"student no room":  sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "student", "sid": string(student), "iss": issuer, "exp": exp}),
+		"teacher in room":  sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "teacher", "tid": string(teacher), "room": string(room), "iss": issuer, "exp": exp}),
+		"unknown role":     sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "admin", "tid": string(teacher), "iss": issuer, "exp": exp}),
+		"bad student id":   sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "student", "sid": "x", "room": string(room), "iss": issuer, "exp": exp}),
+	}
+	for name, tok := range cases {
+		if c, err := s.Verify(tok); !errors.Is(err, ErrInvalidToken) {
+			t.Errorf("%s: got %+v, %v; want ErrInvalidToken", name, c, err)
+		}
+	}
+}
+
+func TestKeyIsSharedAndKept(t *testing.T) {
+	ns := natstest.Start(t)
+	ctx := context.Background()
+	var wg sync.WaitGroup
+	keys := make([][]byte, 4)
+	for i := range keys {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, js := ns.Connect(t)
+			k, err := LoadOrCreateKey(ctx, js, 1)
+			if err != nil {
+				t.Error(err)
+			}
+			keys[i] = k
+		}()
+	}
+	wg.Wait()
+	for _, k := range keys[1:] {
+		if string(k) != string(keys[0]) || len(k) != 32 {
+			t.Fatalf("nodes disagree on the key: %x vs %x", k, keys[0])
+		}
+	}
+	_, js := ns.Connect(t)
+	if k, err := LoadOrCreateKey(ctx, js, 1); err != nil || string(k) != string(keys[0]) {
+		t.Fatalf("key after reconnecting: %x %v", k, err)
+	}
+}
+
+func TestAccounts(t *testing.T) {
+	ns := natstest.Start(t)
+	_, js := ns.Connect(t)
+	ctx := context.Background()
+	a, err := OpenAccounts(ctx, js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Cost = bcrypt.MinCost
+	if n, err := a.Count(ctx); err != nil || n != 0 {
+		t.Fatalf("count of an empty bucket: %d %v", n, err)
+	}
+	tch, err := a.Add(ctx, "  Rivera@School.Example ", "Ms Rivera", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tch.Email != "rivera@school.example" || !tch.ID.Valid() {
+		t.Fatalf("added %+v", tch)
+	}
+	if _, err := a.Add(ctx, "RIVERA@school.example", "Someone", "another password"); !errors.Is(err, ErrExists) {
+		t.Fatalf("duplicate e-mail: %v", err)
+	}
+	for _, c := range []struct{ email, name, password string }{
+		{"not an address", "A", "long enough pw"},
+		{"Name <a@b.example>", "A", "long enough pw"},
+		{"a@b.example", "", "long enough pw"},
+		{"a@b.example", "bad\x00name", "long enough pw"},
+		{"a@b.example", "A", "short"},
+		{"a@b.example", "A", strings.Repeat("x", 73)},
+	} {
+		var pe *protocol.Error
+		if _, err := a.Add(ctx, c.email, c.name, c.password); !errors.As(err, &pe) || pe.Code != protocol.CodeInvalid {
+			t.Errorf("Add(%q, %q, %q): %v, want invalid", c.email, c.name, c.password, err)
+		}
+	}
+	if got, err := a.Authenticate(ctx, "rivera@school.example", "correct horse battery"); err != nil || got != tch {
+		t.Fatalf("sign in: %+v %v", got, err)
+	}
+	for _, c := range [][2]string{{"rivera@school.example", "wrong password!"}, {"nobody@school.example", "correct horse battery"}} {
+		if _, err := a.Authenticate(ctx, c[0], c[1]); !errors.Is(err, ErrBadPassword) {
+			t.Errorf("Authenticate(%q): %v, want ErrBadPassword", c[0], err)
+		}
+	}
+	if err := a.SetPassword(ctx, "Rivera@school.example", "a brand new password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(ctx, "rivera@school.example", "correct horse battery"); !errors.Is(err, ErrBadPassword) {
+		t.Fatalf("old password still works: %v", err)
+	}
+	if _, err := a.Authenticate(ctx, "rivera@school.example", "a brand new password"); err != nil {
+		t.Fatalf("new password: %v", err)
+	}
+	if got, err := a.Get(ctx, tch.ID); err != nil || got != tch {
+		t.Fatalf("get: %+v %v", got, err)
+	}
+	if _, err := a.Get(ctx, protocol.NewTeacherID()); !errors.Is(err, ErrNoTeacher) {
+		t.Fatalf("get unknown: %v", err)
+	}
+	if n, err := a.Count(ctx); err != nil || n != 1 {
+		t.Fatalf("count: %d %v", n, err)
+	}
+}
+
+// FuzzVerify: no input panics, and nothing verifies that the signer did
+// not issue.
+func FuzzVerify(f *testing.F) {
+	s := NewSigner([]byte("0123456789abcdef0123456789abcdef"), nil)
+	good, _, _ := s.IssueStudent(room, student, "Olivia", time.Hour)
+	f.Add(good)
+	f.Add("")
+	f.Add("a.b.c")
+	f.Add(good[:len(good)-1] + "x")
+	f.Fuzz(func(t *testing.T, tok string) {
+		c, err := s.Verify(tok)
+		if err == nil && tok != good {
+			t.Fatalf("a token the signer did not issue verified: %q → %+v", tok, c)
+		}
+	})
+}
