@@ -41,7 +41,7 @@ func (c Code) HTTPStatus() int {
 		return 404
 	case CodeConflict, CodeDuplicate:
 		return 409
-	case CodeRoomEnded:
+	case CodeRoomEnded, CodeNotRecoverable:
 		return 410
 	case CodeFrameTooLarge:
 		return 413
