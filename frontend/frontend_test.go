@@ -1,0 +1,68 @@
+package frontend
+
+import (
+	"io"
+	"io/fs"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func TestServesTheApps(t *testing.T) {
+	srv := httptest.NewServer(Handler())
+	defer srv.Close()
+	for path, want := range map[string]string{
+		"/":           "text/html",
+		"/teacher":    "text/html",
+		"/teacher/":   "text/html",
+		"/client.js":  "text/javascript",
+		"/student.js": "text/javascript",
+		"/teacher.js": "text/javascript",
+		"/app.css":    "text/css",
+	} {
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), want) || len(body) == 0 {
+			t.Errorf("%s: %d %q (%d bytes), want 200 %s", path, res.StatusCode, res.Header.Get("Content-Type"), len(body), want)
+		}
+		if res.Header.Get("Cache-Control") != "no-cache" {
+			t.Errorf("%s: Cache-Control %q", path, res.Header.Get("Cache-Control"))
+		}
+	}
+	res, _ := http.Get(srv.URL + "/teacher")
+	b, _ := io.ReadAll(res.Body)
+	if !strings.Contains(string(b), "teacher.js") {
+		t.Error("/teacher is not the console")
+	}
+	if res, _ := http.Get(srv.URL + "/nothing.js"); res.StatusCode != 404 {
+		t.Errorf("/nothing.js: %d", res.StatusCode)
+	}
+}
+
+// The apps load nothing from elsewhere: a school network may block it,
+// and a student's device should talk to the school's server only.
+func TestNoExternalURLs(t *testing.T) {
+	ext := regexp.MustCompile(`(?i)(src|href)\s*=\s*["']?(https?:)?//|url\(\s*["']?(https?:)?//|import[^;]*["']https?://`)
+	err := fs.WalkDir(FS(), ".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(FS(), path)
+		if err != nil {
+			return err
+		}
+		if m := ext.Find(b); m != nil {
+			t.Errorf("%s refers to an external URL: %s", path, m)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,159 @@
+// ClassConnection: one device's live link to its class. It says hello,
+// keeps the epoch and offset it has seen, reconnects with backoff and
+// resumes, queues commands while disconnected, and keeps a clock offset.
+
+// Close codes after which the device must not reconnect by itself.
+const FINAL = new Set([1001, 1008, 4002, 4003, 4004]);
+
+export class CommandError extends Error {
+  constructor(code, message) {
+    super(message);
+    this.code = code;
+  }
+}
+
+export class ClassConnection {
+  constructor({ url, token, room, onWelcome, onEvent, onStatus, onClosed }) {
+    this.url = url || defaultURL();
+    this.token = token;
+    this.room = room;
+    this.onWelcome = onWelcome || (() => {});
+    this.onEvent = onEvent || (() => {});
+    this.onStatus = onStatus || (() => {});
+    this.onClosed = onClosed || (() => {});
+    this.epoch = null;
+    this.offset = 0;
+    this.clockOffset = 0; // server time minus local time, in ms
+    this.pending = new Map(); // id → {frame, resolve, reject}
+    this.nextID = 1;
+    this.attempt = 0;
+    this.ready = false;
+    this.stopped = false;
+    this.pinger = null;
+    this.timer = null;
+    this.prefix = Math.random().toString(36).slice(2, 8);
+    window.addEventListener("online", () => this.reconnectSoon(0));
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "visible" && !this.ws) this.reconnectSoon(0);
+    });
+    this.connect();
+  }
+
+  // send runs a command and resolves with its result. While disconnected the
+  // command waits and is sent after the welcome, with the same ID, which the
+  // server deduplicates.
+  send(type, data = {}) {
+    const id = `${this.prefix}-${this.nextID++}`;
+    const frame = JSON.stringify({ v: 1, id, type, data });
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { frame, resolve, reject });
+      if (this.ready) this.ws.send(frame);
+    });
+  }
+
+  close() {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    clearInterval(this.pinger);
+    if (this.ws) this.ws.close(1000);
+  }
+
+  connect() {
+    if (this.stopped || this.ws) return;
+    this.onStatus(this.attempt === 0 ? "connecting" : "reconnecting");
+    const ws = new WebSocket(this.url);
+    this.ws = ws;
+    ws.onopen = () => {
+      const hello = { token: this.token };
+      if (this.room) hello.room = this.room;
+      if (this.epoch) hello.resume = { epoch: this.epoch, offset: this.offset };
+      ws.send(JSON.stringify({ v: 1, id: "hello", type: "hello", data: hello }));
+    };
+    ws.onmessage = (m) => this.receive(JSON.parse(m.data));
+    ws.onclose = (e) => {
+      this.ws = null;
+      this.ready = false;
+      clearInterval(this.pinger);
+      if (this.stopped) return;
+      if (FINAL.has(e.code)) {
+        this.stopped = true;
+        this.onStatus("closed");
+        this.onClosed(e.code, e.reason);
+        for (const p of this.pending.values()) p.reject(new CommandError("closed", e.reason || "the connection was closed"));
+        this.pending.clear();
+        return;
+      }
+      // 1012: the server restarts; come back at once, spread out a little.
+      this.reconnectSoon(e.code === 1012 ? Math.random() * 500 : backoff(this.attempt++));
+    };
+  }
+
+  reconnectSoon(delay) {
+    if (this.stopped || this.ws) return;
+    clearTimeout(this.timer);
+    this.onStatus("reconnecting");
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  receive(f) {
+    switch (f.type) {
+      case "welcome": {
+        const w = f.data;
+        if (!w.resumed || w.epoch !== this.epoch) this.offset = w.offset;
+        this.epoch = w.epoch;
+        this.ready = true;
+        this.attempt = 0;
+        this.clockOffset = w.server_time - Date.now();
+        this.onStatus("connected");
+        this.onWelcome(w);
+        for (const p of this.pending.values()) this.ws.send(p.frame);
+        clearInterval(this.pinger);
+        this.pinger = setInterval(() => this.ping(), 30000);
+        return;
+      }
+      case "event":
+        if (f.epoch !== this.epoch || f.seq <= this.offset) return;
+        this.offset = f.seq;
+        this.onEvent(f.event, f.data, f);
+        return;
+      case "result":
+      case "error": {
+        const p = this.pending.get(f.id);
+        if (!p) {
+          if (f.type === "error" && f.id === "hello") this.onStatus("refused", f.error);
+          return;
+        }
+        this.pending.delete(f.id);
+        if (f.type === "result") p.resolve(f.data);
+        else p.reject(new CommandError(f.error.code, f.error.message));
+      }
+    }
+  }
+
+  async ping() {
+    const sent = Date.now();
+    try {
+      const r = await this.send("ping");
+      const now = Date.now();
+      this.clockOffset = r.server_time - (sent + now) / 2;
+    } catch {
+      // the next welcome sets the offset again
+    }
+  }
+
+  serverNow() {
+    return Date.now() + this.clockOffset;
+  }
+}
+
+function defaultURL() {
+  const scheme = location.protocol === "https:" ? "wss:" : "ws:";
+  return `${scheme}//${location.host}/ws`;
+}
+
+// Exponential backoff from 300 ms to 10 s with full jitter, so that a class
+// of devices does not come back in one burst.
+function backoff(attempt) {
+  const cap = Math.min(10000, 300 * 2 ** attempt);
+  return cap / 2 + Math.random() * (cap / 2);
+}
