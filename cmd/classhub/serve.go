@@ -129,10 +129,10 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	url := "http://" + displayAddr(ln.Addr())
 	log.Info("classhub ready", "url", url, "node", node, "embedded_nats", nn.embedded,
 		"data", c.Data, "startup", time.Since(start).Round(time.Millisecond))
-	fmt.Fprintf(stdout, "classhub is ready for a class.\n  students join at  %s/\n  teachers sign in  %s/teacher\n", url, url)
 	if n, err := accounts.Count(setupCtx); err == nil && n == 0 {
-		fmt.Fprintf(stdout, "\nThere is no teacher account yet. Create the first one in another terminal:\n  %s teacher add --data %s --email you@school.example --name \"Your Name\"\n", selfCommand(), c.Data)
+		fmt.Fprintf(stdout, "There is no teacher account yet. Create the first one in another terminal:\n  %s teacher add --data %s --email you@school.example --name \"Your Name\"\n\n", selfCommand(), c.Data)
 	}
+	fmt.Fprintf(stdout, "classhub is ready for a class.\n  teachers sign in  %s/teacher\n  students join at  %s/\n", url, url)
 	cancel()
 	if ready != nil {
 		ready <- ln.Addr().String()
