@@ -102,7 +102,8 @@ func (hr *hubRoom) push(ev protocol.Event) {
 		frame = encodeEvent(hr.epoch, ev)
 	}
 	hr.ring = append(hr.ring, recent{seq: ev.Seq, aud: ev.Audience, frame: frame})
-	if n := len(hr.ring); n > hr.h.cfg.RingSize {
+	// Trim to RingSize only when twice as full, so the copy is amortized.
+	if n := len(hr.ring); n > 2*hr.h.cfg.RingSize {
 		hr.ring = append(hr.ring[:0], hr.ring[n-hr.h.cfg.RingSize:]...)
 	}
 	if frame == nil {

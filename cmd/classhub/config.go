@@ -23,6 +23,8 @@ type config struct {
 	Retention  time.Duration
 	Replicas   int
 	Grace      time.Duration
+	JoinRate   float64
+	JoinBurst  int
 
 	NATS       string // external NATS URL; empty runs an embedded server
 	NATSListen string // where the embedded server listens for other processes
@@ -61,6 +63,8 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.Origins, "origins", "", "extra origins allowed to open WebSockets, comma-separated host patterns (the server's own is always allowed)")
 	fs.DurationVar(&c.Retention, "retention", 0, "how long class logs are kept (e.g. 720h); 0 keeps them")
 	fs.DurationVar(&c.Grace, "grace", 5*time.Second, "how long a student may drop before the teacher sees them offline")
+	fs.Float64Var(&c.JoinRate, "join-rate", 1, "sign-ins and joins per second allowed from one client address, after the burst")
+	fs.IntVar(&c.JoinBurst, "join-burst", 60, "sign-ins and joins allowed at once from one client address (a whole school behind one NAT needs more)")
 }
 
 // parse reads the environment, then the arguments. CLASSHUB_NATS_CREDS

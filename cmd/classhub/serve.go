@@ -89,7 +89,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	}
 	h, err := hub.New(hub.Config{
 		Rooms: rm, NC: nn.nc, Tokens: auth.NewSigner(key, nil), Accounts: accounts,
-		OriginPatterns: origins, Logger: log, Registerer: reg,
+		OriginPatterns: origins, JoinRate: c.JoinRate, JoinBurst: c.JoinBurst, Logger: log, Registerer: reg,
 	})
 	if err != nil {
 		return err
