@@ -275,6 +275,9 @@ func (c *conn) writeLoop(ctx context.Context) {
 			batch[i] = item{} // let the frame go as soon as it is written
 			c.h.metrics.framesOut.Inc()
 		}
+		if len(batch) > 0 {
+			continue // look again before sleeping: a wake-up may have come meanwhile
+		}
 		select {
 		case <-c.wake:
 		case <-ctx.Done():

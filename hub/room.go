@@ -29,7 +29,8 @@ type hubRoom struct {
 	mu    sync.Mutex
 	conns map[*conn]struct{}
 	epoch string
-	last  uint64   // the last event seen, 0 when not yet known
+	last  uint64   // the last event pushed to the devices, 0 before the first
+	floor uint64   // before the first push: the lowest snapshot offset of a device here
 	ring  []recent // contiguous, ending at last
 }
 
@@ -57,33 +58,34 @@ func (hr *hubRoom) onMsg(msg *nats.Msg) {
 		for c := range hr.conns {
 			c.close(protocol.CloseRoomMoved, "the room's log changed; reconnect")
 		}
-		hr.last, hr.ring = 0, nil
+		hr.last, hr.floor, hr.ring = 0, 0, nil
 	}
 	hr.epoch = epoch
 	if ev.Seq <= hr.last {
 		return // already delivered (a gap fill raced the fan-out)
 	}
-	if hr.last > 0 && ev.Seq > hr.last+1 {
-		hr.fillGap(ev.Seq - 1)
+	if after := max(hr.last, hr.floor); after > 0 && ev.Seq > after+1 {
+		hr.fillGap(after, ev.Seq-1)
 	}
 	hr.push(ev)
 }
 
-// fillGap reads events this node missed (an owner that died between the
-// append and the fan-out) from the log. Called with hr.mu held.
-func (hr *hubRoom) fillGap(to uint64) {
+// fillGap reads the events after `after` that this node missed (an owner
+// that died between the append and the fan-out) from the log. Called with
+// hr.mu held.
+func (hr *hubRoom) fillGap(after, to uint64) {
 	hr.h.metrics.gapFills.Inc()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	evs, err := hr.h.cfg.Rooms.ReadLog(ctx, hr.id, hr.last+1, to)
-	if err != nil || len(evs) == 0 || evs[0].Seq != hr.last+1 {
+	evs, err := hr.h.cfg.Rooms.ReadLog(ctx, hr.id, after+1, to)
+	if err != nil || len(evs) == 0 || evs[0].Seq != after+1 {
 		// Cannot guarantee continuity: make every device resume, which
 		// reads the log itself or falls back to a snapshot.
 		hr.h.log.Warn("gap fill failed; devices will resume", "room", hr.id, "err", err)
 		for c := range hr.conns {
 			c.close(protocol.CloseRoomMoved, "missed events; resume")
 		}
-		hr.last, hr.ring = 0, nil
+		hr.last, hr.floor, hr.ring = 0, 0, nil
 		return
 	}
 	for _, ev := range evs {
@@ -160,15 +162,16 @@ func (hr *hubRoom) replay(ctx context.Context, epoch string, v protocol.Viewer, 
 	return out, nil
 }
 
-// baseline records what a snapshot said, so that the first fan-out after
-// it can be checked for gaps.
+// baseline records what a device's snapshot said, so that the first
+// fan-out can be checked for gaps. It never moves last: an event below a
+// snapshot's offset may still be on its way to devices that came earlier.
 func (hr *hubRoom) baseline(epoch string, offset uint64) {
 	hr.mu.Lock()
 	defer hr.mu.Unlock()
 	if hr.epoch == "" {
 		hr.epoch = epoch
 	}
-	if hr.epoch == epoch && hr.last < offset {
-		hr.last, hr.ring = offset, nil
+	if hr.epoch == epoch && hr.last == 0 && (hr.floor == 0 || offset < hr.floor) {
+		hr.floor = offset
 	}
 }
