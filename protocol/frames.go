@@ -184,7 +184,9 @@ func DecodeClientFrame(b []byte) (ClientFrame, *Error) {
 		var probe struct {
 			ID string `json:"id"`
 		}
-		if json.Unmarshal(b, &probe) == nil && len(probe.ID) <= MaxRequestID {
+		// Only the first value is read, so that an ID is found even when
+		// trailing data follows the object.
+		if json.NewDecoder(bytes.NewReader(b)).Decode(&probe) == nil && len(probe.ID) <= MaxRequestID {
 			f.ID = probe.ID
 		} else {
 			f.ID = ""
@@ -228,7 +230,9 @@ func DecodePayload(t MsgType, data json.RawMessage) (any, *Error) {
 }
 
 func strictUnmarshal(b []byte, v any) error {
-	b = bytes.TrimSpace(b)
+	// Only JSON's own whitespace: bytes.TrimSpace would also drop
+	// characters such as U+00A0 and accept a frame that is not JSON.
+	b = bytes.TrimLeft(b, " \t\r\n")
 	if len(b) == 0 || b[0] != '{' {
 		return errors.New("expected a JSON object")
 	}

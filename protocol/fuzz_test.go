@@ -1,29 +1,25 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
+	"reflect"
+	"slices"
+	"strings"
 	"testing"
+	"unicode"
 	"unicode/utf8"
 )
 
-func knownCode(c Code) bool {
-	for _, k := range allCodes {
-		if k == c {
-			return true
+// FuzzDecodeClientFrame: any bytes give a frame or a documented error,
+// never a panic; what is accepted is JSON that re-encodes to the same frame.
+func FuzzDecodeClientFrame(f *testing.F) {
+	for _, c := range frameCases() {
+		if len(c.in) <= MaxFrameBytes+1 {
+			f.Add([]byte(c.in))
 		}
 	}
-	return false
-}
-
-// FuzzDecodeClientFrame: any bytes give a frame or a documented error,
-// never a panic; what decodes re-encodes to the same frame.
-func FuzzDecodeClientFrame(f *testing.F) {
-	for _, s := range []string{
-		`{"v":1,"id":"r1","type":"ping","data":{}}`,
-		`{"v":1,"id":"h","type":"hello","data":{"token":"t","resume":{"epoch":"e","offset":3}}}`,
-		`{"v":1,"id":"a","type":"announce","data":{"text":"hi"}}`,
-		`{"v":2}`, `[]`, `{"id":"x"`, "", "\xff",
-	} {
+	for _, s := range []string{`{"id":"x"`, "\xff", `{"v":1,"id":"a","type":"ping","data":{"a":[1,{"b":null}],"c":"\u003c\u2028"}}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -32,78 +28,254 @@ func FuzzDecodeClientFrame(f *testing.F) {
 			t.Fatalf("id of %d bytes", len(fr.ID))
 		}
 		if err != nil {
-			if !knownCode(err.Code) || err.Message == "" {
+			if _, ok := httpStatus[err.Code]; !ok || err.Message == "" || !utf8.ValidString(err.Message) {
 				t.Fatalf("error %+v", err)
+			}
+			switch {
+			case len(b) > MaxFrameBytes && err.Code != CodeFrameTooLarge:
+				t.Fatalf("%d bytes: %v", len(b), err)
+			case len(b) <= MaxFrameBytes && !utf8.Valid(b) && err.Code != CodeBadFrame:
+				t.Fatalf("invalid UTF-8: %v", err)
+			case (err.Code == CodeFrameTooLarge || !utf8.Valid(b)) && fr.ID != "":
+				t.Fatalf("id %q read from a frame that is not read", fr.ID)
 			}
 			return
 		}
-		if !utf8.Valid(b) || fr.V != Version || fr.ID == "" {
+		if len(b) > MaxFrameBytes || !utf8.Valid(b) || !json.Valid(b) {
+			t.Fatalf("accepted %q", b)
+		}
+		if fr.V != Version || fr.ID == "" || !slices.Contains(MsgTypes(), fr.Type) {
 			t.Fatalf("accepted %q as %+v", b, fr)
 		}
-		re, _ := json.Marshal(fr)
-		again, err := DecodeClientFrame(re)
-		if err != nil || again.ID != fr.ID || again.Type != fr.Type {
-			t.Fatalf("re-encoded %s: %+v %v", re, again, err)
+		if fr.Data != nil && !json.Valid(fr.Data) {
+			t.Fatalf("data %q", fr.Data)
 		}
-		_, _ = DecodePayload(fr.Type, fr.Data)
+		// The payload check never panics and speaks the same codes.
+		if _, perr := DecodePayload(fr.Type, fr.Data); perr != nil {
+			if perr.Code != CodeInvalid || perr.Message == "" {
+				t.Fatalf("payload error %+v", perr)
+			}
+		}
+
+		re := encode(t, fr)
+		if len(re) > MaxFrameBytes {
+			return // escaping may grow a frame past the limit
+		}
+		again, err := DecodeClientFrame(re)
+		if err != nil {
+			t.Fatalf("re-encoded %s: %v", re, err)
+		}
+		if again.V != fr.V || again.ID != fr.ID || again.Type != fr.Type || !sameJSON(t, again.Data, fr.Data) {
+			t.Fatalf("%q re-encoded as %s decodes to %+v, was %+v", b, re, again, fr)
+		}
+		if re2 := encode(t, again); !bytes.Equal(re, re2) {
+			t.Fatalf("encoding is not stable: %s then %s", re, re2)
+		}
 	})
 }
 
-// FuzzDecodePayload: the data of every message type.
+func encode(t *testing.T, v any) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatalf("encode %+v: %v", v, err)
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n"))
+}
+
+// sameJSON: a and b are the same JSON value (absent and null data alike).
+func sameJSON(t *testing.T, a, b json.RawMessage) bool {
+	t.Helper()
+	if len(a) == 0 || len(b) == 0 {
+		return len(a) == len(b)
+	}
+	var va, vb any
+	da, db := json.NewDecoder(bytes.NewReader(a)), json.NewDecoder(bytes.NewReader(b))
+	da.UseNumber()
+	db.UseNumber()
+	if da.Decode(&va) != nil || db.Decode(&vb) != nil {
+		return false
+	}
+	return reflect.DeepEqual(va, vb)
+}
+
+// payloadTypes are the types FuzzDecodePayload chooses from: every client
+// message type, then some that are not.
+func payloadTypes() []MsgType {
+	return append(sortedMsgTypes(), "fly", "", CmdJoin, CmdSnapshot)
+}
+
+// FuzzDecodePayload: the data of every message type. What is accepted
+// holds its promises and survives the trip to the room's owner.
 func FuzzDecodePayload(f *testing.F) {
-	types := MsgTypes()
-	for i, s := range []string{`{}`, `{"text":"hi","to":"x"}`, `{"note":"n"}`, `{"token":"t"}`, `null`, `{"student":1}`} {
-		f.Add(uint8(i), []byte(s))
+	types := payloadTypes()
+	for _, c := range payloadCases() {
+		f.Add(uint8(slices.Index(types, c.typ)), []byte(c.data))
 	}
 	f.Fuzz(func(t *testing.T, which uint8, data []byte) {
 		typ := types[int(which)%len(types)]
 		v, err := DecodePayload(typ, data)
 		if err != nil {
-			if !knownCode(err.Code) || err.Message == "" {
-				t.Fatalf("error %+v", err)
+			want := CodeInvalid
+			if !slices.Contains(MsgTypes(), typ) {
+				want = CodeUnknownType
+			}
+			if err.Code != want || err.Message == "" || !utf8.ValidString(err.Message) || v != nil {
+				t.Fatalf("%s %q: %+v, %v", typ, data, err, v)
 			}
 			return
 		}
-		if v == nil {
-			t.Fatal("no value and no error")
+		if v == nil || !slices.Contains(MsgTypes(), typ) {
+			t.Fatalf("%s %q: accepted as %#v", typ, data, v)
 		}
-		// What was accepted is valid when encoded and decoded again.
-		re, _ := json.Marshal(v)
-		if _, err := DecodePayload(typ, re); err != nil {
-			t.Fatalf("%s: accepted %q, refused its re-encoding %s: %v", typ, data, re, err)
+		checkPayload(t, typ, v)
+		// The node forwards the re-encoded payload to the room's owner.
+		re, merr := json.Marshal(v)
+		if merr != nil {
+			t.Fatal(merr)
+		}
+		again, err := DecodePayload(typ, re)
+		if err != nil || !reflect.DeepEqual(again, v) {
+			t.Fatalf("%s: accepted %q, its re-encoding %s gives %#v (%v)", typ, data, re, again, err)
 		}
 	})
 }
 
-// FuzzCheckText: accepted text is valid UTF-8 within its limits.
-func FuzzCheckText(f *testing.F) {
-	f.Add("Olivia", 1, 40, false)
-	f.Add("two\nlines", 1, 500, true)
-	f.Fuzz(func(t *testing.T, s string, lo, hi int, multi bool) {
-		if err := CheckText("f", s, lo, hi, multi); err == nil {
-			n := utf8.RuneCountInString(s)
-			if !utf8.ValidString(s) || n < lo || n > hi {
-				t.Fatalf("accepted %q (%d runes) for [%d,%d]", s, n, lo, hi)
+// checkPayload: the promises of each accepted payload.
+func checkPayload(t *testing.T, typ MsgType, v any) {
+	t.Helper()
+	okID := func(id string) bool { return id == "" || validUUID(id) }
+	switch p := v.(type) {
+	case *Hello:
+		if typ != MsgHello || p.Token == "" || len(p.Token) > 4096 || !okID(string(p.Room)) ||
+			(p.Resume != nil && (p.Resume.Epoch == "" || len(p.Resume.Epoch) > 64)) {
+			t.Fatalf("accepted %#v", p)
+		}
+	case *Ping:
+		if typ != MsgPing {
+			t.Fatalf("%s gave %T", typ, v)
+		}
+	case *Announce:
+		if typ != MsgAnnounce || !okText(p.Text, 1, MaxTextRunes, true) || !okID(string(p.To)) {
+			t.Fatalf("accepted %#v", p)
+		}
+	case *RaiseHand:
+		if typ != MsgRaiseHand || !okText(p.Note, 0, MaxNoteRunes, false) {
+			t.Fatalf("accepted %#v", p)
+		}
+	case *LowerHand:
+		if typ != MsgLowerHand || !okID(string(p.Student)) {
+			t.Fatalf("accepted %#v", p)
+		}
+	case *EndClass:
+		if typ != MsgEndClass {
+			t.Fatalf("%s gave %T", typ, v)
+		}
+	default:
+		t.Fatalf("%s gave %T", typ, v)
+	}
+}
+
+// okText is CheckText's contract, written out again independently.
+func okText(s string, lo, hi int, multiline bool) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	n, blank := 0, true
+	for _, r := range s {
+		n++
+		if !unicode.IsSpace(r) {
+			blank = false
+		}
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) {
+			if !multiline || (r != '\n' && r != '\t') {
+				return false
 			}
 		}
+	}
+	return n >= lo && n <= hi && !(lo > 0 && blank)
+}
+
+// FuzzCheckText: CheckText accepts exactly what its contract says.
+func FuzzCheckText(f *testing.F) {
+	for _, c := range textCases() {
+		f.Add(c.s, c.min, c.max, c.multiline)
+	}
+	f.Add("two\nlines", 1, 500, true)
+	f.Add("", -1, -1, false)
+	f.Add("\u2028\u00a0\ufeff", 1, 3, true)
+	f.Fuzz(func(t *testing.T, s string, lo, hi int, multiline bool) {
+		err := CheckText("f", s, lo, hi, multiline)
+		if want := okText(s, lo, hi, multiline); (err == nil) != want {
+			t.Fatalf("CheckText(%q, %d, %d, %v) = %v, want ok %v", s, lo, hi, multiline, err, want)
+		}
+		if err != nil && (err.Code != CodeInvalid || !strings.HasPrefix(err.Message, "f ") || !utf8.ValidString(err.Message)) {
+			t.Fatalf("error %+v", err)
+		}
 	})
 }
 
-// FuzzEvent: events and commands from other nodes decode without panics
-// and their audience decides without panics.
+// FuzzEvent: events and commands from other nodes decode without panics,
+// and Allows keeps the privacy rules whatever the audience holds.
 func FuzzEvent(f *testing.F) {
 	f.Add([]byte(`{"seq":1,"type":"hand","time":1,"aud":{"kind":"student","student":"s"},"data":{}}`))
-	f.Add([]byte(`{"room":"r","type":"announce","actor":{"role":"teacher"}}`))
+	f.Add([]byte(`{"seq":2,"type":"x","time":1,"aud":{"kind":"group","group":"g","members":["s","t",""]}}`))
+	f.Add([]byte(`{"seq":3,"type":"x","time":1,"aud":{"kind":"staff","group":"g"}}`))
+	f.Add([]byte(`{"seq":4,"type":"x","time":1,"aud":{"kind":"none","student":"s","group":"g"}}`))
+	f.Add([]byte(`{"seq":5,"aud":{"kind":"all"}}`))
+	f.Add([]byte(`{"aud":{"kind":""}}`))
+	f.Add([]byte(`{"aud":null}`))
+	f.Add([]byte(`{"room":"r","type":"announce","req":"a1","actor":{"role":"coach","groups":["g"],"student":"s"}}`))
+	f.Add([]byte(`{"room":"r","type":"snapshot","actor":{"role":"student","student":"s"},"data":{"x":1}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var ev Event
 		if json.Unmarshal(b, &ev) == nil {
-			for _, v := range []Viewer{{Role: RoleTeacher}, {Role: RoleStudent, Student: "s"}, {Role: RoleCoach, Groups: []GroupID{"g"}}, {Role: RoleProjector}} {
-				_ = ev.Audience.Allows(v)
+			a := ev.Audience
+			// Viewers built from the audience itself, to reach every branch.
+			vs := []Viewer{
+				{Role: RoleTeacher}, {Role: RoleProjector}, {Role: RoleStudent}, {Role: RoleCoach}, {}, {Role: "admin"},
+				{Role: RoleStudent, Student: a.Student},
+				{Role: RoleCoach, Groups: []GroupID{a.Group}},
+				{Role: RoleStudent, Student: a.Student, Groups: []GroupID{a.Group}},
+			}
+			for _, m := range a.Members {
+				vs = append(vs, Viewer{Role: RoleStudent, Student: m}, Viewer{Role: RoleCoach, Student: m})
+			}
+			for _, v := range vs {
+				if got, want := a.Allows(v), allowsContract(a, v); got != want {
+					t.Fatalf("audience %+v, viewer %+v: got %v, want %v", a, v, got, want)
+				}
 			}
 		}
 		var c Command
 		if json.Unmarshal(b, &c) == nil {
-			_ = c.Actor.Viewer()
+			v := c.Actor.Viewer()
+			if v.Role != c.Actor.Role || v.Student != c.Actor.Student || !slices.Equal(v.Groups, c.Actor.Groups) {
+				t.Fatalf("actor %+v gave viewer %+v", c.Actor, v)
+			}
 		}
 	})
+}
+
+// allowsContract is the privacy rule of PROTOCOL.md, written out again.
+func allowsContract(a Audience, v Viewer) bool {
+	if a.Kind == AudNone {
+		return false
+	}
+	switch v.Role {
+	case RoleTeacher:
+		return true
+	case RoleProjector:
+		return a.Kind == AudAll
+	case RoleStudent:
+		return a.Kind == AudAll ||
+			(v.Student != "" && a.Kind == AudStudent && a.Student == v.Student) ||
+			(v.Student != "" && a.Kind == AudGroup && slices.Contains(a.Members, v.Student))
+	case RoleCoach:
+		return a.Kind == AudAll ||
+			((a.Kind == AudGroup || a.Kind == AudStaff) && a.Group != "" && slices.Contains(v.Groups, a.Group))
+	}
+	return false
 }

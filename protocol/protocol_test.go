@@ -1,254 +1,897 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
-	"os"
+	"fmt"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
+// Fixed IDs, so that failures are reproducible and examples readable.
+const (
+	roomA    RoomID    = "4b955ea0-e456-4b43-a44e-e3de91013e9e"
+	anaID    StudentID = "67e7036b-49c9-4c4d-b326-834a6a42fd97"
+	benID    StudentID = "0f8fad5b-d9cb-469f-a165-70867728950e"
+	caraID   StudentID = "7c9e6679-7425-40de-944b-e07fc1f90ae7"
+	teacherA TeacherID = "56dc0416-b107-4617-be61-55d33c2d6c59"
+)
+
+// frameCase is one input of DecodeClientFrame. Shared with the fuzz seeds.
+type frameCase struct {
+	name string
+	in   string
+	want ClientFrame // on error only want.ID is compared
+	code Code        // "" for success
+}
+
+func frameCases() []frameCase {
+	long := strings.Repeat("i", MaxRequestID+1)
+	max := strings.Repeat("i", MaxRequestID)
+	frame := func(id, typ, data string) string {
+		s := `{"v":1,"id":"` + id + `","type":"` + typ + `"`
+		if data != "" {
+			s += `,"data":` + data
+		}
+		return s + "}"
+	}
+	ok := func(name, id string, typ MsgType, data string) frameCase {
+		return frameCase{name, frame(id, string(typ), data), ClientFrame{V: 1, ID: id, Type: typ, Data: json.RawMessage(data)}, ""}
+	}
+	bad := func(name, in, id string, code Code) frameCase {
+		return frameCase{name, in, ClientFrame{ID: id}, code}
+	}
+	exact := frame("x", "ping", `{}`)
+	exact += strings.Repeat(" ", MaxFrameBytes-len(exact))
+	return []frameCase{
+		// Every message type.
+		ok("hello", "h1", MsgHello, `{"token":"t","room":"`+string(roomA)+`","resume":{"epoch":"e","offset":41}}`),
+		ok("ping", "p1", MsgPing, `{}`),
+		ok("announce", "a1", MsgAnnounce, `{"text":"Pens down"}`),
+		ok("raise_hand", "r1", MsgRaiseHand, `{"note":"stuck on 3b"}`),
+		ok("lower_hand", "l1", MsgLowerHand, `{"student":"`+string(anaID)+`"}`),
+		ok("end_class", "e1", MsgEndClass, `{}`),
+		// Variations the envelope accepts.
+		ok("no data", "n1", MsgPing, ``),
+		ok("null data", "n2", MsgPing, `null`),
+		ok("data not an object (the payload check refuses it)", "n3", MsgPing, `[]`),
+		ok("id of one byte", "1", MsgPing, `{}`),
+		ok("id of MaxRequestID bytes", max, MsgPing, `{}`),
+		ok("unicode id", "é-🙂", MsgPing, `{}`),
+		{"fields in another order", `{"data":{},"type":"ping","id":"o1","v":1}`, ClientFrame{V: 1, ID: "o1", Type: MsgPing, Data: json.RawMessage(`{}`)}, ""},
+		{"JSON whitespace around", " \t\r\n" + frame("w1", "ping", `{}`) + " \t\r\n", ClientFrame{V: 1, ID: "w1", Type: MsgPing, Data: json.RawMessage(`{}`)}, ""},
+		{"exactly MaxFrameBytes", exact, ClientFrame{V: 1, ID: "x", Type: MsgPing, Data: json.RawMessage(`{}`)}, ""},
+		{"escaped id", `{"v":1,"id":"a\"b\u00e9","type":"ping"}`, ClientFrame{V: 1, ID: `a"bé`, Type: MsgPing}, ""},
+
+		// Not a JSON object.
+		bad("empty", ``, "", CodeBadFrame),
+		bad("whitespace only", "  \n", "", CodeBadFrame),
+		bad("not JSON", `hello`, "", CodeBadFrame),
+		bad("null", `null`, "", CodeBadFrame),
+		bad("array", `[{"v":1,"id":"r1","type":"ping"}]`, "", CodeBadFrame),
+		bad("string", `"ping"`, "", CodeBadFrame),
+		bad("number", `1`, "", CodeBadFrame),
+		bad("true", `true`, "", CodeBadFrame),
+		bad("truncated", `{"v":1,"id":"r1","type":"ping"`, "", CodeBadFrame),
+		bad("single quotes", `{'v':1,'id':'r1','type':'ping'}`, "", CodeBadFrame),
+		bad("trailing comma", `{"v":1,"id":"r1","type":"ping",}`, "", CodeBadFrame),
+		bad("non-JSON space before", "\u00a0"+frame("r1", "ping", `{}`), "", CodeBadFrame),
+		bad("vertical tab before", "\v"+frame("r1", "ping", `{}`), "", CodeBadFrame),
+		// Readable, but not one valid envelope: the ID is salvaged.
+		bad("trailing object", frame("t1", "ping", `{}`)+`{}`, "t1", CodeBadFrame),
+		bad("trailing garbage", frame("t2", "ping", `{}`)+` x`, "t2", CodeBadFrame),
+		bad("trailing bracket", frame("t3", "ping", `{}`)+`]`, "t3", CodeBadFrame),
+		bad("non-JSON space after", frame("t4", "ping", `{}`)+"\u0085", "t4", CodeBadFrame),
+		bad("unknown field", `{"v":1,"id":"u1","type":"ping","x":1}`, "u1", CodeBadFrame),
+		bad("unknown field before the id", `{"x":1,"v":1,"id":"u2","type":"ping"}`, "u2", CodeBadFrame),
+		bad("v of wrong type", `{"v":"1","id":"w1","type":"ping"}`, "w1", CodeBadFrame),
+		bad("v not an integer", `{"v":1.5,"id":"w2","type":"ping"}`, "w2", CodeBadFrame),
+		bad("type of wrong type", `{"v":1,"id":"w3","type":7}`, "w3", CodeBadFrame),
+		bad("id of wrong type", `{"v":1,"id":7,"type":"ping"}`, "", CodeBadFrame),
+		bad("id an object", `{"v":1,"id":{},"type":"ping"}`, "", CodeBadFrame),
+		bad("long id and unknown field", `{"v":1,"id":"`+long+`","type":"ping","x":1}`, "", CodeBadFrame),
+		// Invalid UTF-8: nothing is read.
+		bad("invalid UTF-8 in a string", "{\"v\":1,\"id\":\"r5\",\"type\":\"\xff\"}", "", CodeBadFrame),
+		bad("invalid UTF-8 in the id", "{\"v\":1,\"id\":\"r\xc3\",\"type\":\"ping\"}", "", CodeBadFrame),
+		bad("invalid UTF-8 outside strings", "{\"v\":1,\"id\":\"r6\",\"type\":\"ping\"}\xfe", "", CodeBadFrame),
+		bad("UTF-16 surrogate bytes", "{\"v\":1,\"id\":\"\xed\xa0\x80\",\"type\":\"ping\"}", "", CodeBadFrame),
+
+		// The ID.
+		bad("no id", `{"v":1,"type":"ping"}`, "", CodeInvalid),
+		bad("empty id", `{"v":1,"id":"","type":"ping"}`, "", CodeInvalid),
+		bad("null id", `{"v":1,"id":null,"type":"ping"}`, "", CodeInvalid),
+		bad("long id", frame(long, "ping", ""), "", CodeInvalid),
+		bad("long id in bytes, short in characters", frame(strings.Repeat("é", MaxRequestID/2+1), "ping", ""), "", CodeInvalid),
+		bad("long id and wrong version", `{"v":2,"id":"`+long+`","type":"ping"}`, "", CodeInvalid),
+
+		// The version.
+		bad("version 2", `{"v":2,"id":"v2","type":"ping"}`, "v2", CodeBadVersion),
+		bad("version 0", `{"v":0,"id":"v0","type":"ping"}`, "v0", CodeBadVersion),
+		bad("negative version", `{"v":-1,"id":"vn","type":"ping"}`, "vn", CodeBadVersion),
+		bad("no version", `{"id":"v7","type":"ping"}`, "v7", CodeBadVersion),
+		bad("wrong version and no id", `{"v":2,"type":"ping"}`, "", CodeBadVersion),
+
+		// The type.
+		bad("unknown type", `{"v":1,"id":"k1","type":"fly"}`, "k1", CodeUnknownType),
+		bad("no type", `{"v":1,"id":"k2"}`, "k2", CodeUnknownType),
+		bad("type in capitals", `{"v":1,"id":"k3","type":"PING"}`, "k3", CodeUnknownType),
+		bad("internal command join", `{"v":1,"id":"k4","type":"join"}`, "k4", CodeUnknownType),
+		bad("internal command snapshot", `{"v":1,"id":"k5","type":"snapshot"}`, "k5", CodeUnknownType),
+		bad("internal command connect", `{"v":1,"id":"k6","type":"connect"}`, "k6", CodeUnknownType),
+		bad("internal command open", `{"v":1,"id":"k7","type":"open"}`, "k7", CodeUnknownType),
+		bad("server frame type", `{"v":1,"id":"k8","type":"welcome"}`, "k8", CodeUnknownType),
+		bad("event type", `{"v":1,"id":"k9","type":"hand"}`, "k9", CodeUnknownType),
+
+		// Size: the frame is not read at all.
+		bad("one byte over MaxFrameBytes", exact+" ", "", CodeFrameTooLarge),
+		bad("big data", frame("b1", "announce", `{"text":"`+strings.Repeat("x", MaxFrameBytes)+`"}`), "", CodeFrameTooLarge),
+		bad("at the hard limit", `{"v":1,"id":"b2","type":"ping","data":"`+strings.Repeat("x", HardFrameBytes)+`"}`, "", CodeFrameTooLarge),
+		bad("too large and not JSON", strings.Repeat("\xff", MaxFrameBytes+1), "", CodeFrameTooLarge),
+	}
+}
+
 func TestDecodeClientFrame(t *testing.T) {
-	for _, c := range []struct {
-		name, in string
-		id       string
-		code     Code // "" for success
-	}{
-		{"ping", `{"v":1,"id":"r1","type":"ping","data":{}}`, "r1", ""},
-		{"no data", `{"v":1,"id":"r2","type":"end_class"}`, "r2", ""},
-		{"hello", `{"v":1,"id":"h","type":"hello","data":{"token":"t"}}`, "h", ""},
-		{"not json", `hello`, "", CodeBadFrame},
-		{"array", `[1]`, "", CodeBadFrame},
-		{"trailing", `{"v":1,"id":"r3","type":"ping"}{}`, "", CodeBadFrame},
-		{"unknown field", `{"v":1,"id":"r4","type":"ping","x":1}`, "r4", CodeBadFrame},
-		{"bad utf8", "{\"v\":1,\"id\":\"r5\",\"type\":\"\xff\"}", "", CodeBadFrame},
-		{"wrong version", `{"v":2,"id":"r6","type":"ping"}`, "r6", CodeBadVersion},
-		{"no version", `{"id":"r7","type":"ping"}`, "r7", CodeBadVersion},
-		{"no id", `{"v":1,"type":"ping"}`, "", CodeInvalid},
-		{"long id", `{"v":1,"id":"` + strings.Repeat("i", MaxRequestID+1) + `","type":"ping"}`, "", CodeInvalid},
-		{"unknown type", `{"v":1,"id":"r8","type":"fly"}`, "r8", CodeUnknownType},
-		{"id of wrong type", `{"v":1,"id":7,"type":"ping"}`, "", CodeBadFrame},
-		{"too large", `{"v":1,"id":"r9","type":"ping","data":{"x":"` + strings.Repeat("x", MaxFrameBytes) + `"}}`, "", CodeFrameTooLarge},
-	} {
-		f, err := DecodeClientFrame([]byte(c.in))
-		got := Code("")
-		if err != nil {
-			got = err.Code
-			if err.Message == "" {
-				t.Errorf("%s: error without a message", c.name)
+	for _, c := range frameCases() {
+		t.Run(c.name, func(t *testing.T) {
+			got, err := DecodeClientFrame([]byte(c.in))
+			var gotCode Code
+			if err != nil {
+				gotCode = err.Code
+				checkError(t, err)
 			}
+			if gotCode != c.code {
+				t.Fatalf("code: got %q (%v), want %q", gotCode, err, c.code)
+			}
+			if got.ID != c.want.ID {
+				t.Errorf("id: got %q, want %q", got.ID, c.want.ID)
+			}
+			if c.code != "" {
+				return
+			}
+			if got.V != c.want.V || got.Type != c.want.Type || !bytes.Equal(got.Data, c.want.Data) {
+				t.Errorf("got %+v (data %s), want %+v (data %s)", got, got.Data, c.want, c.want.Data)
+			}
+		})
+	}
+}
+
+// checkError: an error a client receives has a known code and a message
+// for people, without Go's vocabulary.
+func checkError(t *testing.T, e *Error) {
+	t.Helper()
+	if _, ok := httpStatus[e.Code]; !ok {
+		t.Errorf("unknown code %q", e.Code)
+	}
+	if e.Message == "" || !utf8.ValidString(e.Message) {
+		t.Errorf("message %q", e.Message)
+	}
+	for _, jargon := range []string{"json:", "protocol.", "Go struct", "Go value", "unmarshal"} {
+		if strings.Contains(e.Message, jargon) {
+			t.Errorf("message %q speaks Go (%q)", e.Message, jargon)
 		}
-		if got != c.code || f.ID != c.id {
-			t.Errorf("%s: got code %q id %q, want %q %q (%v)", c.name, got, f.ID, c.code, c.id, err)
+	}
+	if got, want := e.Error(), string(e.Code)+": "+e.Message; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+func TestDecodeClientFrameMessages(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{"v":1,"id":"a","type":"ping","x":1}`, `unknown field "x"`},
+		{`{"v":"1","id":"a","type":"ping"}`, `field v has the wrong type (string)`},
+		{`{"v":1,"id":"a","type":"ping"}{}`, `unexpected data after the object`},
+		{`[]`, `expected a JSON object`},
+		{`{"v":2,"id":"a","type":"ping"}`, `version 2 is not supported; use 1`},
+		{`{"v":1,"id":"a","type":"fly"}`, `unknown message type "fly"`},
+		{`{"v":1,"type":"ping"}`, `id is required`},
+		{`{"v":1,"id":"` + strings.Repeat("i", 65) + `","type":"ping"}`, `id is longer than 64 bytes`},
+	} {
+		_, err := DecodeClientFrame([]byte(c.in))
+		if err == nil || !strings.Contains(err.Message, c.want) {
+			t.Errorf("%s: got %v, want a message containing %q", c.in, err, c.want)
 		}
+	}
+}
+
+// payloadCase is one input of DecodePayload. Shared with the fuzz seeds.
+type payloadCase struct {
+	typ  MsgType
+	data string
+	want any  // on success
+	code Code // "" for success
+}
+
+func payloadCases() []payloadCase {
+	sid, rid := string(anaID), string(roomA)
+	rep := strings.Repeat
+	okc := func(typ MsgType, data string, want any) payloadCase { return payloadCase{typ, data, want, ""} }
+	bad := func(typ MsgType, data string) payloadCase { return payloadCase{typ, data, nil, CodeInvalid} }
+	return []payloadCase{
+		// hello
+		okc(MsgHello, `{"token":"abc"}`, &Hello{Token: "abc"}),
+		okc(MsgHello, `{"token":"abc","room":"`+rid+`"}`, &Hello{Token: "abc", Room: roomA}),
+		okc(MsgHello, `{"token":"abc","resume":{"epoch":"e1","offset":41}}`, &Hello{Token: "abc", Resume: &Resume{Epoch: "e1", Offset: 41}}),
+		okc(MsgHello, `{"token":"abc","resume":{"epoch":"e1","offset":0}}`, &Hello{Token: "abc", Resume: &Resume{Epoch: "e1"}}),
+		okc(MsgHello, `{"token":"abc","resume":{"epoch":"e1"}}`, &Hello{Token: "abc", Resume: &Resume{Epoch: "e1"}}),
+		okc(MsgHello, `{"token":"abc","resume":{"epoch":"`+rep("e", 64)+`","offset":18446744073709551615}}`, &Hello{Token: "abc", Resume: &Resume{Epoch: rep("e", 64), Offset: 1<<64 - 1}}),
+		okc(MsgHello, `{"token":"abc","resume":null,"room":""}`, &Hello{Token: "abc"}),
+		okc(MsgHello, `{"token":"`+rep("t", 4096)+`"}`, &Hello{Token: rep("t", 4096)}),
+		bad(MsgHello, ``),
+		bad(MsgHello, `{}`),
+		bad(MsgHello, `{"token":""}`),
+		bad(MsgHello, `{"token":"`+rep("t", 4097)+`"}`),
+		bad(MsgHello, `{"token":7}`),
+		bad(MsgHello, `{"token":"abc","room":"nope"}`),
+		bad(MsgHello, `{"token":"abc","room":"`+strings.ToUpper(rid)+`"}`),
+		bad(MsgHello, `{"token":"abc","room":"{`+rid+`}"}`),
+		bad(MsgHello, `{"token":"abc","room":"urn:uuid:`+rid+`"}`),
+		bad(MsgHello, `{"token":"abc","room":7}`),
+		bad(MsgHello, `{"token":"abc","resume":{}}`),
+		bad(MsgHello, `{"token":"abc","resume":{"epoch":"","offset":1}}`),
+		bad(MsgHello, `{"token":"abc","resume":{"epoch":"`+rep("e", 65)+`","offset":1}}`),
+		bad(MsgHello, `{"token":"abc","resume":{"epoch":"e","offset":-1}}`),
+		bad(MsgHello, `{"token":"abc","resume":{"epoch":"e","offset":1.5}}`),
+		bad(MsgHello, `{"token":"abc","resume":{"epoch":"e","offset":"1"}}`),
+		bad(MsgHello, `{"token":"abc","resume":{"epoch":"e","offset":18446744073709551616}}`),
+		bad(MsgHello, `{"token":"abc","resume":{"epoch":"e","offset":1,"x":1}}`),
+		bad(MsgHello, `{"token":"abc","resume":[]}`),
+		bad(MsgHello, `{"token":"abc","name":"x"}`),
+		bad(MsgHello, `{"token":"abc"}{}`),
+		bad(MsgHello, `[]`),
+
+		// ping
+		okc(MsgPing, ``, &Ping{}),
+		okc(MsgPing, `null`, &Ping{}),
+		okc(MsgPing, `{}`, &Ping{}),
+		okc(MsgPing, ` { } `, &Ping{}),
+		bad(MsgPing, `{"x":1}`),
+		bad(MsgPing, `[]`),
+		bad(MsgPing, `"x"`),
+		bad(MsgPing, `0`),
+		bad(MsgPing, `{`),
+
+		// announce
+		okc(MsgAnnounce, `{"text":"Pens down"}`, &Announce{Text: "Pens down"}),
+		okc(MsgAnnounce, `{"text":"line one\nline two\tindented"}`, &Announce{Text: "line one\nline two\tindented"}),
+		okc(MsgAnnounce, `{"text":"x"}`, &Announce{Text: "x"}),
+		okc(MsgAnnounce, `{"text":"`+rep("é", MaxTextRunes)+`"}`, &Announce{Text: rep("é", MaxTextRunes)}),
+		okc(MsgAnnounce, `{"text":"🙂 ok"}`, &Announce{Text: "🙂 ok"}),
+		okc(MsgAnnounce, `{"text":"hi","to":"`+sid+`"}`, &Announce{Text: "hi", To: anaID}),
+		okc(MsgAnnounce, `{"text":"hi","to":""}`, &Announce{Text: "hi"}),
+		bad(MsgAnnounce, `{}`),
+		bad(MsgAnnounce, ``),
+		bad(MsgAnnounce, `{"text":""}`),
+		bad(MsgAnnounce, `{"text":"   "}`),
+		bad(MsgAnnounce, `{"text":"\n\t"}`),
+		bad(MsgAnnounce, `{"text":"`+rep("é", MaxTextRunes+1)+`"}`),
+		bad(MsgAnnounce, `{"text":"bell\u0007"}`),
+		bad(MsgAnnounce, `{"text":"nul\u0000"}`),
+		bad(MsgAnnounce, `{"text":"escape\u001b[2J"}`),
+		bad(MsgAnnounce, `{"text":"carriage\r\nreturn"}`),
+		bad(MsgAnnounce, `{"text":"delete\u007f"}`),
+		bad(MsgAnnounce, `{"text":"next line\u0085"}`),
+		bad(MsgAnnounce, `{"text":5}`),
+		bad(MsgAnnounce, `{"text":null}`),
+		bad(MsgAnnounce, `{"text":["a"]}`),
+		bad(MsgAnnounce, `{"text":"hi","to":"bob"}`),
+		bad(MsgAnnounce, `{"text":"hi","to":"`+strings.ToUpper(sid)+`"}`),
+		bad(MsgAnnounce, `{"text":"hi","to":"{`+sid+`}"}`),
+		bad(MsgAnnounce, `{"text":"hi","to":"`+strings.ReplaceAll(sid, "-", "")+`"}`),
+		bad(MsgAnnounce, `{"text":"hi","to":5}`),
+		bad(MsgAnnounce, `{"text":"hi","from":"me"}`),
+
+		// raise_hand
+		okc(MsgRaiseHand, `{}`, &RaiseHand{}),
+		okc(MsgRaiseHand, ``, &RaiseHand{}),
+		okc(MsgRaiseHand, `{"note":""}`, &RaiseHand{}),
+		okc(MsgRaiseHand, `{"note":"stuck on 3b"}`, &RaiseHand{Note: "stuck on 3b"}),
+		okc(MsgRaiseHand, `{"note":"   "}`, &RaiseHand{Note: "   "}),
+		okc(MsgRaiseHand, `{"note":"`+rep("ü", MaxNoteRunes)+`"}`, &RaiseHand{Note: rep("ü", MaxNoteRunes)}),
+		bad(MsgRaiseHand, `{"note":"`+rep("n", MaxNoteRunes+1)+`"}`),
+		bad(MsgRaiseHand, `{"note":"two\nlines"}`),
+		bad(MsgRaiseHand, `{"note":"tab\there"}`),
+		bad(MsgRaiseHand, `{"note":"bell\u0007"}`),
+		bad(MsgRaiseHand, `{"note":3}`),
+		bad(MsgRaiseHand, `{"note":"n","student":"`+sid+`"}`),
+		bad(MsgRaiseHand, `[]`),
+
+		// lower_hand
+		okc(MsgLowerHand, `{}`, &LowerHand{}),
+		okc(MsgLowerHand, `null`, &LowerHand{}),
+		okc(MsgLowerHand, `{"student":"`+sid+`"}`, &LowerHand{Student: anaID}),
+		bad(MsgLowerHand, `{"student":"bob"}`),
+		bad(MsgLowerHand, `{"student":"`+strings.ToUpper(sid)+`"}`),
+		bad(MsgLowerHand, `{"student":"urn:uuid:`+sid+`"}`),
+		bad(MsgLowerHand, `{"student":"`+sid+`."}`),
+		bad(MsgLowerHand, `{"student":1}`),
+		bad(MsgLowerHand, `{"student":"`+sid+`","note":"x"}`),
+
+		// end_class
+		okc(MsgEndClass, `{}`, &EndClass{}),
+		okc(MsgEndClass, ``, &EndClass{}),
+		okc(MsgEndClass, `null`, &EndClass{}),
+		bad(MsgEndClass, `[]`),
+		bad(MsgEndClass, `{"room":"`+rid+`"}`),
+		bad(MsgEndClass, `true`),
+
+		// Not client message types.
+		{"fly", `{}`, nil, CodeUnknownType},
+		{"", `{}`, nil, CodeUnknownType},
+		{CmdJoin, `{"name":"Noah"}`, nil, CodeUnknownType},
+		{CmdOpen, `{}`, nil, CodeUnknownType},
+		{CmdSnapshot, `{}`, nil, CodeUnknownType},
+		{CmdConnect, `{}`, nil, CodeUnknownType},
+		{CmdDisconnect, `{}`, nil, CodeUnknownType},
 	}
 }
 
 func TestDecodePayload(t *testing.T) {
-	sid := string(NewStudentID())
-	for _, c := range []struct {
-		typ  MsgType
-		data string
-		code Code
-	}{
-		{MsgPing, ``, ""},
-		{MsgPing, `null`, ""},
-		{MsgPing, `{"x":1}`, CodeInvalid},
-		{MsgHello, `{"token":"abc"}`, ""},
-		{MsgHello, `{}`, CodeInvalid},
-		{MsgHello, `{"token":"abc","room":"nope"}`, CodeInvalid},
-		{MsgHello, `{"token":"abc","resume":{"epoch":"","offset":1}}`, CodeInvalid},
-		{MsgHello, `{"token":"abc","resume":{"epoch":"e","offset":-1}}`, CodeInvalid},
-		{MsgHello, `{"token":"` + strings.Repeat("t", 4097) + `"}`, CodeInvalid},
-		{MsgAnnounce, `{"text":"Pens down"}`, ""},
-		{MsgAnnounce, `{"text":"line one\nline two"}`, ""},
-		{MsgAnnounce, `{"text":""}`, CodeInvalid},
-		{MsgAnnounce, `{"text":"   "}`, CodeInvalid},
-		{MsgAnnounce, `{"text":"bell\u0007"}`, CodeInvalid},
-		{MsgAnnounce, `{"text":"` + strings.Repeat("é", MaxTextRunes+1) + `"}`, CodeInvalid},
-		{MsgAnnounce, `{"text":"` + strings.Repeat("é", MaxTextRunes) + `"}`, ""},
-		{MsgAnnounce, `{"text":"hi","to":"` + sid + `"}`, ""},
-		{MsgAnnounce, `{"text":"hi","to":"` + strings.ToUpper(sid) + `"}`, CodeInvalid},
-		{MsgAnnounce, `{"text":5}`, CodeInvalid},
-		{MsgRaiseHand, `{}`, ""},
-		{MsgRaiseHand, `{"note":"stuck on 3b"}`, ""},
-		{MsgRaiseHand, `{"note":"two\nlines"}`, CodeInvalid},
-		{MsgRaiseHand, `{"note":"` + strings.Repeat("n", MaxNoteRunes+1) + `"}`, CodeInvalid},
-		{MsgLowerHand, `{}`, ""},
-		{MsgLowerHand, `{"student":"` + sid + `"}`, ""},
-		{MsgLowerHand, `{"student":"bob"}`, CodeInvalid},
-		{MsgEndClass, `{}`, ""},
-		{MsgEndClass, `[]`, CodeInvalid},
-		{"fly", `{}`, CodeUnknownType},
-	} {
-		v, err := DecodePayload(c.typ, json.RawMessage(c.data))
-		got := Code("")
+	tested := map[MsgType][2]bool{} // a valid case, an invalid case
+	for _, c := range payloadCases() {
+		name := fmt.Sprintf("%s %.60s", c.typ, c.data)
+		got, err := DecodePayload(c.typ, json.RawMessage(c.data))
+		var gotCode Code
 		if err != nil {
-			got = err.Code
-		}
-		if got != c.code || (err == nil && v == nil) {
-			t.Errorf("%s %s: got %q (%v), want %q", c.typ, c.data, got, err, c.code)
-		}
-	}
-}
-
-// The whole role × message matrix: who may send what.
-func TestAllowed(t *testing.T) {
-	want := map[MsgType][]Role{
-		MsgHello:     {RoleTeacher, RoleStudent, RoleCoach, RoleProjector},
-		MsgPing:      {RoleTeacher, RoleStudent, RoleCoach, RoleProjector},
-		MsgAnnounce:  {RoleTeacher},
-		MsgRaiseHand: {RoleStudent},
-		MsgLowerHand: {RoleTeacher, RoleStudent},
-		MsgEndClass:  {RoleTeacher},
-	}
-	if len(want) != len(MsgTypes()) {
-		t.Fatalf("the table covers %d message types, the protocol has %d", len(want), len(MsgTypes()))
-	}
-	for _, typ := range MsgTypes() {
-		for _, r := range []Role{RoleTeacher, RoleStudent, RoleCoach, RoleProjector, "admin", ""} {
-			exp := typ == MsgHello // before the hello there is no role yet
-			for _, w := range want[typ] {
-				exp = exp || w == r
-			}
-			if got := Allowed(typ, r); got != exp {
-				t.Errorf("Allowed(%s, %q) = %v, want %v", typ, r, got, exp)
+			gotCode = err.Code
+			checkError(t, err)
+			if got != nil {
+				t.Errorf("%s: a value %#v with the error", name, got)
 			}
 		}
+		if gotCode != c.code {
+			t.Errorf("%s: got %q (%v), want %q", name, gotCode, err, c.code)
+			continue
+		}
+		if c.code == "" && !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: got %#v, want %#v", name, got, c.want)
+		}
+		seen := tested[c.typ]
+		seen[min(len(c.code), 1)] = true
+		tested[c.typ] = seen
 	}
-	if Allowed(CmdJoin, RoleStudent) || Allowed(CmdSnapshot, RoleTeacher) {
-		t.Error("internal commands must never be allowed from devices")
-	}
-}
-
-// The whole audience × viewer matrix.
-func TestAudienceAllows(t *testing.T) {
-	ana, ben := NewStudentID(), NewStudentID()
-	g1, g2 := GroupID("g1"), GroupID("g2")
-	viewers := map[string]Viewer{
-		"teacher":     {Role: RoleTeacher},
-		"ana":         {Role: RoleStudent, Student: ana},
-		"ben":         {Role: RoleStudent, Student: ben},
-		"coach of g1": {Role: RoleCoach, Groups: []GroupID{g1}},
-		"coach of g2": {Role: RoleCoach, Groups: []GroupID{g2}},
-		"projector":   {Role: RoleProjector},
-		"no one":      {Role: RoleStudent},
-	}
-	auds := map[string]Audience{
-		"all":      ToAll,
-		"teachers": ToTeachers,
-		"ana":      ToStudent(ana),
-		"group g1": {Kind: AudGroup, Group: g1, Members: []StudentID{ana}},
-		"staff g1": {Kind: AudStaff, Group: g1},
-		"none":     ToNone,
-	}
-	want := map[string][]string{
-		"all":      {"teacher", "ana", "ben", "coach of g1", "coach of g2", "projector", "no one"},
-		"teachers": {"teacher"},
-		"ana":      {"teacher", "ana"},
-		"group g1": {"teacher", "ana", "coach of g1"},
-		"staff g1": {"teacher", "coach of g1"},
-		"none":     {},
-	}
-	for an, a := range auds {
-		for vn, v := range viewers {
-			exp := false
-			for _, w := range want[an] {
-				exp = exp || w == vn
-			}
-			if got := a.Allows(v); got != exp {
-				t.Errorf("audience %s, viewer %s: %v, want %v", an, vn, got, exp)
-			}
+	for _, typ := range sortedMsgTypes() {
+		if tested[typ] != [2]bool{true, true} {
+			t.Errorf("%s: the table needs valid and invalid data (has %v)", typ, tested[typ])
 		}
 	}
 }
 
-func TestIDs(t *testing.T) {
-	id := string(NewRoomID())
-	for s, want := range map[string]bool{
-		id: true, strings.ToUpper(id): false, "{" + id + "}": false, "urn:uuid:" + id: false,
-		"": false, strings.ReplaceAll(id, "-", ""): false, id[:35] + "g": false,
+func TestDecodePayloadMessages(t *testing.T) {
+	for _, c := range []struct {
+		typ        MsgType
+		data, want string
+	}{
+		{MsgAnnounce, `{"text":5}`, "field text has the wrong type"},
+		{MsgAnnounce, `{"text":"hi","x":1}`, `unknown field "x"`},
+		{MsgAnnounce, `{"text":""}`, "announce.text must have at least 1 characters"},
+		{MsgAnnounce, `{"text":"a\u0007"}`, "announce.text contains a control character"},
+		{MsgAnnounce, `{"text":"a","to":"b"}`, "announce.to is not a student ID"},
+		{MsgRaiseHand, `{"note":"` + strings.Repeat("n", 201) + `"}`, "raise_hand.note must have at most 200 characters"},
+		{MsgLowerHand, `{"student":"b"}`, "lower_hand.student is not a student ID"},
+		{MsgHello, `{}`, "hello.token is required"},
+		{MsgHello, `{"token":"t","room":"r"}`, "hello.room is not a room ID"},
+		{MsgHello, `{"token":"t","resume":{"epoch":""}}`, "hello.resume.epoch"},
+		{MsgHello, `{"token":"t","resume":{"epoch":"e","offset":-1}}`, "field resume.offset has the wrong type"},
+		{"fly", `{}`, `unknown message type "fly"`},
 	} {
+		_, err := DecodePayload(c.typ, json.RawMessage(c.data))
+		if err == nil || !strings.Contains(err.Message, c.want) {
+			t.Errorf("%s %s: got %v, want a message containing %q", c.typ, c.data, err, c.want)
+		}
+	}
+}
+
+// A payload that decodes re-encodes to JSON that decodes to the same value:
+// the node forwards the re-encoded form to the room's owner.
+func TestDecodePayloadRoundTrip(t *testing.T) {
+	for _, c := range payloadCases() {
+		if c.code != "" {
+			continue
+		}
+		v, _ := DecodePayload(c.typ, json.RawMessage(c.data))
+		b, err := json.Marshal(v)
+		if err != nil {
+			t.Fatalf("%s: %v", c.typ, err)
+		}
+		again, perr := DecodePayload(c.typ, b)
+		if perr != nil || !reflect.DeepEqual(again, v) {
+			t.Errorf("%s %s: re-encoded as %s, decoded as %#v (%v)", c.typ, c.data, b, again, perr)
+		}
+	}
+}
+
+type textCase struct {
+	s         string
+	min, max  int
+	multiline bool
+	ok        bool
+}
+
+func textCases() []textCase {
+	rep := strings.Repeat
+	return []textCase{
+		{"Olivia", 1, 40, false, true},
+		{"", 0, 40, false, true},
+		{"", 1, 40, false, false},
+		{" ", 0, 40, false, true},
+		{" ", 1, 40, false, false},
+		{"\u3000", 1, 40, false, false}, // ideographic space is blank too
+		{" x ", 1, 40, false, true},
+		{rep("a", 40), 1, 40, false, true},
+		{rep("a", 41), 1, 40, false, false},
+		{rep("é", 40), 1, 40, false, true}, // 80 bytes, 40 characters
+		{rep("🙂", 40), 1, 40, false, true}, // 160 bytes, 40 characters
+		{rep("🙂", 41), 1, 40, false, false},
+		{"ab", 3, 40, false, false},
+		{"abc", 3, 3, false, true},
+		{"a\nb", 1, 40, false, false},
+		{"a\nb", 1, 40, true, true},
+		{"a\tb", 1, 40, false, false},
+		{"a\tb", 1, 40, true, true},
+		{"a\r\nb", 1, 40, true, false},
+		{"a\x00b", 1, 40, true, false},
+		{"a\x07b", 1, 40, true, false},
+		{"a\x1bb", 1, 40, true, false},
+		{"a\x7fb", 1, 40, true, false},
+		{"a\u0085b", 1, 40, true, false},
+		{"a\u009fb", 1, 40, true, false},
+		{"\n", 1, 40, true, false}, // blank
+		{"a\xffb", 0, 40, false, false},
+		{"\xc3", 0, 40, false, false},
+		{"a\u200bb", 1, 40, false, true}, // format characters are not control characters
+		{"Zoë, Łukasz, 李", 1, 40, false, true},
+	}
+}
+
+func TestCheckText(t *testing.T) {
+	for _, c := range textCases() {
+		err := CheckText("the.field", c.s, c.min, c.max, c.multiline)
+		if (err == nil) != c.ok {
+			t.Errorf("CheckText(%q, %d, %d, %v) = %v, want ok %v", c.s, c.min, c.max, c.multiline, err, c.ok)
+			continue
+		}
+		if err != nil {
+			checkError(t, err)
+			if err.Code != CodeInvalid || !strings.HasPrefix(err.Message, "the.field ") {
+				t.Errorf("CheckText(%q): %v, want invalid naming the field", c.s, err)
+			}
+		}
+	}
+}
+
+// allowedMatrix is who may send what: teacher, student, coach, projector.
+var allowedMatrix = map[MsgType][4]bool{
+	MsgHello:     {true, true, true, true},
+	MsgPing:      {true, true, true, true},
+	MsgAnnounce:  {true, false, false, false},
+	MsgRaiseHand: {false, true, false, false},
+	MsgLowerHand: {true, true, false, false},
+	MsgEndClass:  {true, false, false, false},
+}
+
+var roles = [4]Role{RoleTeacher, RoleStudent, RoleCoach, RoleProjector}
+
+func TestAllowed(t *testing.T) {
+	for _, typ := range sortedMsgTypes() {
+		want, ok := allowedMatrix[typ]
+		if !ok {
+			t.Errorf("%s: not in the table", typ)
+			continue
+		}
+		for i, r := range roles {
+			if got := Allowed(typ, r); got != want[i] {
+				t.Errorf("Allowed(%s, %s) = %v, want %v", typ, r, got, want[i])
+			}
+		}
+		// A role that does not exist may say hello (and is refused by its
+		// token), and nothing else.
+		for _, r := range []Role{"", "admin", "Teacher", "teachers"} {
+			if got := Allowed(typ, r); got != (typ == MsgHello) {
+				t.Errorf("Allowed(%s, %q) = %v", typ, r, got)
+			}
+		}
+	}
+	for _, typ := range []MsgType{CmdOpen, CmdJoin, CmdConnect, CmdDisconnect, CmdSnapshot, "", "fly", "PING"} {
+		for _, r := range roles {
+			if Allowed(typ, r) {
+				t.Errorf("Allowed(%q, %s): only client message types may be allowed", typ, r)
+			}
+		}
+	}
+}
+
+func TestRoleValid(t *testing.T) {
+	for r, want := range map[Role]bool{
+		RoleTeacher: true, RoleStudent: true, RoleCoach: true, RoleProjector: true,
+		"": false, "admin": false, "Teacher": false, "student ": false,
+	} {
+		if got := r.Valid(); got != want {
+			t.Errorf("Role(%q).Valid() = %v, want %v", r, got, want)
+		}
+	}
+}
+
+// The viewers of the audience matrix. Ana is the student an event is
+// addressed to, Cara is in group g1, Ben is in no group.
+var (
+	g1, g2      GroupID = "g1", "g2"
+	viewerNames         = []string{"teacher", "the student addressed", "another student", "a member of the group", "coach of the group", "coach of another group", "projector"}
+	viewers             = map[string]Viewer{
+		"teacher":                {Role: RoleTeacher},
+		"the student addressed":  {Role: RoleStudent, Student: anaID},
+		"another student":        {Role: RoleStudent, Student: benID},
+		"a member of the group":  {Role: RoleStudent, Student: caraID},
+		"coach of the group":     {Role: RoleCoach, Groups: []GroupID{g2, g1}},
+		"coach of another group": {Role: RoleCoach, Groups: []GroupID{g2}},
+		"projector":              {Role: RoleProjector},
+	}
+	audienceKinds = []AudienceKind{AudAll, AudTeachers, AudStudent, AudGroup, AudStaff, AudNone}
+	// audiences are the representative audience of each kind: addressed
+	// to Ana, or to group g1 (whose member is Cara).
+	audiences = map[AudienceKind]Audience{
+		AudAll:      ToAll,
+		AudTeachers: ToTeachers,
+		AudStudent:  ToStudent(anaID),
+		AudGroup:    {Kind: AudGroup, Group: g1, Members: []StudentID{caraID}},
+		AudStaff:    {Kind: AudStaff, Group: g1},
+		AudNone:     ToNone,
+	}
+)
+
+// audienceMatrix is the whole privacy contract: for each kind, who sees
+// it, in the order of viewerNames. PROTOCOL.md shows the same table.
+var audienceMatrix = map[AudienceKind][7]bool{
+	//            teacher addressed another member coach  other  projector
+	AudAll:      {true, true, true, true, true, true, true},
+	AudTeachers: {true, false, false, false, false, false, false},
+	AudStudent:  {true, true, false, false, false, false, false},
+	AudGroup:    {true, false, false, true, true, false, false},
+	AudStaff:    {true, false, false, false, true, false, false},
+	AudNone:     {false, false, false, false, false, false, false},
+}
+
+func TestAudienceAllows(t *testing.T) {
+	for _, k := range audienceKinds {
+		want, ok := audienceMatrix[k]
+		if !ok {
+			t.Fatalf("%s: not in the matrix", k)
+		}
+		a := audiences[k]
+		for i, vn := range viewerNames {
+			if got := a.Allows(viewers[vn]); got != want[i] {
+				t.Errorf("audience %s, viewer %s: got %v, want %v", k, vn, got, want[i])
+			}
+		}
+	}
+}
+
+// The corners of Allows: missing or odd fields never widen an audience.
+func TestAudienceAllowsEdges(t *testing.T) {
+	nobody := Viewer{Role: RoleStudent}  // a student viewer without an ID
+	coachless := Viewer{Role: RoleCoach} // a coach of no group
+	blankGroup := Viewer{Role: RoleCoach, Groups: []GroupID{""}}
+	stranger := Viewer{Role: "admin"}                                        // not a role
+	zero := Viewer{}                                                         // no role at all
+	both := Viewer{Role: RoleStudent, Student: anaID, Groups: []GroupID{g1}} // a student is never a coach
+	for _, c := range []struct {
+		name string
+		a    Audience
+		v    Viewer
+		want bool
+	}{
+		{"student without ID, audience of a student without ID", Audience{Kind: AudStudent}, nobody, false},
+		{"student without ID, group with a blank member", Audience{Kind: AudGroup, Group: g1, Members: []StudentID{""}}, nobody, false},
+		{"student without ID, everyone", ToAll, nobody, true},
+		{"coach of no group, group", audiences[AudGroup], coachless, false},
+		{"coach of no group, staff", audiences[AudStaff], coachless, false},
+		{"coach of a blank group, staff without group", Audience{Kind: AudStaff}, blankGroup, false},
+		{"coach of a blank group, group without group", Audience{Kind: AudGroup}, blankGroup, false},
+		{"coach, one student", ToStudent(anaID), Viewer{Role: RoleCoach, Groups: []GroupID{g1}}, false},
+		{"coach, teachers", ToTeachers, Viewer{Role: RoleCoach, Groups: []GroupID{g1}}, false},
+		{"student with groups, staff of their group", audiences[AudStaff], both, false},
+		{"group member not in Members", Audience{Kind: AudGroup, Group: g1}, both, false},
+		{"member listed, other group named", Audience{Kind: AudGroup, Group: g2, Members: []StudentID{anaID}}, both, true},
+		{"student, unknown kind", Audience{Kind: "class", Student: anaID}, viewers["the student addressed"], false},
+		{"coach, unknown kind", Audience{Kind: "class", Group: g1}, viewers["coach of the group"], false},
+		{"projector, unknown kind", Audience{Kind: "class"}, viewers["projector"], false},
+		{"student, no kind", Audience{Student: anaID}, viewers["the student addressed"], false},
+		{"projector, one student", ToStudent(anaID), viewers["projector"], false},
+		{"projector, group", audiences[AudGroup], viewers["projector"], false},
+		// Teachers see everything of their room but the servers' own bookkeeping.
+		{"teacher, unknown kind", Audience{Kind: "class"}, viewers["teacher"], true},
+		{"teacher, none with a student", Audience{Kind: AudNone, Student: anaID}, viewers["teacher"], false},
+		{"student, none addressed to them", Audience{Kind: AudNone, Student: anaID}, viewers["the student addressed"], false},
+		{"not a role, everyone", ToAll, stranger, false},
+		{"no role, everyone", ToAll, zero, false},
+		{"not a role, a student", ToStudent(""), stranger, false},
+	} {
+		if got := c.a.Allows(c.v); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+func TestAudienceConstructors(t *testing.T) {
+	for _, c := range []struct {
+		got, want Audience
+	}{
+		{ToAll, Audience{Kind: AudAll}},
+		{ToTeachers, Audience{Kind: AudTeachers}},
+		{ToNone, Audience{Kind: AudNone}},
+		{ToStudent(anaID), Audience{Kind: AudStudent, Student: anaID}},
+	} {
+		if !reflect.DeepEqual(c.got, c.want) {
+			t.Errorf("got %+v, want %+v", c.got, c.want)
+		}
+	}
+}
+
+func TestActorViewer(t *testing.T) {
+	a := Actor{Role: RoleCoach, Teacher: teacherA, Student: anaID, Groups: []GroupID{g1}}
+	want := Viewer{Role: RoleCoach, Student: anaID, Groups: []GroupID{g1}}
+	if got := a.Viewer(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Viewer() = %+v, want %+v", got, want)
+	}
+}
+
+// httpStatus is the REST status of every code. PROTOCOL.md shows the same.
+var httpStatus = map[Code]int{
+	CodeBadFrame:       400,
+	CodeFrameTooLarge:  413,
+	CodeBadVersion:     400,
+	CodeUnknownType:    400,
+	CodeInvalid:        400,
+	CodeNotReady:       503,
+	CodeUnauthorized:   401,
+	CodeForbidden:      403,
+	CodeNotFound:       404,
+	CodeConflict:       409,
+	CodeRoomEnded:      410,
+	CodeRateLimited:    429,
+	CodeBusy:           503,
+	CodeUnavailable:    503,
+	CodeInternal:       500,
+	CodeDuplicate:      409,
+	CodeNotRecoverable: 410,
+}
+
+func TestCodeHTTPStatus(t *testing.T) {
+	for c, want := range httpStatus {
+		got := c.HTTPStatus()
+		if got != want {
+			t.Errorf("%s: HTTP %d, want %d", c, got, want)
+		}
+		if got < 400 || got > 599 || (got == 500) != (c == CodeInternal) {
+			t.Errorf("%s: HTTP %d; only internal may be 500, every code is 4xx or 5xx", c, got)
+		}
+		if !regexp.MustCompile(`^[a-z]+(_[a-z]+)*$`).MatchString(string(c)) {
+			t.Errorf("code %q is not snake_case", c)
+		}
+	}
+	// A code this version does not know is a server fault.
+	for _, c := range []Code{"", "teapot", "BAD_FRAME"} {
+		if got := c.HTTPStatus(); got != 500 {
+			t.Errorf("%q: HTTP %d, want 500", c, got)
+		}
+	}
+}
+
+func TestErrorf(t *testing.T) {
+	e := Errorf(CodeNotFound, "no student %s in %q", anaID, "Year 5")
+	want := &Error{Code: CodeNotFound, Message: `no student ` + string(anaID) + ` in "Year 5"`}
+	if !reflect.DeepEqual(e, want) {
+		t.Errorf("got %+v, want %+v", e, want)
+	}
+	if got := e.Error(); got != "not_found: "+want.Message {
+		t.Errorf("Error() = %q", got)
+	}
+	b, _ := json.Marshal(e)
+	if got := string(b); got != `{"code":"not_found","message":"no student `+string(anaID)+` in \"Year 5\""}` {
+		t.Errorf("JSON %s", got)
+	}
+}
+
+// finalClose says which close codes forbid an automatic reconnect.
+var finalClose = map[CloseCode]bool{
+	CloseNormal:       false,
+	CloseGoingAway:    true,
+	ClosePolicy:       true,
+	CloseTooBig:       false,
+	CloseInternal:     false,
+	CloseRestart:      false,
+	CloseSlowConsumer: false,
+	CloseHelloTimeout: false,
+	CloseUnauthorized: true,
+	CloseRoomEnded:    true,
+	CloseRemoved:      true,
+	CloseRoomMoved:    false,
+}
+
+func TestCloseCodeFinal(t *testing.T) {
+	for c, want := range finalClose {
+		if got := c.Final(); got != want {
+			t.Errorf("close %d: Final() = %v, want %v", c, got, want)
+		}
+		// RFC 6455: 1000-2999 are the protocol's, 4000-4999 private use;
+		// 1005, 1006 and 1015 must never be sent.
+		if (c < 1000 || c > 1015 || c == 1005 || c == 1006) && (c < 4000 || c > 4999) {
+			t.Errorf("close %d is not a code a server may send", c)
+		}
+	}
+	for _, c := range []CloseCode{0, 1006, 4999, 1002} {
+		if c.Final() {
+			t.Errorf("close %d: an unknown code must let the client reconnect", c)
+		}
+	}
+}
+
+func TestIDValid(t *testing.T) {
+	id := string(roomA)
+	cases := map[string]bool{
+		id:                                     true,
+		"00000000-0000-0000-0000-000000000000": true,
+		"ffffffff-ffff-ffff-ffff-ffffffffffff": true,
+		"":                                     false,
+		strings.ToUpper(id):                    false,
+		id[:35] + "E":                          false,
+		"4B955EA0-e456-4b43-a44e-e3de91013e9e": false,
+		"{" + id + "}":                         false,
+		"urn:uuid:" + id:                       false,
+		strings.ReplaceAll(id, "-", ""):        false,
+		id[:35]:                                false,
+		id + "0":                               false,
+		id[:35] + "g":                          false,
+		" " + id[1:]:                           false,
+		id[:35] + "\n":                         false,
+		id[:8] + "." + id[9:]:                  false,
+		id[:8] + "*" + id[9:]:                  false,
+		id[:35] + ">":                          false,
+		"4b955ea0e-456-4b43-a44e-e3de91013e9e": false, // hyphens in the wrong places
+		"4b955ea0-e456-4b43-a44e-e3de91013e9é": false,
+		"roomA":                                false,
+	}
+	for s, want := range cases {
 		if got := RoomID(s).Valid(); got != want {
 			t.Errorf("RoomID(%q).Valid() = %v, want %v", s, got, want)
 		}
-	}
-	r := RoomID(id)
-	for _, subj := range []string{CommandSubject(r), EventSubject(r), LogSubject(r)} {
-		if strings.ContainsAny(subj, "*> \t") || strings.Count(subj, ".") != strings.Count(subj, ".") || !strings.HasPrefix(subj, SubjectPrefix+".") {
-			t.Errorf("subject %q", subj)
+		if got := StudentID(s).Valid(); got != want {
+			t.Errorf("StudentID(%q).Valid() = %v, want %v", s, got, want)
 		}
-	}
-	if strings.Count(CommandSubject(r), ".") != 3 || strings.Count(LogSubject(r), ".") != 2 {
-		t.Errorf("subjects have the wrong number of tokens: %s %s", CommandSubject(r), LogSubject(r))
-	}
-	if !regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`).MatchString(StreamName(r)) {
-		t.Errorf("stream name %q is not a valid JetStream name", StreamName(r))
-	}
-}
-
-func TestCodes(t *testing.T) {
-	for _, c := range allCodes {
-		st := c.HTTPStatus()
-		if st < 400 || st > 599 || (st == 500 && c != CodeInternal) {
-			t.Errorf("%s maps to HTTP %d", c, st)
-		}
-	}
-	final := map[CloseCode]bool{CloseGoingAway: true, ClosePolicy: true, CloseUnauthorized: true, CloseRoomEnded: true, CloseRemoved: true}
-	for _, c := range allCloseCodes {
-		if c.Final() != final[c] {
-			t.Errorf("close %d: final %v", c, c.Final())
+		if got := TeacherID(s).Valid(); got != want {
+			t.Errorf("TeacherID(%q).Valid() = %v, want %v", s, got, want)
 		}
 	}
 }
 
-var allCodes = []Code{CodeBadFrame, CodeFrameTooLarge, CodeBadVersion, CodeUnknownType, CodeInvalid, CodeNotReady,
-	CodeUnauthorized, CodeForbidden, CodeNotFound, CodeConflict, CodeRoomEnded, CodeRateLimited, CodeBusy,
-	CodeUnavailable, CodeInternal, CodeDuplicate, CodeNotRecoverable}
-
-var allCloseCodes = []CloseCode{CloseNormal, CloseGoingAway, ClosePolicy, CloseTooBig, CloseInternal, CloseRestart,
-	CloseSlowConsumer, CloseHelloTimeout, CloseUnauthorized, CloseRoomEnded, CloseRemoved, CloseRoomMoved}
-
-// PROTOCOL.md documents every code, close code, message and event: the
-// document cannot fall behind the code.
-func TestProtocolDocIsComplete(t *testing.T) {
-	b, err := os.ReadFile("PROTOCOL.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	doc := string(b)
-	for _, c := range allCodes {
-		if !strings.Contains(doc, "`"+string(c)+"`") {
-			t.Errorf("PROTOCOL.md does not document error code %s", c)
-		}
-	}
-	for _, c := range allCloseCodes {
-		if !regexp.MustCompile(`\| ` + regexp.QuoteMeta(strings.TrimSpace(itoa(int(c)))) + ` \|`).MatchString(doc) {
-			t.Errorf("PROTOCOL.md does not document close code %d", c)
-		}
-	}
-	for _, m := range MsgTypes() {
-		if !strings.Contains(doc, `"type":"`+string(m)+`"`) {
-			t.Errorf("PROTOCOL.md has no example of %s", m)
-		}
-	}
-	for _, e := range []EventType{EvRoomOpened, EvStudentJoined, EvPresence, EvAnnouncement, EvHand, EvClassEnded} {
-		if !strings.Contains(doc, `"event":"`+string(e)+`"`) {
-			t.Errorf("PROTOCOL.md has no example of event %s", e)
-		}
-	}
-	// Every JSON example in the document is valid JSON.
-	for _, block := range regexp.MustCompile("(?s)```json\n(.*?)```").FindAllStringSubmatch(doc, -1) {
-		for _, line := range strings.Split(strings.TrimSpace(block[1]), "\n") {
-			line = strings.TrimSpace(line)
-			if line == "" || strings.HasPrefix(line, "//") {
-				continue
+func TestNewIDs(t *testing.T) {
+	seen := map[string]bool{}
+	for range 100 {
+		for _, id := range []string{string(NewRoomID()), string(NewStudentID()), string(NewTeacherID())} {
+			if !validUUID(id) {
+				t.Fatalf("new ID %q is not valid", id)
 			}
-			if !json.Valid([]byte(line)) {
-				t.Errorf("PROTOCOL.md example is not valid JSON: %s", line)
+			if seen[id] {
+				t.Fatalf("new ID %q twice", id)
+			}
+			seen[id] = true
+		}
+	}
+}
+
+// Subjects are built from validated IDs, so they always have exactly the
+// tokens the code expects and never a wildcard.
+func TestSubjects(t *testing.T) {
+	want := map[string]string{
+		"cmd": "classhub.room.4b955ea0-e456-4b43-a44e-e3de91013e9e.cmd",
+		"ev":  "classhub.room.4b955ea0-e456-4b43-a44e-e3de91013e9e.ev",
+		"log": "classhub.log.4b955ea0-e456-4b43-a44e-e3de91013e9e",
+	}
+	if got := CommandSubject(roomA); got != want["cmd"] {
+		t.Errorf("CommandSubject = %q", got)
+	}
+	if got := EventSubject(roomA); got != want["ev"] {
+		t.Errorf("EventSubject = %q", got)
+	}
+	if got := LogSubject(roomA); got != want["log"] {
+		t.Errorf("LogSubject = %q", got)
+	}
+	if got := StreamName(roomA); got != "ROOM_4b955ea0e4564b43a44ee3de91013e9e" {
+		t.Errorf("StreamName = %q", got)
+	}
+
+	streams := map[string]RoomID{}
+	ids := []RoomID{roomA, "00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"}
+	for range 200 {
+		ids = append(ids, NewRoomID())
+	}
+	for _, r := range ids {
+		if !r.Valid() {
+			t.Fatalf("%q is not valid", r)
+		}
+		for _, c := range []struct {
+			subj   string
+			tokens []string
+		}{
+			{CommandSubject(r), []string{SubjectPrefix, "room", string(r), "cmd"}},
+			{EventSubject(r), []string{SubjectPrefix, "room", string(r), "ev"}},
+			{LogSubject(r), []string{SubjectPrefix, "log", string(r)}},
+		} {
+			if got := strings.Split(c.subj, "."); !reflect.DeepEqual(got, c.tokens) {
+				t.Errorf("subject %q has tokens %q, want %q", c.subj, got, c.tokens)
+			}
+			if !validSubject(c.subj) {
+				t.Errorf("subject %q is not a literal NATS subject", c.subj)
 			}
 		}
+		s := StreamName(r)
+		if !validJetStreamName(s) {
+			t.Errorf("stream name %q is not a valid JetStream name", s)
+		}
+		if other, ok := streams[s]; ok && other != r {
+			t.Errorf("rooms %s and %s share the stream %s", r, other, s)
+		}
+		streams[s] = r
+	}
+	// The room's subjects do not overlap: the log never catches commands
+	// or live events, and no subject of one room is another's.
+	if strings.HasPrefix(CommandSubject(roomA), SubjectPrefix+".log.") || strings.HasPrefix(EventSubject(roomA), SubjectPrefix+".log.") {
+		t.Error("command or event subject inside the log's subject space")
+	}
+	for _, b := range []string{BucketLeases, BucketSnapshots, BucketRooms, BucketTeachers, BucketConfig} {
+		if !regexp.MustCompile(`^[a-zA-Z0-9_-]+$`).MatchString(b) {
+			t.Errorf("bucket %q is not a valid KV bucket name", b)
+		}
 	}
 }
 
-func itoa(i int) string { b, _ := json.Marshal(i); return string(b) }
+// validSubject: tokens separated by '.', none empty, no wildcard, no
+// whitespace or control character.
+func validSubject(s string) bool {
+	for _, tok := range strings.Split(s, ".") {
+		if tok == "" || tok == "*" || tok == ">" || strings.ContainsAny(tok, "*> \t\r\n\x00") {
+			return false
+		}
+	}
+	return true
+}
+
+// validJetStreamName: the server refuses names with whitespace, '.', '*',
+// '>', path separators or non-printable characters; keep to a safe set.
+func validJetStreamName(s string) bool {
+	return len(s) <= 255 && regexp.MustCompile(`^[A-Za-z0-9_-]+$`).MatchString(s)
+}
+
+// The wire names of the frames: a renamed field breaks every client.
+func TestWireFieldNames(t *testing.T) {
+	for _, c := range []struct {
+		v    any
+		want string
+	}{
+		{ClientFrame{V: 1, ID: "r1", Type: MsgPing, Data: json.RawMessage(`{}`)}, `{"v":1,"id":"r1","type":"ping","data":{}}`},
+		{ClientFrame{V: 1, ID: "r1", Type: MsgPing}, `{"v":1,"id":"r1","type":"ping"}`},
+		{ServerFrame{V: 1, Type: FrameEvent, Epoch: "e", Seq: 7, Event: EvHand, Time: 9, Data: json.RawMessage(`{}`)},
+			`{"v":1,"type":"event","epoch":"e","seq":7,"event":"hand","time":9,"data":{}}`},
+		{ServerFrame{V: 1, Type: FrameResult, ID: "r1", Data: json.RawMessage(`{"seq":12}`)}, `{"v":1,"type":"result","id":"r1","data":{"seq":12}}`},
+		{ServerFrame{V: 1, Type: FrameError, ID: "r1", Error: Errorf(CodeForbidden, "no")}, `{"v":1,"type":"error","id":"r1","error":{"code":"forbidden","message":"no"}}`},
+		{ServerFrame{V: 1, Type: FrameError, Error: Errorf(CodeBadFrame, "no")}, `{"v":1,"type":"error","error":{"code":"bad_frame","message":"no"}}`},
+		{Welcome{Role: RoleStudent, Room: roomA, Student: anaID, Name: "Ana", ServerTime: 5, Epoch: "e", Offset: 3, Resumed: true},
+			`{"role":"student","room":"` + string(roomA) + `","student":"` + string(anaID) + `","name":"Ana","server_time":5,"epoch":"e","offset":3,"resumed":true}`},
+		{Welcome{Role: RoleTeacher, Room: roomA, Epoch: "e", Reason: Errorf(CodeNotRecoverable, "gone"), Snapshot: json.RawMessage(`{}`)},
+			`{"role":"teacher","room":"` + string(roomA) + `","server_time":0,"epoch":"e","offset":0,"resumed":false,"reason":{"code":"not_recoverable","message":"gone"},"snapshot":{}}`},
+		{Pong{ServerTime: 5}, `{"server_time":5}`},
+		{Hello{Token: "t", Room: roomA, Resume: &Resume{Epoch: "e", Offset: 4}}, `{"token":"t","room":"` + string(roomA) + `","resume":{"epoch":"e","offset":4}}`},
+		{Event{Seq: 1, Type: EvHand, Time: 2, Audience: Audience{Kind: AudGroup, Group: g1, Members: []StudentID{anaID}}},
+			`{"seq":1,"type":"hand","time":2,"aud":{"kind":"group","group":"g1","members":["` + string(anaID) + `"]}}`},
+		{RosterEntry{ID: anaID, Name: "Ana", Joined: 1}, `{"id":"` + string(anaID) + `","name":"Ana","online":false,"hand":false,"joined":1}`},
+		{ProjectorView{Room: roomA, Title: "t", Status: StatusOpen, Online: 2, Announcements: []Announcement{{Text: "hi"}}},
+			`{"room":"` + string(roomA) + `","title":"t","status":"open","online":2,"announcements":[{"text":"hi"}]}`},
+	} {
+		b, err := json.Marshal(c.v)
+		if err != nil || string(b) != c.want {
+			t.Errorf("%T:\n got %s (%v)\nwant %s", c.v, b, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,595 @@
+package protocol
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// PROTOCOL.md is read by the people who write clients; these tests hold it
+// to the code: every code, close code, message, event, audience and limit
+// is documented as the code has it, and every example is a frame the code
+// accepts or would send.
+
+func readDoc(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("PROTOCOL.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// docTable returns the rows of the first table after heading, header
+// first, without the separator row, cells trimmed.
+func docTable(t *testing.T, doc, heading string) [][]string {
+	t.Helper()
+	lines := strings.Split(doc, "\n")
+	start := slices.Index(lines, heading)
+	if start < 0 {
+		t.Fatalf("PROTOCOL.md has no heading %q", heading)
+	}
+	var rows [][]string
+	for _, l := range lines[start+1:] {
+		if strings.HasPrefix(l, "#") && rows == nil {
+			break // the next section: no table under this heading
+		}
+		if !strings.HasPrefix(l, "|") {
+			if rows != nil {
+				break
+			}
+			continue
+		}
+		cells := strings.Split(strings.Trim(l, "|"), "|")
+		for i := range cells {
+			cells[i] = strings.TrimSpace(cells[i])
+		}
+		if strings.HasPrefix(cells[0], "---") {
+			continue
+		}
+		rows = append(rows, cells)
+	}
+	if len(rows) < 2 {
+		t.Fatalf("PROTOCOL.md: no table under %q", heading)
+	}
+	return rows
+}
+
+// code strips the backticks of a cell that is one code span.
+func code(cell string) string {
+	if len(cell) > 2 && cell[0] == '`' && cell[len(cell)-1] == '`' && strings.Count(cell, "`") == 2 {
+		return cell[1 : len(cell)-1]
+	}
+	return cell
+}
+
+func TestDocErrorCodes(t *testing.T) {
+	rows := docTable(t, readDoc(t), "## Error codes")
+	if got := strings.Join(rows[0], "|"); got != "code|HTTP|meaning|what a client does" {
+		t.Fatalf("header %q", got)
+	}
+	documented := map[Code]bool{}
+	for _, r := range rows[1:] {
+		c := Code(code(r[0]))
+		want, ok := httpStatus[c]
+		if !ok {
+			t.Errorf("PROTOCOL.md documents error code %q, which the code does not have", r[0])
+			continue
+		}
+		if documented[c] {
+			t.Errorf("error code %s documented twice", c)
+		}
+		documented[c] = true
+		if r[1] != strconv.Itoa(want) || r[1] != strconv.Itoa(c.HTTPStatus()) {
+			t.Errorf("error code %s: PROTOCOL.md says HTTP %s, the code %d", c, r[1], c.HTTPStatus())
+		}
+		if r[2] == "" || r[3] == "" {
+			t.Errorf("error code %s: meaning or advice missing", c)
+		}
+	}
+	for c := range httpStatus {
+		if !documented[c] {
+			t.Errorf("PROTOCOL.md does not document error code %s", c)
+		}
+	}
+}
+
+func TestDocCloseCodes(t *testing.T) {
+	rows := docTable(t, readDoc(t), "## Close codes")
+	if got := strings.Join(rows[0], "|"); got != "code|meaning|after it" {
+		t.Fatalf("header %q", got)
+	}
+	documented := map[CloseCode]bool{}
+	for _, r := range rows[1:] {
+		n, err := strconv.Atoi(r[0])
+		c := CloseCode(n)
+		if _, ok := finalClose[c]; err != nil || !ok {
+			t.Errorf("PROTOCOL.md documents close code %q, which the code does not have", r[0])
+			continue
+		}
+		documented[c] = true
+		if got := strings.HasPrefix(r[2], "final"); got != c.Final() {
+			t.Errorf("close code %d: PROTOCOL.md says %q, but Final() is %v", c, r[2], c.Final())
+		}
+	}
+	for c := range finalClose {
+		if !documented[c] {
+			t.Errorf("PROTOCOL.md does not document close code %d", c)
+		}
+	}
+}
+
+func TestDocMessages(t *testing.T) {
+	rows := docTable(t, readDoc(t), "## Messages")
+	if got := strings.Join(rows[0], "|"); got != "type|sent by|data|result" {
+		t.Fatalf("header %q", got)
+	}
+	documented := map[MsgType]bool{}
+	word := regexp.MustCompile(`[a-z]+`)
+	for _, r := range rows[1:] {
+		m := MsgType(code(r[0]))
+		if !slices.Contains(MsgTypes(), m) {
+			t.Errorf("PROTOCOL.md documents message type %q, which the code does not have", r[0])
+			continue
+		}
+		documented[m] = true
+		words := word.FindAllString(r[1], -1)
+		for _, role := range roles {
+			says := slices.Contains(words, string(role)) || strings.Contains(r[1], "every role")
+			if says != Allowed(m, role) {
+				t.Errorf("message %s: PROTOCOL.md says %q is sent by %q, Allowed(%s) is %v", m, r[1], role, role, Allowed(m, role))
+			}
+		}
+	}
+	for _, m := range MsgTypes() {
+		if !documented[m] {
+			t.Errorf("PROTOCOL.md has no row for message type %s", m)
+		}
+	}
+}
+
+func TestDocEvents(t *testing.T) {
+	rows := docTable(t, readDoc(t), "## Events")
+	if got := strings.Join(rows[0], "|"); got != "event|audience|data" {
+		t.Fatalf("header %q", got)
+	}
+	documented := map[EventType]bool{}
+	for _, r := range rows[1:] {
+		e := EventType(code(r[0]))
+		kind, ok := eventTypes[e]
+		if !ok {
+			t.Errorf("PROTOCOL.md documents event %q, which the code does not have", r[0])
+			continue
+		}
+		documented[e] = true
+		if !strings.HasPrefix(r[1], "`"+string(kind)+"`") {
+			t.Errorf("event %s: PROTOCOL.md gives the audience %q, want it to start with `%s`", e, r[1], kind)
+		}
+	}
+	for e := range eventTypes {
+		if !documented[e] {
+			t.Errorf("PROTOCOL.md has no row for event %s", e)
+		}
+	}
+}
+
+// The privacy table is the audience matrix, cell by cell.
+func TestDocPrivacy(t *testing.T) {
+	rows := docTable(t, readDoc(t), "## Privacy: who sees what")
+	if !slices.Equal(rows[0], append([]string{"audience"}, viewerNames...)) {
+		t.Fatalf("header %q, want audience and %q", rows[0], viewerNames)
+	}
+	documented := map[AudienceKind]bool{}
+	for _, r := range rows[1:] {
+		k := AudienceKind(code(r[0]))
+		a, ok := audiences[k]
+		if !ok {
+			t.Errorf("PROTOCOL.md documents audience %q, which the code does not have", r[0])
+			continue
+		}
+		documented[k] = true
+		for i, vn := range viewerNames {
+			want := "no"
+			if a.Allows(viewers[vn]) {
+				want = "yes"
+			}
+			if r[i+1] != want {
+				t.Errorf("audience %s, viewer %s: PROTOCOL.md says %q, Allows says %q", k, vn, r[i+1], want)
+			}
+		}
+	}
+	for _, k := range audienceKinds {
+		if !documented[k] {
+			t.Errorf("PROTOCOL.md has no row for audience %s", k)
+		}
+	}
+}
+
+// The limits the document states are the code's.
+func TestDocLimits(t *testing.T) {
+	doc := readDoc(t)
+	for _, c := range []struct {
+		ok   bool
+		text string
+	}{
+		{MaxFrameBytes == 16<<10, "**16 KiB** (16384 bytes)"},
+		{HardFrameBytes == 1<<20, "**1 MiB**"},
+		{Version == 1, `"v":1`},
+		{true, fmt.Sprintf("a string of 1 to %d bytes", MaxRequestID)},
+		{true, fmt.Sprintf("`text` (1–%d characters", MaxTextRunes)},
+		{true, fmt.Sprintf("`note`? (0–%d characters, one line)", MaxNoteRunes)},
+		{true, fmt.Sprintf("`name` is 1–%d characters", MaxNameRunes)},
+		{true, fmt.Sprintf("`title` is 1–%d characters", MaxTitleRunes)},
+	} {
+		if !c.ok || !strings.Contains(doc, c.text) {
+			t.Errorf("PROTOCOL.md should say %q (and the code agree)", c.text)
+		}
+	}
+	if m := regexp.MustCompile(`(?i)(/work/|/home/|/tmp/|/root/|/Users/|[a-z]:\\)`).FindString(doc); m != "" {
+		t.Errorf("PROTOCOL.md mentions a machine path (%q)", m)
+	}
+}
+
+// docExample is one JSON value from a fenced block of PROTOCOL.md.
+type docExample struct {
+	line    int
+	info    string // the block's info string: json or http
+	comment string // the comment line before it, without "//"
+	raw     []byte
+}
+
+// docExamples reads every JSON example: in json blocks, values one after
+// the other (a value may span lines; lines starting with // are
+// comments); in http blocks, each line that starts with '{'.
+func docExamples(t *testing.T, doc string) []docExample {
+	t.Helper()
+	var (
+		out     []docExample
+		info    string
+		inBlock bool
+		buf     []byte
+		start   int
+		comment string
+	)
+	for i, l := range strings.Split(doc, "\n") {
+		n := i + 1
+		tl := strings.TrimSpace(l)
+		if strings.HasPrefix(tl, "```") {
+			if inBlock && len(buf) > 0 {
+				t.Errorf("PROTOCOL.md line %d: example is not valid JSON: %s", start, buf)
+			}
+			inBlock, info, buf, comment = !inBlock, strings.TrimPrefix(tl, "```"), nil, ""
+			if inBlock && info != "json" && info != "http" {
+				t.Errorf("PROTOCOL.md line %d: block of %q; examples are json or http", n, info)
+			}
+			continue
+		}
+		if !inBlock {
+			continue
+		}
+		switch info {
+		case "http":
+			if strings.HasPrefix(tl, "{") {
+				out = append(out, docExample{line: n, info: info, raw: []byte(tl)})
+				if !json.Valid([]byte(tl)) {
+					t.Errorf("PROTOCOL.md line %d: example is not valid JSON: %s", n, tl)
+				}
+			}
+		case "json":
+			switch {
+			case len(buf) == 0 && tl == "":
+				continue
+			case len(buf) == 0 && strings.HasPrefix(tl, "//"):
+				comment = strings.TrimSpace(strings.TrimPrefix(tl, "//"))
+				continue
+			}
+			if len(buf) == 0 {
+				start = n
+			}
+			buf = append(buf, l...)
+			buf = append(buf, '\n')
+			if json.Valid(buf) {
+				out = append(out, docExample{line: start, info: info, comment: comment, raw: bytes.TrimSpace(buf)})
+				buf = nil
+			}
+		}
+	}
+	if inBlock {
+		t.Error("PROTOCOL.md ends inside a code block")
+	}
+	return out
+}
+
+// TestDocExamples: every example is a frame (or view, or REST body) the
+// code accepts or would send, and every message, server frame, welcome
+// form, view and event that a device can meet has one.
+func TestDocExamples(t *testing.T) {
+	exs := docExamples(t, readDoc(t))
+	if len(exs) < 30 {
+		t.Fatalf("only %d examples found", len(exs))
+	}
+	var (
+		clients   = map[string]ClientFrame{} // by id
+		clientRaw = map[string][]byte{}
+		replies   = map[string][]ServerFrame{}
+		kinds     = map[string]bool{}   // what the document shows
+		refused   = map[string]*Error{} // client examples with invalid data
+	)
+	for _, ex := range exs {
+		where := fmt.Sprintf("PROTOCOL.md line %d", ex.line)
+		if ex.info == "http" {
+			var body struct {
+				Error *Error `json:"error"`
+			}
+			if json.Unmarshal(ex.raw, &body) == nil && body.Error != nil {
+				if _, ok := httpStatus[body.Error.Code]; !ok || body.Error.Message == "" {
+					t.Errorf("%s: REST error %+v", where, body.Error)
+				}
+				kinds["rest error"] = true
+			}
+			continue
+		}
+		var probe struct {
+			V    *int   `json:"v"`
+			Type string `json:"type"`
+		}
+		if err := json.Unmarshal(ex.raw, &probe); err != nil {
+			t.Errorf("%s: not a JSON object: %v", where, err)
+			continue
+		}
+		if probe.V == nil {
+			// A snapshot view, named by the comment before it.
+			role, _, _ := strings.Cut(ex.comment, " ")
+			if !strings.HasPrefix(ex.comment, role+" view") {
+				t.Errorf("%s: an example without \"v\" must follow a comment naming its view: %q", where, ex.comment)
+				continue
+			}
+			checkView(t, where, Role(role), ex.raw)
+			kinds[role+" view"] = true
+			continue
+		}
+		switch probe.Type {
+		case FrameWelcome, FrameResult, FrameError, FrameEvent:
+			var f ServerFrame
+			if err := strictUnmarshal(ex.raw, &f); err != nil {
+				t.Errorf("%s: not a server frame: %v", where, err)
+				continue
+			}
+			checkServerFrame(t, where, f, kinds)
+			if f.ID != "" {
+				replies[f.ID] = append(replies[f.ID], f)
+			}
+		default:
+			f, err := DecodeClientFrame(ex.raw)
+			if err != nil {
+				t.Errorf("%s: the server refuses this example: %v", where, err)
+				continue
+			}
+			if _, err := DecodePayload(f.Type, f.Data); err != nil {
+				refused[f.ID] = err // its answer must be this error
+			}
+			if prev, ok := clientRaw[f.ID]; ok && !bytes.Equal(prev, ex.raw) {
+				t.Errorf("%s: id %q is used by two different examples", where, f.ID)
+			}
+			clients[f.ID], clientRaw[f.ID] = f, ex.raw
+		}
+	}
+
+	// An example of invalid data is answered with the error the server gives.
+	for id, e := range refused {
+		ok := false
+		for _, r := range replies[id] {
+			ok = ok || (r.Type == FrameError && *r.Error == *e)
+		}
+		if !ok {
+			t.Errorf("PROTOCOL.md: %s %q is refused with %v; show that error as its answer", clients[id].Type, id, e)
+		}
+	}
+
+	// Every message type: an example and the answer to it.
+	answered := map[MsgType]bool{}
+	for id, f := range clients {
+		for _, r := range replies[id] {
+			switch {
+			case r.Type == FrameError:
+			case refused[id] != nil:
+				t.Errorf("PROTOCOL.md: %s %q has invalid data, yet is answered by a %s frame", f.Type, id, r.Type)
+			case f.Type == MsgHello && r.Type == FrameWelcome:
+				answered[f.Type] = true
+			case f.Type != MsgHello && r.Type == FrameResult:
+				checkResult(t, f.Type, r)
+				answered[f.Type] = true
+			default:
+				t.Errorf("PROTOCOL.md: %s %q is answered by a %s frame", f.Type, id, r.Type)
+			}
+		}
+	}
+	for _, m := range sortedMsgTypes() {
+		if !answered[m] {
+			t.Errorf("PROTOCOL.md has no example of %s followed by its answer", m)
+		}
+	}
+	for id, rs := range replies {
+		for _, r := range rs {
+			if _, ok := clients[id]; !ok && r.Type != FrameError {
+				t.Errorf("PROTOCOL.md: a %s frame answers %q, which no example sends", r.Type, id)
+			}
+		}
+	}
+
+	want := []string{
+		"welcome resumed", "welcome snapshot", "welcome not recoverable", "result", "error", "error without id",
+		"teacher view", "student view", "projector view", "rest error",
+	}
+	for e, k := range eventTypes {
+		if k != AudNone {
+			want = append(want, "event "+string(e))
+		}
+	}
+	for _, k := range want {
+		if !kinds[k] {
+			t.Errorf("PROTOCOL.md has no example of %s", k)
+		}
+	}
+}
+
+func checkServerFrame(t *testing.T, where string, f ServerFrame, kinds map[string]bool) {
+	t.Helper()
+	if f.V != Version {
+		t.Errorf("%s: v %d", where, f.V)
+	}
+	streamFields := f.Epoch != "" || f.Seq != 0 || f.Event != "" || f.Time != 0
+	switch f.Type {
+	case FrameWelcome:
+		if f.ID == "" || streamFields || f.Error != nil {
+			t.Errorf("%s: a welcome has an id and data only", where)
+		}
+		var w Welcome
+		if err := strictUnmarshal(f.Data, &w); err != nil {
+			t.Errorf("%s: welcome data: %v", where, err)
+			return
+		}
+		if !w.Role.Valid() || !w.Room.Valid() || w.Epoch == "" || w.ServerTime <= 0 {
+			t.Errorf("%s: welcome %+v", where, w)
+		}
+		if (w.Role == RoleStudent) != (w.Student != "") || (w.Student != "" && (!w.Student.Valid() || w.Name == "")) {
+			t.Errorf("%s: welcome of a %s with student %q, name %q", where, w.Role, w.Student, w.Name)
+		}
+		switch {
+		case w.Resumed:
+			if len(w.Snapshot) != 0 || w.Reason != nil {
+				t.Errorf("%s: a resumed welcome has no snapshot and no reason", where)
+			}
+			kinds["welcome resumed"] = true
+		case len(w.Snapshot) == 0:
+			t.Errorf("%s: a welcome that did not resume needs a snapshot", where)
+		default:
+			checkView(t, where, w.Role, w.Snapshot)
+			kinds[string(w.Role)+" view"] = true
+			if w.Reason != nil {
+				if w.Reason.Code != CodeNotRecoverable || w.Reason.Message == "" {
+					t.Errorf("%s: reason %+v", where, w.Reason)
+				}
+				kinds["welcome not recoverable"] = true
+			} else {
+				kinds["welcome snapshot"] = true
+			}
+		}
+	case FrameResult:
+		var obj map[string]any
+		if f.ID == "" || streamFields || f.Error != nil || json.Unmarshal(f.Data, &obj) != nil {
+			t.Errorf("%s: a result has an id and an object as data", where)
+		}
+		kinds["result"] = true
+	case FrameError:
+		if streamFields || len(f.Data) != 0 || f.Error == nil {
+			t.Errorf("%s: an error has an id (or not) and an error only", where)
+			return
+		}
+		if _, ok := httpStatus[f.Error.Code]; !ok || f.Error.Message == "" {
+			t.Errorf("%s: error %+v", where, f.Error)
+		}
+		kinds["error"] = true
+		if f.ID == "" {
+			kinds["error without id"] = true
+		}
+	case FrameEvent:
+		kind, ok := eventTypes[f.Event]
+		switch {
+		case !ok:
+			t.Errorf("%s: unknown event %q", where, f.Event)
+			return
+		case kind == AudNone:
+			t.Errorf("%s: %s is never sent to a device; do not show it as a frame", where, f.Event)
+		case f.ID != "" || f.Error != nil || f.Epoch == "" || f.Seq == 0 || f.Time <= 0:
+			t.Errorf("%s: an event has epoch, seq, event, time and data", where)
+		}
+		if err := strictUnmarshal(f.Data, eventPayloads[f.Event]()); err != nil {
+			t.Errorf("%s: data of %s: %v", where, f.Event, err)
+		}
+		kinds["event "+string(f.Event)] = true
+	}
+}
+
+// checkView: a snapshot view is exactly the type the role receives.
+func checkView(t *testing.T, where string, role Role, raw []byte) {
+	t.Helper()
+	var (
+		room   RoomID
+		status RoomStatus
+		err    error
+	)
+	switch role {
+	case RoleTeacher, RoleCoach:
+		var v TeacherView
+		err = strictUnmarshal(raw, &v)
+		room, status = v.Room, v.Status
+		for _, s := range v.Students {
+			if !s.ID.Valid() || s.Name == "" || s.Joined <= 0 {
+				t.Errorf("%s: roster entry %+v", where, s)
+			}
+		}
+		if v.Students == nil || v.Announcements == nil || v.Opened <= 0 {
+			t.Errorf("%s: a teacher view has opened, students and announcements", where)
+		}
+	case RoleStudent:
+		var v StudentView
+		err = strictUnmarshal(raw, &v)
+		room, status = v.Room, v.Status
+		if !v.Me.ID.Valid() || v.Announcements == nil {
+			t.Errorf("%s: a student view has me and announcements", where)
+		}
+		for _, a := range v.Announcements {
+			if a.To != "" && a.To != v.Me.ID {
+				t.Errorf("%s: a student view shows an announcement to another student", where)
+			}
+		}
+	case RoleProjector:
+		var v ProjectorView
+		err = strictUnmarshal(raw, &v)
+		room, status = v.Room, v.Status
+		for _, a := range v.Announcements {
+			if a.To != "" {
+				t.Errorf("%s: a projector view shows an announcement to one student", where)
+			}
+		}
+	default:
+		t.Errorf("%s: no view for role %q", where, role)
+		return
+	}
+	if err != nil {
+		t.Errorf("%s: not a %s view: %v", where, role, err)
+	}
+	if !room.Valid() || (status != StatusOpen && status != StatusEnded) {
+		t.Errorf("%s: %s view of room %q, status %q", where, role, room, status)
+	}
+}
+
+// checkResult: the result of each command has the documented shape.
+func checkResult(t *testing.T, m MsgType, r ServerFrame) {
+	t.Helper()
+	switch m {
+	case MsgPing:
+		var p Pong
+		if err := strictUnmarshal(r.Data, &p); err != nil || p.ServerTime <= 0 {
+			t.Errorf("PROTOCOL.md: result of ping %s (%v)", r.Data, err)
+		}
+	case MsgAnnounce:
+		var a struct {
+			Seq uint64 `json:"seq"`
+		}
+		if err := strictUnmarshal(r.Data, &a); err != nil || a.Seq == 0 {
+			t.Errorf("PROTOCOL.md: result of announce %s (%v)", r.Data, err)
+		}
+	default:
+		if string(r.Data) != "{}" {
+			t.Errorf("PROTOCOL.md: result of %s is {}, not %s", m, r.Data)
+		}
+	}
+}
