@@ -26,6 +26,11 @@ const (
 	CodeInternal       Code = "internal"        // a server fault; the request may be retried
 	CodeDuplicate      Code = "duplicate"       // this request ID was already handled
 	CodeNotRecoverable Code = "not_recoverable" // resume impossible; a fresh snapshot follows
+	CodeWrongState     Code = "wrong_state"     // the command does not fit the room's state now (no rotation running, a group not paused...)
+	CodeStale          Code = "stale"           // made against a version that has changed since (a proposal, a task field)
+	CodeFull           Code = "full"            // the station is at capacity
+	CodeAbsent         Code = "absent"          // the student has left the class
+	CodeInfeasible     Code = "infeasible"      // the grouping's constraints cannot all be met; the message lists why
 )
 
 // HTTPStatus maps a code to the HTTP status used by the REST API.
@@ -39,8 +44,10 @@ func (c Code) HTTPStatus() int {
 		return 403
 	case CodeNotFound:
 		return 404
-	case CodeConflict, CodeDuplicate:
+	case CodeConflict, CodeDuplicate, CodeWrongState, CodeStale, CodeFull, CodeAbsent:
 		return 409
+	case CodeInfeasible:
+		return 422
 	case CodeRoomEnded, CodeNotRecoverable:
 		return 410
 	case CodeFrameTooLarge:

@@ -28,6 +28,7 @@ type Actor struct {
 	Role    Role      `json:"role"`
 	Teacher TeacherID `json:"teacher,omitempty"`
 	Student StudentID `json:"student,omitempty"`
+	Coach   CoachID   `json:"coach,omitempty"`
 	Groups  []GroupID `json:"groups,omitempty"`
 }
 
