@@ -36,6 +36,9 @@ func (h *Hub) Register(e *echo.Echo) {
 	api.POST("/rooms", h.createRoom, h.teacherOnly)
 	api.GET("/rooms/:id", h.getRoom, h.teacherOnly)
 	api.POST("/rooms/:id/end", h.endRoom, h.teacherOnly)
+	api.POST("/coaches", h.inviteCoach, h.teacherOnly)
+	api.GET("/coaches", h.listCoaches, h.teacherOnly)
+	api.POST("/coaches/accept", h.acceptInvite, h.limitByAddress)
 }
 
 // HTTPErrorHandler writes every error as {"error":{"code","message"}}
@@ -112,11 +115,15 @@ func bind(c echo.Context, v any) error {
 	return nil
 }
 
-// LoginResponse is the answer to POST /api/v1/login.
+// LoginResponse is the answer to POST /api/v1/login and to accepting a
+// coach invitation. Role says who signed in, and which of Teacher and
+// Coach is present.
 type LoginResponse struct {
-	Token   string       `json:"token"`
-	Expires int64        `json:"expires"`
-	Teacher auth.Teacher `json:"teacher"`
+	Role    protocol.Role `json:"role"`
+	Token   string        `json:"token"`
+	Expires int64         `json:"expires"`
+	Teacher auth.Teacher  `json:"teacher,omitzero"`
+	Coach   auth.Coach    `json:"coach,omitzero"`
 }
 
 func (h *Hub) login(c echo.Context) error {
@@ -130,15 +137,29 @@ func (h *Hub) login(c echo.Context) error {
 	if req.Email == "" || req.Password == "" {
 		return protocol.Errorf(protocol.CodeInvalid, "email and password are required")
 	}
-	t, err := h.cfg.Accounts.Authenticate(c.Request().Context(), req.Email, req.Password)
+	acct, err := h.cfg.Accounts.Authenticate(c.Request().Context(), req.Email, req.Password)
 	if err != nil {
 		return err
 	}
-	tok, exp, err := h.cfg.Tokens.IssueTeacher(t.ID, t.Name, h.cfg.TokenTTL)
-	if err != nil {
-		return err
+	var res LoginResponse
+	switch acct.Role {
+	case protocol.RoleTeacher:
+		t := acct.AsTeacher()
+		tok, exp, err := h.cfg.Tokens.IssueTeacher(t.ID, t.Name, h.cfg.TokenTTL)
+		if err != nil {
+			return err
+		}
+		res = LoginResponse{Role: protocol.RoleTeacher, Token: tok, Expires: exp.UnixMilli(), Teacher: t}
+	case protocol.RoleCoach:
+		if res, err = h.coachSignIn(acct.AsCoach()); err != nil {
+			return err
+		}
+	default:
+		// Accounts hold teachers and coaches only; anything else is a
+		// fault here, not the client's.
+		return errors.New("hub: an account of an unknown role signed in")
 	}
-	return c.JSON(http.StatusOK, LoginResponse{Token: tok, Expires: exp.UnixMilli(), Teacher: t})
+	return c.JSON(http.StatusOK, res)
 }
 
 // JoinResponse is the answer to POST /api/v1/join.

@@ -45,9 +45,11 @@ type conn struct {
 	id string // the connection's ID, for presence
 
 	// Set once by the read loop before the connection joins a room, and
-	// read-only afterwards.
+	// read-only afterwards, except for a coach's viewer.Groups, which the
+	// room's fan-out changes under hubRoom.mu as the teacher assigns groups.
 	viewer protocol.Viewer
 	actor  protocol.Actor
+	name   string // the display name in the token
 	room   *hubRoom
 	lim    *rate.Limiter
 
@@ -384,7 +386,7 @@ func (c *conn) hello(ctx context.Context, f protocol.ClientFrame) bool {
 		return false
 	}
 	room := hi.Room
-	a := protocol.Actor{Role: claims.Role, Teacher: claims.Teacher, Student: claims.Student}
+	a := protocol.Actor{Role: claims.Role, Teacher: claims.Teacher, Student: claims.Student, Coach: claims.Coach}
 	switch claims.Role {
 	case protocol.RoleStudent:
 		if room != "" && room != claims.Room {
@@ -398,7 +400,7 @@ func (c *conn) hello(ctx context.Context, f protocol.ClientFrame) bool {
 			return false
 		}
 	}
-	c.actor, c.viewer = a, a.Viewer()
+	c.actor, c.viewer, c.name = a, a.Viewer(), claims.Name
 
 	hr, err := c.h.enter(room, c)
 	if err != nil {
@@ -434,6 +436,7 @@ func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool 
 		return false
 	}
 	hr.baseline(snap.Epoch, snap.Offset)
+	viewer := hr.setGroups(c, snap.Groups)
 
 	w := protocol.Welcome{
 		Role: c.actor.Role, Room: hr.id, Student: c.actor.Student, Name: snap.Name,
@@ -452,7 +455,7 @@ func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool 
 			w.Reason = protocol.Errorf(protocol.CodeNotRecoverable, "%d events were missed; here is a fresh snapshot instead", snap.Offset-r.Offset)
 		default:
 			rctx, cancel := context.WithTimeout(ctx, c.h.cfg.CommandTimeout)
-			frames, err := hr.replay(rctx, snap.Epoch, c.viewer, r.Offset, snap.Offset)
+			frames, err := hr.replay(rctx, snap.Epoch, viewer, r.Offset, snap.Offset)
 			cancel()
 			if err != nil {
 				w.Reason = rooms.AsProtocol(err)
@@ -569,7 +572,7 @@ func (c *conn) command(ctx context.Context, f protocol.ClientFrame) {
 	cctx, cancel := context.WithTimeout(ctx, c.h.cfg.CommandTimeout)
 	defer cancel()
 	out, err := c.h.cfg.Rooms.Do(cctx, protocol.Command{
-		Room: c.room.id, Type: f.Type, ReqID: f.ID, Actor: c.actor, Conn: c.id, Data: data,
+		Room: c.room.id, Type: f.Type, ReqID: f.ID, Actor: c.actor, Conn: c.id, Name: c.name, Data: data,
 	})
 	if err != nil {
 		c.sendError(f.ID, rooms.AsProtocol(err))

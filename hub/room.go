@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"sync"
 	"time"
 
@@ -111,6 +112,9 @@ func (hr *hubRoom) push(ev protocol.Event) {
 	if frame == nil {
 		return
 	}
+	if ev.Type == protocol.EvGroup || ev.Type == protocol.EvGroups {
+		hr.followCoaches(ev)
+	}
 	ended := ev.Type == protocol.EvClassEnded
 	for c := range hr.conns {
 		if ev.Audience.Allows(c.viewer) {
@@ -173,5 +177,55 @@ func (hr *hubRoom) baseline(epoch string, offset uint64) {
 	}
 	if hr.epoch == epoch && hr.last == 0 && (hr.floor == 0 || offset < hr.floor) {
 		hr.floor = offset
+	}
+}
+
+// setGroups sets the groups a coach's connection may see, as the room's
+// owner reported them with the snapshot, and returns the viewer to filter
+// the connection's replay with.
+func (hr *hubRoom) setGroups(c *conn, groups []protocol.GroupID) protocol.Viewer {
+	hr.mu.Lock()
+	defer hr.mu.Unlock()
+	if c.viewer.Role == protocol.RoleCoach {
+		c.viewer.Groups = slices.Clone(groups)
+	}
+	return c.viewer
+}
+
+// followCoaches keeps the groups of coach connections up to date as the
+// teacher assigns coaches and regroups the class, before the event itself
+// is filtered: a coach given a group sees that group's event, and one
+// whose group was taken away does not. Called with hr.mu held.
+func (hr *hubRoom) followCoaches(ev protocol.Event) {
+	var (
+		changed protocol.GroupChanged
+		set     protocol.Groups
+	)
+	if ev.Type == protocol.EvGroup {
+		if json.Unmarshal(ev.Data, &changed) != nil {
+			return
+		}
+	} else if json.Unmarshal(ev.Data, &set) != nil {
+		return
+	}
+	for c := range hr.conns {
+		if c.viewer.Role != protocol.RoleCoach {
+			continue
+		}
+		if ev.Type == protocol.EvGroups {
+			c.viewer.Groups = slices.DeleteFunc(c.viewer.Groups, func(g protocol.GroupID) bool {
+				return !slices.ContainsFunc(set.Groups, func(s protocol.GroupSummary) bool { return s.ID == g })
+			})
+			continue
+		}
+		id := changed.Group.ID
+		coaches := slices.Contains(changed.Group.Coaches, c.actor.Coach)
+		has := slices.Contains(c.viewer.Groups, id)
+		switch {
+		case coaches && !has:
+			c.viewer.Groups = append(c.viewer.Groups, id)
+		case !coaches && has:
+			c.viewer.Groups = slices.DeleteFunc(c.viewer.Groups, func(g protocol.GroupID) bool { return g == id })
+		}
 	}
 }

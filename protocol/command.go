@@ -20,6 +20,7 @@ type Command struct {
 	ReqID string          `json:"req,omitempty"`
 	Actor Actor           `json:"actor"`
 	Conn  string          `json:"conn,omitempty"` // the connection, for presence
+	Name  string          `json:"name,omitempty"` // the actor's display name, for authorship
 	Data  json.RawMessage `json:"data,omitempty"`
 }
 
@@ -70,4 +71,7 @@ type SnapshotResult struct {
 	FirstSeq uint64          `json:"first_seq"`
 	Name     string          `json:"name,omitempty"`
 	View     json.RawMessage `json:"view"`
+	// Groups are a coach's groups in this room: the hub filters the
+	// coach's events with them.
+	Groups []GroupID `json:"groups,omitempty"`
 }

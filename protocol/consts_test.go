@@ -108,10 +108,24 @@ var eventTypes = map[EventType]AudienceKind{
 	EvRoomOpened:    AudAll,
 	EvStudentJoined: AudStudent,
 	EvPresence:      AudTeachers,
-	EvAnnouncement:  AudAll, // or AudStudent when addressed to one student
+	EvAnnouncement:  AudAll, // or AudStudent, AudGroup or AudMembers by its target
 	EvHand:          AudStudent,
 	EvClassEnded:    AudAll,
 	EvOwnerChanged:  AudNone,
+
+	EvStations:    AudAll,
+	EvGroup:       AudGroup,
+	EvGroups:      AudAll,
+	EvProposal:    AudTeachers,
+	EvPlacement:   AudStudent,
+	EvRotation:    AudAll,
+	EvClassPaused: AudAll,
+	EvActivity:    AudAll, // or AudStudent, AudGroup or AudMembers by its target
+	EvLevel:       AudTeachers,
+	EvChoices:     AudAll,
+	EvChoice:      AudStudent,
+	EvWorkspace:   AudGroup,
+	EvLateRule:    AudTeachers,
 }
 
 // eventPayloads says what data each event type carries.
@@ -123,6 +137,20 @@ var eventPayloads = map[EventType]func() any{
 	EvHand:          func() any { return new(Hand) },
 	EvClassEnded:    func() any { return new(struct{}) },
 	EvOwnerChanged:  func() any { return new(OwnerChanged) },
+
+	EvStations:    func() any { return new(Stations) },
+	EvGroup:       func() any { return new(GroupChanged) },
+	EvGroups:      func() any { return new(Groups) },
+	EvProposal:    func() any { return new(Proposal) },
+	EvPlacement:   func() any { return new(Placement) },
+	EvRotation:    func() any { return new(RotationChanged) },
+	EvClassPaused: func() any { return new(ClassPaused) },
+	EvActivity:    func() any { return new(ActivityPushed) },
+	EvLevel:       func() any { return new(Level) },
+	EvChoices:     func() any { return new(Choices) },
+	EvChoice:      func() any { return new(Choice) },
+	EvWorkspace:   func() any { return new(WorkspaceChanged) },
+	EvLateRule:    func() any { return new(LateRuleSet) },
 }
 
 // TestTablesCoverTheSource: every enumeration constant in the source has

@@ -18,6 +18,20 @@ const (
 	EvHand          EventType = "hand"           // a student's hand went up or down
 	EvClassEnded    EventType = "class_ended"    // the class session ended; the code is void
 	EvOwnerChanged  EventType = "owner_changed"  // a node took ownership of the room
+
+	EvStations    EventType = "stations"     // the room's stations, all of them
+	EvGroup       EventType = "group"        // one group as it is now: members, coaches, roles
+	EvGroups      EventType = "groups"       // the set of groups now (names and sizes)
+	EvProposal    EventType = "proposal"     // a grouping proposal, for the teachers
+	EvPlacement   EventType = "placement"    // a student was sent to a station (or back with their group)
+	EvRotation    EventType = "rotation"     // the rotation as it is now, and what just happened to it
+	EvClassPaused EventType = "class_paused" // the class was paused or resumed
+	EvActivity    EventType = "activity"     // an activity pushed to devices
+	EvLevel       EventType = "level"        // the teacher's estimate of a student's mastery
+	EvChoices     EventType = "choices"      // options offered to the class
+	EvChoice      EventType = "choice"       // a student's choice or interest
+	EvWorkspace   EventType = "workspace"    // one edit of a group's workspace, as applied
+	EvLateRule    EventType = "late_rule"    // how late joiners are placed
 )
 
 // Event is one entry of a room's log. Seq is the room's offset: 1 for the
@@ -40,6 +54,7 @@ const (
 	AudStudent  AudienceKind = "student"  // one student (and the teachers)
 	AudGroup    AudienceKind = "group"    // the members of one group, its coaches (and the teachers)
 	AudStaff    AudienceKind = "staff"    // the teachers and the coaches of one group, never students
+	AudMembers  AudienceKind = "members"  // the students listed (those at a station), and the teachers
 	AudNone     AudienceKind = "none"     // bookkeeping for the servers; no device sees it
 )
 
@@ -77,7 +92,7 @@ func (a Audience) Allows(v Viewer) bool {
 			return true
 		case AudStudent:
 			return v.Student != "" && a.Student == v.Student
-		case AudGroup:
+		case AudGroup, AudMembers:
 			return v.Student != "" && slices.Contains(a.Members, v.Student)
 		}
 	case RoleCoach:
@@ -99,6 +114,18 @@ var (
 	ToTeachers = Audience{Kind: AudTeachers}
 	ToNone     = Audience{Kind: AudNone}
 )
+
+// ToGroup is the audience of one group's members (as they are now), its
+// coaches and the teachers.
+func ToGroup(id GroupID, members []StudentID) Audience {
+	return Audience{Kind: AudGroup, Group: id, Members: members}
+}
+
+// ToMembers is the audience of the students listed and the teachers.
+func ToMembers(members []StudentID) Audience { return Audience{Kind: AudMembers, Members: members} }
+
+// ToStaff is the audience of the teachers and the coaches of one group.
+func ToStaff(id GroupID) Audience { return Audience{Kind: AudStaff, Group: id} }
 
 // ToStudent is the audience of one student and the teachers.
 func ToStudent(id StudentID) Audience { return Audience{Kind: AudStudent, Student: id} }
@@ -125,8 +152,10 @@ type Presence struct {
 
 // Announcement is the data of EvAnnouncement.
 type Announcement struct {
-	Text string    `json:"text"`
-	To   StudentID `json:"to,omitempty"`
+	Text    string    `json:"text"`
+	To      StudentID `json:"to,omitempty"`
+	Group   GroupID   `json:"group,omitempty"`
+	Station StationID `json:"station,omitempty"`
 }
 
 // Hand is the data of EvHand.
@@ -139,4 +168,99 @@ type Hand struct {
 // OwnerChanged is the data of EvOwnerChanged.
 type OwnerChanged struct {
 	Node NodeID `json:"node"`
+}
+
+// Stations is the data of EvStations.
+type Stations struct {
+	Stations []Station `json:"stations"`
+}
+
+// GroupChanged is the data of EvGroup.
+type GroupChanged struct {
+	Group Group `json:"group"`
+}
+
+// GroupSummary is a group as everyone may see it: no names.
+type GroupSummary struct {
+	ID   GroupID `json:"id"`
+	Name string  `json:"name"`
+	Size int     `json:"size"`
+}
+
+// Groups is the data of EvGroups: every group of the room now. A group
+// not listed no longer exists.
+type Groups struct {
+	Groups []GroupSummary `json:"groups"`
+}
+
+// Placement is the data of EvPlacement.
+type Placement struct {
+	Student StudentID `json:"student"`
+	Station StationID `json:"station,omitempty"` // "" when back with their group
+}
+
+// RotationAction is one thing that happened to a rotation.
+type RotationAction struct {
+	Kind    string    `json:"kind"` // start, pause, resume, extend, advance, warn, due, done, finish, end, hold, release
+	Group   GroupID   `json:"group,omitempty"`
+	Leg     int       `json:"leg"`
+	Station StationID `json:"station,omitempty"`
+	At      int64     `json:"at"`
+}
+
+// RotationChanged is the data of EvRotation: what happened, and the whole
+// rotation after it.
+type RotationChanged struct {
+	Actions  []RotationAction `json:"actions"`
+	Rotation Rotation         `json:"rotation"`
+}
+
+// ClassPaused is the data of EvClassPaused.
+type ClassPaused struct {
+	Paused bool `json:"paused"`
+}
+
+// ActivityPushed is the data of EvActivity.
+type ActivityPushed struct {
+	Activity Activity `json:"activity"`
+	To       Target   `json:"to"`
+}
+
+// Level is the data of EvLevel.
+type Level struct {
+	Student StudentID `json:"student"`
+	Level   float64   `json:"level"`
+}
+
+// Choices is the data of EvChoices.
+type Choices struct {
+	Prompt  string   `json:"prompt"`
+	Options []string `json:"options"`
+}
+
+// Choice is the data of EvChoice: a student's choice, interest or both.
+type Choice struct {
+	Student  StudentID `json:"student"`
+	Option   *string   `json:"option,omitempty"`
+	Interest *string   `json:"interest,omitempty"`
+}
+
+// WorkspaceChanged is the data of EvWorkspace.
+type WorkspaceChanged struct {
+	Group GroupID     `json:"group"`
+	Op    WorkspaceOp `json:"op"` // as applied: notes edits against Rev-1's notes
+	By    Author      `json:"by"`
+	Rev   uint64      `json:"rev"`
+}
+
+// Author is who made a change, as the group sees it.
+type Author struct {
+	Role    Role      `json:"role"`
+	Name    string    `json:"name"`
+	Student StudentID `json:"student,omitempty"`
+}
+
+// LateRuleSet is the data of EvLateRule.
+type LateRuleSet struct {
+	Rule LateRule `json:"rule"`
 }

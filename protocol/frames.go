@@ -90,10 +90,13 @@ type Pong struct {
 	ServerTime int64 `json:"server_time"`
 }
 
-// Announce speaks to the whole class, or to one student when To is set.
+// Announce speaks to the whole class, or to one student (To), one group or
+// the students at one station.
 type Announce struct {
-	Text string    `json:"text"`
-	To   StudentID `json:"to,omitempty"`
+	Text    string    `json:"text"`
+	To      StudentID `json:"to,omitempty"`
+	Group   GroupID   `json:"group,omitempty"`
+	Station StationID `json:"station,omitempty"`
 }
 
 // RaiseHand asks the teacher for help, privately.
@@ -139,7 +142,27 @@ var specs = map[MsgType]spec{
 	MsgRaiseHand: {[]Role{RoleStudent}, func() validator { return new(RaiseHand) }},
 	MsgLowerHand: {[]Role{RoleStudent, RoleTeacher}, func() validator { return new(LowerHand) }},
 	MsgEndClass:  {[]Role{RoleTeacher}, func() validator { return new(EndClass) }},
+
+	MsgPutStation:    {teacher, func() validator { return new(PutStation) }},
+	MsgRemoveStation: {teacher, func() validator { return new(RemoveStation) }},
+	MsgProposeGroups: {teacher, func() validator { return new(ProposeGroups) }},
+	MsgApplyGroups:   {teacher, func() validator { return new(ApplyGroups) }},
+	MsgMoveStudent:   {teacher, func() validator { return new(MoveStudent) }},
+	MsgAssignCoach:   {teacher, func() validator { return new(AssignCoach) }},
+	MsgStartRotation: {teacher, func() validator { return new(StartRotation) }},
+	MsgRotate:        {teacher, func() validator { return new(Rotate) }},
+	MsgPauseClass:    {teacher, func() validator { return new(PauseClass) }},
+	MsgResumeClass:   {teacher, func() validator { return new(ResumeClass) }},
+	MsgPushActivity:  {teacher, func() validator { return new(PushActivity) }},
+	MsgSetLevel:      {teacher, func() validator { return new(SetLevel) }},
+	MsgOfferChoices:  {teacher, func() validator { return new(OfferChoices) }},
+	MsgSetLateRule:   {teacher, func() validator { return new(SetLateRule) }},
+	MsgChoose:        {[]Role{RoleStudent}, func() validator { return new(Choose) }},
+	MsgSetInterest:   {[]Role{RoleStudent}, func() validator { return new(SetInterest) }},
+	MsgEditWorkspace: {[]Role{RoleStudent, RoleTeacher, RoleCoach}, func() validator { return new(EditWorkspace) }},
 }
+
+var teacher = []Role{RoleTeacher}
 
 // MsgTypes lists every client message type, for documentation and tests.
 func MsgTypes() []MsgType {
@@ -286,10 +309,13 @@ func (a *Announce) validate() *Error {
 	if e := CheckText("announce.text", a.Text, 1, MaxTextRunes, true); e != nil {
 		return e
 	}
+	if a.To != "" && (a.Group != "" || a.Station != "") {
+		return Errorf(CodeInvalid, "announce: name at most one of to, group and station")
+	}
 	if a.To != "" && !a.To.Valid() {
 		return Errorf(CodeInvalid, "announce.to is not a student ID")
 	}
-	return nil
+	return Target{Group: a.Group, Station: a.Station}.validate("announce")
 }
 
 func (r *RaiseHand) validate() *Error {

@@ -18,6 +18,9 @@ const (
 	BucketTeachers = "classhub_teachers"
 	// BucketConfig holds deployment-wide settings, such as the token key.
 	BucketConfig = "classhub_config"
+	// BucketHistory holds each teacher's recent groupings, so that new
+	// groupings can avoid repeating pairs.
+	BucketHistory = "classhub_history"
 )
 
 // CommandSubject is where the owner of room listens for commands (NATS

@@ -21,6 +21,17 @@ type TeacherView struct {
 	Opened        int64          `json:"opened"`
 	Students      []RosterEntry  `json:"students"`
 	Announcements []Announcement `json:"announcements"`
+
+	Stations   []Station        `json:"stations"`
+	Groups     []Group          `json:"groups"`
+	Rotation   *Rotation        `json:"rotation,omitempty"`
+	Paused     bool             `json:"paused"`
+	Proposal   *Proposal        `json:"proposal,omitempty"`
+	Placements []Placement      `json:"placements"`
+	Activities []ActivityPushed `json:"activities"`
+	Choices    *Choices         `json:"choices,omitempty"`
+	Workspaces []Workspace      `json:"workspaces"`
+	LateRule   LateRule         `json:"late_rule"`
 }
 
 // RosterEntry is one student as the teacher sees them.
@@ -31,6 +42,11 @@ type RosterEntry struct {
 	Hand   bool      `json:"hand"`
 	Note   string    `json:"note,omitempty"`
 	Joined int64     `json:"joined"`
+
+	Group    GroupID  `json:"group,omitempty"`
+	Level    *float64 `json:"level,omitempty"`
+	Interest string   `json:"interest,omitempty"`
+	Choice   string   `json:"choice,omitempty"`
 }
 
 // StudentView is the snapshot a student receives: their own state and the
@@ -41,6 +57,16 @@ type StudentView struct {
 	Status        RoomStatus     `json:"status"`
 	Me            RosterEntry    `json:"me"`
 	Announcements []Announcement `json:"announcements"`
+
+	Stations   []Station        `json:"stations"`
+	Groups     []GroupSummary   `json:"groups"`
+	Group      *Group           `json:"group,omitempty"`    // the student's own group
+	Station    StationID        `json:"station,omitempty"`  // where the student is now
+	Rotation   *Rotation        `json:"rotation,omitempty"` // class-wide: no names
+	Paused     bool             `json:"paused"`
+	Activities []ActivityPushed `json:"activities"`          // recent activities meant for this student
+	Workspace  *Workspace       `json:"workspace,omitempty"` // the student's group's
+	Choices    *Choices         `json:"choices,omitempty"`
 }
 
 // ProjectorView is the class-wide state for the wall screen: no names.
@@ -50,4 +76,10 @@ type ProjectorView struct {
 	Status        RoomStatus     `json:"status"`
 	Online        int            `json:"online"`
 	Announcements []Announcement `json:"announcements"`
+
+	Stations   []Station        `json:"stations"`
+	Groups     []GroupSummary   `json:"groups"`
+	Rotation   *Rotation        `json:"rotation,omitempty"`
+	Paused     bool             `json:"paused"`
+	Activities []ActivityPushed `json:"activities"`
 }

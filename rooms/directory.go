@@ -166,3 +166,37 @@ func (d *directory) list(ctx context.Context, teacher protocol.TeacherID) ([]Roo
 }
 
 func nowMillis(now func() time.Time) int64 { return now().UnixMilli() }
+
+// setCoach records whether coach still coaches a group of room, so that a
+// coach can find the classes they follow: "k.<coach>.<room>" → "".
+func (d *directory) setCoach(ctx context.Context, room protocol.RoomID, coach protocol.CoachID, all []protocol.CoachID) error {
+	key := "k." + string(coach) + "." + string(room)
+	if slices.Contains(all, coach) {
+		_, err := d.kv.Put(ctx, key, nil)
+		return err
+	}
+	err := d.kv.Delete(ctx, key)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return nil
+	}
+	return err
+}
+
+func (d *directory) coachRooms(ctx context.Context, coach protocol.CoachID) ([]RoomInfo, error) {
+	prefix := "k." + string(coach) + "."
+	lister, err := d.kv.ListKeysFiltered(ctx, prefix+"*")
+	if err != nil {
+		return nil, fmt.Errorf("list rooms of coach: %w", err)
+	}
+	out := []RoomInfo{}
+	for key := range lister.Keys() {
+		info, err := d.get(ctx, protocol.RoomID(strings.TrimPrefix(key, prefix)))
+		if err != nil || info.Status != protocol.StatusOpen {
+			continue
+		}
+		info.Code = "" // the join code is for students, from the teacher
+		out = append(out, info)
+	}
+	slices.SortFunc(out, func(a, b RoomInfo) int { return int(b.Created - a.Created) })
+	return out, nil
+}

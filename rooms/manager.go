@@ -55,6 +55,10 @@ type Config struct {
 	Registerer prometheus.Registerer
 	// Now is the clock of events; default time.Now.
 	Now func() time.Time
+	// AfterFunc runs f after d on the clock of Now and returns a function
+	// that cancels it; default time.AfterFunc. Rotation deadlines use it,
+	// so that tests can move a fake clock instead of waiting.
+	AfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 func (c *Config) defaults() error {
@@ -91,6 +95,9 @@ func (c *Config) defaults() error {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.AfterFunc == nil {
+		c.AfterFunc = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
 	return nil
 }
 
@@ -103,6 +110,7 @@ type Manager struct {
 	leases  *leases
 	snaps   jetstream.KeyValue
 	dir     *directory
+	history *history
 
 	mu       sync.Mutex
 	rooms    map[protocol.RoomID]*room
@@ -135,9 +143,16 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rooms: room bucket: %w", err)
 	}
+	histKV, err := cfg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: protocol.BucketHistory, History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rooms: history bucket: %w", err)
+	}
 	return &Manager{
 		cfg:      cfg,
 		log:      cfg.Logger,
+		history:  &history{kv: histKV, log: cfg.Logger},
 		metrics:  newMetrics(cfg.Registerer),
 		leases:   &leases{kv: leaseKV, node: cfg.Node},
 		snaps:    snaps,
@@ -311,6 +326,7 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 		id: id, m: m,
 		inbox:    make(chan *request, m.cfg.InboxSize),
 		timer:    make(chan protocol.StudentID, 64),
+		rotFire:  make(chan uint64, 1),
 		quit:     make(chan struct{}),
 		done:     make(chan struct{}),
 		leaseRev: rev,
@@ -358,6 +374,7 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 			r.startGrace(sid)
 		}
 	}
+	r.armRotation()
 	m.log.Debug("room started", "room", id, "seq", r.st.Seq, "epoch", r.log.epoch)
 	return r, nil
 }
@@ -371,9 +388,7 @@ func (r *room) recover(ctx context.Context) error {
 			if json.Unmarshal(e.Value(), &rec) == nil && rec.State != nil &&
 				rec.Epoch == r.log.epoch && rec.State.Seq <= r.log.last {
 				r.st = rec.State
-				if r.st.Students == nil {
-					r.st.Students = map[protocol.StudentID]*Student{}
-				}
+				r.st.init()
 			}
 		}
 	}
@@ -467,4 +482,9 @@ func (m *Manager) Join(ctx context.Context, code, name string) (RoomInfo, protoc
 	}
 	err = json.Unmarshal(out, &res)
 	return info, res, err
+}
+
+// CoachRooms lists the open classes in which coach coaches a group.
+func (m *Manager) CoachRooms(ctx context.Context, coach protocol.CoachID) ([]RoomInfo, error) {
+	return m.dir.coachRooms(ctx, coach)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
 	"time"
 
@@ -30,6 +31,9 @@ type room struct {
 	m     *Manager
 	inbox chan *request
 	timer chan protocol.StudentID // grace periods that ran out
+	// rotFire carries the generation of the rotation timer that fired;
+	// a timer replaced since is ignored.
+	rotFire chan uint64
 	quit  chan struct{}           // closed to ask the actor to stop
 	done  chan struct{}           // closed when the actor has stopped
 	once  sync.Once
@@ -46,6 +50,8 @@ type room struct {
 	sinceSnap int
 	lastUsed  time.Time
 	firstSeq  uint64
+	rotStop   func() bool
+	rotGen    uint64
 }
 
 const maxRememberedReplies = 1024
@@ -109,6 +115,13 @@ func (r *room) run() {
 				log.Warn("room fenced: another node appended; stopping")
 				return
 			}
+		case gen := <-r.rotFire:
+			if err := r.rotationDue(ctx, gen); errors.Is(err, ErrFenced) {
+				return
+			} else if err != nil {
+				log.Error("rotation", "err", err)
+				r.armRotation() // try again at the next deadline rather than never
+			}
 		case sid := <-r.timer:
 			if err := r.graceOver(ctx, sid); errors.Is(err, ErrFenced) {
 				return
@@ -157,6 +170,9 @@ func (r *room) shutdown(log *slog.Logger) {
 	}
 	for _, t := range r.grace {
 		t.Stop()
+	}
+	if r.rotStop != nil {
+		r.rotStop()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -311,6 +327,9 @@ func (r *room) dispatch(ctx context.Context, cmd protocol.Command) (json.RawMess
 		if _, err := r.emit(ctx, protocol.EvStudentJoined, protocol.ToStudent(id), protocol.StudentJoined{Student: id, Name: d.Name}); err != nil {
 			return nil, err
 		}
+		if err := r.placeLate(ctx, id); err != nil {
+			r.m.log.Warn("late joiner", "room", r.id, "err", err)
+		}
 		return reply(protocol.JoinResult{Student: id, Name: d.Name})
 	case protocol.MsgAnnounce:
 		if !isTeacher {
@@ -320,14 +339,11 @@ func (r *room) dispatch(ctx context.Context, cmd protocol.Command) (json.RawMess
 		if err := json.Unmarshal(cmd.Data, &d); err != nil {
 			return nil, protocol.Errorf(protocol.CodeInvalid, "announce: %v", err)
 		}
-		aud := protocol.ToAll
-		if d.To != "" {
-			if st.Students[d.To] == nil {
-				return nil, protocol.Errorf(protocol.CodeNotFound, "no student %s in this class", d.To)
-			}
-			aud = protocol.ToStudent(d.To)
+		aud, err := r.audience(protocol.Target{Student: d.To, Group: d.Group, Station: d.Station})
+		if err != nil {
+			return nil, err
 		}
-		ev, err := r.emit(ctx, protocol.EvAnnouncement, aud, protocol.Announcement{Text: d.Text, To: d.To})
+		ev, err := r.emit(ctx, protocol.EvAnnouncement, aud, protocol.Announcement{Text: d.Text, To: d.To, Group: d.Group, Station: d.Station})
 		if err != nil {
 			return nil, err
 		}
@@ -388,6 +404,9 @@ func (r *room) dispatch(ctx context.Context, cmd protocol.Command) (json.RawMess
 		}
 		return okResult, nil
 	}
+	if data, err, ok := r.orchestrate(ctx, cmd, isTeacher); ok {
+		return data, err
+	}
 	return nil, protocol.Errorf(protocol.CodeUnknownType, "unknown command %q", cmd.Type)
 }
 
@@ -401,6 +420,16 @@ func (r *room) snapshot(ctx context.Context, a protocol.Actor) (json.RawMessage,
 	case protocol.RoleStudent:
 		if r.st.Students[a.Student] == nil {
 			return nil, protocol.Errorf(protocol.CodeForbidden, "not a student of this class")
+		}
+	case protocol.RoleCoach:
+		v.Groups = nil
+		for _, g := range r.st.Groups {
+			if slices.Contains(g.Coaches, a.Coach) {
+				v.Groups = append(v.Groups, g.ID)
+			}
+		}
+		if len(v.Groups) == 0 {
+			return nil, protocol.Errorf(protocol.CodeForbidden, "you coach no group of this class")
 		}
 	}
 	if r.st.Status == "" {
@@ -416,7 +445,7 @@ func (r *room) snapshot(ctx context.Context, a protocol.Actor) (json.RawMessage,
 			first = f
 		}
 	}
-	res := protocol.SnapshotResult{Epoch: r.log.epoch, Offset: r.st.Seq, FirstSeq: first, View: view}
+	res := protocol.SnapshotResult{Epoch: r.log.epoch, Offset: r.st.Seq, FirstSeq: first, View: view, Groups: v.Groups}
 	if s := r.st.Students[a.Student]; s != nil {
 		res.Name = s.Name
 	}

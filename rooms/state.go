@@ -4,9 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/workspace"
 )
 
 // maxAnnouncements is how many recent announcements a room keeps in its
@@ -25,6 +25,37 @@ type State struct {
 	Students      map[protocol.StudentID]*Student `json:"students"`
 	Announcements []Announcement                  `json:"announcements"`
 	Owner         protocol.NodeID                 `json:"owner"`
+
+	// Orchestration: see orchestrate.go for the commands that change it.
+	Stations   []protocol.Station                     `json:"stations"`
+	Groups     []*Group                               `json:"groups"`
+	Rotation   *protocol.Rotation                     `json:"rotation,omitempty"`
+	Paused     bool                                   `json:"paused"`
+	Proposal   *protocol.Proposal                     `json:"proposal,omitempty"`
+	Placements map[protocol.StudentID]protocol.StationID `json:"placements"`
+	Activities []Activity                             `json:"activities"`
+	Choices    *protocol.Choices                      `json:"choices,omitempty"`
+	Workspaces map[protocol.GroupID]*workspace.State  `json:"workspaces"`
+	LateRule   protocol.LateRule                      `json:"late_rule"`
+	// Roster counts changes of who is in the class and who is present,
+	// so that a proposal made before such a change is known to be stale.
+	Roster uint64 `json:"roster"`
+}
+
+// Group is a group as kept in state: the names of members are looked up
+// in Students when a view is built.
+type Group struct {
+	ID      protocol.GroupID     `json:"id"`
+	Name    string               `json:"name"`
+	Members []protocol.StudentID `json:"members"`
+	Coaches []protocol.CoachID   `json:"coaches,omitempty"`
+}
+
+// Activity is a pushed activity as kept in state, with its audience.
+type Activity struct {
+	Seq      uint64                  `json:"seq"`
+	Pushed   protocol.ActivityPushed `json:"pushed"`
+	Audience protocol.Audience       `json:"aud"`
 }
 
 // Student is one student's state in a room.
@@ -35,18 +66,44 @@ type Student struct {
 	Online bool               `json:"online"`
 	Hand   bool               `json:"hand"`
 	Note   string             `json:"note,omitempty"`
+
+	Group    protocol.GroupID `json:"group,omitempty"`
+	Level    *float64         `json:"level,omitempty"`
+	Interest string           `json:"interest,omitempty"`
+	Choice   string           `json:"choice,omitempty"`
 }
 
-// Announcement is an announcement as kept in state.
+// Announcement is an announcement as kept in state, with its audience.
 type Announcement struct {
-	Seq  uint64             `json:"seq"`
-	Time int64              `json:"time"`
-	Text string             `json:"text"`
-	To   protocol.StudentID `json:"to,omitempty"`
+	Seq      uint64                `json:"seq"`
+	Time     int64                 `json:"time"`
+	Data     protocol.Announcement `json:"data"`
+	Audience protocol.Audience     `json:"aud"`
 }
+
+// maxActivities is how many pushed activities a room keeps in its state.
+const maxActivities = 20
 
 func newState(room protocol.RoomID) *State {
-	return &State{Room: room, Students: map[protocol.StudentID]*Student{}}
+	s := &State{Room: room}
+	s.init()
+	return s
+}
+
+// init makes the maps of a state that was created or read from a snapshot.
+func (s *State) init() {
+	if s.Students == nil {
+		s.Students = map[protocol.StudentID]*Student{}
+	}
+	if s.Placements == nil {
+		s.Placements = map[protocol.StudentID]protocol.StationID{}
+	}
+	if s.Workspaces == nil {
+		s.Workspaces = map[protocol.GroupID]*workspace.State{}
+	}
+	if s.LateRule == "" {
+		s.LateRule = protocol.LateSmallest
+	}
 }
 
 // Apply folds one event into the state. Events come from the log, so an
@@ -69,6 +126,7 @@ func (s *State) Apply(ev protocol.Event) error {
 			return fmt.Errorf("apply %s: %w", ev.Type, err)
 		}
 		s.Students[d.Student] = &Student{ID: d.Student, Name: d.Name, Joined: ev.Time}
+		s.Roster++
 	case protocol.EvPresence:
 		var d protocol.Presence
 		if err := json.Unmarshal(ev.Data, &d); err != nil {
@@ -76,13 +134,14 @@ func (s *State) Apply(ev protocol.Event) error {
 		}
 		if st := s.Students[d.Student]; st != nil {
 			st.Online = d.Online
+			s.Roster++
 		}
 	case protocol.EvAnnouncement:
 		var d protocol.Announcement
 		if err := json.Unmarshal(ev.Data, &d); err != nil {
 			return fmt.Errorf("apply %s: %w", ev.Type, err)
 		}
-		s.Announcements = append(s.Announcements, Announcement{Seq: ev.Seq, Time: ev.Time, Text: d.Text, To: d.To})
+		s.Announcements = append(s.Announcements, Announcement{Seq: ev.Seq, Time: ev.Time, Data: d, Audience: ev.Audience})
 		if n := len(s.Announcements); n > maxAnnouncements {
 			s.Announcements = slices.Delete(s.Announcements, 0, n-maxAnnouncements)
 		}
@@ -103,6 +162,12 @@ func (s *State) Apply(ev protocol.Event) error {
 		}
 		s.Owner = d.Node
 	default:
+		if handled, err := s.applyOrchestration(ev); handled {
+			if err != nil {
+				return fmt.Errorf("apply %s: %w", ev.Type, err)
+			}
+			break
+		}
 		// An event type from a newer version: keep the offset moving so
 		// that an older node can still follow the log.
 	}
@@ -110,58 +175,4 @@ func (s *State) Apply(ev protocol.Event) error {
 	return nil
 }
 
-func (s *State) announcementsFor(v protocol.Viewer) []protocol.Announcement {
-	out := []protocol.Announcement{}
-	for _, a := range s.Announcements {
-		aud := protocol.ToAll
-		if a.To != "" {
-			aud = protocol.ToStudent(a.To)
-		}
-		if aud.Allows(v) {
-			out = append(out, protocol.Announcement{Text: a.Text, To: a.To})
-		}
-	}
-	return out
-}
 
-func (st *Student) entry() protocol.RosterEntry {
-	return protocol.RosterEntry{ID: st.ID, Name: st.Name, Online: st.Online, Hand: st.Hand, Note: st.Note, Joined: st.Joined}
-}
-
-// View is the snapshot that v may see. Coaches see the teacher's view
-// limited to the students of their groups (none until groups exist).
-func (s *State) View(v protocol.Viewer) any {
-	switch v.Role {
-	case protocol.RoleTeacher, protocol.RoleCoach:
-		tv := protocol.TeacherView{
-			Room: s.Room, Title: s.Title, Status: s.Status, Opened: s.Opened,
-			Students: []protocol.RosterEntry{}, Announcements: s.announcementsFor(v),
-		}
-		if v.Role == protocol.RoleTeacher {
-			for _, st := range s.Students {
-				tv.Students = append(tv.Students, st.entry())
-			}
-			slices.SortFunc(tv.Students, func(a, b protocol.RosterEntry) int {
-				if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
-					return c
-				}
-				return strings.Compare(string(a.ID), string(b.ID))
-			})
-		}
-		return tv
-	case protocol.RoleStudent:
-		sv := protocol.StudentView{Room: s.Room, Title: s.Title, Status: s.Status, Announcements: s.announcementsFor(v)}
-		if st := s.Students[v.Student]; st != nil {
-			sv.Me = st.entry()
-		}
-		return sv
-	default:
-		pv := protocol.ProjectorView{Room: s.Room, Title: s.Title, Status: s.Status, Announcements: s.announcementsFor(v)}
-		for _, st := range s.Students {
-			if st.Online {
-				pv.Online++
-			}
-		}
-		return pv
-	}
-}

@@ -3,6 +3,8 @@
 //
 //	classload rtt  --url URL --email E --password P   round trip, device command → teacher's event
 //	classload idle --url URL --email E --password P --conns 1000   server memory per idle connection
+//	classload rotate --url URL --email E --password P --classes 100 --students 30
+//	                                                   teacher's rotation command → the class's last device
 //
 // The password may also come from CLASSLOAD_PASSWORD. The server must
 // allow the joins: run it with --join-burst at least --conns.
@@ -45,11 +47,12 @@ func main() {
 type options struct {
 	url, email, password string
 	conns, samples       int
+	classes, students    int
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("say rtt or idle")
+		return errors.New("say rtt, idle or rotate")
 	}
 	mode := args[0]
 	var o options
@@ -58,7 +61,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.email, "email", "", "a teacher's e-mail")
 	fs.StringVar(&o.password, "password", os.Getenv("CLASSLOAD_PASSWORD"), "the teacher's password")
 	fs.IntVar(&o.conns, "conns", 1000, "idle: connections to open")
-	fs.IntVar(&o.samples, "samples", 2000, "rtt: round trips to time")
+	fs.IntVar(&o.samples, "samples", 2000, "rtt, rotate: samples to time")
+	fs.IntVar(&o.classes, "classes", 100, "rotate: classes to run at once")
+	fs.IntVar(&o.students, "students", 30, "rotate: devices per class")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -67,6 +72,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return rtt(ctx, o, stdout)
 	case "idle":
 		return idle(ctx, o, stdout)
+	case "rotate":
+		return rotate(ctx, o, stdout)
 	}
 	return fmt.Errorf("unknown mode %q", mode)
 }

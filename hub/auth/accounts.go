@@ -34,23 +34,66 @@ type Teacher struct {
 	Created int64              `json:"created"` // Unix milliseconds
 }
 
+// Account is whoever signed in with an e-mail and a password: a teacher
+// or a coach, as Role says. Teacher is set for teachers; Coach and
+// InvitedBy for coaches.
+type Account struct {
+	Role      protocol.Role
+	Teacher   protocol.TeacherID
+	Coach     protocol.CoachID
+	InvitedBy protocol.TeacherID
+	Email     string
+	Name      string
+	Created   int64 // Unix milliseconds
+}
+
+// AsTeacher is a teacher's account as the API shows it.
+func (a Account) AsTeacher() Teacher {
+	return Teacher{ID: a.Teacher, Email: a.Email, Name: a.Name, Created: a.Created}
+}
+
+// AsCoach is a coach's account as the API shows it.
+func (a Account) AsCoach() Coach {
+	return Coach{ID: a.Coach, Email: a.Email, Name: a.Name, InvitedBy: a.InvitedBy, Created: a.Created}
+}
+
 // record is a teacher as stored.
 type record struct {
 	Teacher
 	Hash []byte `json:"hash"`
 }
 
-// Accounts keeps teacher accounts in protocol.BucketTeachers:
-// "t.<id>" → the record, "e.<sha256 of the e-mail>" → the ID. The e-mail
-// key is created with KV Create, which makes e-mails unique across nodes
-// without a lock.
+// Accounts keeps the accounts of teachers and coaches in
+// protocol.BucketTeachers:
+//
+//	"t.<teacher>"                  → a teacher's record
+//	"c.<teacher>.<coach>"          → a coach's record, under the teacher who invited it
+//	"i.<teacher>.<sha256 of code>" → a pending invitation of a coach
+//	"e.<sha256 of the e-mail>"     → the account with that e-mail: a teacher's ID,
+//	                                 or a coach's record key ("c.…")
+//
+// The e-mail key is created with KV Create, which makes e-mails unique
+// across nodes and across roles without a lock. Teacher e-mail entries
+// hold a bare ID because that is what was stored before coaches existed.
+// Keys under the inviting teacher let a teacher's coaches and invitations
+// be listed with one filtered read instead of a scan of every account.
 type Accounts struct {
 	kv jetstream.KeyValue
 	// Cost is the bcrypt cost of new hashes; tests lower it.
 	Cost int
+	// Now is the clock of creation times and of invitation expiry; nil
+	// means time.Now. Tests move it instead of waiting.
+	Now func() time.Time
 
 	dummyOnce sync.Once
 	dummy     []byte
+}
+
+func (a *Accounts) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
 }
 
 // OpenAccounts opens the teacher bucket, creating it if missing.
@@ -105,7 +148,7 @@ func (a *Accounts) Add(ctx context.Context, email, name, password string) (Teach
 	if err != nil {
 		return Teacher{}, fmt.Errorf("auth: hash password: %w", err)
 	}
-	t := Teacher{ID: protocol.NewTeacherID(), Email: email, Name: name, Created: time.Now().UnixMilli()}
+	t := Teacher{ID: protocol.NewTeacherID(), Email: email, Name: name, Created: a.now().UnixMilli()}
 	b, err := json.Marshal(record{Teacher: t, Hash: hash})
 	if err != nil {
 		return Teacher{}, err
@@ -143,62 +186,123 @@ func (a *Accounts) get(ctx context.Context, id protocol.TeacherID) (record, uint
 	return r, e.Revision(), nil
 }
 
-func (a *Accounts) byEmail(ctx context.Context, email string) (record, uint64, error) {
-	e, err := a.kv.Get(ctx, emailKey(normalizeEmail(email)))
-	if errors.Is(err, jetstream.ErrKeyNotFound) {
-		return record{}, 0, ErrNoTeacher
-	}
-	if err != nil {
-		return record{}, 0, fmt.Errorf("auth: read teacher: %w", err)
-	}
-	return a.get(ctx, protocol.TeacherID(e.Value()))
-}
-
 // Get returns a teacher by ID.
 func (a *Accounts) Get(ctx context.Context, id protocol.TeacherID) (Teacher, error) {
 	r, _, err := a.get(ctx, id)
 	return r.Teacher, err
 }
 
-// Authenticate checks an e-mail and password. An unknown e-mail costs as
-// much time as a wrong password, so that timing does not tell which
-// e-mails have accounts.
-func (a *Accounts) Authenticate(ctx context.Context, email, password string) (Teacher, error) {
-	r, _, err := a.byEmail(ctx, email)
+// stored is an account as kept, of either role, with what it takes to
+// write it back.
+type stored struct {
+	key     string
+	rev     uint64
+	teacher *record      // set for a teacher
+	coach   *coachRecord // set for a coach
+}
+
+func (s stored) account() Account {
+	if s.coach != nil {
+		c := s.coach.Coach
+		return Account{Role: protocol.RoleCoach, Coach: c.ID, InvitedBy: c.InvitedBy, Email: c.Email, Name: c.Name, Created: c.Created}
+	}
+	t := s.teacher.Teacher
+	return Account{Role: protocol.RoleTeacher, Teacher: t.ID, Email: t.Email, Name: t.Name, Created: t.Created}
+}
+
+func (s stored) hash() []byte {
+	if s.coach != nil {
+		return s.coach.Hash
+	}
+	return s.teacher.Hash
+}
+
+// withHash returns the record to store for a new password hash.
+func (s stored) withHash(h []byte) any {
+	if s.coach != nil {
+		r := *s.coach
+		r.Hash = h
+		return r
+	}
+	r := *s.teacher
+	r.Hash = h
+	return r
+}
+
+// byEmail finds the account of an e-mail, whatever its role.
+func (a *Accounts) byEmail(ctx context.Context, email string) (stored, error) {
+	e, err := a.kv.Get(ctx, emailKey(normalizeEmail(email)))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return stored{}, ErrNoTeacher
+	}
+	if err != nil {
+		return stored{}, fmt.Errorf("auth: read account: %w", err)
+	}
+	ref := string(e.Value())
+	if !strings.HasPrefix(ref, "c.") {
+		r, rev, err := a.get(ctx, protocol.TeacherID(ref))
+		if err != nil {
+			return stored{}, err
+		}
+		return stored{key: "t." + string(r.ID), rev: rev, teacher: &r}, nil
+	}
+	ce, err := a.kv.Get(ctx, ref)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return stored{}, ErrNoTeacher
+	}
+	if err != nil {
+		return stored{}, fmt.Errorf("auth: read coach: %w", err)
+	}
+	var r coachRecord
+	if err := json.Unmarshal(ce.Value(), &r); err != nil {
+		return stored{}, fmt.Errorf("auth: decode coach %s: %w", ref, err)
+	}
+	return stored{key: ref, rev: ce.Revision(), coach: &r}, nil
+}
+
+// Authenticate checks an e-mail and password and returns the account,
+// teacher or coach, so that both sign in the same way. An unknown e-mail
+// costs as much time as a wrong password, so that timing does not tell
+// which e-mails have accounts.
+func (a *Accounts) Authenticate(ctx context.Context, email, password string) (Account, error) {
+	s, err := a.byEmail(ctx, email)
 	if errors.Is(err, ErrNoTeacher) {
 		a.dummyOnce.Do(func() {
 			a.dummy, _ = bcrypt.GenerateFromPassword([]byte("not a password of anyone"), a.Cost)
 		})
 		_ = bcrypt.CompareHashAndPassword(a.dummy, []byte(password))
-		return Teacher{}, ErrBadPassword
+		return Account{}, ErrBadPassword
 	}
 	if err != nil {
-		return Teacher{}, err
+		return Account{}, err
 	}
-	if bcrypt.CompareHashAndPassword(r.Hash, []byte(password)) != nil {
-		return Teacher{}, ErrBadPassword
+	if bcrypt.CompareHashAndPassword(s.hash(), []byte(password)) != nil {
+		return Account{}, ErrBadPassword
 	}
-	return r.Teacher, nil
+	return s.account(), nil
 }
 
-// SetPassword replaces a teacher's password.
+// SetPassword replaces the password of the account with that e-mail,
+// teacher or coach: the admin command is how a forgotten password of
+// either is reset.
 func (a *Accounts) SetPassword(ctx context.Context, email, password string) error {
 	if err := checkPassword(password); err != nil {
 		return err
 	}
-	r, rev, err := a.byEmail(ctx, email)
+	s, err := a.byEmail(ctx, email)
 	if err != nil {
 		return err
 	}
-	if r.Hash, err = bcrypt.GenerateFromPassword([]byte(password), a.Cost); err != nil {
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), a.Cost)
+	if err != nil {
 		return fmt.Errorf("auth: hash password: %w", err)
 	}
-	b, err := json.Marshal(r)
+	b, err := json.Marshal(s.withHash(hash))
 	if err != nil {
 		return err
 	}
-	if _, err := a.kv.Update(ctx, "t."+string(r.ID), b, rev); err != nil {
-		return fmt.Errorf("auth: store teacher: %w", err)
+	if _, err := a.kv.Update(ctx, s.key, b, s.rev); err != nil {
+		return fmt.Errorf("auth: store account: %w", err)
 	}
 	return nil
 }

@@ -19,6 +19,7 @@ var (
 	room    = protocol.RoomID("4b955ea0-e456-4b43-a44e-e3de91013e9e")
 	student = protocol.StudentID("67e7036b-49c9-4c4d-b326-834a6a42fd97")
 	teacher = protocol.TeacherID("56dc0416-b107-4617-be61-55d33c2d6c59")
+	coach   = protocol.CoachID("0d3f7a52-8c1e-4f0b-9a37-2b6e5c4d1a90")
 )
 
 func TestTokensRoundTrip(t *testing.T) {
@@ -48,6 +49,20 @@ func TestTokensRoundTrip(t *testing.T) {
 	}
 	if c, err := s.Verify(tok); err != nil || c.Role != protocol.RoleTeacher || c.Teacher != teacher || c.Room != "" {
 		t.Fatalf("teacher token: %+v %v", c, err)
+	}
+
+	tok, _, err = s.IssueCoach(coach, "Mr Okafor", time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = s.Verify(tok)
+	want = Claims{Role: protocol.RoleCoach, Coach: coach, Name: "Mr Okafor", Expires: now.Add(time.Hour)}
+	if err != nil || !c.Expires.Equal(want.Expires) {
+		t.Fatalf("coach token: %+v %v", c, err)
+	}
+	c.Expires = want.Expires
+	if c != want {
+		t.Fatalf("coach token: got %+v, want %+v", c, want)
 	}
 
 	now = now.Add(time.Hour + time.Second)
@@ -83,6 +98,16 @@ func TestTokensRefused(t *testing.T) {
 		"teacher in room":  sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "teacher", "tid": string(teacher), "room": string(room), "iss": issuer, "exp": exp}),
 		"unknown role":     sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "admin", "tid": string(teacher), "iss": issuer, "exp": exp}),
 		"bad student id":   sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "student", "sid": "x", "room": string(room), "iss": issuer, "exp": exp}),
+		// Look-alikes: each role's ID with another role's, or in a room.
+		"coach no id":           sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "coach", "iss": issuer, "exp": exp}),
+		"bad coach id":          sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "coach", "cid": "x", "iss": issuer, "exp": exp}),
+		"coach as teacher id":   sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "coach", "tid": string(coach), "iss": issuer, "exp": exp}),
+		"coach with teacher id": sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "coach", "cid": string(coach), "tid": string(teacher), "iss": issuer, "exp": exp}),
+		"coach with student id": sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "coach", "cid": string(coach), "sid": string(student), "iss": issuer, "exp": exp}),
+		"coach in room":         sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "coach", "cid": string(coach), "room": string(room), "iss": issuer, "exp": exp}),
+		"teacher with coach id": sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "teacher", "tid": string(teacher), "cid": string(coach), "iss": issuer, "exp": exp}),
+		"student with coach id": sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "student", "sid": string(student), "room": string(room), "cid": string(coach), "iss": issuer, "exp": exp}),
+		"teacher as coach":      sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "teacher", "cid": string(coach), "iss": issuer, "exp": exp}),
 	}
 	for name, tok := range cases {
 		if c, err := s.Verify(tok); !errors.Is(err, ErrInvalidToken) {
@@ -155,7 +180,7 @@ func TestAccounts(t *testing.T) {
 			t.Errorf("Add(%q, %q, %q): %v, want invalid", c.email, c.name, c.password, err)
 		}
 	}
-	if got, err := a.Authenticate(ctx, "rivera@school.example", "correct horse battery"); err != nil || got != tch {
+	if got, err := a.Authenticate(ctx, "rivera@school.example", "correct horse battery"); err != nil || got.Role != protocol.RoleTeacher || got.Coach != "" || got.AsTeacher() != tch {
 		t.Fatalf("sign in: %+v %v", got, err)
 	}
 	for _, c := range [][2]string{{"rivera@school.example", "wrong password!"}, {"nobody@school.example", "correct horse battery"}} {

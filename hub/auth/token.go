@@ -25,6 +25,7 @@ type Claims struct {
 	Role    protocol.Role
 	Teacher protocol.TeacherID // teacher tokens
 	Student protocol.StudentID // student tokens
+	Coach   protocol.CoachID   // coach tokens
 	Room    protocol.RoomID    // student tokens: the one class the token is good for
 	Name    string             // display name
 	Expires time.Time
@@ -34,6 +35,7 @@ type tokenClaims struct {
 	Role    protocol.Role      `json:"role"`
 	Teacher protocol.TeacherID `json:"tid,omitempty"`
 	Student protocol.StudentID `json:"sid,omitempty"`
+	Coach   protocol.CoachID   `json:"cid,omitempty"`
 	Room    protocol.RoomID    `json:"room,omitempty"`
 	Name    string             `json:"name,omitempty"`
 	jwt.RegisteredClaims
@@ -114,6 +116,12 @@ func (s *Signer) IssueTeacher(id protocol.TeacherID, name string, ttl time.Durat
 	return s.issue(tokenClaims{Role: protocol.RoleTeacher, Teacher: id, Name: name}, ttl)
 }
 
+// IssueCoach returns a token for a coach. It names no class: which
+// groups of which class a coach sees is the room's to decide.
+func (s *Signer) IssueCoach(id protocol.CoachID, name string, ttl time.Duration) (string, time.Time, error) {
+	return s.issue(tokenClaims{Role: protocol.RoleCoach, Coach: id, Name: name}, ttl)
+}
+
 // IssueStudent returns a device token for a student of one class.
 func (s *Signer) IssueStudent(room protocol.RoomID, id protocol.StudentID, name string, ttl time.Duration) (string, time.Time, error) {
 	return s.issue(tokenClaims{Role: protocol.RoleStudent, Student: id, Room: room, Name: name}, ttl)
@@ -129,11 +137,14 @@ func (s *Signer) Verify(token string) (Claims, error) {
 	case err != nil:
 		return Claims{}, fmt.Errorf("%w: %v", ErrInvalidToken, err)
 	}
+	// Each role carries its own ID and nothing of another role, so that no
+	// token can be read as two people at once.
 	switch {
-	case c.Role == protocol.RoleTeacher && c.Teacher.Valid() && c.Student == "" && c.Room == "":
-	case c.Role == protocol.RoleStudent && c.Student.Valid() && c.Room.Valid() && c.Teacher == "":
+	case c.Role == protocol.RoleTeacher && c.Teacher.Valid() && c.Student == "" && c.Coach == "" && c.Room == "":
+	case c.Role == protocol.RoleStudent && c.Student.Valid() && c.Room.Valid() && c.Teacher == "" && c.Coach == "":
+	case c.Role == protocol.RoleCoach && c.Coach.Valid() && c.Teacher == "" && c.Student == "" && c.Room == "":
 	default:
 		return Claims{}, fmt.Errorf("%w: claims do not fit role %q", ErrInvalidToken, c.Role)
 	}
-	return Claims{Role: c.Role, Teacher: c.Teacher, Student: c.Student, Room: c.Room, Name: c.Name, Expires: c.ExpiresAt.Time}, nil
+	return Claims{Role: c.Role, Teacher: c.Teacher, Student: c.Student, Coach: c.Coach, Room: c.Room, Name: c.Name, Expires: c.ExpiresAt.Time}, nil
 }

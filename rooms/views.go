@@ -1,0 +1,262 @@
+package rooms
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/classhub/classhub/protocol"
+)
+
+func (st *Student) entry() protocol.RosterEntry {
+	return protocol.RosterEntry{
+		ID: st.ID, Name: st.Name, Online: st.Online, Hand: st.Hand, Note: st.Note, Joined: st.Joined,
+		Group: st.Group, Level: st.Level, Interest: st.Interest, Choice: st.Choice,
+	}
+}
+
+func sortRoster(list []protocol.RosterEntry) {
+	slices.SortFunc(list, func(a, b protocol.RosterEntry) int {
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.ID), string(b.ID))
+	})
+}
+
+// View is the snapshot that v may see. Coaches see the teacher's view
+// limited to their groups and those groups' students.
+func (s *State) View(v protocol.Viewer) any {
+	switch v.Role {
+	case protocol.RoleTeacher, protocol.RoleCoach:
+		return s.staffView(v)
+	case protocol.RoleStudent:
+		return s.studentView(v)
+	default:
+		pv := protocol.ProjectorView{
+			Room: s.Room, Title: s.Title, Status: s.Status, Announcements: s.announcementsFor(v),
+			Stations: s.stations(), Groups: s.groupSummaries(), Rotation: s.Rotation, Paused: s.Paused,
+			Activities: s.activitiesFor(v),
+		}
+		for _, st := range s.Students {
+			if st.Online {
+				pv.Online++
+			}
+		}
+		return pv
+	}
+}
+
+func (s *State) staffView(v protocol.Viewer) protocol.TeacherView {
+	teacher := v.Role == protocol.RoleTeacher
+	tv := protocol.TeacherView{
+		Room: s.Room, Title: s.Title, Status: s.Status, Opened: s.Opened,
+		Students: []protocol.RosterEntry{}, Announcements: s.announcementsFor(v),
+		Stations: s.stations(), Groups: []protocol.Group{}, Rotation: s.Rotation, Paused: s.Paused,
+		Placements: []protocol.Placement{}, Activities: s.activitiesFor(v), Choices: s.Choices,
+		Workspaces: []protocol.Workspace{}, LateRule: s.LateRule,
+	}
+	visible := func(sid protocol.StudentID) bool { return teacher }
+	if !teacher {
+		mine := map[protocol.StudentID]bool{}
+		for _, g := range s.Groups {
+			if slices.Contains(v.Groups, g.ID) {
+				for _, m := range g.Members {
+					mine[m] = true
+				}
+			}
+		}
+		visible = func(sid protocol.StudentID) bool { return mine[sid] }
+	} else {
+		tv.Proposal = s.Proposal
+	}
+	for _, st := range s.Students {
+		if visible(st.ID) {
+			e := st.entry()
+			if !teacher {
+				e.Level = nil // a coach follows projects, not mastery estimates
+			}
+			tv.Students = append(tv.Students, e)
+		}
+	}
+	sortRoster(tv.Students)
+	for _, g := range s.Groups {
+		if teacher || slices.Contains(v.Groups, g.ID) {
+			tv.Groups = append(tv.Groups, s.groupView(g))
+			if ws := s.Workspaces[g.ID]; ws != nil {
+				tv.Workspaces = append(tv.Workspaces, ws.WS)
+			}
+		}
+	}
+	for sid, station := range s.Placements {
+		if visible(sid) {
+			tv.Placements = append(tv.Placements, protocol.Placement{Student: sid, Station: station})
+		}
+	}
+	slices.SortFunc(tv.Placements, func(a, b protocol.Placement) int { return strings.Compare(string(a.Student), string(b.Student)) })
+	return tv
+}
+
+func (s *State) studentView(v protocol.Viewer) protocol.StudentView {
+	sv := protocol.StudentView{
+		Room: s.Room, Title: s.Title, Status: s.Status, Announcements: s.announcementsFor(v),
+		Stations: s.stations(), Groups: s.groupSummaries(), Rotation: s.Rotation, Paused: s.Paused,
+		Activities: s.activitiesFor(v), Choices: s.Choices,
+	}
+	st := s.Students[v.Student]
+	if st == nil {
+		return sv
+	}
+	sv.Me = st.entry()
+	sv.Me.Level = nil // the teacher's estimate is the teacher's
+	if g := s.group(st.Group); g != nil {
+		gv := s.groupView(g)
+		gv.Coaches = nil
+		sv.Group = &gv
+		if ws := s.Workspaces[g.ID]; ws != nil {
+			w := ws.WS
+			sv.Workspace = &w
+		}
+	}
+	sv.Station = s.stationOf(st.ID)
+	return sv
+}
+
+func (s *State) stations() []protocol.Station {
+	if s.Stations == nil {
+		return []protocol.Station{}
+	}
+	return s.Stations
+}
+
+func (s *State) groupSummaries() []protocol.GroupSummary {
+	out := []protocol.GroupSummary{}
+	for _, g := range s.Groups {
+		out = append(out, protocol.GroupSummary{ID: g.ID, Name: g.Name, Size: len(g.Members)})
+	}
+	return out
+}
+
+// groupView is a group as its members, its coaches and the teachers see it.
+func (s *State) groupView(g *Group) protocol.Group {
+	out := protocol.Group{ID: g.ID, Name: g.Name, Members: []protocol.Member{}, Coaches: g.Coaches}
+	for _, m := range g.Members {
+		name := ""
+		if st := s.Students[m]; st != nil {
+			name = st.Name
+		}
+		out.Members = append(out.Members, protocol.Member{ID: m, Name: name})
+	}
+	if ws := s.Workspaces[g.ID]; ws != nil && len(ws.Roles) > 0 {
+		out.Roles = ws.Roles
+	}
+	return out
+}
+
+func (s *State) activitiesFor(v protocol.Viewer) []protocol.ActivityPushed {
+	out := []protocol.ActivityPushed{}
+	for _, a := range s.Activities {
+		if a.Audience.Allows(v) {
+			out = append(out, a.Pushed)
+		}
+	}
+	return out
+}
+
+func (s *State) announcementsFor(v protocol.Viewer) []protocol.Announcement {
+	out := []protocol.Announcement{}
+	for _, a := range s.Announcements {
+		if a.Audience.Allows(v) {
+			out = append(out, a.Data)
+		}
+	}
+	return out
+}
+
+func (s *State) group(id protocol.GroupID) *Group {
+	if id == "" {
+		return nil
+	}
+	for _, g := range s.Groups {
+		if g.ID == id {
+			return g
+		}
+	}
+	return nil
+}
+
+func (s *State) station(id protocol.StationID) *protocol.Station {
+	for i := range s.Stations {
+		if s.Stations[i].ID == id {
+			return &s.Stations[i]
+		}
+	}
+	return nil
+}
+
+// stationOf is where a student is now: sent to a station by the teacher,
+// else where their group's rotation track is, else nowhere.
+func (s *State) stationOf(sid protocol.StudentID) protocol.StationID {
+	if st, ok := s.Placements[sid]; ok {
+		return st
+	}
+	stu := s.Students[sid]
+	if stu == nil || stu.Group == "" || s.Rotation == nil || s.Rotation.Ended {
+		return ""
+	}
+	for _, t := range s.Rotation.Tracks {
+		if t.Group == stu.Group && !t.Done {
+			return t.Station
+		}
+	}
+	return ""
+}
+
+// atStation lists the present students at a station now.
+func (s *State) atStation(id protocol.StationID) []protocol.StudentID {
+	var out []protocol.StudentID
+	for sid, st := range s.Students {
+		if st.Online && s.stationOf(sid) == id {
+			out = append(out, sid)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// present lists a group's members who are in class now.
+func (s *State) present(g *Group) []protocol.StudentID {
+	var out []protocol.StudentID
+	for _, m := range g.Members {
+		if st := s.Students[m]; st != nil && st.Online {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// loadAt counts the present students a rotation would put at each station
+// in leg leg, with the teacher's placements on top.
+func (s *State) loadAt(r protocol.Rotation, leg int) map[protocol.StationID]int {
+	load := map[protocol.StationID]int{}
+	for _, t := range r.Tracks {
+		if t.Done {
+			continue
+		}
+		g := s.group(t.Group)
+		if g == nil {
+			continue
+		}
+		st := r.Plan.Stations[(t.First+leg)%len(r.Plan.Stations)]
+		for _, m := range s.present(g) {
+			if _, placed := s.Placements[m]; !placed {
+				load[st]++
+			}
+		}
+	}
+	for sid, st := range s.Placements {
+		if stu := s.Students[sid]; stu != nil && stu.Online {
+			load[st]++
+		}
+	}
+	return load
+}
