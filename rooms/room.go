@@ -34,9 +34,9 @@ type room struct {
 	// rotFire carries the generation of the rotation timer that fired;
 	// a timer replaced since is ignored.
 	rotFire chan uint64
-	quit  chan struct{}           // closed to ask the actor to stop
-	done  chan struct{}           // closed when the actor has stopped
-	once  sync.Once
+	quit    chan struct{} // closed to ask the actor to stop
+	done    chan struct{} // closed when the actor has stopped
+	once    sync.Once
 
 	// Owned by the actor goroutine.
 	log       *roomLog

@@ -27,16 +27,16 @@ type State struct {
 	Owner         protocol.NodeID                 `json:"owner"`
 
 	// Orchestration: see orchestrate.go for the commands that change it.
-	Stations   []protocol.Station                     `json:"stations"`
-	Groups     []*Group                               `json:"groups"`
-	Rotation   *protocol.Rotation                     `json:"rotation,omitempty"`
-	Paused     bool                                   `json:"paused"`
-	Proposal   *protocol.Proposal                     `json:"proposal,omitempty"`
+	Stations   []protocol.Station                        `json:"stations"`
+	Groups     []*Group                                  `json:"groups"`
+	Rotation   *protocol.Rotation                        `json:"rotation,omitempty"`
+	Paused     bool                                      `json:"paused"`
+	Proposal   *protocol.Proposal                        `json:"proposal,omitempty"`
 	Placements map[protocol.StudentID]protocol.StationID `json:"placements"`
-	Activities []Activity                             `json:"activities"`
-	Choices    *protocol.Choices                      `json:"choices,omitempty"`
-	Workspaces map[protocol.GroupID]*workspace.State  `json:"workspaces"`
-	LateRule   protocol.LateRule                      `json:"late_rule"`
+	Activities []Activity                                `json:"activities"`
+	Choices    *protocol.Choices                         `json:"choices,omitempty"`
+	Workspaces map[protocol.GroupID]*workspace.State     `json:"workspaces"`
+	LateRule   protocol.LateRule                         `json:"late_rule"`
 	// Roster counts changes of who is in the class and who is present,
 	// so that a proposal made before such a change is known to be stale.
 	Roster uint64 `json:"roster"`
@@ -174,5 +174,3 @@ func (s *State) Apply(ev protocol.Event) error {
 	s.Seq = ev.Seq
 	return nil
 }
-
-

@@ -1,6 +1,7 @@
 // ClassConnection: one device's live link to its class. It says hello,
 // keeps the epoch and offset it has seen, reconnects with backoff and
-// resumes, queues commands while disconnected, and keeps a clock offset.
+// resumes, queues commands while disconnected, and keeps a clock offset
+// so that countdowns follow the server's clock, not the device's.
 
 // Close codes after which the device must not reconnect by itself.
 const FINAL = new Set([1001, 1008, 4002, 4003, 4004]);
@@ -24,6 +25,9 @@ export class ClassConnection {
     this.epoch = null;
     this.offset = 0;
     this.clockOffset = 0; // server time minus local time, in ms
+    this.bestRTT = Infinity; // round trip of the ping the offset came from
+    this.pingTimers = [];
+    this.fresh = false; // the next hello asks for a snapshot, not a resume
     this.pending = new Map(); // id → {frame, resolve, reject}
     this.nextID = 1;
     this.attempt = 0;
@@ -54,8 +58,24 @@ export class ClassConnection {
   close() {
     this.stopped = true;
     clearTimeout(this.timer);
-    clearInterval(this.pinger);
+    this.stopPings();
     if (this.ws) this.ws.close(1000);
+  }
+
+  // resync drops what this device has built from events and starts again
+  // from a fresh snapshot: for state that events alone cannot rebuild
+  // (the workspace of a group the student was moved into).
+  resync() {
+    if (this.stopped) return;
+    this.fresh = true;
+    if (this.ws) this.ws.close(1000);
+    else this.reconnectSoon(0);
+  }
+
+  stopPings() {
+    clearInterval(this.pinger);
+    for (const t of this.pingTimers) clearTimeout(t);
+    this.pingTimers = [];
   }
 
   connect() {
@@ -66,14 +86,15 @@ export class ClassConnection {
     ws.onopen = () => {
       const hello = { token: this.token };
       if (this.room) hello.room = this.room;
-      if (this.epoch) hello.resume = { epoch: this.epoch, offset: this.offset };
+      if (this.epoch && !this.fresh) hello.resume = { epoch: this.epoch, offset: this.offset };
+      this.fresh = false;
       ws.send(JSON.stringify({ v: 1, id: "hello", type: "hello", data: hello }));
     };
     ws.onmessage = (m) => this.receive(JSON.parse(m.data));
     ws.onclose = (e) => {
       this.ws = null;
       this.ready = false;
-      clearInterval(this.pinger);
+      this.stopPings();
       if (this.stopped) return;
       if (FINAL.has(e.code)) {
         this.stopped = true;
@@ -84,7 +105,9 @@ export class ClassConnection {
         return;
       }
       // 1012: the server restarts; come back at once, spread out a little.
-      this.reconnectSoon(e.code === 1012 ? Math.random() * 500 : backoff(this.attempt++));
+      let delay = e.code === 1012 ? Math.random() * 500 : backoff(this.attempt++);
+      if (this.fresh) delay = 0; // closed by resync
+      this.reconnectSoon(delay);
     };
   }
 
@@ -103,11 +126,15 @@ export class ClassConnection {
         this.epoch = w.epoch;
         this.ready = true;
         this.attempt = 0;
+        // A first estimate; pings refine it. A new connection may have
+        // another route to the server, so earlier samples are dropped.
         this.clockOffset = w.server_time - Date.now();
+        this.bestRTT = Infinity;
         this.onStatus("connected");
         this.onWelcome(w);
         for (const p of this.pending.values()) this.ws.send(p.frame);
-        clearInterval(this.pinger);
+        this.stopPings();
+        for (const d of [0, 1500, 4000]) this.pingTimers.push(setTimeout(() => this.ping(), d));
         this.pinger = setInterval(() => this.ping(), 30000);
         return;
       }
@@ -130,12 +157,19 @@ export class ClassConnection {
     }
   }
 
+  // ping measures the clock offset. The sample with the smallest round
+  // trip is the most precise one, so it is kept until a better one comes.
   async ping() {
+    if (!this.ready) return;
     const sent = Date.now();
     try {
       const r = await this.send("ping");
       const now = Date.now();
-      this.clockOffset = r.server_time - (sent + now) / 2;
+      const rtt = now - sent;
+      if (rtt <= this.bestRTT) {
+        this.bestRTT = rtt;
+        this.clockOffset = r.server_time - (sent + now) / 2;
+      }
     } catch {
       // the next welcome sets the offset again
     }
