@@ -39,6 +39,7 @@ func (h *Hub) Register(e *echo.Echo) {
 	api.POST("/coaches", h.inviteCoach, h.teacherOnly)
 	api.GET("/coaches", h.listCoaches, h.teacherOnly)
 	api.POST("/coaches/accept", h.acceptInvite, h.limitByAddress)
+	api.GET("/coach/rooms", h.coachRooms, h.coachOnly)
 }
 
 // HTTPErrorHandler writes every error as {"error":{"code","message"}}
@@ -208,6 +209,15 @@ const claimsKey = "classhub.claims"
 // teacherOnly admits requests with a valid teacher token in the
 // Authorization header.
 func (h *Hub) teacherOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return h.only(protocol.RoleTeacher, next)
+}
+
+// coachOnly admits requests with a valid coach token.
+func (h *Hub) coachOnly(next echo.HandlerFunc) echo.HandlerFunc {
+	return h.only(protocol.RoleCoach, next)
+}
+
+func (h *Hub) only(role protocol.Role, next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		tok, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
 		if !ok || tok == "" {
@@ -217,8 +227,8 @@ func (h *Hub) teacherOnly(next echo.HandlerFunc) echo.HandlerFunc {
 		if err != nil {
 			return err
 		}
-		if cl.Role != protocol.RoleTeacher {
-			return protocol.Errorf(protocol.CodeForbidden, "only teachers may do this")
+		if cl.Role != role {
+			return protocol.Errorf(protocol.CodeForbidden, "only %ss may do this", role)
 		}
 		c.Set(claimsKey, cl)
 		return next(c)

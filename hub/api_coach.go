@@ -9,6 +9,7 @@ import (
 
 	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms"
 )
 
 // InviteResponse is the answer to POST /api/v1/coaches. It is the only
@@ -96,4 +97,15 @@ func coachError(err error) error {
 		return protocol.Errorf(protocol.CodeNotFound, "the invitation has expired; ask the teacher to invite you again")
 	}
 	return err
+}
+
+// coachRooms lists the open classes in which the signed-in coach follows a
+// group.
+func (h *Hub) coachRooms(c echo.Context) error {
+	id := c.Get(claimsKey).(auth.Claims).Coach
+	list, err := h.cfg.Rooms.CoachRooms(c.Request().Context(), id)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string][]rooms.RoomInfo{"rooms": list})
 }
