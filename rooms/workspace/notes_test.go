@@ -5,7 +5,9 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/classhub/classhub/protocol"
 )
@@ -209,4 +211,47 @@ func (o textOp) String() string {
 		}
 	}
 	return s + "]"
+}
+
+// fullLog returns notes of 1000 "x" followed by MaxNotesLog changes, each
+// inserting 50 "é" spread over the middle: the most a late edit can be
+// transformed over. It also returns the revision before those changes.
+func fullLog(t testing.TB) (State, uint64) {
+	s := notesAt(t, strings.Repeat("x", 1000))
+	base := s.WS.NotesRev
+	for i := range MaxNotesLog {
+		edits := make([]protocol.TextEdit, MaxNotesEdits)
+		for j := range edits {
+			edits[j] = protocol.TextEdit{Pos: 100 + 16*j + i%7 + j, Ins: "é"}
+		}
+		var err error
+		if s, _, err = Apply(s, protocol.WorkspaceOp{Kind: protocol.WsEditNotes, NotesBase: s.WS.NotesRev, Edits: edits}, byBen, members, now, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s, base
+}
+
+// A deletion made before all of them, around all of them, keeps every
+// insert and splits into as many pieces.
+func TestLateDeleteOverAFullLog(t *testing.T) {
+	s, base := fullLog(t)
+	next, applied := must(t, s, protocol.WorkspaceOp{Kind: protocol.WsEditNotes, NotesBase: base, Edits: ed(50, 900, "")}, byAna, nil)
+	want := strings.Repeat("x", 50) + strings.Repeat("é", MaxNotesLog*MaxNotesEdits) + strings.Repeat("x", 50)
+	if next.WS.Notes != want {
+		t.Errorf("notes of %d characters, want %d", utf8.RuneCountInString(next.WS.Notes), utf8.RuneCountInString(want))
+	}
+	if len(applied.Edits) < MaxNotesEdits {
+		t.Errorf("%d edits, want the deletion split around the inserts", len(applied.Edits))
+	}
+}
+
+func BenchmarkLateDeleteOverAFullLog(b *testing.B) {
+	s, base := fullLog(b)
+	op := protocol.WorkspaceOp{Kind: protocol.WsEditNotes, NotesBase: base, Edits: ed(50, 900, "")}
+	for b.Loop() {
+		if _, _, err := Apply(s, op, byAna, members, now, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -50,20 +50,21 @@ const (
 	MaxNotesLog = 256
 )
 
-// State is a group's workspace with what the server needs to merge edits:
-// the recent notes changes for transforming edits made against an older
-// revision. It is JSON (it is stored in the room's snapshots). A State is
-// a value: Apply and Redo return a new one and never change the slices of
-// the one they are given, so a caller may keep the old state and share it.
+// State is one group's workspace plus what merging needs besides: the
+// roles, and the latest notes changes, over which an edit made on an older
+// notes revision is transformed. It is stored as JSON in the room's
+// snapshots. Apply and Redo treat a State as a value: they return a new
+// one and never write into the slices of the one they were given, so a
+// caller may keep or share an old state safely.
 type State struct {
 	WS    protocol.Workspace   `json:"ws"`
 	Roles []protocol.GroupRole `json:"roles"` // sorted by role name, case-insensitively
 	Log   []NotesChange        `json:"log"`   // the last MaxNotesLog notes changes, oldest first
 }
 
-// NotesChange is one change of the notes as applied: the edits that took
-// NotesRev from Rev-1 to Rev, sorted by position, each against the text
-// left by the previous one.
+// NotesChange records one accepted change of the notes: Edits turned the
+// notes of revision Rev-1 into those of revision Rev. They are sorted by
+// position, and each applies to the text the one before it left.
 type NotesChange struct {
 	Rev   uint64              `json:"rev"`
 	Edits []protocol.TextEdit `json:"edits"`
@@ -92,15 +93,17 @@ func New(group protocol.GroupID) State {
 	}
 }
 
-// Apply checks op by author against s and returns the new state and the op
-// as applied: task IDs filled in (newID is called for add_task), notes edits
-// transformed to the current revision (NotesBase set to it), text fields as
-// stored. s is not modified. members are the group's current members: an
-// assignee or a role's student must be one of them.
+// Apply validates op, made by by, against s. It returns the state after
+// the op and the op in the form the event log keeps: an add_task carries
+// the ID newID gave it (newID is called for add_task only), notes edits
+// are rewritten against the current notes revision, which becomes their
+// NotesBase, and text fields hold exactly what was stored. members is the
+// group's membership now; assignees and role holders must be among them.
+// s itself is never modified.
 //
-// The op as applied carries only the fields its kind uses, with titles,
-// roles and comments trimmed of surrounding white space; fields of other
-// kinds are ignored rather than refused. Every accepted op bumps WS.Rev,
+// The logged op carries only the fields its kind uses, with titles, roles
+// and comments trimmed of surrounding white space; fields that belong to
+// other kinds are dropped rather than refused. Every accepted op bumps WS.Rev,
 // even one that sets a value to what it already was. A refused op returns
 // s as it was and a *protocol.Error (invalid, not_found, stale or
 // forbidden; internal only if s itself is inconsistent or newID fails).
@@ -116,11 +119,12 @@ func Apply(s State, op protocol.WorkspaceOp, by Author, members []protocol.Stude
 	return next, applied, nil
 }
 
-// Redo applies an op as returned by Apply (read back from the log) and must
-// give exactly the state Apply gave. It returns an error only for a log that
-// does not fit (a corrupt log), never for ordinary input. by and now are
-// the author and the time the op was applied with; a comment records them.
-// s is not modified.
+// Redo replays an op that Apply returned, read back from the event log,
+// and yields the very state Apply yielded for it. An error means the log
+// does not fit the state (it is damaged or out of order); it is never a
+// verdict on the op's content, which was judged when it was applied. by
+// and now must be the author and time the op was first applied with,
+// since a comment records them. s itself is never modified.
 func Redo(s State, applied protocol.WorkspaceOp, by Author, now int64) (State, error) {
 	next, err := redo(s, applied, by, now)
 	if err != nil {
