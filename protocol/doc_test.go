@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"regexp"
 	"slices"
 	"strconv"
@@ -226,6 +227,16 @@ func TestDocLimits(t *testing.T) {
 		{true, fmt.Sprintf("`note`? (0–%d characters, one line)", MaxNoteRunes)},
 		{true, fmt.Sprintf("`name` is 1–%d characters", MaxNameRunes)},
 		{true, fmt.Sprintf("`title` is 1–%d characters", MaxTitleRunes)},
+		{true, fmt.Sprintf("at most %d stations", MaxStations)},
+		{true, fmt.Sprintf("`name` (1–%d characters, one line)", MaxStationName)},
+		{true, fmt.Sprintf("`text`? (0–%d characters; newlines and tabs allowed)", MaxActivityText)},
+		{true, fmt.Sprintf("at most %d bytes", MaxURLBytes)},
+		{true, fmt.Sprintf("0 to %d options", MaxOptions)},
+		{true, fmt.Sprintf("1–%d characters each", MaxOptionRunes)},
+		{true, fmt.Sprintf("`interest` (0–%d characters", MaxInterestRunes)},
+		{true, fmt.Sprintf("at most %d constraints", MaxConstraintSets)},
+		{true, fmt.Sprintf("group names are 1–%d characters", MaxGroupNameRunes)},
+		{true, fmt.Sprintf("1 to %d groups", MaxGroups)},
 	} {
 		if !c.ok || !strings.Contains(doc, c.text) {
 			t.Errorf("PROTOCOL.md should say %q (and the code agree)", c.text)
@@ -350,7 +361,7 @@ func TestDocExamples(t *testing.T) {
 				t.Errorf("%s: an example without \"v\" must follow a comment naming its view: %q", where, ex.comment)
 				continue
 			}
-			checkView(t, where, Role(role), ex.raw)
+			checkView(t, where, Role(role), ex.raw, kinds)
 			kinds[role+" view"] = true
 			continue
 		}
@@ -403,7 +414,7 @@ func TestDocExamples(t *testing.T) {
 			case f.Type == MsgHello && r.Type == FrameWelcome:
 				answered[f.Type] = true
 			case f.Type != MsgHello && r.Type == FrameResult:
-				checkResult(t, f.Type, r)
+				checkResult(t, f, r)
 				answered[f.Type] = true
 			default:
 				t.Errorf("PROTOCOL.md: %s %q is answered by a %s frame", f.Type, id, r.Type)
@@ -425,7 +436,17 @@ func TestDocExamples(t *testing.T) {
 
 	want := []string{
 		"welcome resumed", "welcome snapshot", "welcome not recoverable", "result", "error", "error without id",
-		"teacher view", "student view", "projector view", "rest error",
+		"teacher view", "student view", "projector view", "coach view", "rest error",
+	}
+	// The codes of class orchestration are shown in an error frame each.
+	for _, c := range []Code{CodeWrongState, CodeStale, CodeFull, CodeAbsent, CodeInfeasible} {
+		want = append(want, "error "+string(c))
+	}
+	// Every field of every view is shown at least once.
+	for _, role := range []Role{RoleTeacher, RoleStudent, RoleProjector} {
+		for _, f := range jsonFields(viewTypes[role]) {
+			want = append(want, string(role)+" view field "+f.name)
+		}
 	}
 	for e, k := range eventTypes {
 		if k != AudNone {
@@ -470,7 +491,7 @@ func checkServerFrame(t *testing.T, where string, f ServerFrame, kinds map[strin
 		case len(w.Snapshot) == 0:
 			t.Errorf("%s: a welcome that did not resume needs a snapshot", where)
 		default:
-			checkView(t, where, w.Role, w.Snapshot)
+			checkView(t, where, w.Role, w.Snapshot, kinds)
 			kinds[string(w.Role)+" view"] = true
 			if w.Reason != nil {
 				if w.Reason.Code != CodeNotRecoverable || w.Reason.Message == "" {
@@ -496,6 +517,7 @@ func checkServerFrame(t *testing.T, where string, f ServerFrame, kinds map[strin
 			t.Errorf("%s: error %+v", where, f.Error)
 		}
 		kinds["error"] = true
+		kinds["error "+string(f.Error.Code)] = true
 		if f.ID == "" {
 			kinds["error without id"] = true
 		}
@@ -517,8 +539,10 @@ func checkServerFrame(t *testing.T, where string, f ServerFrame, kinds map[strin
 	}
 }
 
-// checkView: a snapshot view is exactly the type the role receives.
-func checkView(t *testing.T, where string, role Role, raw []byte) {
+// checkView: a snapshot view is exactly the type the role receives, with
+// every field the server always sends. The fields it shows are recorded in
+// kinds, so that the document is known to show every field somewhere.
+func checkView(t *testing.T, where string, role Role, raw []byte, kinds map[string]bool) {
 	t.Helper()
 	var (
 		room   RoomID
@@ -538,6 +562,21 @@ func checkView(t *testing.T, where string, role Role, raw []byte) {
 		if v.Students == nil || v.Announcements == nil || v.Opened <= 0 {
 			t.Errorf("%s: a teacher view has opened, students and announcements", where)
 		}
+		if role == RoleCoach {
+			if v.Proposal != nil {
+				t.Errorf("%s: a coach view shows the teachers' proposal", where)
+			}
+			for _, s := range v.Students {
+				if s.Level != nil {
+					t.Errorf("%s: a coach view shows the level of %s", where, s.Name)
+				}
+			}
+		}
+		for _, w := range v.Workspaces {
+			if !slices.ContainsFunc(v.Groups, func(g Group) bool { return g.ID == w.Group }) {
+				t.Errorf("%s: a workspace of group %s, which the view does not show", where, w.Group)
+			}
+		}
 	case RoleStudent:
 		var v StudentView
 		err = strictUnmarshal(raw, &v)
@@ -550,13 +589,32 @@ func checkView(t *testing.T, where string, role Role, raw []byte) {
 				t.Errorf("%s: a student view shows an announcement to another student", where)
 			}
 		}
+		if v.Me.Level != nil {
+			t.Errorf("%s: a student view shows the teacher's estimate of the student's level", where)
+		}
+		if v.Group != nil && (len(v.Group.Coaches) != 0 || !slices.ContainsFunc(v.Group.Members, func(m Member) bool { return m.ID == v.Me.ID })) {
+			t.Errorf("%s: a student view shows a group the student is not in, or its coaches", where)
+		}
+		if v.Workspace != nil && (v.Group == nil || v.Workspace.Group != v.Group.ID) {
+			t.Errorf("%s: a student view shows the workspace of another group", where)
+		}
+		for _, a := range v.Activities {
+			if a.To.Student != "" && a.To.Student != v.Me.ID {
+				t.Errorf("%s: a student view shows an activity sent to another student", where)
+			}
+		}
 	case RoleProjector:
 		var v ProjectorView
 		err = strictUnmarshal(raw, &v)
 		room, status = v.Room, v.Status
 		for _, a := range v.Announcements {
-			if a.To != "" {
-				t.Errorf("%s: a projector view shows an announcement to one student", where)
+			if a.To != "" || a.Group != "" || a.Station != "" {
+				t.Errorf("%s: a projector view shows an announcement that is not for everyone", where)
+			}
+		}
+		for _, a := range v.Activities {
+			if a.To != (Target{}) {
+				t.Errorf("%s: a projector view shows an activity that is not for everyone", where)
 			}
 		}
 	default:
@@ -566,14 +624,25 @@ func checkView(t *testing.T, where string, role Role, raw []byte) {
 	if err != nil {
 		t.Errorf("%s: not a %s view: %v", where, role, err)
 	}
+	var fields map[string]json.RawMessage
+	_ = json.Unmarshal(raw, &fields)
+	for name := range fields {
+		kinds[string(role)+" view field "+name] = true
+	}
+	for _, f := range jsonFields(viewTypes[role]) {
+		if _, ok := fields[f.name]; !ok && !f.optional {
+			t.Errorf("%s: the %s view lacks %q, which the server always sends", where, role, f.name)
+		}
+	}
 	if !room.Valid() || (status != StatusOpen && status != StatusEnded) {
 		t.Errorf("%s: %s view of room %q, status %q", where, role, room, status)
 	}
 }
 
 // checkResult: the result of each command has the documented shape.
-func checkResult(t *testing.T, m MsgType, r ServerFrame) {
+func checkResult(t *testing.T, f ClientFrame, r ServerFrame) {
 	t.Helper()
+	m := f.Type
 	switch m {
 	case MsgPing:
 		var p Pong
@@ -587,9 +656,143 @@ func checkResult(t *testing.T, m MsgType, r ServerFrame) {
 		if err := strictUnmarshal(r.Data, &a); err != nil || a.Seq == 0 {
 			t.Errorf("PROTOCOL.md: result of announce %s (%v)", r.Data, err)
 		}
+	case MsgPushActivity:
+		var a struct {
+			Seq uint64 `json:"seq"`
+		}
+		if err := strictUnmarshal(r.Data, &a); err != nil || a.Seq == 0 {
+			t.Errorf("PROTOCOL.md: result of push_activity %s (%v)", r.Data, err)
+		}
+	case MsgPutStation:
+		var p struct {
+			Station StationID `json:"station"`
+		}
+		if err := strictUnmarshal(r.Data, &p); err != nil || !p.Station.Valid() {
+			t.Errorf("PROTOCOL.md: result of put_station %s (%v)", r.Data, err)
+		}
+		sent, _ := DecodePayload(m, f.Data)
+		if id := sent.(*PutStation).Station.ID; id != "" && id != p.Station {
+			t.Errorf("PROTOCOL.md: put_station of station %s answered with station %s", id, p.Station)
+		}
+	case MsgProposeGroups:
+		var p Proposal
+		err := strictUnmarshal(r.Data, &p)
+		sent, _ := DecodePayload(m, f.Data)
+		req := sent.(*ProposeGroups).GroupingRequest
+		if req.Seed == 0 {
+			req.Seed = p.Seed
+		}
+		if err != nil || !p.ID.Valid() || p.Seed == 0 || p.Request.Seed != p.Seed || p.Made <= 0 || len(p.Groups) == 0 || !sameForOwner(req, p.Request) {
+			t.Errorf("PROTOCOL.md: result of propose_groups %s (%v)", r.Data, err)
+		}
+		for _, g := range append(slices.Clone(p.Groups), p.Experts...) {
+			if g.Name == "" || g.Reason == "" {
+				t.Errorf("PROTOCOL.md: proposed group %+v without name or reason", g)
+			}
+		}
+	case MsgApplyGroups:
+		var a struct {
+			Groups []GroupID `json:"groups"`
+		}
+		err := strictUnmarshal(r.Data, &a)
+		if err != nil || len(a.Groups) == 0 {
+			t.Errorf("PROTOCOL.md: result of apply_groups %s (%v)", r.Data, err)
+		}
+		sent, _ := DecodePayload(m, f.Data)
+		if n := len(sent.(*ApplyGroups).Groups); n > 0 && n != len(a.Groups) {
+			t.Errorf("PROTOCOL.md: apply_groups of %d groups answered with %d IDs", n, len(a.Groups))
+		}
+		for _, id := range a.Groups {
+			if !id.Valid() {
+				t.Errorf("PROTOCOL.md: apply_groups answered with group %q", id)
+			}
+		}
+	case MsgEditWorkspace:
+		var a struct {
+			Rev uint64      `json:"rev"`
+			Op  WorkspaceOp `json:"op"`
+		}
+		err := strictUnmarshal(r.Data, &a)
+		sent, _ := DecodePayload(m, f.Data)
+		if err != nil || a.Rev == 0 || a.Op.Kind != sent.(*EditWorkspace).Op.Kind {
+			t.Errorf("PROTOCOL.md: result of edit_workspace %s (%v)", r.Data, err)
+		}
+		if a.Op.Kind == WsAddTask && !a.Op.Task.Valid() {
+			t.Errorf("PROTOCOL.md: add_task answered without the new task's ID: %s", r.Data)
+		}
 	default:
 		if string(r.Data) != "{}" {
 			t.Errorf("PROTOCOL.md: result of %s is {}, not %s", m, r.Data)
+		}
+	}
+}
+
+// viewTypes is the snapshot type of each role.
+var viewTypes = map[Role]reflect.Type{
+	RoleTeacher:   reflect.TypeFor[TeacherView](),
+	RoleCoach:     reflect.TypeFor[TeacherView](),
+	RoleStudent:   reflect.TypeFor[StudentView](),
+	RoleProjector: reflect.TypeFor[ProjectorView](),
+}
+
+type jsonField struct {
+	name     string
+	optional bool // omitempty: the server leaves it out when empty
+}
+
+// jsonFields lists the JSON fields of a struct type.
+func jsonFields(typ reflect.Type) []jsonField {
+	var out []jsonField
+	for i := range typ.NumField() {
+		tag, ok := typ.Field(i).Tag.Lookup("json")
+		if !ok || tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		out = append(out, jsonField{name, strings.Contains(opts, "omitempty")})
+	}
+	return out
+}
+
+// The actions a rotation event can report are the ones the source names
+// in RotationAction's comment, and PROTOCOL.md explains each.
+func TestDocRotationActions(t *testing.T) {
+	src, err := os.ReadFile("events.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^\s*Kind\s+string\s+` + "`" + `json:"kind"` + "`" + `\s*// (.*)$`).FindSubmatch(src)
+	if m == nil {
+		t.Fatal("events.go: no comment listing the kinds of RotationAction")
+	}
+	kinds := strings.Split(string(m[1]), ", ")
+	rows := docTable(t, readDoc(t), "#### Rotation actions")
+	if got := strings.Join(rows[0], "|"); got != "action|when|fields" {
+		t.Fatalf("header %q", got)
+	}
+	var documented []string
+	for _, r := range rows[1:] {
+		documented = append(documented, code(r[0]))
+		if r[1] == "" || r[2] == "" {
+			t.Errorf("rotation action %s: when or fields missing", r[0])
+		}
+	}
+	slices.Sort(kinds)
+	slices.Sort(documented)
+	if !slices.Equal(kinds, documented) {
+		t.Errorf("PROTOCOL.md documents the rotation actions %q, the source %q", documented, kinds)
+	}
+}
+
+// Every value of the enumerations a client sends or reads appears in
+// PROTOCOL.md, as code.
+func TestDocEnumerations(t *testing.T) {
+	doc := readDoc(t)
+	for _, typ := range []string{"StationKind", "GroupingMethod", "WorkspaceOpKind", "RotateAction", "LateRule", "RoomStatus", "Role"} {
+		for _, v := range declaredValues(t, typ) {
+			if !strings.Contains(doc, "`"+v+"`") {
+				t.Errorf("PROTOCOL.md does not mention %s %q", typ, v)
+			}
 		}
 	}
 }
