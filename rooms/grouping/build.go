@@ -242,9 +242,11 @@ func (p *plan) values() *valuePlan {
 
 // byValue puts students who gave the same answer together. Answers are
 // placed most popular first, each in a group of its own while there is
-// one free, else sharing the group where it fits most tightly; an answer
-// too popular for one group is split evenly over as few groups as it
-// takes. Students who gave no answer fill the room left.
+// one free, else sharing the group where it fits most tightly. Answers
+// given by fewer than half a group share a group with each other rather
+// than take one each; an answer too popular for one group is split evenly
+// over as few groups as it takes. Students who gave no answer fill the
+// room left.
 func (p *plan) byValue(home []int) {
 	vp := p.values()
 	p.vals = vp
@@ -273,6 +275,8 @@ func (p *plan) byValue(home []int) {
 			vp.valGroups[v] = append(vp.valGroups[v], g)
 		}
 	}
+	// An answer is small when fewer than half a group gave it.
+	small := func(v int) bool { return 2*vp.values[v].count < p.target[0] }
 	for v := range vp.values {
 		ms := members[v]
 		p.rng.Shuffle(len(ms), func(i, j int) { ms[i], ms[j] = ms[j], ms[i] })
@@ -283,7 +287,10 @@ func (p *plan) byValue(home []int) {
 			if part < c%parts {
 				z++
 			}
-			free, tight := -1, -1
+			// A small answer first looks for a group of other small
+			// answers to share, so that a student is not the only one of
+			// their interest in a group.
+			free, tight, shared := -1, -1, -1
 			for g, r := range room {
 				if r < z {
 					continue
@@ -294,8 +301,14 @@ func (p *plan) byValue(home []int) {
 				if tight < 0 || r < room[tight] {
 					tight = g
 				}
+				if small(v) && len(vp.groupVals[g]) > 0 && !slices.ContainsFunc(vp.groupVals[g], func(w int) bool { return !small(w) }) &&
+					(shared < 0 || r < room[shared]) {
+					shared = g
+				}
 			}
 			switch {
+			case shared >= 0:
+				put(v, shared, z)
 			case free >= 0:
 				put(v, free, z)
 			case tight >= 0:
@@ -326,6 +339,11 @@ func (p *plan) byValue(home []int) {
 		room[g]--
 	}
 }
+
+// repairWork bounds the candidates the repair walk prices: about 30 ms on
+// a small server. Requests that can be met are met long before; past it,
+// the request is refused as infeasible.
+const repairWork = 1_500_000
 
 // arrange turns the method's grouping into one that meets every hard
 // constraint: each together unit is gathered where most of it already is,
@@ -368,7 +386,7 @@ func (p *plan) arrange(home []int) ([]int, []string) {
 	e.load(grp)
 	e.improve(p.unsettled(e, assign, home), 30)
 	if e.total.hard > 0 {
-		e.repair(min(4000, max(500, 40*len(units))))
+		e.repair(min(4000, max(500, 40*len(units))), repairWork)
 		if e.total.hard == 0 {
 			e.improve(e.all(), 30)
 		}
@@ -498,7 +516,7 @@ func (p *plan) unmet(e *engine) []string {
 			}
 		}
 		if broken {
-			reasons = append(reasons, fmt.Sprintf("no way was found to keep %s apart in %s alongside the other lists", p.names(l), p.groupsPhrase()))
+			reasons = append(reasons, fmt.Sprintf("no way was found to keep %s apart in %s alongside the other lists", p.names(l), p.boundsPhrase()))
 		}
 	}
 	for g := range p.g {
@@ -512,14 +530,14 @@ func (p *plan) unmet(e *engine) []string {
 			}
 		}
 		if len(lists) > 0 {
-			reasons = append(reasons, fmt.Sprintf("no way was found to place the together lists %s in %s alongside the apart lists", andList(lists), p.groupsPhrase()))
+			reasons = append(reasons, fmt.Sprintf("no way was found to place the together lists %s in %s alongside the apart lists", andList(lists), p.boundsPhrase()))
 		} else {
-			reasons = append(reasons, fmt.Sprintf("no way was found to form %s alongside the apart lists", p.groupsPhrase()))
+			reasons = append(reasons, fmt.Sprintf("no way was found to form %s alongside the apart lists", p.boundsPhrase()))
 		}
 		break
 	}
 	if len(reasons) == 0 {
-		reasons = append(reasons, fmt.Sprintf("no way was found to meet every list in %s", p.groupsPhrase()))
+		reasons = append(reasons, fmt.Sprintf("no way was found to meet every list in %s", p.boundsPhrase()))
 	}
 	return reasons
 }

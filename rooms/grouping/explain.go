@@ -176,24 +176,29 @@ func (p *plan) moveReasons(g int, ms []int, home, final []int) string {
 		if home[s] == g {
 			continue
 		}
-		w := why{"to make room", -1}
-		if mates := p.units[p.unitOf[s]]; len(mates) > 1 {
-			w = why{"to be with", -1}
-			for _, j := range mates {
-				if j == s {
-					continue
-				}
-				better := w.partner < 0 ||
-					home[j] == g && home[w.partner] != g ||
-					(home[j] == g) == (home[w.partner] == g) && p.less(j, w.partner)
-				if better {
-					w.partner = j
-				}
+		// A unit member joining a mate the method put here came to be
+		// with them; otherwise the student's own constraint explains the
+		// move, and failing that the unit's.
+		mates := p.units[p.unitOf[s]]
+		mate := -1
+		for _, j := range mates {
+			if j == s {
+				continue
 			}
+			if mate < 0 || home[j] == g && home[mate] != g ||
+				(home[j] == g) == (home[mate] == g) && p.less(j, mate) {
+				mate = j
+			}
+		}
+		w := why{"to make room", -1}
+		if mate >= 0 && home[mate] == g {
+			w = why{"to be with", mate}
 		} else if j := partner(s, p.pairs); j >= 0 {
 			w = why{"to be apart from", j}
 		} else if j := partner(s, p.recent); j >= 0 {
 			w = why{"to avoid working with", j}
+		} else if mate >= 0 {
+			w = why{"to stay with", mate}
 		}
 		if _, ok := who[w]; !ok {
 			order = append(order, w)
@@ -348,10 +353,12 @@ func (p *plan) laterNotes(groups [][]int, names []string) []string {
 				items[k] = fmt.Sprintf("%s (%d)", vp.values[v].label, vp.values[v].count)
 			}
 			why := "too few students for a group each"
-			if len(vp.values) > p.g {
-				why = "there are more answers than groups"
+			for _, v := range vs {
+				if 2*vp.values[v].count >= p.target[0] {
+					why = "there are more answers than groups"
+				}
 			}
-			notes = append(notes, fmt.Sprintf("%s share %s: %s.", andList(items), names[g], why))
+			notes = append(notes, fmt.Sprintf("%s share the group “%s”: %s.", andList(items), names[g], why))
 		}
 	}
 

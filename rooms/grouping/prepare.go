@@ -127,10 +127,12 @@ func prepare(students []Student, req protocol.GroupingRequest, recent []Pair) (*
 		for _, l := range lists {
 			var in []int
 			var gone []string
+			goneIDs := make(map[protocol.StudentID]bool)
 			for _, id := range l {
 				if i, ok := p.index[id]; ok {
 					in = append(in, i)
-				} else if !slices.Contains(gone, nameOf(id)) {
+				} else if !goneIDs[id] {
+					goneIDs[id] = true
 					gone = append(gone, nameOf(id))
 				}
 			}
@@ -153,8 +155,7 @@ func prepare(students []Student, req protocol.GroupingRequest, recent []Pair) (*
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
@@ -169,18 +170,17 @@ func prepare(students []Student, req protocol.GroupingRequest, recent []Pair) (*
 			}
 		}
 	}
+	// Units are numbered by their first student, members in order.
 	p.unitOf = make([]int, p.n)
-	root := make(map[int]int)
 	for i := range p.n {
-		r := find(i)
-		u, ok := root[r]
-		if !ok {
-			u = len(p.units)
-			root[r] = u
-			p.units = append(p.units, nil)
+		if r := find(i); r == i {
+			p.unitOf[i] = len(p.units)
+			p.units = append(p.units, []int{i})
+		} else {
+			u := p.unitOf[r] // r < i: the root is the smallest member
+			p.unitOf[i] = u
+			p.units[u] = append(p.units[u], i)
 		}
-		p.units[u] = append(p.units[u], i)
-		p.unitOf[i] = u
 	}
 
 	seen := make(map[[2]int]bool)
@@ -252,15 +252,15 @@ func (p *plan) check() []string {
 	switch {
 	case p.g > p.n:
 		sizesOK = false
-		sizeReasons = append(sizeReasons, fmt.Sprintf("%s cannot form %d groups without leaving one empty", students(p.n), p.g))
+		sizeReasons = append(sizeReasons, fmt.Sprintf("%s cannot form %s without leaving one empty", students(p.n), groupCount(p.g)))
 	default:
 		if p.lo > p.n/p.g {
 			sizesOK = false
-			sizeReasons = append(sizeReasons, fmt.Sprintf("%s cannot form %d groups of at least %d", students(p.n), p.g, p.lo))
+			sizeReasons = append(sizeReasons, fmt.Sprintf("%s cannot form %s of at least %d", students(p.n), groupCount(p.g), p.lo))
 		}
 		if p.req.Max > 0 && p.hi*p.g < p.n {
 			sizesOK = false
-			sizeReasons = append(sizeReasons, fmt.Sprintf("%s cannot form %d groups of at most %d", students(p.n), p.g, p.req.Max))
+			sizeReasons = append(sizeReasons, fmt.Sprintf("%s cannot form %s of at most %d", students(p.n), groupCount(p.g), p.req.Max))
 		}
 	}
 
@@ -316,6 +316,9 @@ func (p *plan) check() []string {
 		if r := p.checkTwoGroups(); r != "" {
 			reasons = append(reasons, r)
 		}
+	}
+	if apartOK && p.g >= 3 {
+		reasons = append(reasons, p.checkCliques()...)
 	}
 	return append(reasons, sizeReasons...)
 }
@@ -445,17 +448,125 @@ func (p *plan) checkTwoGroups() string {
 	return ""
 }
 
+// cliqueBudget bounds the partner lookups of checkCliques, as
+// packingBudget bounds the packing search.
+const cliqueBudget = 100_000
+
+// checkCliques finds students who must all be apart from one another,
+// through several apart lists, and outnumber the groups. Only units with
+// at least as many apart partners as there are groups can be in such a
+// set, which leaves few or none to search in a real class.
+func (p *plan) checkCliques() []string {
+	edge := make(map[[2]int]bool)
+	adj := make([][]int, len(p.units))
+	for _, pr := range p.pairs {
+		a, b := p.unitOf[pr[0]], p.unitOf[pr[1]]
+		if a > b {
+			a, b = b, a
+		}
+		if !edge[[2]int{a, b}] {
+			edge[[2]int{a, b}] = true
+			adj[a] = append(adj[a], b)
+			adj[b] = append(adj[b], a)
+		}
+	}
+	// Peel off units with fewer than g partners left, until none is.
+	alive := make([]bool, len(p.units))
+	deg := make([]int, len(p.units))
+	var peel []int
+	for u := range p.units {
+		deg[u] = len(adj[u])
+		alive[u] = deg[u] >= p.g
+		if !alive[u] && deg[u] > 0 {
+			peel = append(peel, u)
+		}
+	}
+	for len(peel) > 0 {
+		u := peel[len(peel)-1]
+		peel = peel[:len(peel)-1]
+		for _, v := range adj[u] {
+			if deg[v]--; alive[v] && deg[v] < p.g {
+				alive[v] = false
+				peel = append(peel, v)
+			}
+		}
+	}
+	var reasons []string
+	steps := 0
+	var clique []int
+	var grow func(cands []int) bool
+	grow = func(cands []int) bool {
+		if len(clique) > p.g {
+			return true
+		}
+		for i, v := range cands {
+			steps += len(cands) - i
+			if steps > cliqueBudget || len(clique)+len(cands)-i <= p.g {
+				return false
+			}
+			var next []int
+			for _, w := range cands[i+1:] {
+				if edge[[2]int{min(v, w), max(v, w)}] {
+					next = append(next, w)
+				}
+			}
+			clique = append(clique, v)
+			if grow(next) {
+				return true
+			}
+			clique = clique[:len(clique)-1]
+		}
+		return false
+	}
+	for {
+		var cands []int
+		for u, ok := range alive {
+			if ok {
+				cands = append(cands, u)
+			}
+		}
+		clique = clique[:0]
+		if len(cands) <= p.g || !grow(cands) {
+			return reasons
+		}
+		items := make([]string, len(clique))
+		for k, u := range clique {
+			alive[u] = false
+			if ms := p.units[u]; len(ms) > 1 {
+				items[k] = "(" + p.names(ms) + ")"
+			} else {
+				items[k] = p.name[ms[0]]
+			}
+		}
+		slices.SortFunc(items, func(a, b string) int {
+			return strings.Compare(strings.TrimPrefix(a, "("), strings.TrimPrefix(b, "("))
+		})
+		reasons = append(reasons, fmt.Sprintf("the apart lists require %s to be in %d different groups, but there are only %d",
+			andList(items), len(clique), p.g))
+	}
+}
+
 // groupsPhrase says how many groups there are and their bounds.
 func (p *plan) groupsPhrase() string {
 	switch {
+	case p.req.Max > 0 && p.lo == p.req.Max:
+		return fmt.Sprintf("%s of exactly %d", groupCount(p.g), p.lo)
 	case p.req.Max > 0 && p.lo > 1:
-		return fmt.Sprintf("%d groups of %d to %d", p.g, p.lo, p.req.Max)
+		return fmt.Sprintf("%s of %d to %d", groupCount(p.g), p.lo, p.req.Max)
 	case p.req.Max > 0:
-		return fmt.Sprintf("%d groups of at most %d", p.g, p.req.Max)
+		return fmt.Sprintf("%s of at most %d", groupCount(p.g), p.req.Max)
 	case p.lo > 1:
-		return fmt.Sprintf("%d groups of at least %d", p.g, p.lo)
+		return fmt.Sprintf("%s of at least %d", groupCount(p.g), p.lo)
 	}
-	return fmt.Sprintf("%d groups without leaving one empty", p.g)
+	return groupCount(p.g) + " without leaving one empty"
+}
+
+// boundsPhrase says how many groups there are and their bounds, if any.
+func (p *plan) boundsPhrase() string {
+	if p.req.Max == 0 && p.lo == 1 {
+		return groupCount(p.g)
+	}
+	return p.groupsPhrase()
 }
 
 // sortedPairs orders pairs by the names of their students, so messages
@@ -533,6 +644,13 @@ func students(n int) string {
 		return "1 student"
 	}
 	return fmt.Sprintf("%d students", n)
+}
+
+func groupCount(g int) string {
+	if g == 1 {
+		return "1 group"
+	}
+	return fmt.Sprintf("%d groups", g)
 }
 
 func onlyGroups(g int) string {

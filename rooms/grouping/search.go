@@ -2,6 +2,7 @@ package grouping
 
 import (
 	"math/rand/v2"
+	"slices"
 )
 
 // objective is what a method wants of each group, beyond the hard rules.
@@ -28,7 +29,8 @@ const (
 	wValue  = 1.0  // each student whose interest or choice is not one of the group's
 	wMoved  = 1e-3 // each student moved from where the method put them
 
-	epsilon = 1e-9 // soft changes smaller than this are noise
+	epsilon = 1e-9 // soft differences smaller than this are rounding
+	minGain = 5e-4 // the least soft gain a move must bring
 )
 
 // cost is ordered: hard violations, then unevenness of sizes, then the
@@ -51,8 +53,19 @@ func (c cost) less(d cost) bool {
 
 func (c cost) plus(d cost) cost { return cost{c.hard + d.hard, c.size + d.size, c.soft + d.soft} }
 
-// improving reports whether a change of d makes things better.
-func (d cost) improving() bool { return d.less(cost{}) }
+// improving reports whether a change of d makes things better by enough
+// to be worth a move: gains in the soft goals below minGain change no
+// figure a teacher sees (means are shown to two decimals) and would only
+// cost time.
+func (d cost) improving() bool {
+	if d.hard != 0 {
+		return d.hard < 0
+	}
+	if d.size != 0 {
+		return d.size < 0
+	}
+	return d.soft < -minGain
+}
 
 // unit is students who move together, with the sums the objectives use.
 type unit struct {
@@ -71,6 +84,9 @@ type engine struct {
 	mu        float64 // class mean level
 	moved     float64 // weight of a student moved from home
 	units     []unit
+	multi     []int   // units of more than one student
+	traded    []int   // scratch of trade
+	work      int     // candidates priced so far
 	apart     [][]int // unit -> units it must be apart from, once per student pair
 	recent    [][]int // unit -> units it was recently with, once per student pair
 	val       []int   // student -> value of interest or choice; -1 none
@@ -97,6 +113,11 @@ type engine struct {
 
 func newEngine(g, lo, hi int, obj objective, units []unit, rng *rand.Rand) *engine {
 	e := &engine{g: g, lo: lo, hi: hi, obj: obj, units: units, rng: rng}
+	for u := range units {
+		if len(units[u].members) > 1 {
+			e.multi = append(e.multi, u)
+		}
+	}
 	e.apart = make([][]int, len(units))
 	e.recent = make([][]int, len(units))
 	e.grp = make([]int, len(units))
@@ -335,32 +356,116 @@ func (e *engine) relocate(u, b int) {
 	e.gsoft[b] = e.groupSoft(e.gk[b], e.gunk[b], e.gsum[b], e.gsq[b])
 }
 
-// op is a move (v < 0) of unit u to group to, or a swap of u and v.
+// op is a move (v < 0) of unit u to group to, a swap of units u and v,
+// or a trade: unit u moves to group to and the one-student units in
+// singles move from there to u's group.
 type op struct {
 	u, v, to int
+	singles  []int
 	d        cost
 }
 
-func (e *engine) apply(o op) {
-	if o.v < 0 {
+// apply carries out o and returns the two groups it changed.
+func (e *engine) apply(o op) (int, int) {
+	a := e.grp[o.u]
+	switch {
+	case o.singles != nil:
+		e.moveTo(o.u, o.to)
+		for _, s := range o.singles {
+			e.moveTo(s, a)
+		}
+		return a, o.to
+	case o.v < 0:
 		e.relocate(o.u, o.to)
-	} else {
-		a, b := e.grp[o.u], e.grp[o.v]
-		e.relocate(o.u, b)
+	default:
+		e.relocate(o.u, o.to)
 		e.relocate(o.v, a)
 	}
 	e.total = e.total.plus(o.d)
+	return a, o.to
 }
 
-// best finds the cheapest move or swap of unit u. Units v for which
-// resting[v] >= step are not swapped with (resting may be nil). With ties,
-// the first found wins unless pick is set, when a tie is broken at random.
-func (e *engine) best(u int, resting []int, step int, pick bool) (op, bool) {
+// moveDelta prices moving unit u to group b.
+func (e *engine) moveDelta(u, b int) cost {
+	e.mark(u)
+	d := e.moveCost(u, e.grp[u], b, e.here[u], e.unitSoft(u, b))
+	e.unmark(u)
+	return d
+}
+
+func (e *engine) moveTo(u, b int) {
+	d := e.moveDelta(u, b)
+	e.relocate(u, b)
+	e.total = e.total.plus(d)
+}
+
+// trade prices moving unit u, of several students, to group b, and in
+// exchange as many students of b on their own to u's group, first (when
+// not -1) and then whichever fit there best, one by one. Moves and swaps
+// of single units cannot do this when both groups are at their largest
+// size. The grouping is left as it was; ok is false when b has too few
+// students on their own.
+func (e *engine) trade(u, b, first int) (singles []int, d cost, ok bool) {
+	a := e.grp[u]
+	start := e.total
+	z := len(e.units[u].members)
+	singles = e.traded[:0]
+	defer func() { e.traded = singles[:0] }()
+	e.moveTo(u, b)
+	if first >= 0 {
+		e.moveTo(first, a)
+		singles = append(singles, first)
+	}
+	for len(singles) < z {
+		pick, pd := -1, cost{}
+		for _, v := range e.members[b] {
+			if v == u || len(e.units[v].members) != 1 {
+				continue
+			}
+			if d := e.moveDelta(v, a); pick < 0 || d.less(pd) {
+				pick, pd = v, d
+			}
+		}
+		if pick < 0 {
+			break
+		}
+		e.moveTo(pick, a)
+		singles = append(singles, pick)
+	}
+	ok = len(singles) == z
+	end := e.total
+	for i := len(singles) - 1; i >= 0; i-- {
+		e.relocate(singles[i], b)
+	}
+	e.relocate(u, a)
+	e.total = start
+	return singles, cost{end.hard - start.hard, end.size - start.size, end.soft - start.soft}, ok
+}
+
+// best finds the cheapest move or swap of unit u and, when trades is set,
+// trade. Units v for which resting[v] >= step are not swapped or traded
+// with (resting may be nil). With ties, the first found wins unless pick
+// is set, when a tie is broken at random.
+func (e *engine) best(u int, resting []int, step int, pick, trades bool) (op, bool) {
 	e.mark(u)
 	a := e.grp[u]
 	ua := e.here[u]
 	found := op{u: u, v: -1, to: -1}
 	ties := 0
+	consider := func(o op) {
+		switch {
+		case found.to < 0 || o.d.less(found.d):
+			found, ties = o, 1
+		case pick && !found.d.less(o.d):
+			if ties++; e.rng.IntN(ties) != 0 {
+				return
+			}
+			found = o
+		default:
+			return
+		}
+		found.singles = slices.Clone(o.singles)
+	}
 	for b := range e.g {
 		if b == a {
 			continue
@@ -389,6 +494,33 @@ func (e *engine) best(u int, resting []int, step int, pick bool) (op, bool) {
 		}
 	}
 	e.unmark(u)
+	e.work += len(e.units) + e.g
+
+	// Trades: u itself when it has several students, or u going out in
+	// exchange for a unit of several students coming in.
+	switch {
+	case !trades || len(e.multi) == 0:
+	case len(e.units[u].members) > 1:
+		for b := range e.g {
+			if b == a {
+				continue
+			}
+			e.work += len(e.members[b]) * len(e.units[u].members)
+			if singles, d, ok := e.trade(u, b, -1); ok {
+				consider(op{u: u, v: -1, to: b, singles: singles, d: d})
+			}
+		}
+	default:
+		for _, w := range e.multi {
+			if e.grp[w] == a || resting != nil && resting[w] >= step {
+				continue
+			}
+			e.work += len(e.members[a]) * len(e.units[w].members)
+			if singles, d, ok := e.trade(w, a, u); ok {
+				consider(op{u: w, v: -1, to: a, singles: singles, d: d})
+			}
+		}
+	}
 	return found, found.to >= 0
 }
 
@@ -413,24 +545,26 @@ func (e *engine) improve(active []int, rounds int) {
 		e.rng.Shuffle(len(active), func(i, j int) { active[i], active[j] = active[j], active[i] })
 		next = next[:0]
 		for _, u := range active {
-			o, ok := e.best(u, nil, 0, false)
+			o, ok := e.best(u, nil, 0, false, e.troubled(u))
 			if !ok || !o.d.improving() {
 				continue
 			}
-			a := e.grp[u]
-			e.apply(o)
-			if o.v < 0 || len(e.units[o.u].members) != len(e.units[o.v].members) {
+			a, b := e.apply(o)
+			if o.singles == nil && (o.v < 0 || len(e.units[o.u].members) != len(e.units[o.v].members)) {
 				for w := range e.units {
 					wake(w)
 				}
 				continue
 			}
-			for _, g := range [2]int{a, o.to} {
+			for _, g := range [2]int{a, b} {
 				for _, w := range e.members[g] {
 					wake(w)
 				}
 			}
-			for _, x := range [2]int{o.u, o.v} {
+			for _, x := range append([]int{o.u, o.v}, o.singles...) {
+				if x < 0 {
+					continue
+				}
 				for _, w := range e.apart[x] {
 					wake(w)
 				}
@@ -453,6 +587,13 @@ func (e *engine) all() []int {
 		out[i] = i
 	}
 	return out
+}
+
+// troubled reports whether unit u breaks a hard rule or sits with a
+// recent partner: only then are the costlier trades tried for it.
+func (e *engine) troubled(u int) bool {
+	g := e.grp[u]
+	return e.outside(e.size[g]) > 0 || e.partnerIn(e.apart[u], g) || e.partnerIn(e.recent[u], g)
 }
 
 // partnerIn reports whether any of the units vs is in group g.
@@ -488,14 +629,17 @@ func (e *engine) violating(out []int) []int {
 // repair runs a min-conflicts walk when improving steps alone leave hard
 // violations: a unit in trouble takes its best move or swap even when that
 // is worse, recently moved units rest for a few steps so the walk does not
-// undo itself, and the best grouping seen is kept.
-func (e *engine) repair(steps int) {
+// undo itself, and the best grouping seen is kept. The walk ends after the
+// given number of steps or once it has priced work candidates, so that a
+// request that cannot be met is refused in bounded time.
+func (e *engine) repair(steps, work int) {
+	work += e.work
 	bestGrp := append([]int(nil), e.grp...)
 	best := e.total
 	rest := make([]int, len(e.units))
 	tenure := min(7, max(1, len(e.units)/4))
 	var cands []int
-	for step := 1; step <= steps && e.total.hard > 0; step++ {
+	for step := 1; step <= steps && e.total.hard > 0 && e.work < work; step++ {
 		cands = e.violating(cands)
 		free := cands[:0:0]
 		for _, u := range cands {
@@ -510,14 +654,17 @@ func (e *engine) repair(steps int) {
 			break
 		}
 		u := free[e.rng.IntN(len(free))]
-		o, ok := e.best(u, rest, step, true)
+		o, ok := e.best(u, rest, step, true, true)
 		if !ok {
 			continue
 		}
 		e.apply(o)
-		rest[u] = step + tenure
+		rest[o.u] = step + tenure
 		if o.v >= 0 {
 			rest[o.v] = step + tenure
+		}
+		for _, s := range o.singles {
+			rest[s] = step + tenure
 		}
 		if e.total.less(best) {
 			best = e.total
