@@ -69,6 +69,7 @@ type conn struct {
 	reason    string
 	aborted   bool
 	final     item // a close to send once the queue is empty and no command is running
+	afterHeld item // a final close that must wait for the held events to be queued
 	inflight  int  // commands waiting for their answer
 	connected bool // the room was told this connection is here
 }
@@ -195,6 +196,10 @@ func (c *conn) activate(offset uint64) {
 	c.held, c.heldBytes = nil, 0
 	c.offset = offset
 	c.live = true
+	if c.afterHeld.close != 0 && c.final.close == 0 {
+		c.final = c.afterHeld
+		c.signal()
+	}
 }
 
 func (c *conn) isLive() bool {
@@ -228,6 +233,22 @@ func (c *conn) closeAfterFlush(code protocol.CloseCode, reason string) {
 	}
 	c.final = item{close: code, reason: reason}
 	c.signal()
+}
+
+// closeAfterEvents is closeAfterFlush for a close that follows an event
+// delivered by the room: on a connection still between its snapshot and
+// the live stream, that event is held, and the close waits until
+// activate has queued it.
+func (c *conn) closeAfterEvents(code protocol.CloseCode, reason string) {
+	c.mu.Lock()
+	live := c.live
+	if !live && c.afterHeld.close == 0 {
+		c.afterHeld = item{close: code, reason: reason}
+	}
+	c.mu.Unlock()
+	if live {
+		c.closeAfterFlush(code, reason)
+	}
 }
 
 // writeLoop is the only writer of the socket. It returns when the

@@ -110,8 +110,13 @@ func TestCoachSeesOnlyTheirGroups(t *testing.T) {
 		t.Errorf("coach got %d workspace events, want 1", n)
 	}
 
-	// Taken off the group, the coach no longer gets its events.
+	// Taken off the group, the coach is told so, then gets nothing more of it.
 	tc.must(protocol.MsgAssignCoach, protocol.AssignCoach{Group: mine, Coach: acc.Coach.ID, Assigned: false})
+	coach.waitEvent(protocol.EvGroup, func(d json.RawMessage) bool {
+		var g protocol.GroupChanged
+		_ = json.Unmarshal(d, &g)
+		return g.Group.ID == mine && len(g.Group.Coaches) == 0
+	})
 	tc.must(protocol.MsgAnnounce, protocol.Announce{Text: "after", Group: mine})
 	tc.must(protocol.MsgAnnounce, protocol.Announce{Text: "everyone again"})
 	coach.waitEvent(protocol.EvAnnouncement, hasText("everyone again"))

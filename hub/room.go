@@ -113,7 +113,8 @@ func (hr *hubRoom) push(ev protocol.Event) {
 		return
 	}
 	if ev.Type == protocol.EvGroup || ev.Type == protocol.EvGroups {
-		hr.followCoaches(ev)
+		after := hr.followCoaches(ev)
+		defer after()
 	}
 	ended := ev.Type == protocol.EvClassEnded
 	for c := range hr.conns {
@@ -121,7 +122,7 @@ func (hr *hubRoom) push(ev protocol.Event) {
 			c.deliver(ev.Seq, frame)
 		}
 		if ended {
-			c.closeAfterFlush(protocol.CloseRoomEnded, "the class has ended")
+			c.closeAfterEvents(protocol.CloseRoomEnded, "the class has ended")
 		}
 	}
 }
@@ -193,20 +194,29 @@ func (hr *hubRoom) setGroups(c *conn, groups []protocol.GroupID) protocol.Viewer
 }
 
 // followCoaches keeps the groups of coach connections up to date as the
-// teacher assigns coaches and regroups the class, before the event itself
-// is filtered: a coach given a group sees that group's event, and one
-// whose group was taken away does not. Called with hr.mu held.
-func (hr *hubRoom) followCoaches(ev protocol.Event) {
+// teacher assigns coaches and regroups the class. A group given to a coach
+// is added before the event is filtered, so the coach gets the event that
+// gives it; a group taken away is removed by the returned function, after
+// the event was delivered, so the coach learns it was taken away and gets
+// nothing of that group from then on. Called with hr.mu held; so must the
+// returned function be.
+func (hr *hubRoom) followCoaches(ev protocol.Event) (after func()) {
+	var later []func()
+	after = func() {
+		for _, f := range later {
+			f()
+		}
+	}
 	var (
 		changed protocol.GroupChanged
 		set     protocol.Groups
 	)
 	if ev.Type == protocol.EvGroup {
 		if json.Unmarshal(ev.Data, &changed) != nil {
-			return
+			return after
 		}
 	} else if json.Unmarshal(ev.Data, &set) != nil {
-		return
+		return after
 	}
 	for c := range hr.conns {
 		if c.viewer.Role != protocol.RoleCoach {
@@ -225,7 +235,10 @@ func (hr *hubRoom) followCoaches(ev protocol.Event) {
 		case coaches && !has:
 			c.viewer.Groups = append(c.viewer.Groups, id)
 		case !coaches && has:
-			c.viewer.Groups = slices.DeleteFunc(c.viewer.Groups, func(g protocol.GroupID) bool { return g == id })
+			later = append(later, func() {
+				c.viewer.Groups = slices.DeleteFunc(c.viewer.Groups, func(g protocol.GroupID) bool { return g == id })
+			})
 		}
 	}
+	return after
 }
