@@ -107,8 +107,8 @@ func sortedMsgTypes() []MsgType {
 var eventTypes = map[EventType]AudienceKind{
 	EvRoomOpened:    AudAll,
 	EvStudentJoined: AudStudent,
-	EvPresence:      AudTeachers,
-	EvAnnouncement:  AudAll, // or AudStudent, AudGroup or AudMembers by its target
+	EvPresence:      AudStaff, // or AudTeachers for a student in no group
+	EvAnnouncement:  AudAll,   // or AudStudent, AudGroup or AudMembers by its target
 	EvHand:          AudStudent,
 	EvClassEnded:    AudAll,
 	EvOwnerChanged:  AudNone,

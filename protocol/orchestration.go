@@ -152,9 +152,12 @@ type Proposal struct {
 // stations and the length of each leg.
 type RotationPlan struct {
 	Stations []StationID `json:"stations"`
-	Legs     []int64     `json:"legs"`    // milliseconds, one per leg
-	WarnMs   int64       `json:"warn_ms"` // warning before each leg ends; 0: none
-	Auto     bool        `json:"auto"`    // advance on time, or wait for the teacher
+	Legs     []int64     `json:"legs"` // milliseconds, one per leg
+	// WarnMs is the warning before each leg ends. In start_rotation 0 asks
+	// for the default (a minute, at most half the shortest leg) and a
+	// negative value for none; in a rotation the server reports, 0 is none.
+	WarnMs int64 `json:"warn_ms"`
+	Auto   bool  `json:"auto"` // advance on time, or wait for the teacher
 }
 
 // Rotation is a running (or finished) rotation: the plan and one track per

@@ -273,6 +273,9 @@ func (a *ApplyGroups) validate() *Error {
 	if !a.Proposal.Valid() {
 		return Errorf(CodeInvalid, "apply_groups.proposal is not a proposal ID")
 	}
+	if a.Groups != nil && len(a.Groups) == 0 {
+		return Errorf(CodeInvalid, "apply_groups.groups: give at least one group, or leave it out to apply the proposal as it is")
+	}
 	if len(a.Groups) > MaxGroups {
 		return Errorf(CodeInvalid, "apply_groups: at most %d groups", MaxGroups)
 	}
@@ -401,16 +404,17 @@ func (o *OfferChoices) validate() *Error {
 	if len(o.Options) > MaxOptions {
 		return Errorf(CodeInvalid, "offer_choices.options: at most %d", MaxOptions)
 	}
-	seen := map[string]bool{}
-	for _, opt := range o.Options {
+	for i, opt := range o.Options {
 		if e := CheckText("offer_choices.options", opt, 1, MaxOptionRunes, false); e != nil {
 			return e
 		}
-		k := strings.ToLower(strings.TrimSpace(opt))
-		if seen[k] {
-			return Errorf(CodeInvalid, "offer_choices.options: %q is there twice", opt)
+		// Choosing matches options with case folding, so two options that
+		// fold alike could never both be chosen.
+		for _, prev := range o.Options[:i] {
+			if strings.EqualFold(strings.TrimSpace(prev), strings.TrimSpace(opt)) {
+				return Errorf(CodeInvalid, "offer_choices.options: %q is there twice", opt)
+			}
 		}
-		seen[k] = true
 	}
 	return nil
 }

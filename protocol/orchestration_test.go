@@ -222,6 +222,7 @@ func orchestrationPayloadCases() []payloadCase {
 		okc(MsgApplyGroups, `{"proposal":`+pr+`,"groups":[{"name":"Otters","members":[`+ana+`],"reason":""}]}`,
 			&ApplyGroups{Proposal: propA, Groups: []ProposedGroup{{Name: "Otters", Members: []StudentID{anaID}}}}),
 		bad(MsgApplyGroups, `{}`),
+		bad(MsgApplyGroups, `{"proposal":`+pr+`,"groups":[]}`),
 		bad(MsgApplyGroups, `{"proposal":"p1"}`),
 		bad(MsgApplyGroups, `{"proposal":`+pr+`,"groups":`+groups41s+`}`),
 		bad(MsgApplyGroups, `{"proposal":`+pr+`,"groups":[{"members":[`+ana+`]}]}`),

@@ -36,10 +36,16 @@ func (s *State) applyOrchestration(ev protocol.Event) (bool, error) {
 			s.Groups = append(s.Groups, g)
 		}
 		g.Name, g.Coaches = d.Group.Name, d.Group.Coaches
-		g.Members = make([]protocol.StudentID, 0, len(d.Group.Members))
+		members := make([]protocol.StudentID, 0, len(d.Group.Members))
 		for _, m := range d.Group.Members {
-			g.Members = append(g.Members, m.ID)
+			members = append(members, m.ID)
 		}
+		if !slices.Equal(members, g.Members) {
+			// Only a change of who is where makes a proposal stale, not a
+			// coach or a name.
+			s.Roster++
+		}
+		g.Members = members
 		for _, st := range s.Students {
 			in := slices.Contains(g.Members, st.ID)
 			switch {
@@ -53,7 +59,6 @@ func (s *State) applyOrchestration(ev protocol.Event) (bool, error) {
 			ws := workspace.New(g.ID)
 			s.Workspaces[g.ID] = &ws
 		}
-		s.Roster++
 	case protocol.EvGroups:
 		var d protocol.Groups
 		if err := decode(&d); err != nil {
@@ -103,12 +108,13 @@ func (s *State) applyOrchestration(ev protocol.Event) (bool, error) {
 		s.Rotation = &rot
 		// A placement lasts until the student's group moves on.
 		for _, a := range d.Actions {
-			switch a.Kind {
-			case "advance", "done", "end":
-				for sid := range s.Placements {
-					if st := s.Students[sid]; st != nil && (a.Kind == "end" || st.Group == a.Group) {
-						delete(s.Placements, sid)
-					}
+			moved := (a.Kind == "advance" || a.Kind == "done") && a.Group != ""
+			if !moved && a.Kind != "end" {
+				continue
+			}
+			for sid := range s.Placements {
+				if st := s.Students[sid]; st != nil && (a.Kind == "end" || st.Group == a.Group) {
+					delete(s.Placements, sid)
 				}
 			}
 		}

@@ -253,7 +253,8 @@ var okResult = json.RawMessage(`{}`)
 func (r *room) handle(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
 	key := ""
 	if cmd.ReqID != "" {
-		key = string(cmd.Actor.Role) + "/" + string(cmd.Actor.Teacher) + string(cmd.Actor.Student) + "/" + cmd.ReqID
+		a := cmd.Actor
+		key = string(a.Role) + "/" + string(a.Teacher) + string(a.Student) + string(a.Coach) + "/" + cmd.ReqID
 		if rep, ok := r.replies[key]; ok {
 			if rep.Error != nil {
 				return nil, rep.Error
@@ -474,7 +475,7 @@ func (r *room) connect(ctx context.Context, conn string, a protocol.Actor) error
 		delete(r.grace, s.ID)
 	}
 	if !s.Online && r.st.Status == protocol.StatusOpen {
-		_, err := r.emit(ctx, protocol.EvPresence, protocol.ToTeachers, protocol.Presence{Student: s.ID, Online: true})
+		_, err := r.emit(ctx, protocol.EvPresence, r.presenceAudience(s.ID), protocol.Presence{Student: s.ID, Online: true})
 		return err
 	}
 	return nil
@@ -518,6 +519,15 @@ func (r *room) graceOver(ctx context.Context, sid protocol.StudentID) error {
 	if s == nil || !s.Online || r.hasConn(sid) || r.st.Status != protocol.StatusOpen {
 		return nil
 	}
-	_, err := r.emit(ctx, protocol.EvPresence, protocol.ToTeachers, protocol.Presence{Student: sid, Online: false})
+	_, err := r.emit(ctx, protocol.EvPresence, r.presenceAudience(sid), protocol.Presence{Student: sid, Online: false})
 	return err
+}
+
+// presenceAudience is who sees a student come and go: the teachers and
+// the coaches of the student's group.
+func (r *room) presenceAudience(sid protocol.StudentID) protocol.Audience {
+	if st := r.st.Students[sid]; st != nil && st.Group != "" {
+		return protocol.ToStaff(st.Group)
+	}
+	return protocol.ToTeachers
 }

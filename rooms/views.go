@@ -69,11 +69,18 @@ func (s *State) staffView(v protocol.Viewer) protocol.TeacherView {
 	} else {
 		tv.Proposal = s.Proposal
 	}
+	if !teacher {
+		tv.LateRule, tv.Choices = "", nil
+	}
 	for _, st := range s.Students {
 		if visible(st.ID) {
 			e := st.entry()
 			if !teacher {
-				e.Level = nil // a coach follows projects, not mastery estimates
+				// A coach follows projects: names, groups and who is
+				// here (presence goes to the group's coaches too). Hands,
+				// levels and choices are the teachers', and so are their
+				// events, so a coach's screen never shows them.
+				e = protocol.RosterEntry{ID: e.ID, Name: e.Name, Joined: e.Joined, Group: e.Group, Online: e.Online}
 			}
 			tv.Students = append(tv.Students, e)
 		}
@@ -88,7 +95,7 @@ func (s *State) staffView(v protocol.Viewer) protocol.TeacherView {
 		}
 	}
 	for sid, station := range s.Placements {
-		if visible(sid) {
+		if teacher {
 			tv.Placements = append(tv.Placements, protocol.Placement{Student: sid, Station: station})
 		}
 	}
