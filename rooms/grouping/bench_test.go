@@ -1,8 +1,10 @@
 package grouping
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/classhub/classhub/protocol"
@@ -49,6 +51,31 @@ func BenchmarkPropose(b *testing.B) {
 			for b.Loop() {
 				if _, err := Propose(students, req, recent); err != nil {
 					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkSnakeBaseline is the least a mixed-ability grouping does, for
+// comparison in the same run: sort the class by level and deal it out in a
+// snake, with no constraints, no recent pairs and no reasons.
+func BenchmarkSnakeBaseline(b *testing.B) {
+	for _, n := range []int{30, 300} {
+		students, req, _ := benchCase(n)
+		b.Run(fmt.Sprintf("students=%d", n), func(b *testing.B) {
+			b.ReportAllocs()
+			groups := (n + req.Size - 1) / req.Size
+			for b.Loop() {
+				sorted := slices.Clone(students)
+				slices.SortFunc(sorted, func(x, y Student) int { return cmp.Compare(x.Level, y.Level) })
+				out := make([][]protocol.StudentID, groups)
+				for i, s := range sorted {
+					g := i % groups
+					if (i/groups)%2 == 1 {
+						g = groups - 1 - g
+					}
+					out[g] = append(out[g], s.ID)
 				}
 			}
 		})
