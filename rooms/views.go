@@ -160,20 +160,20 @@ func (s *State) groupView(g *Group) protocol.Group {
 }
 
 func (s *State) activitiesFor(v protocol.Viewer) []protocol.ActivityPushed {
-	out := []protocol.ActivityPushed{}
-	for _, a := range s.Activities {
-		if a.Audience.Allows(v) {
-			out = append(out, a.Pushed)
-		}
-	}
-	return out
+	return visible(v, s.Activities, func(a Activity) (protocol.Audience, protocol.ActivityPushed) { return a.Audience, a.Pushed })
 }
 
 func (s *State) announcementsFor(v protocol.Viewer) []protocol.Announcement {
-	out := []protocol.Announcement{}
-	for _, a := range s.Announcements {
-		if a.Audience.Allows(v) {
-			out = append(out, a.Data)
+	return visible(v, s.Announcements, func(a Announcement) (protocol.Audience, protocol.Announcement) { return a.Audience, a.Data })
+}
+
+// visible is the data of the kept items whose audience allows v, in order
+// (never nil, so that views show an empty list).
+func visible[T, D any](v protocol.Viewer, items []T, split func(T) (protocol.Audience, D)) []D {
+	out := []D{}
+	for _, it := range items {
+		if aud, d := split(it); aud.Allows(v) {
+			out = append(out, d)
 		}
 	}
 	return out
