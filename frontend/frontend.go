@@ -1,5 +1,6 @@
-// Package frontend holds the web apps — the student device page and the
-// teacher console — as static files embedded into the binary. It has no
+// Package frontend holds the web apps — the student device page, the
+// teacher console and the coach page — as static files embedded into the
+// binary. It has no
 // server logic: the apps speak the REST API and the WebSocket protocol
 // like any other client.
 package frontend
@@ -24,7 +25,7 @@ func FS() fs.FS {
 }
 
 // Handler serves the apps: the student page at /, the teacher console at
-// /teacher. Files are revalidated on every load so that a new server
+// /teacher, the coach page at /coach. Files are revalidated on every load so that a new server
 // version reaches devices that stayed open over a restart.
 func Handler() http.Handler {
 	fsys := FS()
@@ -39,6 +40,9 @@ func Handler() http.Handler {
 			return
 		case "/teacher", "/teacher.html":
 			http.ServeFileFS(w, r, fsys, "teacher.html")
+			return
+		case "/coach", "/coach.html":
+			http.ServeFileFS(w, r, fsys, "coach.html")
 			return
 		}
 		files.ServeHTTP(w, r)

@@ -17,6 +17,10 @@ func TestServesTheApps(t *testing.T) {
 		"/":           "text/html",
 		"/teacher":    "text/html",
 		"/teacher/":   "text/html",
+		"/coach":      "text/html",
+		"/coach/":     "text/html",
+		"/coach.js":   "text/javascript",
+		"/notes.js":   "text/javascript",
 		"/client.js":  "text/javascript",
 		"/student.js": "text/javascript",
 		"/teacher.js": "text/javascript",
@@ -39,6 +43,11 @@ func TestServesTheApps(t *testing.T) {
 	b, _ := io.ReadAll(res.Body)
 	if !strings.Contains(string(b), "teacher.js") {
 		t.Error("/teacher is not the console")
+	}
+	res, _ = http.Get(srv.URL + "/coach?invite=ABC")
+	b, _ = io.ReadAll(res.Body)
+	if !strings.Contains(string(b), "coach.js") {
+		t.Error("/coach is not the coach page")
 	}
 	if res, _ := http.Get(srv.URL + "/nothing.js"); res.StatusCode != 404 {
 		t.Errorf("/nothing.js: %d", res.StatusCode)
@@ -64,5 +73,49 @@ func TestNoExternalURLs(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Every module an app imports is there, and every element a page's scripts
+// look up by ID is in that page: a renamed ID or file fails here rather
+// than in a classroom.
+func TestPagesAndScriptsFit(t *testing.T) {
+	importRe := regexp.MustCompile(`(?:from|import)\s*\(?\s*"\./([^"]+)"`)
+	idRe := regexp.MustCompile(`(?:\$|getElementById)\("([^"]+)"\)`)
+	read := func(name string) string {
+		b, err := fs.ReadFile(FS(), name)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return string(b)
+	}
+	for page, entry := range map[string]string{"index.html": "student.js", "teacher.html": "teacher.js", "coach.html": "coach.js"} {
+		html := read(page)
+		if !strings.Contains(html, `src="`+entry+`"`) {
+			t.Errorf("%s does not load %s", page, entry)
+		}
+		seen := map[string]bool{}
+		queue := []string{entry}
+		for len(queue) > 0 {
+			mod := queue[0]
+			queue = queue[1:]
+			if seen[mod] {
+				continue
+			}
+			seen[mod] = true
+			if _, err := fs.Stat(FS(), mod); err != nil {
+				t.Errorf("%s: module %s is missing", page, mod)
+				continue
+			}
+			src := read(mod)
+			for _, m := range importRe.FindAllStringSubmatch(src, -1) {
+				queue = append(queue, m[1])
+			}
+			for _, m := range idRe.FindAllStringSubmatch(src, -1) {
+				if !strings.Contains(html, `id="`+m[1]+`"`) {
+					t.Errorf("%s looks up #%s, which %s does not have", mod, m[1], page)
+				}
+			}
+		}
 	}
 }

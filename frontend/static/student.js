@@ -1,13 +1,20 @@
-// The student device: join with a code and a name, then follow the class.
-// The token is kept so that a reload or a dropped network comes back as the
-// same student.
+// The student device: join with a code and a name, then follow the class:
+// their group and station, the countdown of the leg, the teacher's
+// messages and activities, choices, and the group's workspace. The token
+// is kept so that a reload or a dropped network comes back as the same
+// student.
 import { ClassConnection } from "./client.js";
 import { api, el, show } from "./api.js";
+import { KINDS, clock, leg, stationOf, trackOf } from "./orch.js";
+import { WorkspaceView, emptyWorkspace } from "./workspace.js";
 
 const KEY = "classhub.student";
 const $ = (id) => document.getElementById(id);
 let conn = null;
 let state = null; // the student's snapshot, kept current by events
+let placement = null; // a station the teacher sent this student to, over their group's
+let ws = null; // the workspace view
+let ticker = null;
 
 function saved() {
   try {
@@ -42,6 +49,9 @@ $("join-another").addEventListener("click", leave);
 function leave() {
   if (conn) conn.close();
   conn = null;
+  state = null;
+  clearInterval(ticker);
+  $("pause-overlay").hidden = true;
   localStorage.removeItem(KEY);
   show("join");
 }
@@ -52,6 +62,12 @@ function start(s) {
   show("class");
   $("class-title").textContent = s.room.title;
   $("me").textContent = `You are ${s.name}`;
+  ws = new WorkspaceView({
+    root: $("workspace"),
+    edit: true,
+    send: (op) => conn.send("edit_workspace", { group: state.group.id, op }),
+    onReload: () => conn.resync(),
+  });
   conn = new ClassConnection({
     token: s.token,
     onStatus: (st) => {
@@ -59,73 +75,270 @@ function start(s) {
       $("status").dataset.state = st;
     },
     onWelcome: (w) => {
-      if (!w.resumed) state = w.snapshot;
+      if (!w.resumed) {
+        state = w.snapshot;
+        const track = trackOf(state.rotation, state.group && state.group.id);
+        placement = state.station && !(track && !track.done && track.station === state.station) ? state.station : null;
+        if (state.group && state.workspace) ws.load(state.workspace, state.group);
+      }
       render();
     },
-    onEvent: (type, data) => {
-      apply(type, data);
-      render();
+    onEvent: (type, data, f) => {
+      if (apply(type, data, f) !== false) render();
     },
     onClosed: (code) => {
       if (code === 4003) {
         localStorage.removeItem(KEY);
+        $("pause-overlay").hidden = true;
         show("ended");
       } else if (code === 4002 || code === 4004) {
         localStorage.removeItem(KEY);
         $("join-error").textContent = code === 4004 ? "Your teacher removed you from the class." : "Please join again.";
+        $("pause-overlay").hidden = true;
         show("join");
       }
     },
   });
+  clearInterval(ticker);
+  ticker = setInterval(renderClock, 250);
 }
 
-function apply(type, d) {
-  if (!state) return;
+// apply folds one event into the state. It returns false when the device
+// has to reload its state (it asked for a fresh snapshot).
+function apply(type, d, f) {
+  if (!state) return false;
+  const me = state.me;
   switch (type) {
     case "announcement":
       state.announcements.push(d);
       break;
     case "hand":
-      if (d.student === state.me.id) Object.assign(state.me, { hand: d.raised, note: d.note || "" });
+      if (d.student === me.id) Object.assign(me, { hand: d.raised, note: d.note || "" });
       break;
     case "class_ended":
       state.status = "ended";
       break;
+    case "stations":
+      state.stations = d.stations;
+      if (placement && !stationOf(state.stations, placement)) placement = null;
+      break;
+    case "group": {
+      const g = d.group;
+      const prev = state.group;
+      if (g.members.some((m) => m.id === me.id)) {
+        if (prev && prev.id === g.id) {
+          g.roles = g.roles || prev.roles;
+          state.group = g;
+          ws.group = g;
+        } else {
+          // A group that existed before has a workspace this device has
+          // not seen: a fresh snapshot brings it.
+          if (state.groups.some((x) => x.id === g.id)) {
+            conn.resync();
+            return false;
+          }
+          state.group = g;
+          me.group = g.id;
+          state.workspace = emptyWorkspace(g.id);
+          ws.load(state.workspace, g);
+        }
+      } else if (prev && prev.id === g.id) {
+        state.group = null;
+        me.group = "";
+      }
+      break;
+    }
+    case "groups":
+      state.groups = d.groups;
+      if (state.group && !d.groups.some((g) => g.id === state.group.id)) {
+        state.group = null;
+        state.workspace = null;
+        me.group = "";
+      }
+      break;
+    case "placement":
+      if (d.student === me.id) placement = d.station || null;
+      break;
+    case "rotation":
+      state.rotation = d.rotation;
+      for (const a of d.actions) {
+        if (a.kind === "end" || ((a.kind === "advance" || a.kind === "done") && (a.group || "") === (me.group || ""))) placement = null;
+      }
+      break;
+    case "class_paused":
+      state.paused = d.paused;
+      break;
+    case "activity":
+      state.activities.push(d);
+      break;
+    case "choices":
+      state.choices = d.options && d.options.length ? d : null;
+      me.choice = "";
+      break;
+    case "choice":
+      if (d.student === me.id) {
+        if (d.option !== undefined) me.choice = d.option;
+        if (d.interest !== undefined) me.interest = d.interest;
+      }
+      break;
+    case "workspace":
+      if (state.group && d.group === state.group.id && !ws.event(d, f.time)) {
+        conn.resync();
+        return false;
+      }
+      break;
   }
+  return true;
+}
+
+function tagFor(a) {
+  if (a.to) return "to you";
+  if (a.group) return "to your group";
+  if (a.station) return "to your station";
+  return null;
 }
 
 function render() {
   if (!state) return;
   $("class-title").textContent = state.title;
-  const up = state.me.hand;
+  const me = state.me;
+  const up = me.hand;
   $("raise-hand").hidden = up;
   $("lower-hand").hidden = !up;
-  $("hand-state").textContent = up ? `Your hand is up${state.me.note ? `: “${state.me.note}”` : ""}. Your teacher can see it.` : "";
-  const list = $("announcements");
-  list.replaceChildren(
+  $("hand-state").textContent = up ? `Your hand is up${me.note ? `: “${me.note}”` : ""}. Your teacher can see it.` : "";
+  $("announcements").replaceChildren(
     ...state.announcements
       .slice()
       .reverse()
-      .map((a) => el("li", { class: a.to ? "private" : "" }, a.to ? el("span", { class: "tag" }, "to you") : null, a.text)),
+      .map((a) => {
+        const tag = tagFor(a);
+        return el("li", { class: tag ? "private" : "" }, tag ? el("span", { class: "tag" }, tag) : null, a.text);
+      }),
   );
+  $("pause-overlay").hidden = !state.paused || state.status === "ended";
+
+  // Group.
+  const g = state.group;
+  $("my-group-name").textContent = g ? g.name : "No group yet";
+  const roles = (g && g.roles) || [];
+  $("my-group-members").replaceChildren(
+    ...(g ? g.members : []).map((m) => {
+      const r = roles.find((x) => x.student === m.id);
+      return el("li", {}, m.id === me.id ? `${m.name} (you)` : m.name, r ? el("span", { class: "tag role" }, r.role) : null);
+    }),
+  );
+
+  // Station and its activity.
+  const sid = currentStation();
+  const st = stationOf(state.stations, sid);
+  $("my-station-name").textContent = st ? st.name : "—";
+  $("my-station-kind").textContent = st ? KINDS[st.kind] || "" : "";
+  const act = st && st.activity;
+  $("station-activity").hidden = !act;
+  $("station-activity").replaceChildren(...(act ? activityParts(act) : []));
+
+  // Choices and interest.
+  const ch = state.choices;
+  $("choices-box").hidden = !ch;
+  if (ch) {
+    $("choices-prompt").textContent = ch.prompt || "Choose one";
+    $("choices").replaceChildren(
+      ...ch.options.map((o) =>
+        el("button", { type: "button", class: o === me.choice ? "choice chosen" : "choice secondary", "aria-pressed": String(o === me.choice), onclick: (e) => command("choose", { option: o }, e.currentTarget) }, o)),
+    );
+    $("choice-state").textContent = me.choice ? `You chose ${me.choice}. You can still change your mind.` : "Tap the one you want.";
+  }
+  if (document.activeElement !== $("interest")) $("interest").value = me.interest || "";
+  $("interest-state").textContent = me.interest ? `Your teacher sees: ${me.interest}` : "";
+
+  // Activities meant for this student, newest first.
+  const acts = state.activities || [];
+  $("activities-box").hidden = acts.length === 0;
+  $("activities").replaceChildren(
+    ...acts.slice().reverse().map((p) => {
+      const tag = p.to.student ? "for you" : p.to.group ? "for your group" : p.to.station ? "for your station" : "for everyone";
+      return el("li", { class: "activity" }, el("span", { class: "tag" }, tag), ...activityParts(p.activity));
+    }),
+  );
+
+  // Workspace.
+  $("workspace-box").hidden = !(g && state.workspace);
+  if (g && state.workspace) {
+    ws.group = g;
+    ws.render();
+  }
+  renderClock();
+}
+
+function activityParts(a) {
+  const parts = [
+    el("strong", { class: "activity-title" }, a.title),
+    a.text ? el("p", { class: "activity-text" }, a.text) : null,
+    a.url ? el("a", { class: "button-link", href: a.url, target: "_blank", rel: "noopener noreferrer" }, "Open") : null,
+  ];
+  return parts.filter(Boolean);
+}
+
+function currentStation() {
+  if (placement) return placement;
+  const t = trackOf(state.rotation, state.group && state.group.id);
+  if (!t || t.done || state.rotation.ended) return "";
+  return t.station || "";
+}
+
+const STATE = {
+  paused: "Paused by your teacher",
+  held: "The class is paused",
+  due: "Time's up — wait for your teacher to move you on",
+  done: "The rotation is over",
+};
+
+// renderClock updates the countdown from the server's clock, four times a
+// second: a device whose own clock is wrong still counts right.
+function renderClock() {
+  if (!state || !conn) return;
+  const t = trackOf(state.rotation, state.group && state.group.id);
+  const l = leg(state.rotation, t, conn.serverNow());
+  const cd = $("countdown");
+  if (!l) {
+    cd.textContent = "";
+    cd.dataset.state = "none";
+    $("rotation-state").textContent = state.rotation && !state.rotation.ended ? "Your group is not in this rotation." : "";
+    $("rotation-warning").hidden = true;
+    return;
+  }
+  cd.dataset.state = l.state;
+  cd.textContent = l.state === "done" ? "" : l.state === "due" ? "Time's up" : clock(l.left);
+  const where = l.state === "done" ? "" : `Station ${l.leg + 1} of ${l.legs}. `;
+  $("rotation-state").textContent = where + (STATE[l.state] || (placement ? "Your teacher sent you here for now." : ""));
+  $("rotation-warning").hidden = !l.warn;
+  if (l.warn) $("rotation-warning").textContent = `Almost time: ${clock(l.left)} left. Start wrapping up.`;
 }
 
 async function command(type, data, button) {
   $("class-error").textContent = "";
-  button.disabled = true;
-  button.dataset.pending = "true";
+  if (button) {
+    button.disabled = true;
+    button.dataset.pending = "true";
+  }
   try {
-    await conn.send(type, data);
+    return await conn.send(type, data);
   } catch (err) {
     $("class-error").textContent = err.message;
   } finally {
-    button.disabled = false;
-    delete button.dataset.pending;
+    if (button) {
+      button.disabled = false;
+      delete button.dataset.pending;
+    }
   }
 }
 
 $("raise-hand").addEventListener("click", () => command("raise_hand", { note: $("hand-note").value.trim() }, $("raise-hand")));
 $("lower-hand").addEventListener("click", () => command("lower_hand", {}, $("lower-hand")));
+$("interest-form").addEventListener("submit", (e) => {
+  e.preventDefault();
+  command("set_interest", { interest: $("interest").value.trim() }, $("interest-save"));
+});
 
 const s = saved();
 if (s) start(s);

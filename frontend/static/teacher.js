@@ -1,26 +1,29 @@
-// The teacher console: sign in, open a class, watch the roster live.
+// The teacher console: sign in, open a class, watch the roster live, and
+// orchestrate the class: stations, groups, rotation, messages and the
+// groups' workspaces (in the teacher-*.js modules).
 import { ClassConnection } from "./client.js";
 import { api, el, show } from "./api.js";
+import { $, ctx, command, keyed, idle, group } from "./console.js";
+import { applyWorkspaceEvent, emptyWorkspace } from "./workspace.js";
+import * as groups from "./teacher-groups.js";
+import * as rotation from "./teacher-rotation.js";
+import * as messages from "./teacher-messages.js";
 
 const KEY = "classhub.teacher";
-const $ = (id) => document.getElementById(id);
-let session = null; // {token, expires, teacher}
-let conn = null;
-let room = null; // the room being shown
-let state = null; // the teacher's snapshot, kept current by events
+const parts = [groups, rotation, messages];
 
 function load() {
   try {
     const s = JSON.parse(localStorage.getItem(KEY));
-    return s && s.expires > Date.now() ? s : null;
+    return s && s.expires > Date.now() && s.teacher ? s : null;
   } catch {
     return null;
   }
 }
 
-async function call(method, path, body) {
+export async function call(method, path, body) {
   try {
-    return await api(method, path, body, session && session.token);
+    return await api(method, path, body, ctx.session && ctx.session.token);
   } catch (err) {
     if (err.code === "unauthorized") signout("Please sign in again.");
     throw err;
@@ -31,8 +34,14 @@ $("signin-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   $("signin-error").textContent = "";
   try {
-    session = await api("POST", "/api/v1/login", { email: $("signin-email").value, password: $("signin-password").value });
-    localStorage.setItem(KEY, JSON.stringify(session));
+    const s = await api("POST", "/api/v1/login", { email: $("signin-email").value, password: $("signin-password").value });
+    if (s.role === "coach") {
+      $("signin-error").textContent = "This is a coach's account: coaches sign in on the coach page.";
+      $("signin-error").append(" ", el("a", { href: "/coach" }, "Go to the coach page"));
+      return;
+    }
+    ctx.session = s;
+    localStorage.setItem(KEY, JSON.stringify(s));
     $("signin-password").value = "";
     classes();
   } catch (err) {
@@ -41,9 +50,9 @@ $("signin-form").addEventListener("submit", async (e) => {
 });
 
 function signout(msg) {
-  if (conn) conn.close();
-  conn = null;
-  session = null;
+  if (ctx.conn) ctx.conn.close();
+  ctx.conn = null;
+  ctx.session = null;
   localStorage.removeItem(KEY);
   $("signin-error").textContent = msg || "";
   show("signin");
@@ -54,10 +63,10 @@ $("signout").addEventListener("click", (e) => {
 });
 
 async function classes() {
-  if (conn) conn.close();
-  conn = null;
+  if (ctx.conn) ctx.conn.close();
+  ctx.conn = null;
   show("classes");
-  $("teacher-name").textContent = session.teacher.name;
+  $("teacher-name").textContent = ctx.session.teacher.name;
   $("classes-error").textContent = "";
   try {
     const { rooms } = await call("GET", "/api/v1/rooms");
@@ -83,32 +92,36 @@ $("new-class-form").addEventListener("submit", async (e) => {
 });
 
 function open(r) {
-  room = r;
-  state = null;
+  ctx.room = r;
+  ctx.state = null;
   show("live");
+  tab("roster");
   $("live-title").textContent = r.title;
   $("join-url").textContent = location.host;
   $("join-code-show").textContent = r.status === "open" ? pretty(r.code) : "ended";
   $("live-error").textContent = "";
-  conn = new ClassConnection({
-    token: session.token,
+  for (const p of parts) p.opened && p.opened();
+  ctx.conn = new ClassConnection({
+    token: ctx.session.token,
     room: r.id,
     onStatus: (st, err) => {
       $("live-status").textContent = st === "refused" ? err.message : st;
       $("live-status").dataset.state = st;
     },
     onWelcome: (w) => {
-      if (!w.resumed) state = w.snapshot;
+      if (!w.resumed) {
+        ctx.state = w.snapshot;
+        for (const p of parts) p.loaded && p.loaded();
+      }
       render();
     },
     onEvent: (type, data, f) => {
-      apply(type, data, f);
-      render();
+      if (apply(type, data, f)) render();
     },
     onClosed: (code) => {
       if (code === 4002) signout("Please sign in again.");
-      if (code === 4003 && state) {
-        state.status = "ended";
+      if (code === 4003 && ctx.state) {
+        ctx.state.status = "ended";
         render();
       }
     },
@@ -117,8 +130,11 @@ function open(r) {
 
 const pretty = (code) => (code ? `${code.slice(0, 3)}-${code.slice(3)}` : "");
 
+// apply folds one event into the state; false means a fresh snapshot was
+// asked for instead.
 function apply(type, d, f) {
-  if (!state) return;
+  const state = ctx.state;
+  if (!state) return false;
   const s = state.students.find((x) => x.id === d.student);
   switch (type) {
     case "student_joined":
@@ -136,54 +152,175 @@ function apply(type, d, f) {
     case "class_ended":
       state.status = "ended";
       break;
+    case "stations":
+      state.stations = d.stations;
+      state.placements = state.placements.filter((p) => state.stations.some((x) => x.id === p.station));
+      break;
+    case "group": {
+      const g = d.group;
+      let cur = group(g.id);
+      if (cur) Object.assign(cur, { name: g.name, members: g.members, coaches: g.coaches || [] });
+      else {
+        cur = { id: g.id, name: g.name, members: g.members, coaches: g.coaches || [], roles: g.roles || [] };
+        state.groups.push(cur);
+        if (!state.workspaces.some((w) => w.group === g.id)) state.workspaces.push(emptyWorkspace(g.id));
+      }
+      for (const st of state.students) {
+        if (g.members.some((m) => m.id === st.id)) st.group = g.id;
+        else if (st.group === g.id) st.group = "";
+      }
+      break;
+    }
+    case "groups": {
+      const keep = d.groups.map((x) => group(x.id)).filter(Boolean);
+      const gone = state.groups.filter((g) => !keep.includes(g));
+      state.groups = keep;
+      state.workspaces = state.workspaces.filter((w) => keep.some((g) => g.id === w.group));
+      for (const st of state.students) if (gone.some((g) => g.id === st.group)) st.group = "";
+      state.proposal = null;
+      break;
+    }
+    case "proposal":
+      state.proposal = d;
+      break;
+    case "placement":
+      state.placements = state.placements.filter((p) => p.student !== d.student);
+      if (d.station) state.placements.push(d);
+      break;
+    case "rotation":
+      state.rotation = d.rotation;
+      for (const a of d.actions) {
+        if (a.kind !== "advance" && a.kind !== "done" && a.kind !== "end") continue;
+        state.placements = state.placements.filter((p) => {
+          const st = state.students.find((x) => x.id === p.student);
+          return !(st && (a.kind === "end" || (st.group || "") === (a.group || "")));
+        });
+      }
+      break;
+    case "class_paused":
+      state.paused = d.paused;
+      break;
+    case "activity":
+      state.activities.push(d);
+      break;
+    case "level":
+      if (s) s.level = d.level;
+      break;
+    case "choices":
+      state.choices = d.options && d.options.length ? d : null;
+      for (const st of state.students) st.choice = "";
+      break;
+    case "choice":
+      if (s) {
+        if (d.option !== undefined) s.choice = d.option;
+        if (d.interest !== undefined) s.interest = d.interest;
+      }
+      break;
+    case "workspace": {
+      const w = state.workspaces.find((x) => x.group === d.group);
+      if (!applyWorkspaceEvent(w, group(d.group), d, f.time)) {
+        ctx.conn.resync();
+        return false;
+      }
+      break;
+    }
+    case "late_rule":
+      state.late_rule = d.rule;
+      break;
   }
+  return true;
 }
 
 function render() {
+  const state = ctx.state;
   if (!state) return;
   const list = state.students.slice().sort((a, b) => (b.hand - a.hand) || a.name.localeCompare(b.name));
   const online = list.filter((s) => s.online).length;
   const hands = list.filter((s) => s.hand).length;
   $("counts").textContent = `${list.length} joined · ${online} online · ${hands} hand${hands === 1 ? "" : "s"} up`;
-  $("roster").replaceChildren(
-    ...list.map((s) =>
-      el("tr", { "data-student": s.id, class: s.hand ? "hand-up" : "" },
-        el("td", {}, s.name),
-        el("td", {}, el("span", { class: `dot ${s.online ? "on" : "off"}`, title: s.online ? "online" : "offline" }), s.online ? " online" : " offline"),
-        el("td", {}, s.hand ? `✋ ${s.note || ""}` : ""),
-        el("td", {}, new Date(s.joined).toLocaleTimeString()),
-        el("td", {}, s.hand && state.status === "open" ? el("button", { class: "secondary lower-hand", onclick: (e) => command("lower_hand", { student: s.id }, e.target) }, "Lower hand") : null))),
-  );
-  const to = $("announce-to");
-  const chosen = to.value;
-  to.replaceChildren(el("option", { value: "" }, "Everyone"), ...list.map((s) => el("option", { value: s.id }, s.name)));
-  to.value = chosen;
-  const names = Object.fromEntries(list.map((s) => [s.id, s.name]));
-  $("sent").replaceChildren(...state.announcements.slice().reverse().map((a) => el("li", {}, a.to ? el("span", { class: "tag" }, `to ${names[a.to] || "one student"}`) : null, a.text)));
+  const open = state.status === "open";
+  keyed($("roster"), list, (s) => s.id, rosterRow, (tr, s) => fillRow(tr, s, open));
+
+  $("class-state").textContent = state.paused ? "Class paused: students see the pause screen" : "Class running";
+  $("class-state").dataset.paused = String(state.paused);
+  $("pause-class").hidden = state.paused || !open;
+  $("resume-class").hidden = !state.paused || !open;
+  renderChoices();
+
   const ended = state.status === "ended";
   $("end-class").hidden = ended;
-  $("announce-form").hidden = ended;
   if (ended) $("join-code-show").textContent = "ended";
+  for (const p of parts) p.render();
 }
 
-async function command(type, data, button) {
-  $("live-error").textContent = "";
-  if (button) button.disabled = true;
-  try {
-    return await conn.send(type, data);
-  } catch (err) {
-    $("live-error").textContent = err.message;
-  } finally {
-    if (button) button.disabled = false;
+function rosterRow(s) {
+  const tr = el("tr", { "data-student": s.id });
+  tr.c = {
+    name: el("td", { class: "name" }),
+    online: el("td", {}),
+    hand: el("td", {}),
+    group: el("td", { class: "group" }),
+    level: el("input", { type: "number", min: 0, max: 100, step: 5, class: "level", "aria-label": `Level of ${s.name} in percent`, "data-level-of": s.id }),
+    interest: el("td", { class: "muted" }),
+    act: el("td", {}),
+  };
+  tr.c.level.addEventListener("change", () => {
+    const v = tr.c.level.value.trim();
+    if (v === "") return;
+    const pct = Math.min(100, Math.max(0, Number(v)));
+    if (Number.isFinite(pct)) command("set_level", { student: s.id, level: pct / 100 }, null);
+  });
+  tr.append(tr.c.name, tr.c.online, tr.c.hand, tr.c.group, el("td", {}, tr.c.level, "%"), tr.c.interest, tr.c.act);
+  return tr;
+}
+
+function fillRow(tr, s, open) {
+  tr.className = s.hand ? "hand-up" : "";
+  tr.c.name.textContent = s.name;
+  tr.c.online.replaceChildren(el("span", { class: `dot ${s.online ? "on" : "off"}`, title: s.online ? "online" : "offline" }), s.online ? " online" : " offline");
+  tr.c.hand.textContent = s.hand ? `✋ ${s.note || ""}` : "";
+  const g = group(s.group);
+  tr.c.group.textContent = g ? g.name : "—";
+  if (idle(tr.c.level)) tr.c.level.value = typeof s.level === "number" ? String(Math.round(s.level * 100)) : "";
+  tr.c.interest.textContent = [s.interest, s.choice && `chose ${s.choice}`].filter(Boolean).join(" · ");
+  tr.c.act.replaceChildren(s.hand && open ? el("button", { class: "secondary lower-hand", onclick: (e) => command("lower_hand", { student: s.id }, e.target) }, "Lower hand") : "");
+}
+
+function renderChoices() {
+  const ch = ctx.state.choices;
+  $("choices-withdraw").hidden = !ch;
+  if (!ch) {
+    $("choices-current").replaceChildren();
+    return;
   }
+  const counts = ch.options.map((o) => [o, ctx.state.students.filter((s) => s.choice === o).map((s) => s.name)]);
+  const none = ctx.state.students.filter((s) => s.online && !s.choice).length;
+  $("choices-current").replaceChildren(
+    el("p", {}, el("strong", {}, "Offered: "), ch.prompt || "(no question)"),
+    el("ul", { class: "choice-counts" }, ...counts.map(([o, names]) => el("li", {}, `${o}: ${names.length}`, names.length ? el("span", { class: "muted" }, ` (${names.join(", ")})`) : null))),
+    el("p", { class: "muted" }, `${none} online student${none === 1 ? " has" : "s have"} not chosen yet.`),
+  );
 }
 
-$("announce-form").addEventListener("submit", async (e) => {
+$("choices-form").addEventListener("submit", async (e) => {
   e.preventDefault();
-  const data = { text: $("announce-text").value.trim() };
-  if ($("announce-to").value) data.to = $("announce-to").value;
-  if (await command("announce", data, $("announce-submit"))) $("announce-text").value = "";
+  const options = $("choices-options").value.split("\n").map((o) => o.trim()).filter(Boolean);
+  if (!options.length) {
+    $("choices-error").textContent = "Write at least one option.";
+    return;
+  }
+  await command("offer_choices", { prompt: $("choices-prompt").value.trim(), options }, $("choices-offer"), $("choices-error"));
 });
+$("choices-withdraw").addEventListener("click", () => command("offer_choices", { prompt: "", options: [] }, $("choices-withdraw"), $("choices-error")));
+
+$("pause-class").addEventListener("click", () => command("pause_class", {}, $("pause-class")));
+$("resume-class").addEventListener("click", () => command("resume_class", {}, $("resume-class")));
+
+function tab(name) {
+  for (const b of document.querySelectorAll("[data-tab]")) b.setAttribute("aria-selected", String(b.dataset.tab === name));
+  for (const p of document.querySelectorAll("[data-panel]")) p.hidden = p.dataset.panel !== name;
+}
+for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => tab(b.dataset.tab));
 
 $("end-class").addEventListener("click", () => {
   if (confirm("End this class? Students are disconnected and the code stops working.")) command("end_class", {}, $("end-class"));
@@ -195,11 +332,13 @@ $("back").addEventListener("click", (e) => {
 });
 
 $("fullscreen-code").addEventListener("click", () => {
-  $("code-overlay-text").textContent = pretty(room.code);
+  $("code-overlay-text").textContent = pretty(ctx.room.code);
   $("code-overlay").hidden = false;
 });
 $("code-overlay").addEventListener("click", () => ($("code-overlay").hidden = true));
 
-session = load();
-if (session) classes();
+for (const p of parts) p.setup({ call });
+
+ctx.session = load();
+if (ctx.session) classes();
 else show("signin");
