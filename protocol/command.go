@@ -53,6 +53,9 @@ type OpenRoom struct {
 // JoinRoom is the data of CmdJoin.
 type JoinRoom struct {
 	Name string `json:"name"`
+	// Roster is the roster entry of a rostered student; the same entry
+	// joining again gets the same student of the class back.
+	Roster string `json:"roster,omitempty"`
 }
 
 // JoinResult is the result of CmdJoin.

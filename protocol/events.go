@@ -142,6 +142,7 @@ type RoomOpened struct {
 type StudentJoined struct {
 	Student StudentID `json:"student"`
 	Name    string    `json:"name"`
+	Roster  string    `json:"roster,omitempty"` // the roster entry of a rostered student
 }
 
 // Presence is the data of EvPresence.

@@ -31,6 +31,9 @@ type RoomInfo struct {
 	Code    string              `json:"code,omitempty"`
 	Status  protocol.RoomStatus `json:"status"`
 	Created int64               `json:"created"`
+	// Roster is the class roster the session was opened with, if any:
+	// its students join by picking their name.
+	Roster string `json:"roster,omitempty"`
 }
 
 // directory keeps room metadata and the join-code index in a KV bucket:

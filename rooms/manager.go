@@ -433,10 +433,17 @@ func (m *Manager) ReadLog(ctx context.Context, room protocol.RoomID, from, to ui
 
 // CreateRoom opens a new class session for teacher, with a fresh join code.
 func (m *Manager) CreateRoom(ctx context.Context, teacher protocol.TeacherID, title string) (RoomInfo, error) {
+	return m.Open(ctx, RoomInfo{Teacher: teacher, Title: title})
+}
+
+// Open opens a new class session described by info (its Teacher, Title
+// and, optionally, Roster), with a fresh ID and join code.
+func (m *Manager) Open(ctx context.Context, info RoomInfo) (RoomInfo, error) {
+	title, teacher := info.Title, info.Teacher
 	if e := protocol.CheckText("title", title, 1, protocol.MaxTitleRunes, false); e != nil {
 		return RoomInfo{}, e
 	}
-	info := RoomInfo{ID: protocol.NewRoomID(), Title: title, Teacher: teacher, Status: protocol.StatusOpen, Created: nowMillis(m.cfg.Now)}
+	info = RoomInfo{ID: protocol.NewRoomID(), Title: title, Teacher: teacher, Status: protocol.StatusOpen, Created: nowMillis(m.cfg.Now), Roster: info.Roster}
 	info, err := m.dir.create(ctx, info)
 	if err != nil {
 		return info, err
@@ -463,6 +470,12 @@ func (m *Manager) Rooms(ctx context.Context, teacher protocol.TeacherID) ([]Room
 // Join adds a student to the room whose join code is code. An unknown,
 // mistyped or voided code is CodeNotFound, with no hint which.
 func (m *Manager) Join(ctx context.Context, code, name string) (RoomInfo, protocol.JoinResult, error) {
+	return m.JoinAs(ctx, code, protocol.JoinRoom{Name: name})
+}
+
+// JoinAs is Join with the whole join request: a rostered student also
+// names their roster entry, which the caller has already checked.
+func (m *Manager) JoinAs(ctx context.Context, code string, j protocol.JoinRoom) (RoomInfo, protocol.JoinResult, error) {
 	var res protocol.JoinResult
 	norm, ok := NormalizeCode(code)
 	if !ok {
@@ -475,7 +488,7 @@ func (m *Manager) Join(ctx context.Context, code, name string) (RoomInfo, protoc
 	if err != nil {
 		return RoomInfo{}, res, err
 	}
-	data, _ := json.Marshal(protocol.JoinRoom{Name: name})
+	data, _ := json.Marshal(j)
 	out, err := m.Do(ctx, protocol.Command{Room: info.ID, Type: protocol.CmdJoin, Actor: protocol.Actor{Role: protocol.RoleStudent}, Data: data})
 	if err != nil {
 		return info, res, err

@@ -324,8 +324,17 @@ func (r *room) dispatch(ctx context.Context, cmd protocol.Command) (json.RawMess
 		if e := protocol.CheckText("name", d.Name, 1, protocol.MaxNameRunes, false); e != nil {
 			return nil, e
 		}
+		if d.Roster != "" {
+			// A rostered student who joins again (another device, a
+			// lost token) is the same student of the class.
+			for _, s := range st.Students {
+				if s.Roster == d.Roster {
+					return reply(protocol.JoinResult{Student: s.ID, Name: s.Name})
+				}
+			}
+		}
 		id := protocol.NewStudentID()
-		if _, err := r.emit(ctx, protocol.EvStudentJoined, protocol.ToStudent(id), protocol.StudentJoined{Student: id, Name: d.Name}); err != nil {
+		if _, err := r.emit(ctx, protocol.EvStudentJoined, protocol.ToStudent(id), protocol.StudentJoined{Student: id, Name: d.Name, Roster: d.Roster}); err != nil {
 			return nil, err
 		}
 		if err := r.placeLate(ctx, id); err != nil {

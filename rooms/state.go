@@ -67,6 +67,7 @@ type Student struct {
 	Hand   bool               `json:"hand"`
 	Note   string             `json:"note,omitempty"`
 
+	Roster   string           `json:"roster,omitempty"`
 	Group    protocol.GroupID `json:"group,omitempty"`
 	Level    *float64         `json:"level,omitempty"`
 	Interest string           `json:"interest,omitempty"`
@@ -125,7 +126,7 @@ func (s *State) Apply(ev protocol.Event) error {
 		if err := json.Unmarshal(ev.Data, &d); err != nil {
 			return fmt.Errorf("apply %s: %w", ev.Type, err)
 		}
-		s.Students[d.Student] = &Student{ID: d.Student, Name: d.Name, Joined: ev.Time}
+		s.Students[d.Student] = &Student{ID: d.Student, Name: d.Name, Joined: ev.Time, Roster: d.Roster}
 		s.Roster++
 	case protocol.EvPresence:
 		var d protocol.Presence
