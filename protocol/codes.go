@@ -31,6 +31,9 @@ const (
 	CodeFull           Code = "full"            // the station is at capacity
 	CodeAbsent         Code = "absent"          // the student has left the class
 	CodeInfeasible     Code = "infeasible"      // the grouping's constraints cannot all be met; the message lists why
+	CodeNotGiven       Code = "not_given"       // an answer or hint for an item the student was not given
+	CodeClosed         Code = "closed"          // the activity is over; nothing more is graded
+	CodeBadContent     Code = "bad_content"     // a content bank has errors; the message lists every one
 )
 
 // HTTPStatus maps a code to the HTTP status used by the REST API.
@@ -44,9 +47,9 @@ func (c Code) HTTPStatus() int {
 		return 403
 	case CodeNotFound:
 		return 404
-	case CodeConflict, CodeDuplicate, CodeWrongState, CodeStale, CodeFull, CodeAbsent:
+	case CodeConflict, CodeDuplicate, CodeWrongState, CodeStale, CodeFull, CodeAbsent, CodeNotGiven, CodeClosed:
 		return 409
-	case CodeInfeasible:
+	case CodeInfeasible, CodeBadContent:
 		return 422
 	case CodeRoomEnded, CodeNotRecoverable:
 		return 410

@@ -32,6 +32,16 @@ const (
 	EvChoice      EventType = "choice"       // a student's choice or interest
 	EvWorkspace   EventType = "workspace"    // one edit of a group's workspace, as applied
 	EvLateRule    EventType = "late_rule"    // how late joiners are placed
+
+	EvPractice   EventType = "practice"        // a set of a content bank was started for some students
+	EvItem       EventType = "item"            // a student was given an item
+	EvAttempt    EventType = "attempt"         // a student answered, graded by the server
+	EvHintShown  EventType = "hint"            // a student was shown a hint
+	EvOffer      EventType = "offer"           // enrichment was offered to a student
+	EvFlag       EventType = "flag"            // a flag was raised, updated, escalated, acted on or cleared
+	EvHelpSent   EventType = "help_sent"       // a teacher sent supplemental work to a student
+	EvThresholds EventType = "thresholds"      // the detectors' thresholds of the class changed
+	EvClosed     EventType = "practice_closed" // the teacher ended some students' practice
 )
 
 // Event is one entry of a room's log. Seq is the room's offset: 1 for the
@@ -264,4 +274,93 @@ type Author struct {
 // LateRuleSet is the data of EvLateRule.
 type LateRuleSet struct {
 	Rule LateRule `json:"rule"`
+}
+
+// PracticeStarted is the data of EvPractice. Students are the students it
+// was started for, resolved when it was started.
+type PracticeStarted struct {
+	Set      SetRef        `json:"set"`
+	Title    string        `json:"title"`
+	Kind     string        `json:"kind"` // practice, playlist, choice_board, check, enrichment
+	To       Target        `json:"to"`
+	Students []StudentID   `json:"students"`
+	Items    []ItemID      `json:"items"`             // in order; for a choice board, the options
+	Pick     int           `json:"pick,omitempty"`    // choice board: how many to pick
+	Options  []BoardOption `json:"options,omitempty"` // choice board: what the student chooses from
+}
+
+// BoardOption is one option of a choice board.
+type BoardOption struct {
+	Item  ItemID `json:"item"`
+	Label string `json:"label"`
+}
+
+// ItemGiven is the data of EvItem.
+type ItemGiven struct {
+	Student StudentID `json:"student"`
+	Item    ItemView  `json:"item"`
+}
+
+// Attempted is the data of EvAttempt: one graded answer.
+type Attempted struct {
+	Student     StudentID `json:"student"`
+	Item        ItemID    `json:"item"`
+	Skill       SkillID   `json:"skill"`
+	Response    string    `json:"response"`
+	Correct     bool      `json:"correct"`
+	First       bool      `json:"first"`   // the first attempt on this item: it moved mastery
+	Hints       int       `json:"hints"`   // hints seen before answering
+	Ms          int64     `json:"ms"`      // time on the item, by the server's clock
+	ReadMs      int64     `json:"read_ms"` // the least time a deliberate read of it takes
+	P           float64   `json:"p"`       // the skill's mastery after it
+	Mastered    bool      `json:"mastered"`
+	Explanation string    `json:"explanation,omitempty"` // after a wrong answer
+	At          int64     `json:"at"`                    // when it was answered
+}
+
+// HintShown is the data of EvHintShown.
+type HintShown struct {
+	Student StudentID `json:"student"`
+	Item    ItemID    `json:"item"`
+	Skill   SkillID   `json:"skill"`
+	Index   int       `json:"index"` // 0-based
+	Text    string    `json:"text"`
+	Last    bool      `json:"last"` // the bottom-out hint: it gives the answer
+	Ms      int64     `json:"ms"`   // time since the item or the previous hint
+	ReadMs  int64     `json:"read_ms"`
+	P       float64   `json:"p"`     // mastery after it (a hint before the first attempt counts as wrong)
+	First   bool      `json:"first"` // it was the first action on the item
+}
+
+// Offer is the data of EvOffer.
+type Offer struct {
+	Student StudentID `json:"student"`
+	Set     SetRef    `json:"set"`
+	Title   string    `json:"title"`
+}
+
+// FlagChanged is the data of EvFlag.
+type FlagChanged struct {
+	Change string `json:"change"` // open, update, escalate, clear, ack, resolve, snooze
+	Flag   Flag   `json:"flag"`
+}
+
+// HelpSent is the data of EvHelpSent: the lesson and problems are queued
+// for the student.
+type HelpSent struct {
+	Student StudentID `json:"student"`
+	Help    Help      `json:"help"`
+	Text    string    `json:"text,omitempty"` // the lesson's explanation
+	Flag    FlagID    `json:"flag,omitempty"`
+}
+
+// ThresholdsSet is the data of EvThresholds.
+type ThresholdsSet struct {
+	Thresholds json.RawMessage `json:"thresholds"`
+}
+
+// PracticeClosed is the data of EvClosed.
+type PracticeClosed struct {
+	To       Target      `json:"to"`
+	Students []StudentID `json:"students"`
 }

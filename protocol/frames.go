@@ -160,6 +160,16 @@ var specs = map[MsgType]spec{
 	MsgChoose:        {[]Role{RoleStudent}, func() validator { return new(Choose) }},
 	MsgSetInterest:   {[]Role{RoleStudent}, func() validator { return new(SetInterest) }},
 	MsgEditWorkspace: {[]Role{RoleStudent, RoleTeacher, RoleCoach}, func() validator { return new(EditWorkspace) }},
+
+	MsgAssignPractice: {teacher, func() validator { return new(AssignPractice) }},
+	MsgFlagAction:     {teacher, func() validator { return new(FlagAction) }},
+	MsgClosePractice:  {teacher, func() validator { return new(ClosePractice) }},
+	MsgSetThresholds:  {teacher, func() validator { return new(SetThresholds) }},
+	MsgNextItem:       {[]Role{RoleStudent}, func() validator { return new(NextItem) }},
+	MsgAnswer:         {[]Role{RoleStudent}, func() validator { return new(Answer) }},
+	MsgHint:           {[]Role{RoleStudent}, func() validator { return new(Hint) }},
+	MsgPickItems:      {[]Role{RoleStudent}, func() validator { return new(PickItems) }},
+	MsgAcceptOffer:    {[]Role{RoleStudent}, func() validator { return new(AcceptOffer) }},
 }
 
 var teacher = []Role{RoleTeacher}

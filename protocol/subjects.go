@@ -21,6 +21,8 @@ const (
 	// BucketHistory holds each teacher's recent groupings, so that new
 	// groupings can avoid repeating pairs.
 	BucketHistory = "classhub_history"
+	// BucketContent holds the content banks (YAML, as uploaded).
+	BucketContent = "classhub_content"
 )
 
 // CommandSubject is where the owner of room listens for commands (NATS

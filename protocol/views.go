@@ -32,6 +32,38 @@ type TeacherView struct {
 	Choices    *Choices         `json:"choices,omitempty"`
 	Workspaces []Workspace      `json:"workspaces"`
 	LateRule   LateRule         `json:"late_rule"`
+
+	// Flags are the open, acknowledged and snoozed flags, the help queue
+	// in order: most need first.
+	Flags    []Flag           `json:"flags"`
+	Learning []LearnerSummary `json:"learning"`
+}
+
+// LearnerSummary is one student's practice as the teacher sees it.
+type LearnerSummary struct {
+	Student StudentID      `json:"student"`
+	Set     SetRef         `json:"set"`
+	Title   string         `json:"title"`
+	Kind    string         `json:"kind"`
+	Item    *ItemView      `json:"item,omitempty"`
+	Answers int            `json:"answers"`
+	Correct int            `json:"correct"` // of the recent answers kept
+	Mastery []SkillMastery `json:"mastery"` // lowest first
+	Offered bool           `json:"offered,omitempty"`
+}
+
+// StudentPractice is a student's own practice, in their snapshot.
+type StudentPractice struct {
+	Set     SetRef         `json:"set"`
+	Title   string         `json:"title"`
+	Kind    string         `json:"kind"`
+	Item    *ItemView      `json:"item,omitempty"`
+	Hints   []string       `json:"hints,omitempty"` // the hints shown on the item so far
+	Options []BoardOption  `json:"options,omitempty"`
+	Pick    int            `json:"pick,omitempty"`
+	Offer   *Offer         `json:"offer,omitempty"`
+	Mastery []SkillMastery `json:"mastery"`
+	Closed  bool           `json:"closed,omitempty"`
 }
 
 // RosterEntry is one student as the teacher sees them.
@@ -67,6 +99,7 @@ type StudentView struct {
 	Activities []ActivityPushed `json:"activities"`          // recent activities meant for this student
 	Workspace  *Workspace       `json:"workspace,omitempty"` // the student's group's
 	Choices    *Choices         `json:"choices,omitempty"`
+	Practice   *StudentPractice `json:"practice,omitempty"`
 }
 
 // ProjectorView is the class-wide state for the wall screen: no names.

@@ -111,6 +111,7 @@ type Manager struct {
 	snaps   jetstream.KeyValue
 	dir     *directory
 	history *history
+	banks   *banks
 
 	mu       sync.Mutex
 	rooms    map[protocol.RoomID]*room
@@ -149,10 +150,21 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rooms: history bucket: %w", err)
 	}
+	bankKV, err := cfg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: protocol.BucketContent, History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("rooms: content bucket: %w", err)
+	}
+	bs := &banks{kv: bankKV, log: cfg.Logger, parsed: map[protocol.BankID]parsedBank{}}
+	if err := bs.seed(ctx); err != nil {
+		return nil, fmt.Errorf("rooms: %w", err)
+	}
 	return &Manager{
 		cfg:      cfg,
 		log:      cfg.Logger,
 		history:  &history{kv: histKV, log: cfg.Logger},
+		banks:    bs,
 		metrics:  newMetrics(cfg.Registerer),
 		leases:   &leases{kv: leaseKV, node: cfg.Node},
 		snaps:    snaps,
@@ -324,17 +336,18 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 	}
 	r := &room{
 		id: id, m: m,
-		inbox:    make(chan *request, m.cfg.InboxSize),
-		timer:    make(chan protocol.StudentID, 64),
-		rotFire:  make(chan uint64, 1),
-		quit:     make(chan struct{}),
-		done:     make(chan struct{}),
-		leaseRev: rev,
-		conns:    map[string]protocol.StudentID{},
-		grace:    map[protocol.StudentID]*time.Timer{},
-		replies:  map[string]protocol.Reply{},
-		lastUsed: time.Now(),
-		firstSeq: 1,
+		inbox:     make(chan *request, m.cfg.InboxSize),
+		timer:     make(chan protocol.StudentID, 64),
+		rotFire:   make(chan uint64, 1),
+		watchFire: make(chan uint64, 1),
+		quit:      make(chan struct{}),
+		done:      make(chan struct{}),
+		leaseRev:  rev,
+		conns:     map[string]protocol.StudentID{},
+		grace:     map[protocol.StudentID]*time.Timer{},
+		replies:   map[string]protocol.Reply{},
+		lastUsed:  time.Now(),
+		firstSeq:  1,
 	}
 	fail := func(err error) (*room, error) {
 		m.leases.release(context.WithoutCancel(ctx), id, rev)
@@ -375,6 +388,7 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 		}
 	}
 	r.armRotation()
+	r.armWatch()
 	m.log.Debug("room started", "room", id, "seq", r.st.Seq, "epoch", r.log.epoch)
 	return r, nil
 }

@@ -48,7 +48,7 @@ type orchSpec struct {
 var orchestration map[protocol.MsgType]orchSpec
 
 func init() {
-	orchestration = map[protocol.MsgType]orchSpec{
+	register(map[protocol.MsgType]orchSpec{
 		protocol.MsgPutStation:    {true, (*room).putStation},
 		protocol.MsgRemoveStation: {true, (*room).removeStation},
 		protocol.MsgProposeGroups: {true, (*room).proposeGroups},
@@ -66,6 +66,16 @@ func init() {
 		protocol.MsgChoose:        {false, (*room).choose},
 		protocol.MsgSetInterest:   {false, (*room).setInterest},
 		protocol.MsgEditWorkspace: {false, (*room).editWorkspace},
+	})
+}
+
+// register adds command handlers; each file of commands registers its own.
+func register(specs map[protocol.MsgType]orchSpec) {
+	if orchestration == nil {
+		orchestration = map[protocol.MsgType]orchSpec{}
+	}
+	for t, s := range specs {
+		orchestration[t] = s
 	}
 }
 

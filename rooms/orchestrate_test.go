@@ -93,6 +93,7 @@ func poll(t *testing.T, what string, cond func() bool) {
 
 type class struct {
 	t        *testing.T
+	clk      *fakeClock // nil: the real clock
 	m        *Manager
 	id       protocol.RoomID
 	students []protocol.StudentID

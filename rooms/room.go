@@ -52,6 +52,10 @@ type room struct {
 	firstSeq  uint64
 	rotStop   func() bool
 	rotGen    uint64
+	watchStop func() bool
+	watchGen  uint64
+	// watchFire carries the generation of the detector timer that fired.
+	watchFire chan uint64
 }
 
 const maxRememberedReplies = 1024
@@ -122,6 +126,13 @@ func (r *room) run() {
 				log.Error("rotation", "err", err)
 				r.armRotation() // try again at the next deadline rather than never
 			}
+		case gen := <-r.watchFire:
+			if err := r.watchDue(ctx, gen); errors.Is(err, ErrFenced) {
+				return
+			} else if err != nil {
+				log.Error("detectors", "err", err)
+				r.armWatch()
+			}
 		case sid := <-r.timer:
 			if err := r.graceOver(ctx, sid); errors.Is(err, ErrFenced) {
 				return
@@ -173,6 +184,9 @@ func (r *room) shutdown(log *slog.Logger) {
 	}
 	if r.rotStop != nil {
 		r.rotStop()
+	}
+	if r.watchStop != nil {
+		r.watchStop()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
@@ -370,8 +384,10 @@ func (r *room) dispatch(ctx context.Context, cmd protocol.Command) (json.RawMess
 		if s.Hand && s.Note == d.Note {
 			return okResult, nil
 		}
-		_, err := r.emit(ctx, protocol.EvHand, protocol.ToStudent(s.ID), protocol.Hand{Student: s.ID, Raised: true, Note: d.Note})
-		return okResult, err
+		if _, err := r.emit(ctx, protocol.EvHand, protocol.ToStudent(s.ID), protocol.Hand{Student: s.ID, Raised: true, Note: d.Note}); err != nil {
+			return nil, err
+		}
+		return okResult, r.detect(ctx, s.ID)
 	case protocol.MsgLowerHand:
 		var d protocol.LowerHand
 		if err := json.Unmarshal(cmd.Data, &d); err != nil {
@@ -398,8 +414,10 @@ func (r *room) dispatch(ctx context.Context, cmd protocol.Command) (json.RawMess
 		if !s.Hand {
 			return okResult, nil
 		}
-		_, err := r.emit(ctx, protocol.EvHand, protocol.ToStudent(s.ID), protocol.Hand{Student: s.ID, Raised: false})
-		return okResult, err
+		if _, err := r.emit(ctx, protocol.EvHand, protocol.ToStudent(s.ID), protocol.Hand{Student: s.ID, Raised: false}); err != nil {
+			return nil, err
+		}
+		return okResult, r.detect(ctx, s.ID)
 	case protocol.MsgEndClass:
 		if !isTeacher {
 			return nil, protocol.Errorf(protocol.CodeForbidden, "only the class's teacher may end it")

@@ -37,9 +37,16 @@ type State struct {
 	Choices    *protocol.Choices                         `json:"choices,omitempty"`
 	Workspaces map[protocol.GroupID]*workspace.State     `json:"workspaces"`
 	LateRule   protocol.LateRule                         `json:"late_rule"`
+	// Learning: see learn.go.
+	Learners   map[protocol.StudentID]*Learner `json:"learners,omitempty"`
+	Flags      []protocol.Flag                 `json:"flags,omitempty"`
+	Thresholds json.RawMessage                 `json:"thresholds,omitempty"`
 	// Roster counts changes of who is in the class and who is present,
 	// so that a proposal made before such a change is known to be stale.
 	Roster uint64 `json:"roster"`
+	// Clock is the time of the latest event: what views that order by
+	// waiting time measure against.
+	Clock int64 `json:"clock"`
 }
 
 // Group is a group as kept in state: the names of members are looked up
@@ -66,6 +73,8 @@ type Student struct {
 	Online bool               `json:"online"`
 	Hand   bool               `json:"hand"`
 	Note   string             `json:"note,omitempty"`
+	// HandSince is when the hand went up.
+	HandSince int64 `json:"hand_since,omitempty"`
 
 	Roster   string           `json:"roster,omitempty"`
 	Group    protocol.GroupID `json:"group,omitempty"`
@@ -152,6 +161,9 @@ func (s *State) Apply(ev protocol.Event) error {
 			return fmt.Errorf("apply %s: %w", ev.Type, err)
 		}
 		if st := s.Students[d.Student]; st != nil {
+			if d.Raised && !st.Hand {
+				st.HandSince = ev.Time
+			}
 			st.Hand, st.Note = d.Raised, d.Note
 		}
 	case protocol.EvClassEnded:
@@ -163,7 +175,11 @@ func (s *State) Apply(ev protocol.Event) error {
 		}
 		s.Owner = d.Node
 	default:
-		if handled, err := s.applyOrchestration(ev); handled {
+		handled, err := s.applyOrchestration(ev)
+		if !handled {
+			handled, err = s.applyLearning(ev)
+		}
+		if handled {
 			if err != nil {
 				return fmt.Errorf("apply %s: %w", ev.Type, err)
 			}
@@ -173,5 +189,6 @@ func (s *State) Apply(ev protocol.Event) error {
 		// that an older node can still follow the log.
 	}
 	s.Seq = ev.Seq
+	s.Clock = max(s.Clock, ev.Time)
 	return nil
 }

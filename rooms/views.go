@@ -94,6 +94,22 @@ func (s *State) staffView(v protocol.Viewer) protocol.TeacherView {
 			}
 		}
 	}
+	tv.Flags = s.openFlags(visible)
+	tv.Learning = []protocol.LearnerSummary{}
+	for sid, l := range s.Learners {
+		if teacher && l.Set.Bank != "" {
+			tv.Learning = append(tv.Learning, l.summary(sid))
+		}
+	}
+	slices.SortFunc(tv.Learning, func(a, b protocol.LearnerSummary) int { return strings.Compare(string(a.Student), string(b.Student)) })
+	tv.Flags = s.openFlags(visible)
+	tv.Learning = []protocol.LearnerSummary{}
+	for sid, l := range s.Learners {
+		if teacher && l.Set.Bank != "" {
+			tv.Learning = append(tv.Learning, l.summary(sid))
+		}
+	}
+	slices.SortFunc(tv.Learning, func(a, b protocol.LearnerSummary) int { return strings.Compare(string(a.Student), string(b.Student)) })
 	for sid, station := range s.Placements {
 		if teacher {
 			tv.Placements = append(tv.Placements, protocol.Placement{Student: sid, Station: station})
@@ -125,6 +141,12 @@ func (s *State) studentView(v protocol.Viewer) protocol.StudentView {
 		}
 	}
 	sv.Station = s.stationOf(st.ID)
+	if l := s.Learners[st.ID]; l != nil {
+		sv.Practice = l.practice(st.ID)
+	}
+	if l := s.Learners[st.ID]; l != nil {
+		sv.Practice = l.practice(st.ID)
+	}
 	return sv
 }
 

@@ -5,6 +5,8 @@
 //	classload idle --url URL --email E --password P --conns 1000   server memory per idle connection
 //	classload rotate --url URL --email E --password P --classes 100 --students 30
 //	                                                   teacher's rotation command → the class's last device
+//	classload flags --url URL --email E --password P --classes 100 --students 30
+//	                                                   a struggling student's answer → the flag on the teacher's console
 //
 // The password may also come from CLASSLOAD_PASSWORD. The server must
 // allow the joins: run it with --join-burst at least --conns.
@@ -48,11 +50,13 @@ type options struct {
 	url, email, password string
 	conns, samples       int
 	classes, students    int
+	answers              int
+	bank, set            string
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("say rtt, idle or rotate")
+		return errors.New("say rtt, idle, rotate or flags")
 	}
 	mode := args[0]
 	var o options
@@ -63,7 +67,10 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&o.conns, "conns", 1000, "idle: connections to open")
 	fs.IntVar(&o.samples, "samples", 2000, "rtt, rotate: samples to time")
 	fs.IntVar(&o.classes, "classes", 100, "rotate: classes to run at once")
-	fs.IntVar(&o.students, "students", 30, "rotate: devices per class")
+	fs.IntVar(&o.students, "students", 30, "rotate, flags: devices per class")
+	fs.IntVar(&o.answers, "answers", 14, "flags: answers per student")
+	fs.StringVar(&o.bank, "bank", "fractions", "flags: the content bank to practise")
+	fs.StringVar(&o.set, "set", "fractions-practice", "flags: the set of the bank")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
@@ -74,6 +81,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return idle(ctx, o, stdout)
 	case "rotate":
 		return rotate(ctx, o, stdout)
+	case "flags":
+		return flags(ctx, o, stdout)
 	}
 	return fmt.Errorf("unknown mode %q", mode)
 }

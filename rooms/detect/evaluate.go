@@ -1,0 +1,486 @@
+package detect
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/mastery"
+)
+
+// Finding is one condition that holds for a student now.
+type Finding struct {
+	Student  protocol.StudentID `json:"student"`
+	Name     string             `json:"name"`
+	Rule     protocol.FlagRule  `json:"rule"`
+	Level    protocol.FlagLevel `json:"level"`
+	Skill    protocol.SkillID   `json:"skill,omitempty"`
+	Evidence protocol.Evidence  `json:"evidence"`
+	Help     *protocol.Help     `json:"help,omitempty"`
+	// Need is how much the student needs a teacher for this condition,
+	// 0 to 1; docs/DETECTORS.md gives it per rule. It ranks the queue and
+	// decides whether new evidence is worth an update.
+	Need float64 `json:"need"`
+	// Lingering says the condition no longer meets the threshold that
+	// raises it but has not gone away either: it is in the rule's
+	// hysteresis band (docs/DETECTORS.md). A lingering finding keeps a
+	// live flag from clearing; it never opens or escalates one.
+	Lingering bool `json:"lingering,omitempty"`
+}
+
+// strength orders the rules when several hold at once: the merged flag
+// takes the rule of the strongest. A request for help comes first since
+// the student is waiting; then the rules that come with a specific remedy,
+// most specific first; then behaviour.
+func strength(r protocol.FlagRule) int {
+	switch r {
+	case protocol.RuleHelp:
+		return 6
+	case protocol.RulePrereqGap:
+		return 5
+	case protocol.RuleStuck:
+		return 4
+	case protocol.RuleStruggle:
+		return 3
+	case protocol.RuleGaming:
+		return 2
+	case protocol.RuleIdle:
+		return 1
+	}
+	return 0
+}
+
+// levelRank orders levels; an unknown level ranks below info.
+func levelRank(l protocol.FlagLevel) int {
+	switch l {
+	case protocol.LevelActNow:
+		return 3
+	case protocol.LevelWatch:
+		return 2
+	case protocol.LevelInfo:
+		return 1
+	}
+	return 0
+}
+
+// Evaluate applies every rule to s at time now and returns the conditions
+// that hold, and those that linger in their hysteresis band, strongest
+// rule first, at most one per rule. It does not
+// change s. g may be nil: then no prerequisite gap is found and skills go
+// by their IDs. th should be valid; Evaluate does not panic on any input.
+func Evaluate(s Student, g Graph, th Thresholds, now int64) []Finding {
+	e := evaluator{s: s, g: g, th: th, now: now}
+	var out []Finding
+	for _, rule := range []func() (Finding, bool){e.help, e.prereqGap, e.stuck, e.struggle, e.gaming, e.idle, e.doingWell} {
+		if f, ok := rule(); ok {
+			f.Student, f.Name = s.ID, s.Name
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+type evaluator struct {
+	s   Student
+	g   Graph
+	th  Thresholds
+	now int64
+}
+
+func (e *evaluator) name(skill protocol.SkillID) string {
+	if e.g == nil || skill == "" {
+		return string(skill)
+	}
+	if n := e.g.Name(skill); n != "" {
+		return n
+	}
+	return string(skill)
+}
+
+// lesson returns a copy of the skill's lesson with advice, or advice alone.
+func (e *evaluator) lesson(skill protocol.SkillID, advice string) *protocol.Help {
+	var h protocol.Help
+	if e.g != nil && skill != "" {
+		if l := e.g.Lesson(skill); l != nil {
+			h = *l
+			h.Items = slices.Clone(l.Items)
+		}
+	}
+	if h.Skill == "" {
+		h.Skill = skill
+	}
+	if h.Advice == "" {
+		h.Advice = advice
+	} else {
+		h.Advice = advice + " " + h.Advice
+	}
+	return &h
+}
+
+// current is the skill the student is on: the one the room says, or else
+// the skill of the last attempt.
+func (e *evaluator) current() protocol.SkillID {
+	if e.s.Skill != "" {
+		return e.s.Skill
+	}
+	if n := len(e.s.Attempts); n > 0 {
+		return e.s.Attempts[n-1].Skill
+	}
+	return ""
+}
+
+func (e *evaluator) skillMastery(skill protocol.SkillID, p float64) protocol.SkillMastery {
+	return protocol.SkillMastery{Skill: skill, Name: e.name(skill), P: p, Mastered: p >= e.masteredAt(skill)}
+}
+
+// masteredAt is the skill's mastery threshold.
+func (e *evaluator) masteredAt(skill protocol.SkillID) float64 {
+	if e.g != nil {
+		if m := e.g.Mastered(skill); m > 0 {
+			return m
+		}
+	}
+	return mastery.Default.Mastered
+}
+
+func last[T any](xs []T, n int) []T {
+	if n < 0 {
+		n = 0
+	}
+	if len(xs) > n {
+		return xs[len(xs)-n:]
+	}
+	return xs
+}
+
+func summaries(as []Attempt) []protocol.AttemptSummary {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]protocol.AttemptSummary, len(as))
+	for i, a := range as {
+		out[i] = protocol.AttemptSummary{Item: a.Item, Skill: a.Skill, Response: a.Response, Correct: a.Correct, Hints: a.Hints, Ms: a.Ms, At: a.At}
+	}
+	return out
+}
+
+func correct(as []Attempt) int {
+	n := 0
+	for _, a := range as {
+		if a.Correct {
+			n++
+		}
+	}
+	return n
+}
+
+// minutes writes a duration for teachers: "2 minutes", "90 seconds".
+func minutes(ms int64) string {
+	switch {
+	case ms%60_000 == 0 && ms == 60_000:
+		return "1 minute"
+	case ms%60_000 == 0:
+		return fmt.Sprintf("%d minutes", ms/60_000)
+	}
+	return fmt.Sprintf("%d seconds", ms/1000)
+}
+
+// help: the student raised a hand. It is private: flags never reach other
+// students.
+func (e *evaluator) help() (Finding, bool) {
+	if !e.s.HandUp {
+		return Finding{}, false
+	}
+	since := e.s.HandSince
+	if since <= 0 {
+		since = e.now
+	}
+	return Finding{
+		Rule: protocol.RuleHelp, Level: protocol.LevelActNow, Skill: e.current(),
+		Evidence: protocol.Evidence{Summary: "Asked for help: hand raised.", Since: since},
+		Need:     0.8,
+	}, true
+}
+
+// prereqGap: a prerequisite within PrereqDepth steps is known to be weak
+// while the student is failing the skill that builds on it.
+func (e *evaluator) prereqGap() (Finding, bool) {
+	th, skill := e.th, e.current()
+	if e.g == nil || skill == "" || th.PrereqWindow < 1 {
+		return Finding{}, false
+	}
+	// The last PrereqWindow attempts on the skill, oldest first.
+	var recent []Attempt
+	for i := len(e.s.Attempts) - 1; i >= 0 && len(recent) < th.PrereqWindow; i-- {
+		if a := e.s.Attempts[i]; a.Skill == skill {
+			recent = append(recent, a)
+		}
+	}
+	slices.Reverse(recent)
+	wrong := len(recent) - correct(recent)
+	// Failing the skill raises the gap. Once raised it lingers, whatever
+	// the last few answers, until the skill practised is mastered: lucky
+	// guesses can carry the estimate of a skill over its threshold and
+	// move the student on, and the same missing prerequisite then
+	// undermines the next skill.
+	cur, curKnown := e.s.Mastery[skill]
+	lingering := wrong < max(th.PrereqWrong, 1)
+	if lingering && curKnown && cur >= e.masteredAt(skill) {
+		return Finding{}, false
+	}
+	type low struct {
+		skill protocol.SkillID
+		p     float64
+		depth int
+	}
+	var lows []low
+	seen := map[protocol.SkillID]bool{skill: true}
+	frontier := []protocol.SkillID{skill}
+	for depth := 1; depth <= th.PrereqDepth && len(frontier) > 0; depth++ {
+		var next []protocol.SkillID
+		for _, sk := range frontier {
+			for _, q := range e.g.Prereqs(sk) {
+				if seen[q] || len(seen) > 256 {
+					continue
+				}
+				seen[q] = true
+				next = append(next, q)
+				if p, ok := e.s.Mastery[q]; ok && p < th.PrereqMastery {
+					lows = append(lows, low{q, p, depth})
+				}
+			}
+		}
+		frontier = next
+	}
+	if len(lows) == 0 {
+		return Finding{}, false
+	}
+	slices.SortFunc(lows, func(a, b low) int {
+		return cmp.Or(cmp.Compare(a.p, b.p), cmp.Compare(a.depth, b.depth), cmp.Compare(a.skill, b.skill))
+	})
+	first := lows[0]
+	skills := make([]protocol.SkillMastery, 0, len(lows)+1)
+	for _, l := range lows {
+		skills = append(skills, e.skillMastery(l.skill, l.p))
+	}
+	if curKnown {
+		skills = append(skills, e.skillMastery(skill, cur))
+		slices.SortStableFunc(skills, func(a, b protocol.SkillMastery) int { return cmp.Compare(a.P, b.P) })
+	}
+	since := e.now
+	if len(recent) > 0 {
+		since = recent[0].At
+	}
+	summary := fmt.Sprintf("Missing a prerequisite: %s is at %.2f while %d of the last %d answers on %s are wrong.",
+		e.name(first.skill), first.p, wrong, len(recent), e.name(skill))
+	if lingering {
+		summary = fmt.Sprintf("Missing a prerequisite: %s is at %.2f and %s is not mastered yet.",
+			e.name(first.skill), first.p, e.name(skill))
+	}
+	gap := 1.0
+	if th.PrereqMastery > 0 {
+		gap = 1 - first.p/th.PrereqMastery
+	}
+	return Finding{
+		Rule: protocol.RulePrereqGap, Level: protocol.LevelActNow, Skill: skill,
+		Evidence: protocol.Evidence{
+			Summary:   summary,
+			Attempts:  summaries(recent),
+			LowSkills: skills,
+			Since:     since,
+		},
+		Help:      e.lesson(first.skill, fmt.Sprintf("Send the lesson on %s before going on with %s.", e.name(first.skill), e.name(skill))),
+		Need:      0.7 + 0.3*min(max(gap, 0), 1),
+		Lingering: lingering,
+	}, true
+}
+
+// stuck: many practice opportunities on the skill without mastering it
+// (wheel-spinning). Only the skill practised now counts: a student who
+// has moved on is no longer spinning on the old one.
+func (e *evaluator) stuck() (Finding, bool) {
+	th, skill := e.th, e.current()
+	n := e.s.FirstAttempts[skill]
+	p, ok := e.s.Mastery[skill]
+	// Raised below StuckMastery; lingers until the skill is mastered.
+	if skill == "" || !ok || n < max(th.StuckAttempts, 1) || p >= e.masteredAt(skill) {
+		return Finding{}, false
+	}
+	lingering := p >= th.StuckMastery
+	var on []Attempt
+	for _, a := range e.s.Attempts {
+		if a.Skill == skill {
+			on = append(on, a)
+		}
+	}
+	on = last(on, 10)
+	since := e.now
+	if len(on) > 0 {
+		since = on[0].At
+	}
+	k := float64(max(th.StuckAttempts, 1))
+	return Finding{
+		Rule: protocol.RuleStuck, Level: protocol.LevelActNow, Skill: skill,
+		Evidence: protocol.Evidence{
+			Summary:   fmt.Sprintf("Stuck: %d problems on %s without mastering it (%.2f).", n, e.name(skill), p),
+			Attempts:  summaries(on),
+			LowSkills: []protocol.SkillMastery{e.skillMastery(skill, p)},
+			Since:     since,
+		},
+		Help:      e.lesson(skill, "More of the same problems is not helping: re-teach it with a worked example or another approach."),
+		Need:      0.6 + 0.3*min((float64(n)-k)/(2*k), 1),
+		Lingering: lingering,
+	}, true
+}
+
+// struggle: few right among the recent attempts, on any skill. It is
+// raised at "watch" and becomes "act now" once the failures span as many
+// different problems: a student who gets a new skill after a few wrong
+// tries on two problems shows the first pattern but not the second.
+func (e *evaluator) struggle() (Finding, bool) {
+	th := e.th
+	if th.StruggleWindow < 1 || len(e.s.Attempts) < th.StruggleWindow {
+		return Finding{}, false
+	}
+	w := last(e.s.Attempts, th.StruggleWindow)
+	c := correct(w)
+	if c >= max(th.StruggleClear, th.StruggleMaxCorrect+1) {
+		return Finding{}, false
+	}
+	lingering := c > th.StruggleMaxCorrect
+	level, need := protocol.LevelWatch, 0.4
+	summary := fmt.Sprintf("Struggling: %d of the last %d answers right.", c, len(w))
+	if !lingering && th.StruggleProblems > 0 {
+		var firsts []Attempt
+		for i := len(e.s.Attempts) - 1; i >= 0 && len(firsts) < th.StruggleProblems; i-- {
+			if a := e.s.Attempts[i]; a.First {
+				firsts = append(firsts, a)
+			}
+		}
+		if fc := correct(firsts); len(firsts) == th.StruggleProblems && fc <= th.StruggleMaxCorrect {
+			level = protocol.LevelActNow
+			sev := 1.0
+			if th.StruggleMaxCorrect > 0 {
+				sev = float64(th.StruggleMaxCorrect-fc) / float64(th.StruggleMaxCorrect)
+			}
+			need = 0.5 + 0.4*sev
+			summary = fmt.Sprintf("Struggling: %d of the last %d answers right, and %d of the last %d problems right first time.",
+				c, len(w), fc, len(firsts))
+		}
+	}
+	skill := e.current()
+	return Finding{
+		Rule: protocol.RuleStruggle, Level: level, Skill: skill,
+		Evidence: protocol.Evidence{
+			Summary:  summary,
+			Attempts: summaries(w),
+			Since:    w[0].At,
+		},
+		Help:      e.lesson(skill, "Work one problem through with them, then let them try the next alone."),
+		Need:      need,
+		Lingering: lingering,
+	}, true
+}
+
+// fast reports whether an action came quicker than a deliberate read of
+// what it answered allows.
+func fast(ms, readMs int64) bool { return readMs > 0 && ms >= 0 && ms < readMs }
+
+// gaming: answers and hint requests faster than a careful read allows:
+// rapid guessing and clicking through hints.
+func (e *evaluator) gaming() (Finding, bool) {
+	th := e.th
+	w := last(e.s.Actions, th.GamingWindow)
+	n, hints := 0, 0
+	var since int64
+	for _, a := range w {
+		if fast(a.Ms, a.ReadMs) {
+			if n == 0 {
+				since = a.At
+			}
+			n++
+			if a.Kind == KindHint {
+				hints++
+			}
+		}
+	}
+	if n < max(min(th.GamingClear, th.GamingWatch), 1) {
+		return Finding{}, false
+	}
+	lingering := n < th.GamingWatch
+	level := protocol.LevelWatch
+	if n >= th.GamingActNow {
+		level = protocol.LevelActNow
+	}
+	var rushed []Attempt
+	for _, a := range e.s.Attempts {
+		if a.At >= w[0].At && fast(a.Ms, a.ReadMs) {
+			rushed = append(rushed, a)
+		}
+	}
+	rushed = last(rushed, len(w))
+	return Finding{
+		Rule: protocol.RuleGaming, Level: level, Skill: e.current(),
+		Evidence: protocol.Evidence{
+			Summary: fmt.Sprintf("Rushing: %d of the last %d actions faster than a careful read (%d answers, %d hints).",
+				n, len(w), n-hints, hints),
+			Attempts: summaries(rushed),
+			Since:    since,
+		},
+		Help:      &protocol.Help{Skill: e.current(), Advice: "Sit with them for one problem and ask them to explain each step before answering."},
+		Need:      0.3 + 0.5*float64(n)/float64(max(len(w), 1)),
+		Lingering: lingering,
+	}, true
+}
+
+// idle: no action for a while with an activity open. A raised hand is
+// waiting for help, not idling.
+func (e *evaluator) idle() (Finding, bool) {
+	th, s := e.th, e.s
+	if !s.ActivityOpen || s.HandUp || s.LastAction <= 0 || th.IdleWatchMs <= 0 {
+		return Finding{}, false
+	}
+	gone := e.now - s.LastAction
+	if gone < th.IdleWatchMs {
+		return Finding{}, false
+	}
+	level, need, after := protocol.LevelWatch, 0.35, th.IdleWatchMs
+	if gone >= th.IdleActNowMs {
+		level, need, after = protocol.LevelActNow, 0.5, th.IdleActNowMs
+	}
+	return Finding{
+		Rule: protocol.RuleIdle, Level: level, Skill: e.current(),
+		Evidence: protocol.Evidence{
+			Summary: fmt.Sprintf("Idle: no action for over %s with the activity open.", minutes(after)),
+			Since:   s.LastAction,
+		},
+		Help: &protocol.Help{Skill: e.current(), Advice: "Check in: ask what they are working on and what the next step is."},
+		Need: need,
+	}, true
+}
+
+// doingWell: most of the recent answers right. A suggestion, never an
+// alarm.
+func (e *evaluator) doingWell() (Finding, bool) {
+	th := e.th
+	if th.WellWindow < 1 || len(e.s.Attempts) < th.WellWindow {
+		return Finding{}, false
+	}
+	w := last(e.s.Attempts, th.WellWindow)
+	c := correct(w)
+	if c < max(min(th.WellClear, th.WellMinCorrect), 1) {
+		return Finding{}, false
+	}
+	since := w[0].At
+	return Finding{
+		Rule: protocol.RuleDoingWell, Level: protocol.LevelInfo, Skill: e.current(),
+		Evidence: protocol.Evidence{
+			Summary: fmt.Sprintf("Doing well: %d of the last %d answers right.", c, len(w)),
+			Since:   since,
+		},
+		Help:      &protocol.Help{Skill: e.current(), Advice: "Ready for more: offer an extension or a challenge problem, or let them help a classmate."},
+		Need:      0.1 + 0.1*float64(c)/float64(len(w)),
+		Lingering: c < th.WellMinCorrect,
+	}, true
+}

@@ -1,0 +1,379 @@
+package detect
+
+import (
+	"cmp"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/classhub/classhub/protocol"
+)
+
+// The policy's timing. docs/DETECTORS.md gives the reasons.
+const (
+	// Cooldown is how long after a flag closes (cleared by itself or
+	// resolved by a teacher) a condition of the same concern may not open
+	// a new flag at the same level or lower.
+	Cooldown int64 = 3 * 60_000
+	// UpdateGap is the least time between two updates of a flag for more
+	// severe evidence alone.
+	UpdateGap int64 = 60_000
+	// Refresh is the least time between two updates of a flag whose
+	// evidence changed but did not get worse, so what the teacher reads
+	// does not go stale.
+	Refresh int64 = 3 * 60_000
+	// NeedStep is the rise in need that counts as more severe evidence:
+	// for the struggle rule, one more wrong answer among the last ten.
+	NeedStep = 0.05
+	// MergeBonus is the need a merged flag gains for each condition
+	// beyond its main one.
+	MergeBonus = 0.05
+)
+
+// Queue scoring: a flag gains up to WaitWeight of need as it waits, in
+// full after WaitCap.
+const (
+	WaitWeight       = 0.5
+	WaitCap    int64 = 10 * 60_000
+)
+
+// Change kinds.
+const (
+	ChangeOpen     = "open"     // a new flag
+	ChangeUpdate   = "update"   // new evidence, or a snooze ended with the condition still there
+	ChangeEscalate = "escalate" // the level went up
+	ChangeClear    = "clear"    // nothing the flag stood for holds any more
+)
+
+// Change is one change Reconcile asks the room to make. Flag is the flag
+// as it should be stored and sent to teachers after the change.
+type Change struct {
+	Kind string        `json:"kind"`
+	Flag protocol.Flag `json:"flag"`
+}
+
+// Concerns. Every flag belongs to one: the doing-well suggestion is its
+// own, and every other rule is a reason the student needs a teacher, all
+// merged in one flag so the teacher has one place to go per student.
+const (
+	concernNeed = iota
+	concernEnrich
+	concerns
+)
+
+func concern(r protocol.FlagRule) int {
+	switch r {
+	case protocol.RuleDoingWell:
+		return concernEnrich
+	case protocol.RuleHelp, protocol.RulePrereqGap, protocol.RuleStuck, protocol.RuleStruggle, protocol.RuleGaming, protocol.RuleIdle:
+		return concernNeed
+	}
+	return -1
+}
+
+func live(f protocol.Flag) bool {
+	return f.Status == protocol.FlagOpen || f.Status == protocol.FlagAcked || f.Status == protocol.FlagSnoozed
+}
+
+func closed(f protocol.Flag) bool {
+	return f.Status == protocol.FlagCleared || f.Status == protocol.FlagResolved
+}
+
+// Merge folds the findings of one concern into the one a flag shows: the
+// main finding is the one at the highest level, strongest rule first; the
+// others are named in its summary ("Also stuck: …"). Its need is the
+// main one's plus MergeBonus for each other condition; it began when the
+// earliest did. The findings are taken in any order; Merge panics on
+// none.
+func Merge(fs []Finding) Finding {
+	order := slices.Clone(fs)
+	slices.SortStableFunc(order, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(levelRank(b.Level), levelRank(a.Level)), cmp.Compare(strength(b.Rule), strength(a.Rule)))
+	})
+	m := order[0]
+	if len(order) == 1 {
+		return m
+	}
+	var sum strings.Builder
+	sum.WriteString(m.Evidence.Summary)
+	for _, f := range order[1:] {
+		sum.WriteString(" Also ")
+		sum.WriteString(lowerFirst(f.Evidence.Summary))
+		if m.Skill == "" {
+			m.Skill = f.Skill
+		}
+		if len(m.Evidence.Attempts) == 0 {
+			m.Evidence.Attempts = f.Evidence.Attempts
+		}
+		if len(m.Evidence.LowSkills) == 0 {
+			m.Evidence.LowSkills = f.Evidence.LowSkills
+		}
+		if f.Evidence.Since > 0 && (m.Evidence.Since <= 0 || f.Evidence.Since < m.Evidence.Since) {
+			m.Evidence.Since = f.Evidence.Since
+		}
+		if m.Help == nil {
+			m.Help = f.Help
+		}
+	}
+	m.Evidence.Summary = sum.String()
+	m.Need = min(m.Need+MergeBonus*float64(len(order)-1), 1)
+	return m
+}
+
+func lowerFirst(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	if n == 0 {
+		return s
+	}
+	return string(unicode.ToLower(r)) + s[n:]
+}
+
+// Reconcile compares one student's flags with the findings that hold now
+// and returns the changes to make, in a fixed order. flags are the
+// student's flags the room holds: the live ones (open, acked, snoozed) and
+// those closed (cleared or resolved) within the last Cooldown, with
+// Updated set to when they closed. newID gives the ID of a new flag.
+//
+// The policy, per concern (the doing-well suggestion, and everything
+// else):
+//
+//   - One live flag per concern, so never two per rule. Several conditions
+//     at once are merged into it (Merge): its rule is the strongest, the
+//     others are named in its summary.
+//   - Open when a condition holds and no flag is live, unless a flag of
+//     the concern closed within Cooldown at the same level or higher: it
+//     does not come back so soon. A hand raised after that flag closed is
+//     a new request and opens at once.
+//   - Escalate when the level goes up. The level of a live flag never goes
+//     down: a condition easing from "act now" to "watch" would otherwise
+//     alarm again each time it crossed back.
+//   - Update when the rule, skill or suggested help changes; when the need
+//     rose by NeedStep or more and the last update is UpdateGap old; or
+//     when the summary changed and the last update is Refresh old. Not on
+//     every answer.
+//   - Clear when no condition of the concern holds any more.
+//   - A snoozed flag gets no change before its snooze ends; then it is
+//     updated back to open if its condition still holds, or cleared.
+//
+// If flags already hold more than one live flag of a concern (which
+// Reconcile never causes), the one with the highest level, then the
+// oldest, carries the concern; the others are cleared when their rule no
+// longer holds and left alone otherwise.
+func Reconcile(open []protocol.Flag, findings []Finding, now int64, newID func() protocol.FlagID) []Change {
+	var changes []Change
+	for c := range concerns {
+		var fs []Finding
+		for _, f := range findings {
+			if concern(f.Rule) == c {
+				fs = append(fs, f)
+			}
+		}
+		var lives, done []protocol.Flag
+		for _, f := range open {
+			if concern(f.Rule) != c {
+				continue
+			}
+			switch {
+			case live(f):
+				lives = append(lives, f)
+			case closed(f):
+				done = append(done, f)
+			}
+		}
+		slices.SortFunc(lives, func(a, b protocol.Flag) int {
+			return cmp.Or(cmp.Compare(levelRank(b.Level), levelRank(a.Level)), cmp.Compare(a.Opened, b.Opened), cmp.Compare(a.ID, b.ID))
+		})
+		for _, f := range lives[min(1, len(lives)):] {
+			if snoozing(f, now) || holds(fs, f.Rule) {
+				continue
+			}
+			changes = append(changes, Change{ChangeClear, clear(f, now)})
+		}
+		var hold []Finding
+		top := 0 // the highest level that holds
+		for _, f := range fs {
+			if !f.Lingering {
+				hold = append(hold, f)
+				top = max(top, levelRank(f.Level))
+			}
+		}
+		switch {
+		case len(lives) == 0:
+			if len(hold) == 0 {
+				continue
+			}
+			if m := Merge(hold); !coolingDown(m, hold, done, now) {
+				changes = append(changes, Change{ChangeOpen, opened(m, now, newID())})
+			}
+		case len(hold) > 0:
+			if ch, ok := revise(lives[0], Merge(hold), top, now); ok {
+				changes = append(changes, ch)
+			}
+		default:
+			// Only lingering conditions: the flag stays while its own
+			// rule lingers.
+			i := slices.IndexFunc(fs, func(f Finding) bool { return f.Rule == lives[0].Rule })
+			switch {
+			case i >= 0:
+				if ch, ok := revise(lives[0], fs[i], top, now); ok {
+					changes = append(changes, ch)
+				}
+			case !snoozing(lives[0], now):
+				changes = append(changes, Change{ChangeClear, clear(lives[0], now)})
+			}
+		}
+	}
+	return changes
+}
+
+func snoozing(f protocol.Flag, now int64) bool {
+	return f.Status == protocol.FlagSnoozed && now < f.Snooze
+}
+
+func holds(fs []Finding, r protocol.FlagRule) bool {
+	return slices.ContainsFunc(fs, func(f Finding) bool { return f.Rule == r })
+}
+
+func clear(f protocol.Flag, now int64) protocol.Flag {
+	f.Status, f.Updated, f.Snooze = protocol.FlagCleared, now, 0
+	return f
+}
+
+func opened(m Finding, now int64, id protocol.FlagID) protocol.Flag {
+	return protocol.Flag{
+		ID: id, Student: m.Student, Name: m.Name, Rule: m.Rule, Level: m.Level,
+		Status: protocol.FlagOpen, Skill: m.Skill, Opened: now, Updated: now,
+		Need: m.Need, Evidence: m.Evidence, Help: m.Help,
+	}
+}
+
+// coolingDown reports whether a flag of the concern closed too recently
+// for m to open a new one.
+func coolingDown(m Finding, fs []Finding, done []protocol.Flag, now int64) bool {
+	var hand int64 = -1
+	for _, f := range fs {
+		if f.Rule == protocol.RuleHelp {
+			hand = f.Evidence.Since
+		}
+	}
+	for _, c := range done {
+		if now-c.Updated >= Cooldown || levelRank(m.Level) > levelRank(c.Level) {
+			continue
+		}
+		if hand > c.Updated {
+			continue // a new request for help
+		}
+		return true
+	}
+	return false
+}
+
+// revise returns the change, if any, that brings live flag f up to m,
+// where top is the rank of the highest level that holds (not lingers).
+func revise(f protocol.Flag, m Finding, top int, now int64) (Change, bool) {
+	if snoozing(f, now) {
+		return Change{}, false
+	}
+	g := f
+	g.Rule, g.Skill, g.Need, g.Evidence, g.Help, g.Updated = m.Rule, m.Skill, m.Need, m.Evidence, m.Help, now
+	if m.Name != "" {
+		g.Name = m.Name
+	}
+	woke := f.Status == protocol.FlagSnoozed
+	if woke {
+		g.Status, g.Snooze = protocol.FlagOpen, 0
+	}
+	if top > levelRank(f.Level) {
+		// A teacher who saw it at a lower level has not seen it at this
+		// one: it is open again.
+		g.Level, g.Status, g.Snooze = m.Level, protocol.FlagOpen, 0
+		return Change{ChangeEscalate, g}, true
+	}
+	if woke || meaningful(f, m, now) {
+		return Change{ChangeUpdate, g}, true
+	}
+	return Change{}, false
+}
+
+func meaningful(f protocol.Flag, m Finding, now int64) bool {
+	if f.Rule != m.Rule || f.Skill != m.Skill || helpKey(f.Help) != helpKey(m.Help) {
+		return true
+	}
+	age := now - f.Updated
+	if m.Need >= f.Need+NeedStep && age >= UpdateGap {
+		return true
+	}
+	return m.Evidence.Summary != f.Evidence.Summary && age >= Refresh
+}
+
+func helpKey(h *protocol.Help) [2]string {
+	if h == nil {
+		return [2]string{}
+	}
+	return [2]string{string(h.Skill), h.Title}
+}
+
+// Queue returns the flags a teacher should see, in the order to attend to
+// them: live flags only (open, acked, and snoozed ones whose snooze has
+// ended); "act now" first, then "watch", then "info"; within a level the
+// ones no teacher has acknowledged first; then by score, highest first,
+// where
+//
+//	score = Need + WaitWeight · min(now − Opened, WaitCap) / WaitCap
+//
+// so that a flag gains up to half a point of need over its first ten
+// minutes and a student who has waited long is not passed over forever
+// by fresher, slightly needier ones. Ties go to the older flag, then the
+// smaller ID. flags is not changed.
+func Queue(flags []protocol.Flag, now int64) []protocol.Flag {
+	var out []protocol.Flag
+	for _, f := range flags {
+		if f.Status == protocol.FlagOpen || f.Status == protocol.FlagAcked || (f.Status == protocol.FlagSnoozed && now >= f.Snooze) {
+			out = append(out, f)
+		}
+	}
+	score := func(f protocol.Flag) float64 {
+		wait := min(max(now-f.Opened, 0), WaitCap)
+		return f.Need + WaitWeight*float64(wait)/float64(WaitCap)
+	}
+	acked := func(f protocol.Flag) int {
+		if f.Status == protocol.FlagAcked {
+			return 1
+		}
+		return 0
+	}
+	slices.SortStableFunc(out, func(a, b protocol.Flag) int {
+		return cmp.Or(
+			cmp.Compare(levelRank(b.Level), levelRank(a.Level)),
+			cmp.Compare(acked(a), acked(b)),
+			cmp.Compare(score(b), score(a)),
+			cmp.Compare(a.Opened, b.Opened),
+			cmp.Compare(a.ID, b.ID),
+		)
+	})
+	return out
+}
+
+// Wake returns the earliest time after now at which Reconcile could act
+// on flags without any new finding: a snooze ending, or a cool-down
+// ending so that a condition that still holds may open a flag again. The
+// room arms a timer for it (or re-evaluates on a regular tick instead).
+func Wake(flags []protocol.Flag, now int64) (int64, bool) {
+	var at int64
+	ok := false
+	consider := func(t int64) {
+		if t > now && (!ok || t < at) {
+			at, ok = t, true
+		}
+	}
+	for _, f := range flags {
+		switch {
+		case f.Status == protocol.FlagSnoozed:
+			consider(f.Snooze)
+		case closed(f):
+			consider(f.Updated + Cooldown)
+		}
+	}
+	return at, ok
+}

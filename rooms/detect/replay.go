@@ -1,0 +1,281 @@
+package detect
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/classhub/classhub/protocol"
+)
+
+// Tick is how often Replay re-evaluates every student, as the room does
+// for the idle rule and for cool-downs and snoozes that end.
+const Tick int64 = 30_000
+
+// StudentReport is what happened to one student in a replay.
+type StudentReport struct {
+	ID    protocol.StudentID `json:"id"`
+	Name  string             `json:"name"`
+	Role  Role               `json:"role"`
+	Onset int64              `json:"onset,omitempty"`
+	// Flagged and ActNow are when the first flag at any level, and the
+	// first "act now" alert, came at or after the onset; 0 if none did.
+	Flagged int64 `json:"flagged,omitempty"`
+	ActNow  int64 `json:"act_now,omitempty"`
+	// Alerts counts the "act now" alerts on the student over the whole
+	// session: flags opened at that level and flags escalated to it.
+	Alerts int `json:"alerts"`
+	// Rules are the rules of those alerts, in order.
+	Rules []protocol.FlagRule `json:"rules,omitempty"`
+}
+
+// Report is the outcome of one replay.
+type Report struct {
+	Seed     uint64          `json:"seed"`
+	Students []StudentReport `json:"students"`
+	Alerts   int             `json:"alerts"`      // "act now" alerts in all
+	Fine     int             `json:"fine_alerts"` // those on students who were not strugglers
+	Opened   int             `json:"opened"`      // flags opened at any level
+	Updates  int             `json:"updates"`
+	Clears   int             `json:"clears"`
+}
+
+// Replay runs a trace through the room's loop: every event updates the
+// student's history and mastery (RecordAttempt, RecordHint) and is
+// followed by Evaluate and Reconcile for that student; every Tick every
+// student is evaluated again. Nobody acknowledges, snoozes or resolves a
+// flag: the figures are those of the detectors and the policy alone.
+func Replay(tr Trace, th Thresholds) Report {
+	g := tr.Graph()
+	start := tr.Config.Start
+	type state struct {
+		s     Student
+		flags []protocol.Flag
+	}
+	sts := make([]state, len(tr.Students))
+	rep := Report{Seed: tr.Seed, Students: make([]StudentReport, len(tr.Students))}
+	for i, st := range tr.Students {
+		m := make(map[protocol.SkillID]float64, len(st.Mastery))
+		for k, v := range st.Mastery {
+			m[k] = v
+		}
+		sts[i].s = Student{ID: st.ID, Name: st.Name, Mastery: m, ActivityOpen: true, LastAction: start}
+		rep.Students[i] = StudentReport{ID: st.ID, Name: st.Name, Role: st.Role, Onset: st.Onset}
+	}
+	var ids int
+	newID := func() protocol.FlagID {
+		ids++
+		return protocol.FlagID(fmt.Sprintf("00000000-0000-4000-8000-%012x", ids))
+	}
+	var pass []protocol.Flag
+	check := func(i int, now int64) {
+		st := &sts[i]
+		// The room holds the live flags and those closed within the
+		// cool-down.
+		pass = pass[:0]
+		for _, f := range st.flags {
+			if live(f) || (closed(f) && now-f.Updated < Cooldown) {
+				pass = append(pass, f)
+			}
+		}
+		changes := Reconcile(pass, Evaluate(st.s, g, th, now), now, newID)
+		sr := &rep.Students[i]
+		for _, c := range changes {
+			switch c.Kind {
+			case ChangeOpen:
+				st.flags = append(st.flags, c.Flag)
+				rep.Opened++
+			default:
+				for j := range st.flags {
+					if st.flags[j].ID == c.Flag.ID {
+						st.flags[j] = c.Flag
+					}
+				}
+				if c.Kind == ChangeUpdate {
+					rep.Updates++
+				}
+				if c.Kind == ChangeClear {
+					rep.Clears++
+				}
+			}
+			if c.Kind != ChangeOpen && c.Kind != ChangeEscalate {
+				continue
+			}
+			after := sr.Onset > 0 && now >= sr.Onset
+			if after && sr.Flagged == 0 {
+				sr.Flagged = now
+			}
+			if c.Flag.Level != protocol.LevelActNow {
+				continue
+			}
+			sr.Alerts++
+			sr.Rules = append(sr.Rules, c.Flag.Rule)
+			rep.Alerts++
+			if !sr.Role.Struggler() {
+				rep.Fine++
+			}
+			if after && sr.ActNow == 0 {
+				sr.ActNow = now
+			}
+		}
+		// Flags closed beyond the cool-down are of no more use to
+		// Reconcile; the report has counted them.
+		st.flags = slices.DeleteFunc(st.flags, func(f protocol.Flag) bool {
+			return closed(f) && now-f.Updated >= Cooldown
+		})
+	}
+	next := start + Tick
+	for _, e := range tr.Events {
+		for next <= e.At && next <= tr.End {
+			for i := range sts {
+				check(i, next)
+			}
+			next += Tick
+		}
+		if e.At > tr.End || e.Student < 0 || e.Student >= len(sts) {
+			continue
+		}
+		s := &sts[e.Student].s
+		switch e.Kind {
+		case KindAttempt:
+			s.Skill = e.Skill
+			s.RecordAttempt(Attempt{Item: e.Item, Skill: e.Skill, Response: e.Response, Correct: e.Correct,
+				First: e.First, Hints: e.Hints, Ms: e.Ms, ReadMs: e.ReadMs, At: e.At}, tr.params(e.Skill))
+		case KindHint:
+			s.Skill = e.Skill
+			s.RecordHint(Action{Ms: e.Ms, ReadMs: e.ReadMs, At: e.At}, e.Skill, e.First, tr.params(e.Skill))
+		case KindHandUp:
+			s.HandUp, s.HandSince, s.LastAction = true, e.At, e.At
+		case KindHandDown:
+			s.HandUp, s.HandSince, s.LastAction = false, 0, e.At
+		}
+		check(e.Student, e.At)
+	}
+	for ; next <= tr.End; next += Tick {
+		for i := range sts {
+			check(i, next)
+		}
+	}
+	return rep
+}
+
+// RoleSummary is how one kind of struggler fared over many replays.
+type RoleSummary struct {
+	Role     Role    `json:"role"`
+	Students int     `json:"students"` // strugglers of this role whose trouble showed
+	Flagged  int     `json:"flagged"`  // of them, flagged at any level after the onset
+	ActNow   int     `json:"act_now"`  // of them, alerted "act now" after the onset
+	Flag50   float64 `json:"flag_median_min"`
+	Flag90   float64 `json:"flag_p90_min"`
+	Act50    float64 `json:"act_now_median_min"`
+	Act90    float64 `json:"act_now_p90_min"`
+	Alerts   float64 `json:"alerts_per_student"` // "act now" alerts per student of this role
+}
+
+// Summary is a Study's outcome. The alert figures are per 30 students per
+// 45 minutes, averaged over the seeds.
+type Summary struct {
+	Seeds      int           `json:"seeds"`
+	Roles      []RoleSummary `json:"roles"`
+	Strugglers RoleSummary   `json:"strugglers"` // all strugglers together
+	Alerts     float64       `json:"alerts"`     // all "act now" alerts
+	AlertsMax  float64       `json:"alerts_max"` // in the worst seed
+	Fine       float64       `json:"fine_alerts"`
+	FineMax    float64       `json:"fine_alerts_max"`
+	Opened     float64       `json:"opened"`
+	Updates    float64       `json:"updates"`
+}
+
+// Study simulates and replays the class for seeds 1 to n.
+func Study(cfg SimConfig, th Thresholds, n int) Summary {
+	scale := 1.0
+	if cfg.Students > 0 && cfg.Minutes > 0 {
+		scale = 30.0 / float64(cfg.Students) * 45.0 / float64(cfg.Minutes)
+	}
+	sum := Summary{Seeds: n}
+	type acc struct {
+		students, flagged, actNow, alerts int
+		flag, act                         []float64
+	}
+	by := map[Role]*acc{}
+	var order []Role
+	all := &acc{}
+	for seed := uint64(1); seed <= uint64(n); seed++ {
+		rep := Replay(Simulate(cfg, seed), th)
+		alerts, fine := float64(rep.Alerts)*scale, float64(rep.Fine)*scale
+		sum.Alerts += alerts / float64(n)
+		sum.Fine += fine / float64(n)
+		sum.AlertsMax = max(sum.AlertsMax, alerts)
+		sum.FineMax = max(sum.FineMax, fine)
+		sum.Opened += float64(rep.Opened) * scale / float64(n)
+		sum.Updates += float64(rep.Updates) * scale / float64(n)
+		for _, sr := range rep.Students {
+			if !sr.Role.Struggler() || sr.Onset == 0 {
+				continue
+			}
+			a := by[sr.Role]
+			if a == nil {
+				a = &acc{}
+				by[sr.Role] = a
+				order = append(order, sr.Role)
+			}
+			for _, a := range []*acc{a, all} {
+				a.students++
+				a.alerts += sr.Alerts
+				if sr.Flagged > 0 {
+					a.flagged++
+					a.flag = append(a.flag, float64(sr.Flagged-sr.Onset)/60_000)
+				}
+				if sr.ActNow > 0 {
+					a.actNow++
+					a.act = append(a.act, float64(sr.ActNow-sr.Onset)/60_000)
+				}
+			}
+		}
+	}
+	summarise := func(role Role, a *acc) RoleSummary {
+		rs := RoleSummary{Role: role, Students: a.students, Flagged: a.flagged, ActNow: a.actNow,
+			Flag50: quantile(a.flag, 0.5), Flag90: quantile(a.flag, 0.9),
+			Act50: quantile(a.act, 0.5), Act90: quantile(a.act, 0.9)}
+		if a.students > 0 {
+			rs.Alerts = float64(a.alerts) / float64(a.students)
+		}
+		return rs
+	}
+	for _, role := range order {
+		sum.Roles = append(sum.Roles, summarise(role, by[role]))
+	}
+	sum.Strugglers = summarise("all strugglers", all)
+	return sum
+}
+
+// quantile returns the q-quantile of xs (nearest rank), NaN for none.
+func quantile(xs []float64, q float64) float64 {
+	if len(xs) == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	i := int(math.Ceil(q*float64(len(s)))) - 1
+	return s[min(max(i, 0), len(s)-1)]
+}
+
+// Table writes the summary as the Markdown tables of docs/DETECTORS.md.
+func (s Summary) Table() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "Strugglers, over %d seeds (minutes from the onset of the trouble):\n\n", s.Seeds)
+	b.WriteString("| role | students | flagged | act now | to first flag, median / p90 | to act now, median / p90 | act-now alerts each |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|\n")
+	for _, r := range append(slices.Clone(s.Roles), s.Strugglers) {
+		fmt.Fprintf(&b, "| %s | %d | %d | %d | %.1f / %.1f | %.1f / %.1f | %.2f |\n",
+			r.Role, r.Students, r.Flagged, r.ActNow, r.Flag50, r.Flag90, r.Act50, r.Act90, r.Alerts)
+	}
+	fmt.Fprintf(&b, "\nAlerts per 30 students per 45 minutes, mean (worst seed):\n\n")
+	b.WriteString("| | per class |\n|---|---:|\n")
+	fmt.Fprintf(&b, "| act-now alerts, all | %.2f (%.0f) |\n", s.Alerts, s.AlertsMax)
+	fmt.Fprintf(&b, "| act-now alerts on students who were fine | %.2f (%.0f) |\n", s.Fine, s.FineMax)
+	fmt.Fprintf(&b, "| flags opened, any level | %.2f |\n", s.Opened)
+	fmt.Fprintf(&b, "| flag updates | %.2f |\n", s.Updates)
+	return b.String()
+}

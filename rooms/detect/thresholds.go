@@ -1,0 +1,153 @@
+package detect
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Thresholds are the numbers the detectors use. A school or a teacher may
+// change them; Validate says whether a set makes sense. docs/DETECTORS.md
+// gives the reasons for the defaults.
+type Thresholds struct {
+	// Idle: no action for this long while an activity is open.
+	IdleWatchMs  int64 `json:"idle_watch_ms"`
+	IdleActNowMs int64 `json:"idle_act_now_ms"`
+
+	// Struggle: at most StruggleMaxCorrect right among the last
+	// StruggleWindow attempts, once there are that many, is "watch"; it is
+	// "act now" when also at most StruggleMaxCorrect of the last
+	// StruggleProblems first attempts are right (0: never). A struggle
+	// flag clears once StruggleClear of the window are right.
+	StruggleWindow     int `json:"struggle_window"`
+	StruggleMaxCorrect int `json:"struggle_max_correct"`
+	StruggleProblems   int `json:"struggle_problems"`
+	StruggleClear      int `json:"struggle_clear"`
+
+	// Stuck (wheel-spinning): at least StuckAttempts first attempts on the
+	// skill practised while its mastery is below StuckMastery.
+	StuckAttempts int     `json:"stuck_attempts"`
+	StuckMastery  float64 `json:"stuck_mastery"`
+
+	// Prerequisite gap: a prerequisite at most PrereqDepth steps back with
+	// mastery below PrereqMastery, while at least PrereqWrong of the last
+	// PrereqWindow attempts on the skill practised are wrong.
+	PrereqMastery float64 `json:"prereq_mastery"`
+	PrereqDepth   int     `json:"prereq_depth"`
+	PrereqWindow  int     `json:"prereq_window"`
+	PrereqWrong   int     `json:"prereq_wrong"`
+
+	// Gaming: at least GamingWatch (watch) or GamingActNow (act now) of
+	// the last GamingWindow actions faster than a deliberate read.
+	GamingWindow int `json:"gaming_window"`
+	GamingWatch  int `json:"gaming_watch"`
+	GamingActNow int `json:"gaming_act_now"`
+	// A gaming flag clears once fewer than GamingClear of the window are
+	// too fast.
+	GamingClear int `json:"gaming_clear"`
+
+	// Doing well: at least WellMinCorrect right among the last WellWindow
+	// attempts.
+	WellWindow     int `json:"well_window"`
+	WellMinCorrect int `json:"well_min_correct"`
+	// A doing-well flag clears once fewer than WellClear of the window
+	// are right.
+	WellClear int `json:"well_clear"`
+}
+
+// DefaultThresholds returns the thresholds docs/DETECTORS.md describes.
+func DefaultThresholds() Thresholds {
+	return Thresholds{
+		IdleWatchMs:        2 * 60_000,
+		IdleActNowMs:       5 * 60_000,
+		StruggleWindow:     10,
+		StruggleMaxCorrect: 3,
+		StruggleProblems:   10,
+		StruggleClear:      6,
+		StuckAttempts:      10,
+		StuckMastery:       0.8,
+		PrereqMastery:      0.4,
+		PrereqDepth:        2,
+		PrereqWindow:       4,
+		PrereqWrong:        2,
+		GamingWindow:       10,
+		GamingWatch:        3,
+		GamingActNow:       5,
+		GamingClear:        1,
+		WellWindow:         10,
+		WellMinCorrect:     8,
+		WellClear:          6,
+	}
+}
+
+// Validate reports whether th makes sense: every window fits in the
+// history the room keeps, every count fits in its window, the "act now"
+// level of a rule comes after its "watch" level, and the struggling and
+// doing-well ranges do not overlap.
+func (th Thresholds) Validate() error {
+	var errs []error
+	bad := func(format string, a ...any) { errs = append(errs, fmt.Errorf("detect: "+format, a...)) }
+	if th.IdleWatchMs <= 0 {
+		bad("idle_watch_ms = %d, want it above 0", th.IdleWatchMs)
+	}
+	if th.IdleActNowMs <= th.IdleWatchMs {
+		bad("idle_act_now_ms = %d, want it above idle_watch_ms (%d)", th.IdleActNowMs, th.IdleWatchMs)
+	}
+	window := func(name string, w, limit int) {
+		if w < 1 || w > limit {
+			bad("%s = %d, want 1 to %d", name, w, limit)
+		}
+	}
+	window("struggle_window", th.StruggleWindow, MaxAttempts)
+	window("prereq_window", th.PrereqWindow, MaxAttempts)
+	window("gaming_window", th.GamingWindow, MaxActions)
+	window("well_window", th.WellWindow, MaxAttempts)
+	count := func(name string, n, lo, hi int) {
+		if n < lo || n > hi {
+			bad("%s = %d, want %d to %d", name, n, lo, hi)
+		}
+	}
+	count("struggle_max_correct", th.StruggleMaxCorrect, 0, th.StruggleWindow-1)
+	count("prereq_wrong", th.PrereqWrong, 1, th.PrereqWindow)
+	count("gaming_watch", th.GamingWatch, 1, th.GamingWindow)
+	count("gaming_act_now", th.GamingActNow, th.GamingWatch, th.GamingWindow)
+	count("well_min_correct", th.WellMinCorrect, 1, th.WellWindow)
+	count("struggle_problems", th.StruggleProblems, 0, MaxAttempts)
+	if th.StruggleProblems > 0 && th.StruggleProblems <= th.StruggleMaxCorrect {
+		bad("struggle_problems = %d, want it above struggle_max_correct (%d) or 0", th.StruggleProblems, th.StruggleMaxCorrect)
+	}
+	count("struggle_clear", th.StruggleClear, th.StruggleMaxCorrect+1, th.StruggleWindow)
+	count("gaming_clear", th.GamingClear, 1, th.GamingWatch)
+	count("well_clear", th.WellClear, 1, th.WellMinCorrect)
+	count("stuck_attempts", th.StuckAttempts, 1, math.MaxInt32)
+	count("prereq_depth", th.PrereqDepth, 1, 4)
+	prob := func(name string, v float64) {
+		if math.IsNaN(v) || v <= 0 || v > 1 {
+			bad("%s = %v, want it in (0, 1]", name, v)
+		}
+	}
+	prob("stuck_mastery", th.StuckMastery)
+	prob("prereq_mastery", th.PrereqMastery)
+	if th.StruggleWindow == th.WellWindow && th.StruggleMaxCorrect >= th.WellMinCorrect {
+		bad("struggle_max_correct (%d) must be below well_min_correct (%d): a student cannot be struggling and doing well at once",
+			th.StruggleMaxCorrect, th.WellMinCorrect)
+	}
+	return errors.Join(errs...)
+}
+
+// NextCheck returns when the idle rule could next change its finding for
+// s if s does nothing before then: the moment it would reach "watch" or
+// "act now". The room arms a timer for it. It returns false when no
+// waiting can change anything: no activity open, a hand up (waiting for
+// help is not idling), LastAction unknown, or "act now" reached already.
+func (th Thresholds) NextCheck(s Student, now int64) (int64, bool) {
+	if !s.ActivityOpen || s.HandUp || s.LastAction <= 0 {
+		return 0, false
+	}
+	for _, d := range []int64{th.IdleWatchMs, th.IdleActNowMs} {
+		if at := s.LastAction + d; at > now {
+			return at, true
+		}
+	}
+	return 0, false
+}

@@ -1,0 +1,333 @@
+package rooms
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/content"
+	"github.com/classhub/classhub/rooms/natstest"
+)
+
+// learnerDevice is one student practising, through the room's commands.
+type learnerDevice struct {
+	t    *testing.T
+	clk  *fakeClock
+	c    *class
+	id   protocol.StudentID
+	bank *content.Bank
+	item *protocol.ItemView
+}
+
+func (c *class) device(i int) *learnerDevice { return c.deviceOn(i, "fractions-5") }
+
+func (c *class) deviceOn(i int, bank protocol.BankID) *learnerDevice {
+	b, err := c.m.Bank(context.Background(), bank)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	return &learnerDevice{t: c.t, c: c, id: c.students[i], bank: b, clk: c.clk}
+}
+
+func (d *learnerDevice) send(typ protocol.MsgType, data any) (json.RawMessage, error) {
+	raw, _ := json.Marshal(data)
+	return d.c.m.Do(context.Background(), protocol.Command{Room: d.c.id, Type: typ, Actor: student(d.id), Data: raw})
+}
+
+type answerResult struct {
+	Correct     bool
+	P           float64
+	Explanation string
+	Next        *protocol.ItemView
+}
+
+// next asks for the next item; it returns false at the end of the set.
+func (d *learnerDevice) next() (bool, json.RawMessage) {
+	d.t.Helper()
+	raw, err := d.send(protocol.MsgNextItem, struct{}{})
+	if err != nil {
+		d.t.Fatalf("next_item: %v", err)
+	}
+	var res struct{ Item *protocol.ItemView }
+	_ = json.Unmarshal(raw, &res)
+	d.item = res.Item
+	return d.item != nil, raw
+}
+
+// answer answers the current item, right or wrong.
+func (d *learnerDevice) answer(right bool) answerResult {
+	d.t.Helper()
+	if d.clk != nil {
+		d.clk.Advance(40 * time.Second) // a deliberate read and some working out
+	}
+	resp := "no idea"
+	if right {
+		resp = d.bank.Item(d.item.ID).Answer()
+	}
+	raw, err := d.send(protocol.MsgAnswer, protocol.Answer{Item: d.item.ID, Response: resp})
+	if err != nil {
+		d.t.Fatalf("answer %s: %v", d.item.ID, err)
+	}
+	var res answerResult
+	_ = json.Unmarshal(raw, &res)
+	if res.Correct != right {
+		d.t.Fatalf("answer %q to %s graded %v, want %v", resp, d.item.ID, res.Correct, right)
+	}
+	d.item = res.Next
+	return res
+}
+
+func (c *class) assign(set string, to protocol.Target) { c.assignFrom("fractions-5", set, to) }
+
+func (c *class) assignFrom(bank protocol.BankID, set string, to protocol.Target) {
+	c.t.Helper()
+	c.must(protocol.MsgAssignPractice, protocol.AssignPractice{Set: protocol.SetRef{Bank: bank, Set: set}, To: to}, nil)
+}
+
+// angleBank is a small bank whose later skill needs the earlier one: the
+// triangle sum needs supplementary angles.
+const angleBank = `bank: olivia-angles
+title: Angles and triangles
+skills:
+  - id: supp
+    name: Supplementary angles
+    lesson:
+      title: Angles on a straight line
+      text: Two angles that make a straight line add up to 180 degrees.
+      practice: [supp.1, supp.2, supp.3]
+  - id: trisum
+    name: Triangle angle sum
+    prereqs: [supp]
+items:
+` + "%s" + `
+sets:
+  - id: supp-set
+    title: Supplementary angles
+    kind: practice
+    items: [supp.1, supp.2, supp.3, supp.4]
+  - id: tri-set
+    title: Triangles
+    kind: practice
+    items: [tri.1, tri.2, tri.3, tri.4, tri.5, tri.6]
+`
+
+func angleItems() string {
+	out := ""
+	for i := 1; i <= 4; i++ {
+		out += fmt.Sprintf(`  - id: supp.%d
+    skill: supp
+    kind: numeric
+    prompt: An angle of %d degrees and its supplement. How big is the supplement?
+    answer: %d
+    hints: [They add up to 180., 180 - %d = %d.]
+    explanation: Supplementary angles add up to 180 degrees, so 180 - %d = %d.
+    family: supp
+`, i, 20*i, 180-20*i, 20*i, 180-20*i, 20*i, 180-20*i)
+	}
+	for i := 1; i <= 6; i++ {
+		out += fmt.Sprintf(`  - id: tri.%d
+    skill: trisum
+    kind: numeric
+    prompt: A triangle has angles of 50 and %d degrees. How big is the third?
+    answer: %d
+    hints: [The three angles add up to 180., 180 - 50 - %d = %d.]
+    explanation: The angles of a triangle add up to 180 degrees, so 180 - 50 - %d = %d.
+    family: tri
+`, i, 10*i, 130-10*i, 10*i, 130-10*i, 10*i, 130-10*i)
+	}
+	return out
+}
+
+func flagsOf(tv protocol.TeacherView, sid protocol.StudentID) []protocol.Flag {
+	var out []protocol.Flag
+	for _, f := range tv.Flags {
+		if f.Student == sid {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func TestNoahSeesAVariantAndTheSkillComesBack(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use)
+	c := newClass(t, m, "Noah")
+	c.clk = clk
+	c.assign("frac-operations", protocol.Target{})
+	noah := c.device(0)
+	noah.next()
+	missed := noah.item.Skill
+	res := noah.answer(false)
+	if res.Explanation == "" || res.Next == nil || res.Next.Skill != missed || res.Next.Reason != "a similar problem" {
+		t.Fatalf("after a wrong answer: %+v", res)
+	}
+	noah.answer(true) // the similar problem
+	back := false
+	for range 6 {
+		if noah.item == nil {
+			if more, _ := noah.next(); !more {
+				break
+			}
+		}
+		if noah.item.Reason == "checking that it stuck" {
+			if noah.item.Skill != missed {
+				t.Fatalf("rechecked %s, want the missed %s", noah.item.Skill, missed)
+			}
+			back = true
+			break
+		}
+		noah.answer(true)
+	}
+	if !back {
+		t.Fatal("the missed skill never came back")
+	}
+}
+
+func TestAmeliaIsOfferedEnrichment(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use)
+	c := newClass(t, m, "Amelia")
+	c.clk = clk
+	c.assign("frac-equivalence", protocol.Target{})
+	amelia := c.device(0)
+	var last json.RawMessage
+	for {
+		more, raw := amelia.next()
+		if !more {
+			last = raw
+			break
+		}
+		amelia.answer(true)
+	}
+	var done struct {
+		Done  bool
+		Offer *protocol.Offer
+	}
+	_ = json.Unmarshal(last, &done)
+	if !done.Done || done.Offer == nil || done.Offer.Set.Set != "frac-challenge" {
+		t.Fatalf("end of the set: %s", last)
+	}
+	// The teacher sees she is doing well: a suggestion, not an alarm.
+	fs := flagsOf(c.view(), amelia.id)
+	if len(fs) != 1 || fs[0].Rule != protocol.RuleDoingWell || fs[0].Level != protocol.LevelInfo {
+		t.Fatalf("Amelia's flags = %+v", fs)
+	}
+	if _, err := amelia.send(protocol.MsgAcceptOffer, struct{}{}); err != nil {
+		t.Fatal(err)
+	}
+	if more, _ := amelia.next(); !more || amelia.bank.Item(amelia.item.ID) == nil {
+		t.Fatal("no enrichment item after accepting the offer")
+	}
+}
+
+func TestOliviaIsFlaggedWithHelpReady(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use)
+	c := newClass(t, m, "Olivia", "Mason")
+	c.clk = clk
+	if _, err := m.PutBank(context.Background(), "olivia.yaml", []byte(fmt.Sprintf(angleBank, angleItems()))); err != nil {
+		t.Fatal(err)
+	}
+	olivia := c.deviceOn(0, "olivia-angles")
+	// Supplementary angles slipped: she misses them.
+	c.assignFrom("olivia-angles", "supp-set", protocol.Target{Student: olivia.id})
+	for range 3 {
+		if olivia.item == nil {
+			olivia.next()
+		}
+		olivia.answer(false)
+	}
+	// Then the triangle sum, which needs them.
+	c.assignFrom("olivia-angles", "tri-set", protocol.Target{Student: olivia.id})
+	olivia.item = nil
+	var flag *protocol.Flag
+	for range 6 {
+		if olivia.item == nil {
+			if more, _ := olivia.next(); !more {
+				break
+			}
+		}
+		olivia.answer(false)
+		if fs := flagsOf(c.view(), olivia.id); len(fs) > 0 && fs[0].Level == protocol.LevelActNow {
+			flag = &fs[0]
+			break
+		}
+	}
+	if flag == nil {
+		t.Fatalf("Olivia was not flagged; teacher view flags %+v", c.view().Flags)
+	}
+	if flag.Help == nil || flag.Help.Skill != "supp" || len(flag.Help.Items) == 0 {
+		t.Fatalf("flag help = %+v", flag.Help)
+	}
+	if len(flag.Evidence.Attempts) == 0 || flag.Evidence.Attempts[len(flag.Evidence.Attempts)-1].Response != "no idea" {
+		t.Fatalf("evidence lacks her actual answers: %+v", flag.Evidence)
+	}
+	// Flags never reach a student or the projector.
+	for _, ev := range c.log() {
+		if ev.Type != protocol.EvFlag {
+			continue
+		}
+		for _, v := range []protocol.Viewer{{Role: protocol.RoleStudent, Student: olivia.id}, {Role: protocol.RoleStudent, Student: c.students[1]}, {Role: protocol.RoleProjector}} {
+			if ev.Audience.Allows(v) {
+				t.Fatalf("a flag event may be seen by %+v", v)
+			}
+		}
+	}
+	// One action sends her the supplemental lesson and its problems.
+	c.must(protocol.MsgFlagAction, protocol.FlagAction{Flag: flag.ID, Action: protocol.FlagSendHelp}, nil)
+	olivia.item = nil
+	olivia.next()
+	if olivia.item.Skill != "supp" {
+		t.Fatalf("after the help, her next item is on %s", olivia.item.Skill)
+	}
+	fs := flagsOf(c.view(), olivia.id)
+	if len(fs) == 0 || fs[0].Status != protocol.FlagAcked || fs[0].Acked == 0 {
+		t.Fatalf("flag after sending help = %+v", fs)
+	}
+}
+
+func TestRefusedAnswersMoveNothing(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	m := newManager(t, nc, js, "node-a")
+	c := newClass(t, m, "Judy")
+	c.assign("frac-equivalence", protocol.Target{})
+	judy := c.device(0)
+	judy.next()
+	solved := judy.item.ID
+	judy.answer(true)
+	judy.next()
+	before := c.stateJSON()
+	cases := []struct {
+		name string
+		typ  protocol.MsgType
+		data any
+		want protocol.Code
+	}{
+		{"an item she was not given", protocol.MsgAnswer, protocol.Answer{Item: "frac.div.1", Response: "2"}, protocol.CodeNotGiven},
+		{"a second answer to a solved item", protocol.MsgAnswer, protocol.Answer{Item: solved, Response: "2"}, protocol.CodeDuplicate},
+		{"a hint for an item she was not given", protocol.MsgHint, protocol.Hint{Item: "frac.div.1"}, protocol.CodeNotGiven},
+		{"picking without a choice board", protocol.MsgPickItems, protocol.PickItems{Items: []protocol.ItemID{"frac.eq.1"}}, protocol.CodeWrongState},
+	}
+	for _, tc := range cases {
+		if _, err := judy.send(tc.typ, tc.data); codeOf(err) != tc.want {
+			t.Errorf("%s: err = %v, want %s", tc.name, err, tc.want)
+		}
+	}
+	if after := c.stateJSON(); after != before {
+		t.Fatalf("refused answers changed the state:\nbefore %s\nafter  %s", before, after)
+	}
+	c.must(protocol.MsgClosePractice, protocol.ClosePractice{}, nil)
+	if _, err := judy.send(protocol.MsgAnswer, protocol.Answer{Item: judy.item.ID, Response: "2"}); codeOf(err) != protocol.CodeClosed {
+		t.Fatalf("answer after the activity closed: err = %v, want closed", err)
+	}
+}

@@ -1,0 +1,217 @@
+package rooms
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/content"
+	"github.com/classhub/classhub/rooms/detect"
+)
+
+// The detectors run in the same step of the actor as the answer, hint or
+// hand that changes what they see, and on a timer for what time alone
+// changes (idle students, snoozes running out). Their findings become flag
+// events for the teachers and the student's coach.
+
+// bankGraph is a content bank as the detectors read it.
+type bankGraph struct{ b *content.Bank }
+
+func (g bankGraph) Prereqs(skill protocol.SkillID) []protocol.SkillID { return g.b.Prereqs(skill) }
+
+func (g bankGraph) Name(skill protocol.SkillID) string {
+	if s := g.b.Skill(skill); s != nil {
+		return s.Name
+	}
+	return string(skill)
+}
+
+func (g bankGraph) Lesson(skill protocol.SkillID) *protocol.Help {
+	l, ok := g.b.Lesson(skill)
+	if !ok || len(l.Practice) == 0 {
+		return nil
+	}
+	h := l.Help()
+	return &h
+}
+
+func (g bankGraph) Mastered(skill protocol.SkillID) float64 { return params(g.b, skill).Mastered }
+
+// thresholds are the class's detector thresholds.
+func (r *room) thresholds() detect.Thresholds {
+	th := detect.DefaultThresholds()
+	if len(r.st.Thresholds) > 0 {
+		_ = json.Unmarshal(r.st.Thresholds, &th)
+	}
+	return th
+}
+
+// subject is what the detectors know of one student now.
+func (r *room) subject(sid protocol.StudentID) detect.Student {
+	st := r.st.Students[sid]
+	s := detect.Student{ID: sid}
+	if st == nil {
+		return s
+	}
+	s.Name, s.HandUp = st.Name, st.Hand
+	if st.Hand {
+		s.HandSince = st.HandSince
+	}
+	l := r.st.Learners[sid]
+	if l == nil {
+		return s
+	}
+	for _, a := range l.Attempts {
+		s.Attempts = append(s.Attempts, detect.Attempt{
+			Item: a.Item, Skill: a.Skill, Response: a.Response, Correct: a.Correct, First: a.First,
+			Hints: a.Hints, Ms: a.Ms, ReadMs: a.ReadMs, At: a.At,
+		})
+	}
+	for _, a := range l.Actions {
+		s.Actions = append(s.Actions, detect.Action{Kind: a.Kind, Ms: a.Ms, ReadMs: a.ReadMs, At: a.At})
+	}
+	s.FirstAttempts = l.First
+	s.Mastery = l.Mastery
+	if l.Current != nil {
+		s.Skill = l.Current.Skill
+	} else if n := len(l.Attempts); n > 0 {
+		s.Skill = l.Attempts[n-1].Skill
+	}
+	// Only a student in front of an item can be idle: one who finished
+	// their set is waiting for the teacher, not off task.
+	s.ActivityOpen = l.Set.Bank != "" && !l.Closed && (l.Current != nil || len(l.Queue) > 0)
+	s.LastAction = max(l.LastAt, l.Started, st.Joined)
+	if !st.Online {
+		s.ActivityOpen = false
+	}
+	return s
+}
+
+// detect runs the detectors on one student and records the changes of
+// their flags.
+func (r *room) detect(ctx context.Context, sid protocol.StudentID) error {
+	var g detect.Graph
+	l := r.st.Learners[sid]
+	if l != nil && l.Set.Bank != "" {
+		b, err := r.bank(ctx, l.Set.Bank)
+		if err != nil {
+			return err
+		}
+		g = bankGraph{b: b}
+	} else {
+		g = emptyGraph{}
+	}
+	now := r.now()
+	findings := detect.Evaluate(r.subject(sid), g, r.thresholds(), now)
+	var mine []protocol.Flag
+	for _, f := range r.st.Flags {
+		if f.Student == sid {
+			mine = append(mine, f)
+		}
+	}
+	changes := detect.Reconcile(mine, findings, now, func() protocol.FlagID { return protocol.FlagID(uuid.NewString()) })
+	for _, c := range changes {
+		f := c.Flag
+		if f.Name == "" {
+			f.Name = r.name(sid)
+		}
+		if err := r.emitFlag(ctx, c.Kind, f); err != nil {
+			return err
+		}
+	}
+	r.armWatch()
+	return nil
+}
+
+// emptyGraph is the graph of a student with no practice: only the hand
+// and idleness can be seen.
+type emptyGraph struct{}
+
+func (emptyGraph) Prereqs(protocol.SkillID) []protocol.SkillID { return nil }
+func (emptyGraph) Name(s protocol.SkillID) string              { return string(s) }
+func (emptyGraph) Lesson(protocol.SkillID) *protocol.Help      { return nil }
+func (emptyGraph) Mastered(protocol.SkillID) float64           { return 0.95 }
+
+// armWatch sets the one detector timer to the earliest moment time alone
+// could change a flag: a student going idle, a snooze or a cool-down
+// ending.
+func (r *room) armWatch() {
+	if r.watchStop != nil {
+		r.watchStop()
+		r.watchStop = nil
+	}
+	if r.st.Status != protocol.StatusOpen {
+		return
+	}
+	now := r.now()
+	th := r.thresholds()
+	var at int64
+	ok := false
+	consider := func(t int64, has bool) {
+		if has && (!ok || t < at) {
+			at, ok = t, true
+		}
+	}
+	for sid := range r.st.Learners {
+		consider(th.NextCheck(r.subject(sid), now))
+	}
+	consider(detect.Wake(r.st.Flags, now))
+	if !ok {
+		return
+	}
+	gen := r.watchGen + 1
+	r.watchGen = gen
+	d := time.UnixMilli(at).Sub(r.m.cfg.Now())
+	r.watchStop = r.m.cfg.AfterFunc(max(d, 0), func() {
+		select {
+		case r.watchFire <- gen:
+		case <-r.done:
+		}
+	})
+}
+
+// watchDue re-runs the detectors of every student whose flags time alone
+// may have changed.
+func (r *room) watchDue(ctx context.Context, gen uint64) error {
+	if gen != r.watchGen {
+		return nil
+	}
+	ids := make([]protocol.StudentID, 0, len(r.st.Students))
+	for sid := range r.st.Students {
+		ids = append(ids, sid)
+	}
+	slices.Sort(ids)
+	for _, sid := range ids {
+		if r.st.Learners[sid] == nil && !slices.ContainsFunc(r.st.Flags, func(f protocol.Flag) bool { return f.Student == sid }) {
+			continue
+		}
+		if err := r.detect(ctx, sid); err != nil {
+			return err
+		}
+	}
+	r.armWatch()
+	return nil
+}
+
+func (r *room) setThresholds(ctx context.Context, _ protocol.Command, v any) (json.RawMessage, error) {
+	in := v.(*protocol.SetThresholds)
+	th := detect.DefaultThresholds()
+	dec := json.NewDecoder(bytes.NewReader(in.Thresholds))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&th); err != nil {
+		return nil, protocol.Errorf(protocol.CodeInvalid, "set_thresholds: %v", err)
+	}
+	if err := th.Validate(); err != nil {
+		return nil, protocol.Errorf(protocol.CodeInvalid, "set_thresholds: %v", err)
+	}
+	raw, _ := json.Marshal(th)
+	if _, err := r.emit(ctx, protocol.EvThresholds, protocol.ToTeachers, protocol.ThresholdsSet{Thresholds: raw}); err != nil {
+		return nil, err
+	}
+	return reply(th)
+}
