@@ -515,3 +515,16 @@ func (m *Manager) JoinAs(ctx context.Context, code string, j protocol.JoinRoom) 
 func (m *Manager) CoachRooms(ctx context.Context, coach protocol.CoachID) ([]RoomInfo, error) {
 	return m.dir.coachRooms(ctx, coach)
 }
+
+// ExportStudent returns everything the class holds about one student; the
+// teacher must own the class.
+func (m *Manager) ExportStudent(ctx context.Context, teacher protocol.TeacherID, room protocol.RoomID, sid protocol.StudentID) (json.RawMessage, error) {
+	data, _ := json.Marshal(StudentTarget{Student: sid})
+	return m.Do(ctx, protocol.Command{Room: room, Type: CmdExport, Actor: protocol.Actor{Role: protocol.RoleTeacher, Teacher: teacher}, Data: data})
+}
+
+// EraseStudent removes one student from the class, its log included.
+func (m *Manager) EraseStudent(ctx context.Context, teacher protocol.TeacherID, room protocol.RoomID, sid protocol.StudentID) (json.RawMessage, error) {
+	data, _ := json.Marshal(StudentTarget{Student: sid})
+	return m.Do(ctx, protocol.Command{Room: room, Type: CmdErase, Actor: protocol.Actor{Role: protocol.RoleTeacher, Teacher: teacher}, Data: data})
+}

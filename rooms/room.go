@@ -312,6 +312,18 @@ func (r *room) dispatch(ctx context.Context, cmd protocol.Command) (json.RawMess
 	case protocol.CmdDisconnect:
 		r.disconnect(cmd.Conn)
 		return okResult, nil
+	case CmdExport, CmdErase:
+		if !isTeacher {
+			return nil, protocol.Errorf(protocol.CodeForbidden, "only the class's teacher may do this")
+		}
+		var d StudentTarget
+		if err := json.Unmarshal(cmd.Data, &d); err != nil || !d.Student.Valid() {
+			return nil, protocol.Errorf(protocol.CodeInvalid, "a student ID is required")
+		}
+		if cmd.Type == CmdExport {
+			return r.export(ctx, d.Student)
+		}
+		return r.erase(ctx, d.Student)
 	case protocol.CmdOpen:
 		var d protocol.OpenRoom
 		if err := json.Unmarshal(cmd.Data, &d); err != nil {

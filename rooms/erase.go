@@ -1,0 +1,244 @@
+package rooms
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/classhub/classhub/protocol"
+)
+
+// Data rights: everything a class's log holds about one student, and
+// erasing a student from it.
+
+// CmdErase and CmdExport are internal commands, sent by nodes to the room's
+// owner on a teacher's request over REST.
+const (
+	CmdErase  protocol.MsgType = "erase"
+	CmdExport protocol.MsgType = "export"
+)
+
+// StudentTarget is the data of CmdErase and CmdExport.
+type StudentTarget struct {
+	Student protocol.StudentID `json:"student"`
+}
+
+// Export is everything the class holds about one student: their entry
+// and practice in the state, and every event that names them.
+type Export struct {
+	Room    protocol.RoomID  `json:"room"`
+	Student *Student         `json:"student"`
+	Learner *Learner         `json:"learner,omitempty"`
+	Events  []protocol.Event `json:"events"`
+}
+
+// concerns reports whether an event names the student anywhere: in its
+// audience or anywhere in its data.
+func concerns(ev protocol.Event, sid protocol.StudentID) bool {
+	if ev.Audience.Student == sid {
+		return true
+	}
+	for _, m := range ev.Audience.Members {
+		if m == sid {
+			return true
+		}
+	}
+	var v any
+	if json.Unmarshal(ev.Data, &v) != nil {
+		return false
+	}
+	return mentions(v, string(sid))
+}
+
+func mentions(v any, id string) bool {
+	switch x := v.(type) {
+	case string:
+		return x == id
+	case []any:
+		for _, e := range x {
+			if mentions(e, id) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if mentions(e, id) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// subjectOf is the student an event is about, when it is about one.
+func subjectOf(ev protocol.Event) protocol.StudentID {
+	var d struct {
+		Student protocol.StudentID `json:"student"`
+		Flag    *struct {
+			Student protocol.StudentID `json:"student"`
+		} `json:"flag"`
+	}
+	_ = json.Unmarshal(ev.Data, &d)
+	if d.Flag != nil && d.Flag.Student != "" && ev.Type == protocol.EvFlag {
+		return d.Flag.Student
+	}
+	switch ev.Type {
+	case protocol.EvStudentJoined, protocol.EvPresence, protocol.EvHand, protocol.EvPlacement, protocol.EvLevel,
+		protocol.EvChoice, protocol.EvItem, protocol.EvAttempt, protocol.EvHintShown, protocol.EvOffer, protocol.EvHelpSent:
+		return d.Student
+	}
+	return ""
+}
+
+// scrub removes the student from an event about others: list entries
+// that are the student or an object whose id or student is the student,
+// an assignee that is the student, and the student from the audience.
+// The event's shape stays as the fold expects it.
+func scrub(ev protocol.Event, sid protocol.StudentID) (protocol.Event, error) {
+	var v any
+	if err := json.Unmarshal(ev.Data, &v); err != nil {
+		return ev, err
+	}
+	v = scrubValue(v, string(sid))
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return ev, err
+	}
+	ev.Data = raw
+	members := ev.Audience.Members[:0:0]
+	for _, m := range ev.Audience.Members {
+		if m != sid {
+			members = append(members, m)
+		}
+	}
+	if ev.Audience.Members != nil {
+		ev.Audience.Members = members
+	}
+	return ev, nil
+}
+
+func scrubValue(v any, id string) any {
+	switch x := v.(type) {
+	case []any:
+		out := make([]any, 0, len(x))
+		for _, e := range x {
+			if s, ok := e.(string); ok && s == id {
+				continue
+			}
+			if m, ok := e.(map[string]any); ok && (m["id"] == id || m["student"] == id) {
+				continue
+			}
+			out = append(out, scrubValue(e, id))
+		}
+		return out
+	case map[string]any:
+		for k, e := range x {
+			switch {
+			case (k == "assignee" || k == "to") && e == id:
+				x[k] = ""
+			case k == "by":
+				if m, ok := e.(map[string]any); ok && m["student"] == id {
+					x[k] = map[string]any{"role": m["role"], "name": "(erased)"}
+				}
+			default:
+				x[k] = scrubValue(e, id)
+			}
+		}
+		return x
+	}
+	return v
+}
+
+// export answers CmdExport.
+func (r *room) export(ctx context.Context, sid protocol.StudentID) (json.RawMessage, error) {
+	st := r.st.Students[sid]
+	if st == nil {
+		return nil, protocol.Errorf(protocol.CodeNotFound, "no student %s in this class", sid)
+	}
+	evs, err := readLog(ctx, r.m.cfg.JS, r.id, 1, r.st.Seq)
+	if err != nil {
+		return nil, err
+	}
+	out := Export{Room: r.id, Student: st, Learner: r.st.Learners[sid], Events: []protocol.Event{}}
+	for _, ev := range evs {
+		if concerns(ev, sid) {
+			out.Events = append(out.Events, ev)
+		}
+	}
+	return reply(out)
+}
+
+// erase rewrites the room's log without the student: the events about
+// them are dropped, the others lose every mention of them, and the new
+// log replays to a consistent state, checked before anything is
+// replaced. The log gets a new epoch, so every device starts again from a
+// fresh snapshot; the erased student's token no longer opens the class.
+func (r *room) erase(ctx context.Context, sid protocol.StudentID) (json.RawMessage, error) {
+	if r.st.Students[sid] == nil {
+		return nil, protocol.Errorf(protocol.CodeNotFound, "no student %s in this class", sid)
+	}
+	evs, err := readLog(ctx, r.m.cfg.JS, r.id, 1, r.st.Seq)
+	if err != nil {
+		return nil, err
+	}
+	if len(evs) == 0 || evs[0].Seq != 1 {
+		return nil, protocol.Errorf(protocol.CodeWrongState, "the start of this class's log is no longer kept; it cannot be rewritten")
+	}
+	var kept []protocol.Event
+	for _, ev := range evs {
+		if subjectOf(ev) == sid || ev.Audience.Student == sid {
+			continue
+		}
+		if concerns(ev, sid) {
+			if ev, err = scrub(ev, sid); err != nil {
+				return nil, fmt.Errorf("erase: %w", err)
+			}
+		}
+		kept = append(kept, ev)
+	}
+	// Replay before replacing anything: a log that does not fold is not
+	// written.
+	st := newState(r.id)
+	for i := range kept {
+		kept[i].Seq = uint64(i + 1)
+		if err := st.Apply(kept[i]); err != nil {
+			return nil, fmt.Errorf("erase: the rewritten log does not replay: %w", err)
+		}
+	}
+	if _, ok := st.Students[sid]; ok {
+		return nil, fmt.Errorf("erase: the student is still in the rewritten log")
+	}
+	name := protocol.StreamName(r.id)
+	if err := r.m.cfg.JS.DeleteStream(ctx, name); err != nil {
+		return nil, fmt.Errorf("erase: delete the old log: %w", err)
+	}
+	lg, err := openLog(ctx, r.m.cfg.JS, r.id, true, r.m.cfg.Retention, r.m.cfg.Replicas)
+	if err != nil {
+		return nil, fmt.Errorf("erase: new log: %w", err)
+	}
+	r.log = lg
+	r.st = newState(r.id)
+	for _, ev := range kept {
+		ev := ev
+		if _, err := r.log.append(ctx, &ev); err != nil {
+			return nil, fmt.Errorf("erase: rewrite the log: %w", err)
+		}
+		if err := r.st.Apply(ev); err != nil {
+			return nil, err
+		}
+	}
+	for conn, s := range r.conns {
+		if s == sid {
+			delete(r.conns, conn)
+		}
+	}
+	if _, err := r.emit(ctx, protocol.EvOwnerChanged, protocol.ToNone, protocol.OwnerChanged{Node: r.m.cfg.Node}); err != nil {
+		return nil, err
+	}
+	if err := r.saveSnapshot(ctx); err != nil {
+		return nil, err
+	}
+	r.armRotation()
+	r.armWatch()
+	return reply(map[string]any{"events": len(kept), "removed": len(evs) - len(kept)})
+}

@@ -1,0 +1,290 @@
+package rooms
+
+import (
+	"bytes"
+	"context"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/classhub/classhub/protocol"
+)
+
+// Report is what happened in one class session, for the teacher after
+// class. It is built by folding the whole log again, so it says what the
+// log says and nothing else.
+type Report struct {
+	Room     protocol.RoomID `json:"room"`
+	Title    string          `json:"title"`
+	Opened   int64           `json:"opened"`
+	Ended    int64           `json:"ended,omitempty"`
+	Students []StudentReport `json:"students"`
+}
+
+// StudentReport is one student's session.
+type StudentReport struct {
+	ID         protocol.StudentID `json:"id"`
+	Name       string             `json:"name"`
+	Joined     int64              `json:"joined"`
+	Skills     []SkillReport      `json:"skills"`
+	Activities []ActivityReport   `json:"activities"`
+	Flags      []FlagReport       `json:"flags"`
+	Stations   []StationTime      `json:"stations"`
+}
+
+// SkillReport is a skill's mastery before and after the session. Before is
+// nil when the session brought the first evidence on it.
+type SkillReport struct {
+	Skill    protocol.SkillID `json:"skill"`
+	Before   *float64         `json:"before"`
+	After    float64          `json:"after"`
+	Attempts int              `json:"attempts"`
+	Correct  int              `json:"correct"`
+}
+
+// ActivityReport is one set a student was given.
+type ActivityReport struct {
+	Set      protocol.SetRef `json:"set"`
+	Title    string          `json:"title"`
+	Kind     string          `json:"kind"`
+	Items    int             `json:"items"`
+	Solved   int             `json:"solved"`
+	Complete bool            `json:"complete"`
+}
+
+// FlagReport is one flag raised on the student and how the teachers
+// responded.
+type FlagReport struct {
+	Rule    protocol.FlagRule   `json:"rule"`
+	Level   protocol.FlagLevel  `json:"level"`
+	Status  protocol.FlagStatus `json:"status"`
+	Opened  int64               `json:"opened"`
+	Respond int64               `json:"respond_ms,omitempty"` // from opened to a teacher's first action; 0: none
+	Summary string              `json:"summary"`
+}
+
+// StationTime is how long a student spent at a station.
+type StationTime struct {
+	Station protocol.StationID `json:"station"`
+	Name    string             `json:"name"`
+	Ms      int64              `json:"ms"`
+}
+
+type reportFolder struct {
+	st       *State
+	at       map[protocol.StudentID]protocol.StationID
+	since    map[protocol.StudentID]int64
+	time     map[protocol.StudentID]map[protocol.StationID]int64
+	acts     map[protocol.StudentID][]*ActivityReport
+	tally    map[protocol.StudentID]map[protocol.SkillID]*SkillReport
+	ended    int64
+	lastTime int64
+}
+
+func (f *reportFolder) fold(ev protocol.Event) error {
+	if err := f.st.Apply(ev); err != nil {
+		return err
+	}
+	f.lastTime = ev.Time
+	switch ev.Type {
+	case protocol.EvClassEnded:
+		f.ended = ev.Time
+	case protocol.EvPractice:
+		if l := f.st.Learners; l != nil {
+			for sid, ln := range l {
+				if ln.Started == ev.Time && ln.Set.Bank != "" {
+					f.acts[sid] = append(f.acts[sid], &ActivityReport{Set: ln.Set, Title: ln.Title, Kind: ln.Kind, Items: len(ln.Queue) + len(ln.Options)})
+				}
+			}
+		}
+	case protocol.EvAttempt:
+		l := f.st.Learners
+		if l == nil {
+			break
+		}
+		var d protocol.Attempted
+		if err := json.Unmarshal(ev.Data, &d); err != nil {
+			return err
+		}
+		if f.tally[d.Student] == nil {
+			f.tally[d.Student] = map[protocol.SkillID]*SkillReport{}
+		}
+		sr := f.tally[d.Student][d.Skill]
+		if sr == nil {
+			sr = &SkillReport{Skill: d.Skill}
+			if ln := l[d.Student]; ln != nil {
+				if p, ok := ln.Start[d.Skill]; ok && p >= 0 {
+					before := p
+					sr.Before = &before
+				}
+			}
+			f.tally[d.Student][d.Skill] = sr
+		}
+		sr.Attempts++
+		if d.Correct {
+			sr.Correct++
+			if acts := f.acts[d.Student]; len(acts) > 0 {
+				acts[len(acts)-1].Solved++
+			}
+		}
+	}
+	// Time at stations: close the interval of every student whose
+	// station changed with this event.
+	for sid, s := range f.st.Students {
+		now := f.st.stationOf(sid)
+		if !s.Online {
+			now = ""
+		}
+		if prev, ok := f.at[sid]; !ok || prev != now {
+			if ok && prev != "" {
+				f.add(sid, prev, ev.Time-f.since[sid])
+			}
+			f.at[sid], f.since[sid] = now, ev.Time
+		}
+	}
+	return nil
+}
+
+func (f *reportFolder) add(sid protocol.StudentID, station protocol.StationID, ms int64) {
+	if f.time[sid] == nil {
+		f.time[sid] = map[protocol.StationID]int64{}
+	}
+	f.time[sid][station] += ms
+}
+
+// Report folds the room's whole log into the session's report.
+func (m *Manager) Report(ctx context.Context, room protocol.RoomID) (Report, error) {
+	info, err := m.dir.get(ctx, room)
+	if err != nil {
+		return Report{}, err
+	}
+	f := &reportFolder{
+		st: newState(room), at: map[protocol.StudentID]protocol.StationID{}, since: map[protocol.StudentID]int64{},
+		time: map[protocol.StudentID]map[protocol.StationID]int64{}, acts: map[protocol.StudentID][]*ActivityReport{},
+		tally: map[protocol.StudentID]map[protocol.SkillID]*SkillReport{},
+	}
+	for from := uint64(1); ; {
+		evs, err := readLog(ctx, m.cfg.JS, room, from, from+999)
+		if err != nil {
+			return Report{}, err
+		}
+		for _, ev := range evs {
+			if err := f.fold(ev); err != nil {
+				return Report{}, fmt.Errorf("report of room %s: %w", room, err)
+			}
+		}
+		if len(evs) < 1000 {
+			break
+		}
+		from += 1000
+	}
+	end := f.lastTime
+	if f.ended > 0 {
+		end = f.ended
+	}
+	for sid, st := range f.at {
+		if st != "" {
+			f.add(sid, st, end-f.since[sid])
+		}
+	}
+	rep := Report{Room: room, Title: info.Title, Opened: f.st.Opened, Ended: f.ended, Students: []StudentReport{}}
+	for sid, s := range f.st.Students {
+		sr := StudentReport{ID: sid, Name: s.Name, Joined: s.Joined, Skills: []SkillReport{}, Activities: []ActivityReport{}, Flags: []FlagReport{}, Stations: []StationTime{}}
+		for _, k := range f.tally[sid] {
+			k.After = f.st.Learners[sid].Mastery[k.Skill]
+			sr.Skills = append(sr.Skills, *k)
+		}
+		slices.SortFunc(sr.Skills, func(a, b SkillReport) int { return strings.Compare(string(a.Skill), string(b.Skill)) })
+		for _, a := range f.acts[sid] {
+			a.Complete = a.Items > 0 && a.Solved >= a.Items
+			sr.Activities = append(sr.Activities, *a)
+		}
+		for _, fl := range f.st.Flags {
+			if fl.Student != sid {
+				continue
+			}
+			fr := FlagReport{Rule: fl.Rule, Level: fl.Level, Status: fl.Status, Opened: fl.Opened, Summary: fl.Evidence.Summary}
+			if fl.Acked > 0 {
+				fr.Respond = fl.Acked - fl.Opened
+			}
+			sr.Flags = append(sr.Flags, fr)
+		}
+		for station, ms := range f.time[sid] {
+			name := ""
+			if s := f.st.station(station); s != nil {
+				name = s.Name
+			}
+			sr.Stations = append(sr.Stations, StationTime{Station: station, Name: name, Ms: ms})
+		}
+		slices.SortFunc(sr.Stations, func(a, b StationTime) int { return strings.Compare(a.Name, b.Name) })
+		rep.Students = append(rep.Students, sr)
+	}
+	slices.SortFunc(rep.Students, func(a, b StudentReport) int {
+		return cmpOr(strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), strings.Compare(string(a.ID), string(b.ID)))
+	})
+	return rep, nil
+}
+
+func cmpOr(a, b int) int {
+	if a != 0 {
+		return a
+	}
+	return b
+}
+
+// CSV writes the report as one row per student and skill, with the
+// student's flags, response times and station times on each row.
+func (rep Report) CSV() []byte {
+	var buf bytes.Buffer
+	w := csv.NewWriter(&buf)
+	_ = w.Write([]string{"student_id", "name", "skill", "mastery_before", "mastery_after", "attempts", "correct",
+		"activities_completed", "flags", "act_now_flags", "median_response_s", "stations"})
+	for _, s := range rep.Students {
+		completed := 0
+		for _, a := range s.Activities {
+			if a.Complete {
+				completed++
+			}
+		}
+		actNow := 0
+		var responds []int64
+		for _, f := range s.Flags {
+			if f.Level == protocol.LevelActNow {
+				actNow++
+			}
+			if f.Respond > 0 {
+				responds = append(responds, f.Respond)
+			}
+		}
+		median := ""
+		if len(responds) > 0 {
+			slices.Sort(responds)
+			median = strconv.FormatFloat(float64(responds[len(responds)/2])/1000, 'f', 1, 64)
+		}
+		var stations []string
+		for _, st := range s.Stations {
+			stations = append(stations, fmt.Sprintf("%s: %.1f min", st.Name, float64(st.Ms)/60000))
+		}
+		rows := s.Skills
+		if len(rows) == 0 {
+			rows = []SkillReport{{}}
+		}
+		for _, k := range rows {
+			before := ""
+			if k.Before != nil {
+				before = strconv.FormatFloat(*k.Before, 'f', 3, 64)
+			}
+			after := ""
+			if k.Skill != "" {
+				after = strconv.FormatFloat(k.After, 'f', 3, 64)
+			}
+			_ = w.Write([]string{string(s.ID), s.Name, string(k.Skill), before, after, strconv.Itoa(k.Attempts), strconv.Itoa(k.Correct),
+				strconv.Itoa(completed), strconv.Itoa(len(s.Flags)), strconv.Itoa(actNow), median, strings.Join(stations, "; ")})
+		}
+	}
+	w.Flush()
+	return buf.Bytes()
+}

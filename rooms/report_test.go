@@ -1,0 +1,119 @@
+package rooms
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/natstest"
+)
+
+// busyClass is a class with groups, a rotation, practice and a flag.
+func busyClass(t *testing.T) (*class, *fakeClock) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use)
+	c := newClass(t, m, "Olivia", "Noah", "Mason", "Amelia")
+	c.clk = clk
+	stations, _ := c.formGroups(0)
+	c.must(protocol.MsgStartRotation, protocol.StartRotation{Plan: protocol.RotationPlan{Stations: stations, Legs: []int64{600_000, 600_000}, Auto: true}}, nil)
+	c.assign("frac-equivalence", protocol.Target{})
+	for i := range c.students {
+		d := c.device(i)
+		for range 4 {
+			if d.item == nil {
+				d.next()
+			}
+			d.answer(i != 0) // Olivia misses everything
+		}
+	}
+	return c, clk
+}
+
+func TestReportFoldsTheSession(t *testing.T) {
+	c, clk := busyClass(t)
+	clk.Advance(11 * time.Minute)
+	poll(t, "the first leg's end", func() bool { return count(rotationActions(c.log()), "advance") == 2 })
+	rep, err := c.m.Report(context.Background(), c.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Students) != 4 {
+		t.Fatalf("report has %d students", len(rep.Students))
+	}
+	for _, s := range rep.Students {
+		if len(s.Skills) == 0 || len(s.Activities) != 1 || len(s.Stations) == 0 {
+			t.Fatalf("%s: %+v", s.Name, s)
+		}
+		var total int64
+		for _, st := range s.Stations {
+			total += st.Ms
+		}
+		if total < 10*60_000 {
+			t.Errorf("%s spent %d ms at stations, want at least the first leg", s.Name, total)
+		}
+		if s.Name == "Amelia" && (s.Skills[0].After <= 0.25 || s.Skills[0].Before != nil) {
+			t.Errorf("Amelia's skill = %+v", s.Skills[0])
+		}
+	}
+	csv := string(rep.CSV())
+	if !strings.HasPrefix(csv, "student_id,name,skill,mastery_before,mastery_after") || !strings.Contains(csv, "Olivia") {
+		t.Fatalf("csv:\n%s", csv)
+	}
+}
+
+func TestEraseStudent(t *testing.T) {
+	c, _ := busyClass(t)
+	olivia := c.students[0]
+	raw, err := c.m.ExportStudent(context.Background(), teacherA, c.id, olivia)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ex Export
+	if err := json.Unmarshal(raw, &ex); err != nil || ex.Student == nil || ex.Student.Name != "Olivia" || len(ex.Events) < 5 {
+		t.Fatalf("export = %s, %v", raw, err)
+	}
+	before, _ := snapshotOf(t, c.m, c.id, teacher(teacherA))
+	if _, err := c.m.EraseStudent(context.Background(), teacherA, c.id, olivia); err != nil {
+		t.Fatal(err)
+	}
+	after, tv := snapshotOf(t, c.m, c.id, teacher(teacherA))
+	if after.Epoch == before.Epoch {
+		t.Fatal("the log kept its epoch: devices would resume across the rewrite")
+	}
+	for _, ev := range c.log() {
+		if concerns(ev, olivia) || strings.Contains(string(ev.Data), "Olivia") {
+			t.Fatalf("the log still mentions her: %s %s", ev.Type, ev.Data)
+		}
+	}
+	if len(tv.Students) != 3 || len(tv.Groups) != 2 || tv.Rotation == nil {
+		t.Fatalf("after erasing, the class is %+v", tv)
+	}
+	for _, g := range tv.Groups {
+		for _, m := range g.Members {
+			if m.ID == olivia {
+				t.Fatal("she is still in a group")
+			}
+		}
+	}
+	if _, err := do(t, c.m, c.id, protocol.CmdSnapshot, student(olivia), nil); codeOf(err) != protocol.CodeForbidden {
+		t.Fatalf("her token still opens the class: %v", err)
+	}
+	// The rewritten log replays to the same state on another node.
+	want := string(after.View)
+	kv, _ := c.m.cfg.JS.KeyValue(context.Background(), protocol.BucketSnapshots)
+	_ = c.m.Close(context.Background())
+	_ = kv.Delete(context.Background(), string(c.id))
+	c.m = newManager(t, c.m.cfg.NC, c.m.cfg.JS, "node-b", c.clk.use)
+	res, _ := snapshotOf(t, c.m, c.id, teacher(teacherA))
+	var a, b protocol.TeacherView
+	_ = json.Unmarshal([]byte(want), &a)
+	_ = json.Unmarshal(res.View, &b)
+	if len(a.Students) != len(b.Students) || len(a.Groups) != len(b.Groups) || len(a.Learning) != len(b.Learning) {
+		t.Fatalf("replayed after erasing:\nwant %s\ngot  %s", want, res.View)
+	}
+}
