@@ -3,6 +3,7 @@
 //	classhub [serve] [flags]            run a node (the default)
 //	classhub teacher add --email ...    create a teacher account
 //	classhub teacher password --email   set a teacher's password
+//	classhub content check FILE...      check content banks
 //
 // Every flag can also be set with an environment variable: --addr is
 // CLASSHUB_ADDR, --nats-creds is CLASSHUB_NATS_CREDS, and so on.
@@ -23,6 +24,10 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
+		var st exitStatus
+		if errors.As(err, &st) {
+			os.Exit(int(st))
+		}
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "classhub:", err)
 		}
@@ -41,6 +46,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return serve(ctx, args, stdout, stderr, nil)
 	case "teacher":
 		return teacher(ctx, args, stdin, stdout, stderr)
+	case "content":
+		return contentCmd(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -52,5 +59,6 @@ const usage = `usage:
   classhub [serve] [flags]                          run a node (the default)
   classhub teacher add --email E --name N [flags]   create a teacher account; the password is read from the terminal or stdin
   classhub teacher password --email E [flags]       set a teacher's password
+  classhub content check FILE...                    check content banks; prints every problem with its line
 Run "classhub serve -h" for the flags. Every flag can come from the environment: --addr is CLASSHUB_ADDR.
 `

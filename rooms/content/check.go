@@ -258,8 +258,8 @@ func (p *parser) checkItem(i int, it *Item, skills map[protocol.SkillID]int) {
 			p.report(r, "%s: hint %d is %d characters long; the most is %d", what, j+1, n, MaxHint)
 		}
 	}
-	if !(it.ReadSeconds >= 0 && it.ReadSeconds <= MaxReadSeconds) {
-		p.report(itemRef(i, "read_seconds"), "%s: read_seconds is %g; it must be between 0 and %d", what, it.ReadSeconds, MaxReadSeconds)
+	if it.ReadSeconds != 0 && !(it.ReadSeconds >= 1 && it.ReadSeconds <= MaxReadSeconds) {
+		p.report(itemRef(i, "read_seconds"), "%s: read_seconds is %g; it must be between 1 and %d", what, it.ReadSeconds, MaxReadSeconds)
 	}
 	known := it.Kind == protocol.ItemChoice || it.Kind == protocol.ItemNumeric || it.Kind == protocol.ItemText
 	if known && it.Kind != protocol.ItemChoice && it.Choices != nil {
@@ -286,7 +286,7 @@ func (p *parser) checkItem(i int, it *Item, skills map[protocol.SkillID]int) {
 		case it.ValueText == "":
 			p.report(itemRef(i, "answer"), "%s: a numeric item needs an answer: a number", what)
 		case !(math.Abs(it.Value) <= MaxAnswer):
-			p.report(itemRef(i, "answer"), "%s: the answer %s is too big; answers are at most %g", what, it.ValueText, float64(MaxAnswer))
+			p.report(itemRef(i, "answer"), "%s: the answer %s is too big: at most 10^15", what, it.ValueText)
 		case utf8.RuneCountInString(it.ValueText) > MaxAnswerText:
 			p.report(itemRef(i, "answer"), "%s: the answer %s has more than %d characters; round it and give a tolerance", what, it.ValueText, MaxAnswerText)
 		}

@@ -152,8 +152,8 @@ func unitText(rest string) bool {
 // between thousands), a fraction or a mixed number. It returns the
 // readings of the number and the text after it.
 func scanNumber(s string) (cands []number, rest string, ok bool) {
-	neg := false
-	sawSign, sawCurrency := false, false
+	neg, sawSign, sawCurrency := false, false, false
+prefix:
 	for s != "" {
 		r, size := utf8.DecodeRuneInString(s)
 		switch {
@@ -162,11 +162,10 @@ func scanNumber(s string) (cands []number, rest string, ok bool) {
 		case !sawCurrency && strings.ContainsRune("$€£¥", r):
 			sawCurrency = true
 		default:
-			goto body
+			break prefix
 		}
 		s = s[size:]
 	}
-body:
 	whole, s := digits(s)
 	sign := ""
 	if neg {

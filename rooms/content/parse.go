@@ -97,7 +97,11 @@ type parser struct {
 
 // problemAt records a problem at n.
 func (p *parser) problemAt(n *yaml.Node, format string, args ...any) {
-	p.probs = append(p.probs, Problem{File: p.file, Line: n.Line, Col: n.Column, Msg: fmt.Sprintf(format, args...)})
+	line, col := n.Line, n.Column
+	if line < 1 {
+		line, col = 1, 1 // a node the library placed nowhere: an empty document
+	}
+	p.probs = append(p.probs, Problem{File: p.file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)})
 }
 
 // report records a problem found by the checks at r, unless r's field was
@@ -453,6 +457,17 @@ func (p *parser) entries(fs map[string]field, key, what string) []*yaml.Node {
 	return out
 }
 
+// peekID returns the id field of a mapping, read before its other fields
+// so that problems with them can name the entry.
+func peekID(n *yaml.Node) string {
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k, v := n.Content[i], n.Content[i+1]; k.Value == "id" && v.Kind == yaml.ScalarNode {
+			return strings.TrimSpace(v.Value)
+		}
+	}
+	return ""
+}
+
 // label names entry i of a section in messages: by its id when it has a
 // usable one, else by its place.
 func label(kind, id string, i int) string {
@@ -494,9 +509,9 @@ func (p *parser) bank(root *yaml.Node) *Bank {
 
 func (p *parser) skill(i int, n *yaml.Node) *Skill {
 	p.mark(skillRef(i, ""), n)
-	fs := p.fields(n, fmt.Sprintf("skill #%d", i+1), "id", "name", "prereqs", "bkt", "lesson")
-	s := &Skill{ID: protocol.SkillID(p.text(fs, "id", skillRef(i, "id"), fmt.Sprintf("skill #%d", i+1)))}
-	what := label("skill", string(s.ID), i)
+	what := label("skill", peekID(n), i)
+	fs := p.fields(n, what, "id", "name", "prereqs", "bkt", "lesson")
+	s := &Skill{ID: protocol.SkillID(p.text(fs, "id", skillRef(i, "id"), what))}
 	s.Name = p.text(fs, "name", skillRef(i, "name"), what)
 	for _, id := range p.texts(fs, "prereqs", skillRef(i, "prereqs"), what) {
 		s.Prereqs = append(s.Prereqs, protocol.SkillID(id))
@@ -530,10 +545,10 @@ func (p *parser) skill(i int, n *yaml.Node) *Skill {
 
 func (p *parser) item(i int, n *yaml.Node) *Item {
 	p.mark(itemRef(i, ""), n)
-	fs := p.fields(n, fmt.Sprintf("item #%d", i+1), "id", "skill", "kind", "prompt", "choices", "answer",
+	what := label("item", peekID(n), i)
+	fs := p.fields(n, what, "id", "skill", "kind", "prompt", "choices", "answer",
 		"tolerance", "unit", "accept", "hints", "explanation", "family", "read_seconds")
-	it := &Item{ID: protocol.ItemID(p.text(fs, "id", itemRef(i, "id"), fmt.Sprintf("item #%d", i+1)))}
-	what := label("item", string(it.ID), i)
+	it := &Item{ID: protocol.ItemID(p.text(fs, "id", itemRef(i, "id"), what))}
 	it.Skill = protocol.SkillID(p.text(fs, "skill", itemRef(i, "skill"), what))
 	it.Kind = protocol.ItemKind(p.text(fs, "kind", itemRef(i, "kind"), what))
 	it.Prompt = p.text(fs, "prompt", itemRef(i, "prompt"), what)
@@ -544,7 +559,14 @@ func (p *parser) item(i int, n *yaml.Node) *Item {
 	it.Family = p.text(fs, "family", itemRef(i, "family"), what)
 	it.Unit = p.text(fs, "unit", itemRef(i, "unit"), what)
 	it.Tolerance, _ = p.number(fs, "tolerance", itemRef(i, "tolerance"), what)
-	it.ReadSeconds, _ = p.number(fs, "read_seconds", itemRef(i, "read_seconds"), what)
+	if v, ok := p.number(fs, "read_seconds", itemRef(i, "read_seconds"), what); ok {
+		it.ReadSeconds = v
+		if v == 0 {
+			// 0 would read as "not given"; say so rather than ignore it.
+			p.bad[itemRef(i, "read_seconds")] = true
+			p.problemAt(fs["read_seconds"].val, "%s: read_seconds is 0; it must be between 1 and %d, or left out", what, MaxReadSeconds)
+		}
+	}
 	p.answer(it, fs, i, what)
 	return it
 }
@@ -640,9 +662,9 @@ func choiceIndex(choices []string, text string) int {
 
 func (p *parser) set(i int, n *yaml.Node) *Set {
 	p.mark(setRef(i, ""), n)
-	fs := p.fields(n, fmt.Sprintf("set #%d", i+1), "id", "title", "kind", "items", "pick", "labels", "enrichment")
-	s := &Set{ID: SetID(p.text(fs, "id", setRef(i, "id"), fmt.Sprintf("set #%d", i+1)))}
-	what := label("set", string(s.ID), i)
+	what := label("set", peekID(n), i)
+	fs := p.fields(n, what, "id", "title", "kind", "items", "pick", "labels", "enrichment")
+	s := &Set{ID: SetID(p.text(fs, "id", setRef(i, "id"), what))}
 	s.Title = p.text(fs, "title", setRef(i, "title"), what)
 	s.Kind = SetKind(p.text(fs, "kind", setRef(i, "kind"), what))
 	for _, id := range p.texts(fs, "items", setRef(i, "items"), what) {

@@ -3,6 +3,7 @@ package content
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 )
@@ -77,7 +78,7 @@ func TestParseErrors(t *testing.T) {
 	}{
 		{"typo in a field", "    prompt: Pick", "    promt: Pick", []string{
 			`12:5: item a1 has no prompt`,
-			`15:5: item #1: unknown field "promt" (did you mean "prompt"?)`,
+			`15:5: item a1: unknown field "promt" (did you mean "prompt"?)`,
 		}},
 		{"unknown top-level field", "title: Test bank", "title: Test bank\nauthor: me", []string{
 			`3:1: the bank: unknown field "author" (the fields here are bank, title, description, skills, items, sets)`,
@@ -166,7 +167,7 @@ func TestParseErrors(t *testing.T) {
 			`40:17: set s: enrichment s is a practice set, not an enrichment set`,
 		}},
 		{"field given twice", "    prompt: Pick", "    prompt: Pick\n    prompt: Again", []string{
-			`16:5: item #1: field "prompt" is given twice (first on line 15)`,
+			`16:5: item a1: field "prompt" is given twice (first on line 15)`,
 		}},
 		{"list expected", "hints: [h]\n    explanation: E\n    family: fa\n  - id: a2", "hints: h\n    explanation: E\n    family: fa\n  - id: a2", []string{
 			`18:12: item a1: hints must be a list, as in hints: [a, b], not "h"`,
@@ -304,5 +305,26 @@ func TestProblemString(t *testing.T) {
 		if got := tt.p.String(); got != tt.want {
 			t.Errorf("String() = %q, want %q", got, tt.want)
 		}
+	}
+}
+
+// TestDocExample parses the complete example of docs/CONTENT.md, so that
+// the documentation shows a bank that works.
+func TestDocExample(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/CONTENT.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/CONTENT.md has no yaml example")
+	}
+	b, err := Parse("example.yaml", []byte(example))
+	if err != nil {
+		t.Fatalf("the example of docs/CONTENT.md does not parse:\n%v", err)
+	}
+	if b.Item("supp.1").Correct != 1 || b.Skill("angles.supplementary").BKT.L0 != 0.2 || b.EnrichmentFor("practice").ID != "more" {
+		t.Errorf("the example parses to something else than it says")
 	}
 }
