@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
 )
@@ -32,6 +33,7 @@ func (h *Hub) Register(e *echo.Echo) {
 	api := e.Group("/api/v1")
 	api.POST("/login", h.login, h.limitByAddress)
 	api.POST("/join", h.join, h.limitByAddress)
+	api.GET("/join/:code", h.joinList, h.limitByAddress)
 	api.GET("/rooms", h.listRooms, h.teacherOnly)
 	api.POST("/rooms", h.createRoom, h.teacherOnly)
 	api.GET("/rooms/:id", h.getRoom, h.teacherOnly)
@@ -40,6 +42,22 @@ func (h *Hub) Register(e *echo.Echo) {
 	api.GET("/coaches", h.listCoaches, h.teacherOnly)
 	api.POST("/coaches/accept", h.acceptInvite, h.limitByAddress)
 	api.GET("/coach/rooms", h.coachRooms, h.coachOnly)
+	api.GET("/rosters", h.listRosters, h.teacherOnly)
+	api.POST("/rosters", h.createRoster, h.teacherOnly)
+	api.POST("/rosters/import", h.importRosters, h.teacherOnly)
+	api.GET("/rosters/:id", h.getRoster, h.teacherOnly)
+	api.PUT("/rosters/:id", h.putRoster, h.teacherOnly)
+	api.DELETE("/rosters/:id", h.deleteRoster, h.teacherOnly)
+	api.POST("/rosters/:id/students/:student/code", h.reissueCode, h.teacherOnly)
+	api.GET("/profiles/:student", h.getProfile, h.teacherOnly)
+	api.PUT("/profiles/:student", h.putProfile, h.teacherOnly)
+	api.GET("/me/profile", h.myProfile, h.studentOnly)
+	api.PUT("/me/profile", h.editMyProfile, h.studentOnly)
+	api.GET("/rooms/:id/report", h.report, h.teacherOnly)
+	api.GET("/rooms/:id/students/:student/export", h.exportStudent, h.teacherOnly)
+	api.POST("/rooms/:id/students/:student/erase", h.eraseStudent, h.teacherOnly)
+	api.GET("/banks", h.listBanks, h.teacherOnly)
+	api.POST("/banks", h.putBank, h.teacherOnly)
 }
 
 // HTTPErrorHandler writes every error as {"error":{"code","message"}}
@@ -178,19 +196,41 @@ type JoinedRoom struct {
 	Title string          `json:"title"`
 }
 
+// join joins a student to a class: with a name typed in, or, in a class
+// opened with a roster, with their name picked from it (student, the
+// roster student's ID) and their join word.
 func (h *Hub) join(c echo.Context) error {
 	var req struct {
-		Code string `json:"code"`
-		Name string `json:"name"`
+		Code    string `json:"code"`
+		Name    string `json:"name"`
+		Student string `json:"student"`
+		Word    string `json:"word"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	name := strings.TrimSpace(req.Name)
-	if e := protocol.CheckText("name", name, 1, protocol.MaxNameRunes, false); e != nil {
-		return e
+	var (
+		info rooms.RoomInfo
+		res  protocol.JoinResult
+		err  error
+	)
+	if req.Student != "" || req.Word != "" {
+		info, res, err = h.joinPicked(c, req.Code, req.Name, roster.StudentID(req.Student), req.Word)
+	} else {
+		name := strings.TrimSpace(req.Name)
+		if e := protocol.CheckText("name", name, 1, protocol.MaxNameRunes, false); e != nil {
+			return e
+		}
+		// A class with a roster is joined by picking a name from it, so
+		// that each student is the same learner from session to session.
+		if info, err = h.roomByCode(c.Request().Context(), req.Code); err != nil {
+			return err
+		}
+		if info.Roster != "" {
+			return protocol.Errorf(protocol.CodeInvalid, "this class has a list of names: pick your name")
+		}
+		info, res, err = h.cfg.Rooms.Join(c.Request().Context(), req.Code, name)
 	}
-	info, res, err := h.cfg.Rooms.Join(c.Request().Context(), req.Code, name)
 	if err != nil {
 		return err
 	}
@@ -250,14 +290,33 @@ func (h *Hub) listRooms(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string][]rooms.RoomInfo{"rooms": list})
 }
 
+// createRoom opens a class session, with one of the teacher's rosters if
+// the body names one: its students then join by picking their names.
 func (h *Hub) createRoom(c echo.Context) error {
 	var req struct {
-		Title string `json:"title"`
+		Title  string `json:"title"`
+		Roster string `json:"roster"`
 	}
 	if err := bind(c, &req); err != nil {
 		return err
 	}
-	info, err := h.cfg.Rooms.CreateRoom(c.Request().Context(), teacherOf(c), strings.TrimSpace(req.Title))
+	ctx := c.Request().Context()
+	open := rooms.RoomInfo{Teacher: teacherOf(c), Title: strings.TrimSpace(req.Title)}
+	if req.Roster != "" {
+		id := roster.ID(req.Roster)
+		if !id.Valid() {
+			return protocol.Errorf(protocol.CodeInvalid, "%q is not a roster ID", req.Roster)
+		}
+		st, err := h.rosterStore()
+		if err != nil {
+			return err
+		}
+		if _, err := st.Get(ctx, open.Teacher, id); err != nil {
+			return rosterError(err)
+		}
+		open.Roster = string(id)
+	}
+	info, err := h.cfg.Rooms.Open(ctx, open)
 	if err != nil {
 		return err
 	}

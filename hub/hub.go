@@ -15,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
 )
@@ -29,6 +30,10 @@ type Config struct {
 	Tokens *auth.Signer
 	// Accounts signs teachers in. Required for the REST API.
 	Accounts *auth.Accounts
+	// Rosters keeps class rosters and learner profiles. Optional: without
+	// it the roster and profile routes answer not_found, and no session
+	// can be opened with a roster.
+	Rosters *roster.Store
 	// TokenTTL is how long a token issued at sign-in or join lasts: a
 	// school day with margin. Default 12h.
 	TokenTTL time.Duration

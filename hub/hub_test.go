@@ -194,8 +194,12 @@ func TestPrivacyByAudience(t *testing.T) {
 		for _, f := range cl.events() {
 			var d map[string]any
 			_ = json.Unmarshal(f.Data, &d)
+			subject := d["student"]
+			if fl, ok := d["flag"].(map[string]any); ok {
+				subject = fl["student"]
+			}
 			who := ""
-			switch d["student"] {
+			switch subject {
 			case string(a.Student):
 				who = "ana"
 			case string(b.Student):
@@ -213,12 +217,17 @@ func TestPrivacyByAudience(t *testing.T) {
 			if f.Event == protocol.EvPresence {
 				s += fmt.Sprint(d["online"])
 			}
+			if f.Event == protocol.EvFlag {
+				s += " " + fmt.Sprint(d["change"])
+			}
 			out = append(out, s)
 		}
 		return out
 	}
 	want := map[string][]string{
-		"teacher": {"presence:anatrue", "presence:bentrue", "announcement:to all", "announcement:to ana", "hand:anatrue", "hand:bentrue", "hand:benfalse", "student_joined:cy", "announcement:marker"},
+		// A raised hand is a help flag for the teachers, cleared when it
+		// goes down; never seen by a student.
+		"teacher": {"presence:anatrue", "presence:bentrue", "announcement:to all", "announcement:to ana", "hand:anatrue", "flag:ana open", "hand:bentrue", "flag:ben open", "hand:benfalse", "flag:ben clear", "student_joined:cy", "announcement:marker"},
 		"ana":     {"announcement:to all", "announcement:to ana", "hand:anatrue", "announcement:marker"},
 		"ben":     {"announcement:to all", "hand:bentrue", "hand:benfalse", "announcement:marker"},
 	}

@@ -153,6 +153,9 @@ type StudentJoined struct {
 	Student StudentID `json:"student"`
 	Name    string    `json:"name"`
 	Roster  string    `json:"roster,omitempty"` // the roster entry of a rostered student
+	// Mastery is what earlier sessions learnt of a rostered student, so
+	// that this lesson starts from what is known.
+	Mastery map[SkillID]float64 `json:"mastery,omitempty"`
 }
 
 // Presence is the data of EvPresence.

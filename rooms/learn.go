@@ -399,3 +399,21 @@ func (r *room) closePractice(ctx context.Context, _ protocol.Command, v any) (js
 	r.armWatch()
 	return reply(map[string]int{"students": len(students)})
 }
+
+// recordProfiles writes what this session learnt of each rostered student
+// to their learner profile. A failure is logged: the class has ended
+// either way.
+func (r *room) recordProfiles(ctx context.Context) {
+	if r.m.cfg.Profiles == nil {
+		return
+	}
+	for sid, st := range r.st.Students {
+		l := r.st.Learners[sid]
+		if st.Roster == "" || l == nil || len(l.Mastery) == 0 {
+			continue
+		}
+		if err := r.m.cfg.Profiles.RecordSession(ctx, st.Roster, r.id, r.now(), l.Mastery); err != nil {
+			r.m.log.Warn("learner profile", "room", r.id, "student", sid, "err", err)
+		}
+	}
+}

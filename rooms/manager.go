@@ -59,6 +59,16 @@ type Config struct {
 	// that cancels it; default time.AfterFunc. Rotation deadlines use it,
 	// so that tests can move a fake clock instead of waiting.
 	AfterFunc func(d time.Duration, f func()) (stop func() bool)
+	// Profiles keeps rostered students' mastery across sessions; nil keeps
+	// none.
+	Profiles Profiles
+}
+
+// Profiles is where the mastery of rostered students lives between
+// sessions: read when a student joins, written when the class ends.
+type Profiles interface {
+	Mastery(ctx context.Context, roster string) (map[protocol.SkillID]float64, error)
+	RecordSession(ctx context.Context, roster string, room protocol.RoomID, at int64, mastery map[protocol.SkillID]float64) error
 }
 
 func (c *Config) defaults() error {
@@ -527,4 +537,14 @@ func (m *Manager) ExportStudent(ctx context.Context, teacher protocol.TeacherID,
 func (m *Manager) EraseStudent(ctx context.Context, teacher protocol.TeacherID, room protocol.RoomID, sid protocol.StudentID) (json.RawMessage, error) {
 	data, _ := json.Marshal(StudentTarget{Student: sid})
 	return m.Do(ctx, protocol.Command{Room: room, Type: CmdErase, Actor: protocol.Actor{Role: protocol.RoleTeacher, Teacher: teacher}, Data: data})
+}
+
+// RoomByCode returns the room whose join code is code (in any of the forms
+// NormalizeCode accepts), or ErrNoRoom.
+func (m *Manager) RoomByCode(ctx context.Context, code string) (RoomInfo, error) {
+	norm, ok := NormalizeCode(code)
+	if !ok {
+		return RoomInfo{}, ErrNoRoom
+	}
+	return m.dir.byCode(ctx, norm)
 }

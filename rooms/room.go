@@ -360,7 +360,15 @@ func (r *room) dispatch(ctx context.Context, cmd protocol.Command) (json.RawMess
 			}
 		}
 		id := protocol.NewStudentID()
-		if _, err := r.emit(ctx, protocol.EvStudentJoined, protocol.ToStudent(id), protocol.StudentJoined{Student: id, Name: d.Name, Roster: d.Roster}); err != nil {
+		joined := protocol.StudentJoined{Student: id, Name: d.Name, Roster: d.Roster}
+		if d.Roster != "" && r.m.cfg.Profiles != nil {
+			if prior, err := r.m.cfg.Profiles.Mastery(ctx, d.Roster); err != nil {
+				r.m.log.Warn("learner profile", "room", r.id, "err", err)
+			} else if len(prior) > 0 {
+				joined.Mastery = prior
+			}
+		}
+		if _, err := r.emit(ctx, protocol.EvStudentJoined, protocol.ToStudent(id), joined); err != nil {
 			return nil, err
 		}
 		if err := r.placeLate(ctx, id); err != nil {
@@ -442,6 +450,7 @@ func (r *room) dispatch(ctx context.Context, cmd protocol.Command) (json.RawMess
 		if err := r.m.dir.end(dctx, r.id); err != nil {
 			r.m.log.Error("void join code", "room", r.id, "err", err)
 		}
+		r.recordProfiles(dctx)
 		return okResult, nil
 	}
 	if data, err, ok := r.orchestrate(ctx, cmd, isTeacher); ok {

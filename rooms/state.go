@@ -136,6 +136,12 @@ func (s *State) Apply(ev protocol.Event) error {
 			return fmt.Errorf("apply %s: %w", ev.Type, err)
 		}
 		s.Students[d.Student] = &Student{ID: d.Student, Name: d.Name, Joined: ev.Time, Roster: d.Roster}
+		if len(d.Mastery) > 0 {
+			l := s.learner(d.Student)
+			for sk, p := range d.Mastery {
+				l.Mastery[sk] = p
+			}
+		}
 		s.Roster++
 	case protocol.EvPresence:
 		var d protocol.Presence

@@ -23,6 +23,7 @@ import (
 	"github.com/classhub/classhub/frontend"
 	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
 )
@@ -66,9 +67,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	rosters, err := roster.Open(setupCtx, nn.js, c.Replicas)
+	if err != nil {
+		return err
+	}
 	rm, err := rooms.New(setupCtx, rooms.Config{
 		NC: nn.nc, JS: nn.js, Node: protocol.NodeID(node), Grace: c.Grace,
 		Retention: c.Retention, Replicas: c.Replicas, Logger: log, Registerer: reg,
+		Profiles: rosters.Profiles(),
 	})
 	if err != nil {
 		return err
@@ -88,7 +94,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 		}
 	}
 	h, err := hub.New(hub.Config{
-		Rooms: rm, NC: nn.nc, Tokens: auth.NewSigner(key, nil), Accounts: accounts,
+		Rooms: rm, NC: nn.nc, Tokens: auth.NewSigner(key, nil), Accounts: accounts, Rosters: rosters,
 		OriginPatterns: origins, JoinRate: c.JoinRate, JoinBurst: c.JoinBurst, Logger: log, Registerer: reg,
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package detect
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/classhub/classhub/protocol"
@@ -65,19 +66,30 @@ func levelRank(l protocol.FlagLevel) int {
 }
 
 // Evaluate applies every rule to s at time now and returns the conditions
-// that hold, and those that linger in their hysteresis band, strongest
-// rule first, at most one per rule. It does not
-// change s. g may be nil: then no prerequisite gap is found and skills go
-// by their IDs. th should be valid; Evaluate does not panic on any input.
+// that hold, and those that linger in their hysteresis band (Lingering),
+// strongest rule first, at most one per rule. It looks no further back
+// than MaxAttempts attempts and MaxActions actions, and does not change
+// s. g may be nil: then no prerequisite gap is found and skills go by
+// their IDs. th should be valid, but Evaluate does not panic on any
+// input.
 func Evaluate(s Student, g Graph, th Thresholds, now int64) []Finding {
+	s.Attempts = last(s.Attempts, MaxAttempts)
+	s.Actions = last(s.Actions, MaxActions)
 	e := evaluator{s: s, g: g, th: th, now: now}
 	var out []Finding
-	for _, rule := range []func() (Finding, bool){e.help, e.prereqGap, e.stuck, e.struggle, e.gaming, e.idle, e.doingWell} {
-		if f, ok := rule(); ok {
+	add := func(f Finding, ok bool) {
+		if ok {
 			f.Student, f.Name = s.ID, s.Name
 			out = append(out, f)
 		}
 	}
+	add(e.help())
+	add(e.prereqGap())
+	add(e.stuck())
+	add(e.struggle())
+	add(e.gaming())
+	add(e.idle())
+	add(e.doingWell())
 	return out
 }
 
@@ -134,6 +146,16 @@ func (e *evaluator) skillMastery(skill protocol.SkillID, p float64) protocol.Ski
 	return protocol.SkillMastery{Skill: skill, Name: e.name(skill), P: p, Mastered: p >= e.masteredAt(skill)}
 }
 
+// mastery returns the student's estimate for skill, if there is a usable
+// one.
+func (e *evaluator) mastery(skill protocol.SkillID) (float64, bool) {
+	p, ok := e.s.Mastery[skill]
+	if !ok || math.IsNaN(p) {
+		return 0, false
+	}
+	return min(max(p, 0), 1), true
+}
+
 // masteredAt is the skill's mastery threshold.
 func (e *evaluator) masteredAt(skill protocol.SkillID) float64 {
 	if e.g != nil {
@@ -178,7 +200,7 @@ func correct(as []Attempt) int {
 // minutes writes a duration for teachers: "2 minutes", "90 seconds".
 func minutes(ms int64) string {
 	switch {
-	case ms%60_000 == 0 && ms == 60_000:
+	case ms == 60_000:
 		return "1 minute"
 	case ms%60_000 == 0:
 		return fmt.Sprintf("%d minutes", ms/60_000)
@@ -224,7 +246,7 @@ func (e *evaluator) prereqGap() (Finding, bool) {
 	// guesses can carry the estimate of a skill over its threshold and
 	// move the student on, and the same missing prerequisite then
 	// undermines the next skill.
-	cur, curKnown := e.s.Mastery[skill]
+	cur, curKnown := e.mastery(skill)
 	lingering := wrong < max(th.PrereqWrong, 1)
 	if lingering && curKnown && cur >= e.masteredAt(skill) {
 		return Finding{}, false
@@ -246,7 +268,7 @@ func (e *evaluator) prereqGap() (Finding, bool) {
 				}
 				seen[q] = true
 				next = append(next, q)
-				if p, ok := e.s.Mastery[q]; ok && p < th.PrereqMastery {
+				if p, ok := e.mastery(q); ok && p < th.PrereqMastery {
 					lows = append(lows, low{q, p, depth})
 				}
 			}
@@ -302,7 +324,7 @@ func (e *evaluator) prereqGap() (Finding, bool) {
 func (e *evaluator) stuck() (Finding, bool) {
 	th, skill := e.th, e.current()
 	n := e.s.FirstAttempts[skill]
-	p, ok := e.s.Mastery[skill]
+	p, ok := e.mastery(skill)
 	// Raised below StuckMastery; lingers until the skill is mastered.
 	if skill == "" || !ok || n < max(th.StuckAttempts, 1) || p >= e.masteredAt(skill) {
 		return Finding{}, false

@@ -188,7 +188,7 @@ func Reconcile(open []protocol.Flag, findings []Finding, now int64, newID func()
 			if snoozing(f, now) || holds(fs, f.Rule) {
 				continue
 			}
-			changes = append(changes, Change{ChangeClear, clear(f, now)})
+			changes = append(changes, Change{ChangeClear, cleared(f, now)})
 		}
 		var hold []Finding
 		top := 0 // the highest level that holds
@@ -220,7 +220,7 @@ func Reconcile(open []protocol.Flag, findings []Finding, now int64, newID func()
 					changes = append(changes, ch)
 				}
 			case !snoozing(lives[0], now):
-				changes = append(changes, Change{ChangeClear, clear(lives[0], now)})
+				changes = append(changes, Change{ChangeClear, cleared(lives[0], now)})
 			}
 		}
 	}
@@ -235,7 +235,7 @@ func holds(fs []Finding, r protocol.FlagRule) bool {
 	return slices.ContainsFunc(fs, func(f Finding) bool { return f.Rule == r })
 }
 
-func clear(f protocol.Flag, now int64) protocol.Flag {
+func cleared(f protocol.Flag, now int64) protocol.Flag {
 	f.Status, f.Updated, f.Snooze = protocol.FlagCleared, now, 0
 	return f
 }

@@ -19,8 +19,9 @@ type StudentReport struct {
 	Name  string             `json:"name"`
 	Role  Role               `json:"role"`
 	Onset int64              `json:"onset,omitempty"`
-	// Flagged and ActNow are when the first flag at any level, and the
-	// first "act now" alert, came at or after the onset; 0 if none did.
+	// Flagged and ActNow are when the student was first seen with a flag
+	// at any level, and at "act now", at or after the onset: the first
+	// flag opened, escalated or updated then; 0 if none was.
 	Flagged int64 `json:"flagged,omitempty"`
 	ActNow  int64 `json:"act_now,omitempty"`
 	// Alerts counts the "act now" alerts on the student over the whole
@@ -99,14 +100,22 @@ func Replay(tr Trace, th Thresholds) Report {
 					rep.Clears++
 				}
 			}
-			if c.Kind != ChangeOpen && c.Kind != ChangeEscalate {
+			if c.Kind == ChangeClear {
 				continue
 			}
-			after := sr.Onset > 0 && now >= sr.Onset
-			if after && sr.Flagged == 0 {
-				sr.Flagged = now
+			// Caught: the first change after the onset that leaves the
+			// student with a flag, or an "act now" flag. A flag raised
+			// before the onset for something else counts from the first
+			// change after it, which is when the new trouble joins it.
+			if sr.Onset > 0 && now >= sr.Onset {
+				if sr.Flagged == 0 {
+					sr.Flagged = now
+				}
+				if sr.ActNow == 0 && c.Flag.Level == protocol.LevelActNow {
+					sr.ActNow = now
+				}
 			}
-			if c.Flag.Level != protocol.LevelActNow {
+			if c.Kind == ChangeUpdate || c.Flag.Level != protocol.LevelActNow {
 				continue
 			}
 			sr.Alerts++
@@ -114,9 +123,6 @@ func Replay(tr Trace, th Thresholds) Report {
 			rep.Alerts++
 			if !sr.Role.Struggler() {
 				rep.Fine++
-			}
-			if after && sr.ActNow == 0 {
-				sr.ActNow = now
 			}
 		}
 		// Flags closed beyond the cool-down are of no more use to

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -216,23 +217,13 @@ func Simulate(cfg SimConfig, seed uint64) Trace {
 		st.Mastery = sim.start
 		tr.Students = append(tr.Students, st)
 	}
+	// A problem begun just before the end may run past it: the session
+	// is over by then.
+	tr.Events = slices.DeleteFunc(tr.Events, func(e Event) bool { return e.At > tr.End })
 	slices.SortStableFunc(tr.Events, func(a, b Event) int {
-		if a.At != b.At {
-			return compareInt64(a.At, b.At)
-		}
-		return a.Student - b.Student
+		return cmp.Or(cmp.Compare(a.At, b.At), cmp.Compare(a.Student, b.Student))
 	})
 	return tr
-}
-
-func compareInt64(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func uniform(r *rand.Rand, lo, hi float64) float64 { return lo + (hi-lo)*r.Float64() }

@@ -1,0 +1,66 @@
+package detect
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/mastery"
+)
+
+// BenchmarkAnswer is the cost per answer of what the room does with it:
+// the mastery update (in RecordAttempt), Evaluate and Reconcile, for a
+// student with full histories. "struggling" has an act-now flag open
+// that every answer may update; "fine" gets the doing-well suggestion.
+func BenchmarkAnswer(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		correct func(i int) bool
+		gap     float64
+	}{
+		{"struggling", func(i int) bool { return i%5 == 0 }, 0.2},
+		{"fine", func(i int) bool { return i%5 != 0 }, 0.9},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			g, th, p := testGraph(), DefaultThresholds(), mastery.Default
+			s := learner(t0)
+			s.Mastery["frac.eq"] = tc.gap
+			now := t0
+			answer := func(i int) {
+				now += 20 * second
+				if i%3 == 0 {
+					s.RecordHint(Action{Ms: 6 * second, ReadMs: 4 * second, At: now}, s.Skill, false, p)
+				}
+				s.RecordAttempt(Attempt{Item: protocol.ItemID(fmt.Sprint("frac.add-", i%40)), Skill: s.Skill, Response: "3/4",
+					Correct: tc.correct(i), First: i%2 == 0, Ms: 20 * second, ReadMs: 8 * second, At: now}, p)
+			}
+			var flags []protocol.Flag
+			newID := ids()
+			for i := range 2 * MaxAttempts {
+				answer(i)
+				flags = apply(flags, Reconcile(flags, Evaluate(s, g, th, now), now, newID))
+			}
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				answer(i)
+				cs := Reconcile(flags, Evaluate(s, g, th, now), now, newID)
+				if len(cs) > 0 {
+					flags = apply(flags, cs)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkReplay is one simulated class of 30 for 45 minutes, every
+// answer and every 30 s tick evaluated.
+func BenchmarkReplay(b *testing.B) {
+	tr := Simulate(DefaultSimConfig(), 1)
+	th := DefaultThresholds()
+	b.ReportAllocs()
+	for b.Loop() {
+		Replay(tr, th)
+	}
+}

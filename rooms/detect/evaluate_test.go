@@ -1,0 +1,416 @@
+package detect
+
+import (
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/classhub/classhub/protocol"
+)
+
+// want is what a test expects of one rule's finding: absent, lingering,
+// or holding at a level.
+type want struct {
+	level     protocol.FlagLevel // "" for no finding
+	lingering bool
+}
+
+func check(t *testing.T, fs []Finding, rule protocol.FlagRule, w want) Finding {
+	t.Helper()
+	f, ok := find(fs, rule)
+	switch {
+	case w.level == "" && ok:
+		t.Errorf("%s: got %s (lingering %v), want none", rule, f.Level, f.Lingering)
+	case w.level != "" && !ok:
+		t.Errorf("%s: got none, want %s (lingering %v)", rule, w.level, w.lingering)
+	case ok && (f.Level != w.level || f.Lingering != w.lingering):
+		t.Errorf("%s: got %s (lingering %v), want %s (lingering %v)", rule, f.Level, f.Lingering, w.level, w.lingering)
+	}
+	return f
+}
+
+func TestIdle(t *testing.T) {
+	th := DefaultThresholds()
+	tests := []struct {
+		name string
+		edit func(s *Student)
+		gone int64
+		want want
+	}{
+		{"just acted", nil, 0, want{}},
+		{"one ms before watch", nil, 2*minute - 1, want{}},
+		{"at watch", nil, 2 * minute, want{level: protocol.LevelWatch}},
+		{"one ms before act now", nil, 5*minute - 1, want{level: protocol.LevelWatch}},
+		{"at act now", nil, 5 * minute, want{level: protocol.LevelActNow}},
+		{"long gone", nil, 40 * minute, want{level: protocol.LevelActNow}},
+		{"no activity open", func(s *Student) { s.ActivityOpen = false }, 40 * minute, want{}},
+		{"hand up: waiting, not idle", func(s *Student) { s.HandUp, s.HandSince = true, t0 }, 40 * minute, want{}},
+		{"last action unknown", func(s *Student) { s.LastAction = 0 }, 40 * minute, want{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := learner(t0)
+			if tt.edit != nil {
+				tt.edit(&s)
+			}
+			f := check(t, Evaluate(s, testGraph(), th, t0+tt.gone), protocol.RuleIdle, tt.want)
+			if tt.want.level != "" && f.Evidence.Since != t0 {
+				t.Errorf("since %d, want the last action %d", f.Evidence.Since, t0)
+			}
+		})
+	}
+}
+
+func TestStruggle(t *testing.T) {
+	th := DefaultThresholds()
+	tests := []struct {
+		name    string
+		pattern string
+		want    want
+	}{
+		{"nine wrong: not enough yet", "xxxxxxxxx", want{}},
+		{"ten problems, three right", "xxxoxxoxox", want{level: protocol.LevelActNow}},
+		{"ten problems, none right", "xxxxxxxxxx", want{level: protocol.LevelActNow}},
+		{"ten problems, four right: lingers", "oxxoxxoxox", want{level: protocol.LevelWatch, lingering: true}},
+		{"five right: still lingers", "oxoxoxoxox", want{level: protocol.LevelWatch, lingering: true}},
+		{"six right: gone", "ooxoxoxoxo", want{}},
+		// Three right of the last ten attempts, but they are retries on
+		// five problems: watch, not yet act now.
+		{"ten tries on five problems", "xXxXxOxXxO", want{level: protocol.LevelWatch}},
+		// The same, with ten problems behind them: act now.
+		{"and ten problems", "xxxxxxxXxXxOxXxO", want{level: protocol.LevelActNow}},
+		// Three right in the last ten tries but four of the last ten
+		// problems right first time: watch.
+		{"four problems right first time", "oooooxXxXxOxXxO", want{level: protocol.LevelWatch}},
+		{"only the last ten count", "oooooooooooxxxxxxxxxx", want{level: protocol.LevelActNow}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := learner(t0)
+			s.Attempts = tries("frac.add", tt.pattern, t0)
+			now := s.Attempts[len(s.Attempts)-1].At
+			s.LastAction = now
+			f := check(t, Evaluate(s, testGraph(), th, now), protocol.RuleStruggle, tt.want)
+			if tt.want.level != "" {
+				if got := len(f.Evidence.Attempts); got != 10 {
+					t.Errorf("evidence of %d attempts, want 10", got)
+				}
+				if f.Evidence.Since != s.Attempts[len(s.Attempts)-10].At {
+					t.Errorf("since %d, want the oldest attempt of the window", f.Evidence.Since)
+				}
+			}
+		})
+	}
+}
+
+func TestStuck(t *testing.T) {
+	th := DefaultThresholds()
+	tests := []struct {
+		name  string
+		n     int
+		p     float64
+		skill protocol.SkillID // practised now; "" for frac.add
+		want  want
+	}{
+		{"nine problems", 9, 0.3, "", want{}},
+		{"ten problems", 10, 0.3, "", want{level: protocol.LevelActNow}},
+		{"just below 0.8", 12, 0.7999, "", want{level: protocol.LevelActNow}},
+		{"0.8: lingers until mastered", 12, 0.8, "", want{level: protocol.LevelActNow, lingering: true}},
+		{"mastered", 12, 0.95, "", want{}},
+		{"moved on to another skill", 12, 0.3, "frac.mixed", want{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := learner(t0)
+			s.Mastery["frac.add"] = tt.p
+			s.FirstAttempts = map[protocol.SkillID]int{"frac.add": tt.n}
+			if tt.skill != "" {
+				s.Skill = tt.skill
+			}
+			s.Attempts = tries("frac.add", "xoxx", t0)
+			f := check(t, Evaluate(s, testGraph(), th, t0+5*minute), protocol.RuleStuck, tt.want)
+			if tt.want.level != "" {
+				if len(f.Evidence.LowSkills) != 1 || f.Evidence.LowSkills[0].P != tt.p {
+					t.Errorf("low skills %+v", f.Evidence.LowSkills)
+				}
+				if f.Help == nil || f.Help.Title != "Review: adding fractions" {
+					t.Errorf("help %+v, want the skill's own lesson", f.Help)
+				}
+			}
+		})
+	}
+	t.Run("no estimate", func(t *testing.T) {
+		s := learner(t0)
+		delete(s.Mastery, "frac.add")
+		s.FirstAttempts = map[protocol.SkillID]int{"frac.add": 30}
+		check(t, Evaluate(s, testGraph(), th, t0), protocol.RuleStuck, want{})
+	})
+}
+
+func TestPrereqGap(t *testing.T) {
+	th := DefaultThresholds()
+	tests := []struct {
+		name    string
+		skill   protocol.SkillID
+		mastery map[protocol.SkillID]float64
+		pattern string
+		want    want
+		help    protocol.SkillID // the lesson suggested
+	}{
+		{"direct prerequisite low, two of four wrong", "frac.add",
+			map[protocol.SkillID]float64{"frac.eq": 0.2, "arith": 0.9, "frac.add": 0.3}, "ooxoox",
+			want{level: protocol.LevelActNow}, "frac.eq"},
+		{"only one of four wrong: lingers", "frac.add",
+			map[protocol.SkillID]float64{"frac.eq": 0.2, "arith": 0.9, "frac.add": 0.3}, "xxooox",
+			want{level: protocol.LevelActNow, lingering: true}, "frac.eq"},
+		{"skill mastered", "frac.add",
+			map[protocol.SkillID]float64{"frac.eq": 0.2, "arith": 0.9, "frac.add": 0.96}, "ooxo",
+			want{}, ""},
+		{"prerequisite at the threshold is no gap", "frac.add",
+			map[protocol.SkillID]float64{"frac.eq": 0.4, "arith": 0.9, "frac.add": 0.3}, "xxxx",
+			want{}, ""},
+		{"prerequisite unknown is no gap", "frac.add",
+			map[protocol.SkillID]float64{"arith": 0.9, "frac.add": 0.3}, "xxxx",
+			want{}, ""},
+		{"two steps back", "frac.mixed",
+			map[protocol.SkillID]float64{"frac.eq": 0.1, "frac.add": 0.9, "frac.mixed": 0.2}, "xx",
+			want{level: protocol.LevelActNow}, "frac.eq"},
+		{"three steps back is too far", "frac.word",
+			map[protocol.SkillID]float64{"frac.eq": 0.1, "frac.add": 0.9, "frac.mixed": 0.9}, "xxxx",
+			want{}, ""},
+		{"the lowest of two comes first", "frac.add",
+			map[protocol.SkillID]float64{"frac.eq": 0.3, "arith": 0.1}, "xx",
+			want{level: protocol.LevelActNow}, "arith"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := learner(t0)
+			s.Skill, s.Mastery = tt.skill, tt.mastery
+			s.Attempts = tries(tt.skill, tt.pattern, t0)
+			f := check(t, Evaluate(s, testGraph(), th, t0+5*minute), protocol.RulePrereqGap, tt.want)
+			if tt.want.level == "" {
+				return
+			}
+			if f.Help == nil || f.Help.Skill != tt.help {
+				t.Fatalf("help %+v, want the lesson of %s", f.Help, tt.help)
+			}
+			if f.Skill != tt.skill {
+				t.Errorf("skill %s, want the one practised, %s", f.Skill, tt.skill)
+			}
+			if !slices.IsSortedFunc(f.Evidence.LowSkills, func(a, b protocol.SkillMastery) int {
+				return int(1e6*a.P) - int(1e6*b.P)
+			}) || f.Evidence.LowSkills[0].P >= th.PrereqMastery {
+				t.Errorf("low skills not lowest first: %+v", f.Evidence.LowSkills)
+			}
+		})
+	}
+}
+
+func TestPrereqGapHelp(t *testing.T) {
+	s := learner(t0)
+	s.Mastery["frac.eq"] = 0.15
+	s.Attempts = tries("frac.add", "xoxx", t0)
+	g := testGraph()
+	f, ok := find(Evaluate(s, g, DefaultThresholds(), t0+2*minute), protocol.RulePrereqGap)
+	if !ok {
+		t.Fatal("no gap found")
+	}
+	want := &protocol.Help{
+		Skill: "frac.eq", Title: "Review: equivalent fractions",
+		Items:  []protocol.ItemID{"frac.eq.r1", "frac.eq.r2"},
+		Advice: "Send the lesson on Equivalent fractions before going on with Adding fractions.",
+	}
+	if !reflect.DeepEqual(f.Help, want) {
+		t.Errorf("help\n got %+v\nwant %+v", f.Help, want)
+	}
+	// The graph's lesson is copied, not shared.
+	f.Help.Items[0] = "changed"
+	if g["frac.eq"].Lesson.Items[0] != "frac.eq.r1" {
+		t.Error("the finding's help shares the graph's items")
+	}
+	if !strings.Contains(f.Evidence.Summary, "Equivalent fractions is at 0.15") {
+		t.Errorf("summary %q", f.Evidence.Summary)
+	}
+}
+
+func TestPrereqCycle(t *testing.T) {
+	g := StaticGraph{
+		"a": {Prereqs: []protocol.SkillID{"b"}},
+		"b": {Prereqs: []protocol.SkillID{"a", "b"}},
+	}
+	s := Student{ID: "s", Skill: "a", Mastery: map[protocol.SkillID]float64{"a": 0.1, "b": 0.1}, Attempts: tries("a", "xx", t0)}
+	th := DefaultThresholds()
+	th.PrereqDepth = 4
+	f, ok := find(Evaluate(s, g, th, t0), protocol.RulePrereqGap)
+	if !ok || len(f.Evidence.LowSkills) != 2 {
+		t.Errorf("got %+v, want one gap naming a and b", f)
+	}
+}
+
+func TestGaming(t *testing.T) {
+	th := DefaultThresholds()
+	// An action is too fast when it comes sooner than a deliberate read
+	// of what it answers.
+	tests := []struct {
+		name string
+		fast int // of the last ten actions
+		want want
+	}{
+		{"none", 0, want{}},
+		{"two: lingers", 2, want{level: protocol.LevelWatch, lingering: true}},
+		{"three", 3, want{level: protocol.LevelWatch}},
+		{"four", 4, want{level: protocol.LevelWatch}},
+		{"five", 5, want{level: protocol.LevelActNow}},
+		{"ten", 10, want{level: protocol.LevelActNow}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := learner(t0)
+			for i := range MaxActions {
+				a := Action{Kind: KindAttempt, Ms: 20 * second, ReadMs: 8 * second, At: t0 + int64(i)*second}
+				if i >= MaxActions-tt.fast {
+					a.Ms = 2 * second
+					if i%2 == 0 {
+						a.Kind, a.ReadMs = KindHint, 4*second
+					}
+				}
+				s.Actions = append(s.Actions, a)
+			}
+			check(t, Evaluate(s, testGraph(), th, t0+11*second), protocol.RuleGaming, tt.want)
+		})
+	}
+	t.Run("exactly the read time is not too fast", func(t *testing.T) {
+		s := learner(t0)
+		for i := range 5 {
+			s.Actions = append(s.Actions, Action{Kind: KindAttempt, Ms: 8 * second, ReadMs: 8 * second, At: t0 + int64(i)})
+		}
+		check(t, Evaluate(s, testGraph(), th, t0), protocol.RuleGaming, want{})
+	})
+	t.Run("unknown read time is never too fast", func(t *testing.T) {
+		s := learner(t0)
+		for i := range 5 {
+			s.Actions = append(s.Actions, Action{Kind: KindHint, Ms: 0, At: t0 + int64(i)})
+		}
+		check(t, Evaluate(s, testGraph(), th, t0), protocol.RuleGaming, want{})
+	})
+	t.Run("fast actions older than the last ten do not count", func(t *testing.T) {
+		s := learner(t0)
+		for i := range 15 {
+			ms := 20 * second
+			if i < 5 {
+				ms = time1
+			}
+			s.Actions = append(s.Actions, Action{Kind: KindAttempt, Ms: ms, ReadMs: 8 * second, At: t0 + int64(i)})
+		}
+		check(t, Evaluate(s, testGraph(), th, t0), protocol.RuleGaming, want{})
+	})
+	t.Run("evidence", func(t *testing.T) {
+		s := learner(t0)
+		s.Attempts = tries("frac.add", "xxxxx", t0)
+		for i := range s.Attempts {
+			s.Attempts[i].Ms = time1
+			s.Actions = append(s.Actions, Action{Kind: KindAttempt, Ms: time1, ReadMs: 8 * second, At: s.Attempts[i].At})
+		}
+		f := check(t, Evaluate(s, testGraph(), th, t0+3*minute), protocol.RuleGaming, want{level: protocol.LevelActNow})
+		if len(f.Evidence.Attempts) != 5 || f.Evidence.Since != t0 {
+			t.Errorf("evidence %+v", f.Evidence)
+		}
+	})
+}
+
+// time1 is a rushed answer: one second.
+const time1 = second
+
+func TestHelp(t *testing.T) {
+	s := learner(t0)
+	check(t, Evaluate(s, testGraph(), DefaultThresholds(), t0), protocol.RuleHelp, want{})
+	s.HandUp, s.HandSince = true, t0+minute
+	f := check(t, Evaluate(s, testGraph(), DefaultThresholds(), t0+2*minute), protocol.RuleHelp, want{level: protocol.LevelActNow})
+	if f.Evidence.Since != t0+minute {
+		t.Errorf("since %d, want when the hand went up", f.Evidence.Since)
+	}
+	s.HandSince = 0
+	f = check(t, Evaluate(s, testGraph(), DefaultThresholds(), t0+2*minute), protocol.RuleHelp, want{level: protocol.LevelActNow})
+	if f.Evidence.Since != t0+2*minute {
+		t.Errorf("since %d, want now when the hand's time is unknown", f.Evidence.Since)
+	}
+}
+
+func TestDoingWell(t *testing.T) {
+	th := DefaultThresholds()
+	tests := []struct {
+		name    string
+		pattern string
+		want    want
+	}{
+		{"nine right: not enough yet", "ooooooooo", want{}},
+		{"eight of ten", "ooxoooxooo", want{level: protocol.LevelInfo}},
+		{"seven of ten: lingers", "ooxoxoxooo", want{level: protocol.LevelInfo, lingering: true}},
+		{"six of ten: lingers", "oxxoxoxooo", want{level: protocol.LevelInfo, lingering: true}},
+		{"five of ten: gone", "oxxoxoxoxo", want{}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := learner(t0)
+			s.Attempts = tries("frac.add", tt.pattern, t0)
+			f := check(t, Evaluate(s, testGraph(), th, t0+5*minute), protocol.RuleDoingWell, tt.want)
+			if tt.want.level != "" && (f.Help == nil || f.Help.Advice == "") {
+				t.Error("no enrichment suggestion")
+			}
+		})
+	}
+}
+
+func TestEvaluateOrderAndIdentity(t *testing.T) {
+	s := learner(t0)
+	s.Mastery["frac.eq"], s.Mastery["frac.add"] = 0.1, 0.2
+	s.Attempts = tries("frac.add", "xxxxxxxxxx", t0)
+	s.FirstAttempts = map[protocol.SkillID]int{"frac.add": 10}
+	s.HandUp, s.HandSince = true, t0
+	fs := Evaluate(s, testGraph(), DefaultThresholds(), t0+30*minute)
+	var rules []protocol.FlagRule
+	for _, f := range fs {
+		rules = append(rules, f.Rule)
+		if f.Student != "s1" || f.Name != "Olivia" {
+			t.Errorf("%s: student %q %q", f.Rule, f.Student, f.Name)
+		}
+		if f.Need < 0 || f.Need > 1 {
+			t.Errorf("%s: need %v", f.Rule, f.Need)
+		}
+	}
+	want := []protocol.FlagRule{protocol.RuleHelp, protocol.RulePrereqGap, protocol.RuleStuck, protocol.RuleStruggle}
+	if !slices.Equal(rules, want) {
+		t.Errorf("rules %v, want %v", rules, want)
+	}
+}
+
+func TestEvaluateNilGraph(t *testing.T) {
+	s := learner(t0)
+	s.Mastery["frac.eq"] = 0.1
+	s.Attempts = tries("frac.add", "xxxxxxxxxx", t0)
+	fs := Evaluate(s, nil, DefaultThresholds(), t0+10*minute)
+	if _, ok := find(fs, protocol.RulePrereqGap); ok {
+		t.Error("a gap without a graph")
+	}
+	if _, ok := find(fs, protocol.RuleStruggle); !ok {
+		t.Error("no struggle without a graph")
+	}
+}
+
+func TestEvaluateLooksOnlyAtTheBounds(t *testing.T) {
+	// A history longer than the bounds (a room that kept more) gives the
+	// same findings as its last MaxAttempts and MaxActions.
+	s := learner(t0)
+	s.Attempts = tries("frac.add", "xxxxxxxxxxxxxxxxxxxxooooooooooooooooooo", t0)
+	for i := range 30 {
+		s.Actions = append(s.Actions, Action{Kind: KindAttempt, Ms: time1, ReadMs: 8 * second, At: t0 + int64(i)})
+	}
+	cut := s.Clone()
+	cut.Attempts = cut.Attempts[len(cut.Attempts)-MaxAttempts:]
+	cut.Actions = cut.Actions[len(cut.Actions)-MaxActions:]
+	now := t0 + 30*minute
+	if a, b := Evaluate(s, testGraph(), DefaultThresholds(), now), Evaluate(cut, testGraph(), DefaultThresholds(), now); !reflect.DeepEqual(a, b) {
+		t.Errorf("long history:\n%+v\nbounded:\n%+v", a, b)
+	}
+}
