@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"strconv"
 	"sync"
 	"time"
@@ -26,7 +27,7 @@ type flagClass struct {
 }
 
 // flags opens o.classes classes of o.students struggling students who
-// answer every item wrong, a little over a second apart, and times each
+// answer every item wrong, one every o.think, and times each
 // answer that raises or escalates a flag until the flag is on the
 // teacher's connection: the detectors run in the same step of the room as
 // the answer.
@@ -52,7 +53,7 @@ func flags(ctx context.Context, o options, out io.Writer) error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				d.struggle(ctx, classes[i], o.answers)
+				d.struggle(ctx, classes[i], o.answers, o.think)
 			}()
 		}
 	}
@@ -66,8 +67,16 @@ func flags(ctx context.Context, o options, out io.Writer) error {
 	if len(all) == 0 {
 		return fmt.Errorf("no flag reached a teacher")
 	}
+	base, err := echoBaseline(ctx, len(all))
+	if err != nil {
+		return err
+	}
+	hp50, hp99 := pct(all, 50), pct(all, 99)
+	bp50, bp99 := pct(base, 50), pct(base, 99)
 	fmt.Fprintf(out, "answer → flag on the teacher's connection, %d flags\n", len(all))
-	fmt.Fprintf(out, "  p50 %8v  p99 %8v\n", pct(all, 50), pct(all, 99))
+	fmt.Fprintf(out, "  classhub        p50 %8v  p99 %8v\n", hp50, hp99)
+	fmt.Fprintf(out, "  websocket echo  p50 %8v  p99 %8v\n", bp50, bp99)
+	fmt.Fprintf(out, "  ratio           p50 %8.1fx p99 %8.1fx\n", float64(hp50)/float64(bp50), float64(hp99)/float64(bp99))
 	return nil
 }
 
@@ -97,9 +106,11 @@ func (s *student) call(ctx context.Context, typ protocol.MsgType, data any) (pro
 	}
 }
 
-// struggle answers n items wrong, paced like a student who guesses.
-func (s *student) struggle(ctx context.Context, fc *flagClass, n int) {
+// struggle answers n items wrong, one every think (the first after a
+// random part of it, so that a class does not answer in step).
+func (s *student) struggle(ctx context.Context, fc *flagClass, n int, think time.Duration) {
 	var item *protocol.ItemView
+	time.Sleep(rand.N(think))
 	for range n {
 		if item == nil {
 			f, err := s.call(ctx, protocol.MsgNextItem, struct{}{})
@@ -112,7 +123,7 @@ func (s *student) struggle(ctx context.Context, fc *flagClass, n int) {
 				return
 			}
 		}
-		time.Sleep(1100 * time.Millisecond) // reading the item, as a load does, not a test
+		time.Sleep(think) // working on the item
 		fc.mu.Lock()
 		fc.sent[s.id] = time.Now()
 		fc.mu.Unlock()

@@ -51,6 +51,7 @@ type options struct {
 	conns, samples       int
 	classes, students    int
 	answers              int
+	think                time.Duration
 	bank, set            string
 }
 
@@ -68,7 +69,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&o.samples, "samples", 2000, "rtt, rotate: samples to time")
 	fs.IntVar(&o.classes, "classes", 100, "rotate: classes to run at once")
 	fs.IntVar(&o.students, "students", 30, "rotate, flags: devices per class")
-	fs.IntVar(&o.answers, "answers", 14, "flags: answers per student")
+	fs.IntVar(&o.answers, "answers", 12, "flags: answers per student")
+	fs.DurationVar(&o.think, "think", 10*time.Second, "flags: time a student takes per item")
 	fs.StringVar(&o.bank, "bank", "fractions", "flags: the content bank to practise")
 	fs.StringVar(&o.set, "set", "fractions-practice", "flags: the set of the bank")
 	if err := fs.Parse(args[1:]); err != nil {
@@ -207,38 +209,9 @@ func rtt(ctx context.Context, o options, out io.Writer) error {
 		hub = append(hub, time.Since(t0))
 	}
 
-	// Baseline: a WebSocket echo server in this process, one hop, no storage.
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c, err := websocket.Accept(w, r, nil)
-		if err != nil {
-			return
-		}
-		for {
-			typ, b, err := c.Read(r.Context())
-			if err != nil {
-				return
-			}
-			if c.Write(r.Context(), typ, b) != nil {
-				return
-			}
-		}
-	}))
-	defer srv.Close()
-	echo, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	base, err := echoBaseline(ctx, o.samples)
 	if err != nil {
 		return err
-	}
-	base := make([]time.Duration, 0, o.samples)
-	msg := []byte(`{"v":1,"id":"c1","type":"raise_hand","data":{}}`)
-	for range o.samples {
-		t0 := time.Now()
-		if err := echo.Write(ctx, websocket.MessageText, msg); err != nil {
-			return err
-		}
-		if _, _, err := echo.Read(ctx); err != nil {
-			return err
-		}
-		base = append(base, time.Since(t0))
 	}
 	hp50, hp99 := pct(hub, 50), pct(hub, 99)
 	bp50, bp99 := pct(base, 50), pct(base, 99)
@@ -353,4 +326,42 @@ func serverMemory(url string) (map[string]float64, error) {
 		}
 	}
 	return m, sc.Err()
+}
+
+// echoBaseline times a bare WebSocket echo in this process, one hop,
+// nothing stored: the least any server can do on this machine.
+func echoBaseline(ctx context.Context, samples int) ([]time.Duration, error) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, nil)
+		if err != nil {
+			return
+		}
+		for {
+			typ, b, err := c.Read(r.Context())
+			if err != nil {
+				return
+			}
+			if c.Write(r.Context(), typ, b) != nil {
+				return
+			}
+		}
+	}))
+	defer srv.Close()
+	echo, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		return nil, err
+	}
+	base := make([]time.Duration, 0, samples)
+	msg := []byte(`{"v":1,"id":"c1","type":"answer","data":{"item":"frac.eq.1","response":"15"}}`)
+	for range samples {
+		t0 := time.Now()
+		if err := echo.Write(ctx, websocket.MessageText, msg); err != nil {
+			return nil, err
+		}
+		if _, _, err := echo.Read(ctx); err != nil {
+			return nil, err
+		}
+		base = append(base, time.Since(t0))
+	}
+	return base, nil
 }
