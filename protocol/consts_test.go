@@ -126,6 +126,16 @@ var eventTypes = map[EventType]AudienceKind{
 	EvChoice:      AudStudent,
 	EvWorkspace:   AudGroup,
 	EvLateRule:    AudTeachers,
+
+	EvPractice:   AudAll, // or AudStudent, AudGroup or AudMembers by its target
+	EvItem:       AudStudent,
+	EvAttempt:    AudStudent,
+	EvHintShown:  AudStudent,
+	EvOffer:      AudStudent,
+	EvFlag:       AudStaff, // or AudTeachers for a student in no group
+	EvHelpSent:   AudStudent,
+	EvThresholds: AudTeachers,
+	EvClosed:     AudAll, // or AudStudent, AudGroup or AudMembers by its target
 }
 
 // eventPayloads says what data each event type carries.
@@ -151,6 +161,16 @@ var eventPayloads = map[EventType]func() any{
 	EvChoice:      func() any { return new(Choice) },
 	EvWorkspace:   func() any { return new(WorkspaceChanged) },
 	EvLateRule:    func() any { return new(LateRuleSet) },
+
+	EvPractice:   func() any { return new(PracticeStarted) },
+	EvItem:       func() any { return new(ItemGiven) },
+	EvAttempt:    func() any { return new(Attempted) },
+	EvHintShown:  func() any { return new(HintShown) },
+	EvOffer:      func() any { return new(Offer) },
+	EvFlag:       func() any { return new(FlagChanged) },
+	EvHelpSent:   func() any { return new(HelpSent) },
+	EvThresholds: func() any { return new(ThresholdsSet) },
+	EvClosed:     func() any { return new(PracticeClosed) },
 }
 
 // TestTablesCoverTheSource: every enumeration constant in the source has

@@ -237,6 +237,11 @@ func TestDocLimits(t *testing.T) {
 		{true, fmt.Sprintf("at most %d constraints", MaxConstraintSets)},
 		{true, fmt.Sprintf("group names are 1–%d characters", MaxGroupNameRunes)},
 		{true, fmt.Sprintf("1 to %d groups", MaxGroups)},
+		{true, fmt.Sprintf("`response` (0–%d characters, one line)", MaxResponseRunes)},
+		{true, fmt.Sprintf("`minutes` (for `snooze`: 1–%d)", MaxSnoozeMinutes)},
+		{true, "`items` (1 to 20 item IDs)"},
+		{true, "at most 4096 bytes"},
+		{true, "lower-case letters, digits, `.`, `-` and `_`, 1 to 64 bytes"},
 	} {
 		if !c.ok || !strings.Contains(doc, c.text) {
 			t.Errorf("PROTOCOL.md should say %q (and the code agree)", c.text)
@@ -343,6 +348,7 @@ func TestDocExamples(t *testing.T) {
 					t.Errorf("%s: REST error %+v", where, body.Error)
 				}
 				kinds["rest error"] = true
+				kinds["rest error "+string(body.Error.Code)] = true
 			}
 			continue
 		}
@@ -442,6 +448,11 @@ func TestDocExamples(t *testing.T) {
 	for _, c := range []Code{CodeWrongState, CodeStale, CodeFull, CodeAbsent, CodeInfeasible} {
 		want = append(want, "error "+string(c))
 	}
+	// So are those of learning, and a content bank's errors in a REST body.
+	for _, c := range []Code{CodeNotGiven, CodeClosed, CodeDuplicate} {
+		want = append(want, "error "+string(c))
+	}
+	want = append(want, "rest error "+string(CodeBadContent))
 	// Every field of every view is shown at least once.
 	for _, role := range []Role{RoleTeacher, RoleStudent, RoleProjector} {
 		for _, f := range jsonFields(viewTypes[role]) {
@@ -532,8 +543,11 @@ func checkServerFrame(t *testing.T, where string, f ServerFrame, kinds map[strin
 		case f.ID != "" || f.Error != nil || f.Epoch == "" || f.Seq == 0 || f.Time <= 0:
 			t.Errorf("%s: an event has epoch, seq, event, time and data", where)
 		}
-		if err := strictUnmarshal(f.Data, eventPayloads[f.Event]()); err != nil {
+		data := eventPayloads[f.Event]()
+		if err := strictUnmarshal(f.Data, data); err != nil {
 			t.Errorf("%s: data of %s: %v", where, f.Event, err)
+		} else {
+			checkLearningEvent(t, where, data)
 		}
 		kinds["event "+string(f.Event)] = true
 	}
@@ -577,6 +591,7 @@ func checkView(t *testing.T, where string, role Role, raw []byte, kinds map[stri
 				t.Errorf("%s: a workspace of group %s, which the view does not show", where, w.Group)
 			}
 		}
+		checkStaffLearning(t, where, role, v)
 	case RoleStudent:
 		var v StudentView
 		err = strictUnmarshal(raw, &v)
@@ -601,6 +616,20 @@ func checkView(t *testing.T, where string, role Role, raw []byte, kinds map[stri
 		for _, a := range v.Activities {
 			if a.To.Student != "" && a.To.Student != v.Me.ID {
 				t.Errorf("%s: a student view shows an activity sent to another student", where)
+			}
+		}
+		if p := v.Practice; p != nil {
+			if p.Offer != nil && p.Offer.Student != v.Me.ID {
+				t.Errorf("%s: a student view shows an offer made to another student", where)
+			}
+			if p.Mastery == nil || !validName(string(p.Set.Bank)) || !validName(p.Set.Set) {
+				t.Errorf("%s: practice %+v", where, p)
+			}
+			if p.Item != nil {
+				checkItemView(t, where, *p.Item)
+				if len(p.Hints) > p.Item.Hints {
+					t.Errorf("%s: %d hints shown of an item that has %d", where, len(p.Hints), p.Item.Hints)
+				}
 			}
 		}
 	case RoleProjector:
@@ -720,9 +749,179 @@ func checkResult(t *testing.T, f ClientFrame, r ServerFrame) {
 		if a.Op.Kind == WsAddTask && !a.Op.Task.Valid() {
 			t.Errorf("PROTOCOL.md: add_task answered without the new task's ID: %s", r.Data)
 		}
+	case MsgAssignPractice, MsgClosePractice:
+		var a struct {
+			Students int `json:"students"`
+		}
+		if err := strictUnmarshal(r.Data, &a); err != nil || a.Students < 1 {
+			t.Errorf("PROTOCOL.md: result of %s %s (%v)", m, r.Data, err)
+		}
+	case MsgNextItem:
+		var a struct {
+			Item  *ItemView `json:"item"`
+			Done  bool      `json:"done"`
+			Offer *Offer    `json:"offer"`
+		}
+		err := strictUnmarshal(r.Data, &a)
+		switch {
+		case err != nil || (a.Item != nil) == a.Done || (a.Offer != nil && !a.Done):
+			t.Errorf("PROTOCOL.md: result of next_item %s (%v): an item, or done (with an offer or not)", r.Data, err)
+		case a.Item != nil:
+			checkItemView(t, "PROTOCOL.md: next_item", *a.Item)
+		case a.Offer != nil && (!a.Offer.Student.Valid() || a.Offer.Title == "" || !validName(a.Offer.Set.Set)):
+			t.Errorf("PROTOCOL.md: next_item offers %+v", a.Offer)
+		}
+	case MsgAnswer:
+		var a struct {
+			Correct     *bool     `json:"correct"`
+			P           *float64  `json:"p"`
+			Mastered    *bool     `json:"mastered"`
+			Explanation string    `json:"explanation"`
+			Next        *ItemView `json:"next"`
+		}
+		err := strictUnmarshal(r.Data, &a)
+		sent, _ := DecodePayload(m, f.Data)
+		switch {
+		case err != nil || a.Correct == nil || a.P == nil || a.Mastered == nil || *a.P < 0 || *a.P > 1:
+			t.Errorf("PROTOCOL.md: result of answer %s (%v)", r.Data, err)
+		case *a.Correct && (a.Explanation != "" || a.Next != nil):
+			t.Errorf("PROTOCOL.md: a right answer is answered with an explanation or a next problem: %s", r.Data)
+		case a.Next != nil:
+			checkItemView(t, "PROTOCOL.md: answer", *a.Next)
+			if a.Next.Reason != "a similar problem" || a.Next.ID == sent.(*Answer).Item {
+				t.Errorf("PROTOCOL.md: after a wrong answer to %s, the next problem %+v", sent.(*Answer).Item, a.Next)
+			}
+		}
+	case MsgHint:
+		var a struct {
+			Index *int   `json:"index"`
+			Text  string `json:"text"`
+			Last  *bool  `json:"last"`
+		}
+		if err := strictUnmarshal(r.Data, &a); err != nil || a.Index == nil || *a.Index < 0 || a.Text == "" || a.Last == nil {
+			t.Errorf("PROTOCOL.md: result of hint %s (%v)", r.Data, err)
+		}
+	case MsgSetThresholds:
+		// The thresholds in force: every one, those sent as sent.
+		var got, sentTh map[string]json.Number
+		err := strictUnmarshal(r.Data, &got)
+		sent, _ := DecodePayload(m, f.Data)
+		_ = json.Unmarshal(sent.(*SetThresholds).Thresholds, &sentTh)
+		if err != nil || len(got) <= len(sentTh) {
+			t.Errorf("PROTOCOL.md: result of set_thresholds %s (%v)", r.Data, err)
+		}
+		for k, v := range sentTh {
+			if got[k] != v {
+				t.Errorf("PROTOCOL.md: set_thresholds sets %s to %s, the result says %s", k, v, got[k])
+			}
+		}
 	default:
 		if string(r.Data) != "{}" {
 			t.Errorf("PROTOCOL.md: result of %s is {}, not %s", m, r.Data)
+		}
+	}
+}
+
+// checkItemView: an item as a student may see it.
+func checkItemView(t *testing.T, where string, it ItemView) {
+	t.Helper()
+	ok := validName(string(it.ID)) && validName(string(it.Skill)) && it.Prompt != "" && it.Hints >= 1
+	switch it.Kind {
+	case ItemChoice:
+		ok = ok && len(it.Choices) >= 2
+	case ItemNumeric, ItemText:
+		ok = ok && len(it.Choices) == 0
+	default:
+		ok = false
+	}
+	if !ok {
+		t.Errorf("%s: item %+v", where, it)
+	}
+}
+
+// flagLevelRank orders the levels of flags, most urgent first in the queue.
+func flagLevelRank(l FlagLevel) int {
+	return map[FlagLevel]int{LevelActNow: 3, LevelWatch: 2, LevelInfo: 1}[l]
+}
+
+// checkStaffLearning: the flags of a teacher's (or coach's) view are the
+// help queue, in its order; a coach gets no learning summaries and only
+// the flags of the students in the view.
+func checkStaffLearning(t *testing.T, where string, role Role, v TeacherView) {
+	t.Helper()
+	if v.Flags == nil || v.Learning == nil {
+		return // reported as missing fields
+	}
+	if role == RoleCoach && len(v.Learning) > 0 {
+		t.Errorf("%s: a coach view shows the learning summaries", where)
+	}
+	for i, f := range v.Flags {
+		if f.Status != FlagOpen && f.Status != FlagAcked && f.Status != FlagSnoozed {
+			t.Errorf("%s: the help queue holds a flag that is %s", where, f.Status)
+		}
+		if !slices.ContainsFunc(v.Students, func(e RosterEntry) bool { return e.ID == f.Student }) {
+			t.Errorf("%s: a flag of %s, who is not in the view", where, f.Student)
+		}
+		if i == 0 {
+			continue
+		}
+		prev := v.Flags[i-1]
+		switch {
+		case flagLevelRank(prev.Level) < flagLevelRank(f.Level):
+			t.Errorf("%s: the help queue has %s before %s", where, prev.Level, f.Level)
+		case prev.Level == f.Level && prev.Status == FlagAcked && f.Status == FlagOpen:
+			t.Errorf("%s: the help queue has an acknowledged flag before an open one of the same level", where)
+		}
+	}
+	for _, s := range v.Learning {
+		if !slices.ContainsFunc(v.Students, func(e RosterEntry) bool { return e.ID == s.Student }) || s.Mastery == nil {
+			t.Errorf("%s: learning summary %+v", where, s)
+		}
+		if s.Item != nil {
+			checkItemView(t, where, *s.Item)
+		}
+	}
+}
+
+// checkLearningEvent: the promises of the events of learning.
+func checkLearningEvent(t *testing.T, where string, data any) {
+	t.Helper()
+	switch d := data.(type) {
+	case *FlagChanged:
+		want, ok := changeStatus[d.Change]
+		switch {
+		case !ok:
+			t.Errorf("%s: flag change %q", where, d.Change)
+		case want != "" && d.Flag.Status != want:
+			t.Errorf("%s: a flag after %s is %s, not %s", where, d.Change, d.Flag.Status, want)
+		case d.Flag.Status == FlagSnoozed && d.Flag.Snooze <= d.Flag.Updated:
+			t.Errorf("%s: a snoozed flag without its snooze", where)
+		case !d.Flag.ID.Valid() || !d.Flag.Student.Valid() || d.Flag.Name == "" || d.Flag.Evidence.Summary == "":
+			t.Errorf("%s: flag %+v", where, d.Flag)
+		}
+		if d.Flag.Help != nil && d.Flag.Help.Advice == "" {
+			t.Errorf("%s: a flag's help without advice for the teacher", where)
+		}
+	case *HelpSent:
+		if d.Help.Advice != "" {
+			t.Errorf("%s: help_sent, which the student receives, carries the teacher's advice", where)
+		}
+		if len(d.Help.Items) == 0 {
+			t.Errorf("%s: help_sent without problems", where)
+		}
+	case *ItemGiven:
+		checkItemView(t, where, d.Item)
+	case *Attempted:
+		if d.Correct && d.Explanation != "" {
+			t.Errorf("%s: an explanation after a right answer", where)
+		}
+	case *PracticeStarted:
+		options := 0 // a choice board has one option per item, with a pick
+		if d.Kind == "choice_board" {
+			options = len(d.Items)
+		}
+		if len(d.Students) == 0 || len(d.Items) == 0 || (options > 0) != (d.Pick > 0) || len(d.Options) != options || d.Pick > len(d.Items) {
+			t.Errorf("%s: practice %+v", where, d)
 		}
 	}
 }
@@ -788,7 +987,8 @@ func TestDocRotationActions(t *testing.T) {
 // PROTOCOL.md, as code.
 func TestDocEnumerations(t *testing.T) {
 	doc := readDoc(t)
-	for _, typ := range []string{"StationKind", "GroupingMethod", "WorkspaceOpKind", "RotateAction", "LateRule", "RoomStatus", "Role"} {
+	for _, typ := range []string{"StationKind", "GroupingMethod", "WorkspaceOpKind", "RotateAction", "LateRule", "RoomStatus", "Role",
+		"ItemKind", "FlagRule", "FlagLevel", "FlagStatus", "FlagActionKind"} {
 		for _, v := range declaredValues(t, typ) {
 			if !strings.Contains(doc, "`"+v+"`") {
 				t.Errorf("PROTOCOL.md does not mention %s %q", typ, v)
