@@ -920,7 +920,9 @@ func checkLearningEvent(t *testing.T, where string, data any) {
 		if d.Kind == "choice_board" {
 			options = len(d.Items)
 		}
-		if len(d.Students) == 0 || len(d.Items) == 0 || (options > 0) != (d.Pick > 0) || len(d.Options) != options || d.Pick > len(d.Items) {
+		// A whole-class practice lists nobody: it is every student.
+		whole := d.To == (Target{})
+		if (len(d.Students) == 0) != whole || len(d.Items) == 0 || (options > 0) != (d.Pick > 0) || len(d.Options) != options || d.Pick > len(d.Items) {
 			t.Errorf("%s: practice %+v", where, d)
 		}
 	}

@@ -280,13 +280,14 @@ type LateRuleSet struct {
 }
 
 // PracticeStarted is the data of EvPractice. Students are the students it
-// was started for, resolved when it was started.
+// was started for, resolved when it was started; for the whole class the
+// list is left out, and it is every student in the class at that moment.
 type PracticeStarted struct {
 	Set      SetRef        `json:"set"`
 	Title    string        `json:"title"`
 	Kind     string        `json:"kind"` // practice, playlist, choice_board, check, enrichment
 	To       Target        `json:"to"`
-	Students []StudentID   `json:"students"`
+	Students []StudentID   `json:"students,omitempty"`
 	Items    []ItemID      `json:"items"`             // in order; for a choice board, the options
 	Pick     int           `json:"pick,omitempty"`    // choice board: how many to pick
 	Options  []BoardOption `json:"options,omitempty"` // choice board: what the student chooses from
@@ -344,7 +345,7 @@ type Offer struct {
 
 // FlagChanged is the data of EvFlag.
 type FlagChanged struct {
-	Change string `json:"change"` // open, update, escalate, clear, ack, resolve, snooze
+	Change string `json:"change"` // open, update, escalate, clear, ack, resolve, snooze, send_help, pull
 	Flag   Flag   `json:"flag"`
 }
 
@@ -365,5 +366,5 @@ type ThresholdsSet struct {
 // PracticeClosed is the data of EvClosed.
 type PracticeClosed struct {
 	To       Target      `json:"to"`
-	Students []StudentID `json:"students"`
+	Students []StudentID `json:"students,omitempty"`
 }

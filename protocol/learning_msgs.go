@@ -45,9 +45,8 @@ func (c *ClosePractice) validate() *Error { return c.To.validate("close_practice
 // NextItem has no data.
 type NextItem struct{}
 
-// Answer answers the item the student was given. Ms is how long the
-// student spent on it, as the device measured; the server keeps its own
-// time too and uses the smaller.
+// Answer answers the item the student was given. The time the student
+// took is measured by the server, from when the item was given.
 type Answer struct {
 	Item     ItemID `json:"item"`
 	Response string `json:"response"`

@@ -60,6 +60,7 @@ func (r *room) flagAction(ctx context.Context, _ protocol.Command, v any) (json.
 			return nil, protocol.Errorf(protocol.CodeWrongState, "this flag has no supplemental work to send")
 		}
 		help := protocol.HelpSent{Student: f.Student, Help: *f.Help, Flag: f.ID}
+		help.Help.Advice = "" // the advice is for the teacher, not the student
 		if l := r.st.Learners[f.Student]; l != nil && l.Set.Bank != "" {
 			if b, err := r.bank(ctx, l.Set.Bank); err == nil {
 				if lesson, ok := b.Lesson(f.Help.Skill); ok {

@@ -66,6 +66,9 @@ func (r *room) assignPractice(ctx context.Context, _ protocol.Command, v any) (j
 		return nil, protocol.Errorf(protocol.CodeWrongState, "nobody to give it to yet")
 	}
 	ev := r.practiceEvent(b, set, in.To, students)
+	if in.To == (protocol.Target{}) {
+		ev.Students = nil // the fold takes every student of the class
+	}
 	if _, err := r.emit(ctx, protocol.EvPractice, aud, ev); err != nil {
 		return nil, err
 	}
@@ -143,6 +146,11 @@ func (r *room) nextItem(ctx context.Context, cmd protocol.Command, _ any) (json.
 
 // pickNext picks the next item of a student without a current one.
 func (r *room) pickNext(b *content.Bank, l *Learner) (*content.Item, string) {
+	for _, id := range l.Help {
+		if it := b.Item(id); it != nil && !slices.Contains(l.Solved, id) {
+			return it, "sent by your teacher"
+		}
+	}
 	for _, rc := range l.Recheck {
 		if rc.After > l.Count {
 			continue
@@ -330,7 +338,7 @@ func (r *room) pickItems(ctx context.Context, cmd protocol.Command, v any) (json
 	}
 	seen := map[protocol.ItemID]bool{}
 	for _, id := range in.Items {
-		if !slices.Contains(l.Options, id) || seen[id] {
+		if !slices.ContainsFunc(l.Options, func(o protocol.BoardOption) bool { return o.Item == id }) || seen[id] {
 			return nil, protocol.Errorf(protocol.CodeInvalid, "%s is not one of the options, or is picked twice", id)
 		}
 		seen[id] = true
@@ -362,11 +370,14 @@ func (r *room) acceptOffer(ctx context.Context, cmd protocol.Command, _ any) (js
 	if l == nil || l.Offered == nil {
 		return nil, protocol.Errorf(protocol.CodeWrongState, "nothing has been offered to you")
 	}
-	b, err := r.bank(ctx, l.Offered.Bank)
+	if l.Closed {
+		return nil, protocol.Errorf(protocol.CodeClosed, "this activity is over")
+	}
+	b, err := r.bank(ctx, l.Offered.Set.Bank)
 	if err != nil {
 		return nil, err
 	}
-	set := b.Set(content.SetID(l.Offered.Set))
+	set := b.Set(content.SetID(l.Offered.Set.Set))
 	if set == nil {
 		return nil, protocol.Errorf(protocol.CodeNotFound, "the enrichment is no longer in the bank")
 	}
@@ -393,7 +404,11 @@ func (r *room) closePractice(ctx context.Context, _ protocol.Command, v any) (js
 		return okResult, nil
 	}
 	slices.Sort(students)
-	if _, err := r.emit(ctx, protocol.EvClosed, aud, protocol.PracticeClosed{To: in.To, Students: students}); err != nil {
+	closed := protocol.PracticeClosed{To: in.To, Students: students}
+	if in.To == (protocol.Target{}) {
+		closed.Students = nil // every student of the class, as the fold reads it
+	}
+	if _, err := r.emit(ctx, protocol.EvClosed, aud, closed); err != nil {
 		return nil, err
 	}
 	r.armWatch()

@@ -22,7 +22,8 @@ type Learner struct {
 	Kind     string                       `json:"kind"`
 	Title    string                       `json:"title"`
 	Queue    []protocol.ItemID            `json:"queue"`             // planned items, next first
-	Options  []protocol.ItemID            `json:"options,omitempty"` // a choice board still to pick from
+	Options  []protocol.BoardOption       `json:"options,omitempty"` // a choice board still to pick from
+	Help     []protocol.ItemID            `json:"help,omitempty"`    // supplemental problems a teacher sent, first of all
 	Pick     int                          `json:"pick,omitempty"`
 	Current  *protocol.ItemView           `json:"current,omitempty"`
 	ItemAt   int64                        `json:"item_at,omitempty"` // when the current item was given
@@ -33,7 +34,7 @@ type Learner struct {
 	Solved   []protocol.ItemID            `json:"solved"`            // items answered correctly
 	Recheck  []Recheck                    `json:"recheck,omitempty"` // missed skills to check again later
 	Count    int                          `json:"count"`             // answers given this session
-	Offered  *protocol.SetRef             `json:"offered,omitempty"` // enrichment offered and not yet taken
+	Offered  *protocol.Offer              `json:"offered,omitempty"` // enrichment offered and not yet taken
 	Mastery  map[protocol.SkillID]float64 `json:"mastery"`
 	Start    map[protocol.SkillID]float64 `json:"start,omitempty"` // mastery when first seen this session
 	Attempts []protocol.Attempted         `json:"attempts"`        // the last keptAttempts
@@ -86,13 +87,13 @@ func (s *State) applyLearning(ev protocol.Event) (bool, error) {
 		if err := decode(&d); err != nil {
 			return true, err
 		}
-		for _, sid := range d.Students {
+		for _, sid := range s.targets(d.To, d.Students) {
 			l := s.learner(sid)
 			l.Set, l.Kind, l.Title, l.Closed = d.Set, d.Kind, d.Title, false
 			l.Queue, l.Options, l.Pick = slices.Clone(d.Items), nil, 0
 			l.Current, l.Hints, l.Tried, l.Offered, l.Started = nil, 0, false, nil, ev.Time
 			if d.Kind == "choice_board" {
-				l.Queue, l.Options, l.Pick = nil, slices.Clone(d.Items), d.Pick
+				l.Queue, l.Options, l.Pick = nil, slices.Clone(d.Options), d.Pick
 			}
 		}
 	case protocol.EvItem:
@@ -105,6 +106,9 @@ func (s *State) applyLearning(ev protocol.Event) (bool, error) {
 		l.Current, l.ItemAt, l.LastAt, l.Hints, l.Tried, l.Shown = &item, ev.Time, ev.Time, 0, false, nil
 		if i := slices.Index(l.Queue, item.ID); i >= 0 {
 			l.Queue = slices.Delete(l.Queue, i, i+1)
+		}
+		if i := slices.Index(l.Help, item.ID); i >= 0 {
+			l.Help = slices.Delete(l.Help, i, i+1)
 		}
 		l.Recheck = slices.DeleteFunc(l.Recheck, func(r Recheck) bool { return r.Skill == item.Skill && r.After <= l.Count })
 	case protocol.EvAttempt:
@@ -155,7 +159,7 @@ func (s *State) applyLearning(ev protocol.Event) (bool, error) {
 		if err := decode(&d); err != nil {
 			return true, err
 		}
-		for _, sid := range d.Students {
+		for _, sid := range s.targets(d.To, d.Students) {
 			if l := s.Learners[sid]; l != nil {
 				l.Closed, l.Current = true, nil
 			}
@@ -165,8 +169,7 @@ func (s *State) applyLearning(ev protocol.Event) (bool, error) {
 		if err := decode(&d); err != nil {
 			return true, err
 		}
-		set := d.Set
-		s.learner(d.Student).Offered = &set
+		s.learner(d.Student).Offered = &d
 	case protocol.EvHelpSent:
 		var d protocol.HelpSent
 		if err := decode(&d); err != nil {
@@ -175,12 +178,11 @@ func (s *State) applyLearning(ev protocol.Event) (bool, error) {
 		l := s.learner(d.Student)
 		// The supplemental problems come first, at once; then the item
 		// the student was on, and the set goes on.
-		q := slices.Clone(d.Help.Items)
+		l.Help = slices.Clone(d.Help.Items)
 		if l.Current != nil {
-			q = append(q, l.Current.ID)
+			l.Queue = append([]protocol.ItemID{l.Current.ID}, l.Queue...)
 			l.Current = nil
 		}
-		l.Queue = append(q, l.Queue...)
 		l.Closed = false
 	case protocol.EvFlag:
 		var d protocol.FlagChanged
@@ -214,4 +216,20 @@ func (l *Learner) pOr(skill protocol.SkillID, def float64) float64 {
 		return p
 	}
 	return def
+}
+
+// targets are the students an event for a target concerns: those it
+// lists, or, for the whole class, every student in the class when it was
+// made (a whole-class event lists nobody, so that no device learns its
+// classmates' IDs from it).
+func (s *State) targets(to protocol.Target, listed []protocol.StudentID) []protocol.StudentID {
+	if listed != nil || to != (protocol.Target{}) {
+		return listed
+	}
+	out := make([]protocol.StudentID, 0, len(s.Students))
+	for sid := range s.Students {
+		out = append(out, sid)
+	}
+	slices.Sort(out)
+	return out
 }

@@ -56,12 +56,8 @@ func (l *Learner) practice(sid protocol.StudentID) *protocol.StudentPractice {
 		Set: l.Set, Title: l.Title, Kind: l.Kind, Item: l.Current, Hints: l.Shown,
 		Pick: l.Pick, Mastery: l.masteryList(), Closed: l.Closed,
 	}
-	for _, id := range l.Options {
-		p.Options = append(p.Options, protocol.BoardOption{Item: id})
-	}
-	if l.Offered != nil {
-		p.Offer = &protocol.Offer{Student: sid, Set: *l.Offered}
-	}
+	p.Options = l.Options
+	p.Offer = l.Offered
 	return p
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -204,10 +205,10 @@ func (r *room) setThresholds(ctx context.Context, _ protocol.Command, v any) (js
 	dec := json.NewDecoder(bytes.NewReader(in.Thresholds))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&th); err != nil {
-		return nil, protocol.Errorf(protocol.CodeInvalid, "set_thresholds: %v", err)
+		return nil, protocol.Errorf(protocol.CodeInvalid, "set_thresholds: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if err := th.Validate(); err != nil {
-		return nil, protocol.Errorf(protocol.CodeInvalid, "set_thresholds: %v", err)
+		return nil, protocol.Errorf(protocol.CodeInvalid, "set_thresholds: %s", strings.TrimPrefix(err.Error(), "detect: "))
 	}
 	raw, _ := json.Marshal(th)
 	if _, err := r.emit(ctx, protocol.EvThresholds, protocol.ToTeachers, protocol.ThresholdsSet{Thresholds: raw}); err != nil {
