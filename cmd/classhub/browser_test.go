@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,6 +21,9 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
+
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/content"
 )
 
 // chromium finds the browser the web apps are tested in. CI installs
@@ -650,6 +655,27 @@ func TestBrowserWorkspacesAndCoach(t *testing.T) {
 	coach.clickText("#room-list a", "Year 6 nature")
 	coach.until("the group", fmt.Sprintf(`document.querySelector("#groups [data-group='%s'] h2").textContent === %q`, groupID, danaGroup))
 
+	// A raised hand puts the student in the help queue: the coach sees the
+	// students of their groups there, read-only, and no one else.
+	dana.click("#raise-hand")
+	danaFlag := fmt.Sprintf(`#coach-flags li.flag[data-student=%q][data-rule="help"]`, danaID)
+	coach.until("Dana in the coach's help queue", isVisible(danaFlag)+" && "+textOf(danaFlag+" .flag-rule")+` === "Asked for help"`)
+	var buttons int
+	coach.eval(`document.querySelectorAll("#coach-flags button").length`, &buttons)
+	if buttons != 0 {
+		coach.fail("the coach's help queue has %d buttons; it is read-only", buttons)
+	}
+	finn.click("#raise-hand")
+	teacher.until("Finn in the teacher's help queue", fmt.Sprintf(`!!document.querySelector('#help-queue li.flag[data-student=%q][data-rule="help"]')`, finnID))
+	dana.click("#lower-hand")
+	coach.until("Dana's flag cleared", fmt.Sprintf(`!document.querySelector(%q)`, danaFlag))
+	var others int
+	coach.eval(`document.querySelectorAll("#coach-flags li.flag").length`, &others)
+	if others != 0 {
+		coach.fail("the coach sees %d flags of students outside their groups", others)
+	}
+	finn.click("#lower-hand")
+
 	// Tasks: Dana adds one for Eli; both then retitle it from the same
 	// version, and Eli, second, is told and keeps his title.
 	dana.until("the workspace", isVisible("#ws-new-task"))
@@ -722,5 +748,354 @@ func TestBrowserWorkspacesAndCoach(t *testing.T) {
 	dana.shot("workspace")
 	coach.shot("class")
 	teacher.shot("groups2")
+	t.Logf("the browser scenario took %s", time.Since(began).Round(100*time.Millisecond))
+}
+
+// demoBank is a demo content bank, parsed as the server parses it, for
+// the test to know the right answers.
+func demoBank(t *testing.T, id protocol.BankID) *content.Bank {
+	t.Helper()
+	for _, b := range content.Demo() {
+		if b.ID == id {
+			return b
+		}
+	}
+	t.Fatalf("no demo bank %s", id)
+	return nil
+}
+
+// A bank with four mistakes, to upload through the console.
+const brokenBank = `bank: broken-demo
+title: "A bank with mistakes"
+skills:
+  - id: s1
+    name: One
+items:
+  - id: i1
+    skill: nope
+    kind: numeric
+    prompt: What is 1 + 1?
+    answer: two
+    hints: [Count them.]
+    explanation: One and one make two.
+sets:
+  - id: set1
+    title: A set
+    kind: practice
+    items: [i1, i2]
+`
+
+const practiceItem = `document.querySelector("#practice-item form[data-item]")`
+
+// currentItem waits for a problem on a student's page and returns it.
+func currentItem(st *tab, bank *content.Bank) *content.Item {
+	st.t.Helper()
+	st.until("a problem", practiceItem)
+	id := st.str(practiceItem + `.dataset.item`)
+	it := bank.Item(protocol.ItemID(id))
+	if it == nil {
+		st.fail("the page shows item %q, which the bank does not have", id)
+	}
+	return it
+}
+
+// answer answers the problem on a student's page, right or wrong, as the
+// student would, and waits until the server has marked it. It returns the
+// response as the server records it.
+func answer(st *tab, it *content.Item, right bool) string {
+	st.t.Helper()
+	var before int
+	st.eval(`Number(document.querySelector("#practice-box").dataset.answers)`, &before)
+	var response string
+	switch it.Kind {
+	case protocol.ItemChoice:
+		i := it.Correct
+		if !right {
+			i = (it.Correct + 1) % len(it.Choices)
+		}
+		st.click(fmt.Sprintf(`#practice-item .choice-btn[data-choice="%d"]`, i))
+		response = it.Choices[i]
+	case protocol.ItemNumeric:
+		response = it.ValueText
+		if !right {
+			response = "99"
+		}
+		st.set("#practice-item .answer-input", response)
+	default:
+		response = it.Accept[0]
+		if !right {
+			response = "1/99"
+		}
+		st.set("#practice-item .answer-input", response)
+	}
+	st.click("#practice-item .check")
+	st.until("the answer marked", fmt.Sprintf(`(() => { const b = document.querySelector("#practice-box"); return Number(b.dataset.answers) > %d && b.dataset.busy === "false"; })()`, before))
+	return response
+}
+
+// Practice in the browser: a bank with mistakes refused line by line, a
+// set of a demo bank given to the class from the console, a right answer,
+// a wrong one with its explanation and a similar problem (on a phone),
+// hints, a struggling student in the teacher's help queue with their own
+// answers as evidence, help sent from the queue to their device, a
+// snooze, a student who masters the set offered a challenge while the
+// teacher sees a calm "doing well", a choice board, and practice closed.
+// Flags never show on a student's page.
+func TestBrowserPractice(t *testing.T) {
+	began := time.Now()
+	bank := demoBank(t, "fractions-5")
+	b := browser(t)
+	data := t.TempDir()
+	s := startServer(t, data)
+	addTeacher(t, data, "park@school.example", "Mr Park")
+	teacher, code := openClass(t, b, s, "park@school.example", "Year 5 fractions")
+	ruby := join(t, b, s, code, "Ruby")
+	wes := join(t, b, s, code, "Wes", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile)) // on a phone
+	sol := join(t, b, s, code, "Sol")
+	amy := join(t, b, s, code, "Amy")
+	students := []*tab{ruby, wes, sol, amy}
+	teacher.until("four students online", `document.querySelectorAll("#roster .dot.on").length === 4`)
+	id := func(name string) string {
+		return teacher.str(fmt.Sprintf(`[...document.querySelectorAll("#roster tr[data-student]")].find((tr) => tr.querySelector(".name").textContent === %q).dataset.student`, name))
+	}
+	solID, amyID, rubyID := id("Sol"), id("Amy"), id("Ruby")
+
+	// A bank with mistakes is refused, every mistake listed on its line.
+	teacher.click("#tab-practice")
+	teacher.until("the demo banks", `!!document.querySelector("#banks [data-assign='fractions-5/frac-equivalence']")`)
+	_, perr := content.Parse("broken.yaml", []byte(brokenBank))
+	var problems *content.Errors
+	if !errors.As(perr, &problems) || len(problems.Problems) < 2 {
+		t.Fatalf("the broken bank parses as %v; want several problems", perr)
+	}
+	file := filepath.Join(t.TempDir(), "broken.yaml")
+	if err := os.WriteFile(file, []byte(brokenBank), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	teacher.do("choose the bank file", chromedp.SetUploadFiles(chromedp.CSS("#bank-file"), []string{file}))
+	teacher.click("#bank-upload")
+	teacher.until("the problems listed", fmt.Sprintf(`document.querySelectorAll("#bank-upload-result .problems li").length === %d`, len(problems.Problems)))
+	var shown []string
+	teacher.eval(`[...document.querySelectorAll("#bank-upload-result .problems li")].map((li) => li.textContent)`, &shown)
+	for i, p := range problems.Problems {
+		if shown[i] != p.String() {
+			teacher.fail("problem %d is shown as %q, want %q", i, shown[i], p.String())
+		}
+	}
+	teacher.shot("bank-refused")
+
+	// The set goes to the whole class; each device shows its first problem.
+	teacher.set("#practice-to", "")
+	teacher.click(`#banks [data-assign="fractions-5/frac-equivalence"]`)
+	teacher.until("the set given", `document.querySelector("#practice-status").textContent.includes("4 students")`)
+	set := bank.Set("frac-equivalence")
+	for _, st := range students {
+		st.until("the practice", isVisible("#practice-box")+fmt.Sprintf(` && document.querySelector("#practice-title").textContent === %q`, set.Title))
+	}
+
+	// Ruby answers right and is told so.
+	it := currentItem(ruby, bank)
+	answer(ruby, it, true)
+	ruby.until("her answer marked right", `document.querySelector("#practice-feedback").dataset.result === "right" && document.querySelector("#practice-feedback").textContent.includes("Right")`)
+	ruby.shot("right")
+	ruby.click("#practice-other .next-btn")
+	ruby.until("the next problem", fmt.Sprintf(`%s && %s.dataset.item !== %q`, practiceItem, practiceItem, it.ID))
+
+	// She takes the hints one at a time; the last says it gives the answer
+	// away.
+	it = currentItem(ruby, bank)
+	for i := range it.Hints {
+		ruby.click("#practice-item .hint-btn")
+		ruby.until("the hint", fmt.Sprintf(`document.querySelectorAll("#practice-item .hints li").length === %d`, i+1))
+		got := ruby.str(fmt.Sprintf(`document.querySelectorAll("#practice-item .hints li")[%d].firstChild.textContent`, i))
+		if got != it.Hints[i] {
+			ruby.fail("hint %d reads %q, want %q", i+1, got, it.Hints[i])
+		}
+		if i == len(it.Hints)-2 {
+			ruby.until("the warning on the last hint's button", `document.querySelector("#practice-item .hint-btn").textContent.includes("gives the answer away")`)
+		}
+	}
+	ruby.until("the last hint marked", `!!document.querySelector("#practice-item .hints li.last .gives-away") && document.querySelector("#practice-item .hint-btn").hidden`)
+	ruby.shot("hints")
+
+	// Wes answers wrong: the explanation and a similar problem at once.
+	it = currentItem(wes, bank)
+	answer(wes, it, false)
+	wes.until("the explanation", fmt.Sprintf(`document.querySelector("#practice-feedback").dataset.result === "wrong" && document.querySelector("#practice-feedback .explanation").textContent === %q`, it.Explanation))
+	wes.until("a similar problem", fmt.Sprintf(`%s && %s.dataset.item !== %q && document.querySelector("#practice-item .item-label").textContent.includes("similar problem")`, practiceItem, practiceItem, it.ID))
+	similar := currentItem(wes, bank)
+	if similar.Skill != it.Skill || similar.Family != it.Family {
+		wes.fail("after %s came %s, not a similar problem", it.ID, similar.ID)
+	}
+	wes.shot("similar")
+
+	// Sol struggles: wrong the first time on every problem, right when
+	// given the same one again. He is in the teacher's help queue at "act
+	// now", whatever the rule, and at the latest once the flag comes with
+	// a lesson to send.
+	flag := fmt.Sprintf(`#help-queue li.flag[data-student=%q][data-level="act_now"]`, solID)
+	sendHelp := flag + ` button[data-action="send_help"]`
+	wrong := map[string]bool{}
+	tried := map[protocol.ItemID]bool{}
+	answered := 0
+	recheck := "" // how the page labels a problem that checks a missed skill
+	for n := 0; ; n++ {
+		var ready bool
+		teacher.eval(fmt.Sprintf(`!!document.querySelector(%q)`, sendHelp), &ready)
+		if ready {
+			t.Logf("Sol is flagged with help to send after %d answers", answered)
+			break
+		}
+		if n == 80 {
+			teacher.fail("after %d steps, mostly wrong answers, Sol is not in the help queue with help to send", n)
+		}
+		sol.until("a problem, or the button to the next one", `["item", "next", "done"].includes(document.querySelector("#practice-other").dataset.state) && document.querySelector("#practice-box").dataset.busy === "false"`)
+		switch sol.str(`document.querySelector("#practice-other").dataset.state`) {
+		case "next":
+			sol.click("#practice-other .next-btn")
+			continue
+		case "done":
+			sol.fail("the set ended before Sol was flagged")
+		}
+		it := currentItem(sol, bank)
+		if recheck == "" && sol.str(`document.querySelector("#practice-item .item-label").dataset.reason`) == "checking that it stuck" {
+			recheck = sol.str(textOf("#practice-item .item-label"))
+		}
+		right := tried[it.ID]
+		r := answer(sol, it, right)
+		answered++
+		if !right {
+			tried[it.ID] = true
+			wrong[r] = true
+		}
+	}
+	teacher.until("Sol at act now", isVisible(flag))
+	// A skill missed comes back a few problems later, said kindly.
+	if recheck != "A quick look back: checking that it stuck" {
+		sol.fail("a problem checking a missed skill was labelled %q", recheck)
+	}
+	teacher.shot("help-queue")
+
+	// The evidence shows Sol's own wrong answers.
+	teacher.click(flag + " details.evidence summary")
+	teacher.until("the evidence", isVisible(flag+" .evidence-body"))
+	var responses []string
+	teacher.eval(fmt.Sprintf(`[...document.querySelectorAll(%q)].map((e) => e.textContent)`, flag+" .attempt.wrong .response"), &responses)
+	found := false
+	for _, r := range responses {
+		if !wrong[r] {
+			teacher.fail("the evidence shows the wrong answer %q, which Sol did not give (he gave %v)", r, wrong)
+		}
+		found = true
+	}
+	if !found {
+		teacher.fail("the evidence of Sol's flag shows none of his wrong answers %v", wrong)
+	}
+
+	// No flag shows on a student's page.
+	var summaries []string
+	teacher.eval(`[...document.querySelectorAll("#help-queue .flag-summary")].map((p) => p.textContent)`, &summaries)
+	for _, st := range students {
+		for _, sum := range summaries {
+			var leaked bool
+			st.eval(fmt.Sprintf(`document.body.innerText.includes(%q) || document.body.textContent.includes(%q)`, sum, sum), &leaked)
+			if leaked {
+				st.fail("a flag reached a student's page: %q", sum)
+			}
+		}
+		var flags int
+		st.eval(`document.querySelectorAll(".flag, [data-flag]").length`, &flags)
+		if flags != 0 {
+			st.fail("a student's page has %d flag elements", flags)
+		}
+	}
+
+	// The teacher sends the lesson: Sol's page shows it, then its problems.
+	label := teacher.str(fmt.Sprintf(`document.querySelector(%q).textContent`, sendHelp))
+	lesson, _ := strings.CutPrefix(label, "Send help: ")
+	teacher.click(sendHelp)
+	sol.until("the lesson", isVisible("#practice-help")+fmt.Sprintf(` && document.querySelector("#practice-help summary").textContent.includes(%q)`, lesson))
+	sol.until("a problem after the lesson", practiceItem)
+	teacher.until("the flag acknowledged", fmt.Sprintf(`!!document.querySelector(%q)`, flag+`[data-status="acked"]`))
+	sol.shot("lesson")
+
+	// Snoozed, the flag leaves the queue until its time is up.
+	teacher.click(flag + ` button[data-action="snooze"][data-minutes="5"]`)
+	teacher.until("the flag snoozed", fmt.Sprintf(`!document.querySelector('#help-queue li.flag[data-student=%q]:not([data-rule="doing_well"])')`, solID))
+
+	// The roster shows each student's practice.
+	teacher.click("#tab-roster")
+	teacher.until("Ruby's practice in the roster", fmt.Sprintf(`[...document.querySelectorAll("#roster tr[data-student]")].some((tr) => tr.querySelector(".name").textContent === "Ruby" && tr.querySelector("td.practice").textContent.includes(%q) && tr.querySelector("td.practice").textContent.includes("1 of the last 1 right"))`, set.Title))
+	teacher.shot("roster")
+
+	// Amy gets every problem right: she is offered the set's challenge,
+	// and the teacher sees that she is doing well, as a suggestion.
+	for n := 0; ; n++ {
+		if n == 30 {
+			amy.fail("the set did not end after %d right answers", n)
+		}
+		amy.until("a problem, the button to the next one, or the end", `["item", "next", "done"].includes(document.querySelector("#practice-other").dataset.state) && document.querySelector("#practice-box").dataset.busy === "false"`)
+		state := amy.str(`document.querySelector("#practice-other").dataset.state`)
+		if state == "done" {
+			break
+		}
+		if state == "next" {
+			amy.click("#practice-other .next-btn")
+			continue
+		}
+		answer(amy, currentItem(amy, bank), true)
+	}
+	amy.until("the challenge offered", `document.querySelector("#practice-other").textContent.includes("You've mastered this — try a challenge?") && !!document.querySelector("#practice-other .accept-offer")`)
+	well := fmt.Sprintf(`#help-queue li.flag[data-student=%q][data-rule="doing_well"]`, amyID)
+	teacher.until("Amy doing well", isVisible(well)+fmt.Sprintf(` && document.querySelector(%q).dataset.level === "info" && %s === "Info" && %s === "Doing well: offer enrichment"`, well, textOf(well+" .level"), textOf(well+" .flag-rule")))
+	amy.shot("offer")
+	teacher.click(well + ` button[data-action="resolve"]`)
+	teacher.until("the suggestion resolved", fmt.Sprintf(`!document.querySelector(%q)`, well))
+	amy.click("#practice-other .accept-offer")
+	challenge := bank.EnrichmentFor(set.ID)
+	amy.until("the challenge", fmt.Sprintf(`document.querySelector("#practice-title").textContent === %q && document.querySelector("#practice-kind").textContent === "Challenge"`, challenge.Title))
+	if it := currentItem(amy, bank); !slices.Contains(challenge.Items, it.ID) {
+		amy.fail("the challenge starts with %s, which is not one of its problems", it.ID)
+	}
+
+	// Ruby is given a choice board: she picks two problems by their
+	// labels, does them, and is done.
+	board := bank.Set("frac-stories")
+	teacher.click("#tab-practice")
+	teacher.set("#practice-to", "student:"+rubyID)
+	teacher.click(`#banks [data-assign="fractions-5/frac-stories"]`)
+	ruby.until("the choice board", fmt.Sprintf(`document.querySelector("#practice-other").dataset.state === "board" && document.querySelectorAll("#practice-other .board-option").length === %d && !document.querySelector("#practice-item form")`, len(board.Items)))
+	var labels []string
+	ruby.eval(`[...document.querySelectorAll("#practice-other .board-option")].map((b) => b.textContent)`, &labels)
+	if !slices.Equal(labels, board.Labels) {
+		ruby.fail("the board shows %q, want %q", labels, board.Labels)
+	}
+	ruby.clickText("#practice-other .board-option", board.Labels[1])
+	ruby.clickText("#practice-other .board-option", board.Labels[3])
+	ruby.until("her picks counted", `document.querySelector("#practice-other .board-count").textContent === "2 of 2 picked" && !document.querySelector("#practice-other .board-start").disabled`)
+	ruby.shot("board")
+	ruby.click("#practice-other .board-start")
+	picked := []protocol.ItemID{board.Items[1], board.Items[3]}
+	for range picked {
+		ruby.until("a picked problem, or the button to it", `["item", "next"].includes(document.querySelector("#practice-other").dataset.state) && document.querySelector("#practice-box").dataset.busy === "false"`)
+		if ruby.str(`document.querySelector("#practice-other").dataset.state`) == "next" {
+			ruby.click("#practice-other .next-btn")
+		}
+		it := currentItem(ruby, bank)
+		if !slices.Contains(picked, it.ID) {
+			ruby.fail("Ruby picked %v and is given %s", picked, it.ID)
+		}
+		answer(ruby, it, true)
+	}
+	ruby.click("#practice-other .next-btn")
+	ruby.until("the end of the set", `document.querySelector("#practice-other").dataset.state === "done" && document.querySelector("#practice-other").textContent.includes("All done — your teacher will tell you what's next")`)
+
+	// Practice closed for everyone.
+	teacher.click("#tab-practice")
+	teacher.set("#practice-close-to", "")
+	teacher.click("#practice-close")
+	for _, st := range students {
+		st.until("the activity closed", `document.querySelector("#practice-other").dataset.state === "closed" && document.querySelector("#practice-other").textContent.includes("This activity is closed")`)
+	}
 	t.Logf("the browser scenario took %s", time.Since(began).Round(100*time.Millisecond))
 }

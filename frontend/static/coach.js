@@ -1,10 +1,12 @@
 // The coach page: accept an invitation, sign in, pick a class, then follow
-// the groups the teacher gave this coach: members, roles, where they are
+// the groups the teacher gave this coach: who in them needs help (the help
+// queue, read-only: the teacher acts on it), members, roles, where they are
 // in the rotation, their workspaces, and comments on them.
 import { ClassConnection } from "./client.js";
 import { api, el, show } from "./api.js";
 import { clock, leg, stationName, trackOf } from "./orch.js";
 import { WorkspaceView, emptyWorkspace } from "./workspace.js";
+import { FlagBook, renderQueue } from "./flags.js";
 
 const KEY = "classhub.coach";
 const $ = (id) => document.getElementById(id);
@@ -14,6 +16,7 @@ let conn = null;
 let state = null; // the coach's view of the class
 const views = new Map(); // group ID → {card, view}
 let ticker = null;
+const flags = new FlagBook();
 
 function load() {
   try {
@@ -123,7 +126,9 @@ $("back").addEventListener("click", (e) => {
 function open(r) {
   state = null;
   views.clear();
+  flags.load([]);
   $("groups").replaceChildren();
+  $("coach-flags").replaceChildren();
   show("live");
   $("live-title").textContent = r.title || "Class";
   $("live-error").textContent = "";
@@ -138,6 +143,7 @@ function open(r) {
     onWelcome: (w) => {
       if (!w.resumed) {
         state = w.snapshot;
+        flags.load(state.flags);
         views.clear();
         $("groups").replaceChildren();
       }
@@ -178,6 +184,9 @@ function apply(type, d, f) {
       break;
     case "class_paused":
       state.paused = d.paused;
+      break;
+    case "flag":
+      flags.event(d);
       break;
     case "group": {
       const g = find(d.group.id);
@@ -259,9 +268,11 @@ function render() {
   tick();
 }
 
-// tick shows where each group is in the rotation, from the server's clock.
+// tick shows where each group is in the rotation, and the help queue, from
+// the server's clock.
 function tick() {
   if (!state || !conn) return;
+  renderFlags();
   for (const g of state.groups) {
     const v = views.get(g.id);
     if (!v) continue;
@@ -280,3 +291,11 @@ session = load();
 if (params.get("invite")) show("accept");
 else if (session) signedIn(session);
 else show("signin");
+
+function renderFlags() {
+  const now = conn.serverNow();
+  const list = flags.queue(now);
+  renderQueue($("coach-flags"), list, { now, actions: null });
+  $("coach-flags-empty").hidden = list.length > 0;
+  $("coach-flags-count").textContent = list.length ? String(list.length) : "";
+}

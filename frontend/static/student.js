@@ -1,12 +1,14 @@
 // The student device: join with a code and a name, then follow the class:
-// their group and station, the countdown of the leg, the teacher's
-// messages and activities, choices, and the group's workspace. The token
+// their practice, their group and station, the countdown of the leg, the
+// teacher's messages and activities, choices, and the group's workspace.
+// The token
 // is kept so that a reload or a dropped network comes back as the same
 // student.
 import { ClassConnection } from "./client.js";
 import { api, el, show } from "./api.js";
 import { KINDS, clock, leg, stationOf, trackOf } from "./orch.js";
 import { WorkspaceView, emptyWorkspace } from "./workspace.js";
+import { PracticeView } from "./practice.js";
 
 const KEY = "classhub.student";
 const $ = (id) => document.getElementById(id);
@@ -14,6 +16,7 @@ let conn = null;
 let state = null; // the student's snapshot, kept current by events
 let placement = null; // a station the teacher sent this student to, over their group's
 let ws = null; // the workspace view
+let practice = null; // the practice view
 let ticker = null;
 
 function saved() {
@@ -53,6 +56,7 @@ function leave() {
   clearInterval(ticker);
   $("pause-overlay").hidden = true;
   localStorage.removeItem(KEY);
+  PracticeView.forget();
   show("join");
 }
 
@@ -68,6 +72,7 @@ function start(s) {
     send: (op) => conn.send("edit_workspace", { group: state.group.id, op }),
     onReload: () => conn.resync(),
   });
+  practice = new PracticeView({ send: (type, data) => conn.send(type, data) });
   conn = new ClassConnection({
     token: s.token,
     onStatus: (st) => {
@@ -80,6 +85,7 @@ function start(s) {
         const track = trackOf(state.rotation, state.group && state.group.id);
         placement = state.station && !(track && !track.done && track.station === state.station) ? state.station : null;
         if (state.group && state.workspace) ws.load(state.workspace, state.group);
+        practice.load(state.practice, state.room, state.me.id);
       }
       render();
     },
@@ -89,10 +95,12 @@ function start(s) {
     onClosed: (code) => {
       if (code === 4003) {
         localStorage.removeItem(KEY);
+        PracticeView.forget();
         $("pause-overlay").hidden = true;
         show("ended");
       } else if (code === 4002 || code === 4004) {
         localStorage.removeItem(KEY);
+        PracticeView.forget();
         $("join-error").textContent = code === 4004 ? "Your teacher removed you from the class." : "Please join again.";
         $("pause-overlay").hidden = true;
         show("join");
@@ -108,6 +116,7 @@ function start(s) {
 function apply(type, d, f) {
   if (!state) return false;
   const me = state.me;
+  if (practice.event(type, d)) return true;
   switch (type) {
     case "announcement":
       state.announcements.push(d);
@@ -216,6 +225,7 @@ function render() {
       }),
   );
   $("pause-overlay").hidden = !state.paused || state.status === "ended";
+  practice.render();
 
   // Group.
   const g = state.group;

@@ -1,6 +1,7 @@
 // The teacher console: sign in, open a class, watch the roster live, and
-// orchestrate the class: stations, groups, rotation, messages and the
-// groups' workspaces (in the teacher-*.js modules).
+// orchestrate the class: stations, groups, rotation, messages, the
+// groups' workspaces, practice and the help queue (in the teacher-*.js
+// modules).
 import { ClassConnection } from "./client.js";
 import { api, el, show } from "./api.js";
 import { $, ctx, command, keyed, idle, group } from "./console.js";
@@ -8,9 +9,11 @@ import { applyWorkspaceEvent, emptyWorkspace } from "./workspace.js";
 import * as groups from "./teacher-groups.js";
 import * as rotation from "./teacher-rotation.js";
 import * as messages from "./teacher-messages.js";
+import * as flags from "./teacher-flags.js";
+import * as practice from "./teacher-practice.js";
 
 const KEY = "classhub.teacher";
-const parts = [groups, rotation, messages];
+const parts = [groups, rotation, messages, flags, practice];
 
 function load() {
   try {
@@ -136,6 +139,7 @@ function apply(type, d, f) {
   const state = ctx.state;
   if (!state) return false;
   const s = state.students.find((x) => x.id === d.student);
+  for (const p of parts) if (p.apply) p.apply(type, d, f);
   switch (type) {
     case "student_joined":
       if (!s) state.students.push({ id: d.student, name: d.name, online: false, hand: false, joined: f.time });
@@ -262,6 +266,7 @@ function rosterRow(s) {
     group: el("td", { class: "group" }),
     level: el("input", { type: "number", min: 0, max: 100, step: 5, class: "level", "aria-label": `Level of ${s.name} in percent`, "data-level-of": s.id }),
     interest: el("td", { class: "muted" }),
+    practice: el("td", { class: "practice" }),
     act: el("td", {}),
   };
   tr.c.level.addEventListener("change", () => {
@@ -270,7 +275,7 @@ function rosterRow(s) {
     const pct = Math.min(100, Math.max(0, Number(v)));
     if (Number.isFinite(pct)) command("set_level", { student: s.id, level: pct / 100 }, null);
   });
-  tr.append(tr.c.name, tr.c.online, tr.c.hand, tr.c.group, el("td", {}, tr.c.level, "%"), tr.c.interest, tr.c.act);
+  tr.append(tr.c.name, tr.c.online, tr.c.hand, tr.c.group, el("td", {}, tr.c.level, "%"), tr.c.interest, tr.c.practice, tr.c.act);
   return tr;
 }
 
@@ -283,6 +288,7 @@ function fillRow(tr, s, open) {
   tr.c.group.textContent = g ? g.name : "—";
   if (idle(tr.c.level)) tr.c.level.value = typeof s.level === "number" ? String(Math.round(s.level * 100)) : "";
   tr.c.interest.textContent = [s.interest, s.choice && `chose ${s.choice}`].filter(Boolean).join(" · ");
+  tr.c.practice.replaceChildren(...practice.practiceCell(s.id));
   tr.c.act.replaceChildren(s.hand && open ? el("button", { class: "secondary lower-hand", onclick: (e) => command("lower_hand", { student: s.id }, e.target) }, "Lower hand") : "");
 }
 

@@ -53,14 +53,3 @@ func BenchmarkAnswer(b *testing.B) {
 		})
 	}
 }
-
-// BenchmarkReplay is one simulated class of 30 for 45 minutes, every
-// answer and every 30 s tick evaluated.
-func BenchmarkReplay(b *testing.B) {
-	tr := Simulate(DefaultSimConfig(), 1)
-	th := DefaultThresholds()
-	b.ReportAllocs()
-	for b.Loop() {
-		Replay(tr, th)
-	}
-}

@@ -182,9 +182,13 @@ func summaries(as []Attempt) []protocol.AttemptSummary {
 	}
 	out := make([]protocol.AttemptSummary, len(as))
 	for i, a := range as {
-		out[i] = protocol.AttemptSummary{Item: a.Item, Skill: a.Skill, Response: a.Response, Correct: a.Correct, Hints: a.Hints, Ms: a.Ms, At: a.At}
+		out[i] = summary(a)
 	}
 	return out
+}
+
+func summary(a Attempt) protocol.AttemptSummary {
+	return protocol.AttemptSummary{Item: a.Item, Skill: a.Skill, Response: a.Response, Correct: a.Correct, Hints: a.Hints, Ms: a.Ms, At: a.At}
 }
 
 func correct(as []Attempt) int {
@@ -330,15 +334,22 @@ func (e *evaluator) stuck() (Finding, bool) {
 		return Finding{}, false
 	}
 	lingering := p >= th.StuckMastery
-	var on []Attempt
-	for _, a := range e.s.Attempts {
-		if a.Skill == skill {
-			on = append(on, a)
+	// The last ten attempts on the skill, oldest first.
+	var at [10]int
+	found := 0
+	for i := len(e.s.Attempts) - 1; i >= 0 && found < len(at); i-- {
+		if e.s.Attempts[i].Skill == skill {
+			at[found] = i
+			found++
 		}
 	}
-	on = last(on, 10)
+	var on []protocol.AttemptSummary
 	since := e.now
-	if len(on) > 0 {
+	if found > 0 {
+		on = make([]protocol.AttemptSummary, found)
+		for j := range found {
+			on[found-1-j] = summary(e.s.Attempts[at[j]])
+		}
 		since = on[0].At
 	}
 	k := float64(max(th.StuckAttempts, 1))
@@ -346,7 +357,7 @@ func (e *evaluator) stuck() (Finding, bool) {
 		Rule: protocol.RuleStuck, Level: protocol.LevelActNow, Skill: skill,
 		Evidence: protocol.Evidence{
 			Summary:   fmt.Sprintf("Stuck: %d problems on %s without mastering it (%.2f).", n, e.name(skill), p),
-			Attempts:  summaries(on),
+			Attempts:  on,
 			LowSkills: []protocol.SkillMastery{e.skillMastery(skill, p)},
 			Since:     since,
 		},
@@ -374,13 +385,16 @@ func (e *evaluator) struggle() (Finding, bool) {
 	level, need := protocol.LevelWatch, 0.4
 	summary := fmt.Sprintf("Struggling: %d of the last %d answers right.", c, len(w))
 	if !lingering && th.StruggleProblems > 0 {
-		var firsts []Attempt
-		for i := len(e.s.Attempts) - 1; i >= 0 && len(firsts) < th.StruggleProblems; i-- {
+		firsts, fc := 0, 0
+		for i := len(e.s.Attempts) - 1; i >= 0 && firsts < th.StruggleProblems; i-- {
 			if a := e.s.Attempts[i]; a.First {
-				firsts = append(firsts, a)
+				firsts++
+				if a.Correct {
+					fc++
+				}
 			}
 		}
-		if fc := correct(firsts); len(firsts) == th.StruggleProblems && fc <= th.StruggleMaxCorrect {
+		if firsts == th.StruggleProblems && fc <= th.StruggleMaxCorrect {
 			level = protocol.LevelActNow
 			sev := 1.0
 			if th.StruggleMaxCorrect > 0 {
@@ -388,7 +402,7 @@ func (e *evaluator) struggle() (Finding, bool) {
 			}
 			need = 0.5 + 0.4*sev
 			summary = fmt.Sprintf("Struggling: %d of the last %d answers right, and %d of the last %d problems right first time.",
-				c, len(w), fc, len(firsts))
+				c, len(w), fc, firsts)
 		}
 	}
 	skill := e.current()

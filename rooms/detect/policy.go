@@ -24,7 +24,8 @@ const (
 	// does not go stale.
 	Refresh int64 = 3 * 60_000
 	// NeedStep is the rise in need that counts as more severe evidence:
-	// for the struggle rule, one more wrong answer among the last ten.
+	// one more problem wrong among the last ten for the struggle rule, a
+	// prerequisite found weaker, or one more condition joining the flag.
 	NeedStep = 0.05
 	// MergeBonus is the need a merged flag gains for each condition
 	// beyond its main one.
@@ -130,10 +131,11 @@ func lowerFirst(s string) string {
 }
 
 // Reconcile compares one student's flags with the findings that hold now
-// and returns the changes to make, in a fixed order. flags are the
-// student's flags the room holds: the live ones (open, acked, snoozed) and
-// those closed (cleared or resolved) within the last Cooldown, with
-// Updated set to when they closed. newID gives the ID of a new flag.
+// (from Evaluate) and returns the changes to make, in a fixed order. open
+// holds the student's flags as the room keeps them: the live ones (open,
+// acked, snoozed) and those closed (cleared or resolved) within the last
+// Cooldown, with Updated set to when they closed; flags of rules this
+// package does not know are left alone. newID gives the ID of a new flag.
 //
 // The policy, per concern (the doing-well suggestion, and everything
 // else):
@@ -141,22 +143,24 @@ func lowerFirst(s string) string {
 //   - One live flag per concern, so never two per rule. Several conditions
 //     at once are merged into it (Merge): its rule is the strongest, the
 //     others are named in its summary.
-//   - Open when a condition holds and no flag is live, unless a flag of
-//     the concern closed within Cooldown at the same level or higher: it
-//     does not come back so soon. A hand raised after that flag closed is
-//     a new request and opens at once.
-//   - Escalate when the level goes up. The level of a live flag never goes
-//     down: a condition easing from "act now" to "watch" would otherwise
-//     alarm again each time it crossed back.
+//   - Open when a condition holds (lingering ones do not count) and no
+//     flag is live, unless a flag of the concern closed within Cooldown at
+//     the same level or higher: it does not come back so soon. A hand
+//     raised after that flag closed is a new request and opens at once.
+//   - Escalate when the level of what holds goes above the flag's. The
+//     level of a live flag never goes down: a condition easing from "act
+//     now" to "watch" would otherwise alarm again each time it crossed
+//     back.
 //   - Update when the rule, skill or suggested help changes; when the need
 //     rose by NeedStep or more and the last update is UpdateGap old; or
 //     when the summary changed and the last update is Refresh old. Not on
 //     every answer.
-//   - Clear when no condition of the concern holds any more.
+//   - Clear when no condition of the concern holds and the flag's own rule
+//     does not linger either.
 //   - A snoozed flag gets no change before its snooze ends; then it is
 //     updated back to open if its condition still holds, or cleared.
 //
-// If flags already hold more than one live flag of a concern (which
+// If open already holds more than one live flag of a concern (which
 // Reconcile never causes), the one with the highest level, then the
 // oldest, carries the concern; the others are cleared when their rule no
 // longer holds and left alone otherwise.
@@ -301,7 +305,9 @@ func meaningful(f protocol.Flag, m Finding, now int64) bool {
 		return true
 	}
 	age := now - f.Updated
-	if m.Need >= f.Need+NeedStep && age >= UpdateGap {
+	// The tolerance keeps a rise of exactly one step from being lost to
+	// rounding.
+	if m.Need >= f.Need+NeedStep-1e-9 && age >= UpdateGap {
 		return true
 	}
 	return m.Evidence.Summary != f.Evidence.Summary && age >= Refresh

@@ -37,9 +37,14 @@ type Report struct {
 	Students []StudentReport `json:"students"`
 	Alerts   int             `json:"alerts"`      // "act now" alerts in all
 	Fine     int             `json:"fine_alerts"` // those on students who were not strugglers
-	Opened   int             `json:"opened"`      // flags opened at any level
-	Updates  int             `json:"updates"`
-	Clears   int             `json:"clears"`
+	// FineUnlearned counts the alerts on students who were not strugglers
+	// that came while they did not know the skill they were practising:
+	// a slow patch the learning model gave them, rather than a student
+	// doing well.
+	FineUnlearned int `json:"fine_unlearned"`
+	Opened        int `json:"opened"` // flags opened at any level
+	Updates       int `json:"updates"`
+	Clears        int `json:"clears"`
 }
 
 // Replay runs a trace through the room's loop: every event updates the
@@ -53,6 +58,7 @@ func Replay(tr Trace, th Thresholds) Report {
 	type state struct {
 		s     Student
 		flags []protocol.Flag
+		known bool // at the last answer, the truth of the simulation
 	}
 	sts := make([]state, len(tr.Students))
 	rep := Report{Seed: tr.Seed, Students: make([]StudentReport, len(tr.Students))}
@@ -123,6 +129,9 @@ func Replay(tr Trace, th Thresholds) Report {
 			rep.Alerts++
 			if !sr.Role.Struggler() {
 				rep.Fine++
+				if !st.known {
+					rep.FineUnlearned++
+				}
 			}
 		}
 		// Flags closed beyond the cool-down are of no more use to
@@ -145,6 +154,7 @@ func Replay(tr Trace, th Thresholds) Report {
 		s := &sts[e.Student].s
 		switch e.Kind {
 		case KindAttempt:
+			sts[e.Student].known = e.Known
 			s.Skill = e.Skill
 			s.RecordAttempt(Attempt{Item: e.Item, Skill: e.Skill, Response: e.Response, Correct: e.Correct,
 				First: e.First, Hints: e.Hints, Ms: e.Ms, ReadMs: e.ReadMs, At: e.At}, tr.params(e.Skill))
@@ -188,6 +198,7 @@ type Summary struct {
 	Alerts     float64       `json:"alerts"`     // all "act now" alerts
 	AlertsMax  float64       `json:"alerts_max"` // in the worst seed
 	Fine       float64       `json:"fine_alerts"`
+	Unlearned  float64       `json:"fine_unlearned"` // of Fine, while not knowing the skill practised
 	FineMax    float64       `json:"fine_alerts_max"`
 	Opened     float64       `json:"opened"`
 	Updates    float64       `json:"updates"`
@@ -212,6 +223,7 @@ func Study(cfg SimConfig, th Thresholds, n int) Summary {
 		alerts, fine := float64(rep.Alerts)*scale, float64(rep.Fine)*scale
 		sum.Alerts += alerts / float64(n)
 		sum.Fine += fine / float64(n)
+		sum.Unlearned += float64(rep.FineUnlearned) * scale / float64(n)
 		sum.AlertsMax = max(sum.AlertsMax, alerts)
 		sum.FineMax = max(sum.FineMax, fine)
 		sum.Opened += float64(rep.Opened) * scale / float64(n)
@@ -281,6 +293,7 @@ func (s Summary) Table() string {
 	b.WriteString("| | per class |\n|---|---:|\n")
 	fmt.Fprintf(&b, "| act-now alerts, all | %.2f (%.0f) |\n", s.Alerts, s.AlertsMax)
 	fmt.Fprintf(&b, "| act-now alerts on students who were fine | %.2f (%.0f) |\n", s.Fine, s.FineMax)
+	fmt.Fprintf(&b, "| … of which while they had not learned the skill practised | %.2f |\n", s.Unlearned)
 	fmt.Fprintf(&b, "| flags opened, any level | %.2f |\n", s.Opened)
 	fmt.Fprintf(&b, "| flag updates | %.2f |\n", s.Updates)
 	return b.String()

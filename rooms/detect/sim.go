@@ -102,6 +102,10 @@ type Event struct {
 	Hints    int              `json:"hints,omitempty"`
 	Ms       int64            `json:"ms,omitempty"`
 	ReadMs   int64            `json:"read_ms,omitempty"`
+	// Known says whether the student really knew the skill when
+	// answering: the simulator's ground truth, which no room has, kept
+	// for the analysis of alerts.
+	Known bool `json:"known,omitempty"`
 }
 
 // Trace is a simulated session: what a load tool needs to replay it
@@ -158,8 +162,28 @@ var simNames = []string{
 // skill's model parameters are drawn per seed in the ranges usually
 // fitted (L0 0.3–0.6, T 0.15–0.3, G 0.15–0.25, S 0.05–0.12) and the tutor
 // uses them. Students are served problems of the first skill of the
-// lesson they have not mastered (P(L) ≥ 0.95), and the last one once all
-// are. See docs/DETECTORS.md for each role's behaviour.
+// lesson they have not mastered (P(L) ≥ 0.95), and of the last one once
+// all are.
+//
+// A problem takes 20 to 60 s to a first answer; a wrong answer is tried
+// again (8 to 20 s) with a chance of 0.8, up to three tries, sometimes
+// after a hint. A student who knows the skill answers right unless they
+// slip (S); one who does not guesses right with G on a first try and 1 in
+// 3 on a retry, and may learn the skill at each problem. The roles:
+//
+//   - fine: knows each skill of the lesson at the start, or learns it, as
+//     cfg.KnownAtStart and cfg.LearnRate say;
+//   - achiever: knows every skill, slips 1 time in 20, answers in 20–35 s;
+//   - prereq_gap: never learned the skill before the lesson (its estimate
+//     is 0.1–0.35), so cannot learn any skill of the lesson;
+//   - wheel_spinner: background sound, but never learns the lesson's
+//     skills;
+//   - gamer: works as a fine student until a moment in minutes 5–15, then
+//     guesses in 1.5–5 s, retries in 1–2.5 s and clicks hints in 0.5–2 s;
+//   - idle: as a fine student, but stops for 8–12 minutes once, at a
+//     moment in minutes 8–25;
+//   - hand: as a fine student, but raises a hand at a moment in minutes
+//     5–30 and keeps it up for 2–5 minutes, doing nothing meanwhile.
 func Simulate(cfg SimConfig, seed uint64) Trace {
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
 	tr := Trace{Seed: seed, Config: cfg, End: cfg.Start + int64(cfg.Minutes)*60_000}
@@ -357,7 +381,7 @@ func (s *simStudent) item(sk protocol.SkillID, gaming bool) {
 	readItem := int64(6000 + 1000*((n*5)%7))
 	const readShort = 3000
 	answer := "ABCD"[n%4 : n%4+1]
-	known := s.known[sk] && s.canLearn(sk)
+	knows := func() bool { return s.known[sk] && s.canLearn(sk) }
 	struggler := s.role == RolePrereqGap || s.role == RoleSpinner
 	s.mark = struggler || gaming
 	hints, first, read := 0, true, readItem
@@ -380,7 +404,7 @@ func (s *simStudent) item(sk protocol.SkillID, gaming bool) {
 		pHint = 0.5
 	case struggler:
 		pHint = 0.25
-	case !known:
+	case !knows():
 		pHint = 0.1
 	}
 	if r.Float64() < pHint {
@@ -405,6 +429,7 @@ func (s *simStudent) item(sk protocol.SkillID, gaming bool) {
 		}
 		s.t += d
 		var right bool
+		known := knows()
 		switch {
 		case gaming:
 			right = r.Float64() < p.G
@@ -425,7 +450,7 @@ func (s *simStudent) item(sk protocol.SkillID, gaming bool) {
 			}
 		}
 		s.emit(Event{Kind: KindAttempt, Item: id, Skill: sk, Response: resp, Correct: right,
-			First: try == 1, Hints: hints, Ms: d, ReadMs: read})
+			First: try == 1, Hints: hints, Ms: d, ReadMs: read, Known: known})
 		if try == 1 {
 			if hints == 0 {
 				s.est[sk] = p.Update(s.estimate(sk), right)

@@ -2,6 +2,7 @@ package detect
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
@@ -29,6 +30,11 @@ func TestSimulatedClass(t *testing.T) {
 	for _, r := range sum.Roles {
 		if r.Flagged != r.Students || r.ActNow != r.Students {
 			t.Errorf("%s: %d of %d flagged, %d at act now", r.Role, r.Flagged, r.Students, r.ActNow)
+		}
+		// The slowest to catch is the wheel-spinner, at about nine
+		// minutes: no kind of struggler may wait much longer.
+		if r.Act50 > 12 {
+			t.Errorf("%s: median %.1f minutes to act now, want at most 12", r.Role, r.Act50)
 		}
 	}
 	if all.Flag50 > 5 || all.Act50 > 5 {
@@ -138,5 +144,64 @@ func TestQuantile(t *testing.T) {
 	}
 	if !math.IsNaN(quantile(nil, 0.5)) {
 		t.Error("quantile of nothing")
+	}
+}
+
+// How the figures move with the class and the thresholds: the table of
+// docs/DETECTORS.md under "Sensitivity" (50 sessions a row; fewer under
+// the race detector, which makes simulations eight times slower). It
+// checks that the figures move the way the rules say they must.
+func TestSimulatedClassSensitivity(t *testing.T) {
+	sessions := 50
+	if raceEnabled || testing.Short() {
+		sessions = 8
+	}
+	type row struct {
+		name string
+		cfg  func(*SimConfig)
+		th   func(*Thresholds)
+	}
+	rows := []row{
+		{"default", nil, nil},
+		{"fine students learn slower (T 0.25–0.45)", func(c *SimConfig) { c.LearnRate = [2]float64{0.25, 0.45} }, nil},
+		{"… and know less at the start (0.4–0.7)", func(c *SimConfig) {
+			c.LearnRate, c.KnownAtStart = [2]float64{0.25, 0.45}, [2]float64{0.4, 0.7}
+		}, nil},
+		{"fine students as the tutor's model (L0 0.3–0.6, T 0.15–0.3)", func(c *SimConfig) {
+			c.LearnRate, c.KnownAtStart = [2]float64{0.15, 0.3}, [2]float64{0.3, 0.6}
+		}, nil},
+		{"three prerequisite gaps", func(c *SimConfig) { c.PrereqGaps = 3 }, nil},
+		{"struggle at act now after 4 problems", nil, func(th *Thresholds) { th.StruggleProblems = 4 }},
+		{"struggle never past watch", nil, func(th *Thresholds) { th.StruggleProblems = 0 }},
+	}
+	var studies []Summary
+	var b []byte
+	b = append(b, "| class or thresholds | strugglers caught at act now | median / p90 min to act now | act-now alerts | on fine students | … not knowing the skill |\n|---|---:|---:|---:|---:|---:|\n"...)
+	for _, r := range rows {
+		cfg, th := DefaultSimConfig(), DefaultThresholds()
+		if r.cfg != nil {
+			r.cfg(&cfg)
+		}
+		if r.th != nil {
+			r.th(&th)
+		}
+		if err := th.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		s := Study(cfg, th, sessions)
+		studies = append(studies, s)
+		a := s.Strugglers
+		b = fmt.Appendf(b, "| %s | %d / %d | %.1f / %.1f | %.2f | %.2f | %.2f |\n", r.name, a.ActNow, a.Students, a.Act50, a.Act90, s.Alerts, s.Fine, s.Unlearned)
+	}
+	t.Logf("\n%s", b)
+	def, slower, never := studies[0], studies[1], studies[6]
+	if slower.Fine < def.Fine {
+		t.Errorf("fine students who learn slower got fewer act-now alerts (%.2f) than the default class (%.2f)", slower.Fine, def.Fine)
+	}
+	if never.Alerts > def.Alerts {
+		t.Errorf("with struggle never past watch there were more act-now alerts (%.2f) than by default (%.2f)", never.Alerts, def.Alerts)
+	}
+	if def.Strugglers.ActNow != def.Strugglers.Students {
+		t.Errorf("by default %d of %d strugglers reached act now", def.Strugglers.ActNow, def.Strugglers.Students)
 	}
 }

@@ -197,6 +197,7 @@ func BenchmarkUpdate(b *testing.B) {
 	p := Default
 	pL := p.L0
 	i := 0
+	b.ReportAllocs()
 	for b.Loop() {
 		pL = p.Update(pL, i%3 != 0)
 		i++

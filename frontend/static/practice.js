@@ -1,0 +1,467 @@
+// A student's practice: the problem in front of them, hints, what a wrong
+// answer teaches, the choice board, the challenge offered to a student who
+// has mastered the set, and the help their teacher sends. The server
+// chooses and marks every problem; this module shows what it says.
+import { el } from "./api.js";
+
+const $ = (id) => document.getElementById(id);
+
+const KINDS = {
+  practice: "Practice",
+  playlist: "Practice",
+  check: "Quick check: just to see where you are, no pressure",
+  enrichment: "Challenge",
+  choice_board: "Your choice",
+};
+
+const REASONS = {
+  "a similar problem": "A similar problem: have a go at this one",
+  "checking that it stuck": "A quick look back: checking that it stuck",
+  "sent by your teacher": "From the lesson your teacher sent",
+};
+
+// forMe reports whether an event of practice for a target concerns this
+// student: an event for the whole class lists nobody (it is everyone);
+// one for a group, a station or a student lists whom it was for.
+function forMe(d, me) {
+  const to = d.to || {};
+  if (!d.students) return !to.student && !to.group && !to.station;
+  return d.students.includes(me);
+}
+
+// The practice state kept on the device over a reload: what the server's
+// snapshot does not repeat (the choice board's labels, the lesson the
+// teacher sent).
+const KEPT = "classhub.student.practice";
+
+export class PracticeView {
+  // send(type, data) runs a command and resolves with its result.
+  constructor({ send }) {
+    this.send = send;
+    this.p = null; // the practice: set, title, kind, item, hints, options, pick, offer, closed
+    this.room = "";
+    this.me = "";
+    this.seq = 0; // answers marked on this device, for redrawing
+    this.reset();
+    $("practice-error").textContent = "";
+  }
+
+  reset() {
+    this.feedback = null; // the last answer marked: {item, correct, response, explanation}
+    this.done = false; // the set is finished
+    this.help = null; // the lesson the teacher sent: {title, text, items}
+    this.labels = {}; // choice board: item → label
+    this.picked = [];
+    this.asking = false;
+    this.pending = false;
+    this.answers = 0;
+    this.built = null; // the item the answer form was built for
+  }
+
+  // load takes the practice of a fresh snapshot.
+  load(practice, room, me) {
+    this.room = room;
+    this.me = me;
+    this.reset();
+    const kept = this.kept();
+    if (kept) {
+      this.labels = kept.labels || {};
+      this.help = kept.help || null;
+    }
+    this.p = practice ? { ...practice, hints: practice.hints || [], options: practice.options || [] } : null;
+    if (this.p) {
+      this.p.options = this.p.options.map((o) => ({ item: o.item, label: o.label || this.labels[o.item] || "" }));
+      if (this.wantsItem()) this.next();
+    }
+  }
+
+  kept() {
+    try {
+      const k = JSON.parse(localStorage.getItem(KEPT));
+      return k && k.room === this.room && k.me === this.me ? k : null;
+    } catch {
+      return null;
+    }
+  }
+
+  keep() {
+    try {
+      localStorage.setItem(KEPT, JSON.stringify({ room: this.room, me: this.me, labels: this.labels, help: this.help }));
+    } catch {
+      // private browsing: the lesson is shown until the page reloads
+    }
+  }
+
+  static forget() {
+    localStorage.removeItem(KEPT);
+  }
+
+  wantsItem() {
+    const p = this.p;
+    return p && !p.closed && !p.item && !(p.options && p.options.length) && !this.done && !(this.feedback && this.feedback.correct);
+  }
+
+  // event folds one event of the class; it returns whether it was about
+  // practice.
+  event(type, d) {
+    const me = this.me;
+    switch (type) {
+      case "practice": {
+        if (!forMe(d, me)) return false;
+        const mine = d.to && d.to.student === me && this.p && d.set.bank === this.p.set.bank;
+        const keepHelp = mine && d.kind === "playlist"; // the student's own pick from a board
+        const help = keepHelp ? this.help : null;
+        const labels = this.labels;
+        this.reset();
+        this.help = help;
+        this.labels = labels;
+        this.p = { set: d.set, title: d.title, kind: d.kind, item: null, hints: [], options: [], pick: d.pick || 0, offer: null, closed: false };
+        if (d.kind === "choice_board") {
+          this.p.options = (d.options || []).map((o) => ({ item: o.item, label: o.label }));
+          for (const o of this.p.options) this.labels[o.item] = o.label;
+        }
+        this.keep();
+        $("practice-error").textContent = "";
+        if (this.wantsItem()) this.next();
+        return true;
+      }
+      case "item":
+        if (d.student !== me || !this.p) return false;
+        this.setItem(d.item);
+        return true;
+      case "attempt":
+        if (d.student !== me || !this.p) return false;
+        this.answers++;
+        this.seq++;
+        this.feedback = { item: d.item, correct: d.correct, response: d.response, explanation: d.explanation || "" };
+        if (d.correct && this.p.item && this.p.item.id === d.item) this.p.item = null;
+        if (!d.correct) this.clearAnswer();
+        return true;
+      case "hint":
+        if (d.student !== me || !this.p || !this.p.item || this.p.item.id !== d.item) return false;
+        this.p.hints[d.index] = d.text;
+        return true;
+      case "offer":
+        if (d.student !== me || !this.p) return false;
+        this.p.offer = { set: d.set, title: d.title };
+        this.done = true;
+        return true;
+      case "help_sent":
+        if (d.student !== me || !this.p) return false;
+        this.help = { title: d.help.title || "", text: d.text || "", items: d.help.items || [] };
+        this.keep();
+        // The lesson's problems come next, before the rest of the set.
+        Object.assign(this.p, { item: null, hints: [], closed: false });
+        this.feedback = null;
+        this.done = false;
+        this.next();
+        return true;
+      case "practice_closed":
+        if (!forMe(d, me) || !this.p) return false;
+        Object.assign(this.p, { closed: true, item: null });
+        return true;
+    }
+    return false;
+  }
+
+  setItem(item) {
+    const p = this.p;
+    if (p.item && p.item.id === item.id) return;
+    p.item = item;
+    p.hints = [];
+    this.done = false;
+    if (item.reason !== "a similar problem") this.feedback = null;
+  }
+
+  clearAnswer() {
+    const form = $("practice-item").querySelector("form");
+    if (!form) return;
+    const input = form.querySelector(".answer-input");
+    if (input) input.value = "";
+    for (const b of form.querySelectorAll(".choice-btn")) b.setAttribute("aria-pressed", "false");
+    form.dataset.choice = "";
+  }
+
+  async next() {
+    if (this.asking || !this.p) return;
+    this.asking = true;
+    this.render();
+    try {
+      const r = await this.send("next_item", {});
+      if (r && r.item) this.setItem(r.item);
+      else if (r && r.done) {
+        this.done = true;
+        if (r.offer) this.p.offer = { set: r.offer.set, title: r.offer.title };
+      }
+    } catch (err) {
+      if (err.code === "closed") this.p.closed = true;
+      else if (err.code !== "wrong_state") $("practice-error").textContent = err.message;
+    } finally {
+      this.asking = false;
+      this.render();
+    }
+  }
+
+  async run(type, data, button) {
+    $("practice-error").textContent = "";
+    if (button) button.disabled = true;
+    this.pending = true;
+    try {
+      return await this.send(type, data);
+    } catch (err) {
+      if (err.code === "closed") this.p.closed = true;
+      else if (err.code === "not_given" || err.code === "duplicate") {
+        // The problem changed meanwhile (the teacher sent help): get the
+        // one in front of the student now.
+        this.p.item = null;
+        this.next();
+      } else $("practice-error").textContent = err.message;
+      return null;
+    } finally {
+      this.pending = false;
+      if (button) button.disabled = false;
+      this.render();
+    }
+  }
+
+  answer(form) {
+    const item = this.p && this.p.item;
+    if (!item || this.pending) return;
+    let response;
+    if (item.kind === "choice") {
+      response = form.dataset.choice || "";
+      if (response === "") {
+        $("practice-error").textContent = "Choose an answer first.";
+        return;
+      }
+    } else {
+      response = form.querySelector(".answer-input").value.trim();
+      if (!response) {
+        $("practice-error").textContent = "Write your answer first.";
+        return;
+      }
+    }
+    this.run("answer", { item: item.id, response }, form.querySelector(".check")).then((r) => {
+      // The result and the events may come in either order: a similar
+      // problem given after a wrong answer is in both.
+      if (r && r.next && this.p) {
+        this.setItem(r.next);
+        this.render();
+      }
+    });
+  }
+
+  async hint(item, button) {
+    const r = await this.run("hint", { item: item.id }, button);
+    if (r && this.p && this.p.item && this.p.item.id === item.id) {
+      this.p.hints[r.index] = r.text;
+      this.render();
+    }
+  }
+
+  render() {
+    const box = $("practice-box");
+    const p = this.p;
+    box.hidden = !p;
+    if (!p) return;
+    box.dataset.answers = String(this.answers);
+    box.dataset.busy = String(this.pending || this.asking);
+    $("practice-title").textContent = p.title || "Practice";
+    $("practice-kind").textContent = KINDS[p.kind] || "";
+    this.renderHelp();
+    this.renderFeedback();
+    this.renderItem();
+    this.renderOther();
+  }
+
+  renderHelp() {
+    const h = this.help;
+    const box = $("practice-help");
+    box.hidden = !h || this.p.closed;
+    if (!h) return;
+    const key = `${h.title}|${h.text}`;
+    if (box.dataset.key === key) return;
+    box.dataset.key = key;
+    box.replaceChildren(
+      el("summary", {}, el("span", { class: "tag" }, "From your teacher"), h.title || "A short lesson"),
+      // Paragraphs are separated by blank lines; a single line break
+      // within one is only where the file was wrapped.
+      ...(h.text || "").split(/\n\s*\n/).filter((t) => t.trim()).map((t) => el("p", { class: "lesson-text" }, t.trim().replace(/\s*\n\s*/g, " "))),
+      el("p", { class: "muted" }, "The problems that go with it come next."),
+    );
+    box.open = true;
+  }
+
+  renderFeedback() {
+    const f = this.feedback;
+    const box = $("practice-feedback");
+    if (!f || this.p.closed) {
+      box.replaceChildren();
+      delete box.dataset.result;
+      return;
+    }
+    box.dataset.result = f.correct ? "right" : "wrong";
+    box.dataset.item = f.item;
+    const key = String(this.seq);
+    if (box.dataset.key === key) return;
+    box.dataset.key = key;
+    if (f.correct) {
+      box.replaceChildren(el("p", { class: "feedback right" }, el("strong", {}, "✓ Right!"), ` Your answer: ${f.response}`));
+    } else {
+      box.replaceChildren(el("div", { class: "feedback wrong" },
+        el("p", {}, el("strong", {}, "Not quite."), ` You answered “${f.response}”. Here is how it works:`),
+        f.explanation ? el("p", { class: "explanation" }, f.explanation) : null));
+    }
+  }
+
+  renderItem() {
+    const box = $("practice-item");
+    const p = this.p;
+    const item = !p.closed && p.item;
+    if (!item) {
+      if (box.firstChild) box.replaceChildren();
+      this.built = null;
+      return;
+    }
+    if (this.built !== item.id || !box.firstChild) {
+      this.built = item.id;
+      box.replaceChildren(this.itemForm(item));
+    }
+    const form = box.querySelector("form");
+    const label = form.querySelector(".item-label");
+    let text = REASONS[item.reason] || "";
+    const f = this.feedback;
+    if (f && !f.correct && f.item === item.id) text = "Have another go";
+    else if (!text && this.help && this.help.items.includes(item.id)) text = "From the lesson your teacher sent";
+    label.textContent = text;
+    label.hidden = !text;
+    form.querySelector(".item-label").dataset.reason = item.reason || "";
+    const hints = p.hints.filter((h) => h !== undefined && h !== null);
+    const list = form.querySelector(".hints");
+    if (list.children.length !== hints.length) {
+      list.replaceChildren(...hints.map((h, i) => {
+        const last = i === item.hints - 1;
+        return el("li", { class: last ? "last" : "" }, h, last ? el("span", { class: "gives-away" }, " This last hint gives the answer away.") : null);
+      }));
+    }
+    list.hidden = hints.length === 0;
+    const left = item.hints - hints.length;
+    const hb = form.querySelector(".hint-btn");
+    hb.hidden = left <= 0;
+    hb.textContent = left === 1 ? "Last hint (it gives the answer away)" : hints.length ? "Another hint" : "Hint";
+  }
+
+  itemForm(item) {
+    const id = `answer-${item.id.replace(/[^a-z0-9]/gi, "-")}`;
+    const form = el("form", { class: "item", "data-item": item.id, "data-kind": item.kind, autocomplete: "off" },
+      el("p", { class: "item-label", hidden: true }),
+      el("p", { class: "prompt", id: `${id}-prompt` }, item.prompt));
+    if (item.kind === "choice") {
+      const group = el("div", { class: "answer-choices", role: "group", "aria-labelledby": `${id}-prompt` });
+      (item.choices || []).forEach((c, i) => {
+        group.append(el("button", {
+          type: "button", class: "choice-btn secondary", "aria-pressed": "false", "data-choice": String(i),
+          onclick: (e) => {
+            for (const b of group.children) b.setAttribute("aria-pressed", String(b === e.currentTarget));
+            form.dataset.choice = String(i);
+            $("practice-error").textContent = "";
+          },
+        }, c));
+      });
+      form.append(group);
+    } else {
+      const input = el("input", { id, class: "answer-input", maxlength: 200, autocomplete: "off", autocapitalize: "off", spellcheck: "false" });
+      form.append(
+        el("label", { for: id }, "Your answer"),
+        el("div", { class: "answer-row" }, input, item.kind === "numeric" && item.unit ? el("span", { class: "unit" }, item.unit) : null),
+        item.kind === "numeric" ? el("p", { class: "hint" }, "Whole numbers, decimals and fractions like 3/4 all work.") : null,
+      );
+    }
+    form.append(
+      el("ol", { class: "hints", "aria-live": "polite", hidden: true }),
+      el("div", { class: "row item-actions" },
+        el("button", { type: "submit", class: "check" }, "Check my answer"),
+        el("button", { type: "button", class: "secondary hint-btn", onclick: (e) => this.hint(item, e.currentTarget) }, "Hint")),
+    );
+    form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this.answer(form);
+    });
+    return form;
+  }
+
+  renderOther() {
+    const box = $("practice-other");
+    const p = this.p;
+    const parts = [];
+    let state = "";
+    if (p.closed) {
+      state = "closed";
+      parts.push(el("p", { class: "big-text calm" }, "This activity is closed."), el("p", {}, "Your teacher will tell you what's next."));
+    } else if (p.options && p.options.length) {
+      state = "board";
+      parts.push(...this.board());
+    } else if (p.item) {
+      state = "item";
+    } else if (this.feedback && this.feedback.correct && !this.done) {
+      state = "next";
+      parts.push(el("button", { type: "button", class: "next-btn", onclick: () => this.proceed() }, "Next problem →"));
+    } else if (this.done) {
+      state = "done";
+      if (p.offer) {
+        parts.push(el("div", { class: "offer" },
+          el("p", { class: "big-text" }, "You've mastered this — try a challenge?"),
+          p.offer.title ? el("p", {}, p.offer.title) : null,
+          el("button", { type: "button", class: "accept-offer", onclick: (e) => this.run("accept_offer", {}, e.currentTarget) }, "Yes, try the challenge")),
+        el("p", { class: "muted" }, "Or take a break: your teacher will tell you what's next."));
+      } else {
+        parts.push(el("p", { class: "big-text calm" }, "All done — your teacher will tell you what's next."));
+      }
+    } else {
+      state = "loading";
+      parts.push(el("p", { class: "muted" }, "Getting your next problem…"));
+    }
+    box.dataset.state = state;
+    // The board keeps its buttons while the student picks.
+    if (state === "board" && box.dataset.built === "board") {
+      this.updateBoard(box);
+      return;
+    }
+    box.dataset.built = state;
+    box.replaceChildren(...parts);
+    if (state === "board") this.updateBoard(box);
+  }
+
+  proceed() {
+    this.feedback = null;
+    this.next();
+  }
+
+  board() {
+    const p = this.p;
+    return [
+      el("p", { class: "big-text" }, `Pick ${p.pick} of these`),
+      el("div", { class: "board" }, ...p.options.map((o, i) =>
+        el("button", {
+          type: "button", class: "board-option secondary", "data-option": o.item, "aria-pressed": "false",
+          onclick: () => {
+            const at = this.picked.indexOf(o.item);
+            if (at >= 0) this.picked.splice(at, 1);
+            else if (this.picked.length < p.pick) this.picked.push(o.item);
+            this.updateBoard($("practice-other"));
+          },
+        }, o.label || `Option ${i + 1}`))),
+      el("p", { class: "board-count muted", role: "status" }),
+      el("button", { type: "button", class: "board-start", onclick: (e) => this.run("pick_items", { items: this.picked.slice() }, e.currentTarget) }, "Start with these"),
+    ];
+  }
+
+  updateBoard(box) {
+    const p = this.p;
+    for (const b of box.querySelectorAll(".board-option")) b.setAttribute("aria-pressed", String(this.picked.includes(b.dataset.option)));
+    const count = box.querySelector(".board-count");
+    if (count) count.textContent = `${this.picked.length} of ${p.pick} picked`;
+    const start = box.querySelector(".board-start");
+    if (start) start.disabled = this.picked.length !== p.pick || this.pending;
+  }
+}
