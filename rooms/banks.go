@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -28,9 +29,15 @@ type banks struct {
 }
 
 type parsedBank struct {
-	rev  uint64
-	bank *content.Bank
+	rev     uint64
+	bank    *content.Bank
+	checked time.Time // when the revision was last compared with the bucket
 }
+
+// recheck is how often a node asks the bucket whether a bank it has
+// parsed changed: a bank uploaded on another node is in use here within
+// that time, and an answer does not wait for a KV read.
+const recheck = time.Second
 
 // BankInfo is a bank as the REST API lists it.
 type BankInfo struct {
@@ -86,13 +93,20 @@ func (bs *banks) put(ctx context.Context, name string, data []byte) (BankInfo, e
 		return BankInfo{}, fmt.Errorf("store bank %s: %w", b.ID, err)
 	}
 	bs.mu.Lock()
-	bs.parsed[b.ID] = parsedBank{rev: rev, bank: b}
+	bs.parsed[b.ID] = parsedBank{rev: rev, bank: b, checked: time.Now()}
 	bs.mu.Unlock()
 	return infoOf(b), nil
 }
 
-// get returns the current revision of a bank, parsed once per revision.
+// get returns the current revision of a bank, parsed once per revision
+// and compared with the bucket at most once per recheck.
 func (bs *banks) get(ctx context.Context, id protocol.BankID) (*content.Bank, error) {
+	bs.mu.Lock()
+	p, ok := bs.parsed[id]
+	bs.mu.Unlock()
+	if ok && time.Since(p.checked) < recheck {
+		return p.bank, nil
+	}
 	e, err := bs.kv.Get(ctx, bankKey(id))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return nil, protocol.Errorf(protocol.CodeNotFound, "no content bank %q", id)
@@ -100,10 +114,10 @@ func (bs *banks) get(ctx context.Context, id protocol.BankID) (*content.Bank, er
 	if err != nil {
 		return nil, fmt.Errorf("read bank %s: %w", id, err)
 	}
-	bs.mu.Lock()
-	p, ok := bs.parsed[id]
-	bs.mu.Unlock()
 	if ok && p.rev == e.Revision() {
+		bs.mu.Lock()
+		bs.parsed[id] = parsedBank{rev: p.rev, bank: p.bank, checked: time.Now()}
+		bs.mu.Unlock()
 		return p.bank, nil
 	}
 	b, err := content.Parse(string(id)+".yaml", e.Value())
@@ -111,7 +125,7 @@ func (bs *banks) get(ctx context.Context, id protocol.BankID) (*content.Bank, er
 		return nil, fmt.Errorf("stored bank %s does not parse: %w", id, err)
 	}
 	bs.mu.Lock()
-	bs.parsed[id] = parsedBank{rev: e.Revision(), bank: b}
+	bs.parsed[id] = parsedBank{rev: e.Revision(), bank: b, checked: time.Now()}
 	bs.mu.Unlock()
 	return b, nil
 }
