@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/detect"
 )
 
 // Config configures a Manager. Zero values take the documented defaults.
@@ -62,6 +63,9 @@ type Config struct {
 	// Profiles keeps rostered students' mastery across sessions; nil keeps
 	// none.
 	Profiles Profiles
+	// Thresholds are the school's detector thresholds, which a class's
+	// teacher may change for the class; nil: the defaults of detect.
+	Thresholds *detect.Thresholds
 }
 
 // Profiles is where the mastery of rostered students lives between

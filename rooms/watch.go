@@ -43,9 +43,13 @@ func (g bankGraph) Lesson(skill protocol.SkillID) *protocol.Help {
 
 func (g bankGraph) Mastered(skill protocol.SkillID) float64 { return params(g.b, skill).Mastered }
 
-// thresholds are the class's detector thresholds.
+// thresholds are the class's detector thresholds: the school's, or the
+// defaults, with the class's own changes.
 func (r *room) thresholds() detect.Thresholds {
 	th := detect.DefaultThresholds()
+	if r.m.cfg.Thresholds != nil {
+		th = *r.m.cfg.Thresholds
+	}
 	if len(r.st.Thresholds) > 0 {
 		_ = json.Unmarshal(r.st.Thresholds, &th)
 	}
@@ -202,6 +206,9 @@ func (r *room) watchDue(ctx context.Context, gen uint64) error {
 func (r *room) setThresholds(ctx context.Context, _ protocol.Command, v any) (json.RawMessage, error) {
 	in := v.(*protocol.SetThresholds)
 	th := detect.DefaultThresholds()
+	if r.m.cfg.Thresholds != nil {
+		th = *r.m.cfg.Thresholds
+	}
 	dec := json.NewDecoder(bytes.NewReader(in.Thresholds))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&th); err != nil {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -26,6 +28,7 @@ import (
 	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
+	"github.com/classhub/classhub/rooms/detect"
 )
 
 // shutdownTimeout bounds a graceful stop: devices closed with 1012, HTTP
@@ -71,8 +74,13 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	if err != nil {
 		return err
 	}
+	th, err := loadThresholds(c.Thresholds)
+	if err != nil {
+		return err
+	}
 	rm, err := rooms.New(setupCtx, rooms.Config{
-		NC: nn.nc, JS: nn.js, Node: protocol.NodeID(node), Grace: c.Grace,
+		Thresholds: th,
+		NC:         nn.nc, JS: nn.js, Node: protocol.NodeID(node), Grace: c.Grace,
 		Retention: c.Retention, Replicas: c.Replicas, Logger: log, Registerer: reg,
 		Profiles: rosters.Profiles(),
 	})
@@ -198,4 +206,27 @@ func selfCommand() string {
 		}
 	}
 	return "classhub"
+}
+
+// loadThresholds reads the school's detector thresholds; "" keeps the
+// defaults. A file with an unknown field or a value out of range stops the
+// server rather than running with thresholds nobody meant.
+func loadThresholds(path string) (*detect.Thresholds, error) {
+	if path == "" {
+		return nil, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("thresholds: %w", err)
+	}
+	th := detect.DefaultThresholds()
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&th); err != nil {
+		return nil, fmt.Errorf("thresholds %s: %w", path, err)
+	}
+	if err := th.Validate(); err != nil {
+		return nil, fmt.Errorf("thresholds %s: %w", path, err)
+	}
+	return &th, nil
 }
