@@ -126,7 +126,9 @@ func (s *State) applyLearning(ev protocol.Event) (bool, error) {
 		if d.First {
 			l.First[d.Skill]++
 		}
-		l.Attempts = pushBounded(l.Attempts, d, keptAttempts)
+		kept := d
+		kept.Explanation = "" // in the log; the state and its snapshots need not carry it again
+		l.Attempts = pushBounded(l.Attempts, kept, keptAttempts)
 		l.Actions = pushBounded(l.Actions, LearnAction{Kind: "attempt", Ms: d.Ms, ReadMs: d.ReadMs, At: ev.Time}, keptActions)
 		l.Tried = true
 		if d.Correct {
