@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"time"
@@ -553,7 +554,11 @@ func (r *room) startGrace(sid protocol.StudentID) {
 	if r.grace[sid] != nil {
 		return
 	}
-	r.grace[sid] = time.AfterFunc(r.m.cfg.Grace, func() {
+	// Up to half the grace period again, at random: when a whole school
+	// leaves at the bell, their presence changes reach the log spread out
+	// rather than in one burst that other classes' answers wait behind.
+	d := r.m.cfg.Grace + rand.N(r.m.cfg.Grace/2+1)
+	r.grace[sid] = time.AfterFunc(d, func() {
 		select {
 		case r.timer <- sid:
 		case <-r.done:
