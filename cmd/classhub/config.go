@@ -26,6 +26,7 @@ type config struct {
 	JoinRate   float64
 	JoinBurst  int
 	Thresholds string // a JSON file of the school's detector thresholds
+	GCPercent  int    // the garbage collector's target, as GOGC
 
 	NATS       string // external NATS URL; empty runs an embedded server
 	NATSListen string // where the embedded server listens for other processes
@@ -65,6 +66,7 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.DurationVar(&c.Retention, "retention", 0, "how long class logs are kept (e.g. 720h); 0 keeps them")
 	fs.DurationVar(&c.Grace, "grace", 5*time.Second, "how long a student may drop before the teacher sees them offline")
 	fs.Float64Var(&c.JoinRate, "join-rate", 1, "sign-ins and joins per second allowed from one client address, after the burst")
+	fs.IntVar(&c.GCPercent, "gc-percent", 400, "heap growth between garbage collections, as GOGC (the GOGC variable, when set, wins); lower saves memory, higher keeps tail latency down")
 	fs.StringVar(&c.Thresholds, "thresholds", "", "a JSON file with the school's detector thresholds (docs/DETECTORS.md); fields left out keep the defaults")
 	fs.IntVar(&c.JoinBurst, "join-burst", 60, "sign-ins and joins allowed at once from one client address (a whole school behind one NAT needs more)")
 }
