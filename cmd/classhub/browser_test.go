@@ -205,19 +205,13 @@ func (tb *tab) str(expr string) string {
 // test is one of these: the test never sleeps for a fixed time.
 func (tb *tab) until(what, cond string) {
 	tb.t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		var ok bool
-		ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
-		b, err := chromedp.Run(ctx, chromedp.Evaluate[[]byte](`!!(`+cond+`)`))
-		cancel()
-		if err == nil && json.Unmarshal(b, &ok) == nil && ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			tb.fail("waited 20s for %s (%s); last error: %v", what, cond, err)
-		}
-		time.Sleep(100 * time.Millisecond) // the polling interval, not a wait for the app
+	// The page itself evaluates cond on every animation frame until it
+	// holds (an element not there yet counts as false), so nothing here
+	// waits longer than the condition needs.
+	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	defer cancel()
+	if ok, err := chromedp.Run(ctx, chromedp.Poll[bool](`(() => { try { return !!(`+cond+`) } catch { return false } })()`, chromedp.WithPollingTimeout(20*time.Second))); err != nil || !ok {
+		tb.fail("waited 20s for %s (%s); last error: %v", what, cond, err)
 	}
 }
 
