@@ -5,12 +5,13 @@ import (
 	"slices"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/detect"
 )
 
 // Bounds of what a room keeps per student for detection and reports.
 const (
-	keptAttempts = 20
-	keptActions  = 10
+	keptAttempts = detect.MaxAttempts // the detectors look no further back
+	keptActions  = detect.MaxActions
 	keptFlags    = 500
 )
 
@@ -38,7 +39,7 @@ type Learner struct {
 	Mastery  map[protocol.SkillID]float64 `json:"mastery"`
 	Start    map[protocol.SkillID]float64 `json:"start,omitempty"` // mastery when first seen this session
 	Attempts []protocol.Attempted         `json:"attempts"`        // the last keptAttempts
-	Actions  []LearnAction                `json:"actions"`         // the last keptActions
+	Actions  []detect.Action              `json:"actions"`         // the last keptActions
 	First    map[protocol.SkillID]int     `json:"first"`           // first attempts per skill
 	Closed   bool                         `json:"closed"`          // the activity is over
 	Started  int64                        `json:"started"`         // when the current set was started
@@ -48,14 +49,6 @@ type Learner struct {
 type Recheck struct {
 	Skill protocol.SkillID `json:"skill"`
 	After int              `json:"after"`
-}
-
-// LearnAction is one attempt or hint, with how fast it came.
-type LearnAction struct {
-	Kind   string `json:"kind"` // attempt or hint
-	Ms     int64  `json:"ms"`
-	ReadMs int64  `json:"read_ms"`
-	At     int64  `json:"at"`
 }
 
 func (s *State) learner(id protocol.StudentID) *Learner {
@@ -129,7 +122,7 @@ func (s *State) applyLearning(ev protocol.Event) (bool, error) {
 		kept := d
 		kept.Explanation = "" // in the log; the state and its snapshots need not carry it again
 		l.Attempts = pushBounded(l.Attempts, kept, keptAttempts)
-		l.Actions = pushBounded(l.Actions, LearnAction{Kind: "attempt", Ms: d.Ms, ReadMs: d.ReadMs, At: ev.Time}, keptActions)
+		l.Actions = pushBounded(l.Actions, detect.Action{Kind: detect.KindAttempt, Ms: d.Ms, ReadMs: d.ReadMs, At: ev.Time}, keptActions)
 		l.Tried = true
 		if d.Correct {
 			l.Solved = append(l.Solved, d.Item)
@@ -155,7 +148,7 @@ func (s *State) applyLearning(ev protocol.Event) (bool, error) {
 		l.Shown = append(l.Shown, d.Text)
 		l.Tried = true
 		l.LastAt = ev.Time
-		l.Actions = pushBounded(l.Actions, LearnAction{Kind: "hint", Ms: d.Ms, ReadMs: d.ReadMs, At: ev.Time}, keptActions)
+		l.Actions = pushBounded(l.Actions, detect.Action{Kind: detect.KindHint, Ms: d.Ms, ReadMs: d.ReadMs, At: ev.Time}, keptActions)
 	case protocol.EvClosed:
 		var d protocol.PracticeClosed
 		if err := decode(&d); err != nil {

@@ -58,6 +58,32 @@ func (r *room) thresholds() detect.Thresholds {
 
 // subject is what the detectors know of one student now.
 func (r *room) subject(sid protocol.StudentID) detect.Student {
+	s := r.presenceOf(sid)
+	l := r.st.Learners[sid]
+	if l == nil {
+		return s
+	}
+	for _, a := range l.Attempts {
+		s.Attempts = append(s.Attempts, detect.Attempt{
+			Item: a.Item, Skill: a.Skill, Response: a.Response, Correct: a.Correct, First: a.First,
+			Hints: a.Hints, Ms: a.Ms, ReadMs: a.ReadMs, At: a.At,
+		})
+	}
+	s.Actions = l.Actions
+	s.FirstAttempts = l.First
+	s.Mastery = l.Mastery
+	if l.Current != nil {
+		s.Skill = l.Current.Skill
+	} else if n := len(l.Attempts); n > 0 {
+		s.Skill = l.Attempts[n-1].Skill
+	}
+	return s
+}
+
+// presenceOf is the part of a student's subject that time alone acts on
+// (idle, a raised hand), without the histories: what the detector timer
+// needs for every student after every answer.
+func (r *room) presenceOf(sid protocol.StudentID) detect.Student {
 	st := r.st.Students[sid]
 	s := detect.Student{ID: sid}
 	if st == nil {
@@ -71,29 +97,10 @@ func (r *room) subject(sid protocol.StudentID) detect.Student {
 	if l == nil {
 		return s
 	}
-	for _, a := range l.Attempts {
-		s.Attempts = append(s.Attempts, detect.Attempt{
-			Item: a.Item, Skill: a.Skill, Response: a.Response, Correct: a.Correct, First: a.First,
-			Hints: a.Hints, Ms: a.Ms, ReadMs: a.ReadMs, At: a.At,
-		})
-	}
-	for _, a := range l.Actions {
-		s.Actions = append(s.Actions, detect.Action{Kind: a.Kind, Ms: a.Ms, ReadMs: a.ReadMs, At: a.At})
-	}
-	s.FirstAttempts = l.First
-	s.Mastery = l.Mastery
-	if l.Current != nil {
-		s.Skill = l.Current.Skill
-	} else if n := len(l.Attempts); n > 0 {
-		s.Skill = l.Attempts[n-1].Skill
-	}
 	// Only a student in front of an item can be idle: one who finished
 	// their set is waiting for the teacher, not off task.
-	s.ActivityOpen = l.Set.Bank != "" && !l.Closed && (l.Current != nil || len(l.Queue) > 0)
+	s.ActivityOpen = st.Online && l.Set.Bank != "" && !l.Closed && (l.Current != nil || len(l.Queue) > 0)
 	s.LastAction = max(l.LastAt, l.Started, st.Joined)
-	if !st.Online {
-		s.ActivityOpen = false
-	}
 	return s
 }
 
@@ -163,7 +170,7 @@ func (r *room) armWatch() {
 		}
 	}
 	for sid := range r.st.Learners {
-		consider(th.NextCheck(r.subject(sid), now))
+		consider(th.NextCheck(r.presenceOf(sid), now))
 	}
 	consider(detect.Wake(r.st.Flags, now))
 	if !ok {
