@@ -2,6 +2,7 @@ package rooms
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -223,16 +224,9 @@ func (m *Manager) Report(ctx context.Context, room protocol.RoomID) (Report, err
 		rep.Students = append(rep.Students, sr)
 	}
 	slices.SortFunc(rep.Students, func(a, b StudentReport) int {
-		return cmpOr(strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), strings.Compare(string(a.ID), string(b.ID)))
+		return cmp.Or(strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)), strings.Compare(string(a.ID), string(b.ID)))
 	})
 	return rep, nil
-}
-
-func cmpOr(a, b int) int {
-	if a != 0 {
-		return a
-	}
-	return b
 }
 
 // CSV writes the report as one row per student and skill, with the
