@@ -18,6 +18,7 @@ const (
 	EvHand          EventType = "hand"           // a student's hand went up or down
 	EvClassEnded    EventType = "class_ended"    // the class session ended; the code is void
 	EvOwnerChanged  EventType = "owner_changed"  // a node took ownership of the room
+	EvReply         EventType = "reply"          // the answer to a command with a request ID, for retries (audience none)
 
 	EvStations    EventType = "stations"     // the room's stations, all of them
 	EvGroup       EventType = "group"        // one group as it is now: members, coaches, roles
@@ -182,6 +183,19 @@ type Hand struct {
 // OwnerChanged is the data of EvOwnerChanged.
 type OwnerChanged struct {
 	Node NodeID `json:"node"`
+}
+
+// ReplyRecorded is the data of EvReply: the answer to a command that had a
+// request ID, stored in the same atomic append as the events the command
+// made. A device that retries the command after a restart, a takeover or a
+// lost connection gets this answer again and nothing runs twice. Key names
+// the sender and the request ID; Student is set when a student sent it, so
+// that erasing the student erases their replies.
+type ReplyRecorded struct {
+	Key     string          `json:"key"`
+	Student StudentID       `json:"student,omitempty"`
+	Data    json.RawMessage `json:"data,omitempty"`
+	Error   *Error          `json:"error,omitempty"`
 }
 
 // Stations is the data of EvStations.

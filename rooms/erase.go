@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/class"
 )
 
 // Data rights: everything a class's log holds about one student, and
@@ -27,8 +28,8 @@ type StudentTarget struct {
 // and practice in the state, and every event that names them.
 type Export struct {
 	Room    protocol.RoomID  `json:"room"`
-	Student *Student         `json:"student"`
-	Learner *Learner         `json:"learner,omitempty"`
+	Student *class.Student   `json:"student"`
+	Learner *class.Learner   `json:"learner,omitempty"`
 	Events  []protocol.Event `json:"events"`
 }
 
@@ -198,7 +199,7 @@ func (r *room) erase(ctx context.Context, sid protocol.StudentID) (json.RawMessa
 	}
 	// Replay before replacing anything: a log that does not fold is not
 	// written.
-	st := newState(r.id)
+	st := class.New(r.id)
 	for i := range kept {
 		kept[i].Seq = uint64(i + 1)
 		if err := st.Apply(kept[i]); err != nil {
@@ -217,7 +218,7 @@ func (r *room) erase(ctx context.Context, sid protocol.StudentID) (json.RawMessa
 		return nil, fmt.Errorf("erase: new log: %w", err)
 	}
 	r.log = lg
-	r.st = newState(r.id)
+	r.st = class.New(r.id)
 	for _, ev := range kept {
 		ev := ev
 		if _, err := r.log.append(ctx, &ev); err != nil {

@@ -81,12 +81,12 @@ func (r *room) flagAction(ctx context.Context, _ protocol.Command, v any) (json.
 		if st := r.st.Students[f.Student]; st == nil || !st.Online {
 			return nil, protocol.Errorf(protocol.CodeAbsent, "%s is not in class right now", f.Name)
 		}
-		if s := r.st.Stations[i]; s.Capacity > 0 && r.st.stationOf(f.Student) != station {
-			if n := len(r.st.atStation(station)); n >= s.Capacity {
+		if s := r.st.Stations[i]; s.Capacity > 0 && r.st.StationOf(f.Student) != station {
+			if n := len(r.st.AtStation(station)); n >= s.Capacity {
 				return nil, protocol.Errorf(protocol.CodeFull, "%s is full (%d of %d)", s.Name, n, s.Capacity)
 			}
 		}
-		if r.st.stationOf(f.Student) != station {
+		if r.st.StationOf(f.Student) != station {
 			if _, err := r.emit(ctx, protocol.EvPlacement, protocol.ToStudent(f.Student), protocol.Placement{Student: f.Student, Station: station}); err != nil {
 				return nil, err
 			}

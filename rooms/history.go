@@ -11,6 +11,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/class"
 	"github.com/classhub/classhub/rooms/grouping"
 )
 
@@ -53,7 +54,7 @@ func (h *history) load(ctx context.Context, t protocol.TeacherID) (teacherHistor
 
 // recentPairs returns the pairs of the teacher's other recent sessions
 // among the students of this one.
-func (h *history) recentPairs(ctx context.Context, t protocol.TeacherID, room protocol.RoomID, students map[protocol.StudentID]*Student) []grouping.Pair {
+func (h *history) recentPairs(ctx context.Context, t protocol.TeacherID, room protocol.RoomID, students map[protocol.StudentID]*class.Student) []grouping.Pair {
 	th, _ := h.load(ctx, t)
 	byName := map[string][]protocol.StudentID{}
 	for _, st := range students {
@@ -80,7 +81,7 @@ func (h *history) recentPairs(ctx context.Context, t protocol.TeacherID, room pr
 
 // record stores the pairs of the room's groups as this session's entry.
 // A failure is logged: the grouping itself has been applied.
-func (h *history) record(ctx context.Context, t protocol.TeacherID, room protocol.RoomID, st *State) {
+func (h *history) record(ctx context.Context, t protocol.TeacherID, room protocol.RoomID, st *class.State) {
 	var pairs [][2]string
 	for _, g := range st.Groups {
 		for i, a := range g.Members {

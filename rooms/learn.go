@@ -6,6 +6,7 @@ import (
 	"slices"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/class"
 	"github.com/classhub/classhub/rooms/content"
 	"github.com/classhub/classhub/rooms/mastery"
 )
@@ -99,7 +100,7 @@ func (r *room) practiceEvent(b *content.Bank, set *content.Set, to protocol.Targ
 }
 
 // learnerOf is the acting student's practice, or why they have none.
-func (r *room) learnerOf(a protocol.Actor) (*Student, *Learner, error) {
+func (r *room) learnerOf(a protocol.Actor) (*class.Student, *class.Learner, error) {
 	st, err := r.student(a)
 	if err != nil {
 		return nil, nil, err
@@ -145,7 +146,7 @@ func (r *room) nextItem(ctx context.Context, cmd protocol.Command, _ any) (json.
 }
 
 // pickNext picks the next item of a student without a current one.
-func (r *room) pickNext(b *content.Bank, l *Learner) (*content.Item, string) {
+func (r *room) pickNext(b *content.Bank, l *class.Learner) (*content.Item, string) {
 	for _, id := range l.Help {
 		if it := b.Item(id); it != nil && !slices.Contains(l.Solved, id) {
 			return it, "sent by your teacher"
@@ -169,13 +170,13 @@ func (r *room) pickNext(b *content.Bank, l *Learner) (*content.Item, string) {
 	return nil, ""
 }
 
-func (r *room) attempted(l *Learner, id protocol.ItemID) bool {
+func (r *room) attempted(l *class.Learner, id protocol.ItemID) bool {
 	return slices.ContainsFunc(l.Attempts, func(a protocol.Attempted) bool { return a.Item == id })
 }
 
 // finished answers a student at the end of their set, offering enrichment
 // to a student who mastered its skills (Amelia need not wait for anyone).
-func (r *room) finished(ctx context.Context, st *Student, l *Learner, b *content.Bank) (json.RawMessage, error) {
+func (r *room) finished(ctx context.Context, st *class.Student, l *class.Learner, b *content.Bank) (json.RawMessage, error) {
 	if l.Offered == nil && l.Kind != string(content.SetEnrichment) && r.masteredSet(b, l) {
 		if e := b.EnrichmentFor(content.SetID(l.Set.Set)); e != nil {
 			offer := protocol.Offer{Student: st.ID, Set: protocol.SetRef{Bank: b.ID, Set: string(e.ID)}, Title: e.Title}
@@ -188,13 +189,13 @@ func (r *room) finished(ctx context.Context, st *Student, l *Learner, b *content
 	return reply(map[string]any{"done": true})
 }
 
-func (r *room) masteredSet(b *content.Bank, l *Learner) bool {
+func (r *room) masteredSet(b *content.Bank, l *class.Learner) bool {
 	set := b.Set(content.SetID(l.Set.Set))
 	if set == nil || len(set.Skills) == 0 {
 		return false
 	}
 	for _, sk := range set.Skills {
-		if !params(b, sk).IsMastered(l.pOr(sk, 0)) {
+		if !params(b, sk).IsMastered(l.P(sk, 0)) {
 			return false
 		}
 	}
@@ -203,7 +204,7 @@ func (r *room) masteredSet(b *content.Bank, l *Learner) bool {
 
 // mastery is the student's current estimate of skill, from the bank's
 // prior before the first evidence.
-func (r *room) masteryOf(b *content.Bank, l *Learner, skill protocol.SkillID) float64 {
+func (r *room) masteryOf(b *content.Bank, l *class.Learner, skill protocol.SkillID) float64 {
 	if p, ok := l.Mastery[skill]; ok {
 		return p
 	}
@@ -271,7 +272,7 @@ func (r *room) answer(ctx context.Context, cmd protocol.Command, v any) (json.Ra
 }
 
 // variant is another problem of the same skill the student has not seen.
-func (r *room) variant(b *content.Bank, l *Learner, item *content.Item) *content.Item {
+func (r *room) variant(b *content.Bank, l *class.Learner, item *content.Item) *content.Item {
 	for _, it := range b.Variants(item.ID) {
 		if !slices.Contains(l.Solved, it.ID) && !r.attempted(l, it.ID) && (l.Current == nil || l.Current.ID != it.ID) {
 			return it

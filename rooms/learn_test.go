@@ -16,15 +16,15 @@ import (
 type learnerDevice struct {
 	t    *testing.T
 	clk  *fakeClock
-	c    *class
+	c    *testClass
 	id   protocol.StudentID
 	bank *content.Bank
 	item *protocol.ItemView
 }
 
-func (c *class) device(i int) *learnerDevice { return c.deviceOn(i, "fractions-5") }
+func (c *testClass) device(i int) *learnerDevice { return c.deviceOn(i, "fractions-5") }
 
-func (c *class) deviceOn(i int, bank protocol.BankID) *learnerDevice {
+func (c *testClass) deviceOn(i int, bank protocol.BankID) *learnerDevice {
 	b, err := c.m.Bank(context.Background(), bank)
 	if err != nil {
 		c.t.Fatal(err)
@@ -80,9 +80,9 @@ func (d *learnerDevice) answer(right bool) answerResult {
 	return res
 }
 
-func (c *class) assign(set string, to protocol.Target) { c.assignFrom("fractions-5", set, to) }
+func (c *testClass) assign(set string, to protocol.Target) { c.assignFrom("fractions-5", set, to) }
 
-func (c *class) assignFrom(bank protocol.BankID, set string, to protocol.Target) {
+func (c *testClass) assignFrom(bank protocol.BankID, set string, to protocol.Target) {
 	c.t.Helper()
 	c.must(protocol.MsgAssignPractice, protocol.AssignPractice{Set: protocol.SetRef{Bank: bank, Set: set}, To: to}, nil)
 }

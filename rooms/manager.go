@@ -14,6 +14,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/class"
 	"github.com/classhub/classhub/rooms/detect"
 )
 
@@ -410,13 +411,12 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 // recover rebuilds the state from the latest snapshot and the log after it.
 func (r *room) recover(ctx context.Context) error {
 	if r.st == nil || r.st.Seq > r.log.last {
-		r.st = newState(r.id)
+		r.st = class.New(r.id)
 		if e, err := r.m.snaps.Get(ctx, string(r.id)); err == nil {
 			var rec snapshotRecord
 			if json.Unmarshal(e.Value(), &rec) == nil && rec.State != nil &&
 				rec.Epoch == r.log.epoch && rec.State.Seq <= r.log.last {
 				r.st = rec.State
-				r.st.init()
 			}
 		}
 	}

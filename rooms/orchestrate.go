@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/class"
 	"github.com/classhub/classhub/rooms/grouping"
 	"github.com/classhub/classhub/rooms/rotation"
 	"github.com/classhub/classhub/rooms/workspace"
@@ -93,14 +94,14 @@ func (r *room) name(sid protocol.StudentID) string {
 }
 
 func (r *room) groupName(id protocol.GroupID) string {
-	if g := r.st.group(id); g != nil {
+	if g := r.st.Group(id); g != nil {
 		return g.Name
 	}
 	return string(id)
 }
 
 func (r *room) stationName(id protocol.StationID) string {
-	if s := r.st.station(id); s != nil {
+	if s := r.st.Station(id); s != nil {
 		return s.Name
 	}
 	return string(id)
@@ -132,7 +133,7 @@ func (r *room) putStation(ctx context.Context, _ protocol.Command, v any) (json.
 
 func (r *room) removeStation(ctx context.Context, _ protocol.Command, v any) (json.RawMessage, error) {
 	id := v.(*protocol.RemoveStation).Station
-	s := r.st.station(id)
+	s := r.st.Station(id)
 	if s == nil {
 		return nil, protocol.Errorf(protocol.CodeNotFound, "no station %s in this class", id)
 	}
@@ -238,14 +239,14 @@ func (r *room) membersOf(ids []protocol.StudentID) []protocol.Member {
 }
 
 // emitGroup announces one group as it is in g (which may differ from state).
-func (r *room) emitGroup(ctx context.Context, g *Group) error {
+func (r *room) emitGroup(ctx context.Context, g *class.Group) error {
 	gv := protocol.Group{ID: g.ID, Name: g.Name, Members: r.membersOf(g.Members), Coaches: g.Coaches}
 	_, err := r.emit(ctx, protocol.EvGroup, protocol.ToGroup(g.ID, g.Members), protocol.GroupChanged{Group: gv})
 	return err
 }
 
 func (r *room) emitSummary(ctx context.Context) error {
-	_, err := r.emit(ctx, protocol.EvGroups, protocol.ToAll, protocol.Groups{Groups: r.st.groupSummaries()})
+	_, err := r.emit(ctx, protocol.EvGroups, protocol.ToAll, protocol.Groups{Groups: r.st.GroupSummaries()})
 	return err
 }
 
@@ -266,20 +267,20 @@ func (r *room) moveStudent(ctx context.Context, _ protocol.Command, v any) (json
 		return nil, protocol.Errorf(protocol.CodeAbsent, "%s has left the class", st.Name)
 	}
 	if in.Station != "" {
-		s := r.st.station(in.Station)
+		s := r.st.Station(in.Station)
 		if s == nil {
 			return nil, protocol.Errorf(protocol.CodeNotFound, "no station %s in this class", in.Station)
 		}
-		if r.st.stationOf(st.ID) == s.ID {
+		if r.st.StationOf(st.ID) == s.ID {
 			return okResult, nil
 		}
-		if n := len(r.st.atStation(s.ID)); s.Capacity > 0 && n >= s.Capacity {
+		if n := len(r.st.AtStation(s.ID)); s.Capacity > 0 && n >= s.Capacity {
 			return nil, protocol.Errorf(protocol.CodeFull, "%s is full (%d of %d)", s.Name, n, s.Capacity)
 		}
 		_, err := r.emit(ctx, protocol.EvPlacement, protocol.ToStudent(st.ID), protocol.Placement{Student: st.ID, Station: s.ID})
 		return okResult, err
 	}
-	to := r.st.group(in.Group)
+	to := r.st.Group(in.Group)
 	if to == nil {
 		return nil, protocol.Errorf(protocol.CodeNotFound, "no group %s in this class", in.Group)
 	}
@@ -289,16 +290,16 @@ func (r *room) moveStudent(ctx context.Context, _ protocol.Command, v any) (json
 	if rot := r.st.Rotation; rot != nil && !rot.Ended {
 		// Capacity of the station the student arrives at.
 		if sid := r.trackStation(to.ID); sid != "" {
-			if s := r.st.station(sid); s != nil && s.Capacity > 0 {
+			if s := r.st.Station(sid); s != nil && s.Capacity > 0 {
 				if _, placed := r.st.Placements[st.ID]; !placed {
-					if n := len(r.st.atStation(sid)); n >= s.Capacity {
+					if n := len(r.st.AtStation(sid)); n >= s.Capacity {
 						return nil, protocol.Errorf(protocol.CodeFull, "%s is at %s, which is full (%d of %d)", to.Name, s.Name, n, s.Capacity)
 					}
 				}
 			}
 		}
 	}
-	if from := r.st.group(st.Group); from != nil {
+	if from := r.st.Group(st.Group); from != nil {
 		next := *from
 		next.Members = slices.DeleteFunc(slices.Clone(from.Members), func(m protocol.StudentID) bool { return m == st.ID })
 		if err := r.emitGroup(ctx, &next); err != nil {
@@ -327,7 +328,7 @@ func (r *room) trackStation(g protocol.GroupID) protocol.StationID {
 
 func (r *room) assignCoach(ctx context.Context, _ protocol.Command, v any) (json.RawMessage, error) {
 	in := v.(*protocol.AssignCoach)
-	g := r.st.group(in.Group)
+	g := r.st.Group(in.Group)
 	if g == nil {
 		return nil, protocol.Errorf(protocol.CodeNotFound, "no group %s in this class", in.Group)
 	}
@@ -380,12 +381,12 @@ func (r *room) startRotation(ctx context.Context, _ protocol.Command, v any) (js
 		return nil, protocol.Errorf(protocol.CodeWrongState, "form groups before starting a rotation")
 	}
 	for _, g := range groups {
-		if r.st.group(g) == nil {
+		if r.st.Group(g) == nil {
 			return nil, protocol.Errorf(protocol.CodeNotFound, "no group %s in this class", g)
 		}
 	}
 	for _, s := range in.Plan.Stations {
-		if r.st.station(s) == nil {
+		if r.st.Station(s) == nil {
 			return nil, protocol.Errorf(protocol.CodeNotFound, "no station %s in this class", s)
 		}
 	}
@@ -405,8 +406,8 @@ func (r *room) startRotation(ctx context.Context, _ protocol.Command, v any) (js
 		return nil, err
 	}
 	for leg := range rot.Plan.Legs {
-		for sid, n := range r.st.loadAt(rot, leg) {
-			if s := r.st.station(sid); s != nil && s.Capacity > 0 && n > s.Capacity {
+		for sid, n := range r.st.LoadAt(rot, leg) {
+			if s := r.st.Station(sid); s != nil && s.Capacity > 0 && n > s.Capacity {
 				return nil, protocol.Errorf(protocol.CodeFull, "%s holds %d, but leg %d would bring %d students there", s.Name, s.Capacity, leg+1, n)
 			}
 		}
@@ -443,7 +444,7 @@ func (r *room) rotate(ctx context.Context, _ protocol.Command, v any) (json.RawM
 	if r.st.Rotation == nil || r.st.Rotation.Ended {
 		return nil, protocol.Errorf(protocol.CodeWrongState, "no rotation is running")
 	}
-	if in.Group != "" && r.st.group(in.Group) == nil {
+	if in.Group != "" && r.st.Group(in.Group) == nil {
 		return nil, protocol.Errorf(protocol.CodeNotFound, "no group %s in this class", in.Group)
 	}
 	cur, now := *r.st.Rotation, r.now()
@@ -562,16 +563,16 @@ func (r *room) audience(t protocol.Target) (protocol.Audience, error) {
 		}
 		return protocol.ToStudent(t.Student), nil
 	case t.Group != "":
-		g := r.st.group(t.Group)
+		g := r.st.Group(t.Group)
 		if g == nil {
 			return protocol.Audience{}, protocol.Errorf(protocol.CodeNotFound, "no group %s in this class", t.Group)
 		}
 		return protocol.ToGroup(g.ID, slices.Clone(g.Members)), nil
 	case t.Station != "":
-		if r.st.station(t.Station) == nil {
+		if r.st.Station(t.Station) == nil {
 			return protocol.Audience{}, protocol.Errorf(protocol.CodeNotFound, "no station %s in this class", t.Station)
 		}
-		return protocol.ToMembers(r.st.atStation(t.Station)), nil
+		return protocol.ToMembers(r.st.AtStation(t.Station)), nil
 	}
 	return protocol.ToAll, nil
 }
@@ -617,7 +618,7 @@ func (r *room) setLateRule(ctx context.Context, _ protocol.Command, v any) (json
 	return okResult, err
 }
 
-func (r *room) student(a protocol.Actor) (*Student, error) {
+func (r *room) student(a protocol.Actor) (*class.Student, error) {
 	st := r.st.Students[a.Student]
 	if a.Role != protocol.RoleStudent || st == nil {
 		return nil, protocol.Errorf(protocol.CodeForbidden, "only a student of this class may do this")
@@ -663,7 +664,7 @@ func (r *room) setInterest(ctx context.Context, cmd protocol.Command, v any) (js
 
 func (r *room) editWorkspace(ctx context.Context, cmd protocol.Command, v any) (json.RawMessage, error) {
 	in := v.(*protocol.EditWorkspace)
-	g := r.st.group(in.Group)
+	g := r.st.Group(in.Group)
 	if g == nil {
 		return nil, protocol.Errorf(protocol.CodeNotFound, "no group %s in this class", in.Group)
 	}
@@ -722,9 +723,9 @@ func (r *room) placeLate(ctx context.Context, sid protocol.StudentID) error {
 	if r.st.LateRule != protocol.LateSmallest || len(r.st.Groups) == 0 {
 		return nil
 	}
-	var best *Group
+	var best *class.Group
 	for _, g := range r.st.Groups {
-		if best == nil || len(r.st.present(g)) < len(r.st.present(best)) {
+		if best == nil || len(r.st.Present(g)) < len(r.st.Present(best)) {
 			best = g
 		}
 	}

@@ -95,7 +95,7 @@ func poll(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-type class struct {
+type testClass struct {
 	t        *testing.T
 	clk      *fakeClock // nil: the real clock
 	m        *Manager
@@ -104,14 +104,14 @@ type class struct {
 }
 
 // newClass opens a class and has n students join and connect.
-func newClass(t *testing.T, m *Manager, names ...string) *class {
+func newClass(t *testing.T, m *Manager, names ...string) *testClass {
 	t.Helper()
 	ctx := context.Background()
 	info, err := m.CreateRoom(ctx, teacherA, "Geometry 7B")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &class{t: t, m: m, id: info.ID}
+	c := &testClass{t: t, m: m, id: info.ID}
 	for i, n := range names {
 		_, res, err := m.Join(ctx, info.Code, n)
 		if err != nil {
@@ -126,13 +126,13 @@ func newClass(t *testing.T, m *Manager, names ...string) *class {
 	return c
 }
 
-func (c *class) teach(typ protocol.MsgType, data any) (json.RawMessage, error) {
+func (c *testClass) teach(typ protocol.MsgType, data any) (json.RawMessage, error) {
 	c.t.Helper()
 	b, _ := json.Marshal(data)
 	return c.m.Do(context.Background(), protocol.Command{Room: c.id, Type: typ, Actor: teacher(teacherA), Data: b, Name: "Ms Rivera"})
 }
 
-func (c *class) must(typ protocol.MsgType, data any, out any) {
+func (c *testClass) must(typ protocol.MsgType, data any, out any) {
 	c.t.Helper()
 	raw, err := c.teach(typ, data)
 	if err != nil {
@@ -145,19 +145,19 @@ func (c *class) must(typ protocol.MsgType, data any, out any) {
 	}
 }
 
-func (c *class) view() protocol.TeacherView {
+func (c *testClass) view() protocol.TeacherView {
 	c.t.Helper()
 	_, tv := snapshotOf(c.t, c.m, c.id, teacher(teacherA))
 	return tv
 }
 
-func (c *class) stateJSON() string {
+func (c *testClass) stateJSON() string {
 	c.t.Helper()
 	res, _ := snapshotOf(c.t, c.m, c.id, teacher(teacherA))
 	return string(res.View)
 }
 
-func (c *class) log() []protocol.Event {
+func (c *testClass) log() []protocol.Event {
 	c.t.Helper()
 	res, _ := snapshotOf(c.t, c.m, c.id, teacher(teacherA))
 	evs, err := c.m.ReadLog(context.Background(), c.id, 1, res.Offset)
@@ -176,7 +176,7 @@ func codeOf(err error) protocol.Code {
 }
 
 // formGroups adds two stations and applies a two-group proposal.
-func (c *class) formGroups(capacity int) (stations []protocol.StationID, groups []protocol.GroupID) {
+func (c *testClass) formGroups(capacity int) (stations []protocol.StationID, groups []protocol.GroupID) {
 	c.t.Helper()
 	for _, name := range []string{"With me", "Practice"} {
 		var res struct{ Station protocol.StationID }

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/class"
 )
 
 // Report is what happened in one class session, for the teacher after
@@ -75,7 +76,7 @@ type StationTime struct {
 }
 
 type reportFolder struct {
-	st       *State
+	st       *class.State
 	at       map[protocol.StudentID]protocol.StationID
 	since    map[protocol.StudentID]int64
 	time     map[protocol.StudentID]map[protocol.StationID]int64
@@ -135,7 +136,7 @@ func (f *reportFolder) fold(ev protocol.Event) error {
 	// Time at stations: close the interval of every student whose
 	// station changed with this event.
 	for sid, s := range f.st.Students {
-		now := f.st.stationOf(sid)
+		now := f.st.StationOf(sid)
 		if !s.Online {
 			now = ""
 		}
@@ -163,7 +164,7 @@ func (m *Manager) Report(ctx context.Context, room protocol.RoomID) (Report, err
 		return Report{}, err
 	}
 	f := &reportFolder{
-		st: newState(room), at: map[protocol.StudentID]protocol.StationID{}, since: map[protocol.StudentID]int64{},
+		st: class.New(room), at: map[protocol.StudentID]protocol.StationID{}, since: map[protocol.StudentID]int64{},
 		time: map[protocol.StudentID]map[protocol.StationID]int64{}, acts: map[protocol.StudentID][]*ActivityReport{},
 		tally: map[protocol.StudentID]map[protocol.SkillID]*SkillReport{},
 	}
@@ -215,7 +216,7 @@ func (m *Manager) Report(ctx context.Context, room protocol.RoomID) (Report, err
 		}
 		for station, ms := range f.time[sid] {
 			name := ""
-			if s := f.st.station(station); s != nil {
+			if s := f.st.Station(station); s != nil {
 				name = s.Name
 			}
 			sr.Stations = append(sr.Stations, StationTime{Station: station, Name: name, Ms: ms})

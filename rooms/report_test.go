@@ -12,7 +12,7 @@ import (
 )
 
 // busyClass is a class with groups, a rotation, practice and a flag.
-func busyClass(t *testing.T) (*class, *fakeClock) {
+func busyClass(t *testing.T) (*testClass, *fakeClock) {
 	s := natstest.Start(t)
 	nc, js := s.Connect(t)
 	clk := newFakeClock()

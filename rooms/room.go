@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/class"
 )
 
 // request is one command waiting in a room's inbox. done is called exactly
@@ -41,7 +42,7 @@ type room struct {
 
 	// Owned by the actor goroutine.
 	log       *roomLog
-	st        *State
+	st        *class.State
 	leaseRev  uint64
 	sub       *nats.Subscription
 	conns     map[string]protocol.StudentID // connection → student ("" for staff)
@@ -201,8 +202,8 @@ func (r *room) shutdown(log *slog.Logger) {
 }
 
 type snapshotRecord struct {
-	Epoch string `json:"epoch"`
-	State *State `json:"state"`
+	Epoch string       `json:"epoch"`
+	State *class.State `json:"state"`
 }
 
 func (r *room) saveSnapshot(ctx context.Context) error {

@@ -1,4 +1,4 @@
-package rooms
+package class
 
 import (
 	"cmp"
@@ -11,10 +11,10 @@ import (
 // masteryList is a learner's mastery, lowest first, with the threshold of
 // the default parameters (the bank's own thresholds are applied when the
 // estimate is made; the view only orders them).
-func (l *Learner) masteryList() []protocol.SkillMastery {
+func (l *Learner) MasteryList() []protocol.SkillMastery {
 	out := []protocol.SkillMastery{}
 	for sk, p := range l.Mastery {
-		out = append(out, protocol.SkillMastery{Skill: sk, P: p, Mastered: l.masteredNow(sk)})
+		out = append(out, protocol.SkillMastery{Skill: sk, P: p, Mastered: l.MasteredNow(sk)})
 	}
 	slices.SortFunc(out, func(a, b protocol.SkillMastery) int {
 		if c := cmp.Compare(a.P, b.P); c != 0 {
@@ -26,7 +26,7 @@ func (l *Learner) masteryList() []protocol.SkillMastery {
 }
 
 // masteredNow reads the mastered mark the last attempt on skill carried.
-func (l *Learner) masteredNow(skill protocol.SkillID) bool {
+func (l *Learner) MasteredNow(skill protocol.SkillID) bool {
 	for i := len(l.Attempts) - 1; i >= 0; i-- {
 		if l.Attempts[i].Skill == skill {
 			return l.Attempts[i].Mastered
@@ -38,7 +38,7 @@ func (l *Learner) masteredNow(skill protocol.SkillID) bool {
 func (l *Learner) summary(sid protocol.StudentID) protocol.LearnerSummary {
 	s := protocol.LearnerSummary{
 		Student: sid, Set: l.Set, Title: l.Title, Kind: l.Kind, Item: l.Current,
-		Answers: l.Count, Mastery: l.masteryList(), Offered: l.Offered != nil,
+		Answers: l.Count, Mastery: l.MasteryList(), Offered: l.Offered != nil,
 	}
 	for _, a := range l.Attempts {
 		if a.Correct {
@@ -54,7 +54,7 @@ func (l *Learner) practice(sid protocol.StudentID) *protocol.StudentPractice {
 	}
 	p := &protocol.StudentPractice{
 		Set: l.Set, Title: l.Title, Kind: l.Kind, Item: l.Current, Hints: l.Shown,
-		Pick: l.Pick, Mastery: l.masteryList(), Closed: l.Closed,
+		Pick: l.Pick, Mastery: l.MasteryList(), Closed: l.Closed,
 	}
 	p.Options = l.Options
 	p.Offer = l.Offered
@@ -66,9 +66,15 @@ func (l *Learner) practice(sid protocol.StudentID) *protocol.StudentPractice {
 func (s *State) openFlags(visible func(protocol.StudentID) bool) []protocol.Flag {
 	out := []protocol.Flag{}
 	for _, f := range s.Flags {
-		if !closed(f) && visible(f.Student) {
+		if !Closed(f) && visible(f.Student) {
 			out = append(out, f)
 		}
 	}
 	return detect.Queue(out, s.Clock)
+}
+
+// Closed reports whether a flag is over: resolved by a teacher or cleared
+// by the detectors.
+func Closed(f protocol.Flag) bool {
+	return f.Status == protocol.FlagResolved || f.Status == protocol.FlagCleared
 }

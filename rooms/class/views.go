@@ -1,4 +1,4 @@
-package rooms
+package class
 
 import (
 	"slices"
@@ -34,7 +34,7 @@ func (s *State) View(v protocol.Viewer) any {
 	default:
 		pv := protocol.ProjectorView{
 			Room: s.Room, Title: s.Title, Status: s.Status, Announcements: s.announcementsFor(v),
-			Stations: s.stations(), Groups: s.groupSummaries(), Rotation: s.Rotation, Paused: s.Paused,
+			Stations: s.stations(), Groups: s.GroupSummaries(), Rotation: s.Rotation, Paused: s.Paused,
 			Activities: s.activitiesFor(v),
 		}
 		for _, st := range s.Students {
@@ -102,14 +102,6 @@ func (s *State) staffView(v protocol.Viewer) protocol.TeacherView {
 		}
 	}
 	slices.SortFunc(tv.Learning, func(a, b protocol.LearnerSummary) int { return strings.Compare(string(a.Student), string(b.Student)) })
-	tv.Flags = s.openFlags(visible)
-	tv.Learning = []protocol.LearnerSummary{}
-	for sid, l := range s.Learners {
-		if teacher && l.Set.Bank != "" {
-			tv.Learning = append(tv.Learning, l.summary(sid))
-		}
-	}
-	slices.SortFunc(tv.Learning, func(a, b protocol.LearnerSummary) int { return strings.Compare(string(a.Student), string(b.Student)) })
 	for sid, station := range s.Placements {
 		if teacher {
 			tv.Placements = append(tv.Placements, protocol.Placement{Student: sid, Station: station})
@@ -122,7 +114,7 @@ func (s *State) staffView(v protocol.Viewer) protocol.TeacherView {
 func (s *State) studentView(v protocol.Viewer) protocol.StudentView {
 	sv := protocol.StudentView{
 		Room: s.Room, Title: s.Title, Status: s.Status, Announcements: s.announcementsFor(v),
-		Stations: s.stations(), Groups: s.groupSummaries(), Rotation: s.Rotation, Paused: s.Paused,
+		Stations: s.stations(), Groups: s.GroupSummaries(), Rotation: s.Rotation, Paused: s.Paused,
 		Activities: s.activitiesFor(v), Choices: s.Choices,
 	}
 	st := s.Students[v.Student]
@@ -131,7 +123,7 @@ func (s *State) studentView(v protocol.Viewer) protocol.StudentView {
 	}
 	sv.Me = st.entry()
 	sv.Me.Level = nil // the teacher's estimate is the teacher's
-	if g := s.group(st.Group); g != nil {
+	if g := s.Group(st.Group); g != nil {
 		gv := s.groupView(g)
 		gv.Coaches = nil
 		sv.Group = &gv
@@ -140,10 +132,7 @@ func (s *State) studentView(v protocol.Viewer) protocol.StudentView {
 			sv.Workspace = &w
 		}
 	}
-	sv.Station = s.stationOf(st.ID)
-	if l := s.Learners[st.ID]; l != nil {
-		sv.Practice = l.practice(st.ID)
-	}
+	sv.Station = s.StationOf(st.ID)
 	if l := s.Learners[st.ID]; l != nil {
 		sv.Practice = l.practice(st.ID)
 	}
@@ -157,7 +146,7 @@ func (s *State) stations() []protocol.Station {
 	return s.Stations
 }
 
-func (s *State) groupSummaries() []protocol.GroupSummary {
+func (s *State) GroupSummaries() []protocol.GroupSummary {
 	out := []protocol.GroupSummary{}
 	for _, g := range s.Groups {
 		out = append(out, protocol.GroupSummary{ID: g.ID, Name: g.Name, Size: len(g.Members)})
@@ -201,7 +190,7 @@ func visible[T, D any](v protocol.Viewer, items []T, split func(T) (protocol.Aud
 	return out
 }
 
-func (s *State) group(id protocol.GroupID) *Group {
+func (s *State) Group(id protocol.GroupID) *Group {
 	if id == "" {
 		return nil
 	}
@@ -213,7 +202,7 @@ func (s *State) group(id protocol.GroupID) *Group {
 	return nil
 }
 
-func (s *State) station(id protocol.StationID) *protocol.Station {
+func (s *State) Station(id protocol.StationID) *protocol.Station {
 	for i := range s.Stations {
 		if s.Stations[i].ID == id {
 			return &s.Stations[i]
@@ -224,7 +213,7 @@ func (s *State) station(id protocol.StationID) *protocol.Station {
 
 // stationOf is where a student is now: sent to a station by the teacher,
 // else where their group's rotation track is, else nowhere.
-func (s *State) stationOf(sid protocol.StudentID) protocol.StationID {
+func (s *State) StationOf(sid protocol.StudentID) protocol.StationID {
 	if st, ok := s.Placements[sid]; ok {
 		return st
 	}
@@ -241,10 +230,10 @@ func (s *State) stationOf(sid protocol.StudentID) protocol.StationID {
 }
 
 // atStation lists the present students at a station now.
-func (s *State) atStation(id protocol.StationID) []protocol.StudentID {
+func (s *State) AtStation(id protocol.StationID) []protocol.StudentID {
 	var out []protocol.StudentID
 	for sid, st := range s.Students {
-		if st.Online && s.stationOf(sid) == id {
+		if st.Online && s.StationOf(sid) == id {
 			out = append(out, sid)
 		}
 	}
@@ -253,7 +242,7 @@ func (s *State) atStation(id protocol.StationID) []protocol.StudentID {
 }
 
 // present lists a group's members who are in class now.
-func (s *State) present(g *Group) []protocol.StudentID {
+func (s *State) Present(g *Group) []protocol.StudentID {
 	var out []protocol.StudentID
 	for _, m := range g.Members {
 		if st := s.Students[m]; st != nil && st.Online {
@@ -265,18 +254,18 @@ func (s *State) present(g *Group) []protocol.StudentID {
 
 // loadAt counts the present students a rotation would put at each station
 // in leg leg, with the teacher's placements on top.
-func (s *State) loadAt(r protocol.Rotation, leg int) map[protocol.StationID]int {
+func (s *State) LoadAt(r protocol.Rotation, leg int) map[protocol.StationID]int {
 	load := map[protocol.StationID]int{}
 	for _, t := range r.Tracks {
-		if t.Done {
+		if t.Done || len(r.Plan.Stations) == 0 {
 			continue
 		}
-		g := s.group(t.Group)
+		g := s.Group(t.Group)
 		if g == nil {
 			continue
 		}
 		st := r.Plan.Stations[(t.First+leg)%len(r.Plan.Stations)]
-		for _, m := range s.present(g) {
+		for _, m := range s.Present(g) {
 			if _, placed := s.Placements[m]; !placed {
 				load[st]++
 			}

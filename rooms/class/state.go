@@ -1,8 +1,17 @@
-package rooms
+// Package class is the state of one class session: the fold of its
+// events. State, Apply (one table from event type to function) and the
+// views per role live here, with no I/O, no clock and no goroutines, so
+// that every node, the report and the offline replay rebuild exactly the
+// same state from the same log, and so that the fold is proved on its
+// own (fold(all events) = fold(snapshot through JSON + the rest)).
+//
+// The room's actor (package rooms) decides which events to make; this
+// package only says what they mean. It must not import rooms or hub.
+package class
 
 import (
 	"encoding/json"
-	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/classhub/classhub/protocol"
@@ -14,7 +23,8 @@ import (
 const maxAnnouncements = 50
 
 // State is a room's state: the fold of its events. It is owned by the
-// room's actor and is JSON so that it can be snapshotted.
+// room's actor and is JSON so that it can be snapshotted; a state read
+// back from JSON folds the rest of the log exactly as the original would.
 type State struct {
 	Room          protocol.RoomID                 `json:"room"`
 	Seq           uint64                          `json:"seq"`
@@ -26,7 +36,7 @@ type State struct {
 	Announcements []Announcement                  `json:"announcements"`
 	Owner         protocol.NodeID                 `json:"owner"`
 
-	// Orchestration: see orchestrate.go for the commands that change it.
+	// Orchestration: stations, groups, rotation, class controls, workspaces.
 	Stations   []protocol.Station                        `json:"stations"`
 	Groups     []*Group                                  `json:"groups"`
 	Rotation   *protocol.Rotation                        `json:"rotation,omitempty"`
@@ -37,7 +47,7 @@ type State struct {
 	Choices    *protocol.Choices                         `json:"choices,omitempty"`
 	Workspaces map[protocol.GroupID]*workspace.State     `json:"workspaces"`
 	LateRule   protocol.LateRule                         `json:"late_rule"`
-	// Learning: see learn.go.
+	// Learning: practice, mastery, flags.
 	Learners   map[protocol.StudentID]*Learner `json:"learners,omitempty"`
 	Flags      []protocol.Flag                 `json:"flags,omitempty"`
 	Thresholds json.RawMessage                 `json:"thresholds,omitempty"`
@@ -47,6 +57,18 @@ type State struct {
 	// Clock is the time of the latest event: what views that order by
 	// waiting time measure against.
 	Clock int64 `json:"clock"`
+	// Replies are the answers to recent commands with a request ID
+	// (EvReply), oldest first.
+	Replies []Reply `json:"replies,omitempty"`
+}
+
+// Reply is the remembered answer to one command.
+type Reply struct {
+	Key     string             `json:"key"`
+	Time    int64              `json:"time"`
+	Student protocol.StudentID `json:"student,omitempty"`
+	Data    json.RawMessage    `json:"data,omitempty"`
+	Error   *protocol.Error    `json:"error,omitempty"`
 }
 
 // Group is a group as kept in state: the names of members are looked up
@@ -94,14 +116,30 @@ type Announcement struct {
 // maxActivities is how many pushed activities a room keeps in its state.
 const maxActivities = 20
 
-func newState(room protocol.RoomID) *State {
+// New is the state of a room before its first event.
+func New(room protocol.RoomID) *State {
 	s := &State{Room: room}
-	s.init()
+	s.normalize()
 	return s
 }
 
-// init makes the maps of a state that was created or read from a snapshot.
-func (s *State) init() {
+// UnmarshalJSON reads a state from a snapshot. JSON drops empty maps and
+// may hold nulls; the fold writes to maps, so every map is made and every
+// null entry dropped here, once, rather than guarded at each write.
+func (s *State) UnmarshalJSON(b []byte) error {
+	type plain State
+	var p plain
+	if err := json.Unmarshal(b, &p); err != nil {
+		return err
+	}
+	*s = State(p)
+	s.normalize()
+	return nil
+}
+
+// normalize makes the maps of a state and drops the null entries a
+// snapshot may hold.
+func (s *State) normalize() {
 	if s.Students == nil {
 		s.Students = map[protocol.StudentID]*Student{}
 	}
@@ -114,87 +152,8 @@ func (s *State) init() {
 	if s.LateRule == "" {
 		s.LateRule = protocol.LateSmallest
 	}
-}
-
-// Apply folds one event into the state. Events come from the log, so an
-// event that does not fit is a corrupt log, not bad input: it is reported
-// and the state is left as it was.
-func (s *State) Apply(ev protocol.Event) error {
-	if ev.Seq != s.Seq+1 {
-		return fmt.Errorf("apply event %d to state at %d: out of order", ev.Seq, s.Seq)
-	}
-	switch ev.Type {
-	case protocol.EvRoomOpened:
-		var d protocol.RoomOpened
-		if err := json.Unmarshal(ev.Data, &d); err != nil {
-			return fmt.Errorf("apply %s: %w", ev.Type, err)
-		}
-		s.Title, s.Teacher, s.Status, s.Opened = d.Title, d.Teacher, protocol.StatusOpen, ev.Time
-	case protocol.EvStudentJoined:
-		var d protocol.StudentJoined
-		if err := json.Unmarshal(ev.Data, &d); err != nil {
-			return fmt.Errorf("apply %s: %w", ev.Type, err)
-		}
-		s.Students[d.Student] = &Student{ID: d.Student, Name: d.Name, Joined: ev.Time, Roster: d.Roster}
-		if len(d.Mastery) > 0 {
-			l := s.learner(d.Student)
-			for sk, p := range d.Mastery {
-				l.Mastery[sk] = p
-			}
-		}
-		s.Roster++
-	case protocol.EvPresence:
-		var d protocol.Presence
-		if err := json.Unmarshal(ev.Data, &d); err != nil {
-			return fmt.Errorf("apply %s: %w", ev.Type, err)
-		}
-		if st := s.Students[d.Student]; st != nil {
-			st.Online = d.Online
-			s.Roster++
-		}
-	case protocol.EvAnnouncement:
-		var d protocol.Announcement
-		if err := json.Unmarshal(ev.Data, &d); err != nil {
-			return fmt.Errorf("apply %s: %w", ev.Type, err)
-		}
-		s.Announcements = append(s.Announcements, Announcement{Seq: ev.Seq, Time: ev.Time, Data: d, Audience: ev.Audience})
-		if n := len(s.Announcements); n > maxAnnouncements {
-			s.Announcements = slices.Delete(s.Announcements, 0, n-maxAnnouncements)
-		}
-	case protocol.EvHand:
-		var d protocol.Hand
-		if err := json.Unmarshal(ev.Data, &d); err != nil {
-			return fmt.Errorf("apply %s: %w", ev.Type, err)
-		}
-		if st := s.Students[d.Student]; st != nil {
-			if d.Raised && !st.Hand {
-				st.HandSince = ev.Time
-			}
-			st.Hand, st.Note = d.Raised, d.Note
-		}
-	case protocol.EvClassEnded:
-		s.Status = protocol.StatusEnded
-	case protocol.EvOwnerChanged:
-		var d protocol.OwnerChanged
-		if err := json.Unmarshal(ev.Data, &d); err != nil {
-			return fmt.Errorf("apply %s: %w", ev.Type, err)
-		}
-		s.Owner = d.Node
-	default:
-		handled, err := s.applyOrchestration(ev)
-		if !handled {
-			handled, err = s.applyLearning(ev)
-		}
-		if handled {
-			if err != nil {
-				return fmt.Errorf("apply %s: %w", ev.Type, err)
-			}
-			break
-		}
-		// An event type from a newer version: keep the offset moving so
-		// that an older node can still follow the log.
-	}
-	s.Seq = ev.Seq
-	s.Clock = max(s.Clock, ev.Time)
-	return nil
+	maps.DeleteFunc(s.Students, func(_ protocol.StudentID, st *Student) bool { return st == nil })
+	maps.DeleteFunc(s.Workspaces, func(_ protocol.GroupID, ws *workspace.State) bool { return ws == nil })
+	maps.DeleteFunc(s.Learners, func(_ protocol.StudentID, l *Learner) bool { return l == nil })
+	s.Groups = slices.DeleteFunc(s.Groups, func(g *Group) bool { return g == nil })
 }
