@@ -15,19 +15,6 @@ import (
 // and graded by the server, mastery, and the flags the detectors raise in
 // the same step of the actor as the answer that triggers them.
 
-func init() {
-	register(map[protocol.MsgType]orchSpec{
-		protocol.MsgAssignPractice: {true, (*room).assignPractice},
-		protocol.MsgFlagAction:     {true, (*room).flagAction},
-		protocol.MsgClosePractice:  {true, (*room).closePractice},
-		protocol.MsgSetThresholds:  {true, (*room).setThresholds},
-		protocol.MsgNextItem:       {false, (*room).nextItem},
-		protocol.MsgAnswer:         {false, (*room).answer},
-		protocol.MsgHint:           {false, (*room).hint},
-		protocol.MsgPickItems:      {false, (*room).pickItems},
-		protocol.MsgAcceptOffer:    {false, (*room).acceptOffer},
-	})
-}
 
 func (r *room) bank(ctx context.Context, id protocol.BankID) (*content.Bank, error) {
 	return r.m.banks.get(ctx, id)

@@ -21,65 +21,6 @@ import (
 // defaultWarnMs is the warning before a leg ends when the plan gives none.
 const defaultWarnMs = 60_000
 
-// orchestrate runs the commands of stations, groups, rotation, class
-// controls and workspaces. Each checks everything before it emits its
-// first event, so that a refused command changes nothing. handled is
-// false for a command type it does not know.
-func (r *room) orchestrate(ctx context.Context, cmd protocol.Command, isTeacher bool) (data json.RawMessage, err error, handled bool) {
-	spec, ok := orchestration[cmd.Type]
-	if !ok {
-		return nil, nil, false
-	}
-	if spec.teacher && !isTeacher {
-		return nil, protocol.Errorf(protocol.CodeForbidden, "only the class's teacher may send %s", cmd.Type), true
-	}
-	v, perr := protocol.DecodePayload(cmd.Type, cmd.Data)
-	if perr != nil {
-		return nil, perr, true
-	}
-	data, err = spec.run(r, ctx, cmd, v)
-	return data, err, true
-}
-
-type orchSpec struct {
-	teacher bool
-	run     func(r *room, ctx context.Context, cmd protocol.Command, v any) (json.RawMessage, error)
-}
-
-var orchestration map[protocol.MsgType]orchSpec
-
-func init() {
-	register(map[protocol.MsgType]orchSpec{
-		protocol.MsgPutStation:    {true, (*room).putStation},
-		protocol.MsgRemoveStation: {true, (*room).removeStation},
-		protocol.MsgProposeGroups: {true, (*room).proposeGroups},
-		protocol.MsgApplyGroups:   {true, (*room).applyGroups},
-		protocol.MsgMoveStudent:   {true, (*room).moveStudent},
-		protocol.MsgAssignCoach:   {true, (*room).assignCoach},
-		protocol.MsgStartRotation: {true, (*room).startRotation},
-		protocol.MsgRotate:        {true, (*room).rotate},
-		protocol.MsgPauseClass:    {true, (*room).pauseClass},
-		protocol.MsgResumeClass:   {true, (*room).pauseClass},
-		protocol.MsgPushActivity:  {true, (*room).pushActivity},
-		protocol.MsgSetLevel:      {true, (*room).setLevel},
-		protocol.MsgOfferChoices:  {true, (*room).offerChoices},
-		protocol.MsgSetLateRule:   {true, (*room).setLateRule},
-		protocol.MsgChoose:        {false, (*room).choose},
-		protocol.MsgSetInterest:   {false, (*room).setInterest},
-		protocol.MsgEditWorkspace: {false, (*room).editWorkspace},
-	})
-}
-
-// register adds command handlers; each file of commands registers its own.
-func register(specs map[protocol.MsgType]orchSpec) {
-	if orchestration == nil {
-		orchestration = map[protocol.MsgType]orchSpec{}
-	}
-	for t, s := range specs {
-		orchestration[t] = s
-	}
-}
-
 func (r *room) now() int64 { return r.m.cfg.Now().UnixMilli() }
 
 func seqResult(ev protocol.Event) (json.RawMessage, error) {

@@ -302,163 +302,111 @@ func (r *room) remember(key string, data json.RawMessage, err error) {
 	r.replyKeys = append(r.replyKeys, key)
 }
 
-func (r *room) dispatch(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
+func (r *room) join(ctx context.Context, cmd protocol.Command, _ any) (json.RawMessage, error) {
 	st := r.st
-	a := cmd.Actor
-	isTeacher := a.Role == protocol.RoleTeacher && a.Teacher != "" && a.Teacher == st.Teacher
-	switch cmd.Type {
-	case protocol.CmdSnapshot:
-		return r.snapshot(ctx, a)
-	case protocol.CmdConnect:
-		return okResult, r.connect(ctx, cmd.Conn, a)
-	case protocol.CmdDisconnect:
-		r.disconnect(cmd.Conn)
-		return okResult, nil
-	case CmdExport, CmdErase:
-		if !isTeacher {
-			return nil, protocol.Errorf(protocol.CodeForbidden, "only the class's teacher may do this")
-		}
-		var d StudentTarget
-		if err := json.Unmarshal(cmd.Data, &d); err != nil || !d.Student.Valid() {
-			return nil, protocol.Errorf(protocol.CodeInvalid, "a student ID is required")
-		}
-		if cmd.Type == CmdExport {
-			return r.export(ctx, d.Student)
-		}
-		return r.erase(ctx, d.Student)
-	case protocol.CmdOpen:
-		var d protocol.OpenRoom
-		if err := json.Unmarshal(cmd.Data, &d); err != nil {
-			return nil, protocol.Errorf(protocol.CodeInvalid, "open: %v", err)
-		}
-		if st.Status != "" {
-			return nil, protocol.Errorf(protocol.CodeConflict, "the room is already open")
-		}
-		_, err := r.emit(ctx, protocol.EvRoomOpened, protocol.ToAll, protocol.RoomOpened{Title: d.Title, Teacher: d.Teacher})
-		return okResult, err
+	var d protocol.JoinRoom
+	if err := json.Unmarshal(cmd.Data, &d); err != nil {
+		return nil, protocol.Errorf(protocol.CodeInvalid, "join: %v", err)
 	}
-	if st.Status == "" {
-		return nil, protocol.Errorf(protocol.CodeNotFound, "no such room")
+	if e := protocol.CheckText("name", d.Name, 1, protocol.MaxNameRunes, false); e != nil {
+		return nil, e
 	}
-	if st.Status == protocol.StatusEnded {
-		return nil, protocol.Errorf(protocol.CodeRoomEnded, "the class has ended")
+	if d.Roster != "" {
+		// A rostered student who joins again (another device, a
+		// lost token) is the same student of the class.
+		for _, s := range st.Students {
+			if s.Roster == d.Roster {
+				return reply(protocol.JoinResult{Student: s.ID, Name: s.Name})
+			}
+		}
 	}
-	switch cmd.Type {
-	case protocol.CmdJoin:
-		var d protocol.JoinRoom
-		if err := json.Unmarshal(cmd.Data, &d); err != nil {
-			return nil, protocol.Errorf(protocol.CodeInvalid, "join: %v", err)
+	id := protocol.NewStudentID()
+	joined := protocol.StudentJoined{Student: id, Name: d.Name, Roster: d.Roster}
+	if d.Roster != "" && r.m.cfg.Profiles != nil {
+		if prior, err := r.m.cfg.Profiles.Mastery(ctx, d.Roster); err != nil {
+			r.m.log.Warn("learner profile", "room", r.id, "err", err)
+		} else if len(prior) > 0 {
+			joined.Mastery = prior
 		}
-		if e := protocol.CheckText("name", d.Name, 1, protocol.MaxNameRunes, false); e != nil {
-			return nil, e
-		}
-		if d.Roster != "" {
-			// A rostered student who joins again (another device, a
-			// lost token) is the same student of the class.
-			for _, s := range st.Students {
-				if s.Roster == d.Roster {
-					return reply(protocol.JoinResult{Student: s.ID, Name: s.Name})
-				}
-			}
-		}
-		id := protocol.NewStudentID()
-		joined := protocol.StudentJoined{Student: id, Name: d.Name, Roster: d.Roster}
-		if d.Roster != "" && r.m.cfg.Profiles != nil {
-			if prior, err := r.m.cfg.Profiles.Mastery(ctx, d.Roster); err != nil {
-				r.m.log.Warn("learner profile", "room", r.id, "err", err)
-			} else if len(prior) > 0 {
-				joined.Mastery = prior
-			}
-		}
-		if _, err := r.emit(ctx, protocol.EvStudentJoined, protocol.ToStudent(id), joined); err != nil {
-			return nil, err
-		}
-		if err := r.placeLate(ctx, id); err != nil {
-			r.m.log.Warn("late joiner", "room", r.id, "err", err)
-		}
-		return reply(protocol.JoinResult{Student: id, Name: d.Name})
-	case protocol.MsgAnnounce:
-		if !isTeacher {
-			return nil, protocol.Errorf(protocol.CodeForbidden, "only the class's teacher may announce")
-		}
-		var d protocol.Announce
-		if err := json.Unmarshal(cmd.Data, &d); err != nil {
-			return nil, protocol.Errorf(protocol.CodeInvalid, "announce: %v", err)
-		}
-		aud, err := r.audience(protocol.Target{Student: d.To, Group: d.Group, Station: d.Station})
-		if err != nil {
-			return nil, err
-		}
-		ev, err := r.emit(ctx, protocol.EvAnnouncement, aud, protocol.Announcement{Text: d.Text, To: d.To, Group: d.Group, Station: d.Station})
-		if err != nil {
-			return nil, err
-		}
-		return reply(map[string]uint64{"seq": ev.Seq})
-	case protocol.MsgRaiseHand:
-		s := st.Students[a.Student]
-		if a.Role != protocol.RoleStudent || s == nil {
-			return nil, protocol.Errorf(protocol.CodeForbidden, "only a student of this class may raise a hand")
-		}
-		var d protocol.RaiseHand
-		if err := json.Unmarshal(cmd.Data, &d); err != nil {
-			return nil, protocol.Errorf(protocol.CodeInvalid, "raise_hand: %v", err)
-		}
-		if s.Hand && s.Note == d.Note {
-			return okResult, nil
-		}
-		if _, err := r.emit(ctx, protocol.EvHand, protocol.ToStudent(s.ID), protocol.Hand{Student: s.ID, Raised: true, Note: d.Note}); err != nil {
-			return nil, err
-		}
-		return okResult, r.detect(ctx, s.ID)
-	case protocol.MsgLowerHand:
-		var d protocol.LowerHand
-		if err := json.Unmarshal(cmd.Data, &d); err != nil {
-			return nil, protocol.Errorf(protocol.CodeInvalid, "lower_hand: %v", err)
-		}
-		target := d.Student
-		switch {
-		case a.Role == protocol.RoleStudent && st.Students[a.Student] != nil:
-			if target != "" && target != a.Student {
-				return nil, protocol.Errorf(protocol.CodeForbidden, "a student may lower only their own hand")
-			}
-			target = a.Student
-		case isTeacher:
-			if target == "" {
-				return nil, protocol.Errorf(protocol.CodeInvalid, "lower_hand.student is required for a teacher")
-			}
-		default:
-			return nil, protocol.Errorf(protocol.CodeForbidden, "not allowed to lower hands in this class")
-		}
-		s := st.Students[target]
-		if s == nil {
-			return nil, protocol.Errorf(protocol.CodeNotFound, "no student %s in this class", target)
-		}
-		if !s.Hand {
-			return okResult, nil
-		}
-		if _, err := r.emit(ctx, protocol.EvHand, protocol.ToStudent(s.ID), protocol.Hand{Student: s.ID, Raised: false}); err != nil {
-			return nil, err
-		}
-		return okResult, r.detect(ctx, s.ID)
-	case protocol.MsgEndClass:
-		if !isTeacher {
-			return nil, protocol.Errorf(protocol.CodeForbidden, "only the class's teacher may end it")
-		}
-		if _, err := r.emit(ctx, protocol.EvClassEnded, protocol.ToAll, struct{}{}); err != nil {
-			return nil, err
-		}
-		dctx, cancel := context.WithTimeout(ctx, r.m.cfg.RequestTimeout)
-		defer cancel()
-		if err := r.m.dir.end(dctx, r.id); err != nil {
-			r.m.log.Error("void join code", "room", r.id, "err", err)
-		}
-		r.recordProfiles(dctx)
+	}
+	if _, err := r.emit(ctx, protocol.EvStudentJoined, protocol.ToStudent(id), joined); err != nil {
+		return nil, err
+	}
+	if err := r.placeLate(ctx, id); err != nil {
+		r.m.log.Warn("late joiner", "room", r.id, "err", err)
+	}
+	return reply(protocol.JoinResult{Student: id, Name: d.Name})
+}
+
+func (r *room) announce(ctx context.Context, _ protocol.Command, v any) (json.RawMessage, error) {
+	d := v.(*protocol.Announce)
+	aud, err := r.audience(protocol.Target{Student: d.To, Group: d.Group, Station: d.Station})
+	if err != nil {
+		return nil, err
+	}
+	ev, err := r.emit(ctx, protocol.EvAnnouncement, aud, protocol.Announcement{Text: d.Text, To: d.To, Group: d.Group, Station: d.Station})
+	if err != nil {
+		return nil, err
+	}
+	return reply(map[string]uint64{"seq": ev.Seq})
+}
+
+func (r *room) raiseHand(ctx context.Context, cmd protocol.Command, v any) (json.RawMessage, error) {
+	st, a, d := r.st, cmd.Actor, v.(*protocol.RaiseHand)
+	s := st.Students[a.Student]
+	if a.Role != protocol.RoleStudent || s == nil {
+		return nil, protocol.Errorf(protocol.CodeForbidden, "only a student of this class may raise a hand")
+	}
+	if s.Hand && s.Note == d.Note {
 		return okResult, nil
 	}
-	if data, err, ok := r.orchestrate(ctx, cmd, isTeacher); ok {
-		return data, err
+	if _, err := r.emit(ctx, protocol.EvHand, protocol.ToStudent(s.ID), protocol.Hand{Student: s.ID, Raised: true, Note: d.Note}); err != nil {
+		return nil, err
 	}
-	return nil, protocol.Errorf(protocol.CodeUnknownType, "unknown command %q", cmd.Type)
+	return okResult, r.detect(ctx, s.ID)
+}
+
+func (r *room) lowerHand(ctx context.Context, cmd protocol.Command, v any) (json.RawMessage, error) {
+	st, a, d := r.st, cmd.Actor, v.(*protocol.LowerHand)
+	isTeacher := r.isTeacher(a)
+	target := d.Student
+	switch {
+	case a.Role == protocol.RoleStudent && st.Students[a.Student] != nil:
+		if target != "" && target != a.Student {
+			return nil, protocol.Errorf(protocol.CodeForbidden, "a student may lower only their own hand")
+		}
+		target = a.Student
+	case isTeacher:
+		if target == "" {
+			return nil, protocol.Errorf(protocol.CodeInvalid, "lower_hand.student is required for a teacher")
+		}
+	default:
+		return nil, protocol.Errorf(protocol.CodeForbidden, "not allowed to lower hands in this class")
+	}
+	s := st.Students[target]
+	if s == nil {
+		return nil, protocol.Errorf(protocol.CodeNotFound, "no student %s in this class", target)
+	}
+	if !s.Hand {
+		return okResult, nil
+	}
+	if _, err := r.emit(ctx, protocol.EvHand, protocol.ToStudent(s.ID), protocol.Hand{Student: s.ID, Raised: false}); err != nil {
+		return nil, err
+	}
+	return okResult, r.detect(ctx, s.ID)
+}
+
+func (r *room) endClass(ctx context.Context, _ protocol.Command, _ any) (json.RawMessage, error) {
+	if _, err := r.emit(ctx, protocol.EvClassEnded, protocol.ToAll, struct{}{}); err != nil {
+		return nil, err
+	}
+	dctx, cancel := context.WithTimeout(ctx, r.m.cfg.RequestTimeout)
+	defer cancel()
+	if err := r.m.dir.end(dctx, r.id); err != nil {
+		r.m.log.Error("void join code", "room", r.id, "err", err)
+	}
+	r.recordProfiles(dctx)
+	return okResult, nil
 }
 
 func (r *room) snapshot(ctx context.Context, a protocol.Actor) (json.RawMessage, error) {
