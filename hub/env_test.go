@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -190,6 +191,7 @@ type client struct {
 	epoch   string
 	offset  uint64
 	nextID  int
+	prefix  string // chosen per connection, as a page load does
 }
 
 // dialRaw opens a WebSocket without saying hello and without reading.
@@ -209,7 +211,7 @@ func (e *env) dialRaw(opts *websocket.DialOptions) *websocket.Conn {
 // connect dials, says hello and waits for the welcome (or the error).
 func (e *env) connect(name string, hello protocol.Hello) (*client, protocol.ServerFrame) {
 	e.t.Helper()
-	c := &client{t: e.t, ws: e.dialRaw(nil), name: name, changed: make(chan struct{}, 1)}
+	c := &client{t: e.t, ws: e.dialRaw(nil), name: name, changed: make(chan struct{}, 1), prefix: uuid.NewString()[:8]}
 	if hello.Resume != nil {
 		c.epoch, c.offset = hello.Resume.Epoch, hello.Resume.Offset
 	}
@@ -319,7 +321,9 @@ func (c *client) send(typ protocol.MsgType, data any) string {
 	c.t.Helper()
 	c.mu.Lock()
 	c.nextID++
-	id := fmt.Sprintf("%s-%d", typ, c.nextID)
+	// Unique for the person for the whole class, as PROTOCOL.md asks:
+	// a request ID that a new connection reuses gets the old answer.
+	id := fmt.Sprintf("%s-%s-%d", typ, c.prefix, c.nextID)
 	c.mu.Unlock()
 	raw, _ := json.Marshal(data)
 	b, _ := json.Marshal(protocol.ClientFrame{V: protocol.Version, ID: id, Type: typ, Data: raw})

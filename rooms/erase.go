@@ -85,7 +85,8 @@ func subjectOf(ev protocol.Event) protocol.StudentID {
 	}
 	switch ev.Type {
 	case protocol.EvStudentJoined, protocol.EvPresence, protocol.EvHand, protocol.EvPlacement, protocol.EvLevel,
-		protocol.EvChoice, protocol.EvItem, protocol.EvAttempt, protocol.EvHintShown, protocol.EvOffer, protocol.EvHelpSent:
+		protocol.EvChoice, protocol.EvItem, protocol.EvAttempt, protocol.EvHintShown, protocol.EvOffer, protocol.EvHelpSent,
+		protocol.EvReply:
 		return d.Student
 	}
 	return ""
@@ -190,6 +191,9 @@ func (r *room) erase(ctx context.Context, sid protocol.StudentID) (json.RawMessa
 		if subjectOf(ev) == sid || ev.Audience.Student == sid {
 			continue
 		}
+		if ev.Type == protocol.EvReply && concerns(ev, sid) {
+			continue // a teacher's command about the student: its reply names them
+		}
 		if concerns(ev, sid) {
 			if ev, err = scrub(ev, sid); err != nil {
 				return nil, fmt.Errorf("erase: %w", err)
@@ -234,6 +238,9 @@ func (r *room) erase(ctx context.Context, sid protocol.StudentID) (json.RawMessa
 		}
 	}
 	if _, err := r.emit(ctx, protocol.EvOwnerChanged, protocol.ToNone, protocol.OwnerChanged{Node: r.m.cfg.Node}); err != nil {
+		return nil, err
+	}
+	if err := r.flush(ctx); err != nil {
 		return nil, err
 	}
 	if err := r.saveSnapshot(ctx); err != nil {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,6 +50,9 @@ func openLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, 
 			MaxAge:      maxAge,
 			Replicas:    replicas,
 			AllowDirect: true,
+			// The events of one command are appended as one atomic
+			// batch: all of them or none.
+			AllowAtomicPublish: true,
 			Metadata:    map[string]string{"epoch": uuid.NewString(), "room": string(room)},
 		})
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
@@ -59,6 +63,15 @@ func openLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, 
 		return nil, fmt.Errorf("open log of room %s: %w", room, err)
 	}
 	info := st.CachedInfo()
+	if !info.Config.AllowAtomicPublish {
+		// A log created before batches were atomic.
+		cfg := info.Config
+		cfg.AllowAtomicPublish = true
+		if st, err = js.UpdateStream(ctx, cfg); err != nil {
+			return nil, fmt.Errorf("open log of room %s: allow atomic appends: %w", room, err)
+		}
+		info = st.CachedInfo()
+	}
 	l := &roomLog{js: js, stream: st, room: room, epoch: info.Config.Metadata["epoch"], last: info.State.LastSeq}
 	if l.epoch == "" {
 		return nil, fmt.Errorf("open log of room %s: stream has no epoch", room)
@@ -89,6 +102,9 @@ func (l *roomLog) firstSeq(ctx context.Context) (uint64, error) {
 // append stores ev as the next event, fenced on the last sequence this
 // owner knows. On success ev.Seq is set and the encoded event is returned.
 func (l *roomLog) append(ctx context.Context, ev *protocol.Event) ([]byte, error) {
+	if ev.Seq != 0 && ev.Seq != l.last+1 {
+		return nil, fmt.Errorf("append to room %s: event staged at %d, log at %d: %w", l.room, ev.Seq, l.last, ErrFenced)
+	}
 	ev.Seq = l.last + 1
 	data, err := json.Marshal(ev)
 	if err != nil {
@@ -108,6 +124,73 @@ func (l *roomLog) append(ctx context.Context, ev *protocol.Event) ([]byte, error
 	}
 	l.last = ack.Sequence
 	return data, nil
+}
+
+// appendAll stores evs, whose offsets follow the last this owner knows,
+// as one atomic batch fenced on that last sequence: either every event of
+// a command is in the log or none is, so a regrouping is never half
+// visible and a command's reply is stored with its events. It returns the
+// encoded events.
+func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte, error) {
+	if len(evs) == 1 {
+		enc, err := l.append(ctx, &evs[0])
+		return [][]byte{enc}, err
+	}
+	encs := make([][]byte, len(evs))
+	for i := range evs {
+		if evs[i].Seq != l.last+uint64(i)+1 {
+			return nil, fmt.Errorf("append to room %s: event %d staged at %d, log at %d: %w", l.room, i, evs[i].Seq, l.last, ErrFenced)
+		}
+		b, err := json.Marshal(&evs[i])
+		if err != nil {
+			return nil, fmt.Errorf("encode event: %w", err)
+		}
+		encs[i] = b
+	}
+	batch := uuid.NewString()
+	subj := protocol.LogSubject(l.room)
+	nc := l.js.Conn()
+	for i, b := range encs {
+		msg := nats.NewMsg(subj)
+		msg.Data = b
+		msg.Header.Set("Nats-Batch-Id", batch)
+		msg.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+		if i == 0 {
+			msg.Header.Set(jetstream.ExpectedLastSeqHeader, strconv.FormatUint(l.last, 10))
+		}
+		if i < len(encs)-1 {
+			if err := nc.PublishMsg(msg); err != nil {
+				return nil, fmt.Errorf("append to room %s: %w", l.room, err)
+			}
+			continue
+		}
+		msg.Header.Set("Nats-Batch-Commit", "1")
+		resp, err := nc.RequestMsgWithContext(ctx, msg)
+		if err != nil {
+			return nil, fmt.Errorf("append to room %s: %w", l.room, err)
+		}
+		var ack struct {
+			Seq   uint64 `json:"seq"`
+			Error *struct {
+				Code        int    `json:"err_code"`
+				Description string `json:"description"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(resp.Data, &ack); err != nil {
+			return nil, fmt.Errorf("append to room %s: bad acknowledgement: %w", l.room, err)
+		}
+		if ack.Error != nil {
+			if ack.Error.Code == jsErrWrongLastSequence {
+				return nil, fmt.Errorf("append to room %s at %d: %w", l.room, evs[0].Seq, ErrFenced)
+			}
+			return nil, fmt.Errorf("append to room %s: %s (%d)", l.room, ack.Error.Description, ack.Error.Code)
+		}
+		if want := evs[len(evs)-1].Seq; ack.Seq != want {
+			return nil, fmt.Errorf("append to room %s: stored up to %d, expected %d: %w", l.room, ack.Seq, want, ErrFenced)
+		}
+		l.last = ack.Seq
+	}
+	return encs, nil
 }
 
 // read returns the events with offsets in [from, to], in order.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -131,6 +132,7 @@ type Manager struct {
 	mu       sync.Mutex
 	rooms    map[protocol.RoomID]*room
 	starting map[protocol.RoomID]chan struct{}
+	failed   map[protocol.RoomID]error // rooms that stay stopped on this node (fault.go)
 	closed   bool
 	wg       sync.WaitGroup
 }
@@ -186,6 +188,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		dir:      &directory{kv: dirKV},
 		rooms:    map[protocol.RoomID]*room{},
 		starting: map[protocol.RoomID]chan struct{}{},
+		failed:   map[protocol.RoomID]error{},
 	}, nil
 }
 
@@ -310,12 +313,17 @@ func (m *Manager) start(ctx context.Context, id protocol.RoomID, create bool) (*
 			m.mu.Unlock()
 			return r, nil
 		}
+		if err := m.failed[id]; err != nil {
+			m.mu.Unlock()
+			return nil, unloadable(id, err)
+		}
 		wait, busy := m.starting[id]
 		if !busy {
 			wait = make(chan struct{})
 			m.starting[id] = wait
 			m.mu.Unlock()
 			r, err := m.startRoom(ctx, id, create)
+			err = m.loadFault(id, err)
 			m.mu.Lock()
 			delete(m.starting, id)
 			if err == nil {
@@ -344,7 +352,7 @@ func (m *Manager) start(ctx context.Context, id protocol.RoomID, create bool) (*
 	}
 }
 
-func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool) (*room, error) {
+func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool) (_ *room, err error) {
 	rev, err := m.leases.claim(ctx, id)
 	if err != nil {
 		return nil, err
@@ -360,7 +368,6 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 		leaseRev:  rev,
 		conns:     map[string]protocol.StudentID{},
 		grace:     map[protocol.StudentID]*time.Timer{},
-		replies:   map[string]protocol.Reply{},
 		lastUsed:  time.Now(),
 		firstSeq:  1,
 	}
@@ -368,6 +375,13 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 		m.leases.release(context.WithoutCancel(ctx), id, rev)
 		return nil, err
 	}
+	// A panic while reading the log stays with this room.
+	defer func() {
+		if p := recover(); p != nil {
+			m.leases.release(context.WithoutCancel(ctx), id, rev)
+			err = &panicError{what: "loading the class", value: p, stack: debug.Stack()}
+		}
+	}()
 	r.log, err = openLog(ctx, m.cfg.JS, id, create, m.cfg.Retention, m.cfg.Replicas)
 	if err != nil {
 		return fail(err)
@@ -382,11 +396,15 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 		}
 		_, err = r.emit(ctx, protocol.EvOwnerChanged, protocol.ToNone, protocol.OwnerChanged{Node: m.cfg.Node})
 		if err == nil {
+			err = r.flush(ctx)
+		}
+		if err == nil {
 			break
 		}
 		if !errors.Is(err, ErrFenced) || attempt == 3 {
 			return fail(err)
 		}
+		r.st, r.pending = nil, nil
 		if err := r.log.refresh(ctx); err != nil {
 			return fail(err)
 		}

@@ -7,6 +7,9 @@ type metrics struct {
 	commands  *prometheus.HistogramVec
 	publish   prometheus.Histogram
 	takeovers prometheus.Counter
+	panics    prometheus.Counter
+	failed    prometheus.Gauge
+	corrupt   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -29,9 +32,21 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "classhub_room_starts_total",
 			Help: "Room actors started on this node (new rooms, restarts and takeovers).",
 		}),
+		panics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "classhub_room_panics_total",
+			Help: "Panics recovered at the edge of a room's actor; each is logged with the room and what it was doing.",
+		}),
+		failed: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "classhub_rooms_failed",
+			Help: "Rooms that could not be loaded or failed twice on this node and stay stopped until the node restarts; their devices get unavailable.",
+		}),
+		corrupt: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "classhub_room_corrupt_logs_total",
+			Help: "Room logs found holding an event that does not fold (corrupt, or written by a newer version).",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.rooms, m.commands, m.publish, m.takeovers)
+		reg.MustRegister(m.rooms, m.commands, m.publish, m.takeovers, m.panics, m.failed, m.corrupt)
 	}
 	return m
 }

@@ -167,7 +167,7 @@ func (r *room) applyGroups(ctx context.Context, cmd protocol.Command, v any) (js
 	if _, err := r.emit(ctx, protocol.EvGroups, protocol.ToAll, summary); err != nil {
 		return nil, err
 	}
-	r.m.history.record(ctx, r.st.Teacher, r.id, r.st)
+	r.afterFlush(func(ctx context.Context) { r.m.history.record(ctx, r.st.Teacher, r.id, r.st) })
 	return reply(map[string][]protocol.GroupID{"groups": ids})
 }
 
@@ -286,9 +286,11 @@ func (r *room) assignCoach(ctx context.Context, _ protocol.Command, v any) (json
 	if err := r.emitGroup(ctx, &next); err != nil {
 		return nil, err
 	}
-	if err := r.m.dir.setCoach(ctx, r.id, in.Coach, r.coaches()); err != nil {
-		r.m.log.Warn("room directory: coaches", "room", r.id, "err", err)
-	}
+	r.afterFlush(func(ctx context.Context) {
+		if err := r.m.dir.setCoach(ctx, r.id, in.Coach, r.coaches()); err != nil {
+			r.m.log.Warn("room directory: coaches", "room", r.id, "err", err)
+		}
+	})
 	return okResult, nil
 }
 

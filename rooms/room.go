@@ -1,12 +1,14 @@
 package rooms
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
 	"slices"
 	"sync"
 	"time"
@@ -47,8 +49,15 @@ type room struct {
 	sub       *nats.Subscription
 	conns     map[string]protocol.StudentID // connection → student ("" for staff)
 	grace     map[protocol.StudentID]*time.Timer
-	replies   map[string]protocol.Reply // recent request IDs, for retried frames
-	replyKeys []string
+	// pending are the events of the step under way: applied to st at
+	// once, appended together when the step ends (flush).
+	pending []protocol.Event
+	// after runs once the step's events are in the log: effects outside
+	// the log (the directory, profiles, history) that must not happen
+	// for a step the log did not take.
+	after     []func(ctx context.Context)
+	panics    int
+	failed    bool // the room could not go on: no snapshot of its state is saved
 	sinceSnap int
 	lastUsed  time.Time
 	firstSeq  uint64
@@ -59,8 +68,6 @@ type room struct {
 	// watchFire carries the generation of the detector timer that fired.
 	watchFire chan uint64
 }
-
-const maxRememberedReplies = 1024
 
 // submit puts req in the inbox without blocking. A full inbox is the room
 // telling its callers to back off, not a reason to stall a node.
@@ -100,8 +107,8 @@ func (r *room) do(ctx context.Context, cmd protocol.Command) (json.RawMessage, e
 func (r *room) stop() { r.once.Do(func() { close(r.quit) }) }
 
 // run is the actor loop. It returns when asked to stop, when the room has
-// been idle long enough, or when the lease or the fence says another node
-// owns the room.
+// been idle long enough, when the lease or the fence says another node
+// owns the room, or when the room failed (see fault).
 func (r *room) run() {
 	log := r.m.log.With("room", r.id)
 	defer r.shutdown(log)
@@ -116,27 +123,34 @@ func (r *room) run() {
 			r.lastUsed = time.Now()
 			data, err := r.handle(ctx, req.cmd)
 			r.m.metrics.commands.WithLabelValues(string(req.cmd.Type)).Observe(time.Since(req.start).Seconds())
-			req.done(data, err)
-			if errors.Is(err, ErrFenced) {
-				log.Warn("room fenced: another node appended; stopping")
-				return
+			if stop := r.fault(ctx, log, err); stop != nil || isPanic(err) {
+				err = cmp.Or(stop, err)
+				req.done(nil, r.faultReply(err))
+				if stop != nil {
+					return
+				}
+				continue
 			}
+			req.done(data, err)
 		case gen := <-r.rotFire:
-			if err := r.rotationDue(ctx, gen); errors.Is(err, ErrFenced) {
+			_, err := r.step(ctx, "rotation timer", "", "", func() (json.RawMessage, error) { return nil, r.rotationDue(ctx, gen) })
+			if r.fault(ctx, log, err) != nil {
 				return
 			} else if err != nil {
 				log.Error("rotation", "err", err)
 				r.armRotation() // try again at the next deadline rather than never
 			}
 		case gen := <-r.watchFire:
-			if err := r.watchDue(ctx, gen); errors.Is(err, ErrFenced) {
+			_, err := r.step(ctx, "detector timer", "", "", func() (json.RawMessage, error) { return nil, r.watchDue(ctx, gen) })
+			if r.fault(ctx, log, err) != nil {
 				return
 			} else if err != nil {
 				log.Error("detectors", "err", err)
 				r.armWatch()
 			}
 		case sid := <-r.timer:
-			if err := r.graceOver(ctx, sid); errors.Is(err, ErrFenced) {
+			_, err := r.step(ctx, "grace timer", "", "", func() (json.RawMessage, error) { return nil, r.graceOver(ctx, sid) })
+			if r.fault(ctx, log, err) != nil {
 				return
 			} else if err != nil {
 				log.Error("presence", "err", err)
@@ -193,10 +207,14 @@ func (r *room) shutdown(log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if r.leaseRev != 0 {
-		if err := r.saveSnapshot(ctx); err != nil {
+		if r.failed {
+			r.m.leases.release(ctx, r.id, r.leaseRev)
+		} else if err := r.saveSnapshot(ctx); err != nil {
 			log.Warn("snapshot on stop", "err", err)
+			r.m.leases.release(ctx, r.id, r.leaseRev)
+		} else {
+			r.m.leases.release(ctx, r.id, r.leaseRev)
 		}
-		r.m.leases.release(ctx, r.id, r.leaseRev)
 	}
 	r.m.metrics.rooms.Dec()
 }
@@ -218,40 +236,121 @@ func (r *room) saveSnapshot(ctx context.Context) error {
 	return nil
 }
 
-// emit appends one event, applies it and fans it out. The fan-out happens
-// only after JetStream acknowledged the event, so no device ever sees an
-// event that is not in the log.
-func (r *room) emit(ctx context.Context, typ protocol.EventType, aud protocol.Audience, data any) (protocol.Event, error) {
+// emit stages one event of the step under way: it is applied to the
+// state at once, so that the rest of the step sees it, and appended with
+// the step's other events when the step ends (flush). Nothing is fanned
+// out before the log has it, so no device ever sees an event that a
+// restart would forget.
+func (r *room) emit(_ context.Context, typ protocol.EventType, aud protocol.Audience, data any) (protocol.Event, error) {
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return protocol.Event{}, fmt.Errorf("encode %s: %w", typ, err)
 	}
-	ev := protocol.Event{Type: typ, Time: r.m.cfg.Now().UnixMilli(), Audience: aud, Data: raw}
+	ev := protocol.Event{Seq: r.st.Seq + 1, Type: typ, Time: r.m.cfg.Now().UnixMilli(), Audience: aud, Data: raw}
+	if err := r.st.Apply(ev); err != nil {
+		return ev, fmt.Errorf("room %s: own event does not fold: %w", r.id, err)
+	}
+	r.pending = append(r.pending, ev)
+	return ev, nil
+}
+
+// step runs one unit of the actor's work (a command or a timer) and makes
+// it durable: the events it staged are appended as one atomic batch,
+// together with the reply to the command when it has a request key, so a
+// retried command finds its answer in the log and runs once. A panic is
+// recovered here, at the edge, and returned as a *panicError: the state
+// may be half changed, so the caller reloads it (see fault).
+func (r *room) step(ctx context.Context, what, key string, sid protocol.StudentID, fn func() (json.RawMessage, error)) (data json.RawMessage, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.pending, r.after = nil, nil
+			data, err = nil, &panicError{what: what, value: p, stack: debug.Stack()}
+		}
+	}()
+	data, err = fn()
+	if len(r.pending) == 0 {
+		r.after = nil
+		return data, err
+	}
+	var pe *protocol.Error
+	if key != "" && (err == nil || errors.As(err, &pe)) {
+		rec := protocol.ReplyRecorded{Key: key, Student: sid, Data: data, Error: pe}
+		if _, rerr := r.emit(ctx, protocol.EvReply, protocol.ToNone, rec); rerr != nil {
+			return nil, rerr
+		}
+	}
+	if ferr := r.flush(ctx); ferr != nil {
+		return nil, ferr
+	}
+	return data, err
+}
+
+// flush appends the pending events in one atomic batch, then fans them
+// out and runs the step's after functions. If the log did not take them,
+// the step is undone by reading the state again from the log.
+func (r *room) flush(ctx context.Context) error {
+	evs, after := r.pending, r.after
+	r.pending, r.after = nil, nil
+	if len(evs) == 0 {
+		return nil
+	}
 	t0 := time.Now()
 	pctx, cancel := context.WithTimeout(ctx, r.m.cfg.RequestTimeout)
-	enc, err := r.log.append(pctx, &ev)
+	encs, err := r.log.appendAll(pctx, evs)
 	cancel()
 	r.m.metrics.publish.Observe(time.Since(t0).Seconds())
 	if err != nil {
-		return ev, err
+		if errors.Is(err, ErrFenced) {
+			return err
+		}
+		if rerr := r.reload(ctx); rerr != nil {
+			return fmt.Errorf("%w; reading the state again: %w", err, &lostError{rerr})
+		}
+		return err
 	}
-	if err := r.st.Apply(ev); err != nil {
-		r.m.log.Error("apply own event", "room", r.id, "seq", ev.Seq, "err", err)
+	for i, ev := range evs {
+		msg := nats.NewMsg(protocol.EventSubject(r.id))
+		msg.Header.Set(HeaderEpoch, r.log.epoch)
+		msg.Data = encs[i]
+		if err := r.m.cfg.NC.PublishMsg(msg); err != nil {
+			// Nodes notice the gap at the next event and read it from the log.
+			r.m.log.Warn("fan out", "room", r.id, "seq", ev.Seq, "err", err)
+		}
 	}
-	msg := nats.NewMsg(protocol.EventSubject(r.id))
-	msg.Header.Set(HeaderEpoch, r.log.epoch)
-	msg.Data = enc
-	if err := r.m.cfg.NC.PublishMsg(msg); err != nil {
-		// Nodes notice the gap at the next event and read it from the log.
-		r.m.log.Warn("fan out", "room", r.id, "seq", ev.Seq, "err", err)
+	for _, f := range after {
+		f(ctx)
 	}
-	r.sinceSnap++
+	r.sinceSnap += len(evs)
 	if r.sinceSnap >= r.m.cfg.SnapshotEvery {
 		if err := r.saveSnapshot(ctx); err != nil {
 			r.m.log.Warn("snapshot", "room", r.id, "err", err)
 		}
 	}
-	return ev, nil
+	return nil
+}
+
+// afterFlush runs f once the step's events are in the log.
+func (r *room) afterFlush(f func(ctx context.Context)) { r.after = append(r.after, f) }
+
+// reload reads the state again from the latest snapshot and the log, after
+// a step that the log did not take or that panicked half way. A panic
+// while folding is returned as an error.
+func (r *room) reload(ctx context.Context) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = &panicError{what: "reload", value: p, stack: debug.Stack()}
+		}
+	}()
+	if err := r.log.refresh(ctx); err != nil {
+		return err
+	}
+	r.st = nil
+	if err := r.recover(ctx); err != nil {
+		return err
+	}
+	r.armRotation()
+	r.armWatch()
+	return nil
 }
 
 func reply(v any) (json.RawMessage, error) {
@@ -265,41 +364,32 @@ func reply(v any) (json.RawMessage, error) {
 var okResult = json.RawMessage(`{}`)
 
 // handle checks one command against the state and turns it into events.
-// A refused command changes nothing.
+// A refused command changes nothing. A command with a request ID that the
+// room already answered gets the same answer again, from the state (which
+// holds the replies the log recorded), and runs no second time.
 func (r *room) handle(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
-	key := ""
-	if cmd.ReqID != "" {
-		a := cmd.Actor
-		key = string(a.Role) + "/" + string(a.Teacher) + string(a.Student) + string(a.Coach) + "/" + cmd.ReqID
-		if rep, ok := r.replies[key]; ok {
+	key := replyKey(cmd)
+	if key != "" {
+		if rep, ok := r.st.Reply(key); ok {
 			if rep.Error != nil {
 				return nil, rep.Error
 			}
 			return rep.Data, nil
 		}
 	}
-	data, err := r.dispatch(ctx, cmd)
-	if key != "" && !errors.Is(err, ErrFenced) {
-		r.remember(key, data, err)
-	}
-	return data, err
+	return r.step(ctx, "command "+string(cmd.Type), key, cmd.Actor.Student, func() (json.RawMessage, error) {
+		return r.dispatch(ctx, cmd)
+	})
 }
 
-func (r *room) remember(key string, data json.RawMessage, err error) {
-	rep := protocol.Reply{Data: data}
-	if err != nil {
-		var pe *protocol.Error
-		if !errors.As(err, &pe) {
-			return // internal failures may be retried
-		}
-		rep.Error = pe
+// replyKey names a command for retries: the request ID is the device's,
+// so it is qualified by who sent it.
+func replyKey(cmd protocol.Command) string {
+	if cmd.ReqID == "" {
+		return ""
 	}
-	if len(r.replyKeys) >= maxRememberedReplies {
-		delete(r.replies, r.replyKeys[0])
-		r.replyKeys = r.replyKeys[1:]
-	}
-	r.replies[key] = rep
-	r.replyKeys = append(r.replyKeys, key)
+	a := cmd.Actor
+	return string(a.Role) + "/" + string(a.Teacher) + string(a.Student) + string(a.Coach) + "/" + cmd.ReqID
 }
 
 func (r *room) join(ctx context.Context, cmd protocol.Command, _ any) (json.RawMessage, error) {
@@ -400,12 +490,14 @@ func (r *room) endClass(ctx context.Context, _ protocol.Command, _ any) (json.Ra
 	if _, err := r.emit(ctx, protocol.EvClassEnded, protocol.ToAll, struct{}{}); err != nil {
 		return nil, err
 	}
-	dctx, cancel := context.WithTimeout(ctx, r.m.cfg.RequestTimeout)
-	defer cancel()
-	if err := r.m.dir.end(dctx, r.id); err != nil {
-		r.m.log.Error("void join code", "room", r.id, "err", err)
-	}
-	r.recordProfiles(dctx)
+	r.afterFlush(func(ctx context.Context) {
+		dctx, cancel := context.WithTimeout(ctx, r.m.cfg.RequestTimeout)
+		defer cancel()
+		if err := r.m.dir.end(dctx, r.id); err != nil {
+			r.m.log.Error("void join code", "room", r.id, "err", err)
+		}
+		r.recordProfiles(dctx)
+	})
 	return okResult, nil
 }
 

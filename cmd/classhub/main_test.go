@@ -142,7 +142,8 @@ func (s *proc) connect(token string, room protocol.RoomID, resume *protocol.Resu
 func (d *device) send(typ protocol.MsgType, data any) string {
 	d.t.Helper()
 	d.n++
-	id := fmt.Sprintf("r%d", d.n)
+	// Unique for the person for the whole class, as PROTOCOL.md asks.
+	id := fmt.Sprintf("r%p-%d", d, d.n)
 	raw, _ := json.Marshal(data)
 	b, _ := json.Marshal(protocol.ClientFrame{V: 1, ID: id, Type: typ, Data: raw})
 	if err := d.ws.Write(context.Background(), websocket.MessageText, b); err != nil {

@@ -1,0 +1,128 @@
+package rooms
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/class"
+)
+
+// A fault stays in its class. A panic in a room's actor is recovered at
+// the actor's edge (step), logged with the room and what it was doing,
+// counted, and the room reads its state again from its log, once. A
+// second failure, a log that does not fold (a corrupt event, or one from a
+// newer version) or a state that cannot be read again stops the room on
+// this node: its devices and REST calls get unavailable with the reason,
+// and every other class and the process carry on.
+
+// panicError is a panic recovered at the edge of a room's actor.
+type panicError struct {
+	what  string // the command or timer that was running
+	value any
+	stack []byte
+}
+
+func (e *panicError) Error() string { return fmt.Sprintf("panic in %s: %v", e.what, e.value) }
+
+func isPanic(err error) bool {
+	var pe *panicError
+	return errors.As(err, &pe)
+}
+
+// lostError means the state could not be read again after a failed step.
+type lostError struct{ err error }
+
+func (e *lostError) Error() string { return "the state could not be read again: " + e.err.Error() }
+func (e *lostError) Unwrap() error { return e.err }
+
+// fault handles the outcome of one step and returns non-nil when the actor
+// must stop: another node owns the room (fenced), or the room failed.
+func (r *room) fault(ctx context.Context, log *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, ErrFenced) {
+		log.Warn("room fenced: another node appended; stopping")
+		return err
+	}
+	var lost *lostError
+	if errors.As(err, &lost) {
+		r.fail(log, err)
+		return err
+	}
+	var pe *panicError
+	if !errors.As(err, &pe) {
+		return nil
+	}
+	r.panics++
+	r.m.metrics.panics.Inc()
+	log.Error("room actor panicked; reading the class again from its log", "during", pe.what, "panic", fmt.Sprint(pe.value), "seq", r.st.Seq, "stack", string(pe.stack))
+	if r.panics > 1 {
+		r.fail(log, err)
+		return err
+	}
+	if rerr := r.reload(ctx); rerr != nil {
+		r.fail(log, rerr)
+		return rerr
+	}
+	return nil
+}
+
+// faultReply is what the device whose command met a fault is told.
+func (r *room) faultReply(err error) error {
+	if errors.Is(err, ErrFenced) {
+		return err // the caller retries on the new owner
+	}
+	if r.failed {
+		return unloadable(r.id, err)
+	}
+	return protocol.Errorf(protocol.CodeInternal, "the class met an error on this command and was read again from its log; nothing of the command was kept")
+}
+
+// fail stops the room on this node for good: no snapshot of its state is
+// saved, its lease is given back, and the manager answers for it.
+func (r *room) fail(log *slog.Logger, err error) {
+	r.failed = true
+	log.Error("room stopped: it could not go on", "err", err)
+	r.m.markFailed(r.id, err)
+}
+
+func unloadable(id protocol.RoomID, err error) *protocol.Error {
+	return protocol.Errorf(protocol.CodeUnavailable, "the class could not be loaded (%v); the server's log names the cause, and other classes are not affected", err)
+}
+
+// markFailed remembers that a room failed on this node, until the node
+// restarts.
+func (m *Manager) markFailed(id protocol.RoomID, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.failed[id]; !ok {
+		m.metrics.failed.Inc()
+	}
+	m.failed[id] = err
+}
+
+// failure is why a room failed on this node, or nil.
+func (m *Manager) failure(id protocol.RoomID) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.failed[id]
+}
+
+// loadFault classifies an error of starting a room: a log that does not
+// fold, or a panic while reading it, fails the room; anything else (the
+// store not answering) may be retried.
+func (m *Manager) loadFault(id protocol.RoomID, err error) error {
+	if err == nil || !(errors.Is(err, class.ErrCorrupt) || isPanic(err)) {
+		return err
+	}
+	if errors.Is(err, class.ErrCorrupt) {
+		m.metrics.corrupt.Inc()
+	}
+	m.log.Error("room could not be loaded", "room", id, "err", err)
+	m.markFailed(id, err)
+	return unloadable(id, err)
+}
