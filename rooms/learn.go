@@ -15,7 +15,6 @@ import (
 // and graded by the server, mastery, and the flags the detectors raise in
 // the same step of the actor as the answer that triggers them.
 
-
 func (r *room) bank(ctx context.Context, id protocol.BankID) (*content.Bank, error) {
 	return r.m.banks.get(ctx, id)
 }

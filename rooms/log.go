@@ -53,7 +53,7 @@ func openLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, 
 			// The events of one command are appended as one atomic
 			// batch: all of them or none.
 			AllowAtomicPublish: true,
-			Metadata:    map[string]string{"epoch": uuid.NewString(), "room": string(room)},
+			Metadata:           map[string]string{"epoch": uuid.NewString(), "room": string(room)},
 		})
 		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
 			st, err = js.Stream(ctx, name)

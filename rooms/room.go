@@ -43,12 +43,12 @@ type room struct {
 	once    sync.Once
 
 	// Owned by the actor goroutine.
-	log       *roomLog
-	st        *class.State
-	leaseRev  uint64
-	sub       *nats.Subscription
-	conns     map[string]protocol.StudentID // connection → student ("" for staff)
-	grace     map[protocol.StudentID]*time.Timer
+	log      *roomLog
+	st       *class.State
+	leaseRev uint64
+	sub      *nats.Subscription
+	conns    map[string]protocol.StudentID // connection → student ("" for staff)
+	grace    map[protocol.StudentID]*time.Timer
 	// pending are the events of the step under way: applied to st at
 	// once, appended together when the step ends (flush).
 	pending []protocol.Event
