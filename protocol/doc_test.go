@@ -212,6 +212,48 @@ func TestDocPrivacy(t *testing.T) {
 	}
 }
 
+// The table of Versioning is what DecodeClientFrame answers, value by
+// value, so that "v":1.0 and its kin are answered as the document says.
+func TestDocVersions(t *testing.T) {
+	rows := docTable(t, readDoc(t), "## Versioning")
+	if got := strings.Join(rows[0], "|"); got != "`v` in a client frame|answer" {
+		t.Fatalf("header %q", got)
+	}
+	seen := 0
+	for _, r := range rows[1:] {
+		want, _, _ := strings.Cut(r[1], ":")
+		want = code(want)
+		var values []string
+		if r[0] == "left out" {
+			values = []string{""}
+		} else {
+			for _, v := range strings.Split(r[0], ", ") {
+				values = append(values, code(v))
+			}
+		}
+		for _, v := range values {
+			in := `{"v":` + v + `,"id":"v1","type":"ping"}`
+			if v == "" {
+				in = `{"id":"v1","type":"ping"}`
+			}
+			f, err := DecodeClientFrame([]byte(in))
+			got := "read as version 1"
+			if err != nil {
+				got = string(err.Code)
+			} else if f.V != Version {
+				got = fmt.Sprintf("read as version %d", f.V)
+			}
+			if got != want {
+				t.Errorf("v %q: PROTOCOL.md says %q, DecodeClientFrame answers %q (%v)", v, want, got, err)
+			}
+			seen++
+		}
+	}
+	if seen < 10 {
+		t.Errorf("the Versioning table shows only %d values", seen)
+	}
+}
+
 // The limits the document states are the code's.
 func TestDocLimits(t *testing.T) {
 	doc := readDoc(t)
