@@ -39,6 +39,7 @@ func (h *Hub) Register(e *echo.Echo) {
 	api.POST("/rooms", h.createRoom, h.teacherOnly)
 	api.GET("/rooms/:id", h.getRoom, h.teacherOnly)
 	api.POST("/rooms/:id/end", h.endRoom, h.teacherOnly)
+	api.POST("/rooms/:id/projector", h.projector, h.teacherOnly)
 	api.POST("/coaches", h.inviteCoach, h.teacherOnly)
 	api.GET("/coaches", h.listCoaches, h.teacherOnly)
 	api.POST("/coaches/accept", h.acceptInvite, h.limitByAddress)

@@ -409,7 +409,7 @@ func (c *conn) hello(ctx context.Context, f protocol.ClientFrame) bool {
 	room := hi.Room
 	a := protocol.Actor{Role: claims.Role, Teacher: claims.Teacher, Student: claims.Student, Coach: claims.Coach}
 	switch claims.Role {
-	case protocol.RoleStudent:
+	case protocol.RoleStudent, protocol.RoleProjector:
 		if room != "" && room != claims.Room {
 			c.refuse(f.ID, protocol.Errorf(protocol.CodeUnauthorized, "this token is for another class"))
 			return false
