@@ -5,6 +5,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -137,5 +140,38 @@ func TestRESTErrorsAreJSON(t *testing.T) {
 		if res.StatusCode != http.StatusOK || len(b) == 0 || strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 			t.Errorf("GET %s: %d %s", path, res.StatusCode, res.Header.Get("Content-Type"))
 		}
+	}
+}
+
+// Every route of the API is in PROTOCOL.md, and PROTOCOL.md names no
+// route the API does not have.
+func TestDocRESTRoutes(t *testing.T) {
+	b, err := os.ReadFile("../protocol/PROTOCOL.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	e := newEnv(t)
+	ec := echo.New()
+	e.h.Register(ec)
+	param := regexp.MustCompile(`:([a-z]+)`)
+	var routes []string
+	for _, r := range ec.Routes() {
+		if !strings.HasPrefix(r.Path, "/api/v1/") || strings.HasSuffix(r.Path, "*") {
+			continue
+		}
+		route := r.Method + " " + param.ReplaceAllString(r.Path, "{$1}")
+		routes = append(routes, route)
+		if !regexp.MustCompile("`" + regexp.QuoteMeta(route) + "[` ?]").MatchString(doc) {
+			t.Errorf("PROTOCOL.md does not document %s", route)
+		}
+	}
+	for _, m := range regexp.MustCompile("`((?:GET|POST|PUT|DELETE|PATCH) /api/[^` ?]*)").FindAllStringSubmatch(doc, -1) {
+		if !slices.Contains(routes, m[1]) {
+			t.Errorf("PROTOCOL.md documents %s, which the API does not have", m[1])
+		}
+	}
+	if len(routes) < 25 {
+		t.Fatalf("only %d routes found", len(routes))
 	}
 }
