@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
@@ -38,6 +39,7 @@ func (h *Hub) Register(e *echo.Echo) {
 	api.POST("/rooms", h.createRoom, h.teacherOnly)
 	api.GET("/rooms/:id", h.getRoom, h.teacherOnly)
 	api.POST("/rooms/:id/end", h.endRoom, h.teacherOnly)
+	api.POST("/rooms/:id/projector", h.projector, h.teacherOnly)
 	api.POST("/coaches", h.inviteCoach, h.teacherOnly)
 	api.GET("/coaches", h.listCoaches, h.teacherOnly)
 	api.POST("/coaches/accept", h.acceptInvite, h.limitByAddress)
@@ -58,6 +60,33 @@ func (h *Hub) Register(e *echo.Echo) {
 	api.POST("/rooms/:id/students/:student/erase", h.eraseStudent, h.teacherOnly)
 	api.GET("/banks", h.listBanks, h.teacherOnly)
 	api.POST("/banks", h.putBank, h.teacherOnly)
+	// Without it, a path under /api/ that is no route would fall through
+	// to the web apps' file server and its text/plain 404.
+	e.Any("/api/*", noRoute)
+}
+
+// noRoute answers a request that no route of the API takes: a path the
+// API does not have is not_found; a path it has, asked with a method it
+// does not take, is invalid, with the methods it takes in Allow (the
+// catch-all would otherwise hide them, being a route for every method).
+func noRoute(c echo.Context) error {
+	req := c.Request()
+	var allow []string
+	for _, m := range []string{http.MethodDelete, http.MethodGet, http.MethodPatch, http.MethodPost, http.MethodPut} {
+		probe := c.Echo().NewContext(req, nil)
+		c.Echo().Router().Find(m, echo.GetPath(req), probe)
+		if probe.Path() != c.Path() {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		return protocol.Errorf(protocol.CodeNotFound, "no such route: %s %s", req.Method, req.URL.Path)
+	}
+	c.Response().Header().Set(echo.HeaderAllow, strings.Join(append([]string{http.MethodOptions}, allow...), ", "))
+	if req.Method == http.MethodOptions {
+		return c.NoContent(http.StatusNoContent)
+	}
+	return protocol.Errorf(protocol.CodeInvalid, "%s is not allowed on %s, which takes %s", req.Method, req.URL.Path, strings.Join(allow, " or "))
 }
 
 // HTTPErrorHandler writes every error as {"error":{"code","message"}}
@@ -122,6 +151,11 @@ func bind(c echo.Context, v any) error {
 	}
 	if len(body) > maxBodyBytes {
 		return protocol.Errorf(protocol.CodeFrameTooLarge, "the request body is over %d bytes", maxBodyBytes)
+	}
+	// Checked before decoding, which would turn such bytes into U+FFFD
+	// and let a name through that the WebSocket refuses.
+	if !utf8.Valid(body) {
+		return protocol.Errorf(protocol.CodeBadFrame, "the request body is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -409,7 +409,7 @@ func (c *conn) hello(ctx context.Context, f protocol.ClientFrame) bool {
 	room := hi.Room
 	a := protocol.Actor{Role: claims.Role, Teacher: claims.Teacher, Student: claims.Student, Coach: claims.Coach}
 	switch claims.Role {
-	case protocol.RoleStudent:
+	case protocol.RoleStudent, protocol.RoleProjector:
 		if room != "" && room != claims.Room {
 			c.refuse(f.ID, protocol.Errorf(protocol.CodeUnauthorized, "this token is for another class"))
 			return false
@@ -448,6 +448,15 @@ func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool 
 	}
 	if err != nil {
 		pe := rooms.AsProtocol(err)
+		if pe.Code == protocol.CodeForbidden && c.actor.Role == protocol.RoleStudent {
+			// A student token is issued only to a student the class took
+			// in, and a class lets a student go only when the teacher
+			// erases them: say so, rather than "join again".
+			e := protocol.Errorf(protocol.CodeUnauthorized, "your teacher removed you from this class")
+			c.sendError(id, e)
+			c.closeAfterFlush(protocol.CloseRemoved, e.Message)
+			return false
+		}
 		if pe.Code == protocol.CodeForbidden || pe.Code == protocol.CodeNotFound {
 			// Not this token's class: the device must not retry it.
 			c.refuse(id, protocol.Errorf(protocol.CodeUnauthorized, "%s", pe.Message))

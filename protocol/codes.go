@@ -93,7 +93,7 @@ const (
 	CloseHelloTimeout CloseCode = 4001 // no hello within HelloTimeout; reconnect
 	CloseUnauthorized CloseCode = 4002 // final: the token is invalid, expired or not for this room
 	CloseRoomEnded    CloseCode = 4003 // final: the class session has ended
-	CloseRemoved      CloseCode = 4004 // final: the teacher removed this student
+	CloseRemoved      CloseCode = 4004 // final: the teacher erased this student from the class; their token no longer opens it
 	CloseRoomMoved    CloseCode = 4005 // the room's owner changed in a way the node could not follow; reconnect and resume
 )
 

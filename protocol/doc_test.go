@@ -212,6 +212,48 @@ func TestDocPrivacy(t *testing.T) {
 	}
 }
 
+// The table of Versioning is what DecodeClientFrame answers, value by
+// value, so that "v":1.0 and its kin are answered as the document says.
+func TestDocVersions(t *testing.T) {
+	rows := docTable(t, readDoc(t), "## Versioning")
+	if got := strings.Join(rows[0], "|"); got != "`v` in a client frame|answer" {
+		t.Fatalf("header %q", got)
+	}
+	seen := 0
+	for _, r := range rows[1:] {
+		want, _, _ := strings.Cut(r[1], ":")
+		want = code(want)
+		var values []string
+		if r[0] == "left out" {
+			values = []string{""}
+		} else {
+			for _, v := range strings.Split(r[0], ", ") {
+				values = append(values, code(v))
+			}
+		}
+		for _, v := range values {
+			in := `{"v":` + v + `,"id":"v1","type":"ping"}`
+			if v == "" {
+				in = `{"id":"v1","type":"ping"}`
+			}
+			f, err := DecodeClientFrame([]byte(in))
+			got := "read as version 1"
+			if err != nil {
+				got = string(err.Code)
+			} else if f.V != Version {
+				got = fmt.Sprintf("read as version %d", f.V)
+			}
+			if got != want {
+				t.Errorf("v %q: PROTOCOL.md says %q, DecodeClientFrame answers %q (%v)", v, want, got, err)
+			}
+			seen++
+		}
+	}
+	if seen < 10 {
+		t.Errorf("the Versioning table shows only %d values", seen)
+	}
+}
+
 // The limits the document states are the code's.
 func TestDocLimits(t *testing.T) {
 	doc := readDoc(t)
@@ -254,6 +296,7 @@ type docExample struct {
 	line    int
 	info    string // the block's info string: json or http
 	comment string // the comment line before it, without "//"
+	status  int    // in http blocks: the status line before it ("404 Not Found"), 0 for a request body
 	raw     []byte
 }
 
@@ -269,7 +312,10 @@ func docExamples(t *testing.T, doc string) []docExample {
 		buf     []byte
 		start   int
 		comment string
+		status  int
 	)
+	statusLine := regexp.MustCompile(`^([1-5][0-9][0-9]) [A-Z]`)
+	requestLine := regexp.MustCompile(`^[A-Z]+ /`)
 	for i, l := range strings.Split(doc, "\n") {
 		n := i + 1
 		tl := strings.TrimSpace(l)
@@ -277,7 +323,7 @@ func docExamples(t *testing.T, doc string) []docExample {
 			if inBlock && len(buf) > 0 {
 				t.Errorf("PROTOCOL.md line %d: example is not valid JSON: %s", start, buf)
 			}
-			inBlock, info, buf, comment = !inBlock, strings.TrimPrefix(tl, "```"), nil, ""
+			inBlock, info, buf, comment, status = !inBlock, strings.TrimPrefix(tl, "```"), nil, "", 0
 			if inBlock && info != "json" && info != "http" {
 				t.Errorf("PROTOCOL.md line %d: block of %q; examples are json or http", n, info)
 			}
@@ -288,8 +334,14 @@ func docExamples(t *testing.T, doc string) []docExample {
 		}
 		switch info {
 		case "http":
+			// A request line starts a new exchange; a status line answers it.
+			if m := statusLine.FindStringSubmatch(tl); m != nil {
+				status, _ = strconv.Atoi(m[1])
+			} else if requestLine.MatchString(tl) {
+				status = 0
+			}
 			if strings.HasPrefix(tl, "{") {
-				out = append(out, docExample{line: n, info: info, raw: []byte(tl)})
+				out = append(out, docExample{line: n, info: info, status: status, raw: []byte(tl)})
 				if !json.Valid([]byte(tl)) {
 					t.Errorf("PROTOCOL.md line %d: example is not valid JSON: %s", n, tl)
 				}
@@ -343,6 +395,11 @@ func TestDocExamples(t *testing.T) {
 			if json.Unmarshal(ex.raw, &body) == nil && body.Error != nil {
 				if _, ok := httpStatus[body.Error.Code]; !ok || body.Error.Message == "" {
 					t.Errorf("%s: REST error %+v", where, body.Error)
+				}
+				// An answer's status is its code's; the body alone (the
+				// shape of every error) has none.
+				if ex.status != 0 && ex.status != body.Error.Code.HTTPStatus() {
+					t.Errorf("%s: REST error %s shown with status %d; its status is %d", where, body.Error.Code, ex.status, body.Error.Code.HTTPStatus())
 				}
 				kinds["rest error"] = true
 				kinds["rest error "+string(body.Error.Code)] = true
@@ -450,6 +507,11 @@ func TestDocExamples(t *testing.T) {
 		want = append(want, "error "+string(c))
 	}
 	want = append(want, "rest error "+string(CodeBadContent))
+	// The REST API's own refusals: a route it does not have, a method a
+	// route does not take, a body that is not UTF-8.
+	for _, c := range []Code{CodeNotFound, CodeInvalid, CodeBadFrame} {
+		want = append(want, "rest error "+string(c))
+	}
 	// Every field of every view is shown at least once.
 	for _, role := range []Role{RoleTeacher, RoleStudent, RoleProjector} {
 		for _, f := range jsonFields(viewTypes[role]) {

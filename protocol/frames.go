@@ -201,18 +201,37 @@ func Allowed(t MsgType, role Role) bool {
 	return false
 }
 
+// envelope is a client frame as it is read. "v" is kept as written: the
+// version is the JSON number 1 written 1, and anything else there (2, 1.0,
+// 1e0, "1", null) is another version, answered with CodeBadVersion rather
+// than taken for version 1 or refused as a broken frame.
+type envelope struct {
+	V    json.RawMessage `json:"v"`
+	ID   string          `json:"id"`
+	Type MsgType         `json:"type"`
+	Data json.RawMessage `json:"data,omitempty"`
+}
+
+// versionLiteral is Version as a client must write it.
+const versionLiteral = "1"
+
 // DecodeClientFrame parses and checks the envelope of a client frame. The
 // returned frame's ID is set whenever it could be read, even on error, so
 // that the error can be correlated.
 func DecodeClientFrame(b []byte) (ClientFrame, *Error) {
-	var f ClientFrame
+	var (
+		f   ClientFrame
+		env envelope
+	)
 	if len(b) > MaxFrameBytes {
 		return f, Errorf(CodeFrameTooLarge, "frame is %d bytes; the limit is %d", len(b), MaxFrameBytes)
 	}
 	if !utf8.Valid(b) {
 		return f, Errorf(CodeBadFrame, "frame is not valid UTF-8")
 	}
-	if err := strictUnmarshal(b, &f); err != nil {
+	err := strictUnmarshal(b, &env)
+	f.ID, f.Type, f.Data = env.ID, env.Type, env.Data
+	if err != nil {
 		// Salvage the ID for correlation, if the object is readable at all.
 		var probe struct {
 			ID string `json:"id"`
@@ -230,9 +249,10 @@ func DecodeClientFrame(b []byte) (ClientFrame, *Error) {
 		f.ID = ""
 		return f, Errorf(CodeInvalid, "id is longer than %d bytes", MaxRequestID)
 	}
-	if f.V != Version {
-		return f, Errorf(CodeBadVersion, "version %d is not supported; use %d", f.V, Version)
+	if string(env.V) != versionLiteral {
+		return f, badVersion(env.V)
 	}
+	f.V = Version
 	if f.ID == "" {
 		return f, Errorf(CodeInvalid, "id is required")
 	}
@@ -260,6 +280,18 @@ func DecodePayload(t MsgType, data json.RawMessage) (any, *Error) {
 		return nil, e
 	}
 	return v, nil
+}
+
+// badVersion says what "v" held and what to send instead. A long value is
+// not repeated: it would only bury the advice.
+func badVersion(v json.RawMessage) *Error {
+	switch {
+	case len(v) == 0 || string(v) == "null":
+		return Errorf(CodeBadVersion, `v is missing; send "v":%s`, versionLiteral)
+	case len(v) > 16:
+		return Errorf(CodeBadVersion, `this version is not supported; send "v":%s`, versionLiteral)
+	}
+	return Errorf(CodeBadVersion, `version %s is not supported; send "v":%s`, v, versionLiteral)
 }
 
 func strictUnmarshal(b []byte, v any) error {

@@ -113,8 +113,6 @@ func frameCases() []frameCase {
 		bad("non-JSON space after", frame("t4", "ping", `{}`)+"\u0085", "t4", CodeBadFrame),
 		bad("unknown field", `{"v":1,"id":"u1","type":"ping","x":1}`, "u1", CodeBadFrame),
 		bad("unknown field before the id", `{"x":1,"v":1,"id":"u2","type":"ping"}`, "u2", CodeBadFrame),
-		bad("v of wrong type", `{"v":"1","id":"w1","type":"ping"}`, "w1", CodeBadFrame),
-		bad("v not an integer", `{"v":1.5,"id":"w2","type":"ping"}`, "w2", CodeBadFrame),
 		bad("type of wrong type", `{"v":1,"id":"w3","type":7}`, "w3", CodeBadFrame),
 		bad("id of wrong type", `{"v":1,"id":7,"type":"ping"}`, "", CodeBadFrame),
 		bad("id an object", `{"v":1,"id":{},"type":"ping"}`, "", CodeBadFrame),
@@ -139,6 +137,26 @@ func frameCases() []frameCase {
 		bad("negative version", `{"v":-1,"id":"vn","type":"ping"}`, "vn", CodeBadVersion),
 		bad("no version", `{"id":"v7","type":"ping"}`, "v7", CodeBadVersion),
 		bad("wrong version and no id", `{"v":2,"type":"ping"}`, "", CodeBadVersion),
+		// Version 1 is the number 1 written 1: anything else in v is another
+		// version, not a broken frame.
+		bad("version 1 written 1.0", `{"v":1.0,"id":"f1","type":"ping"}`, "f1", CodeBadVersion),
+		bad("version 1 written 1e0", `{"v":1e0,"id":"f2","type":"ping"}`, "f2", CodeBadVersion),
+		bad("version 1 written 1E0", `{"v":1E0,"id":"f3","type":"ping"}`, "f3", CodeBadVersion),
+		bad("version 1 written 10e-1", `{"v":10e-1,"id":"f4","type":"ping"}`, "f4", CodeBadVersion),
+		bad("version 1 written 1.00", `{"v":1.00,"id":"f5","type":"ping"}`, "f5", CodeBadVersion),
+		bad("version 1.5", `{"v":1.5,"id":"f6","type":"ping"}`, "f6", CodeBadVersion),
+		bad("version as a string", `{"v":"1","id":"f7","type":"ping"}`, "f7", CodeBadVersion),
+		bad("version null", `{"v":null,"id":"f8","type":"ping"}`, "f8", CodeBadVersion),
+		bad("version true", `{"v":true,"id":"f9","type":"ping"}`, "f9", CodeBadVersion),
+		bad("version an array", `{"v":[1],"id":"f10","type":"ping"}`, "f10", CodeBadVersion),
+		bad("version an object", `{"v":{"major":1},"id":"f11","type":"ping"}`, "f11", CodeBadVersion),
+		bad("version -0", `{"v":-0,"id":"f12","type":"ping"}`, "f12", CodeBadVersion),
+		bad("version too big for any integer", `{"v":1e400,"id":"f13","type":"ping"}`, "f13", CodeBadVersion),
+		bad("version 1 then 2", `{"v":1,"v":2,"id":"f14","type":"ping"}`, "f14", CodeBadVersion),
+		bad("version a long string", `{"v":"`+strings.Repeat("1", 100)+`","id":"f15","type":"ping"}`, "f15", CodeBadVersion),
+		bad("version with a leading zero is not JSON", `{"v":01,"id":"f16","type":"ping"}`, "", CodeBadFrame),
+		bad("version 1.0 and a long id", `{"v":1.0,"id":"`+long+`","type":"ping"}`, "", CodeInvalid),
+		{"version 1 with spaces around it", `{"v" : 1 ,"id":"f17","type":"ping"}`, ClientFrame{V: 1, ID: "f17", Type: MsgPing}, ""},
 
 		// The type.
 		bad("unknown type", `{"v":1,"id":"k1","type":"fly"}`, "k1", CodeUnknownType),
@@ -188,6 +206,24 @@ func TestDecodeClientFrame(t *testing.T) {
 	}
 }
 
+// The answer to a wrong version says what was sent and what to send, so
+// that a developer sees at once why "v":1.0 is not version 1.
+func TestBadVersionMessage(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{`{"id":"m1","type":"ping"}`, `v is missing; send "v":1`},
+		{`{"v":null,"id":"m2","type":"ping"}`, `v is missing; send "v":1`},
+		{`{"v":2,"id":"m3","type":"ping"}`, `version 2 is not supported; send "v":1`},
+		{`{"v":1.0,"id":"m4","type":"ping"}`, `version 1.0 is not supported; send "v":1`},
+		{`{"v":"1","id":"m5","type":"ping"}`, `version "1" is not supported; send "v":1`},
+		{`{"v":"` + strings.Repeat("9", 40) + `","id":"m6","type":"ping"}`, `this version is not supported; send "v":1`},
+	} {
+		_, err := DecodeClientFrame([]byte(c.in))
+		if err == nil || err.Code != CodeBadVersion || err.Message != c.want {
+			t.Errorf("%s: got %v, want bad_version: %s", c.in, err, c.want)
+		}
+	}
+}
+
 // checkError: an error a client receives has a known code and a message
 // for people, without Go's vocabulary.
 func checkError(t *testing.T, e *Error) {
@@ -211,10 +247,10 @@ func checkError(t *testing.T, e *Error) {
 func TestDecodeClientFrameMessages(t *testing.T) {
 	for _, c := range []struct{ in, want string }{
 		{`{"v":1,"id":"a","type":"ping","x":1}`, `unknown field "x"`},
-		{`{"v":"1","id":"a","type":"ping"}`, `field v has the wrong type (string)`},
+		{`{"v":1,"id":"a","type":7}`, `field type has the wrong type (number)`},
 		{`{"v":1,"id":"a","type":"ping"}{}`, `unexpected data after the object`},
 		{`[]`, `expected a JSON object`},
-		{`{"v":2,"id":"a","type":"ping"}`, `version 2 is not supported; use 1`},
+		{`{"v":2,"id":"a","type":"ping"}`, `version 2 is not supported; send "v":1`},
 		{`{"v":1,"id":"a","type":"fly"}`, `unknown message type "fly"`},
 		{`{"v":1,"type":"ping"}`, `id is required`},
 		{`{"v":1,"id":"` + strings.Repeat("i", 65) + `","type":"ping"}`, `id is longer than 64 bytes`},
@@ -264,6 +300,14 @@ func payloadCases() []payloadCase {
 		bad(MsgHello, `{"token":"abc","resume":{"epoch":"`+rep("e", 65)+`","offset":1}}`),
 		bad(MsgHello, `{"token":"abc","resume":{"epoch":"e","offset":-1}}`),
 		bad(MsgHello, `{"token":"abc","resume":{"epoch":"e","offset":1.5}}`),
+		// An integer is written as one: 41.0 and 4.1e1 are refused, as
+		// "v":1.0 is, rather than read as 41.
+		bad(MsgHello, `{"token":"abc","resume":{"epoch":"e","offset":41.0}}`),
+		bad(MsgHello, `{"token":"abc","resume":{"epoch":"e","offset":4.1e1}}`),
+		bad(MsgRotate, `{"action":"extend","ms":1000.0}`),
+		bad(MsgRotate, `{"action":"extend","ms":1e3}`),
+		bad(MsgFlagAction, `{"flag":"`+string(flagA)+`","action":"snooze","minutes":5.0}`),
+		bad(MsgPutStation, `{"station":{"name":"Laptops","kind":"online","capacity":8.0}}`),
 		bad(MsgHello, `{"token":"abc","resume":{"epoch":"e","offset":"1"}}`),
 		bad(MsgHello, `{"token":"abc","resume":{"epoch":"e","offset":18446744073709551616}}`),
 		bad(MsgHello, `{"token":"abc","resume":{"epoch":"e","offset":1,"x":1}}`),

@@ -65,6 +65,20 @@ func TestTokensRoundTrip(t *testing.T) {
 		t.Fatalf("coach token: got %+v, want %+v", c, want)
 	}
 
+	ptok, _, err := s.IssueProjector(room, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err = s.Verify(ptok)
+	want = Claims{Role: protocol.RoleProjector, Room: room, Expires: now.Add(time.Hour)}
+	if err != nil || !c.Expires.Equal(want.Expires) {
+		t.Fatalf("projector token: %+v %v", c, err)
+	}
+	c.Expires = want.Expires
+	if c != want {
+		t.Fatalf("projector token: got %+v, want %+v", c, want)
+	}
+
 	now = now.Add(time.Hour + time.Second)
 	if _, err := s.Verify(tok); !errors.Is(err, ErrExpired) {
 		t.Fatalf("expired token: %v, want ErrExpired", err)
@@ -107,6 +121,11 @@ func TestTokensRefused(t *testing.T) {
 		"coach in room":         sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "coach", "cid": string(coach), "room": string(room), "iss": issuer, "exp": exp}),
 		"teacher with coach id": sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "teacher", "tid": string(teacher), "cid": string(coach), "iss": issuer, "exp": exp}),
 		"student with coach id": sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "student", "sid": string(student), "room": string(room), "cid": string(coach), "iss": issuer, "exp": exp}),
+		"projector no room":     sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "projector", "iss": issuer, "exp": exp}),
+		"projector bad room":    sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "projector", "room": "x", "iss": issuer, "exp": exp}),
+		"projector as student":  sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "projector", "sid": string(student), "room": string(room), "iss": issuer, "exp": exp}),
+		"projector as teacher":  sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "projector", "tid": string(teacher), "room": string(room), "iss": issuer, "exp": exp}),
+		"projector as coach":    sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "projector", "cid": string(coach), "room": string(room), "iss": issuer, "exp": exp}),
 		"teacher as coach":      sign(jwt.SigningMethodHS256, key, jwt.MapClaims{"role": "teacher", "cid": string(coach), "iss": issuer, "exp": exp}),
 	}
 	for name, tok := range cases {

@@ -26,7 +26,7 @@ type Claims struct {
 	Teacher protocol.TeacherID // teacher tokens
 	Student protocol.StudentID // student tokens
 	Coach   protocol.CoachID   // coach tokens
-	Room    protocol.RoomID    // student tokens: the one class the token is good for
+	Room    protocol.RoomID    // student and projector tokens: the one class the token is good for
 	Name    string             // display name
 	Expires time.Time
 }
@@ -127,6 +127,12 @@ func (s *Signer) IssueStudent(room protocol.RoomID, id protocol.StudentID, name 
 	return s.issue(tokenClaims{Role: protocol.RoleStudent, Student: id, Room: room, Name: name}, ttl)
 }
 
+// IssueProjector returns a token for the wall screen of one class. It
+// names no person: whoever holds it sees what the whole class sees.
+func (s *Signer) IssueProjector(room protocol.RoomID, ttl time.Duration) (string, time.Time, error) {
+	return s.issue(tokenClaims{Role: protocol.RoleProjector, Room: room}, ttl)
+}
+
 // Verify checks a token and returns what it says.
 func (s *Signer) Verify(token string) (Claims, error) {
 	var c tokenClaims
@@ -143,6 +149,7 @@ func (s *Signer) Verify(token string) (Claims, error) {
 	case c.Role == protocol.RoleTeacher && c.Teacher.Valid() && c.Student == "" && c.Coach == "" && c.Room == "":
 	case c.Role == protocol.RoleStudent && c.Student.Valid() && c.Room.Valid() && c.Teacher == "" && c.Coach == "":
 	case c.Role == protocol.RoleCoach && c.Coach.Valid() && c.Teacher == "" && c.Student == "" && c.Room == "":
+	case c.Role == protocol.RoleProjector && c.Room.Valid() && c.Teacher == "" && c.Student == "" && c.Coach == "":
 	default:
 		return Claims{}, fmt.Errorf("%w: claims do not fit role %q", ErrInvalidToken, c.Role)
 	}
