@@ -45,8 +45,8 @@ type conn struct {
 	id string // the connection's ID, for presence
 
 	// Set once by the read loop before the connection joins a room, and
-	// read-only afterwards, except for a coach's viewer.Groups, which the
-	// room's fan-out changes under hubRoom.mu as the teacher assigns groups.
+	// read-only afterwards: what a device may see of an event is decided
+	// by the event's audience alone, never by the room as it is now.
 	viewer protocol.Viewer
 	actor  protocol.Actor
 	name   string // the display name in the token
@@ -466,7 +466,6 @@ func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool 
 		return false
 	}
 	hr.baseline(snap.Epoch, snap.Offset)
-	viewer := hr.setGroups(c, snap.Groups)
 
 	w := protocol.Welcome{
 		Role: c.actor.Role, Room: hr.id, Student: c.actor.Student, Name: snap.Name,
@@ -485,7 +484,7 @@ func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool 
 			w.Reason = protocol.Errorf(protocol.CodeNotRecoverable, "%d events were missed; here is a fresh snapshot instead", snap.Offset-r.Offset)
 		default:
 			rctx, cancel := context.WithTimeout(ctx, c.h.cfg.CommandTimeout)
-			frames, err := hr.replay(rctx, snap.Epoch, viewer, r.Offset, snap.Offset)
+			frames, err := hr.replay(rctx, snap.Epoch, c.viewer, r.Offset, snap.Offset)
 			cancel()
 			if err != nil {
 				w.Reason = rooms.AsProtocol(err)

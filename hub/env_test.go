@@ -186,7 +186,8 @@ type client struct {
 
 	mu      sync.Mutex
 	frames  []protocol.ServerFrame
-	closed  error // why the reader stopped
+	raw     [][]byte // the bytes of each frame, as the server sent them
+	closed  error    // why the reader stopped
 	changed chan struct{}
 	epoch   string
 	offset  uint64
@@ -265,6 +266,7 @@ func (c *client) read() {
 			}
 		}
 		c.frames = append(c.frames, f)
+		c.raw = append(c.raw, b)
 		c.mu.Unlock()
 		c.signal()
 	}

@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"sync"
 	"time"
 
@@ -112,10 +111,6 @@ func (hr *hubRoom) push(ev protocol.Event) {
 	if frame == nil {
 		return
 	}
-	if ev.Type == protocol.EvGroup || ev.Type == protocol.EvGroups {
-		after := hr.followCoaches(ev)
-		defer after()
-	}
 	ended := ev.Type == protocol.EvClassEnded
 	for c := range hr.conns {
 		if ev.Audience.Allows(c.viewer) {
@@ -179,66 +174,4 @@ func (hr *hubRoom) baseline(epoch string, offset uint64) {
 	if hr.epoch == epoch && hr.last == 0 && (hr.floor == 0 || offset < hr.floor) {
 		hr.floor = offset
 	}
-}
-
-// setGroups sets the groups a coach's connection may see, as the room's
-// owner reported them with the snapshot, and returns the viewer to filter
-// the connection's replay with.
-func (hr *hubRoom) setGroups(c *conn, groups []protocol.GroupID) protocol.Viewer {
-	hr.mu.Lock()
-	defer hr.mu.Unlock()
-	if c.viewer.Role == protocol.RoleCoach {
-		c.viewer.Groups = slices.Clone(groups)
-	}
-	return c.viewer
-}
-
-// followCoaches keeps the groups of coach connections up to date as the
-// teacher assigns coaches and regroups the class. A group given to a coach
-// is added before the event is filtered, so the coach gets the event that
-// gives it; a group taken away is removed by the returned function, after
-// the event was delivered, so the coach learns it was taken away and gets
-// nothing of that group from then on. Called with hr.mu held; so must the
-// returned function be.
-func (hr *hubRoom) followCoaches(ev protocol.Event) (after func()) {
-	var later []func()
-	after = func() {
-		for _, f := range later {
-			f()
-		}
-	}
-	var (
-		changed protocol.GroupChanged
-		set     protocol.Groups
-	)
-	if ev.Type == protocol.EvGroup {
-		if json.Unmarshal(ev.Data, &changed) != nil {
-			return after
-		}
-	} else if json.Unmarshal(ev.Data, &set) != nil {
-		return after
-	}
-	for c := range hr.conns {
-		if c.viewer.Role != protocol.RoleCoach {
-			continue
-		}
-		if ev.Type == protocol.EvGroups {
-			c.viewer.Groups = slices.DeleteFunc(c.viewer.Groups, func(g protocol.GroupID) bool {
-				return !slices.ContainsFunc(set.Groups, func(s protocol.GroupSummary) bool { return s.ID == g })
-			})
-			continue
-		}
-		id := changed.Group.ID
-		coaches := slices.Contains(changed.Group.Coaches, c.actor.Coach)
-		has := slices.Contains(c.viewer.Groups, id)
-		switch {
-		case coaches && !has:
-			c.viewer.Groups = append(c.viewer.Groups, id)
-		case !coaches && has:
-			later = append(later, func() {
-				c.viewer.Groups = slices.DeleteFunc(c.viewer.Groups, func(g protocol.GroupID) bool { return g == id })
-			})
-		}
-	}
-	return after
 }

@@ -35,7 +35,7 @@ type Actor struct {
 
 // Viewer is the audience identity of this actor.
 func (a Actor) Viewer() Viewer {
-	return Viewer{Role: a.Role, Student: a.Student, Groups: a.Groups}
+	return Viewer{Role: a.Role, Student: a.Student, Coach: a.Coach, Groups: a.Groups}
 }
 
 // Reply is the owner's answer to a Command.
@@ -74,7 +74,8 @@ type SnapshotResult struct {
 	FirstSeq uint64          `json:"first_seq"`
 	Name     string          `json:"name,omitempty"`
 	View     json.RawMessage `json:"view"`
-	// Groups are a coach's groups in this room: the hub filters the
-	// coach's events with them.
+	// Groups are a coach's groups in this room now. Events are not
+	// filtered with them (their audiences name their coaches); they are
+	// kept for nodes of earlier versions during an upgrade, which did.
 	Groups []GroupID `json:"groups,omitempty"`
 }

@@ -69,27 +69,40 @@ const (
 	AudNone     AudienceKind = "none"     // bookkeeping for the servers; no device sees it
 )
 
-// Audience is carried by every event. For AudGroup the owner resolves the
-// group's members at the time of the event, so that filtering needs no
-// other state.
+// Audience is carried by every event, and is who may see it as of the
+// moment it happened: the owner resolves it from the room's state when it
+// makes the event, and nothing decides it again later. For AudGroup it
+// lists the group's members then; for AudGroup and AudStaff the group's
+// coaches then. So a device that resumes, from any offset, gets exactly
+// what it would have got connected throughout, however the groups and
+// their coaches changed meanwhile.
 type Audience struct {
 	Kind    AudienceKind `json:"kind"`
 	Student StudentID    `json:"student,omitempty"`
 	Group   GroupID      `json:"group,omitempty"`
 	Members []StudentID  `json:"members,omitempty"`
+	// Coaches are the coaches who may see an AudGroup or AudStaff event.
+	// Events written before coaches were listed have none: no coach gets
+	// them, since who coached the group then is not known.
+	Coaches []CoachID `json:"coaches,omitempty"`
 }
 
-// Viewer is who is looking: the role of a connection and, for a student,
-// who they are; for a coach, the groups they coach.
+// Viewer is who is looking: the role of a connection and, for a student or
+// a coach, who they are. Groups are a coach's groups now; views of the
+// room's state use them, never Allows, since what a coach may see of an
+// event is decided by who coached the group when it happened.
 type Viewer struct {
 	Role    Role
 	Student StudentID
+	Coach   CoachID
 	Groups  []GroupID
 }
 
 // Allows reports whether v may see an event with audience a. This is the
 // one place where audience is decided; every path that sends events to
-// devices (live fan-out, resume, snapshot lists) goes through it.
+// devices (live fan-out, resume, snapshot lists) goes through it. It reads
+// only a and v, never what the room is like now, so that live and resumed
+// devices get the same events.
 func (a Audience) Allows(v Viewer) bool {
 	if a.Kind == AudNone {
 		return false
@@ -111,7 +124,7 @@ func (a Audience) Allows(v Viewer) bool {
 		case AudAll:
 			return true
 		case AudGroup, AudStaff:
-			return a.Group != "" && slices.Contains(v.Groups, a.Group)
+			return v.Coach != "" && slices.Contains(a.Coaches, v.Coach)
 		}
 	case RoleProjector:
 		return a.Kind == AudAll
@@ -126,17 +139,20 @@ var (
 	ToNone     = Audience{Kind: AudNone}
 )
 
-// ToGroup is the audience of one group's members (as they are now), its
-// coaches and the teachers.
-func ToGroup(id GroupID, members []StudentID) Audience {
-	return Audience{Kind: AudGroup, Group: id, Members: members}
+// ToGroup is the audience of a group's members, its coaches and the
+// teachers, each list as it is when the event is made.
+func ToGroup(id GroupID, members []StudentID, coaches []CoachID) Audience {
+	return Audience{Kind: AudGroup, Group: id, Members: members, Coaches: coaches}
 }
 
 // ToMembers is the audience of the students listed and the teachers.
 func ToMembers(members []StudentID) Audience { return Audience{Kind: AudMembers, Members: members} }
 
-// ToStaff is the audience of the teachers and the coaches of one group.
-func ToStaff(id GroupID) Audience { return Audience{Kind: AudStaff, Group: id} }
+// ToStaff is the audience of the teachers and a group's coaches as they
+// are when the event is made.
+func ToStaff(id GroupID, coaches []CoachID) Audience {
+	return Audience{Kind: AudStaff, Group: id, Coaches: coaches}
+}
 
 // ToStudent is the audience of one student and the teachers.
 func ToStudent(id StudentID) Audience { return Audience{Kind: AudStudent, Student: id} }

@@ -394,6 +394,9 @@ func FuzzEvent(f *testing.F) {
 	f.Add([]byte(`{"seq":8,"type":"workspace","time":1,"aud":{"kind":"group","group":"g","members":[]}}`))
 	f.Add([]byte(`{"room":"r","type":"edit_workspace","actor":{"role":"coach","coach":"c","groups":["g","h"]},"name":"Mr Diaz"}`))
 	f.Add([]byte(`{"seq":9,"type":"flag","time":1,"aud":{"kind":"staff","group":"g","student":"s"},"data":{"change":"open","flag":{"student":"s"}}}`))
+	f.Add([]byte(`{"seq":13,"type":"flag","time":1,"aud":{"kind":"staff","group":"g","coaches":["c",""]}}`))
+	f.Add([]byte(`{"seq":14,"type":"workspace","time":1,"aud":{"kind":"group","group":"g","members":["s"],"coaches":["c"]}}`))
+	f.Add([]byte(`{"seq":15,"type":"announcement","time":1,"aud":{"kind":"members","members":["s"],"coaches":["s"]}}`))
 	f.Add([]byte(`{"seq":10,"type":"flag","time":1,"aud":{"kind":"teachers","student":"s","members":["s"]}}`))
 	f.Add([]byte(`{"seq":11,"type":"item","time":1,"aud":{"kind":"student","student":"s","group":"g"}}`))
 	f.Add([]byte(`{"seq":12,"type":"practice","time":1,"aud":{"kind":"group","group":"g","members":["s"]},"data":{"students":["s"]}}`))
@@ -412,6 +415,10 @@ func FuzzEvent(f *testing.F) {
 			for _, m := range a.Members {
 				vs = append(vs, Viewer{Role: RoleStudent, Student: m}, Viewer{Role: RoleCoach, Student: m})
 			}
+			for _, c := range a.Coaches {
+				vs = append(vs, Viewer{Role: RoleCoach, Coach: c}, Viewer{Role: RoleStudent, Student: a.Student, Coach: c},
+					Viewer{Role: RoleProjector, Coach: c})
+			}
 			for _, v := range vs {
 				if got, want := a.Allows(v), allowsContract(a, v); got != want {
 					t.Fatalf("audience %+v, viewer %+v: got %v, want %v", a, v, got, want)
@@ -421,7 +428,7 @@ func FuzzEvent(f *testing.F) {
 		var c Command
 		if json.Unmarshal(b, &c) == nil {
 			v := c.Actor.Viewer()
-			if v.Role != c.Actor.Role || v.Student != c.Actor.Student || !slices.Equal(v.Groups, c.Actor.Groups) {
+			if v.Role != c.Actor.Role || v.Student != c.Actor.Student || v.Coach != c.Actor.Coach || !slices.Equal(v.Groups, c.Actor.Groups) {
 				t.Fatalf("actor %+v gave viewer %+v", c.Actor, v)
 			}
 		}
@@ -443,8 +450,10 @@ func allowsContract(a Audience, v Viewer) bool {
 			(v.Student != "" && a.Kind == AudStudent && a.Student == v.Student) ||
 			(v.Student != "" && (a.Kind == AudGroup || a.Kind == AudMembers) && slices.Contains(a.Members, v.Student))
 	case RoleCoach:
+		// Who coached the group when the event happened, never the
+		// coach's groups now.
 		return a.Kind == AudAll ||
-			((a.Kind == AudGroup || a.Kind == AudStaff) && a.Group != "" && slices.Contains(v.Groups, a.Group))
+			((a.Kind == AudGroup || a.Kind == AudStaff) && v.Coach != "" && slices.Contains(a.Coaches, v.Coach))
 	}
 	return false
 }

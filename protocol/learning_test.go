@@ -445,8 +445,9 @@ func TestLearningWireFieldNames(t *testing.T) {
 // projector. The events of one student's practice are for that student
 // and the teachers.
 func TestLearningAudiences(t *testing.T) {
-	coachOfA := Viewer{Role: RoleCoach, Groups: []GroupID{grpA}}
-	coachOfB := Viewer{Role: RoleCoach, Groups: []GroupID{grpB}}
+	coachOfA := Viewer{Role: RoleCoach, Coach: coachA, Groups: []GroupID{grpA}}
+	coachOfB := Viewer{Role: RoleCoach, Coach: coachB, Groups: []GroupID{grpB}}
+	flagOfA := ToStaff(grpA, []CoachID{coachA})
 	ana := Viewer{Role: RoleStudent, Student: anaID, Groups: []GroupID{grpA}}
 	cara := Viewer{Role: RoleStudent, Student: caraID}
 	for _, c := range []struct {
@@ -455,12 +456,12 @@ func TestLearningAudiences(t *testing.T) {
 		v    Viewer
 		want bool
 	}{
-		{"flag of a grouped student, a teacher", ToStaff(grpA), Viewer{Role: RoleTeacher}, true},
-		{"flag of a grouped student, the group's coach", ToStaff(grpA), coachOfA, true},
-		{"flag of a grouped student, another coach", ToStaff(grpA), coachOfB, false},
-		{"flag of a grouped student, the student", ToStaff(grpA), ana, false},
-		{"flag of a grouped student, a group member", ToStaff(grpA), cara, false},
-		{"flag of a grouped student, the projector", ToStaff(grpA), Viewer{Role: RoleProjector}, false},
+		{"flag of a grouped student, a teacher", flagOfA, Viewer{Role: RoleTeacher}, true},
+		{"flag of a grouped student, the group's coach", flagOfA, coachOfA, true},
+		{"flag of a grouped student, another coach", flagOfA, coachOfB, false},
+		{"flag of a grouped student, the student", flagOfA, ana, false},
+		{"flag of a grouped student, a group member", flagOfA, cara, false},
+		{"flag of a grouped student, the projector", flagOfA, Viewer{Role: RoleProjector}, false},
 		{"flag of a student in no group, a teacher", ToTeachers, Viewer{Role: RoleTeacher}, true},
 		{"flag of a student in no group, a coach", ToTeachers, coachOfA, false},
 		{"flag of a student in no group, the student", ToTeachers, ana, false},
@@ -561,7 +562,7 @@ var learningAudiences = map[EventType]Audience{
 	EvHintShown:  ToStudent(anaID),
 	EvOffer:      ToStudent(anaID),
 	EvHelpSent:   ToStudent(anaID),
-	EvFlag:       ToStaff(g1),
+	EvFlag:       ToStaff(g1, []CoachID{coachA}),
 	EvThresholds: ToTeachers,
 }
 

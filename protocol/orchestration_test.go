@@ -16,6 +16,7 @@ const (
 	stA    StationID  = "2f7285f8-dd3e-4e35-8042-b265aab4457a"
 	stB    StationID  = "da3ba4fc-3113-48a5-93d1-7c2b905621c7"
 	coachA CoachID    = "c7891fee-c888-491a-bae8-07a401270f15"
+	coachB CoachID    = "3f2b8c1e-6d4a-4e7b-9a05-2c8d1e6f4b3a"
 	taskA  TaskID     = "b1b3708b-88a2-4054-8ff7-073c48d4b57c"
 	propA  ProposalID = "567d1b80-188d-4b30-863d-a63b643b7c3f"
 )
@@ -644,21 +645,23 @@ func TestOrchestrationWireFieldNames(t *testing.T) {
 // room gives its events, and a station's audience is its students only.
 func TestOrchestrationAudiences(t *testing.T) {
 	members := []StudentID{anaID, caraID}
+	coaches := []CoachID{coachA}
 	for _, c := range []struct {
 		got, want Audience
 	}{
-		{ToGroup(grpA, members), Audience{Kind: AudGroup, Group: grpA, Members: members}},
-		{ToGroup(grpA, nil), Audience{Kind: AudGroup, Group: grpA}},
+		{ToGroup(grpA, members, coaches), Audience{Kind: AudGroup, Group: grpA, Members: members, Coaches: coaches}},
+		{ToGroup(grpA, nil, nil), Audience{Kind: AudGroup, Group: grpA}},
 		{ToMembers(members), Audience{Kind: AudMembers, Members: members}},
 		{ToMembers(nil), Audience{Kind: AudMembers}},
-		{ToStaff(grpA), Audience{Kind: AudStaff, Group: grpA}},
+		{ToStaff(grpA, coaches), Audience{Kind: AudStaff, Group: grpA, Coaches: coaches}},
+		{ToStaff(grpA, nil), Audience{Kind: AudStaff, Group: grpA}},
 	} {
 		if !reflect.DeepEqual(c.got, c.want) {
 			t.Errorf("got %+v, want %+v", c.got, c.want)
 		}
 	}
 
-	coachOfA := Viewer{Role: RoleCoach, Groups: []GroupID{grpA}}
+	coachOfA := Viewer{Role: RoleCoach, Coach: coachA, Groups: []GroupID{grpA}}
 	for _, c := range []struct {
 		name string
 		a    Audience
@@ -670,18 +673,18 @@ func TestOrchestrationAudiences(t *testing.T) {
 		{"nobody at the station, a student", ToMembers(nil), Viewer{Role: RoleStudent, Student: anaID}, false},
 		{"nobody at the station, the teacher", ToMembers(nil), Viewer{Role: RoleTeacher}, true},
 		{"the station's students, a coach", ToMembers(members), coachOfA, false},
-		{"the station's students, a coach naming a listed student", ToMembers(members), Viewer{Role: RoleCoach, Student: anaID, Groups: []GroupID{grpA}}, false},
+		{"the station's students, a coach naming a listed student", ToMembers(members), Viewer{Role: RoleCoach, Coach: coachA, Student: anaID, Groups: []GroupID{grpA}}, false},
 		{"the station's students, the projector", ToMembers(members), Viewer{Role: RoleProjector}, false},
-		{"members with a group named, its coach", Audience{Kind: AudMembers, Group: grpA, Members: members}, coachOfA, false},
+		{"members with a group named, its coach", Audience{Kind: AudMembers, Group: grpA, Members: members, Coaches: coaches}, coachOfA, false},
 		{"members with a blank member, a student without ID", Audience{Kind: AudMembers, Members: []StudentID{""}}, Viewer{Role: RoleStudent}, false},
-		{"a group, its coach", ToGroup(grpA, members), coachOfA, true},
-		{"a group without members, its coach", ToGroup(grpA, nil), coachOfA, true},
-		{"a group, a member", ToGroup(grpA, members), Viewer{Role: RoleStudent, Student: anaID}, true},
-		{"a group, a student who left it", ToGroup(grpA, []StudentID{caraID}), Viewer{Role: RoleStudent, Student: anaID}, false},
-		{"staff of a group, its coach", ToStaff(grpA), coachOfA, true},
-		{"staff of a group, another coach", ToStaff(grpB), coachOfA, false},
-		{"staff of a group, a member", ToStaff(grpA), Viewer{Role: RoleStudent, Student: anaID, Groups: []GroupID{grpA}}, false},
-		{"staff of a group, the projector", ToStaff(grpA), Viewer{Role: RoleProjector}, false},
+		{"a group, its coach", ToGroup(grpA, members, coaches), coachOfA, true},
+		{"a group without members, its coach", ToGroup(grpA, nil, coaches), coachOfA, true},
+		{"a group, a member", ToGroup(grpA, members, coaches), Viewer{Role: RoleStudent, Student: anaID}, true},
+		{"a group, a student who left it", ToGroup(grpA, []StudentID{caraID}, coaches), Viewer{Role: RoleStudent, Student: anaID}, false},
+		{"staff of a group, its coach", ToStaff(grpA, coaches), coachOfA, true},
+		{"staff of a group, another group's coach", ToStaff(grpB, []CoachID{coachB}), coachOfA, false},
+		{"staff of a group, a member", ToStaff(grpA, coaches), Viewer{Role: RoleStudent, Student: anaID, Groups: []GroupID{grpA}}, false},
+		{"staff of a group, the projector", ToStaff(grpA, coaches), Viewer{Role: RoleProjector}, false},
 	} {
 		if got := c.a.Allows(c.v); got != c.want {
 			t.Errorf("%s: got %v, want %v", c.name, got, c.want)

@@ -632,21 +632,22 @@ var (
 		"the student addressed":  {Role: RoleStudent, Student: anaID},
 		"another student":        {Role: RoleStudent, Student: benID},
 		"a member of the group":  {Role: RoleStudent, Student: caraID},
-		"coach of the group":     {Role: RoleCoach, Groups: []GroupID{g2, g1}},
-		"coach of another group": {Role: RoleCoach, Groups: []GroupID{g2}},
+		"coach of the group":     {Role: RoleCoach, Coach: coachA, Groups: []GroupID{g2, g1}},
+		"coach of another group": {Role: RoleCoach, Coach: coachB, Groups: []GroupID{g2}},
 		"projector":              {Role: RoleProjector},
 	}
 	audienceKinds = []AudienceKind{AudAll, AudTeachers, AudStudent, AudGroup, AudStaff, AudMembers, AudNone}
 	// audiences are the representative audience of each kind: addressed
-	// to Ana, or to group g1 (whose member is Cara). The students listed
+	// to Ana, or to group g1 (whose member is Cara and whose coach is the
+	// "coach of the group", coachA). The students listed
 	// in a members audience (those at a station) are the ones addressed:
 	// Ana here.
 	audiences = map[AudienceKind]Audience{
 		AudAll:      ToAll,
 		AudTeachers: ToTeachers,
 		AudStudent:  ToStudent(anaID),
-		AudGroup:    {Kind: AudGroup, Group: g1, Members: []StudentID{caraID}},
-		AudStaff:    {Kind: AudStaff, Group: g1},
+		AudGroup:    ToGroup(g1, []StudentID{caraID}, []CoachID{coachA}),
+		AudStaff:    ToStaff(g1, []CoachID{coachA}),
 		AudMembers:  ToMembers([]StudentID{anaID}),
 		AudNone:     ToNone,
 	}
@@ -683,11 +684,12 @@ func TestAudienceAllows(t *testing.T) {
 // The corners of Allows: missing or odd fields never widen an audience.
 func TestAudienceAllowsEdges(t *testing.T) {
 	nobody := Viewer{Role: RoleStudent}  // a student viewer without an ID
-	coachless := Viewer{Role: RoleCoach} // a coach of no group
+	coachless := Viewer{Role: RoleCoach} // a coach viewer without an ID
 	blankGroup := Viewer{Role: RoleCoach, Groups: []GroupID{""}}
 	stranger := Viewer{Role: "admin"}                                        // not a role
 	zero := Viewer{}                                                         // no role at all
 	both := Viewer{Role: RoleStudent, Student: anaID, Groups: []GroupID{g1}} // a student is never a coach
+	studentNamingCoach := Viewer{Role: RoleStudent, Student: anaID, Coach: coachA}
 	for _, c := range []struct {
 		name string
 		a    Audience
@@ -697,8 +699,12 @@ func TestAudienceAllowsEdges(t *testing.T) {
 		{"student without ID, audience of a student without ID", Audience{Kind: AudStudent}, nobody, false},
 		{"student without ID, group with a blank member", Audience{Kind: AudGroup, Group: g1, Members: []StudentID{""}}, nobody, false},
 		{"student without ID, everyone", ToAll, nobody, true},
-		{"coach of no group, group", audiences[AudGroup], coachless, false},
-		{"coach of no group, staff", audiences[AudStaff], coachless, false},
+		{"coach without ID, group", audiences[AudGroup], coachless, false},
+		{"coach without ID, staff", audiences[AudStaff], coachless, false},
+		{"coach without ID, group listing a blank coach", Audience{Kind: AudGroup, Group: g1, Coaches: []CoachID{""}}, coachless, false},
+		{"coach without ID, staff listing a blank coach", Audience{Kind: AudStaff, Group: g1, Coaches: []CoachID{""}}, coachless, false},
+		{"student naming a coach, staff of that coach", audiences[AudStaff], studentNamingCoach, false},
+		{"student naming a coach, group of that coach", ToGroup(g1, nil, []CoachID{coachA}), studentNamingCoach, false},
 		{"coach of a blank group, staff without group", Audience{Kind: AudStaff}, blankGroup, false},
 		{"coach of a blank group, group without group", Audience{Kind: AudGroup}, blankGroup, false},
 		{"coach, one student", ToStudent(anaID), Viewer{Role: RoleCoach, Groups: []GroupID{g1}}, false},
@@ -726,6 +732,84 @@ func TestAudienceAllowsEdges(t *testing.T) {
 	}
 }
 
+// A coach sees a group's events while they coach it, as of the moment each
+// event happened: the audience's coaches decide, never the groups the
+// coach has now. This is what makes a resume, from any offset, give a
+// coach what they would have got connected throughout.
+func TestAudienceCoachesAtTheTime(t *testing.T) {
+	kim := Viewer{Role: RoleCoach, Coach: coachA, Groups: []GroupID{g2}} // coached g1, moved to g2 since
+	lee := Viewer{Role: RoleCoach, Coach: coachB, Groups: []GroupID{g1}} // coaches g1 now, did not then
+	then := []CoachID{coachA}
+	for _, c := range []struct {
+		name string
+		a    Audience
+		v    Viewer
+		want bool
+	}{
+		{"group event from when Kim coached it, Kim", ToGroup(g1, []StudentID{caraID}, then), kim, true},
+		{"group event from when Kim coached it, Lee who coaches it now", ToGroup(g1, []StudentID{caraID}, then), lee, false},
+		{"staff event from when Kim coached it, Kim", ToStaff(g1, then), kim, true},
+		{"staff event from when Kim coached it, Lee who coaches it now", ToStaff(g1, then), lee, false},
+		{"the event handing the group over, Kim", ToGroup(g1, nil, []CoachID{coachB, coachA}), kim, true},
+		{"the event handing the group over, Lee", ToGroup(g1, nil, []CoachID{coachB, coachA}), lee, true},
+		{"group with no coach then, its coach now", ToGroup(g1, []StudentID{caraID}, nil), lee, false},
+		{"staff with no coach then, its coach now", ToStaff(g1, nil), lee, false},
+		// Coaches count only where coaches belong.
+		{"teachers, a coach listed", Audience{Kind: AudTeachers, Group: g1, Coaches: then}, kim, false},
+		{"one student, a coach listed", Audience{Kind: AudStudent, Student: anaID, Coaches: then}, kim, false},
+		{"a station's students, a coach listed", Audience{Kind: AudMembers, Members: []StudentID{anaID}, Coaches: then}, kim, false},
+		{"none, a coach listed", Audience{Kind: AudNone, Group: g1, Coaches: then}, kim, false},
+		{"staff, the projector", ToStaff(g1, then), Viewer{Role: RoleProjector, Coach: coachA}, false},
+		{"group, the teacher", ToGroup(g1, nil, nil), Viewer{Role: RoleTeacher}, true},
+	} {
+		if got := c.a.Allows(c.v); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// Events written before audiences listed coaches decode with none: no
+// coach gets them, whatever they coach now; students and teachers get
+// them as before.
+func TestAudienceWithoutCoachesFromOlderLogs(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		in   string
+		v    Viewer
+		want bool
+	}{
+		{"old group event, its coach now", `{"kind":"group","group":"g1","members":["` + string(caraID) + `"]}`, viewers["coach of the group"], false},
+		{"old group event, its member", `{"kind":"group","group":"g1","members":["` + string(caraID) + `"]}`, viewers["a member of the group"], true},
+		{"old group event, the teacher", `{"kind":"group","group":"g1"}`, viewers["teacher"], true},
+		{"old staff event, its coach now", `{"kind":"staff","group":"g1"}`, viewers["coach of the group"], false},
+		{"new group event, its coach then", `{"kind":"group","group":"g1","coaches":["` + string(coachA) + `"]}`, viewers["coach of the group"], true},
+		{"new staff event, its coach then", `{"kind":"staff","group":"g1","coaches":["` + string(coachA) + `"]}`, viewers["coach of the group"], true},
+		{"new staff event, another coach", `{"kind":"staff","group":"g1","coaches":["` + string(coachA) + `"]}`, viewers["coach of another group"], false},
+	} {
+		var a Audience
+		if err := json.Unmarshal([]byte(c.in), &a); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := a.Allows(c.v); got != c.want {
+			t.Errorf("%s: got %v, want %v", c.name, got, c.want)
+		}
+	}
+	// And the field is left out when empty, so events of students' and
+	// teachers' audiences are as they were.
+	for _, c := range []struct {
+		a    Audience
+		want string
+	}{
+		{ToGroup(g1, []StudentID{caraID}, []CoachID{coachA}), `{"kind":"group","group":"g1","members":["` + string(caraID) + `"],"coaches":["` + string(coachA) + `"]}`},
+		{ToStaff(g1, nil), `{"kind":"staff","group":"g1"}`},
+		{ToStudent(anaID), `{"kind":"student","student":"` + string(anaID) + `"}`},
+	} {
+		if b, err := json.Marshal(c.a); err != nil || string(b) != c.want {
+			t.Errorf("marshal %+v: got %s (%v), want %s", c.a, b, err, c.want)
+		}
+	}
+}
+
 func TestAudienceConstructors(t *testing.T) {
 	for _, c := range []struct {
 		got, want Audience
@@ -743,7 +827,7 @@ func TestAudienceConstructors(t *testing.T) {
 
 func TestActorViewer(t *testing.T) {
 	a := Actor{Role: RoleCoach, Teacher: teacherA, Student: anaID, Coach: coachA, Groups: []GroupID{g1}}
-	want := Viewer{Role: RoleCoach, Student: anaID, Groups: []GroupID{g1}}
+	want := Viewer{Role: RoleCoach, Student: anaID, Coach: coachA, Groups: []GroupID{g1}}
 	if got := a.Viewer(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Viewer() = %+v, want %+v", got, want)
 	}

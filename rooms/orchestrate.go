@@ -159,7 +159,7 @@ func (r *room) applyGroups(ctx context.Context, cmd protocol.Command, v any) (js
 		ids[i] = protocol.GroupID(uuid.NewString())
 		members := slices.Clone(g.Members)
 		gv := protocol.Group{ID: ids[i], Name: g.Name, Members: r.membersOf(members)}
-		if _, err := r.emit(ctx, protocol.EvGroup, protocol.ToGroup(ids[i], members), protocol.GroupChanged{Group: gv}); err != nil {
+		if _, err := r.emit(ctx, protocol.EvGroup, protocol.ToGroup(ids[i], members, nil), protocol.GroupChanged{Group: gv}); err != nil {
 			return nil, err
 		}
 		summary.Groups = append(summary.Groups, protocol.GroupSummary{ID: ids[i], Name: g.Name, Size: len(members)})
@@ -182,7 +182,7 @@ func (r *room) membersOf(ids []protocol.StudentID) []protocol.Member {
 // emitGroup announces one group as it is in g (which may differ from state).
 func (r *room) emitGroup(ctx context.Context, g *class.Group) error {
 	gv := protocol.Group{ID: g.ID, Name: g.Name, Members: r.membersOf(g.Members), Coaches: g.Coaches}
-	_, err := r.emit(ctx, protocol.EvGroup, protocol.ToGroup(g.ID, g.Members), protocol.GroupChanged{Group: gv})
+	_, err := r.emit(ctx, protocol.EvGroup, r.groupChangeAudience(g), protocol.GroupChanged{Group: gv})
 	return err
 }
 
@@ -510,7 +510,7 @@ func (r *room) audience(t protocol.Target) (protocol.Audience, error) {
 		if g == nil {
 			return protocol.Audience{}, protocol.Errorf(protocol.CodeNotFound, "no group %s in this class", t.Group)
 		}
-		return protocol.ToGroup(g.ID, slices.Clone(g.Members)), nil
+		return r.groupAudience(g), nil
 	case t.Station != "":
 		if r.st.Station(t.Station) == nil {
 			return protocol.Audience{}, protocol.Errorf(protocol.CodeNotFound, "no station %s in this class", t.Station)
@@ -654,7 +654,7 @@ func (r *room) editWorkspace(ctx context.Context, cmd protocol.Command, v any) (
 		return nil, err
 	}
 	ev := protocol.WorkspaceChanged{Group: g.ID, Op: applied, By: by, Rev: next.WS.Rev}
-	if _, err := r.emit(ctx, protocol.EvWorkspace, protocol.ToGroup(g.ID, slices.Clone(g.Members)), ev); err != nil {
+	if _, err := r.emit(ctx, protocol.EvWorkspace, r.groupAudience(g), ev); err != nil {
 		return nil, err
 	}
 	return reply(map[string]any{"rev": next.WS.Rev, "op": applied})

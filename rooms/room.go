@@ -621,7 +621,7 @@ func (r *room) graceOver(ctx context.Context, sid protocol.StudentID) error {
 // the coaches of the student's group.
 func (r *room) presenceAudience(sid protocol.StudentID) protocol.Audience {
 	if st := r.st.Students[sid]; st != nil && st.Group != "" {
-		return protocol.ToStaff(st.Group)
+		return r.staffAudience(st.Group)
 	}
 	return protocol.ToTeachers
 }
