@@ -112,6 +112,7 @@ var eventTypes = map[EventType]AudienceKind{
 	EvHand:          AudStudent,
 	EvClassEnded:    AudAll,
 	EvOwnerChanged:  AudNone,
+	EvReply:         AudNone,
 
 	EvStations:    AudAll,
 	EvGroup:       AudGroup,
@@ -147,6 +148,7 @@ var eventPayloads = map[EventType]func() any{
 	EvHand:          func() any { return new(Hand) },
 	EvClassEnded:    func() any { return new(struct{}) },
 	EvOwnerChanged:  func() any { return new(OwnerChanged) },
+	EvReply:         func() any { return new(ReplyRecorded) },
 
 	EvStations:    func() any { return new(Stations) },
 	EvGroup:       func() any { return new(GroupChanged) },

@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/class"
 )
 
 // The audiences of events for a group and for its staff, resolved from the
@@ -14,7 +15,7 @@ import (
 
 // groupAudience is the audience of an event for group g as it is now: its
 // members, its coaches and the teachers.
-func (r *room) groupAudience(g *Group) protocol.Audience {
+func (r *room) groupAudience(g *class.Group) protocol.Audience {
 	return protocol.ToGroup(g.ID, slices.Clone(g.Members), slices.Clone(g.Coaches))
 }
 
@@ -22,9 +23,9 @@ func (r *room) groupAudience(g *Group) protocol.Audience {
 // group what next is: its members and coaches before and after, and the
 // teachers. A coach given the group learns it from this event, and so does
 // a coach or a student taken out of it, for whom it is the group's last.
-func (r *room) groupChangeAudience(next *Group) protocol.Audience {
+func (r *room) groupChangeAudience(next *class.Group) protocol.Audience {
 	members, coaches := slices.Clone(next.Members), slices.Clone(next.Coaches)
-	if old := r.st.group(next.ID); old != nil {
+	if old := r.st.Group(next.ID); old != nil {
 		for _, m := range old.Members {
 			if !slices.Contains(members, m) {
 				members = append(members, m)
@@ -43,7 +44,7 @@ func (r *room) groupChangeAudience(next *Group) protocol.Audience {
 // coaches group id has now: never its students.
 func (r *room) staffAudience(id protocol.GroupID) protocol.Audience {
 	var coaches []protocol.CoachID
-	if g := r.st.group(id); g != nil {
+	if g := r.st.Group(id); g != nil {
 		coaches = slices.Clone(g.Coaches)
 	}
 	return protocol.ToStaff(id, coaches)

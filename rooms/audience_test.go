@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/class"
 	"github.com/classhub/classhub/rooms/natstest"
 )
 
@@ -86,7 +87,7 @@ func TestAudiencesNameWhoWasThere(t *testing.T) {
 		})
 	})
 
-	st := newState(c.id)
+	st := class.New(c.id)
 	checked := map[protocol.EventType]int{}
 	for _, ev := range c.log() {
 		a := ev.Audience
@@ -95,7 +96,7 @@ func TestAudiencesNameWhoWasThere(t *testing.T) {
 				coaches     []protocol.CoachID
 				wantMembers []protocol.StudentID
 			)
-			if g := st.group(a.Group); g != nil {
+			if g := st.Group(a.Group); g != nil {
 				coaches, wantMembers = g.Coaches, g.Members
 			}
 			if ev.Type == protocol.EvGroup {

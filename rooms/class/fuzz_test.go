@@ -14,11 +14,11 @@ func seedClass() []protocol.Event {
 	l.add(protocol.EvRoomOpened, protocol.ToAll, protocol.RoomOpened{Title: "T", Teacher: "t"})
 	l.add(protocol.EvStudentJoined, protocol.ToStudent(olivia), protocol.StudentJoined{Student: olivia, Name: "Olivia", Mastery: map[protocol.SkillID]float64{"k": 0.3}})
 	l.add(protocol.EvStations, protocol.ToAll, protocol.Stations{Stations: []protocol.Station{{ID: "s1", Name: "Table", Kind: "teacher", Capacity: 4}}})
-	l.add(protocol.EvGroup, protocol.ToGroup("g", []protocol.StudentID{olivia}), protocol.GroupChanged{Group: protocol.Group{ID: "g", Name: "Reds", Members: []protocol.Member{{ID: olivia, Name: "Olivia"}}, Coaches: []protocol.CoachID{"c"}}})
+	l.add(protocol.EvGroup, protocol.ToGroup("g", []protocol.StudentID{olivia}, []protocol.CoachID{"c"}), protocol.GroupChanged{Group: protocol.Group{ID: "g", Name: "Reds", Members: []protocol.Member{{ID: olivia, Name: "Olivia"}}, Coaches: []protocol.CoachID{"c"}}})
 	l.add(protocol.EvGroups, protocol.ToAll, protocol.Groups{Groups: []protocol.GroupSummary{{ID: "g", Name: "Reds", Size: 1}}})
 	l.add(protocol.EvPractice, protocol.ToAll, protocol.PracticeStarted{Set: protocol.SetRef{Bank: "b", Set: "s"}, Kind: "practice", Items: []protocol.ItemID{"i1", "i2"}})
 	l.add(protocol.EvItem, protocol.ToStudent(olivia), protocol.ItemGiven{Student: olivia, Item: protocol.ItemView{ID: "i1", Skill: "k"}})
-	l.add(protocol.EvFlag, protocol.ToStaff("g"), protocol.FlagChanged{Flag: protocol.Flag{ID: "f1", Student: olivia, Rule: "struggle", Level: "watch", Status: "open"}})
+	l.add(protocol.EvFlag, protocol.ToStaff("g", []protocol.CoachID{"c"}), protocol.FlagChanged{Flag: protocol.Flag{ID: "f1", Student: olivia, Rule: "struggle", Level: "watch", Status: "open"}})
 	return l.evs
 }
 
@@ -91,7 +91,7 @@ func views(s *State) {
 	for _, v := range []protocol.Viewer{
 		{Role: protocol.RoleTeacher},
 		{Role: protocol.RoleStudent, Student: olivia},
-		{Role: protocol.RoleCoach, Groups: []protocol.GroupID{"g"}},
+		{Role: protocol.RoleCoach, Coach: "c", Groups: []protocol.GroupID{"g"}},
 		{Role: protocol.RoleProjector},
 	} {
 		if _, err := json.Marshal(s.View(v)); err != nil {
