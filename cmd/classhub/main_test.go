@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -37,6 +38,29 @@ type proc struct {
 	url  string
 	out  string // what it printed until it was ready
 	done chan error
+	logs *lockedBuffer // what it wrote to stderr
+	// exited is closed when the process has exited, with exitErr set.
+	exited  chan struct{}
+	exitErr error
+}
+
+// lockedBuffer is a buffer a test may read while the child process still
+// writes to it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 var readyLine = regexp.MustCompile(`students join at\s+(http://\S+)/`)
@@ -45,18 +69,25 @@ var readyLine = regexp.MustCompile(`students join at\s+(http://\S+)/`)
 // until it says it is ready.
 func startServer(t *testing.T, data string) *proc {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--addr", "127.0.0.1:0", "--data", data, "--grace", "300ms")
+	return startServerWith(t, data)
+}
+
+// startServerWith is startServer with more arguments for "serve".
+func startServerWith(t *testing.T, data string, args ...string) *proc {
+	t.Helper()
+	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--grace", "300ms"}, args...)
+	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "CLASSHUB_TEST_MAIN=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
-	cmd.Stderr = &logs
+	logs := new(lockedBuffer)
+	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	s := &proc{t: t, cmd: cmd, done: make(chan error, 1)}
+	s := &proc{t: t, cmd: cmd, done: make(chan error, 1), logs: logs, exited: make(chan struct{})}
 	type ready struct{ url, out string }
 	urls := make(chan ready, 1)
 	go func() {
@@ -68,7 +99,10 @@ func startServer(t *testing.T, data string) *proc {
 				urls <- ready{m[1], out.String()}
 			}
 		}
-		s.done <- cmd.Wait()
+		err := cmd.Wait()
+		s.exitErr = err
+		close(s.exited)
+		s.done <- err
 	}()
 	t.Cleanup(func() { _ = cmd.Process.Kill() })
 	select {
