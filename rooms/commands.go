@@ -92,6 +92,9 @@ func (r *room) isTeacher(a protocol.Actor) bool {
 // dispatch checks cmd against the table and the class's status, then runs
 // it. A refused command changes nothing.
 func (r *room) dispatch(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
+	if r.m.trap != nil {
+		r.m.trap(cmd)
+	}
 	c, ok := commands[cmd.Type]
 	if !ok {
 		return nil, protocol.Errorf(protocol.CodeUnknownType, "unknown command %q", cmd.Type)

@@ -133,6 +133,9 @@ type Manager struct {
 	rooms    map[protocol.RoomID]*room
 	starting map[protocol.RoomID]chan struct{}
 	failed   map[protocol.RoomID]error // rooms that stay stopped on this node (fault.go)
+	// trap, when set by a test, runs before every command in the actor:
+	// the way a test makes one room fail on purpose.
+	trap func(protocol.Command)
 	closed   bool
 	wg       sync.WaitGroup
 }

@@ -58,6 +58,9 @@ type room struct {
 	after     []func(ctx context.Context)
 	panics    int
 	failed    bool // the room could not go on: no snapshot of its state is saved
+	// stale: the log refused this owner's append (fenced), so st holds
+	// events the log does not: it must not be saved as a snapshot.
+	stale bool
 	sinceSnap int
 	lastUsed  time.Time
 	firstSeq  uint64
@@ -207,7 +210,7 @@ func (r *room) shutdown(log *slog.Logger) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if r.leaseRev != 0 {
-		if r.failed {
+		if r.failed || r.stale {
 			r.m.leases.release(ctx, r.id, r.leaseRev)
 		} else if err := r.saveSnapshot(ctx); err != nil {
 			log.Warn("snapshot on stop", "err", err)
@@ -301,6 +304,7 @@ func (r *room) flush(ctx context.Context) error {
 	r.m.metrics.publish.Observe(time.Since(t0).Seconds())
 	if err != nil {
 		if errors.Is(err, ErrFenced) {
+			r.stale = true
 			return err
 		}
 		if rerr := r.reload(ctx); rerr != nil {
