@@ -135,9 +135,9 @@ type Manager struct {
 	failed   map[protocol.RoomID]error // rooms that stay stopped on this node (fault.go)
 	// trap, when set by a test, runs before every command in the actor:
 	// the way a test makes one room fail on purpose.
-	trap func(protocol.Command)
-	closed   bool
-	wg       sync.WaitGroup
+	trap   func(protocol.Command)
+	closed bool
+	wg     sync.WaitGroup
 }
 
 // New creates the buckets it needs (idempotently) and returns a Manager.

@@ -55,12 +55,12 @@ type room struct {
 	// after runs once the step's events are in the log: effects outside
 	// the log (the directory, profiles, history) that must not happen
 	// for a step the log did not take.
-	after     []func(ctx context.Context)
-	panics    int
-	failed    bool // the room could not go on: no snapshot of its state is saved
+	after  []func(ctx context.Context)
+	panics int
+	failed bool // the room could not go on: no snapshot of its state is saved
 	// stale: the log refused this owner's append (fenced), so st holds
 	// events the log does not: it must not be saved as a snapshot.
-	stale bool
+	stale     bool
 	sinceSnap int
 	lastUsed  time.Time
 	firstSeq  uint64
