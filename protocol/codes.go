@@ -22,7 +22,7 @@ const (
 	CodeRoomEnded      Code = "room_ended"      // the class session has ended
 	CodeRateLimited    Code = "rate_limited"    // too many requests; retry later
 	CodeBusy           Code = "busy"            // the room's inbox is full; retry
-	CodeUnavailable    Code = "unavailable"     // the room's owner cannot be reached; retry
+	CodeUnavailable    Code = "unavailable"     // the room's owner cannot be reached, or the class could not be loaded; retry
 	CodeInternal       Code = "internal"        // a server fault; the request may be retried
 	CodeDuplicate      Code = "duplicate"       // this request ID was already handled
 	CodeNotRecoverable Code = "not_recoverable" // resume impossible; a fresh snapshot follows
