@@ -14,10 +14,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
-	"github.com/classhub/classhub/hub/auth"
-	"github.com/classhub/classhub/hub/roster"
+	"github.com/classhub/classhub/accounts"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
+	"github.com/classhub/classhub/roster"
 )
 
 // maxBodyBytes bounds a REST request body; every body of the API is a few
@@ -101,13 +101,13 @@ func asProtocol(err error) *protocol.Error {
 			return protocol.Errorf(protocol.CodeInvalid, "%s", msg)
 		}
 		return protocol.Errorf(protocol.CodeInternal, "internal error")
-	case errors.Is(err, auth.ErrBadPassword):
+	case errors.Is(err, accounts.ErrBadPassword):
 		return protocol.Errorf(protocol.CodeUnauthorized, "wrong e-mail or password")
-	case errors.Is(err, auth.ErrExpired):
+	case errors.Is(err, ErrExpired):
 		return protocol.Errorf(protocol.CodeUnauthorized, "the token has expired; sign in again")
-	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrNoTeacher):
+	case errors.Is(err, ErrInvalidToken), errors.Is(err, accounts.ErrNoTeacher):
 		return protocol.Errorf(protocol.CodeUnauthorized, "sign in first")
-	case errors.Is(err, auth.ErrExists):
+	case errors.Is(err, accounts.ErrExists):
 		return protocol.Errorf(protocol.CodeConflict, "a teacher with that e-mail exists")
 	}
 	return rooms.AsProtocol(err)
@@ -138,11 +138,11 @@ func bind(c echo.Context, v any) error {
 // coach invitation. Role says who signed in, and which of Teacher and
 // Coach is present.
 type LoginResponse struct {
-	Role    protocol.Role `json:"role"`
-	Token   string        `json:"token"`
-	Expires int64         `json:"expires"`
-	Teacher auth.Teacher  `json:"teacher,omitzero"`
-	Coach   auth.Coach    `json:"coach,omitzero"`
+	Role    protocol.Role    `json:"role"`
+	Token   string           `json:"token"`
+	Expires int64            `json:"expires"`
+	Teacher accounts.Teacher `json:"teacher,omitzero"`
+	Coach   accounts.Coach   `json:"coach,omitzero"`
 }
 
 func (h *Hub) login(c echo.Context) error {
@@ -276,7 +276,7 @@ func (h *Hub) only(role protocol.Role, next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func teacherOf(c echo.Context) protocol.TeacherID {
-	return c.Get(claimsKey).(auth.Claims).Teacher
+	return c.Get(claimsKey).(Claims).Teacher
 }
 
 func (h *Hub) listRooms(c echo.Context) error {

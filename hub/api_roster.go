@@ -12,10 +12,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/classhub/classhub/hub/auth"
-	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
+	"github.com/classhub/classhub/roster"
 )
 
 // wrongWordCost is what a wrong join word costs its client address, in
@@ -432,7 +431,7 @@ func (h *Hub) me(c echo.Context) (*roster.Store, protocol.TeacherID, roster.Stud
 	if err != nil {
 		return nil, "", "", err
 	}
-	cl := c.Get(claimsKey).(auth.Claims)
+	cl := c.Get(claimsKey).(Claims)
 	ctx := c.Request().Context()
 	info, err := h.cfg.Rooms.Room(ctx, cl.Room)
 	if errors.Is(err, rooms.ErrNoRoom) || (err == nil && info.Roster == "") {

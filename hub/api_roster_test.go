@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
+	"github.com/classhub/classhub/roster"
 )
 
 // withRosters gives the node a roster store in its NATS.

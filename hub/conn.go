@@ -11,7 +11,6 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/time/rate"
 
-	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
 )
@@ -400,7 +399,7 @@ func (c *conn) hello(ctx context.Context, f protocol.ClientFrame) bool {
 	claims, err := c.h.cfg.Tokens.Verify(hi.Token)
 	if err != nil {
 		msg := "the token is not valid; sign in or join again"
-		if errors.Is(err, auth.ErrExpired) {
+		if errors.Is(err, ErrExpired) {
 			msg = "the token has expired; sign in or join again"
 		}
 		c.refuse(f.ID, protocol.Errorf(protocol.CodeUnauthorized, "%s", msg))

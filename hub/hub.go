@@ -14,10 +14,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
-	"github.com/classhub/classhub/hub/auth"
-	"github.com/classhub/classhub/hub/roster"
+	"github.com/classhub/classhub/accounts"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
+	"github.com/classhub/classhub/roster"
 )
 
 // Config configures a Hub. Zero values take the documented defaults.
@@ -27,9 +27,9 @@ type Config struct {
 	// NC is the node's NATS connection, for event subscriptions. Required.
 	NC *nats.Conn
 	// Tokens issues and verifies device and console tokens. Required.
-	Tokens *auth.Signer
+	Tokens *Signer
 	// Accounts signs teachers in. Required for the REST API.
-	Accounts *auth.Accounts
+	Accounts *accounts.Store
 	// Rosters keeps class rosters and learner profiles. Optional: without
 	// it the roster and profile routes answer not_found, and no session
 	// can be opened with a roster.

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/accounts"
 )
 
 // teacher runs the teacher admin commands. It talks to the server running
@@ -66,18 +66,18 @@ func teacher(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	accounts, err := auth.OpenAccounts(ctx, nn.js, c.Replicas)
+	acct, err := accounts.Open(ctx, nn.js, c.Replicas)
 	if err != nil {
 		return err
 	}
 	if sub == "password" {
-		if err := accounts.SetPassword(ctx, email, password); err != nil {
+		if err := acct.SetPassword(ctx, email, password); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "The password of %s is changed.\n", email)
 		return nil
 	}
-	t, err := accounts.Add(ctx, email, name, password)
+	t, err := acct.Add(ctx, email, name, password)
 	if err != nil {
 		return err
 	}
