@@ -1,7 +1,6 @@
 package hub
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
@@ -38,7 +37,7 @@ func (h *Hub) inviteCoach(c echo.Context) error {
 	}
 	inv, err := h.cfg.Accounts.InviteCoach(c.Request().Context(), teacherOf(c), req.Email, req.Name)
 	if err != nil {
-		return coachError(err)
+		return err
 	}
 	return c.JSON(http.StatusCreated, InviteResponse{Invite: inv, Link: "/coach?invite=" + url.QueryEscape(inv.Code)})
 }
@@ -66,7 +65,7 @@ func (h *Hub) acceptInvite(c echo.Context) error {
 	}
 	co, err := h.cfg.Accounts.AcceptInvite(c.Request().Context(), req.Code, req.Password)
 	if err != nil {
-		return coachError(err)
+		return err
 	}
 	res, err := h.coachSignIn(co)
 	if err != nil {
@@ -82,21 +81,6 @@ func (h *Hub) coachSignIn(co accounts.Coach) (LoginResponse, error) {
 		return LoginResponse{}, err
 	}
 	return LoginResponse{Role: protocol.RoleCoach, Token: tok, Expires: exp.UnixMilli(), Coach: co}, nil
-}
-
-// coachError words the errors of invitations for the client. The general
-// mapping speaks of teachers, which would mislead here, and knows nothing
-// of invitations.
-func coachError(err error) error {
-	switch {
-	case errors.Is(err, accounts.ErrExists):
-		return protocol.Errorf(protocol.CodeConflict, "an account with that e-mail exists")
-	case errors.Is(err, accounts.ErrNoInvite):
-		return protocol.Errorf(protocol.CodeNotFound, "no such invitation: it was used already, replaced by a newer one, or mistyped")
-	case errors.Is(err, accounts.ErrInviteExpired):
-		return protocol.Errorf(protocol.CodeNotFound, "the invitation has expired; ask the teacher to invite you again")
-	}
-	return err
 }
 
 // coachRooms lists the open classes in which the signed-in coach follows a

@@ -58,22 +58,6 @@ func (h *Hub) rosterStore() (*roster.Store, error) {
 	return h.cfg.Rosters, nil
 }
 
-// rosterError words the errors of rosters and profiles for the client.
-func rosterError(err error) error {
-	var ie *roster.ImportError
-	switch {
-	case errors.Is(err, roster.ErrNoRoster):
-		return protocol.Errorf(protocol.CodeNotFound, "no such roster")
-	case errors.Is(err, roster.ErrNoStudent):
-		return protocol.Errorf(protocol.CodeNotFound, "no such student")
-	case errors.Is(err, roster.ErrBusy):
-		return protocol.Errorf(protocol.CodeBusy, "the roster is being changed by someone else; retry")
-	case errors.As(err, &ie):
-		return protocol.Errorf(protocol.CodeInvalid, "%s", ie.Error())
-	}
-	return err
-}
-
 // rosterParam reads a roster ID from the path.
 func rosterParam(c echo.Context, name string) (roster.ID, error) {
 	id := roster.ID(c.Param(name))
@@ -103,7 +87,7 @@ func studentParam(c echo.Context, name string) (roster.StudentID, error) {
 func (h *Hub) roomByCode(ctx context.Context, code string) (rooms.RoomInfo, error) {
 	info, err := h.cfg.Rooms.RoomByCode(ctx, code)
 	if errors.Is(err, rooms.ErrNoRoom) || (err == nil && info.Status != protocol.StatusOpen) {
-		return rooms.RoomInfo{}, protocol.Errorf(protocol.CodeNotFound, "no open class has that code")
+		return rooms.RoomInfo{}, errNoCode
 	}
 	return info, err
 }
@@ -217,7 +201,7 @@ func (h *Hub) createRoster(c echo.Context) error {
 	}
 	r, err := st.Create(c.Request().Context(), teacherOf(c), req.Name, req.Students)
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusCreated, r)
 }
@@ -233,7 +217,7 @@ func (h *Hub) getRoster(c echo.Context) error {
 	}
 	r, err := st.Get(c.Request().Context(), teacherOf(c), id)
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, r)
 }
@@ -253,7 +237,7 @@ func (h *Hub) putRoster(c echo.Context) error {
 	}
 	r, err := st.Replace(c.Request().Context(), teacherOf(c), id, req.Name, req.Students)
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, r)
 }
@@ -268,7 +252,7 @@ func (h *Hub) deleteRoster(c echo.Context) error {
 		return err
 	}
 	if err := st.Delete(c.Request().Context(), teacherOf(c), id); err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -288,7 +272,7 @@ func (h *Hub) reissueCode(c echo.Context) error {
 	}
 	s, err := st.ReissueCode(c.Request().Context(), teacherOf(c), id, sid)
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, map[string]roster.Student{"student": s})
 }
@@ -312,7 +296,7 @@ func (h *Hub) importRosters(c echo.Context) error {
 			return uploadError(err)
 		}
 		if b, err = roster.ReadZip(data); err != nil {
-			return rosterError(err)
+			return err
 		}
 	case "multipart/form-data":
 		if b, err = readBundleParts(req); err != nil {
@@ -323,7 +307,7 @@ func (h *Hub) importRosters(c echo.Context) error {
 	}
 	res, err := st.Import(req.Context(), teacherOf(c), b)
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, res)
 }
@@ -388,7 +372,7 @@ func (h *Hub) getProfile(c echo.Context) error {
 	}
 	p, err := st.Profile(c.Request().Context(), teacherOf(c), sid)
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, p)
 }
@@ -411,7 +395,7 @@ func (h *Hub) putProfile(c echo.Context) error {
 	}
 	p, err := st.EditProfile(c.Request().Context(), teacherOf(c), sid, req)
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, p)
 }
@@ -425,8 +409,6 @@ func (h *Hub) studentOnly(next echo.HandlerFunc) echo.HandlerFunc {
 // of their class and their entry on its roster. A student who typed their
 // name has no roster entry, and so no profile.
 func (h *Hub) me(c echo.Context) (*roster.Store, protocol.TeacherID, roster.StudentID, error) {
-	noProfile := protocol.Errorf(protocol.CodeNotFound,
-		"you have no profile here: profiles are kept for students who join by picking their name from their class's list")
 	st, err := h.rosterStore()
 	if err != nil {
 		return nil, "", "", err
@@ -435,14 +417,14 @@ func (h *Hub) me(c echo.Context) (*roster.Store, protocol.TeacherID, roster.Stud
 	ctx := c.Request().Context()
 	info, err := h.cfg.Rooms.Room(ctx, cl.Room)
 	if errors.Is(err, rooms.ErrNoRoom) || (err == nil && info.Roster == "") {
-		return nil, "", "", noProfile
+		return nil, "", "", errNoProfile
 	}
 	if err != nil {
 		return nil, "", "", err
 	}
 	sid, err := st.SeatOf(ctx, roster.ID(info.Roster), cl.Room, cl.Student)
 	if errors.Is(err, roster.ErrNoStudent) {
-		return nil, "", "", noProfile
+		return nil, "", "", errNoProfile
 	}
 	return st, info.Teacher, sid, err
 }
@@ -454,10 +436,10 @@ func (h *Hub) myProfile(c echo.Context) error {
 	}
 	p, err := st.Profile(c.Request().Context(), teacher, sid)
 	if errors.Is(err, roster.ErrNoStudent) {
-		return protocol.Errorf(protocol.CodeNotFound, "your name is no longer on your class's list")
+		return errOffRoster
 	}
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, p)
 }
@@ -483,10 +465,10 @@ func (h *Hub) editMyProfile(c echo.Context) error {
 	}
 	p, err := st.EditProfile(c.Request().Context(), teacher, sid, roster.ProfileEdit{Interests: req.Interests, Goals: req.Goals})
 	if errors.Is(err, roster.ErrNoStudent) {
-		return protocol.Errorf(protocol.CodeNotFound, "your name is no longer on your class's list")
+		return errOffRoster
 	}
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, p)
 }

@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sync"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/classhub/classhub/protocol"
-	"github.com/classhub/classhub/rooms"
 )
 
 // item is one entry of a connection's write queue: a frame, or the close
@@ -398,11 +396,7 @@ func (c *conn) hello(ctx context.Context, f protocol.ClientFrame) bool {
 	hi := v.(*protocol.Hello)
 	claims, err := c.h.cfg.Tokens.Verify(hi.Token)
 	if err != nil {
-		msg := "the token is not valid; sign in or join again"
-		if errors.Is(err, ErrExpired) {
-			msg = "the token has expired; sign in or join again"
-		}
-		c.refuse(f.ID, protocol.Errorf(protocol.CodeUnauthorized, "%s", msg))
+		c.refuse(f.ID, c.clientError(err))
 		return false
 	}
 	room := hi.Room
@@ -424,7 +418,7 @@ func (c *conn) hello(ctx context.Context, f protocol.ClientFrame) bool {
 
 	hr, err := c.h.enter(room, c)
 	if err != nil {
-		c.sendError(f.ID, rooms.AsProtocol(err))
+		c.sendError(f.ID, c.clientError(err))
 		return false
 	}
 	c.room = hr
@@ -446,7 +440,7 @@ func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool 
 		err = json.Unmarshal(raw, &snap)
 	}
 	if err != nil {
-		pe := rooms.AsProtocol(err)
+		pe := c.clientError(err)
 		if pe.Code == protocol.CodeForbidden || pe.Code == protocol.CodeNotFound {
 			// Not this token's class: the device must not retry it.
 			c.refuse(id, protocol.Errorf(protocol.CodeUnauthorized, "%s", pe.Message))
@@ -478,7 +472,7 @@ func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool 
 			frames, err := hr.replay(rctx, snap.Epoch, viewer, r.Offset, snap.Offset)
 			cancel()
 			if err != nil {
-				w.Reason = rooms.AsProtocol(err)
+				w.Reason = c.clientError(err)
 				if w.Reason.Code != protocol.CodeNotRecoverable {
 					w.Reason = protocol.Errorf(protocol.CodeNotRecoverable, "the missed events could not be read (%s); here is a fresh snapshot", w.Reason.Message)
 				}
@@ -595,7 +589,7 @@ func (c *conn) command(ctx context.Context, f protocol.ClientFrame) {
 		Room: c.room.id, Type: f.Type, ReqID: f.ID, Actor: c.actor, Conn: c.id, Name: c.name, Data: data,
 	})
 	if err != nil {
-		c.sendError(f.ID, rooms.AsProtocol(err))
+		c.sendError(f.ID, c.clientError(err))
 		return
 	}
 	c.send(mustFrame(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameResult, ID: f.ID, Data: out}))
@@ -604,6 +598,21 @@ func (c *conn) command(ctx context.Context, f protocol.ClientFrame) {
 func (c *conn) sendResult(id string, v any) {
 	data, _ := json.Marshal(v)
 	c.send(mustFrame(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameResult, ID: id, Data: data}))
+}
+
+// clientError is what the device is told of err (protocol.ErrorOf); an
+// error that is the server's fault is logged here, since the device is
+// told nothing of it.
+func (c *conn) clientError(err error) *protocol.Error {
+	pe := protocol.ErrorOf(err)
+	if pe.Code == protocol.CodeInternal {
+		var room protocol.RoomID
+		if c.room != nil {
+			room = c.room.id
+		}
+		c.h.log.Error("device request failed", "conn", c.id, "room", room, "err", err)
+	}
+	return pe
 }
 
 func (c *conn) sendError(id string, e *protocol.Error) {

@@ -1,12 +1,29 @@
 package hub
 
-import "errors"
+import "github.com/classhub/classhub/protocol"
 
-// Sentinel errors.
+// Sentinel errors, each with what a client is told of it
+// (protocol.ErrorOf).
 var (
 	// ErrInvalidToken means a token is malformed, badly signed, signed with
 	// another algorithm, or claims something a token of ours never does.
-	ErrInvalidToken = errors.New("hub: invalid token")
+	ErrInvalidToken error = protocol.NewSentinel(protocol.CodeUnauthorized,
+		"hub: invalid token", "the token is not valid; sign in or join again")
 	// ErrExpired means a token was good but its time is over.
-	ErrExpired = errors.New("hub: token expired")
+	ErrExpired error = protocol.NewSentinel(protocol.CodeUnauthorized,
+		"hub: token expired", "the token has expired; sign in or join again")
+
+	// errNoCode answers a join code that no open class has: unknown,
+	// mistyped or of a class that ended, alike, so that codes cannot be
+	// probed.
+	errNoCode = protocol.NewSentinel(protocol.CodeNotFound,
+		"hub: no open class has that code", "no open class has that code")
+	// errNoProfile answers a student who asks for their profile and has
+	// none: they typed their name instead of picking it from a roster.
+	errNoProfile = protocol.NewSentinel(protocol.CodeNotFound, "hub: no profile",
+		"you have no profile here: profiles are kept for students who join by picking their name from their class's list")
+	// errOffRoster answers a student whose name the teacher took off the
+	// roster since they joined.
+	errOffRoster = protocol.NewSentinel(protocol.CodeNotFound, "hub: student off the roster",
+		"your name is no longer on your class's list")
 )
