@@ -432,9 +432,7 @@ func (c *conn) hello(ctx context.Context, f protocol.ClientFrame) bool {
 
 func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool {
 	hr := c.room
-	cctx, cancel := context.WithTimeout(ctx, c.h.cfg.CommandTimeout)
-	raw, err := c.h.cfg.Rooms.Do(cctx, protocol.Command{Room: hr.id, Type: protocol.CmdSnapshot, Actor: c.actor})
-	cancel()
+	raw, err := c.h.cfg.Rooms.Do(ctx, protocol.Command{Room: hr.id, Type: protocol.CmdSnapshot, Actor: c.actor})
 	var snap protocol.SnapshotResult
 	if err == nil {
 		err = json.Unmarshal(raw, &snap)
@@ -468,9 +466,7 @@ func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool 
 		case snap.Offset-r.Offset > maxReplay:
 			w.Reason = protocol.Errorf(protocol.CodeNotRecoverable, "%d events were missed; here is a fresh snapshot instead", snap.Offset-r.Offset)
 		default:
-			rctx, cancel := context.WithTimeout(ctx, c.h.cfg.CommandTimeout)
-			frames, err := hr.replay(rctx, snap.Epoch, viewer, r.Offset, snap.Offset)
-			cancel()
+			frames, err := hr.replay(ctx, snap.Epoch, viewer, r.Offset, snap.Offset)
 			if err != nil {
 				w.Reason = c.clientError(err)
 				if w.Reason.Code != protocol.CodeNotRecoverable {
@@ -519,9 +515,7 @@ func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool 
 // called after the welcome and again when the room gets a new owner,
 // which starts with no connections.
 func (c *conn) announcePresence() {
-	ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.CommandTimeout)
-	defer cancel()
-	_, err := c.h.cfg.Rooms.Do(ctx, protocol.Command{Room: c.room.id, Type: protocol.CmdConnect, Actor: c.actor, Conn: c.id})
+	_, err := c.h.cfg.Rooms.Do(context.Background(), protocol.Command{Room: c.room.id, Type: protocol.CmdConnect, Actor: c.actor, Conn: c.id})
 	if err != nil {
 		c.h.log.Warn("presence: connect", "room", c.room.id, "conn", c.id, "err", err)
 		return
@@ -538,9 +532,7 @@ func (c *conn) disconnect() {
 	if !was {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.CommandTimeout)
-	defer cancel()
-	_, err := c.h.cfg.Rooms.Do(ctx, protocol.Command{Room: c.room.id, Type: protocol.CmdDisconnect, Actor: c.actor, Conn: c.id})
+	_, err := c.h.cfg.Rooms.Do(context.Background(), protocol.Command{Room: c.room.id, Type: protocol.CmdDisconnect, Actor: c.actor, Conn: c.id})
 	if err != nil {
 		c.h.log.Warn("presence: disconnect", "room", c.room.id, "conn", c.id, "err", err)
 	}
@@ -583,9 +575,7 @@ func (c *conn) command(ctx context.Context, f protocol.ClientFrame) {
 		c.mu.Unlock()
 		c.signal()
 	}()
-	cctx, cancel := context.WithTimeout(ctx, c.h.cfg.CommandTimeout)
-	defer cancel()
-	out, err := c.h.cfg.Rooms.Do(cctx, protocol.Command{
+	out, err := c.h.cfg.Rooms.Do(ctx, protocol.Command{
 		Room: c.room.id, Type: f.Type, ReqID: f.ID, Actor: c.actor, Conn: c.id, Name: c.name, Data: data,
 	})
 	if err != nil {

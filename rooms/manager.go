@@ -47,8 +47,10 @@ type Config struct {
 	// Replicas is the JetStream replication of logs and buckets: 1 for a
 	// single server, 3 for a production cluster. Default 1.
 	Replicas int
-	// RequestTimeout bounds one command to a remote owner and one
-	// JetStream write. Default 5s.
+	// RequestTimeout bounds one command (Manager.Do), wherever the room's
+	// owner is, and one JetStream write. It is the one timeout of a
+	// device's or a console's command: the hub adds none of its own.
+	// Default 5s.
 	RequestTimeout time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
