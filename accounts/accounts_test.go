@@ -12,13 +12,6 @@ import (
 	"github.com/classhub/classhub/rooms/natstest"
 )
 
-var (
-	room    = protocol.RoomID("4b955ea0-e456-4b43-a44e-e3de91013e9e")
-	student = protocol.StudentID("67e7036b-49c9-4c4d-b326-834a6a42fd97")
-	teacher = protocol.TeacherID("56dc0416-b107-4617-be61-55d33c2d6c59")
-	coach   = protocol.CoachID("0d3f7a52-8c1e-4f0b-9a37-2b6e5c4d1a90")
-)
-
 func TestAccounts(t *testing.T) {
 	ns := natstest.Start(t)
 	_, js := ns.Connect(t)

@@ -22,7 +22,7 @@ import (
 // lists would keep them.
 func teacher(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("teacher: say add or password\n" + usage)
+		return usageError("teacher: say add or password")
 	}
 	sub, args := args[0], args[1:]
 	var c config
@@ -36,7 +36,7 @@ func teacher(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fs.StringVar(&name, "name", "", "the teacher's name as students see it")
 	case "password":
 	default:
-		return fmt.Errorf("teacher: unknown command %q\n%s", sub, usage)
+		return usageError(fmt.Sprintf("teacher: unknown command %q", sub))
 	}
 	if err := parse(fs, args); err != nil {
 		return err
