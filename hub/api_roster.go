@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -286,7 +287,7 @@ func (h *Hub) importRosters(c echo.Context) error {
 		return err
 	}
 	req := c.Request()
-	req.Body = http.MaxBytesReader(c.Response(), req.Body, roster.MaxBundleBytes)
+	req.Body = uploadBody{http.MaxBytesReader(c.Response(), req.Body, roster.MaxBundleBytes)}
 	mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
 	var b roster.Bundle
 	switch mt {
@@ -352,13 +353,23 @@ func readBundleParts(req *http.Request) (roster.Bundle, error) {
 	}
 }
 
-// uploadError words a failure to read an upload.
-func uploadError(err error) error {
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return protocol.Errorf(protocol.CodeFrameTooLarge, "an upload of rosters is at most %d MiB", roster.MaxBundleBytes>>20)
+// uploadBody is the body of an upload of rosters: past the limit of the
+// http.MaxBytesReader beneath, a read fails with errUploadTooBig, the
+// hub's own refusal of what it will not read.
+type uploadBody struct{ io.ReadCloser }
+
+func (b uploadBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if _, ok := err.(*http.MaxBytesError); ok {
+		err = errUploadTooBig
 	}
-	return protocol.Errorf(protocol.CodeInvalid, "the upload could not be read")
+	return n, err
+}
+
+// uploadError is a failure to read an upload: errUploadTooBig when that
+// is in err, and otherwise errUploadUnreadable, with err for the logs.
+func uploadError(err error) error {
+	return fmt.Errorf("read upload: %w: %w", err, errUploadUnreadable)
 }
 
 func (h *Hub) getProfile(c echo.Context) error {

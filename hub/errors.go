@@ -1,6 +1,11 @@
 package hub
 
-import "github.com/classhub/classhub/protocol"
+import (
+	"fmt"
+
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/roster"
+)
 
 // Sentinel errors, each with what a client is told of it
 // (protocol.ErrorOf).
@@ -22,6 +27,14 @@ var (
 	// none: they typed their name instead of picking it from a roster.
 	errNoProfile = protocol.NewSentinel(protocol.CodeNotFound, "hub: no profile",
 		"you have no profile here: profiles are kept for students who join by picking their name from their class's list")
+	// errUploadTooBig answers an upload of rosters over
+	// roster.MaxBundleBytes.
+	errUploadTooBig = protocol.NewSentinel(protocol.CodeFrameTooLarge, "hub: roster upload over the limit",
+		fmt.Sprintf("an upload of rosters is at most %d MiB", roster.MaxBundleBytes>>20))
+	// errUploadUnreadable answers an upload that is not what it says it
+	// is: a broken multipart form, a body cut short.
+	errUploadUnreadable = protocol.NewSentinel(protocol.CodeInvalid, "hub: roster upload unreadable",
+		"the upload could not be read")
 	// errOffRoster answers a student whose name the teacher took off the
 	// roster since they joined.
 	errOffRoster = protocol.NewSentinel(protocol.CodeNotFound, "hub: student off the roster",
