@@ -47,18 +47,24 @@ func TestServesTheApps(t *testing.T) {
 			t.Errorf("%s: Cache-Control %q", path, res.Header.Get("Cache-Control"))
 		}
 	}
-	res, _ := http.Get(srv.URL + "/teacher")
-	b, _ := io.ReadAll(res.Body)
-	if !strings.Contains(string(b), "teacher.js") {
+	get := func(path string) (int, string) {
+		t.Helper()
+		res, err := http.Get(srv.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if _, b := get("/teacher"); !strings.Contains(b, "teacher.js") {
 		t.Error("/teacher is not the console")
 	}
-	res, _ = http.Get(srv.URL + "/coach?invite=ABC")
-	b, _ = io.ReadAll(res.Body)
-	if !strings.Contains(string(b), "coach.js") {
+	if _, b := get("/coach?invite=ABC"); !strings.Contains(b, "coach.js") {
 		t.Error("/coach is not the coach page")
 	}
-	if res, _ := http.Get(srv.URL + "/nothing.js"); res.StatusCode != 404 {
-		t.Errorf("/nothing.js: %d", res.StatusCode)
+	if code, _ := get("/nothing.js"); code != 404 {
+		t.Errorf("/nothing.js: %d", code)
 	}
 }
 

@@ -15,10 +15,10 @@ import (
 	"github.com/labstack/echo/v4"
 	"golang.org/x/time/rate"
 
-	"github.com/classhub/classhub/hub/auth"
-	"github.com/classhub/classhub/hub/roster"
+	"github.com/classhub/classhub/accounts"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
+	"github.com/classhub/classhub/roster"
 )
 
 // maxBodyBytes bounds a REST request body; every body of the API is a few
@@ -27,9 +27,10 @@ const maxBodyBytes = 16 << 10
 
 // Register adds the REST API (/api/v1/...) and the WebSocket endpoint
 // (/ws) to e, and makes every error e answers a JSON error body with a
-// code from the protocol's table.
+// code from the protocol's table, logging those that are the server's
+// fault.
 func (h *Hub) Register(e *echo.Echo) {
-	e.HTTPErrorHandler = HTTPErrorHandler
+	e.HTTPErrorHandler = h.httpError
 	e.GET("/ws", echo.WrapHandler(h))
 	api := e.Group("/api/v1")
 	api.POST("/login", h.login, h.limitByAddress)
@@ -89,57 +90,33 @@ func noRoute(c echo.Context) error {
 	return protocol.Errorf(protocol.CodeInvalid, "%s is not allowed on %s, which takes %s", req.Method, req.URL.Path, strings.Join(allow, " or "))
 }
 
-// HTTPErrorHandler writes every error as {"error":{"code","message"}}
-// with the status of its code.
-func HTTPErrorHandler(err error, c echo.Context) {
+// httpError writes every error as {"error":{"code","message"}} with the
+// status of its code. What the client is told is protocol.ErrorOf's to
+// decide; an error it does not know is the server's fault, logged here.
+func (h *Hub) httpError(err error, c echo.Context) {
 	if c.Response().Committed {
 		return
 	}
-	pe := asProtocol(err)
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		// The router's own answers (no such route, a method the route
+		// does not take) carry an HTTP status, not a code.
+		if code := protocol.CodeOfStatus(he.Code); code != protocol.CodeInternal {
+			msg, _ := he.Message.(string)
+			if msg == "" || msg == http.StatusText(he.Code) {
+				msg = strings.ToLower(http.StatusText(he.Code))
+			}
+			err = &protocol.Error{Code: code, Message: msg}
+		}
+	}
+	pe := protocol.ErrorOf(err)
+	if pe.Code == protocol.CodeInternal {
+		h.log.Error("REST request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
+	}
 	if pe.Code == protocol.CodeRateLimited && c.Response().Header().Get("Retry-After") == "" {
 		c.Response().Header().Set("Retry-After", "1")
 	}
 	_ = c.JSON(pe.Code.HTTPStatus(), map[string]*protocol.Error{"error": pe})
-}
-
-// asProtocol maps an error of the REST API to what the client sees. It is
-// the hub's one place for that mapping; room errors are mapped by rooms.
-func asProtocol(err error) *protocol.Error {
-	var he *echo.HTTPError
-	switch {
-	case errors.As(err, &he):
-		msg := http.StatusText(he.Code)
-		if m, ok := he.Message.(string); ok && m != "" {
-			msg = m
-		}
-		switch he.Code {
-		case http.StatusNotFound:
-			return protocol.Errorf(protocol.CodeNotFound, "%s", strings.ToLower(msg))
-		case http.StatusMethodNotAllowed:
-			return protocol.Errorf(protocol.CodeInvalid, "method not allowed")
-		case http.StatusUnauthorized:
-			return protocol.Errorf(protocol.CodeUnauthorized, "%s", msg)
-		case http.StatusRequestEntityTooLarge:
-			return protocol.Errorf(protocol.CodeFrameTooLarge, "the request body is over %d bytes", maxBodyBytes)
-		case http.StatusTooManyRequests:
-			return protocol.Errorf(protocol.CodeRateLimited, "too many requests; retry in a moment")
-		case http.StatusServiceUnavailable:
-			return protocol.Errorf(protocol.CodeUnavailable, "%s", msg)
-		}
-		if he.Code >= 400 && he.Code < 500 {
-			return protocol.Errorf(protocol.CodeInvalid, "%s", msg)
-		}
-		return protocol.Errorf(protocol.CodeInternal, "internal error")
-	case errors.Is(err, auth.ErrBadPassword):
-		return protocol.Errorf(protocol.CodeUnauthorized, "wrong e-mail or password")
-	case errors.Is(err, auth.ErrExpired):
-		return protocol.Errorf(protocol.CodeUnauthorized, "the token has expired; sign in again")
-	case errors.Is(err, auth.ErrInvalidToken), errors.Is(err, auth.ErrNoTeacher):
-		return protocol.Errorf(protocol.CodeUnauthorized, "sign in first")
-	case errors.Is(err, auth.ErrExists):
-		return protocol.Errorf(protocol.CodeConflict, "a teacher with that e-mail exists")
-	}
-	return rooms.AsProtocol(err)
 }
 
 // bind decodes a JSON body strictly: one object, known fields only, at
@@ -172,11 +149,11 @@ func bind(c echo.Context, v any) error {
 // coach invitation. Role says who signed in, and which of Teacher and
 // Coach is present.
 type LoginResponse struct {
-	Role    protocol.Role `json:"role"`
-	Token   string        `json:"token"`
-	Expires int64         `json:"expires"`
-	Teacher auth.Teacher  `json:"teacher,omitzero"`
-	Coach   auth.Coach    `json:"coach,omitzero"`
+	Role    protocol.Role    `json:"role"`
+	Token   string           `json:"token"`
+	Expires int64            `json:"expires"`
+	Teacher accounts.Teacher `json:"teacher,omitzero"`
+	Coach   accounts.Coach   `json:"coach,omitzero"`
 }
 
 func (h *Hub) login(c echo.Context) error {
@@ -310,7 +287,7 @@ func (h *Hub) only(role protocol.Role, next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func teacherOf(c echo.Context) protocol.TeacherID {
-	return c.Get(claimsKey).(auth.Claims).Teacher
+	return c.Get(claimsKey).(Claims).Teacher
 }
 
 func (h *Hub) listRooms(c echo.Context) error {
@@ -346,7 +323,7 @@ func (h *Hub) createRoom(c echo.Context) error {
 			return err
 		}
 		if _, err := st.Get(ctx, open.Teacher, id); err != nil {
-			return rosterError(err)
+			return err
 		}
 		open.Roster = string(id)
 	}
@@ -366,8 +343,8 @@ func (h *Hub) ownRoom(c echo.Context) (rooms.RoomInfo, error) {
 		return rooms.RoomInfo{}, protocol.Errorf(protocol.CodeInvalid, "%q is not a room ID", c.Param("id"))
 	}
 	info, err := h.cfg.Rooms.Room(c.Request().Context(), id)
-	if errors.Is(err, rooms.ErrNoRoom) || (err == nil && info.Teacher != teacherOf(c)) {
-		return rooms.RoomInfo{}, protocol.Errorf(protocol.CodeNotFound, "no such room")
+	if err == nil && info.Teacher != teacherOf(c) {
+		return rooms.RoomInfo{}, rooms.ErrNoRoom
 	}
 	return info, err
 }
@@ -390,7 +367,7 @@ func (h *Hub) endRoom(c echo.Context) error {
 			Room: info.ID, Type: protocol.MsgEndClass,
 			Actor: protocol.Actor{Role: protocol.RoleTeacher, Teacher: teacherOf(c)}, Data: json.RawMessage(`{}`),
 		})
-		if pe := rooms.AsProtocol(err); err != nil && pe.Code != protocol.CodeRoomEnded {
+		if err != nil && protocol.ErrorOf(err).Code != protocol.CodeRoomEnded {
 			return err
 		}
 		if info, err = h.cfg.Rooms.Room(c.Request().Context(), info.ID); err != nil {

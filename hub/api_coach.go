@@ -1,13 +1,12 @@
 package hub
 
 import (
-	"errors"
 	"net/http"
 	"net/url"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/accounts"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
 )
@@ -17,15 +16,15 @@ import (
 // to the coach, and the server keeps no copy of the code it could show
 // again.
 type InviteResponse struct {
-	Invite auth.Invite `json:"invite"`
-	Link   string      `json:"link"` // the page where the coach accepts, relative to the server
+	Invite accounts.Invite `json:"invite"`
+	Link   string          `json:"link"` // the page where the coach accepts, relative to the server
 }
 
 // CoachesResponse is the answer to GET /api/v1/coaches: the teacher's
 // coaches and pending invitations, without codes.
 type CoachesResponse struct {
-	Coaches []auth.Coach  `json:"coaches"`
-	Invites []auth.Invite `json:"invites"`
+	Coaches []accounts.Coach  `json:"coaches"`
+	Invites []accounts.Invite `json:"invites"`
 }
 
 func (h *Hub) inviteCoach(c echo.Context) error {
@@ -38,7 +37,7 @@ func (h *Hub) inviteCoach(c echo.Context) error {
 	}
 	inv, err := h.cfg.Accounts.InviteCoach(c.Request().Context(), teacherOf(c), req.Email, req.Name)
 	if err != nil {
-		return coachError(err)
+		return err
 	}
 	return c.JSON(http.StatusCreated, InviteResponse{Invite: inv, Link: "/coach?invite=" + url.QueryEscape(inv.Code)})
 }
@@ -66,7 +65,7 @@ func (h *Hub) acceptInvite(c echo.Context) error {
 	}
 	co, err := h.cfg.Accounts.AcceptInvite(c.Request().Context(), req.Code, req.Password)
 	if err != nil {
-		return coachError(err)
+		return err
 	}
 	res, err := h.coachSignIn(co)
 	if err != nil {
@@ -76,7 +75,7 @@ func (h *Hub) acceptInvite(c echo.Context) error {
 }
 
 // coachSignIn issues a coach's token and the answer that carries it.
-func (h *Hub) coachSignIn(co auth.Coach) (LoginResponse, error) {
+func (h *Hub) coachSignIn(co accounts.Coach) (LoginResponse, error) {
 	tok, exp, err := h.cfg.Tokens.IssueCoach(co.ID, co.Name, h.cfg.TokenTTL)
 	if err != nil {
 		return LoginResponse{}, err
@@ -84,25 +83,10 @@ func (h *Hub) coachSignIn(co auth.Coach) (LoginResponse, error) {
 	return LoginResponse{Role: protocol.RoleCoach, Token: tok, Expires: exp.UnixMilli(), Coach: co}, nil
 }
 
-// coachError words the errors of invitations for the client. The general
-// mapping speaks of teachers, which would mislead here, and knows nothing
-// of invitations.
-func coachError(err error) error {
-	switch {
-	case errors.Is(err, auth.ErrExists):
-		return protocol.Errorf(protocol.CodeConflict, "an account with that e-mail exists")
-	case errors.Is(err, auth.ErrNoInvite):
-		return protocol.Errorf(protocol.CodeNotFound, "no such invitation: it was used already, replaced by a newer one, or mistyped")
-	case errors.Is(err, auth.ErrInviteExpired):
-		return protocol.Errorf(protocol.CodeNotFound, "the invitation has expired; ask the teacher to invite you again")
-	}
-	return err
-}
-
 // coachRooms lists the open classes in which the signed-in coach follows a
 // group.
 func (h *Hub) coachRooms(c echo.Context) error {
-	id := c.Get(claimsKey).(auth.Claims).Coach
+	id := c.Get(claimsKey).(Claims).Coach
 	list, err := h.cfg.Rooms.CoachRooms(c.Request().Context(), id)
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -12,10 +13,9 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/classhub/classhub/hub/auth"
-	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
+	"github.com/classhub/classhub/roster"
 )
 
 // wrongWordCost is what a wrong join word costs its client address, in
@@ -59,22 +59,6 @@ func (h *Hub) rosterStore() (*roster.Store, error) {
 	return h.cfg.Rosters, nil
 }
 
-// rosterError words the errors of rosters and profiles for the client.
-func rosterError(err error) error {
-	var ie *roster.ImportError
-	switch {
-	case errors.Is(err, roster.ErrNoRoster):
-		return protocol.Errorf(protocol.CodeNotFound, "no such roster")
-	case errors.Is(err, roster.ErrNoStudent):
-		return protocol.Errorf(protocol.CodeNotFound, "no such student")
-	case errors.Is(err, roster.ErrBusy):
-		return protocol.Errorf(protocol.CodeBusy, "the roster is being changed by someone else; retry")
-	case errors.As(err, &ie):
-		return protocol.Errorf(protocol.CodeInvalid, "%s", ie.Error())
-	}
-	return err
-}
-
 // rosterParam reads a roster ID from the path.
 func rosterParam(c echo.Context, name string) (roster.ID, error) {
 	id := roster.ID(c.Param(name))
@@ -104,7 +88,7 @@ func studentParam(c echo.Context, name string) (roster.StudentID, error) {
 func (h *Hub) roomByCode(ctx context.Context, code string) (rooms.RoomInfo, error) {
 	info, err := h.cfg.Rooms.RoomByCode(ctx, code)
 	if errors.Is(err, rooms.ErrNoRoom) || (err == nil && info.Status != protocol.StatusOpen) {
-		return rooms.RoomInfo{}, protocol.Errorf(protocol.CodeNotFound, "no open class has that code")
+		return rooms.RoomInfo{}, errNoCode
 	}
 	return info, err
 }
@@ -218,7 +202,7 @@ func (h *Hub) createRoster(c echo.Context) error {
 	}
 	r, err := st.Create(c.Request().Context(), teacherOf(c), req.Name, req.Students)
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusCreated, r)
 }
@@ -234,7 +218,7 @@ func (h *Hub) getRoster(c echo.Context) error {
 	}
 	r, err := st.Get(c.Request().Context(), teacherOf(c), id)
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, r)
 }
@@ -254,7 +238,7 @@ func (h *Hub) putRoster(c echo.Context) error {
 	}
 	r, err := st.Replace(c.Request().Context(), teacherOf(c), id, req.Name, req.Students)
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, r)
 }
@@ -269,7 +253,7 @@ func (h *Hub) deleteRoster(c echo.Context) error {
 		return err
 	}
 	if err := st.Delete(c.Request().Context(), teacherOf(c), id); err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -289,7 +273,7 @@ func (h *Hub) reissueCode(c echo.Context) error {
 	}
 	s, err := st.ReissueCode(c.Request().Context(), teacherOf(c), id, sid)
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, map[string]roster.Student{"student": s})
 }
@@ -303,7 +287,7 @@ func (h *Hub) importRosters(c echo.Context) error {
 		return err
 	}
 	req := c.Request()
-	req.Body = http.MaxBytesReader(c.Response(), req.Body, roster.MaxBundleBytes)
+	req.Body = uploadBody{http.MaxBytesReader(c.Response(), req.Body, roster.MaxBundleBytes)}
 	mt, _, _ := mime.ParseMediaType(req.Header.Get(echo.HeaderContentType))
 	var b roster.Bundle
 	switch mt {
@@ -313,7 +297,7 @@ func (h *Hub) importRosters(c echo.Context) error {
 			return uploadError(err)
 		}
 		if b, err = roster.ReadZip(data); err != nil {
-			return rosterError(err)
+			return err
 		}
 	case "multipart/form-data":
 		if b, err = readBundleParts(req); err != nil {
@@ -324,7 +308,7 @@ func (h *Hub) importRosters(c echo.Context) error {
 	}
 	res, err := st.Import(req.Context(), teacherOf(c), b)
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, res)
 }
@@ -369,13 +353,23 @@ func readBundleParts(req *http.Request) (roster.Bundle, error) {
 	}
 }
 
-// uploadError words a failure to read an upload.
-func uploadError(err error) error {
-	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
-		return protocol.Errorf(protocol.CodeFrameTooLarge, "an upload of rosters is at most %d MiB", roster.MaxBundleBytes>>20)
+// uploadBody is the body of an upload of rosters: past the limit of the
+// http.MaxBytesReader beneath, a read fails with errUploadTooBig, the
+// hub's own refusal of what it will not read.
+type uploadBody struct{ io.ReadCloser }
+
+func (b uploadBody) Read(p []byte) (int, error) {
+	n, err := b.ReadCloser.Read(p)
+	if _, ok := err.(*http.MaxBytesError); ok {
+		err = errUploadTooBig
 	}
-	return protocol.Errorf(protocol.CodeInvalid, "the upload could not be read")
+	return n, err
+}
+
+// uploadError is a failure to read an upload: errUploadTooBig when that
+// is in err, and otherwise errUploadUnreadable, with err for the logs.
+func uploadError(err error) error {
+	return fmt.Errorf("read upload: %w: %w", err, errUploadUnreadable)
 }
 
 func (h *Hub) getProfile(c echo.Context) error {
@@ -389,7 +383,7 @@ func (h *Hub) getProfile(c echo.Context) error {
 	}
 	p, err := st.Profile(c.Request().Context(), teacherOf(c), sid)
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, p)
 }
@@ -412,7 +406,7 @@ func (h *Hub) putProfile(c echo.Context) error {
 	}
 	p, err := st.EditProfile(c.Request().Context(), teacherOf(c), sid, req)
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, p)
 }
@@ -426,24 +420,22 @@ func (h *Hub) studentOnly(next echo.HandlerFunc) echo.HandlerFunc {
 // of their class and their entry on its roster. A student who typed their
 // name has no roster entry, and so no profile.
 func (h *Hub) me(c echo.Context) (*roster.Store, protocol.TeacherID, roster.StudentID, error) {
-	noProfile := protocol.Errorf(protocol.CodeNotFound,
-		"you have no profile here: profiles are kept for students who join by picking their name from their class's list")
 	st, err := h.rosterStore()
 	if err != nil {
 		return nil, "", "", err
 	}
-	cl := c.Get(claimsKey).(auth.Claims)
+	cl := c.Get(claimsKey).(Claims)
 	ctx := c.Request().Context()
 	info, err := h.cfg.Rooms.Room(ctx, cl.Room)
 	if errors.Is(err, rooms.ErrNoRoom) || (err == nil && info.Roster == "") {
-		return nil, "", "", noProfile
+		return nil, "", "", errNoProfile
 	}
 	if err != nil {
 		return nil, "", "", err
 	}
 	sid, err := st.SeatOf(ctx, roster.ID(info.Roster), cl.Room, cl.Student)
 	if errors.Is(err, roster.ErrNoStudent) {
-		return nil, "", "", noProfile
+		return nil, "", "", errNoProfile
 	}
 	return st, info.Teacher, sid, err
 }
@@ -455,10 +447,10 @@ func (h *Hub) myProfile(c echo.Context) error {
 	}
 	p, err := st.Profile(c.Request().Context(), teacher, sid)
 	if errors.Is(err, roster.ErrNoStudent) {
-		return protocol.Errorf(protocol.CodeNotFound, "your name is no longer on your class's list")
+		return errOffRoster
 	}
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, p)
 }
@@ -484,10 +476,10 @@ func (h *Hub) editMyProfile(c echo.Context) error {
 	}
 	p, err := st.EditProfile(c.Request().Context(), teacher, sid, roster.ProfileEdit{Interests: req.Interests, Goals: req.Goals})
 	if errors.Is(err, roster.ErrNoStudent) {
-		return protocol.Errorf(protocol.CodeNotFound, "your name is no longer on your class's list")
+		return errOffRoster
 	}
 	if err != nil {
-		return rosterError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, p)
 }

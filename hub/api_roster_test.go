@@ -12,9 +12,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
+	"github.com/classhub/classhub/roster"
 )
 
 // withRosters gives the node a roster store in its NATS.
@@ -482,11 +482,19 @@ func TestRosterImportREST(t *testing.T) {
 		{"application/zip", []byte("not a zip"), 400, protocol.CodeInvalid},
 		{"application/zip", make([]byte, roster.MaxBundleBytes+1), 413, protocol.CodeFrameTooLarge},
 		{"multipart/form-data", []byte("x"), 400, protocol.CodeInvalid},
+		{"multipart/form-data; boundary=b", bigPart(roster.MaxBundleBytes), 413, protocol.CodeFrameTooLarge},
+		{"multipart/form-data; boundary=b", []byte("--b\r\nContent-Disposition: form-data; name=\"users\"\r\n\r\nid"), 400, protocol.CodeInvalid},
 	} {
 		if st, perr := e.send("POST", "/api/v1/rosters/import", tl.Token, c.contentType, c.body, nil); st != c.status || perr.Code != c.code {
 			t.Errorf("import of %s: %d %v, want %d %s", c.contentType, st, perr, c.status, c.code)
 		}
 	}
+}
+
+// bigPart is a multipart form whose one part is over n bytes.
+func bigPart(n int) []byte {
+	head := "--b\r\nContent-Disposition: form-data; name=\"users\"\r\n\r\n"
+	return append(append([]byte(head), bytes.Repeat([]byte("x"), n)...), "\r\n--b--\r\n"...)
 }
 
 // A wrong join word costs more of the address's attempts than a join: a

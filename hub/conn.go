@@ -3,7 +3,6 @@ package hub
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"sync"
 	"time"
 
@@ -11,9 +10,7 @@ import (
 	"github.com/google/uuid"
 	"golang.org/x/time/rate"
 
-	"github.com/classhub/classhub/hub/auth"
 	"github.com/classhub/classhub/protocol"
-	"github.com/classhub/classhub/rooms"
 )
 
 // item is one entry of a connection's write queue: a frame, or the close
@@ -399,11 +396,7 @@ func (c *conn) hello(ctx context.Context, f protocol.ClientFrame) bool {
 	hi := v.(*protocol.Hello)
 	claims, err := c.h.cfg.Tokens.Verify(hi.Token)
 	if err != nil {
-		msg := "the token is not valid; sign in or join again"
-		if errors.Is(err, auth.ErrExpired) {
-			msg = "the token has expired; sign in or join again"
-		}
-		c.refuse(f.ID, protocol.Errorf(protocol.CodeUnauthorized, "%s", msg))
+		c.refuse(f.ID, c.clientError(err))
 		return false
 	}
 	room := hi.Room
@@ -425,7 +418,7 @@ func (c *conn) hello(ctx context.Context, f protocol.ClientFrame) bool {
 
 	hr, err := c.h.enter(room, c)
 	if err != nil {
-		c.sendError(f.ID, rooms.AsProtocol(err))
+		c.sendError(f.ID, c.clientError(err))
 		return false
 	}
 	c.room = hr
@@ -439,15 +432,13 @@ func (c *conn) hello(ctx context.Context, f protocol.ClientFrame) bool {
 
 func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool {
 	hr := c.room
-	cctx, cancel := context.WithTimeout(ctx, c.h.cfg.CommandTimeout)
-	raw, err := c.h.cfg.Rooms.Do(cctx, protocol.Command{Room: hr.id, Type: protocol.CmdSnapshot, Actor: c.actor})
-	cancel()
+	raw, err := c.h.cfg.Rooms.Do(ctx, protocol.Command{Room: hr.id, Type: protocol.CmdSnapshot, Actor: c.actor})
 	var snap protocol.SnapshotResult
 	if err == nil {
 		err = json.Unmarshal(raw, &snap)
 	}
 	if err != nil {
-		pe := rooms.AsProtocol(err)
+		pe := c.clientError(err)
 		if pe.Code == protocol.CodeForbidden && c.actor.Role == protocol.RoleStudent {
 			// A student token is issued only to a student the class took
 			// in, and a class lets a student go only when the teacher
@@ -483,11 +474,9 @@ func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool 
 		case snap.Offset-r.Offset > maxReplay:
 			w.Reason = protocol.Errorf(protocol.CodeNotRecoverable, "%d events were missed; here is a fresh snapshot instead", snap.Offset-r.Offset)
 		default:
-			rctx, cancel := context.WithTimeout(ctx, c.h.cfg.CommandTimeout)
-			frames, err := hr.replay(rctx, snap.Epoch, c.viewer, r.Offset, snap.Offset)
-			cancel()
+			frames, err := hr.replay(ctx, snap.Epoch, c.viewer, r.Offset, snap.Offset)
 			if err != nil {
-				w.Reason = rooms.AsProtocol(err)
+				w.Reason = c.clientError(err)
 				if w.Reason.Code != protocol.CodeNotRecoverable {
 					w.Reason = protocol.Errorf(protocol.CodeNotRecoverable, "the missed events could not be read (%s); here is a fresh snapshot", w.Reason.Message)
 				}
@@ -534,9 +523,7 @@ func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool 
 // called after the welcome and again when the room gets a new owner,
 // which starts with no connections.
 func (c *conn) announcePresence() {
-	ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.CommandTimeout)
-	defer cancel()
-	_, err := c.h.cfg.Rooms.Do(ctx, protocol.Command{Room: c.room.id, Type: protocol.CmdConnect, Actor: c.actor, Conn: c.id})
+	_, err := c.h.cfg.Rooms.Do(context.Background(), protocol.Command{Room: c.room.id, Type: protocol.CmdConnect, Actor: c.actor, Conn: c.id})
 	if err != nil {
 		c.h.log.Warn("presence: connect", "room", c.room.id, "conn", c.id, "err", err)
 		return
@@ -553,9 +540,7 @@ func (c *conn) disconnect() {
 	if !was {
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), c.h.cfg.CommandTimeout)
-	defer cancel()
-	_, err := c.h.cfg.Rooms.Do(ctx, protocol.Command{Room: c.room.id, Type: protocol.CmdDisconnect, Actor: c.actor, Conn: c.id})
+	_, err := c.h.cfg.Rooms.Do(context.Background(), protocol.Command{Room: c.room.id, Type: protocol.CmdDisconnect, Actor: c.actor, Conn: c.id})
 	if err != nil {
 		c.h.log.Warn("presence: disconnect", "room", c.room.id, "conn", c.id, "err", err)
 	}
@@ -598,13 +583,11 @@ func (c *conn) command(ctx context.Context, f protocol.ClientFrame) {
 		c.mu.Unlock()
 		c.signal()
 	}()
-	cctx, cancel := context.WithTimeout(ctx, c.h.cfg.CommandTimeout)
-	defer cancel()
-	out, err := c.h.cfg.Rooms.Do(cctx, protocol.Command{
+	out, err := c.h.cfg.Rooms.Do(ctx, protocol.Command{
 		Room: c.room.id, Type: f.Type, ReqID: f.ID, Actor: c.actor, Conn: c.id, Name: c.name, Data: data,
 	})
 	if err != nil {
-		c.sendError(f.ID, rooms.AsProtocol(err))
+		c.sendError(f.ID, c.clientError(err))
 		return
 	}
 	c.send(mustFrame(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameResult, ID: f.ID, Data: out}))
@@ -613,6 +596,21 @@ func (c *conn) command(ctx context.Context, f protocol.ClientFrame) {
 func (c *conn) sendResult(id string, v any) {
 	data, _ := json.Marshal(v)
 	c.send(mustFrame(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameResult, ID: id, Data: data}))
+}
+
+// clientError is what the device is told of err (protocol.ErrorOf); an
+// error that is the server's fault is logged here, since the device is
+// told nothing of it.
+func (c *conn) clientError(err error) *protocol.Error {
+	pe := protocol.ErrorOf(err)
+	if pe.Code == protocol.CodeInternal {
+		var room protocol.RoomID
+		if c.room != nil {
+			room = c.room.id
+		}
+		c.h.log.Error("device request failed", "conn", c.id, "room", room, "err", err)
+	}
+	return pe
 }
 
 func (c *conn) sendError(id string, e *protocol.Error) {

@@ -19,7 +19,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/accounts"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
 	"github.com/classhub/classhub/rooms/natstest"
@@ -28,15 +28,15 @@ import (
 // env is one classhub node on a real embedded NATS, served over a real
 // HTTP server, as the binary wires it.
 type env struct {
-	t        *testing.T
-	ns       *natstest.Server
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	rm       *rooms.Manager
-	h        *Hub
-	accounts *auth.Accounts
-	srv      *httptest.Server
-	cfg      Config
+	t     *testing.T
+	ns    *natstest.Server
+	nc    *nats.Conn
+	js    jetstream.JetStream
+	rm    *rooms.Manager
+	h     *Hub
+	accts *accounts.Store
+	srv   *httptest.Server
+	cfg   Config
 }
 
 type envOption func(*Config, *rooms.Config)
@@ -61,16 +61,16 @@ func startEnv(t *testing.T, ns *natstest.Server, opts ...envOption) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, err := auth.LoadOrCreateKey(ctx, js, 1)
+	key, err := LoadOrCreateKey(ctx, js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts, err := auth.OpenAccounts(ctx, js, 1)
+	accts, err := accounts.Open(ctx, js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	accounts.Cost = 4 // bcrypt's minimum: tests need not be slow to sign in
-	hc.Rooms, hc.Tokens, hc.Accounts = rm, auth.NewSigner(key, nil), accounts
+	accts.Cost = 4 // bcrypt's minimum: tests need not be slow to sign in
+	hc.Rooms, hc.Tokens, hc.Accounts = rm, NewSigner(key, nil), accts
 	h, err := New(hc)
 	if err != nil {
 		t.Fatal(err)
@@ -79,7 +79,7 @@ func startEnv(t *testing.T, ns *natstest.Server, opts ...envOption) *env {
 	e.IPExtractor = echo.ExtractIPDirect()
 	h.Register(e)
 	srv := httptest.NewServer(e)
-	en := &env{t: t, ns: ns, nc: nc, js: js, rm: rm, h: h, accounts: accounts, srv: srv, cfg: h.cfg}
+	en := &env{t: t, ns: ns, nc: nc, js: js, rm: rm, h: h, accts: accts, srv: srv, cfg: h.cfg}
 	t.Cleanup(en.stop)
 	return en
 }
@@ -147,7 +147,7 @@ func (e *env) teacher() LoginResponse {
 	e.t.Helper()
 	teacherSeq++
 	email := fmt.Sprintf("teacher%d@school.example", teacherSeq)
-	if _, err := e.accounts.Add(context.Background(), email, fmt.Sprintf("Teacher %d", teacherSeq), "correct horse battery"); err != nil {
+	if _, err := e.accts.Add(context.Background(), email, fmt.Sprintf("Teacher %d", teacherSeq), "correct horse battery"); err != nil {
 		e.t.Fatal(err)
 	}
 	var lr LoginResponse

@@ -14,22 +14,24 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
-	"github.com/classhub/classhub/hub/auth"
-	"github.com/classhub/classhub/hub/roster"
+	"github.com/classhub/classhub/accounts"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
+	"github.com/classhub/classhub/roster"
 )
 
 // Config configures a Hub. Zero values take the documented defaults.
 type Config struct {
-	// Rooms routes commands to room owners. Required.
+	// Rooms routes commands to room owners. Required. Its
+	// Config.RequestTimeout bounds every command a device or a console
+	// sends; the hub adds no timeout of its own.
 	Rooms *rooms.Manager
 	// NC is the node's NATS connection, for event subscriptions. Required.
 	NC *nats.Conn
 	// Tokens issues and verifies device and console tokens. Required.
-	Tokens *auth.Signer
+	Tokens *Signer
 	// Accounts signs teachers in. Required for the REST API.
-	Accounts *auth.Accounts
+	Accounts *accounts.Store
 	// Rosters keeps class rosters and learner profiles. Optional: without
 	// it the roster and profile routes answer not_found, and no session
 	// can be opened with a roster.
@@ -58,8 +60,6 @@ type Config struct {
 	// Defaults 20/s and 40.
 	CommandRate  float64
 	CommandBurst int
-	// CommandTimeout bounds one command to the room's owner. Default 10s.
-	CommandTimeout time.Duration
 	// RingSize is how many recent events per room are kept for resuming
 	// devices without reading the log. Default 1024.
 	RingSize int
@@ -116,9 +116,6 @@ func New(cfg Config) (*Hub, error) {
 	}
 	if cfg.JoinBurst <= 0 {
 		cfg.JoinBurst = 60
-	}
-	if cfg.CommandTimeout <= 0 {
-		cfg.CommandTimeout = 10 * time.Second
 	}
 	if cfg.RingSize <= 0 {
 		cfg.RingSize = 1024

@@ -185,10 +185,6 @@ func TestPrivacyByAudience(t *testing.T) {
 		cl.waitEvent(protocol.EvAnnouncement, hasText("marker"))
 	}
 
-	type seen struct {
-		ev   protocol.EventType
-		what string
-	}
 	describe := func(cl *client) []string {
 		var out []string
 		for _, f := range cl.events() {

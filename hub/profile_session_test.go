@@ -5,8 +5,8 @@ import (
 	"net/http"
 	"testing"
 
-	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/roster"
 )
 
 // A rostered student's mastery goes into their learner profile when the

@@ -20,21 +20,6 @@ import (
 	"github.com/classhub/classhub/rooms"
 )
 
-// eventually polls cond until it holds, failing after 15s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	deadline := time.After(15 * time.Second)
-	for !cond() {
-		select {
-		case <-tick.C:
-		case <-deadline:
-			t.Fatalf("timed out waiting for %s", what)
-		}
-	}
-}
-
 var pumped atomic.Uint64
 
 // pump sends announcements from a teacher's socket without waiting for

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"sync"
-	"time"
 
 	"github.com/nats-io/nats.go"
 
@@ -75,9 +74,9 @@ func (hr *hubRoom) onMsg(msg *nats.Msg) {
 // hr.mu held.
 func (hr *hubRoom) fillGap(after, to uint64) {
 	hr.h.metrics.gapFills.Inc()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	evs, err := hr.h.cfg.Rooms.ReadLog(ctx, hr.id, after+1, to)
+	// No deadline of the hub's own: each request of ReadLog to JetStream
+	// has JetStream's, and a fill is a few events.
+	evs, err := hr.h.cfg.Rooms.ReadLog(context.Background(), hr.id, after+1, to)
 	if err != nil || len(evs) == 0 || evs[0].Seq != after+1 {
 		// Cannot guarantee continuity: make every device resume, which
 		// reads the log itself or falls back to a snapshot.

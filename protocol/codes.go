@@ -1,6 +1,10 @@
 package protocol
 
-import "fmt"
+import (
+	"context"
+	"errors"
+	"fmt"
+)
 
 // Code is a machine-readable error code carried in error frames and in the
 // JSON body of REST errors. The table below is the whole list; clients may
@@ -63,6 +67,24 @@ func (c Code) HTTPStatus() int {
 	return 500
 }
 
+// CodeOfStatus is the code of an HTTP error status that came without one:
+// an answer of the HTTP router or of a middleware itself (no such route,
+// a method the route does not take). It reads HTTPStatus backwards, with
+// the most general code of each status; any other client error is
+// invalid, and anything else internal.
+func CodeOfStatus(status int) Code {
+	for _, c := range []Code{CodeInvalid, CodeUnauthorized, CodeForbidden, CodeNotFound, CodeConflict,
+		CodeFrameTooLarge, CodeRateLimited, CodeUnavailable} {
+		if c.HTTPStatus() == status {
+			return c
+		}
+	}
+	if status >= 400 && status < 500 {
+		return CodeInvalid
+	}
+	return CodeInternal
+}
+
 // Error is a protocol error: a code for machines and a message for people.
 // It is what crosses node boundaries and reaches clients.
 type Error struct {
@@ -75,6 +97,69 @@ func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
 // Errorf returns an *Error with a formatted message.
 func Errorf(code Code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ProtocolError returns e itself: an *Error is what a client is told.
+func (e *Error) ProtocolError() *Error { return e }
+
+// A Sentinel is an error value that a package declares once, in its
+// errors.go, for a condition a client may meet: a room that does not
+// exist, a token that has expired, a room that is moving to another node.
+// Its Error speaks to whoever reads the server's logs; the *Error it
+// carries is what a client is told, declared beside it so that no other
+// place has to decide it.
+//
+// A Sentinel is not an *Error: errors.As(err, &*Error) still singles out
+// the refusals a room decided (which it remembers for retries of the same
+// request), while a Sentinel may name a passing condition.
+type Sentinel struct {
+	text   string
+	client Error
+}
+
+// NewSentinel returns a sentinel error whose Error is text and whose
+// client sees code and message.
+func NewSentinel(code Code, text, message string) *Sentinel {
+	return &Sentinel{text: text, client: Error{Code: code, Message: message}}
+}
+
+func (s *Sentinel) Error() string { return s.text }
+
+// ProtocolError returns what a client is told of s: a copy, so that no
+// caller can change what the next one is told.
+func (s *Sentinel) ProtocolError() *Error {
+	e := s.client
+	return &e
+}
+
+// ErrorOf returns what a client is told of err, and is the one place
+// that decides it:
+//
+//   - the *Error of the first error in err's chain that has a method
+//     ProtocolError() *Error: an *Error, a *Sentinel, or an error type
+//     of another package that carries its own code;
+//   - unavailable when err is a deadline that passed or a request that
+//     was canceled: the room or the store did not answer in time, and
+//     the client may retry;
+//   - otherwise internal, with a message that says nothing of the fault:
+//     err is the server's fault and the caller logs it.
+//
+// ErrorOf(nil) is nil. The REST API answers with the status of the
+// code, Code.HTTPStatus.
+func ErrorOf(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	var c interface{ ProtocolError() *Error }
+	switch {
+	case errors.As(err, &c):
+		if pe := c.ProtocolError(); pe != nil {
+			return pe
+		}
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return &Error{Code: CodeUnavailable, Message: "no answer in time; retry"}
+	}
+	return &Error{Code: CodeInternal, Message: "internal error"}
 }
 
 // CloseCode is a WebSocket close status code sent by the server. A client

@@ -2,7 +2,9 @@ package protocol
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
@@ -895,6 +897,74 @@ func TestErrorf(t *testing.T) {
 	b, _ := json.Marshal(e)
 	if got := string(b); got != `{"code":"not_found","message":"no student `+string(anaID)+` in \"Year 5\""}` {
 		t.Errorf("JSON %s", got)
+	}
+}
+
+func TestErrorOf(t *testing.T) {
+	refusal := Errorf(CodeFull, "the station is full")
+	sentinel := NewSentinel(CodeNotFound, "store: no such thing", "no such thing")
+	cases := []struct {
+		name string
+		err  error
+		want *Error
+	}{
+		{"nil", nil, nil},
+		{"refusal", refusal, refusal},
+		{"wrapped refusal", fmt.Errorf("room r: %w", refusal), refusal},
+		{"sentinel", sentinel, &Error{Code: CodeNotFound, Message: "no such thing"}},
+		{"wrapped sentinel", fmt.Errorf("get t: %w", sentinel), &Error{Code: CodeNotFound, Message: "no such thing"}},
+		{"own type", fmt.Errorf("import: %w", codedErr{}), &Error{Code: CodeInvalid, Message: "line 3 is wrong"}},
+		{"deadline", fmt.Errorf("append: %w", context.DeadlineExceeded), &Error{Code: CodeUnavailable, Message: "no answer in time; retry"}},
+		{"canceled", context.Canceled, &Error{Code: CodeUnavailable, Message: "no answer in time; retry"}},
+		{"unknown", fmt.Errorf("read kv: %w", errors.New("disk on fire at /var/lib")), &Error{Code: CodeInternal, Message: "internal error"}},
+		// The first error of the chain that carries a code wins.
+		{"sentinel around refusal", fmt.Errorf("%w: %w", sentinel, refusal), &Error{Code: CodeNotFound, Message: "no such thing"}},
+	}
+	for _, c := range cases {
+		got := ErrorOf(c.err)
+		if (got == nil) != (c.want == nil) || (got != nil && *got != *c.want) {
+			t.Errorf("%s: ErrorOf(%v) = %+v, want %+v", c.name, c.err, got, c.want)
+		}
+	}
+	if got := ErrorOf(refusal); got != refusal {
+		t.Errorf("ErrorOf(*Error) is not the error itself")
+	}
+	// What one caller does with the answer does not change the next one's.
+	ErrorOf(sentinel).Message = "changed"
+	if got := ErrorOf(sentinel).Message; got != "no such thing" {
+		t.Errorf("a sentinel's message was changed through ErrorOf: %q", got)
+	}
+	if got := sentinel.Error(); got != "store: no such thing" {
+		t.Errorf("sentinel.Error() = %q, want the operator's text", got)
+	}
+	var pe *Error
+	if errors.As(fmt.Errorf("x: %w", sentinel), &pe) {
+		t.Errorf("a sentinel is an *Error; refusals and conditions must stay apart")
+	}
+	if !errors.Is(fmt.Errorf("x: %w", sentinel), sentinel) || errors.Is(sentinel, NewSentinel(CodeNotFound, "store: no such thing", "no such thing")) {
+		t.Errorf("a sentinel is not compared by identity")
+	}
+}
+
+type codedErr struct{}
+
+func (codedErr) Error() string         { return "import: line 3" }
+func (codedErr) ProtocolError() *Error { return Errorf(CodeInvalid, "line 3 is wrong") }
+
+func TestCodeOfStatus(t *testing.T) {
+	for status, want := range map[int]Code{
+		400: CodeInvalid, 401: CodeUnauthorized, 403: CodeForbidden, 404: CodeNotFound,
+		405: CodeInvalid, 409: CodeConflict, 413: CodeFrameTooLarge, 429: CodeRateLimited,
+		418: CodeInvalid, 500: CodeInternal, 502: CodeInternal, 503: CodeUnavailable, 200: CodeInternal,
+	} {
+		if got := CodeOfStatus(status); got != want {
+			t.Errorf("CodeOfStatus(%d) = %s, want %s", status, got, want)
+		}
+		// A code read from a status answers with that status again,
+		// except where no code has it.
+		if got := CodeOfStatus(status).HTTPStatus(); got != status && status != 405 && status != 418 && status != 502 && status != 200 {
+			t.Errorf("CodeOfStatus(%d) answers %d", status, got)
+		}
 	}
 }
 

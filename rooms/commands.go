@@ -130,7 +130,7 @@ func (r *room) open(ctx context.Context, cmd protocol.Command, _ any) (json.RawM
 	if r.st.Status != "" {
 		return nil, protocol.Errorf(protocol.CodeConflict, "the room is already open")
 	}
-	_, err := r.emit(ctx, protocol.EvRoomOpened, protocol.ToAll, protocol.RoomOpened{Title: d.Title, Teacher: d.Teacher})
+	_, err := r.emit(ctx, protocol.EvRoomOpened, protocol.ToAll, protocol.RoomOpened(d))
 	return okResult, err
 }
 

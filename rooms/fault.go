@@ -105,13 +105,6 @@ func (m *Manager) markFailed(id protocol.RoomID, err error) {
 	m.failed[id] = err
 }
 
-// failure is why a room failed on this node, or nil.
-func (m *Manager) failure(id protocol.RoomID) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.failed[id]
-}
-
 // loadFault classifies an error of starting a room: a log that does not
 // fold, or a panic while reading it, fails the room; anything else (the
 // store not answering) may be retried.

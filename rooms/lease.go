@@ -61,12 +61,3 @@ func (l *leases) renew(ctx context.Context, room protocol.RoomID, rev uint64) (u
 func (l *leases) release(ctx context.Context, room protocol.RoomID, rev uint64) {
 	_ = l.kv.Delete(ctx, string(room), jetstream.LastRevision(rev))
 }
-
-// owner returns the node holding room's lease, or "" if none.
-func (l *leases) owner(ctx context.Context, room protocol.RoomID) protocol.NodeID {
-	e, err := l.kv.Get(ctx, string(room))
-	if err != nil {
-		return ""
-	}
-	return protocol.NodeID(e.Value())
-}

@@ -193,17 +193,34 @@ func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte
 	return encs, nil
 }
 
-// read returns the events with offsets in [from, to], in order.
-func readLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, from, to uint64) ([]protocol.Event, error) {
+// readBatch is how many events one request to JetStream fetches.
+const readBatch = 256
+
+// readLog returns the events with offsets in [from, to], in order; fewer
+// when the log ends before to.
+//
+// It reads through an ephemeral consumer of its own and leaves nothing
+// behind, on the server or here: every fetch is drained whole, so that
+// the client's fetch goroutine has ended before readLog returns, and the
+// consumer is deleted on every return path (its inactivity threshold
+// removes it should the deletion itself fail). Each request to JetStream
+// is bounded, by ctx or by JetStream's own timeout, and a fetch asks only
+// for what is there, so a read never waits for events to come.
+func readLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, from, to uint64) (_ []protocol.Event, err error) {
 	if from == 0 {
 		from = 1
 	}
 	if to < from {
 		return nil, nil
 	}
-	cons, err := js.OrderedConsumer(ctx, protocol.StreamName(room), jetstream.OrderedConsumerConfig{
-		DeliverPolicy: jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:   from,
+	stream := protocol.StreamName(room)
+	cons, err := js.CreateConsumer(ctx, stream, jetstream.ConsumerConfig{
+		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
+		OptStartSeq:       from,
+		AckPolicy:         jetstream.AckNonePolicy,
+		InactiveThreshold: time.Minute,
+		MemoryStorage:     true,
+		Replicas:          1,
 	})
 	if err != nil {
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
@@ -211,33 +228,53 @@ func readLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, 
 		}
 		return nil, fmt.Errorf("read log of room %s: %w", room, err)
 	}
-	want := int(to - from + 1)
+	info := cons.CachedInfo()
+	defer func() {
+		// Deleted even when ctx is done: a read that gave up must still
+		// not leave its consumer to the inactivity threshold.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if derr := js.DeleteConsumer(dctx, stream, info.Name); derr != nil && !errors.Is(derr, jetstream.ErrConsumerNotFound) && err == nil {
+			err = fmt.Errorf("read log of room %s: delete consumer: %w", room, derr)
+		}
+	}()
+	// The consumer counts what the log holds from `from` on when it is
+	// made; events appended since are after to or read next time.
+	want := min(to-from+1, info.NumPending)
 	out := make([]protocol.Event, 0, want)
-	for len(out) < want {
-		batch, err := cons.Fetch(min(want-len(out), 256), jetstream.FetchMaxWait(2*time.Second))
+	for uint64(len(out)) < want {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("read log of room %s: %w", room, err)
+		}
+		batch, err := cons.FetchNoWait(int(min(want-uint64(len(out)), readBatch)))
 		if err != nil {
 			return nil, fmt.Errorf("read log of room %s: %w", room, err)
 		}
-		n := 0
-		for msg := range batch.Messages() {
+		n, past := 0, false
+		var bad error
+		for msg := range batch.Messages() { // drained whole, whatever is found
 			n++
+			if bad != nil || past {
+				continue
+			}
 			var ev protocol.Event
 			if err := json.Unmarshal(msg.Data(), &ev); err != nil {
-				return nil, fmt.Errorf("read log of room %s: corrupt event: %w", room, err)
+				bad = fmt.Errorf("read log of room %s: corrupt event: %w", room, err)
+				continue
 			}
 			if ev.Seq > to {
-				return out, nil
+				past = true // events were removed from the middle of the log
+				continue
 			}
 			out = append(out, ev)
-			if md, err := msg.Metadata(); err == nil && md.NumPending == 0 {
-				return out, nil // the log ends before to
-			}
 		}
-		if err := batch.Error(); err != nil && !errors.Is(err, nats.ErrTimeout) {
-			return nil, fmt.Errorf("read log of room %s: %w", room, err)
-		}
-		if n == 0 {
-			break // the log ends before to
+		switch {
+		case bad != nil:
+			return nil, bad
+		case batch.Error() != nil && !errors.Is(batch.Error(), jetstream.ErrNoMessages) && !errors.Is(batch.Error(), nats.ErrTimeout):
+			return nil, fmt.Errorf("read log of room %s: %w", room, batch.Error())
+		case past, n == 0:
+			return out, nil // the log ends before to
 		}
 	}
 	return out, nil

@@ -49,8 +49,10 @@ type Config struct {
 	// Replicas is the JetStream replication of logs and buckets: 1 for a
 	// single server, 3 for a production cluster. Default 1.
 	Replicas int
-	// RequestTimeout bounds one command to a remote owner and one
-	// JetStream write. Default 5s.
+	// RequestTimeout bounds one command (Manager.Do), wherever the room's
+	// owner is, and one JetStream write. It is the one timeout of a
+	// device's or a console's command: the hub adds none of its own.
+	// Default 5s.
 	RequestTimeout time.Duration
 	// Logger defaults to slog.Default().
 	Logger *slog.Logger
@@ -237,7 +239,7 @@ func (m *Manager) forget(r *room) {
 
 // Do runs cmd on the owner of cmd.Room, starting the room on this node if
 // no node owns it. Errors are *protocol.Error for refusals; anything else
-// maps through AsProtocol.
+// maps through protocol.ErrorOf.
 func (m *Manager) Do(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
 	if !cmd.Room.Valid() {
 		return nil, protocol.Errorf(protocol.CodeInvalid, "not a room ID")
@@ -470,7 +472,7 @@ func (r *room) serveNATS(msg *nats.Msg) {
 }
 
 func respond(msg *nats.Msg, data json.RawMessage, err error) {
-	b, _ := json.Marshal(protocol.Reply{Data: data, Error: AsProtocol(err)})
+	b, _ := json.Marshal(protocol.Reply{Data: data, Error: protocol.ErrorOf(err)})
 	_ = msg.Respond(b)
 }
 

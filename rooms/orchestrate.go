@@ -34,20 +34,6 @@ func (r *room) name(sid protocol.StudentID) string {
 	return string(sid)
 }
 
-func (r *room) groupName(id protocol.GroupID) string {
-	if g := r.st.Group(id); g != nil {
-		return g.Name
-	}
-	return string(id)
-}
-
-func (r *room) stationName(id protocol.StationID) string {
-	if s := r.st.Station(id); s != nil {
-		return s.Name
-	}
-	return string(id)
-}
-
 // Stations.
 
 func (r *room) putStation(ctx context.Context, _ protocol.Command, v any) (json.RawMessage, error) {

@@ -22,10 +22,10 @@ func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)
 // problem, like a compiler.
 func contentCmd(args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("content: say check\n" + usage)
+		return usageError("content: say check")
 	}
 	if args[0] != "check" {
-		return fmt.Errorf("content: unknown command %q\n%s", args[0], usage)
+		return usageError(fmt.Sprintf("content: unknown command %q", args[0]))
 	}
 	fs := flag.NewFlagSet("classhub content check", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -36,7 +36,7 @@ func contentCmd(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	if fs.NArg() == 0 {
-		return errors.New("content check: name the bank files to check: classhub content check FILE...")
+		return errors.New("content check: name the bank files to check (classhub content check FILE...)")
 	}
 	failed := false
 	for _, name := range fs.Args() {

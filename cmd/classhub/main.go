@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 )
 
@@ -52,7 +53,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	return usageError(fmt.Sprintf("unknown command %q", cmd))
+}
+
+// usageError is a command line that names no command this program has:
+// what is wrong, then the usage, as main prints it.
+func usageError(what string) error {
+	return errors.New(what + "\n" + strings.TrimSuffix(usage, "\n"))
 }
 
 const usage = `usage:

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"go.uber.org/goleak"
 
 	"github.com/classhub/classhub/protocol"
 )
@@ -29,7 +30,8 @@ func TestMain(m *testing.M) {
 		main()
 		return
 	}
-	os.Exit(m.Run())
+	// The tests fail if any goroutine outlives them.
+	goleak.VerifyTestMain(m)
 }
 
 type proc struct {

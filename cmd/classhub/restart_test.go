@@ -20,7 +20,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/classhub/classhub/hub"
-	"github.com/classhub/classhub/hub/roster"
+	"github.com/classhub/classhub/roster"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms/content"
 )

@@ -23,13 +23,13 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/classhub/classhub/accounts"
 	"github.com/classhub/classhub/frontend"
 	"github.com/classhub/classhub/hub"
-	"github.com/classhub/classhub/hub/auth"
-	"github.com/classhub/classhub/hub/roster"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
 	"github.com/classhub/classhub/rooms/detect"
+	"github.com/classhub/classhub/roster"
 )
 
 // shutdownTimeout bounds a graceful stop: devices closed with 1012, HTTP
@@ -94,11 +94,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	if err != nil {
 		return err
 	}
-	key, err := auth.LoadOrCreateKey(setupCtx, nn.js, c.Replicas)
+	key, err := hub.LoadOrCreateKey(setupCtx, nn.js, c.Replicas)
 	if err != nil {
 		return err
 	}
-	accounts, err := auth.OpenAccounts(setupCtx, nn.js, c.Replicas)
+	acct, err := accounts.Open(setupCtx, nn.js, c.Replicas)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 		}
 	}
 	h, err := hub.New(hub.Config{
-		Rooms: rm, NC: nn.nc, Tokens: auth.NewSigner(key, nil), Accounts: accounts, Rosters: rosters,
+		Rooms: rm, NC: nn.nc, Tokens: hub.NewSigner(key, nil), Accounts: acct, Rosters: rosters,
 		OriginPatterns: origins, JoinRate: c.JoinRate, JoinBurst: c.JoinBurst, Logger: log, Registerer: reg,
 	})
 	if err != nil {
@@ -150,7 +150,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	url := "http://" + displayAddr(ln.Addr())
 	log.Info("classhub ready", "url", url, "node", node, "embedded_nats", nn.embedded,
 		"data", c.Data, "startup", time.Since(start).Round(time.Millisecond))
-	if n, err := accounts.Count(setupCtx); err == nil && n == 0 {
+	if n, err := acct.Count(setupCtx); err == nil && n == 0 {
 		fmt.Fprintf(stdout, "There is no teacher account yet. Create the first one in another terminal:\n  %s teacher add --data %s --email you@school.example --name \"Your Name\"\n\n", selfCommand(), c.Data)
 	}
 	fmt.Fprintf(stdout, "classhub is ready for a class.\n  teachers sign in  %s/teacher\n  students join at  %s/\n", url, url)

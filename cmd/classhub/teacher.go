@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/term"
 
-	"github.com/classhub/classhub/hub/auth"
+	"github.com/classhub/classhub/accounts"
 )
 
 // teacher runs the teacher admin commands. It talks to the server running
@@ -22,7 +22,7 @@ import (
 // lists would keep them.
 func teacher(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("teacher: say add or password\n" + usage)
+		return usageError("teacher: say add or password")
 	}
 	sub, args := args[0], args[1:]
 	var c config
@@ -36,7 +36,7 @@ func teacher(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 		fs.StringVar(&name, "name", "", "the teacher's name as students see it")
 	case "password":
 	default:
-		return fmt.Errorf("teacher: unknown command %q\n%s", sub, usage)
+		return usageError(fmt.Sprintf("teacher: unknown command %q", sub))
 	}
 	if err := parse(fs, args); err != nil {
 		return err
@@ -66,18 +66,18 @@ func teacher(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	accounts, err := auth.OpenAccounts(ctx, nn.js, c.Replicas)
+	acct, err := accounts.Open(ctx, nn.js, c.Replicas)
 	if err != nil {
 		return err
 	}
 	if sub == "password" {
-		if err := accounts.SetPassword(ctx, email, password); err != nil {
+		if err := acct.SetPassword(ctx, email, password); err != nil {
 			return err
 		}
 		fmt.Fprintf(stdout, "The password of %s is changed.\n", email)
 		return nil
 	}
-	t, err := accounts.Add(ctx, email, name, password)
+	t, err := acct.Add(ctx, email, name, password)
 	if err != nil {
 		return err
 	}

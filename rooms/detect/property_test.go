@@ -160,9 +160,9 @@ func (ss *session) act() string {
 }
 
 func (ss *session) step() {
-	t, now := ss.t, ss.now
+	t := ss.t
 	what := ss.act()
-	now = ss.now
+	now := ss.now
 	var pass []protocol.Flag
 	for _, f := range ss.flags {
 		if live(f) || (closed(f) && now-f.Updated < Cooldown) {

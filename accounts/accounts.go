@@ -1,4 +1,4 @@
-package auth
+package accounts
 
 import (
 	"context"
@@ -63,7 +63,7 @@ type record struct {
 	Hash []byte `json:"hash"`
 }
 
-// Accounts keeps the accounts of teachers and coaches in
+// Store keeps the accounts of teachers and coaches in
 // protocol.BucketTeachers:
 //
 //	"t.<teacher>"                  → a teacher's record
@@ -77,7 +77,7 @@ type record struct {
 // hold a bare ID because that is what was stored before coaches existed.
 // Keys under the inviting teacher let a teacher's coaches and invitations
 // be listed with one filtered read instead of a scan of every account.
-type Accounts struct {
+type Store struct {
 	kv jetstream.KeyValue
 	// Cost is the bcrypt cost of new hashes; tests lower it.
 	Cost int
@@ -89,22 +89,22 @@ type Accounts struct {
 	dummy     []byte
 }
 
-func (a *Accounts) now() time.Time {
+func (a *Store) now() time.Time {
 	if a.Now != nil {
 		return a.Now()
 	}
 	return time.Now()
 }
 
-// OpenAccounts opens the teacher bucket, creating it if missing.
-func OpenAccounts(ctx context.Context, js jetstream.JetStream, replicas int) (*Accounts, error) {
+// Open opens the teacher bucket, creating it if missing.
+func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
 	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
 		Bucket: protocol.BucketTeachers, History: 1, Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("auth: teacher bucket: %w", err)
+		return nil, fmt.Errorf("accounts: teacher bucket: %w", err)
 	}
-	return &Accounts{kv: kv, Cost: bcrypt.DefaultCost}, nil
+	return &Store{kv: kv, Cost: bcrypt.DefaultCost}, nil
 }
 
 func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
@@ -133,7 +133,7 @@ func checkPassword(p string) error {
 }
 
 // Add creates a teacher account.
-func (a *Accounts) Add(ctx context.Context, email, name, password string) (Teacher, error) {
+func (a *Store) Add(ctx context.Context, email, name, password string) (Teacher, error) {
 	email, name = normalizeEmail(email), strings.TrimSpace(name)
 	if err := checkEmail(email); err != nil {
 		return Teacher{}, err
@@ -146,7 +146,7 @@ func (a *Accounts) Add(ctx context.Context, email, name, password string) (Teach
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), a.Cost)
 	if err != nil {
-		return Teacher{}, fmt.Errorf("auth: hash password: %w", err)
+		return Teacher{}, fmt.Errorf("accounts: hash password: %w", err)
 	}
 	t := Teacher{ID: protocol.NewTeacherID(), Email: email, Name: name, Created: a.now().UnixMilli()}
 	b, err := json.Marshal(record{Teacher: t, Hash: hash})
@@ -156,19 +156,19 @@ func (a *Accounts) Add(ctx context.Context, email, name, password string) (Teach
 	// The record first, then the index: a crash between the two leaves an
 	// unreachable record, never an index entry without a record.
 	if _, err := a.kv.Put(ctx, "t."+string(t.ID), b); err != nil {
-		return Teacher{}, fmt.Errorf("auth: store teacher: %w", err)
+		return Teacher{}, fmt.Errorf("accounts: store teacher: %w", err)
 	}
 	if _, err := a.kv.Create(ctx, emailKey(email), []byte(t.ID)); err != nil {
 		_ = a.kv.Delete(context.WithoutCancel(ctx), "t."+string(t.ID))
 		if errors.Is(err, jetstream.ErrKeyExists) {
 			return Teacher{}, ErrExists
 		}
-		return Teacher{}, fmt.Errorf("auth: index teacher: %w", err)
+		return Teacher{}, fmt.Errorf("accounts: index teacher: %w", err)
 	}
 	return t, nil
 }
 
-func (a *Accounts) get(ctx context.Context, id protocol.TeacherID) (record, uint64, error) {
+func (a *Store) get(ctx context.Context, id protocol.TeacherID) (record, uint64, error) {
 	var r record
 	if !id.Valid() {
 		return r, 0, ErrNoTeacher
@@ -178,16 +178,16 @@ func (a *Accounts) get(ctx context.Context, id protocol.TeacherID) (record, uint
 		return r, 0, ErrNoTeacher
 	}
 	if err != nil {
-		return r, 0, fmt.Errorf("auth: read teacher: %w", err)
+		return r, 0, fmt.Errorf("accounts: read teacher: %w", err)
 	}
 	if err := json.Unmarshal(e.Value(), &r); err != nil {
-		return r, 0, fmt.Errorf("auth: decode teacher %s: %w", id, err)
+		return r, 0, fmt.Errorf("accounts: decode teacher %s: %w", id, err)
 	}
 	return r, e.Revision(), nil
 }
 
 // Get returns a teacher by ID.
-func (a *Accounts) Get(ctx context.Context, id protocol.TeacherID) (Teacher, error) {
+func (a *Store) Get(ctx context.Context, id protocol.TeacherID) (Teacher, error) {
 	r, _, err := a.get(ctx, id)
 	return r.Teacher, err
 }
@@ -230,13 +230,13 @@ func (s stored) withHash(h []byte) any {
 }
 
 // byEmail finds the account of an e-mail, whatever its role.
-func (a *Accounts) byEmail(ctx context.Context, email string) (stored, error) {
+func (a *Store) byEmail(ctx context.Context, email string) (stored, error) {
 	e, err := a.kv.Get(ctx, emailKey(normalizeEmail(email)))
 	if errors.Is(err, jetstream.ErrKeyNotFound) {
 		return stored{}, ErrNoTeacher
 	}
 	if err != nil {
-		return stored{}, fmt.Errorf("auth: read account: %w", err)
+		return stored{}, fmt.Errorf("accounts: read account: %w", err)
 	}
 	ref := string(e.Value())
 	if !strings.HasPrefix(ref, "c.") {
@@ -251,11 +251,11 @@ func (a *Accounts) byEmail(ctx context.Context, email string) (stored, error) {
 		return stored{}, ErrNoTeacher
 	}
 	if err != nil {
-		return stored{}, fmt.Errorf("auth: read coach: %w", err)
+		return stored{}, fmt.Errorf("accounts: read coach: %w", err)
 	}
 	var r coachRecord
 	if err := json.Unmarshal(ce.Value(), &r); err != nil {
-		return stored{}, fmt.Errorf("auth: decode coach %s: %w", ref, err)
+		return stored{}, fmt.Errorf("accounts: decode coach %s: %w", ref, err)
 	}
 	return stored{key: ref, rev: ce.Revision(), coach: &r}, nil
 }
@@ -264,7 +264,7 @@ func (a *Accounts) byEmail(ctx context.Context, email string) (stored, error) {
 // teacher or coach, so that both sign in the same way. An unknown e-mail
 // costs as much time as a wrong password, so that timing does not tell
 // which e-mails have accounts.
-func (a *Accounts) Authenticate(ctx context.Context, email, password string) (Account, error) {
+func (a *Store) Authenticate(ctx context.Context, email, password string) (Account, error) {
 	s, err := a.byEmail(ctx, email)
 	if errors.Is(err, ErrNoTeacher) {
 		a.dummyOnce.Do(func() {
@@ -285,7 +285,7 @@ func (a *Accounts) Authenticate(ctx context.Context, email, password string) (Ac
 // SetPassword replaces the password of the account with that e-mail,
 // teacher or coach: the admin command is how a forgotten password of
 // either is reset.
-func (a *Accounts) SetPassword(ctx context.Context, email, password string) error {
+func (a *Store) SetPassword(ctx context.Context, email, password string) error {
 	if err := checkPassword(password); err != nil {
 		return err
 	}
@@ -295,26 +295,26 @@ func (a *Accounts) SetPassword(ctx context.Context, email, password string) erro
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), a.Cost)
 	if err != nil {
-		return fmt.Errorf("auth: hash password: %w", err)
+		return fmt.Errorf("accounts: hash password: %w", err)
 	}
 	b, err := json.Marshal(s.withHash(hash))
 	if err != nil {
 		return err
 	}
 	if _, err := a.kv.Update(ctx, s.key, b, s.rev); err != nil {
-		return fmt.Errorf("auth: store account: %w", err)
+		return fmt.Errorf("accounts: store account: %w", err)
 	}
 	return nil
 }
 
 // Count returns the number of teacher accounts.
-func (a *Accounts) Count(ctx context.Context) (int, error) {
+func (a *Store) Count(ctx context.Context) (int, error) {
 	lister, err := a.kv.ListKeysFiltered(ctx, "t.>")
 	if err != nil {
 		if errors.Is(err, jetstream.ErrNoKeysFound) {
 			return 0, nil
 		}
-		return 0, fmt.Errorf("auth: count teachers: %w", err)
+		return 0, fmt.Errorf("accounts: count teachers: %w", err)
 	}
 	n := 0
 	for range lister.Keys() {

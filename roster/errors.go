@@ -1,23 +1,28 @@
 package roster
 
 import (
-	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/classhub/classhub/protocol"
 )
 
-// Sentinel errors. The hub maps them to protocol codes; errors a client
-// can fix (a bad name, too many students) are *protocol.Error already.
+// Sentinel errors, each with what a client is told of it
+// (protocol.ErrorOf). Errors a client can fix (a bad name, too many
+// students) are *protocol.Error, made where they are found.
 var (
 	// ErrNoRoster means the teacher has no roster with that ID: it never
 	// existed, was deleted, or is another teacher's.
-	ErrNoRoster = errors.New("roster: no such roster")
+	ErrNoRoster error = protocol.NewSentinel(protocol.CodeNotFound,
+		"roster: no such roster", "no such roster")
 	// ErrNoStudent means no roster of the teacher lists a student with
 	// that ID, or no rostered student sits at that place of a room.
-	ErrNoStudent = errors.New("roster: no such student")
+	ErrNoStudent error = protocol.NewSentinel(protocol.CodeNotFound,
+		"roster: no such student", "no such student")
 	// ErrBusy means a record kept changing under a read-modify-write, try
 	// after try; the caller may retry.
-	ErrBusy = errors.New("roster: the record kept changing; retry")
+	ErrBusy error = protocol.NewSentinel(protocol.CodeBusy,
+		"roster: the record kept changing; retry", "the roster is being changed by someone else; retry")
 )
 
 // Problem is one thing wrong with an imported bundle, where it is.
@@ -40,6 +45,12 @@ type ImportError struct {
 	Problems []Problem
 	// More counts the problems left out of Problems to keep it short.
 	More int
+}
+
+// ProtocolError tells the client every problem: the bundle is theirs to
+// fix.
+func (e *ImportError) ProtocolError() *protocol.Error {
+	return &protocol.Error{Code: protocol.CodeInvalid, Message: e.Error()}
 }
 
 func (e *ImportError) Error() string {

@@ -1,4 +1,4 @@
-package auth
+package accounts
 
 import (
 	"cmp"
@@ -57,7 +57,7 @@ type Invite struct {
 
 // inviteRecord is an invitation as stored. The expiry is in the value
 // rather than a KV TTL, so that an expired code can be told apart from an
-// unknown one, and so that expiry follows the Accounts clock.
+// unknown one, and so that expiry follows the Store's clock.
 type inviteRecord struct {
 	Email   string             `json:"email"`
 	Name    string             `json:"name"`
@@ -92,7 +92,7 @@ func codeHash(code string) string {
 // resends a lost or stale link. Invitations of one e-mail by different
 // teachers stand side by side; the first accepted makes the account and
 // the others then fail with ErrExists.
-func (a *Accounts) InviteCoach(ctx context.Context, by protocol.TeacherID, email, name string) (Invite, error) {
+func (a *Store) InviteCoach(ctx context.Context, by protocol.TeacherID, email, name string) (Invite, error) {
 	email, name = normalizeEmail(email), strings.TrimSpace(name)
 	if err := checkEmail(email); err != nil {
 		return Invite{}, err
@@ -107,7 +107,7 @@ func (a *Accounts) InviteCoach(ctx context.Context, by protocol.TeacherID, email
 	case err == nil:
 		return Invite{}, ErrExists
 	case !errors.Is(err, jetstream.ErrKeyNotFound):
-		return Invite{}, fmt.Errorf("auth: read account: %w", err)
+		return Invite{}, fmt.Errorf("accounts: read account: %w", err)
 	}
 	earlier, err := a.pendingInvites(ctx, by)
 	if err != nil {
@@ -122,7 +122,7 @@ func (a *Accounts) InviteCoach(ctx context.Context, by protocol.TeacherID, email
 		return Invite{}, err
 	}
 	if _, err := a.kv.Create(ctx, "i."+string(by)+"."+codeHash(code), b); err != nil {
-		return Invite{}, fmt.Errorf("auth: store invitation: %w", err)
+		return Invite{}, fmt.Errorf("accounts: store invitation: %w", err)
 	}
 	// The new invitation is stored before the old ones go, so that a
 	// failure in between leaves two good codes for one person, never none.
@@ -131,7 +131,7 @@ func (a *Accounts) InviteCoach(ctx context.Context, by protocol.TeacherID, email
 			continue
 		}
 		if err := a.kv.Delete(ctx, p.key); err != nil {
-			return Invite{}, fmt.Errorf("auth: replace invitation: %w", err)
+			return Invite{}, fmt.Errorf("accounts: replace invitation: %w", err)
 		}
 	}
 	return Invite{Code: code, Email: email, Name: name, Expires: rec.Expires}, nil
@@ -142,7 +142,7 @@ func (a *Accounts) InviteCoach(ctx context.Context, by protocol.TeacherID, email
 // ErrNoInvite, an expired one with ErrInviteExpired; an e-mail that got
 // an account since the invitation with ErrExists. A refused password
 // leaves the code good.
-func (a *Accounts) AcceptInvite(ctx context.Context, code, password string) (Coach, error) {
+func (a *Store) AcceptInvite(ctx context.Context, code, password string) (Coach, error) {
 	// Issued codes are upper-case base32; a code typed by hand may not be.
 	code = strings.ToUpper(strings.TrimSpace(code))
 	if code == "" || len(code) > maxInviteCode {
@@ -158,7 +158,7 @@ func (a *Accounts) AcceptInvite(ctx context.Context, code, password string) (Coa
 	e := found[0]
 	var inv inviteRecord
 	if err := json.Unmarshal(e.Value(), &inv); err != nil {
-		return Coach{}, fmt.Errorf("auth: decode invitation: %w", err)
+		return Coach{}, fmt.Errorf("accounts: decode invitation: %w", err)
 	}
 	// An expired invitation is left for pendingInvites to delete, so that
 	// trying the link again still says it expired.
@@ -170,7 +170,7 @@ func (a *Accounts) AcceptInvite(ctx context.Context, code, password string) (Coa
 	}
 	hash, err := bcrypt.GenerateFromPassword([]byte(password), a.Cost)
 	if err != nil {
-		return Coach{}, fmt.Errorf("auth: hash password: %w", err)
+		return Coach{}, fmt.Errorf("accounts: hash password: %w", err)
 	}
 
 	// Voiding the code on the revision read is what makes it good once:
@@ -180,7 +180,7 @@ func (a *Accounts) AcceptInvite(ctx context.Context, code, password string) (Coa
 		if revisionConflict(err) {
 			return Coach{}, ErrNoInvite
 		}
-		return Coach{}, fmt.Errorf("auth: void invitation: %w", err)
+		return Coach{}, fmt.Errorf("accounts: void invitation: %w", err)
 	}
 	// On a storage failure the code is put back, so that the coach can
 	// simply try again.
@@ -196,7 +196,7 @@ func (a *Accounts) AcceptInvite(ctx context.Context, code, password string) (Coa
 	// The record first, then the e-mail index, as for teachers.
 	if _, err := a.kv.Put(ctx, key, b); err != nil {
 		restore()
-		return Coach{}, fmt.Errorf("auth: store coach: %w", err)
+		return Coach{}, fmt.Errorf("accounts: store coach: %w", err)
 	}
 	if _, err := a.kv.Create(ctx, emailKey(c.Email), []byte(key)); err != nil {
 		_ = a.kv.Delete(context.WithoutCancel(ctx), key)
@@ -205,14 +205,14 @@ func (a *Accounts) AcceptInvite(ctx context.Context, code, password string) (Coa
 			return Coach{}, ErrExists
 		}
 		restore()
-		return Coach{}, fmt.Errorf("auth: index coach: %w", err)
+		return Coach{}, fmt.Errorf("accounts: index coach: %w", err)
 	}
 	return c, nil
 }
 
 // Coaches returns the coaches the teacher invited and the teacher's
 // pending invitations, without their codes, each sorted by name.
-func (a *Accounts) Coaches(ctx context.Context, teacher protocol.TeacherID) ([]Coach, []Invite, error) {
+func (a *Store) Coaches(ctx context.Context, teacher protocol.TeacherID) ([]Coach, []Invite, error) {
 	if !teacher.Valid() {
 		return nil, nil, ErrNoTeacher
 	}
@@ -224,7 +224,7 @@ func (a *Accounts) Coaches(ctx context.Context, teacher protocol.TeacherID) ([]C
 	for _, e := range entries {
 		var r coachRecord
 		if err := json.Unmarshal(e.Value(), &r); err != nil {
-			return nil, nil, fmt.Errorf("auth: decode coach %s: %w", e.Key(), err)
+			return nil, nil, fmt.Errorf("accounts: decode coach %s: %w", e.Key(), err)
 		}
 		coaches = append(coaches, r.Coach)
 	}
@@ -250,7 +250,7 @@ func byName(nameX, emailX, nameY, emailY string) int {
 // pendingInvites returns the teacher's invitations that can still be
 // accepted. Expired ones are deleted on the way, as nothing else deletes
 // them; their codes then read as unknown.
-func (a *Accounts) pendingInvites(ctx context.Context, by protocol.TeacherID) ([]pendingInvite, error) {
+func (a *Store) pendingInvites(ctx context.Context, by protocol.TeacherID) ([]pendingInvite, error) {
 	entries, err := a.scan(ctx, "i."+string(by)+".*")
 	if err != nil {
 		return nil, err
@@ -260,7 +260,7 @@ func (a *Accounts) pendingInvites(ctx context.Context, by protocol.TeacherID) ([
 	for _, e := range entries {
 		var r inviteRecord
 		if err := json.Unmarshal(e.Value(), &r); err != nil {
-			return nil, fmt.Errorf("auth: decode invitation %s: %w", e.Key(), err)
+			return nil, fmt.Errorf("accounts: decode invitation %s: %w", e.Key(), err)
 		}
 		if !now.Before(time.UnixMilli(r.Expires)) {
 			_ = a.kv.Delete(ctx, e.Key(), jetstream.LastRevision(e.Revision()))
@@ -273,10 +273,10 @@ func (a *Accounts) pendingInvites(ctx context.Context, by protocol.TeacherID) ([
 
 // scan returns the live entries whose keys match filter, a key with NATS
 // wildcards, in no particular order.
-func (a *Accounts) scan(ctx context.Context, filter string) ([]jetstream.KeyValueEntry, error) {
+func (a *Store) scan(ctx context.Context, filter string) ([]jetstream.KeyValueEntry, error) {
 	w, err := a.kv.Watch(ctx, filter, jetstream.IgnoreDeletes())
 	if err != nil {
-		return nil, fmt.Errorf("auth: list %s: %w", filter, err)
+		return nil, fmt.Errorf("accounts: list %s: %w", filter, err)
 	}
 	defer func() { _ = w.Stop() }()
 	// A key written while the listing runs may come twice; the later wins.
@@ -285,7 +285,7 @@ func (a *Accounts) scan(ctx context.Context, filter string) ([]jetstream.KeyValu
 		select {
 		case e, ok := <-w.Updates():
 			if !ok {
-				return nil, fmt.Errorf("auth: list %s: the watch ended early", filter)
+				return nil, fmt.Errorf("accounts: list %s: the watch ended early", filter)
 			}
 			if e == nil { // all the values there were when the watch began
 				out := make([]jetstream.KeyValueEntry, 0, len(latest))

@@ -11,6 +11,6 @@
 // Every student on a roster has a profile: strengths, challenges,
 // interests and goals, and the mastery of skills across sessions.
 //
-// Like hub/auth, it must not import hub or rooms: rooms reaches profiles
+// Like accounts, it must not import hub or rooms: rooms reaches profiles
 // through Mastery and RecordSession.
 package roster

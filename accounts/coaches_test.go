@@ -1,4 +1,4 @@
-package auth
+package accounts
 
 import (
 	"context"
@@ -38,11 +38,11 @@ const pw = "correct horse battery"
 
 // newAccounts opens the accounts of a fresh server, on a clock of its
 // own, with one teacher.
-func newAccounts(t *testing.T) (*Accounts, *clock, Teacher) {
+func newAccounts(t *testing.T) (*Store, *clock, Teacher) {
 	t.Helper()
 	ns := natstest.Start(t)
 	_, js := ns.Connect(t)
-	a, err := OpenAccounts(context.Background(), js, 1)
+	a, err := Open(context.Background(), js, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func newAccounts(t *testing.T) (*Accounts, *clock, Teacher) {
 	return a, clk, tch
 }
 
-func mustInvite(t *testing.T, a *Accounts, by protocol.TeacherID, email, name string) Invite {
+func mustInvite(t *testing.T, a *Store, by protocol.TeacherID, email, name string) Invite {
 	t.Helper()
 	inv, err := a.InviteCoach(context.Background(), by, email, name)
 	if err != nil {

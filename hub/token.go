@@ -1,4 +1,4 @@
-package auth
+package hub
 
 import (
 	"context"
@@ -50,24 +50,24 @@ func LoadOrCreateKey(ctx context.Context, js jetstream.JetStream, replicas int) 
 		Bucket: protocol.BucketConfig, History: 1, Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
 	})
 	if err != nil {
-		return nil, fmt.Errorf("auth: config bucket: %w", err)
+		return nil, fmt.Errorf("hub: config bucket: %w", err)
 	}
 	if e, err := kv.Get(ctx, keyName); err == nil {
 		return e.Value(), nil
 	} else if !errors.Is(err, jetstream.ErrKeyNotFound) {
-		return nil, fmt.Errorf("auth: read token key: %w", err)
+		return nil, fmt.Errorf("hub: read token key: %w", err)
 	}
 	key := make([]byte, 32)
 	if _, err := rand.Read(key); err != nil {
-		return nil, fmt.Errorf("auth: new token key: %w", err)
+		return nil, fmt.Errorf("hub: new token key: %w", err)
 	}
 	if _, err := kv.Create(ctx, keyName, key); err != nil {
 		if !errors.Is(err, jetstream.ErrKeyExists) {
-			return nil, fmt.Errorf("auth: store token key: %w", err)
+			return nil, fmt.Errorf("hub: store token key: %w", err)
 		}
 		e, err := kv.Get(ctx, keyName)
 		if err != nil {
-			return nil, fmt.Errorf("auth: read token key: %w", err)
+			return nil, fmt.Errorf("hub: read token key: %w", err)
 		}
 		return e.Value(), nil
 	}
@@ -106,7 +106,7 @@ func (s *Signer) issue(c tokenClaims, ttl time.Duration) (string, time.Time, err
 	}
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(s.key)
 	if err != nil {
-		return "", time.Time{}, fmt.Errorf("auth: sign token: %w", err)
+		return "", time.Time{}, fmt.Errorf("hub: sign token: %w", err)
 	}
 	return tok, exp, nil
 }
