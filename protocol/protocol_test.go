@@ -1061,7 +1061,7 @@ func TestSubjects(t *testing.T) {
 	want := map[string]string{
 		"cmd": "classhub.room.4b955ea0-e456-4b43-a44e-e3de91013e9e.cmd",
 		"ev":  "classhub.room.4b955ea0-e456-4b43-a44e-e3de91013e9e.ev",
-		"log": "classhub.log.4b955ea0-e456-4b43-a44e-e3de91013e9e",
+		"log": "classhub.log.3.4b955ea0-e456-4b43-a44e-e3de91013e9e.1f0c5d1e-7c4b-4e8a-9a57-2f1a0b7e4c11",
 	}
 	if got := CommandSubject(roomA); got != want["cmd"] {
 		t.Errorf("CommandSubject = %q", got)
@@ -1069,11 +1069,17 @@ func TestSubjects(t *testing.T) {
 	if got := EventSubject(roomA); got != want["ev"] {
 		t.Errorf("EventSubject = %q", got)
 	}
-	if got := LogSubject(roomA); got != want["log"] {
+	if got := LogSubject(3, roomA, "1f0c5d1e-7c4b-4e8a-9a57-2f1a0b7e4c11"); got != want["log"] {
 		t.Errorf("LogSubject = %q", got)
 	}
-	if got := StreamName(roomA); got != "ROOM_4b955ea0e4564b43a44ee3de91013e9e" {
-		t.Errorf("StreamName = %q", got)
+	if got := LogStream(3); got != "CLASSHUB_LOG_3" || !validJetStreamName(got) {
+		t.Errorf("LogStream = %q", got)
+	}
+	if got := LogShardSubjects(3); got != "classhub.log.3.>" {
+		t.Errorf("LogShardSubjects = %q", got)
+	}
+	if got := LegacyStreamName(roomA); got != "ROOM_4b955ea0e4564b43a44ee3de91013e9e" {
+		t.Errorf("LegacyStreamName = %q", got)
 	}
 
 	streams := map[string]RoomID{}
@@ -1091,7 +1097,8 @@ func TestSubjects(t *testing.T) {
 		}{
 			{CommandSubject(r), []string{SubjectPrefix, "room", string(r), "cmd"}},
 			{EventSubject(r), []string{SubjectPrefix, "room", string(r), "ev"}},
-			{LogSubject(r), []string{SubjectPrefix, "log", string(r)}},
+			{LogSubject(7, r, string(roomA)), []string{SubjectPrefix, "log", "7", string(r), string(roomA)}},
+			{LegacyLogSubject(r), []string{SubjectPrefix, "log", string(r)}},
 		} {
 			if got := strings.Split(c.subj, "."); !reflect.DeepEqual(got, c.tokens) {
 				t.Errorf("subject %q has tokens %q, want %q", c.subj, got, c.tokens)
@@ -1100,7 +1107,7 @@ func TestSubjects(t *testing.T) {
 				t.Errorf("subject %q is not a literal NATS subject", c.subj)
 			}
 		}
-		s := StreamName(r)
+		s := LegacyStreamName(r)
 		if !validJetStreamName(s) {
 			t.Errorf("stream name %q is not a valid JetStream name", s)
 		}

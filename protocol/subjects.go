@@ -1,6 +1,9 @@
 package protocol
 
-import "strings"
+import (
+	"strconv"
+	"strings"
+)
 
 // NATS subjects, streams and buckets. Room IDs are validated UUIDs, so they
 // never contain the subject separators '.', '*' or '>'.
@@ -23,6 +26,13 @@ const (
 	BucketHistory = "classhub_history"
 	// BucketContent holds the content banks (YAML, as uploaded).
 	BucketContent = "classhub_content"
+	// BucketLogs says where each class's log is: its shard and the epoch
+	// of its current incarnation.
+	BucketLogs = "classhub_logs"
+
+	// MaxLogShards bounds the number of streams class logs are spread
+	// over.
+	MaxLogShards = 64
 )
 
 // CommandSubject is where the owner of room listens for commands (NATS
@@ -37,13 +47,31 @@ func EventSubject(room RoomID) string {
 	return SubjectPrefix + ".room." + string(room) + ".ev"
 }
 
-// LogSubject is the subject a room's events are stored under in its stream.
-func LogSubject(room RoomID) string {
+// LogStream is the name of one of the shared streams that hold class logs.
+func LogStream(shard int) string { return "CLASSHUB_LOG_" + strconv.Itoa(shard) }
+
+// LogShardSubjects are the subjects of one log stream.
+func LogShardSubjects(shard int) string {
+	return SubjectPrefix + ".log." + strconv.Itoa(shard) + ".>"
+}
+
+// LogSubject is the subject one incarnation (epoch) of a class's log is
+// stored under, in the stream of its shard.
+func LogSubject(shard int, room RoomID, epoch string) string {
+	return SubjectPrefix + ".log." + strconv.Itoa(shard) + "." + string(room) + "." + epoch
+}
+
+// LegacyLogSubject and LegacyStreamName are where releases before the
+// shared log streams kept a class's log: a stream per class, whose
+// sequence was the class's offset. A node migrates them when it starts.
+func LegacyLogSubject(room RoomID) string {
 	return SubjectPrefix + ".log." + string(room)
 }
 
-// StreamName is the JetStream stream holding one room's event log. The
-// stream's sequence is the room's event offset.
-func StreamName(room RoomID) string {
-	return "ROOM_" + strings.ReplaceAll(string(room), "-", "")
+// LegacyStreamName: see LegacyLogSubject.
+func LegacyStreamName(room RoomID) string {
+	return LegacyStreamPrefix + strings.ReplaceAll(string(room), "-", "")
 }
+
+// LegacyStreamPrefix starts the name of every stream of the old layout.
+const LegacyStreamPrefix = "ROOM_"

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/google/uuid"
+
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms/class"
 )
@@ -157,7 +159,7 @@ func (r *room) export(ctx context.Context, sid protocol.StudentID) (json.RawMess
 	if st == nil {
 		return nil, protocol.Errorf(protocol.CodeNotFound, "no student %s in this class", sid)
 	}
-	evs, err := readLog(ctx, r.m.cfg.JS, r.id, 1, r.st.Seq)
+	evs, err := r.log.read(ctx, 1, r.st.Seq)
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +181,7 @@ func (r *room) erase(ctx context.Context, sid protocol.StudentID) (json.RawMessa
 	if r.st.Students[sid] == nil {
 		return nil, protocol.Errorf(protocol.CodeNotFound, "no student %s in this class", sid)
 	}
-	evs, err := readLog(ctx, r.m.cfg.JS, r.id, 1, r.st.Seq)
+	evs, err := r.log.read(ctx, 1, r.st.Seq)
 	if err != nil {
 		return nil, err
 	}
@@ -213,21 +215,13 @@ func (r *room) erase(ctx context.Context, sid protocol.StudentID) (json.RawMessa
 	if _, ok := st.Students[sid]; ok {
 		return nil, fmt.Errorf("erase: the student is still in the rewritten log")
 	}
-	name := protocol.StreamName(r.id)
-	if err := r.m.cfg.JS.DeleteStream(ctx, name); err != nil {
-		return nil, fmt.Errorf("erase: delete the old log: %w", err)
-	}
-	lg, err := openLog(ctx, r.m.cfg.JS, r.id, true, r.m.cfg.Retention, r.m.cfg.Replicas)
+	lg, err := r.rewrite(ctx, kept)
 	if err != nil {
-		return nil, fmt.Errorf("erase: new log: %w", err)
+		return nil, fmt.Errorf("erase: %w", err)
 	}
 	r.log = lg
 	r.st = class.New(r.id)
 	for _, ev := range kept {
-		ev := ev
-		if _, err := r.log.append(ctx, &ev); err != nil {
-			return nil, fmt.Errorf("erase: rewrite the log: %w", err)
-		}
 		if err := r.st.Apply(ev); err != nil {
 			return nil, err
 		}
@@ -249,4 +243,51 @@ func (r *room) erase(ctx context.Context, sid protocol.StudentID) (json.RawMessa
 	r.armRotation()
 	r.armWatch()
 	return reply(map[string]any{"events": len(kept), "removed": len(evs) - len(kept)})
+}
+
+// rewrite makes evs the class's log, under a new epoch, so that a crash at
+// any moment leaves one complete log: the new log is written beside the
+// old one while the class's pointer names it pending (a crash then leaves
+// the old log the class's, and the next open removes the half-written
+// one); one update of the pointer makes it the class's and the old one
+// retired; only then is the old one removed.
+func (r *room) rewrite(ctx context.Context, evs []protocol.Event) (*roomLog, error) {
+	ls := r.m.logs
+	p, rev, err := ls.pointer(ctx, r.id)
+	if err != nil {
+		return nil, err
+	}
+	if p.Epoch != r.log.epoch {
+		return nil, fmt.Errorf("the class's log moved on: %w", ErrFenced)
+	}
+	next := p
+	next.Pending = uuid.NewString()
+	if rev, err = ls.setPointer(ctx, r.id, next, rev); err != nil {
+		return nil, err
+	}
+	if err := r.m.crashPoint("pending"); err != nil {
+		return nil, err
+	}
+	nl := ls.at(r.id, p.Shard, next.Pending)
+	for i := 0; i < len(evs); i += migrateBatch {
+		if _, err := nl.appendAll(ctx, evs[i:min(i+migrateBatch, len(evs))]); err != nil {
+			return nil, err
+		}
+		if err := r.m.crashPoint("writing"); err != nil {
+			return nil, err
+		}
+	}
+	if rev, err = ls.setPointer(ctx, r.id, logPointer{Epoch: nl.epoch, Shard: p.Shard, Retired: p.Epoch}, rev); err != nil {
+		return nil, err
+	}
+	if err := r.m.crashPoint("switched"); err != nil {
+		return nil, err
+	}
+	if err := ls.purge(ctx, r.id, p.Shard, p.Epoch); err != nil {
+		return nil, err
+	}
+	if _, err := ls.setPointer(ctx, r.id, logPointer{Epoch: nl.epoch, Shard: p.Shard}, rev); err != nil {
+		return nil, err
+	}
+	return nl, nil
 }

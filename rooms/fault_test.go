@@ -88,7 +88,11 @@ func TestFaultStaysInItsClass(t *testing.T) {
 	}
 	seq := snap.Offset
 	ev, _ := json.Marshal(protocol.Event{Seq: seq + 1, Type: "from_a_newer_version", Data: json.RawMessage(`{}`)})
-	if _, err := js.Publish(context.Background(), protocol.LogSubject(corrupt.id), ev); err != nil {
+	p, _, err := m.logs.pointer(context.Background(), corrupt.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := js.Publish(context.Background(), protocol.LogSubject(p.Shard, corrupt.id, p.Epoch), ev); err != nil {
 		t.Fatal(err)
 	}
 	// The actor learns of the foreign append at its next write (the

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"strconv"
 	"time"
 
@@ -22,120 +23,259 @@ const HeaderEpoch = "Classhub-Epoch"
 // expected last sequence did not match: the fence.
 const jsErrWrongLastSequence = 10071
 
-// roomLog is one room's stream. The stream sequence is the room's offset.
-type roomLog struct {
-	js     jetstream.JetStream
-	stream jetstream.Stream
-	room   protocol.RoomID
-	epoch  string
-	last   uint64
+// The layout of class logs. Every class's events live in one of a fixed
+// number of shared streams (the shards, chosen by class ID), under a
+// subject of their own: classhub.log.<shard>.<room>.<epoch>. So the number
+// of streams, and of Raft groups on a cluster, never grows with the number
+// of classes. A class's offset is dense and its own (the event's Seq); the
+// stream sequence of its last event is the fence (JetStream's expected
+// last sequence per subject), so a deposed owner cannot append.
+//
+// Which incarnation of a class's log is current (its epoch) is kept in the
+// classhub_logs bucket. A log rewritten by erasing a student is written
+// under a new epoch beside the old one, and the pointer moves only once it
+// is complete (see erase.go).
+
+// logPointer is a class's entry in the classhub_logs bucket.
+type logPointer struct {
+	Epoch string `json:"epoch"`
+	Shard int    `json:"shard"`
+	// Pending is a log being written (an erasure, a migration) that is not
+	// the class's log yet: found at open, it is an interrupted rewrite and
+	// is removed.
+	Pending string `json:"pending,omitempty"`
+	// Retired is a log that is no longer the class's but was not yet
+	// removed: found at open, it is removed.
+	Retired string `json:"retired,omitempty"`
+	// Migrating: the log is being moved from the layout of earlier
+	// releases (migrate.go); it is complete only once this is cleared.
+	Migrating bool `json:"migrating,omitempty"`
 }
 
-// openLog opens the room's stream, creating it when create is set. The
-// epoch names this incarnation of the log: a log deleted and created again
-// gets a new epoch, so that no device resumes across it.
-func openLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, create bool, maxAge time.Duration, replicas int) (*roomLog, error) {
-	name := protocol.StreamName(room)
-	st, err := js.Stream(ctx, name)
-	if errors.Is(err, jetstream.ErrStreamNotFound) {
-		if !create {
-			return nil, ErrNoRoom
-		}
-		st, err = js.CreateStream(ctx, jetstream.StreamConfig{
-			Name:        name,
-			Subjects:    []string{protocol.LogSubject(room)},
+// logStore is the node's access to the class logs.
+type logStore struct {
+	js       jetstream.JetStream
+	kv       jetstream.KeyValue // classhub_logs: room → logPointer
+	shards   []jetstream.Stream
+	replicas int
+}
+
+// logShardsKey is where the number of shards of a deployment is kept in
+// the config bucket: chosen when the first node starts, never changed.
+const logShardsKey = "log_shards"
+
+func openLogStore(ctx context.Context, js jetstream.JetStream, shards, replicas int) (*logStore, error) {
+	cfgKV, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: protocol.BucketConfig, History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("config bucket: %w", err)
+	}
+	if _, err := cfgKV.Create(ctx, logShardsKey, []byte(strconv.Itoa(shards))); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
+		return nil, fmt.Errorf("record the number of log shards: %w", err)
+	}
+	e, err := cfgKV.Get(ctx, logShardsKey)
+	if err != nil {
+		return nil, fmt.Errorf("read the number of log shards: %w", err)
+	}
+	if shards, err = strconv.Atoi(string(e.Value())); err != nil || shards < 1 || shards > protocol.MaxLogShards {
+		return nil, fmt.Errorf("the number of log shards in %s is %q: not 1 to %d", protocol.BucketConfig, e.Value(), protocol.MaxLogShards)
+	}
+	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+		Bucket: protocol.BucketLogs, History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("log bucket: %w", err)
+	}
+	ls := &logStore{js: js, kv: kv, replicas: replicas}
+	for i := range shards {
+		st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
+			Name:        protocol.LogStream(i),
+			Subjects:    []string{protocol.LogShardSubjects(i)},
 			Storage:     jetstream.FileStorage,
 			Retention:   jetstream.LimitsPolicy,
 			Discard:     jetstream.DiscardOld,
-			MaxAge:      maxAge,
 			Replicas:    replicas,
 			AllowDirect: true,
-			// The events of one command are appended as one atomic
-			// batch: all of them or none.
+			// The events of one step are appended as one atomic batch:
+			// all of them or none.
 			AllowAtomicPublish: true,
-			Metadata:           map[string]string{"epoch": uuid.NewString(), "room": string(room)},
+			// A class's log is removed subject by subject (retention,
+			// erasure); nothing else removes events.
+			DenyDelete: true,
 		})
-		if errors.Is(err, jetstream.ErrStreamNameAlreadyInUse) {
-			st, err = js.Stream(ctx, name)
+		if err != nil {
+			return nil, fmt.Errorf("log stream %d: %w", i, err)
+		}
+		ls.shards = append(ls.shards, st)
+	}
+	return ls, nil
+}
+
+// shardOf is the shard a new class's log goes to.
+func (ls *logStore) shardOf(room protocol.RoomID) int {
+	h := fnv.New32a()
+	h.Write([]byte(room))
+	return int(h.Sum32() % uint32(len(ls.shards)))
+}
+
+// pointer reads a class's log pointer and its revision; ErrNoRoom if the
+// class has no log.
+func (ls *logStore) pointer(ctx context.Context, room protocol.RoomID) (logPointer, uint64, error) {
+	e, err := ls.kv.Get(ctx, string(room))
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return logPointer{}, 0, ErrNoRoom
+	}
+	if err != nil {
+		return logPointer{}, 0, fmt.Errorf("log of room %s: %w", room, err)
+	}
+	var p logPointer
+	if err := json.Unmarshal(e.Value(), &p); err != nil || p.Epoch == "" || p.Shard < 0 || p.Shard >= len(ls.shards) {
+		return logPointer{}, 0, fmt.Errorf("log of room %s: unreadable pointer %q", room, e.Value())
+	}
+	return p, e.Revision(), nil
+}
+
+// setPointer writes p if the pointer is still at rev (0: absent).
+func (ls *logStore) setPointer(ctx context.Context, room protocol.RoomID, p logPointer, rev uint64) (uint64, error) {
+	b, _ := json.Marshal(p)
+	if rev == 0 {
+		return ls.kv.Create(ctx, string(room), b)
+	}
+	return ls.kv.Update(ctx, string(room), b, rev)
+}
+
+// purge removes every event of one incarnation of a class's log.
+func (ls *logStore) purge(ctx context.Context, room protocol.RoomID, shard int, epoch string) error {
+	if err := ls.shards[shard].Purge(ctx, jetstream.WithPurgeSubject(protocol.LogSubject(shard, room, epoch))); err != nil {
+		return fmt.Errorf("remove log %s of room %s: %w", epoch, room, err)
+	}
+	return nil
+}
+
+// tidy finishes what an interrupted rewrite left: a pending log that never
+// became the class's is removed, and so is a retired one.
+func (ls *logStore) tidy(ctx context.Context, room protocol.RoomID) (logPointer, error) {
+	for {
+		p, rev, err := ls.pointer(ctx, room)
+		if err != nil || (p.Pending == "" && p.Retired == "") {
+			return p, err
+		}
+		for _, epoch := range []string{p.Pending, p.Retired} {
+			if epoch != "" {
+				if err := ls.purge(ctx, room, p.Shard, epoch); err != nil {
+					return p, err
+				}
+			}
+		}
+		p.Pending, p.Retired = "", ""
+		if _, err := ls.setPointer(ctx, room, p, rev); err == nil || !errors.Is(err, jetstream.ErrKeyExists) && !isWrongRevision(err) {
+			return p, err
+		}
+	}
+}
+
+func isWrongRevision(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+}
+
+// roomLog is one incarnation of one class's log, as its owner appends to it.
+type roomLog struct {
+	ls     *logStore
+	stream jetstream.Stream
+	room   protocol.RoomID
+	shard  int
+	epoch  string
+	subj   string
+	last   uint64 // the class's offset of its last event
+	fence  uint64 // the stream sequence of that event: 0 before the first
+}
+
+// openLog opens the class's current log, creating it when create is set.
+// The epoch names this incarnation of the log: a log written again gets a
+// new epoch, so that no device resumes across it.
+func (ls *logStore) open(ctx context.Context, room protocol.RoomID, create bool) (*roomLog, error) {
+	if err := ls.migrateRoom(ctx, room); err != nil {
+		return nil, err
+	}
+	p, err := ls.tidy(ctx, room)
+	if errors.Is(err, ErrNoRoom) && create {
+		p = logPointer{Epoch: uuid.NewString(), Shard: ls.shardOf(room)}
+		if _, err = ls.setPointer(ctx, room, p, 0); errors.Is(err, jetstream.ErrKeyExists) {
+			p, err = ls.tidy(ctx, room) // another node created it meanwhile
 		}
 	}
 	if err != nil {
-		return nil, fmt.Errorf("open log of room %s: %w", room, err)
+		return nil, err
 	}
-	info := st.CachedInfo()
-	if !info.Config.AllowAtomicPublish {
-		// A log created before batches were atomic.
-		cfg := info.Config
-		cfg.AllowAtomicPublish = true
-		if st, err = js.UpdateStream(ctx, cfg); err != nil {
-			return nil, fmt.Errorf("open log of room %s: allow atomic appends: %w", room, err)
-		}
-		info = st.CachedInfo()
-	}
-	l := &roomLog{js: js, stream: st, room: room, epoch: info.Config.Metadata["epoch"], last: info.State.LastSeq}
-	if l.epoch == "" {
-		return nil, fmt.Errorf("open log of room %s: stream has no epoch", room)
+	l := ls.at(room, p.Shard, p.Epoch)
+	if err := l.refresh(ctx); err != nil {
+		return nil, err
 	}
 	return l, nil
 }
 
-// refresh re-reads the last sequence, after a fence told us it moved.
+// at is a log by its place, without reading anything.
+func (ls *logStore) at(room protocol.RoomID, shard int, epoch string) *roomLog {
+	return &roomLog{ls: ls, stream: ls.shards[shard], room: room, shard: shard, epoch: epoch, subj: protocol.LogSubject(shard, room, epoch)}
+}
+
+// refresh reads where the log ends, after a fence told us it moved.
 func (l *roomLog) refresh(ctx context.Context) error {
-	info, err := l.stream.Info(ctx)
-	if err != nil {
-		return fmt.Errorf("refresh log of room %s: %w", l.room, err)
+	msg, err := l.stream.GetLastMsgForSubject(ctx, l.subj)
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		l.last, l.fence = 0, 0
+		return nil
 	}
-	l.last = info.State.LastSeq
+	if err != nil {
+		return fmt.Errorf("end of the log of room %s: %w", l.room, err)
+	}
+	var ev protocol.Event
+	if err := json.Unmarshal(msg.Data, &ev); err != nil {
+		return fmt.Errorf("end of the log of room %s: corrupt event at %d: %w", l.room, msg.Sequence, err)
+	}
+	l.last, l.fence = ev.Seq, msg.Sequence
 	return nil
 }
 
-// firstSeq is the oldest offset still kept (retention may have removed
-// older ones).
+// firstSeq is the oldest offset still kept: 1, or later when the start of
+// the log was removed.
 func (l *roomLog) firstSeq(ctx context.Context) (uint64, error) {
-	info, err := l.stream.Info(ctx)
+	msg, err := l.stream.GetMsg(ctx, 1, jetstream.WithGetMsgSubject(l.subj))
+	if errors.Is(err, jetstream.ErrMsgNotFound) {
+		return l.last + 1, nil
+	}
 	if err != nil {
 		return 0, err
 	}
-	return info.State.FirstSeq, nil
+	var ev protocol.Event
+	if err := json.Unmarshal(msg.Data, &ev); err != nil {
+		return 0, fmt.Errorf("start of the log of room %s: corrupt event: %w", l.room, err)
+	}
+	return ev.Seq, nil
 }
 
-// append stores ev as the next event, fenced on the last sequence this
+// append stores ev as the next event, fenced on the end of the log this
 // owner knows. On success ev.Seq is set and the encoded event is returned.
 func (l *roomLog) append(ctx context.Context, ev *protocol.Event) ([]byte, error) {
 	if ev.Seq != 0 && ev.Seq != l.last+1 {
 		return nil, fmt.Errorf("append to room %s: event staged at %d, log at %d: %w", l.room, ev.Seq, l.last, ErrFenced)
 	}
 	ev.Seq = l.last + 1
-	data, err := json.Marshal(ev)
+	encs, err := l.appendAll(ctx, []protocol.Event{*ev})
 	if err != nil {
-		return nil, fmt.Errorf("encode event: %w", err)
+		return nil, err
 	}
-	ack, err := l.js.Publish(ctx, protocol.LogSubject(l.room), data, jetstream.WithExpectLastSequence(l.last))
-	if err != nil {
-		var apiErr *jetstream.APIError
-		if errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrWrongLastSequence {
-			return nil, fmt.Errorf("append to room %s at %d: %w", l.room, ev.Seq, ErrFenced)
-		}
-		return nil, fmt.Errorf("append to room %s: %w", l.room, err)
-	}
-	if ack.Sequence != ev.Seq {
-		// Cannot happen with the fence in place; refuse to go on if it does.
-		return nil, fmt.Errorf("append to room %s: stored at %d, expected %d: %w", l.room, ack.Sequence, ev.Seq, ErrFenced)
-	}
-	l.last = ack.Sequence
-	return data, nil
+	return encs[0], nil
 }
 
-// appendAll stores evs, whose offsets follow the last this owner knows,
-// as one atomic batch fenced on that last sequence: either every event of
-// a command is in the log or none is, so a regrouping is never half
-// visible and a command's reply is stored with its events. It returns the
-// encoded events.
+// appendAll stores evs, whose offsets follow the last this owner knows, as
+// one atomic batch fenced on the end of the log: either every event of a
+// step is in the log or none is, so a regrouping is never half visible and
+// a command's reply is stored with its events. It returns the encoded
+// events.
 func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte, error) {
-	if len(evs) == 1 {
-		enc, err := l.append(ctx, &evs[0])
-		return [][]byte{enc}, err
-	}
 	encs := make([][]byte, len(evs))
 	for i := range evs {
 		if evs[i].Seq != l.last+uint64(i)+1 {
@@ -147,16 +287,31 @@ func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte
 		}
 		encs[i] = b
 	}
+	fence := strconv.FormatUint(l.fence, 10)
+	if len(evs) == 1 {
+		msg := nats.NewMsg(l.subj)
+		msg.Data = encs[0]
+		msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, fence)
+		ack, err := l.ls.js.PublishMsg(ctx, msg)
+		if err != nil {
+			var apiErr *jetstream.APIError
+			if errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrWrongLastSequence {
+				return nil, fmt.Errorf("append to room %s at %d: %w", l.room, evs[0].Seq, ErrFenced)
+			}
+			return nil, fmt.Errorf("append to room %s: %w", l.room, err)
+		}
+		l.last, l.fence = evs[0].Seq, ack.Sequence
+		return encs, nil
+	}
 	batch := uuid.NewString()
-	subj := protocol.LogSubject(l.room)
-	nc := l.js.Conn()
+	nc := l.ls.js.Conn()
 	for i, b := range encs {
-		msg := nats.NewMsg(subj)
+		msg := nats.NewMsg(l.subj)
 		msg.Data = b
 		msg.Header.Set("Nats-Batch-Id", batch)
 		msg.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
 		if i == 0 {
-			msg.Header.Set(jetstream.ExpectedLastSeqHeader, strconv.FormatUint(l.last, 10))
+			msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, fence)
 		}
 		if i < len(encs)-1 {
 			if err := nc.PublishMsg(msg); err != nil {
@@ -171,6 +326,7 @@ func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte
 		}
 		var ack struct {
 			Seq   uint64 `json:"seq"`
+			Count int    `json:"count"`
 			Error *struct {
 				Code        int    `json:"err_code"`
 				Description string `json:"description"`
@@ -185,10 +341,10 @@ func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte
 			}
 			return nil, fmt.Errorf("append to room %s: %s (%d)", l.room, ack.Error.Description, ack.Error.Code)
 		}
-		if want := evs[len(evs)-1].Seq; ack.Seq != want {
-			return nil, fmt.Errorf("append to room %s: stored up to %d, expected %d: %w", l.room, ack.Seq, want, ErrFenced)
+		if ack.Count != len(evs) {
+			return nil, fmt.Errorf("append to room %s: stored %d events of %d", l.room, ack.Count, len(evs))
 		}
-		l.last = ack.Seq
+		l.last, l.fence = evs[len(evs)-1].Seq, ack.Seq
 	}
 	return encs, nil
 }
@@ -196,27 +352,80 @@ func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte
 // readBatch is how many events one request to JetStream fetches.
 const readBatch = 256
 
-// readLog returns the events with offsets in [from, to], in order; fewer
-// when the log ends before to.
-//
-// It reads through an ephemeral consumer of its own and leaves nothing
-// behind, on the server or here: every fetch is drained whole, so that
-// the client's fetch goroutine has ended before readLog returns, and the
-// consumer is deleted on every return path (its inactivity threshold
-// removes it should the deletion itself fail). Each request to JetStream
-// is bounded, by ctx or by JetStream's own timeout, and a fetch asks only
-// for what is there, so a read never waits for events to come.
-func readLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, from, to uint64) (_ []protocol.Event, err error) {
+// seek is the stream sequence from which a read of offsets from on may
+// start: the smallest stream sequence whose next event on the subject has
+// an offset of at least from. Offsets grow with stream sequences within a
+// subject, so a binary search over stream sequences finds it in about
+// log2(stream length) direct reads; most reads start at 1 (a whole log) or
+// are served by a node's ring of recent events without reading at all.
+func (l *roomLog) seek(ctx context.Context, from uint64) (uint64, error) {
+	if from <= 1 {
+		return 1, nil
+	}
+	info, err := l.stream.Info(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("read log of room %s: %w", l.room, err)
+	}
+	lo, hi := uint64(1), info.State.LastSeq+1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		msg, err := l.stream.GetMsg(ctx, mid, jetstream.WithGetMsgSubject(l.subj))
+		if errors.Is(err, jetstream.ErrMsgNotFound) {
+			hi = mid // no event of this log from mid on
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("read log of room %s: %w", l.room, err)
+		}
+		var ev protocol.Event
+		if err := json.Unmarshal(msg.Data, &ev); err != nil {
+			return 0, fmt.Errorf("read log of room %s: corrupt event at %d: %w", l.room, msg.Sequence, err)
+		}
+		if ev.Seq >= from {
+			hi = mid
+		} else {
+			lo = msg.Sequence + 1
+		}
+	}
+	return lo, nil
+}
+
+// read returns the events with offsets in [from, to], in order; fewer when
+// the log ends before to.
+func (l *roomLog) read(ctx context.Context, from, to uint64) ([]protocol.Event, error) {
 	if from == 0 {
 		from = 1
 	}
 	if to < from {
 		return nil, nil
 	}
-	stream := protocol.StreamName(room)
+	start, err := l.seek(ctx, from)
+	if err != nil {
+		return nil, err
+	}
+	evs, err := fetchEvents(ctx, l.ls.js, protocol.LogStream(l.shard), l.subj, start, to-from+1, to)
+	if err != nil {
+		return nil, fmt.Errorf("read log of room %s: %w", l.room, err)
+	}
+	return evs, nil
+}
+
+// fetchEvents reads up to max events of a stream (those on subject, when
+// one is given) from stream sequence start on, stopping at the first event
+// whose offset is past to.
+//
+// It reads through an ephemeral consumer of its own and leaves nothing
+// behind, on the server or here: every fetch is drained whole, so that the
+// client's fetch goroutine has ended before it returns, and the consumer
+// is deleted on every return path (its inactivity threshold removes it
+// should the deletion itself fail). Each request to JetStream is bounded,
+// by ctx or by JetStream's own timeout, and a fetch asks only for what is
+// there, so a read never waits for events to come.
+func fetchEvents(ctx context.Context, js jetstream.JetStream, stream, subject string, start, max, to uint64) (_ []protocol.Event, err error) {
 	cons, err := js.CreateConsumer(ctx, stream, jetstream.ConsumerConfig{
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
-		OptStartSeq:       from,
+		OptStartSeq:       start,
+		FilterSubject:     subject,
 		AckPolicy:         jetstream.AckNonePolicy,
 		InactiveThreshold: time.Minute,
 		MemoryStorage:     true,
@@ -226,7 +435,7 @@ func readLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, 
 		if errors.Is(err, jetstream.ErrStreamNotFound) {
 			return nil, ErrNoRoom
 		}
-		return nil, fmt.Errorf("read log of room %s: %w", room, err)
+		return nil, err
 	}
 	info := cons.CachedInfo()
 	defer func() {
@@ -235,20 +444,20 @@ func readLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, 
 		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if derr := js.DeleteConsumer(dctx, stream, info.Name); derr != nil && !errors.Is(derr, jetstream.ErrConsumerNotFound) && err == nil {
-			err = fmt.Errorf("read log of room %s: delete consumer: %w", room, derr)
+			err = fmt.Errorf("delete consumer: %w", derr)
 		}
 	}()
-	// The consumer counts what the log holds from `from` on when it is
+	// The consumer counts what the stream holds from start on when it is
 	// made; events appended since are after to or read next time.
-	want := min(to-from+1, info.NumPending)
+	want := min(max, info.NumPending)
 	out := make([]protocol.Event, 0, want)
 	for uint64(len(out)) < want {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("read log of room %s: %w", room, err)
+			return nil, err
 		}
 		batch, err := cons.FetchNoWait(int(min(want-uint64(len(out)), readBatch)))
 		if err != nil {
-			return nil, fmt.Errorf("read log of room %s: %w", room, err)
+			return nil, err
 		}
 		n, past := 0, false
 		var bad error
@@ -259,11 +468,11 @@ func readLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, 
 			}
 			var ev protocol.Event
 			if err := json.Unmarshal(msg.Data(), &ev); err != nil {
-				bad = fmt.Errorf("read log of room %s: corrupt event: %w", room, err)
+				bad = fmt.Errorf("corrupt event: %w", err)
 				continue
 			}
 			if ev.Seq > to {
-				past = true // events were removed from the middle of the log
+				past = true
 				continue
 			}
 			out = append(out, ev)
@@ -272,10 +481,19 @@ func readLog(ctx context.Context, js jetstream.JetStream, room protocol.RoomID, 
 		case bad != nil:
 			return nil, bad
 		case batch.Error() != nil && !errors.Is(batch.Error(), jetstream.ErrNoMessages) && !errors.Is(batch.Error(), nats.ErrTimeout):
-			return nil, fmt.Errorf("read log of room %s: %w", room, batch.Error())
+			return nil, batch.Error()
 		case past, n == 0:
 			return out, nil // the log ends before to
 		}
 	}
 	return out, nil
+}
+
+// readLog reads a class's current log, for devices, nodes and reports.
+func (ls *logStore) readLog(ctx context.Context, room protocol.RoomID, from, to uint64) ([]protocol.Event, error) {
+	p, _, err := ls.pointer(ctx, room)
+	if err != nil {
+		return nil, err
+	}
+	return ls.at(room, p.Shard, p.Epoch).read(ctx, from, to)
 }

@@ -17,8 +17,16 @@ func TestReadLog(t *testing.T) {
 	ns := natstest.Start(t)
 	_, js := ns.Connect(t)
 	ctx := context.Background()
-	room := protocol.NewRoomID()
-	l, err := openLog(ctx, js, room, true, 0, 1)
+	ls, err := openLogStore(ctx, js, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	room, other := protocol.NewRoomID(), protocol.NewRoomID()
+	l, err := ls.open(ctx, room, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o, err := ls.open(ctx, other, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -28,10 +36,17 @@ func TestReadLog(t *testing.T) {
 		if _, err := l.append(ctx, ev); err != nil {
 			t.Fatal(err)
 		}
+		// Another class's events in the same stream, unevenly, so that
+		// offsets and stream sequences part ways.
+		for range i % 3 {
+			if _, err := o.append(ctx, &protocol.Event{Type: protocol.EvAnnouncement, Audience: protocol.ToAll}); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
-	stream, err := js.Stream(ctx, protocol.StreamName(room))
-	if err != nil {
-		t.Fatal(err)
+	stream := ls.shards[0]
+	readLog := func(ctx context.Context, _ any, room protocol.RoomID, from, to uint64) ([]protocol.Event, error) {
+		return ls.readLog(ctx, room, from, to)
 	}
 	// Goroutines of the connection and the server, there before any read.
 	running := goleak.IgnoreCurrent()
@@ -91,7 +106,7 @@ func TestReadLog(t *testing.T) {
 
 	// A corrupt event in the middle of a fetch: the read fails, and still
 	// cleans up after itself.
-	if _, err := js.Publish(ctx, protocol.LogSubject(room), []byte("not an event")); err != nil {
+	if _, err := js.Publish(ctx, l.subj, []byte("not an event")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := readLog(ctx, js, room, n-10, n+1); err == nil {

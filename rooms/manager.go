@@ -44,8 +44,14 @@ type Config struct {
 	// InboxSize bounds each room's inbox; a full inbox answers busy.
 	// Default 256.
 	InboxSize int
-	// Retention is how long room logs are kept; 0 keeps them forever.
+	// Retention is how long a class's log is kept after the class ended
+	// (or, for a class never ended, after it was opened); 0 keeps them
+	// forever. The log is removed whole, with its snapshot.
 	Retention time.Duration
+	// LogShards is the number of shared streams class logs are spread
+	// over, chosen by the first node of a deployment and kept in the config
+	// bucket (later values are ignored). Default 4.
+	LogShards int
 	// Replicas is the JetStream replication of logs and buckets: 1 for a
 	// single server, 3 for a production cluster. Default 1.
 	Replicas int
@@ -104,6 +110,9 @@ func (c *Config) defaults() error {
 	if c.Replicas <= 0 {
 		c.Replicas = 1
 	}
+	if c.LogShards <= 0 {
+		c.LogShards = 4
+	}
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 5 * time.Second
 	}
@@ -127,6 +136,7 @@ type Manager struct {
 	metrics *metrics
 	leases  *leases
 	snaps   jetstream.KeyValue
+	logs    *logStore
 	dir     *directory
 	history *history
 	banks   *banks
@@ -137,7 +147,11 @@ type Manager struct {
 	failed   map[protocol.RoomID]error // rooms that stay stopped on this node (fault.go)
 	// trap, when set by a test, runs before every command in the actor:
 	// the way a test makes one room fail on purpose.
-	trap   func(protocol.Command)
+	trap func(protocol.Command)
+	// crash, when set by a test, is asked at each step of a log rewrite
+	// and ends the rewrite there when it returns an error, as a crash of
+	// the process would.
+	crash  func(step string) error
 	closed bool
 	wg     sync.WaitGroup
 }
@@ -182,7 +196,17 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if err := bs.seed(ctx); err != nil {
 		return nil, fmt.Errorf("rooms: %w", err)
 	}
+	logs, err := openLogStore(ctx, cfg.JS, cfg.LogShards, cfg.Replicas)
+	if err != nil {
+		return nil, fmt.Errorf("rooms: %w", err)
+	}
+	if n, err := logs.migrateAll(ctx, cfg.Logger); err != nil {
+		return nil, fmt.Errorf("rooms: moving class logs to the shared layout (%d moved): %w", n, err)
+	} else if n > 0 {
+		cfg.Logger.Info("moved class logs from a stream per class to the shared layout", "classes", n)
+	}
 	return &Manager{
+		logs:     logs,
 		cfg:      cfg,
 		log:      cfg.Logger,
 		history:  &history{kv: histKV, log: cfg.Logger},
@@ -387,7 +411,7 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 			err = &panicError{what: "loading the class", value: p, stack: debug.Stack()}
 		}
 	}()
-	r.log, err = openLog(ctx, m.cfg.JS, id, create, m.cfg.Retention, m.cfg.Replicas)
+	r.log, err = m.logs.open(ctx, id, create)
 	if err != nil {
 		return fail(err)
 	}
@@ -446,7 +470,7 @@ func (r *room) recover(ctx context.Context) error {
 	if r.st.Seq == r.log.last {
 		return nil
 	}
-	evs, err := readLog(ctx, r.m.cfg.JS, r.id, r.st.Seq+1, r.log.last)
+	evs, err := r.log.read(ctx, r.st.Seq+1, r.log.last)
 	if err != nil {
 		return err
 	}
@@ -479,7 +503,7 @@ func respond(msg *nats.Msg, data json.RawMessage, err error) {
 // ReadLog returns the events of room with offsets from..to, in order, for
 // resuming devices and for nodes that missed a fan-out.
 func (m *Manager) ReadLog(ctx context.Context, room protocol.RoomID, from, to uint64) ([]protocol.Event, error) {
-	return readLog(ctx, m.cfg.JS, room, from, to)
+	return m.logs.readLog(ctx, room, from, to)
 }
 
 // CreateRoom opens a new class session for teacher, with a fresh join code.
@@ -574,4 +598,12 @@ func (m *Manager) RoomByCode(ctx context.Context, code string) (RoomInfo, error)
 		return RoomInfo{}, ErrNoRoom
 	}
 	return m.dir.byCode(ctx, norm)
+}
+
+// crashPoint is where a test may stop a log rewrite, as a crash would.
+func (m *Manager) crashPoint(step string) error {
+	if m.crash == nil {
+		return nil
+	}
+	return m.crash(step)
 }

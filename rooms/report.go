@@ -169,7 +169,7 @@ func (m *Manager) Report(ctx context.Context, room protocol.RoomID) (Report, err
 		tally: map[protocol.StudentID]map[protocol.SkillID]*SkillReport{},
 	}
 	for from := uint64(1); ; {
-		evs, err := readLog(ctx, m.cfg.JS, room, from, from+999)
+		evs, err := m.logs.readLog(ctx, room, from, from+999)
 		if err != nil {
 			return Report{}, err
 		}

@@ -20,9 +20,9 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/classhub/classhub/hub"
-	"github.com/classhub/classhub/roster"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms/content"
+	"github.com/classhub/classhub/roster"
 )
 
 // wholeClassSeedEnv replays a run of TestWholeClassRestart: the test logs
