@@ -290,15 +290,28 @@ func teacherOf(c echo.Context) protocol.TeacherID {
 	return c.Get(claimsKey).(Claims).Teacher
 }
 
+// listRooms is a page of the teacher's classes, newest first; next is
+// the cursor of the following page.
 func (h *Hub) listRooms(c echo.Context) error {
-	list, err := h.cfg.Rooms.Rooms(c.Request().Context(), teacherOf(c))
+	page := rooms.Page{Before: c.QueryParam("before")}
+	if l := c.QueryParam("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > 500 {
+			return protocol.Errorf(protocol.CodeInvalid, "limit must be a number from 1 to 500")
+		}
+		page.Limit = n
+	}
+	list, next, err := h.cfg.Rooms.Rooms(c.Request().Context(), teacherOf(c), page)
 	if err != nil {
 		return err
 	}
 	if list == nil {
 		list = []rooms.RoomInfo{}
 	}
-	return c.JSON(http.StatusOK, map[string][]rooms.RoomInfo{"rooms": list})
+	return c.JSON(http.StatusOK, struct {
+		Rooms []rooms.RoomInfo `json:"rooms"`
+		Next  string           `json:"next,omitempty"`
+	}{list, next})
 }
 
 // createRoom opens a class session, with one of the teacher's rosters if

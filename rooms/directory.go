@@ -92,7 +92,7 @@ func (d *directory) create(ctx context.Context, info RoomInfo) (RoomInfo, error)
 		_ = d.kv.Delete(ctx, "c."+info.Code)
 		return info, err
 	}
-	if _, err := d.kv.Put(ctx, "t."+string(info.Teacher)+"."+string(info.ID), nil); err != nil {
+	if _, err := d.kv.Put(ctx, teacherKey(info), nil); err != nil {
 		return info, fmt.Errorf("index room: %w", err)
 	}
 	return info, nil
@@ -150,22 +150,74 @@ func (d *directory) end(ctx context.Context, id protocol.RoomID) error {
 	return d.put(ctx, info)
 }
 
-func (d *directory) list(ctx context.Context, teacher protocol.TeacherID) ([]RoomInfo, error) {
-	lister, err := d.kv.ListKeysFiltered(ctx, "t."+string(teacher)+".*")
+// teacherKey indexes a room under its teacher, newest first when sorted
+// the other way: "t.<teacher>.<created, 13 digits>.<room>". Listing a
+// page reads the index keys (small) and only the page's rooms.
+func teacherKey(info RoomInfo) string {
+	return fmt.Sprintf("t.%s.%013d.%s", info.Teacher, max(info.Created, 0), info.ID)
+}
+
+// Page asks for part of a teacher's class list, newest first: at most
+// Limit classes (default 50, at most 500) created before the cursor
+// Before (from the previous page's Next; empty for the first page).
+type Page struct {
+	Before string
+	Limit  int
+}
+
+// list returns a page of a teacher's rooms, newest first, and the cursor
+// of the next page ("" when this is the last).
+func (d *directory) list(ctx context.Context, teacher protocol.TeacherID, page Page) ([]RoomInfo, string, error) {
+	if page.Limit <= 0 {
+		page.Limit = 50
+	}
+	page.Limit = min(page.Limit, 500)
+	prefix := "t." + string(teacher) + "."
+	lister, err := d.kv.ListKeysFiltered(ctx, prefix+">")
 	if err != nil {
-		return nil, fmt.Errorf("list rooms: %w", err)
+		return nil, "", fmt.Errorf("list rooms: %w", err)
+	}
+	var keys []string // "<created>.<room>"
+	for key := range lister.Keys() {
+		rest := strings.TrimPrefix(key, prefix)
+		if !strings.Contains(rest, ".") {
+			// The index of earlier releases: the room alone. Indexed
+			// again with its time, once.
+			info, err := d.get(ctx, protocol.RoomID(rest))
+			if err != nil {
+				continue
+			}
+			if _, err := d.kv.Put(ctx, teacherKey(info), nil); err == nil {
+				_ = d.kv.Delete(ctx, key)
+			}
+			rest = strings.TrimPrefix(teacherKey(info), prefix)
+		}
+		keys = append(keys, rest)
+	}
+	slices.Sort(keys)
+	slices.Reverse(keys)
+	if page.Before != "" {
+		i, _ := slices.BinarySearchFunc(keys, page.Before, func(k, b string) int { return strings.Compare(b, k) })
+		if i < len(keys) && keys[i] == page.Before {
+			i++
+		}
+		keys = keys[i:]
 	}
 	out := []RoomInfo{}
-	prefix := "t." + string(teacher) + "."
-	for key := range lister.Keys() {
-		info, err := d.get(ctx, protocol.RoomID(strings.TrimPrefix(key, prefix)))
+	next := ""
+	for i, k := range keys {
+		if len(out) == page.Limit {
+			next = keys[i-1]
+			break
+		}
+		_, room, _ := strings.Cut(k, ".")
+		info, err := d.get(ctx, protocol.RoomID(room))
 		if err != nil {
 			continue // an index entry whose room was removed
 		}
 		out = append(out, info)
 	}
-	slices.SortFunc(out, func(a, b RoomInfo) int { return int(b.Created - a.Created) })
-	return out, nil
+	return out, next, nil
 }
 
 func nowMillis(now func() time.Time) int64 { return now().UnixMilli() }

@@ -423,6 +423,12 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 		if err := r.recover(ctx); err != nil {
 			return fail(err)
 		}
+		if r.st.Status == protocol.StatusEnded {
+			// An ended class is loaded to be read (a snapshot, an
+			// export): it takes no new event but an erasure, which
+			// rewrites the log under a new epoch and fences itself.
+			break
+		}
 		_, err = r.emit(ctx, protocol.EvOwnerChanged, protocol.ToNone, protocol.OwnerChanged{Node: m.cfg.Node})
 		if err == nil {
 			err = r.flush(ctx)
@@ -537,9 +543,10 @@ func (m *Manager) Room(ctx context.Context, id protocol.RoomID) (RoomInfo, error
 	return m.dir.get(ctx, id)
 }
 
-// Rooms lists a teacher's rooms, newest first.
-func (m *Manager) Rooms(ctx context.Context, teacher protocol.TeacherID) ([]RoomInfo, error) {
-	return m.dir.list(ctx, teacher)
+// Rooms lists a page of a teacher's rooms, newest first, and the cursor
+// of the next page ("" after the last).
+func (m *Manager) Rooms(ctx context.Context, teacher protocol.TeacherID, page Page) ([]RoomInfo, string, error) {
+	return m.dir.list(ctx, teacher, page)
 }
 
 // Join adds a student to the room whose join code is code. An unknown,

@@ -135,6 +135,13 @@ func (r *room) run() {
 				continue
 			}
 			req.done(data, err)
+			if r.st.Status == protocol.StatusEnded && len(r.inbox) == 0 {
+				// An ended class holds no actor: what reports, exports
+				// and erasures need is in its log, and the next such
+				// command loads it again for that command alone.
+				log.Debug("class ended; stopping actor")
+				return
+			}
 		case gen := <-r.rotFire:
 			_, err := r.step(ctx, "rotation timer", "", "", func() (json.RawMessage, error) { return nil, r.rotationDue(ctx, gen) })
 			if r.fault(ctx, log, err) != nil {
@@ -168,11 +175,7 @@ func (r *room) run() {
 				return
 			}
 			r.leaseRev = rev
-			idle := r.m.cfg.IdleTimeout
-			if r.st.Status == protocol.StatusEnded {
-				idle = min(idle, time.Minute)
-			}
-			if len(r.conns) == 0 && time.Since(r.lastUsed) > idle {
+			if len(r.conns) == 0 && time.Since(r.lastUsed) > r.m.cfg.IdleTimeout {
 				log.Info("room idle; stopping actor")
 				return
 			}

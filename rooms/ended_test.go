@@ -1,0 +1,113 @@
+package rooms
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/natstest"
+)
+
+// An ended class costs nothing at run time: its actor stops, its lease is
+// given back, and loading it to read it (a snapshot, an export) adds
+// nothing to its log and keeps no actor either.
+func TestEndedClassHoldsNoActor(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	m := newManager(t, nc, js, "node-a")
+	c := newClass(t, m, "Ana")
+	if m.Owned() != 1 {
+		t.Fatalf("a live class: %d actors", m.Owned())
+	}
+	c.must(protocol.MsgEndClass, struct{}{}, nil)
+	poll(t, "the ended class's actor to stop", func() bool { return m.Owned() == 0 })
+	poll(t, "the ended class's lease given back", func() bool {
+		_, err := m.leases.kv.Get(context.Background(), string(c.id))
+		return err != nil
+	})
+	info, err := m.Room(context.Background(), c.id)
+	if err != nil || info.Status != protocol.StatusEnded {
+		t.Fatalf("directory: %+v %v", info, err)
+	}
+	if _, err := m.RoomByCode(context.Background(), info.Code); err == nil {
+		t.Fatal("the join code of an ended class still opens it")
+	}
+	last := func() uint64 {
+		var snap protocol.SnapshotResult
+		raw, err := c.teach(protocol.CmdSnapshot, nil)
+		if err != nil || json.Unmarshal(raw, &snap) != nil {
+			t.Fatalf("snapshot of an ended class: %v", err)
+		}
+		return snap.Offset
+	}
+	before := last()
+	if _, err := m.ExportStudent(context.Background(), teacherA, c.id, c.students[0]); err != nil {
+		t.Fatal(err)
+	}
+	if after := last(); after != before {
+		t.Fatalf("reading an ended class appended to its log: %d → %d", before, after)
+	}
+	poll(t, "no actor after reading", func() bool { return m.Owned() == 0 })
+	if _, err := m.Report(context.Background(), c.id); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A teacher's class list comes a page at a time, newest first, and takes
+// up the index of earlier releases (a key without the time).
+func TestClassListPages(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use)
+	var made []protocol.RoomID
+	for i := range 7 {
+		clk.Advance(time.Second)
+		info, err := m.CreateRoom(context.Background(), teacherA, fmt.Sprintf("Class %d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		made = append(made, info.ID)
+	}
+	// One entry as an earlier release indexed it.
+	old, _ := m.dir.get(context.Background(), made[2])
+	if err := m.dir.kv.Delete(context.Background(), teacherKey(old)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.dir.kv.Put(context.Background(), "t."+string(teacherA)+"."+string(made[2]), nil); err != nil {
+		t.Fatal(err)
+	}
+	var got []protocol.RoomID
+	page := Page{Limit: 3}
+	for pages := 0; ; pages++ {
+		list, next, err := m.Rooms(context.Background(), teacherA, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(list) > 3 || pages > 3 {
+			t.Fatalf("page %d has %d classes", pages, len(list))
+		}
+		for _, r := range list {
+			got = append(got, r.ID)
+		}
+		if next == "" {
+			break
+		}
+		page.Before = next
+	}
+	if len(got) != len(made) {
+		t.Fatalf("listed %d classes, made %d", len(got), len(made))
+	}
+	for i := range made {
+		if got[i] != made[len(made)-1-i] {
+			t.Fatalf("class %d of the list is %s, want %s (newest first)", i, got[i], made[len(made)-1-i])
+		}
+	}
+	other, _, err := m.Rooms(context.Background(), "6f1c2d3e-0000-4000-8000-0000000000ff", Page{})
+	if err != nil || len(other) != 0 {
+		t.Fatalf("another teacher's list: %v %v", other, err)
+	}
+}
