@@ -941,7 +941,7 @@ func (c *wcClass) restart() {
 		})
 	}
 	wg.Wait()
-	var last time.Time
+	var first, last time.Time
 	var offset uint64
 	for i, d := range devs {
 		r := rs[i]
@@ -960,13 +960,17 @@ func (c *wcClass) restart() {
 		if d.welcomed.After(last) {
 			last = d.welcomed
 		}
+		if first.IsZero() || d.welcomed.Before(first) {
+			first = d.welcomed
+		}
 		d.mu.Unlock()
 	}
 	// Reported, never asserted: a shared machine makes any bound either
-	// loose or flaky.
+	// loose or flaky. The first device's welcome waits for the class to
+	// be read back from its log; the others, for their turn after it.
 	ms := func(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d)/float64(time.Millisecond)) }
-	t.Logf("restart-to-resumed: signal=%s students=%d devices=%d events=%d from_exec=%s from_ready=%s",
-		sigName[c.sig], len(c.pupils), len(devs), offset, ms(last.Sub(execAt)), ms(last.Sub(readyAt)))
+	t.Logf("restart-to-resumed: signal=%s students=%d devices=%d events=%d from_exec=%s from_ready=%s first_from_ready=%s",
+		sigName[c.sig], len(c.pupils), len(devs), offset, ms(last.Sub(execAt)), ms(last.Sub(readyAt)), ms(first.Sub(readyAt)))
 }
 
 // waitReady polls the new process's /readyz until it answers 200, and
