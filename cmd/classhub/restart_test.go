@@ -32,8 +32,7 @@ const wholeClassSeedEnv = "CLASSHUB_WHOLECLASS_SEED"
 // wholeClassStudentsEnv sets how many students the class of
 // TestWholeClassRestart has: 5 unless set, which keeps the test quick. The
 // first five play the scripted parts; the others join, are grouped and
-// practise too. At most 50: every join comes from one address, and the
-// server lets an address join 60 times in a burst.
+// practise too. At most as many as a roster holds (roster.MaxStudents).
 const wholeClassStudentsEnv = "CLASSHUB_WHOLECLASS_STUDENTS"
 
 // wholeClassKillEnv, set to "practised", has the kill come only once
@@ -94,8 +93,8 @@ func TestWholeClassRestart(t *testing.T) {
 	opt := wcOptions{students: 5}
 	if s := os.Getenv(wholeClassStudentsEnv); s != "" {
 		n, err := strconv.Atoi(s)
-		if err != nil || n < 5 || n > 50 {
-			t.Fatalf("%s=%q: want a number of students from 5 to 50", wholeClassStudentsEnv, s)
+		if err != nil || n < 5 || n > roster.MaxStudents {
+			t.Fatalf("%s=%q: want a number of students from 5 to %d", wholeClassStudentsEnv, s, roster.MaxStudents)
 		}
 		opt.students = n
 	}
