@@ -31,6 +31,9 @@ type RoomInfo struct {
 	Code    string              `json:"code,omitempty"`
 	Status  protocol.RoomStatus `json:"status"`
 	Created int64               `json:"created"`
+	// Ended is when the class ended (Unix ms); 0 while it runs, and for
+	// classes ended by releases that did not record it.
+	Ended int64 `json:"ended,omitempty"`
 	// Roster is the class roster the session was opened with, if any:
 	// its students join by picking their name.
 	Roster string `json:"roster,omitempty"`
@@ -135,8 +138,8 @@ func (d *directory) byCode(ctx context.Context, code string) (RoomInfo, error) {
 	return d.get(ctx, protocol.RoomID(e.Value()))
 }
 
-// end marks the room ended and voids its code.
-func (d *directory) end(ctx context.Context, id protocol.RoomID) error {
+// end marks the room ended at the time at and voids its code.
+func (d *directory) end(ctx context.Context, id protocol.RoomID, at int64) error {
 	info, err := d.get(ctx, id)
 	if err != nil {
 		return err
@@ -146,7 +149,7 @@ func (d *directory) end(ctx context.Context, id protocol.RoomID) error {
 			return fmt.Errorf("void code of room %s: %w", id, err)
 		}
 	}
-	info.Status = protocol.StatusEnded
+	info.Status, info.Ended = protocol.StatusEnded, at
 	return d.put(ctx, info)
 }
 

@@ -3,9 +3,12 @@ package rooms
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms/natstest"
@@ -109,5 +112,65 @@ func TestClassListPages(t *testing.T) {
 	other, _, err := m.Rooms(context.Background(), "6f1c2d3e-0000-4000-8000-0000000000ff", Page{})
 	if err != nil || len(other) != 0 {
 		t.Fatalf("another teacher's list: %v %v", other, err)
+	}
+}
+
+// With retention, a class ended longer ago than it is removed whole: its
+// log (in its shard), its snapshot, its directory entries; a class within
+// retention, and one a node runs, stay.
+func TestRetentionRemovesWholeClasses(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use, func(c *Config) { c.Retention = 30 * 24 * time.Hour })
+	old := newClass(t, m, "Ana")
+	old.must(protocol.MsgEndClass, struct{}{}, nil)
+	poll(t, "the ended class's actor to stop", func() bool { return m.Owned() == 0 })
+	clk.Advance(20 * 24 * time.Hour)
+	recent := newClass(t, m, "Ben")
+	recent.must(protocol.MsgEndClass, struct{}{}, nil)
+	live := newClass(t, m, "Cai")
+	clk.Advance(15 * 24 * time.Hour)
+
+	p, _, err := m.logs.pointer(context.Background(), old.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	poll(t, "actors of ended classes stopped", func() bool { return m.Owned() == 1 })
+	n, err := m.removeExpired(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("removed %d classes (%v), want the one ended 35 days ago", n, err)
+	}
+	if _, err := m.ReadLog(context.Background(), old.id, 1, 10); !errors.Is(err, ErrNoRoom) {
+		t.Fatalf("the removed class's log: %v, want ErrNoRoom", err)
+	}
+	info, err := m.logs.shards[p.Shard].Info(context.Background(), jetstream.WithSubjectFilter(protocol.LogSubject(p.Shard, old.id, p.Epoch)))
+	if err != nil || len(info.State.Subjects) != 0 {
+		t.Fatalf("the removed class's subject still holds %v (%v)", info.State.Subjects, err)
+	}
+	if _, err := m.snaps.Get(context.Background(), string(old.id)); err == nil {
+		t.Fatal("the removed class's snapshot is still kept")
+	}
+	if _, err := m.Room(context.Background(), old.id); !errors.Is(err, ErrNoRoom) {
+		t.Fatalf("the removed class is still in the directory: %v", err)
+	}
+	list, _, _ := m.Rooms(context.Background(), teacherA, Page{})
+	if len(list) != 2 {
+		t.Fatalf("the class list has %d classes, want the 2 kept", len(list))
+	}
+	for _, c := range []*testClass{recent, live} {
+		if _, err := c.teach(protocol.CmdSnapshot, nil); err != nil {
+			t.Fatalf("a class within retention: %v", err)
+		}
+	}
+	// The live one, opened 15 days ago, is still running: its time comes
+	// only after it ended (or, never ended, after its opening) and no node
+	// runs it.
+	clk.Advance(30 * 24 * time.Hour)
+	if n, err := m.removeExpired(context.Background()); err != nil || n != 1 {
+		t.Fatalf("second round removed %d (%v), want only the recent ended one", n, err)
+	}
+	if _, err := live.teach(protocol.CmdSnapshot, nil); err != nil {
+		t.Fatalf("a running class was removed: %v", err)
 	}
 }

@@ -153,6 +153,7 @@ type Manager struct {
 	// the process would.
 	crash  func(step string) error
 	closed bool
+	stop   chan struct{} // closed by Close: ends the manager's own goroutines
 	wg     sync.WaitGroup
 }
 
@@ -205,7 +206,8 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	} else if n > 0 {
 		cfg.Logger.Info("moved class logs from a stream per class to the shared layout", "classes", n)
 	}
-	return &Manager{
+	m := &Manager{
+		stop:     make(chan struct{}),
 		logs:     logs,
 		cfg:      cfg,
 		log:      cfg.Logger,
@@ -218,13 +220,21 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		rooms:    map[protocol.RoomID]*room{},
 		starting: map[protocol.RoomID]chan struct{}{},
 		failed:   map[protocol.RoomID]error{},
-	}, nil
+	}
+	if cfg.Retention > 0 {
+		m.wg.Add(1)
+		go func() { defer m.wg.Done(); m.retain(m.stop) }()
+	}
+	return m, nil
 }
 
 // Close stops every local room actor (each takes a snapshot and gives its
 // lease back, so that another node can take over at once) and waits.
 func (m *Manager) Close(ctx context.Context) error {
 	m.mu.Lock()
+	if !m.closed {
+		close(m.stop)
+	}
 	m.closed = true
 	for _, r := range m.rooms {
 		r.stop()
@@ -532,7 +542,7 @@ func (m *Manager) Open(ctx context.Context, info RoomInfo) (RoomInfo, error) {
 	data, _ := json.Marshal(protocol.OpenRoom{Title: title, Teacher: teacher})
 	_, err = m.Do(ctx, protocol.Command{Room: info.ID, Type: protocol.CmdOpen, Actor: protocol.Actor{Role: protocol.RoleTeacher, Teacher: teacher}, Data: data})
 	if err != nil {
-		_ = m.dir.end(context.WithoutCancel(ctx), info.ID)
+		_ = m.dir.end(context.WithoutCancel(ctx), info.ID, nowMillis(m.cfg.Now))
 		return info, err
 	}
 	return info, nil

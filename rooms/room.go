@@ -500,7 +500,7 @@ func (r *room) endClass(ctx context.Context, _ protocol.Command, _ any) (json.Ra
 	r.afterFlush(func(ctx context.Context) {
 		dctx, cancel := context.WithTimeout(ctx, r.m.cfg.RequestTimeout)
 		defer cancel()
-		if err := r.m.dir.end(dctx, r.id); err != nil {
+		if err := r.m.dir.end(dctx, r.id, r.st.Clock); err != nil {
 			r.m.log.Error("void join code", "room", r.id, "err", err)
 		}
 		r.recordProfiles(dctx)

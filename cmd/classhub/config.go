@@ -21,6 +21,7 @@ type config struct {
 	TrustProxy bool
 	Origins    string
 	Retention  time.Duration
+	LogShards  int
 	Replicas   int
 	Grace      time.Duration
 	JoinRate   float64
@@ -63,7 +64,8 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.Node, "node", "", "this node's name in room leases; default: an ID kept in the data folder")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For (only behind a reverse proxy you run)")
 	fs.StringVar(&c.Origins, "origins", "", "extra origins allowed to open WebSockets, comma-separated host patterns (the server's own is always allowed)")
-	fs.DurationVar(&c.Retention, "retention", 0, "how long class logs are kept (e.g. 720h); 0 keeps them")
+	fs.DurationVar(&c.Retention, "retention", 0, "how long a class is kept after it ended (e.g. 720h); 0 keeps them")
+	fs.IntVar(&c.LogShards, "log-shards", 4, "how many shared streams hold class logs (set by a deployment's first node, kept after)")
 	fs.DurationVar(&c.Grace, "grace", 5*time.Second, "how long a student may drop before the teacher sees them offline")
 	fs.Float64Var(&c.JoinRate, "join-rate", 1, "sign-ins and joins per second allowed from one client address, after the burst")
 	fs.IntVar(&c.GCPercent, "gc-percent", 400, "heap growth between garbage collections, as GOGC (the GOGC variable, when set, wins); lower saves memory, higher keeps tail latency down")

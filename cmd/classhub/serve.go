@@ -88,7 +88,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	rm, err := rooms.New(setupCtx, rooms.Config{
 		Thresholds: th,
 		NC:         nn.nc, JS: nn.js, Node: protocol.NodeID(node), Grace: c.Grace,
-		Retention: c.Retention, Replicas: c.Replicas, Logger: log, Registerer: reg,
+		Retention: c.Retention, LogShards: c.LogShards, Replicas: c.Replicas, Logger: log, Registerer: reg,
 		Profiles: rosters.Profiles(),
 	})
 	if err != nil {
