@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -154,7 +155,9 @@ type Manager struct {
 	crash  func(step string) error
 	closed bool
 	stop   chan struct{} // closed by Close: ends the manager's own goroutines
-	wg     sync.WaitGroup
+
+	lastAppendErr atomic.Pointer[appendFailure] // see Ready
+	wg            sync.WaitGroup
 }
 
 // New creates the buckets it needs (idempotently) and returns a Manager.

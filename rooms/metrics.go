@@ -10,6 +10,7 @@ type metrics struct {
 	panics    prometheus.Counter
 	failed    prometheus.Gauge
 	corrupt   prometheus.Counter
+	appendErr prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -44,9 +45,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "classhub_room_corrupt_logs_total",
 			Help: "Room logs found holding an event that does not fold (corrupt, or written by a newer version).",
 		}),
+		appendErr: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "classhub_log_append_failures_total",
+			Help: "Appends to a class log that JetStream did not take (not a fence): a full disk, a lost server, a stream without a leader. The step is undone and the device told.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.rooms, m.commands, m.publish, m.takeovers, m.panics, m.failed, m.corrupt)
+		reg.MustRegister(m.rooms, m.commands, m.publish, m.takeovers, m.panics, m.failed, m.corrupt, m.appendErr)
 	}
 	return m
 }

@@ -310,11 +310,15 @@ func (r *room) flush(ctx context.Context) error {
 			r.stale = true
 			return err
 		}
+		r.m.metrics.appendErr.Inc()
+		r.m.appendFailed(err)
+		r.m.log.Error("the log did not take a step; undone", "room", r.id, "err", err)
 		if rerr := r.reload(ctx); rerr != nil {
 			return fmt.Errorf("%w; reading the state again: %w", err, &lostError{rerr})
 		}
 		return err
 	}
+	r.m.appendFailed(nil)
 	for i, ev := range evs {
 		msg := nats.NewMsg(protocol.EventSubject(r.id))
 		msg.Header.Set(HeaderEpoch, r.log.epoch)

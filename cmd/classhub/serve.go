@@ -134,6 +134,11 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 		case nn.nc.Status() != nats.CONNECTED:
 			return protocol.Errorf(protocol.CodeUnavailable, "NATS is %s", strings.ToLower(nn.nc.Status().String()))
 		}
+		rctx, cancel := context.WithTimeout(ec.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := rm.Ready(rctx); err != nil {
+			return protocol.Errorf(protocol.CodeUnavailable, "%s", err.Error())
+		}
 		return ec.JSON(http.StatusOK, map[string]string{"status": "ready", "node": node})
 	})
 	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
