@@ -11,6 +11,7 @@ type metrics struct {
 	failed    prometheus.Gauge
 	corrupt   prometheus.Counter
 	appendErr prometheus.Counter
+	batch     prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -49,9 +50,14 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "classhub_log_append_failures_total",
 			Help: "Appends to a class log that JetStream did not take (not a fence): a full disk, a lost server, a stream without a leader. The step is undone and the device told.",
 		}),
+		batch: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "classhub_log_append_events",
+			Help:    "Events per append to a class log: a step's events and its reply, or those of several waiting commands taken together.",
+			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128},
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.rooms, m.commands, m.publish, m.takeovers, m.panics, m.failed, m.corrupt, m.appendErr)
+		reg.MustRegister(m.rooms, m.commands, m.publish, m.takeovers, m.panics, m.failed, m.corrupt, m.appendErr, m.batch)
 	}
 	return m
 }

@@ -39,7 +39,7 @@ func TestFoldProperty(t *testing.T) {
 		}
 		seed = v
 	}
-	classes, steps := 3, 150
+	classes, steps := 3, 120
 	if s := os.Getenv("CLASSHUB_CLASSES"); s != "" {
 		classes, _ = strconv.Atoi(s)
 	}
@@ -261,18 +261,53 @@ func (g *gen) step(burst bool) {
 		if tv.Paused {
 			g.teach(protocol.MsgResumeClass, struct{}{})
 		}
+		// Every kind of event at least once per class, whatever the dice
+		// said: late rule, activity, groups with a workspace edit, a
+		// rotation.
+		g.teach(protocol.MsgSetLateRule, protocol.SetLateRule{Rule: protocol.LateNone})
+		g.teach(protocol.MsgOfferChoices, protocol.OfferChoices{Prompt: "Pick a topic", Options: []string{"rock", "space"}})
+		g.do(student(g.students[4]), protocol.MsgChoose, protocol.Choose{Option: "rock"})
+		g.teach(protocol.MsgSetLevel, protocol.SetLevel{Student: g.students[4], Level: 0.5})
+		g.teach(protocol.MsgSetThresholds, protocol.SetThresholds{Thresholds: json.RawMessage(`{"struggle_window":9}`)})
+		g.do(student(g.students[5]), protocol.MsgRaiseHand, protocol.RaiseHand{Note: "a question"})
+		g.teach(protocol.MsgPushActivity, protocol.PushActivity{Activity: protocol.Activity{Title: "Warm-up"}})
+		g.teach(protocol.MsgRotate, protocol.Rotate{Action: protocol.RotateEnd})
+		var big struct{ Station protocol.StationID }
+		_ = json.Unmarshal(g.teach(protocol.MsgPutStation, protocol.PutStation{Station: protocol.Station{Name: "Carpet", Kind: protocol.StationCollab, Capacity: 36}}), &big)
+		var p protocol.Proposal
+		if json.Unmarshal(g.teach(protocol.MsgProposeGroups, protocol.ProposeGroups{GroupingRequest: protocol.GroupingRequest{Method: protocol.GroupRandom, Count: 2, IncludeAbsent: true}}), &p) == nil && p.ID != "" {
+			g.teach(protocol.MsgApplyGroups, protocol.ApplyGroups{Proposal: p.ID})
+		}
+		tv = g.view()
+		if gr, ok := pick(rng, tv.Groups); ok {
+			if m, ok := pick(rng, gr.Members); ok {
+				g.do(student(m.ID), protocol.MsgEditWorkspace, protocol.EditWorkspace{Group: gr.ID, Op: protocol.WorkspaceOp{Kind: protocol.WsEditNotes, Edits: []protocol.TextEdit{{Pos: 0, Ins: "plan "}}}})
+			}
+		}
+		g.teach(protocol.MsgStartRotation, protocol.StartRotation{Plan: protocol.RotationPlan{Stations: []protocol.StationID{big.Station}, Legs: []int64{600_000}}})
 		g.teach(protocol.MsgAssignPractice, protocol.AssignPractice{Set: protocol.SetRef{Bank: "fractions-5", Set: "frac-equivalence"}, To: protocol.Target{Student: g.students[0]}})
-		g.teach(protocol.MsgAssignPractice, protocol.AssignPractice{Set: protocol.SetRef{Bank: "geometry-7", Set: "geo-triangles"}, To: protocol.Target{Student: g.students[1]}})
+		g.teach(protocol.MsgAssignPractice, protocol.AssignPractice{Set: protocol.SetRef{Bank: "fractions-5", Set: "frac-operations"}, To: protocol.Target{Student: g.students[1]}})
 		for range 60 {
 			if p := g.practise(0); p != nil && p.Offer != nil {
 				break
 			}
 		}
-		for range 20 {
+		for range 40 {
 			g.practise(1)
 		}
+		// One student sent to a station for the rest of the leg, and
+		// another's practice closed by the teacher.
+		var table struct{ Station protocol.StationID }
+		_ = json.Unmarshal(g.teach(protocol.MsgPutStation, protocol.PutStation{Station: protocol.Station{Name: "Table", Kind: protocol.StationTeacherLed, Capacity: 36}}), &table)
+		g.connect(2)
+		g.teach(protocol.MsgMoveStudent, protocol.MoveStudent{Student: g.students[2], Station: table.Station})
+		g.teach(protocol.MsgAssignPractice, protocol.AssignPractice{Set: protocol.SetRef{Bank: "fractions-5", Set: "frac-path"}, To: protocol.Target{Student: g.students[3]}})
+		g.teach(protocol.MsgClosePractice, protocol.ClosePractice{To: protocol.Target{Student: g.students[3]}})
 		for _, f := range g.view().Flags {
-			if f.Help != nil {
+			if os.Getenv("CLASSHUB_VERBOSE") != "" {
+				g.t.Logf("flag %s %s %s help=%v", f.Rule, f.Level, f.Status, f.Help != nil)
+			}
+			if f.Help != nil && len(f.Help.Items) > 0 {
 				g.teach(protocol.MsgFlagAction, protocol.FlagAction{Flag: f.ID, Action: protocol.FlagSendHelp})
 				break
 			}

@@ -124,17 +124,32 @@ func (r *room) run() {
 			return
 		case req := <-r.inbox:
 			r.lastUsed = time.Now()
-			data, err := r.handle(ctx, req.cmd)
-			r.m.metrics.commands.WithLabelValues(string(req.cmd.Type)).Observe(time.Since(req.start).Seconds())
-			if stop := r.fault(ctx, log, err); stop != nil || isPanic(err) {
-				err = cmp.Or(stop, err)
-				req.done(nil, r.faultReply(err))
-				if stop != nil {
-					return
+			// Commands already waiting are taken together: their events
+			// go to the log in one atomic append, one round trip for all
+			// of them, instead of one each.
+			group, tail := []*request{req}, (*request)(nil)
+			for groupable(req) && tail == nil && len(group) < maxGroup {
+				select {
+				case more := <-r.inbox:
+					if groupable(more) {
+						group = append(group, more)
+					} else {
+						tail = more
+					}
+					continue
+				default:
 				}
-				continue
+				break
 			}
-			req.done(data, err)
+			if r.serve(ctx, log, group) {
+				if tail != nil {
+					tail.done(nil, ErrStopped)
+				}
+				return
+			}
+			if tail != nil && r.serve(ctx, log, []*request{tail}) {
+				return
+			}
 			if r.st.Status == protocol.StatusEnded && len(r.inbox) == 0 {
 				// An ended class holds no actor: what reports, exports
 				// and erasures need is in its log, and the next such
@@ -266,16 +281,29 @@ func (r *room) emit(_ context.Context, typ protocol.EventType, aud protocol.Audi
 // retried command finds its answer in the log and runs once. A panic is
 // recovered here, at the edge, and returned as a *panicError: the state
 // may be half changed, so the caller reloads it (see fault).
-func (r *room) step(ctx context.Context, what, key string, sid protocol.StudentID, fn func() (json.RawMessage, error)) (data json.RawMessage, err error) {
+func (r *room) step(ctx context.Context, what, key string, sid protocol.StudentID, fn func() (json.RawMessage, error)) (json.RawMessage, error) {
+	data, err := r.stage(ctx, what, key, sid, fn)
+	if isPanic(err) {
+		return nil, err
+	}
+	if ferr := r.flush(ctx); ferr != nil {
+		return nil, ferr
+	}
+	return data, err
+}
+
+// stage runs fn and stages what it made, with the reply to the command
+// when key is set and fn changed the class; nothing is appended yet.
+func (r *room) stage(ctx context.Context, what, key string, sid protocol.StudentID, fn func() (json.RawMessage, error)) (data json.RawMessage, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			r.pending, r.after = nil, nil
 			data, err = nil, &panicError{what: what, value: p, stack: debug.Stack()}
 		}
 	}()
+	mark := len(r.pending)
 	data, err = fn()
-	if len(r.pending) == 0 {
-		r.after = nil
+	if len(r.pending) == mark {
 		return data, err
 	}
 	var pe *protocol.Error
@@ -285,10 +313,84 @@ func (r *room) step(ctx context.Context, what, key string, sid protocol.StudentI
 			return nil, rerr
 		}
 	}
-	if ferr := r.flush(ctx); ferr != nil {
-		return nil, ferr
-	}
 	return data, err
+}
+
+// maxGroup bounds how many waiting commands one append carries.
+const maxGroup = 64
+
+// groupable says whether a command may share an append with others: the
+// commands of devices and presence, not those that read or rewrite the
+// log itself (snapshots, exports, erasures), which see only what is
+// stored.
+func groupable(req *request) bool {
+	switch req.cmd.Type {
+	case protocol.CmdConnect, protocol.CmdDisconnect, protocol.CmdJoin:
+		return true
+	}
+	c, ok := commands[req.cmd.Type]
+	return ok && c.wire
+}
+
+// serve runs a group of commands, answers each, and reports whether the
+// actor must stop. One command is a step of its own; several are staged
+// one after the other and appended together, and each is answered once the
+// append is acknowledged. A panic in a group undoes the group and runs its
+// commands one at a time, so that the fault is met, counted and handled
+// for the one command that has it.
+func (r *room) serve(ctx context.Context, log *slog.Logger, group []*request) (stop bool) {
+	if len(group) == 1 {
+		return r.serveOne(ctx, log, group[0])
+	}
+	type result struct {
+		data json.RawMessage
+		err  error
+	}
+	res := make([]result, len(group))
+	for i, req := range group {
+		data, err := r.handleStaged(ctx, req.cmd)
+		if isPanic(err) {
+			if rerr := r.reload(ctx); rerr != nil {
+				r.fail(log, rerr)
+				for _, q := range group {
+					q.done(nil, r.faultReply(rerr))
+				}
+				return true
+			}
+			for j, q := range group {
+				if r.serveOne(ctx, log, q) {
+					for _, rest := range group[j+1:] {
+						rest.done(nil, ErrStopped)
+					}
+					return true
+				}
+			}
+			return false
+		}
+		res[i] = result{data, err}
+	}
+	ferr := r.flush(ctx)
+	for i, req := range group {
+		r.m.metrics.commands.WithLabelValues(string(req.cmd.Type)).Observe(time.Since(req.start).Seconds())
+		if ferr != nil {
+			req.done(nil, ferr)
+		} else {
+			req.done(res[i].data, res[i].err)
+		}
+	}
+	return r.fault(ctx, log, ferr) != nil
+}
+
+// serveOne runs one command as a step of its own and answers it.
+func (r *room) serveOne(ctx context.Context, log *slog.Logger, req *request) (stop bool) {
+	data, err := r.handle(ctx, req.cmd)
+	r.m.metrics.commands.WithLabelValues(string(req.cmd.Type)).Observe(time.Since(req.start).Seconds())
+	if f := r.fault(ctx, log, err); f != nil || isPanic(err) {
+		req.done(nil, r.faultReply(cmp.Or(f, err)))
+		return f != nil
+	}
+	req.done(data, err)
+	return false
 }
 
 // flush appends the pending events in one atomic batch, then fans them
@@ -305,6 +407,7 @@ func (r *room) flush(ctx context.Context) error {
 	encs, err := r.log.appendAll(pctx, evs)
 	cancel()
 	r.m.metrics.publish.Observe(time.Since(t0).Seconds())
+	r.m.metrics.batch.Observe(float64(len(evs)))
 	if err != nil {
 		if errors.Is(err, ErrFenced) {
 			r.stale = true
@@ -374,23 +477,44 @@ func reply(v any) (json.RawMessage, error) {
 
 var okResult = json.RawMessage(`{}`)
 
-// handle checks one command against the state and turns it into events.
-// A refused command changes nothing. A command with a request ID that the
-// room already answered gets the same answer again, from the state (which
-// holds the replies the log recorded), and runs no second time.
+// handle checks one command against the state and turns it into events,
+// appended before it returns. A refused command changes nothing. A
+// command with a request ID that the room already answered gets the same
+// answer again, from the state (which holds the replies the log
+// recorded), and runs no second time.
 func (r *room) handle(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
-	key := replyKey(cmd)
-	if key != "" {
-		if rep, ok := r.st.Reply(key); ok {
-			if rep.Error != nil {
-				return nil, rep.Error
-			}
-			return rep.Data, nil
-		}
+	if data, err, ok := r.replied(cmd); ok {
+		return data, err
 	}
-	return r.step(ctx, "command "+string(cmd.Type), key, cmd.Actor.Student, func() (json.RawMessage, error) {
+	return r.step(ctx, "command "+string(cmd.Type), replyKey(cmd), cmd.Actor.Student, func() (json.RawMessage, error) {
 		return r.dispatch(ctx, cmd)
 	})
+}
+
+// handleStaged is handle without the append: the caller flushes.
+func (r *room) handleStaged(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
+	if data, err, ok := r.replied(cmd); ok {
+		return data, err
+	}
+	return r.stage(ctx, "command "+string(cmd.Type), replyKey(cmd), cmd.Actor.Student, func() (json.RawMessage, error) {
+		return r.dispatch(ctx, cmd)
+	})
+}
+
+// replied is the remembered answer to cmd, if the class has one.
+func (r *room) replied(cmd protocol.Command) (json.RawMessage, error, bool) {
+	key := replyKey(cmd)
+	if key == "" {
+		return nil, nil, false
+	}
+	rep, ok := r.st.Reply(key)
+	if !ok {
+		return nil, nil, false
+	}
+	if rep.Error != nil {
+		return nil, rep.Error, true
+	}
+	return rep.Data, nil, true
 }
 
 // replyKey names a command for retries: the request ID is the device's,
