@@ -641,10 +641,9 @@ func TestBugMigrateWhileOldOwnerAppendsLosesEvents(t *testing.T) {
 	nc, js := ns.Connect(t)
 	writeLegacy(t, js, c)
 
-	oldNC, oldJS := ns.Connect(t)
-	_ = oldNC
+	_, oldJS := ns.Connect(t) // the old owner's own connection
 	started := make(chan struct{})
-	done := make(chan []protocol.Event)
+	done := make(chan []protocol.Event, 1)
 	stop, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go func() {
