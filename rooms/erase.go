@@ -253,41 +253,60 @@ func (r *room) erase(ctx context.Context, sid protocol.StudentID) (json.RawMessa
 // retired; only then is the old one removed.
 func (r *room) rewrite(ctx context.Context, evs []protocol.Event) (*roomLog, error) {
 	ls := r.m.logs
-	p, rev, err := ls.pointer(ctx, r.id)
+	// What an earlier rewrite left half done goes first: a pending log
+	// never became the class's, and may hold students erased since.
+	p, err := ls.tidy(ctx, r.id)
 	if err != nil {
 		return nil, err
 	}
 	if p.Epoch != r.log.epoch {
 		return nil, fmt.Errorf("the class's log moved on: %w", ErrFenced)
 	}
+	_, rev, err := ls.pointer(ctx, r.id)
+	if err != nil {
+		return nil, err
+	}
 	next := p
 	next.Pending = uuid.NewString()
 	if rev, err = ls.setPointer(ctx, r.id, next, rev); err != nil {
 		return nil, err
 	}
-	if err := r.m.crashPoint("pending"); err != nil {
+	nl := ls.at(r.id, p.Shard, next.Pending)
+	abandon := func(err error) (*roomLog, error) {
+		// Best effort: the next open removes it in any case.
+		if _, terr := ls.tidy(context.WithoutCancel(ctx), r.id); terr != nil {
+			r.m.log.Warn("erase: the half-written log is left for the next open", "room", r.id, "err", terr)
+		}
 		return nil, err
 	}
-	nl := ls.at(r.id, p.Shard, next.Pending)
+	if err := r.m.crashPoint("pending"); err != nil {
+		return abandon(err)
+	}
 	for i := 0; i < len(evs); i += migrateBatch {
 		if _, err := nl.appendAll(ctx, evs[i:min(i+migrateBatch, len(evs))]); err != nil {
-			return nil, err
+			return abandon(err)
 		}
 		if err := r.m.crashPoint("writing"); err != nil {
-			return nil, err
+			return abandon(err)
 		}
 	}
 	if rev, err = ls.setPointer(ctx, r.id, logPointer{Epoch: nl.epoch, Shard: p.Shard, Retired: p.Epoch}, rev); err != nil {
-		return nil, err
+		return abandon(err)
 	}
-	if err := r.m.crashPoint("switched"); err != nil {
-		return nil, err
+	// From here the new log is the class's: what is left is cleaning up,
+	// which the next open does if it fails now.
+	cleanup := func() error {
+		if err := r.m.crashPoint("switched"); err != nil {
+			return err
+		}
+		if err := ls.purge(ctx, r.id, p.Shard, p.Epoch); err != nil {
+			return err
+		}
+		_, err := ls.setPointer(ctx, r.id, logPointer{Epoch: nl.epoch, Shard: p.Shard}, rev)
+		return err
 	}
-	if err := ls.purge(ctx, r.id, p.Shard, p.Epoch); err != nil {
-		return nil, err
-	}
-	if _, err := ls.setPointer(ctx, r.id, logPointer{Epoch: nl.epoch, Shard: p.Shard}, rev); err != nil {
-		return nil, err
+	if err := cleanup(); err != nil {
+		r.m.log.Warn("erase: the old log is left for the next open to remove", "room", r.id, "err", err)
 	}
 	return nl, nil
 }

@@ -2,10 +2,12 @@ package rooms
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
@@ -69,7 +71,21 @@ func (ls *logStore) migrateRoom(ctx context.Context, room protocol.RoomID) error
 	if err != nil {
 		return fmt.Errorf("migrate the log of room %s: %w", room, err)
 	}
+	// Sealed first: a node of an older release that still runs the class
+	// can append nothing more, so every event it was told is stored is
+	// in what is copied (it gets an error and its device retries, on a
+	// node that has the class's new log).
 	info := old.CachedInfo()
+	if !info.Config.Sealed {
+		cfg := info.Config
+		cfg.Sealed = true
+		if old, err = ls.js.UpdateStream(ctx, cfg); err != nil {
+			return fmt.Errorf("migrate the log of room %s: seal the old stream: %w", room, err)
+		}
+		if info, err = old.Info(ctx); err != nil {
+			return fmt.Errorf("migrate the log of room %s: %w", room, err)
+		}
+	}
 	p, rev, err := ls.pointer(ctx, room)
 	switch {
 	case errors.Is(err, ErrNoRoom):
@@ -107,7 +123,18 @@ func (ls *logStore) migrateRoom(ctx context.Context, room protocol.RoomID) error
 				return fmt.Errorf("migrate the log of room %s: write: %w", room, err)
 			}
 		}
-		if l.last != info.State.LastSeq && info.State.Msgs > 0 {
+		if l.last < info.State.LastSeq && info.State.Msgs == 0 {
+			// Every event was removed (the old layout's retention), but
+			// the class's offsets had reached LastSeq and its snapshot may
+			// be there: one event at the next offset keeps them going, so
+			// the snapshot fits and no offset of this epoch is used twice.
+			l.last = info.State.LastSeq
+			ev := protocol.Event{Seq: l.last + 1, Type: protocol.EvOwnerChanged, Time: time.Now().UnixMilli(), Audience: protocol.ToNone, Data: json.RawMessage(`{"node":"migration"}`)}
+			if _, err := l.appendAll(ctx, []protocol.Event{ev}); err != nil {
+				return fmt.Errorf("migrate the log of room %s: write: %w", room, err)
+			}
+		}
+		if l.last < info.State.LastSeq {
 			return fmt.Errorf("migrate the log of room %s: copied up to %d of %d", room, l.last, info.State.LastSeq)
 		}
 		p.Migrating = false

@@ -193,7 +193,10 @@ func TestEraseCrashLeavesOneLog(t *testing.T) {
 				// student's events with it.
 				checkOneSubject(t, m1, cl.room)
 				checkLogIs(t, m1, cl.room, "after the erasure", cl.rewritten())
-			} else if !errors.Is(err, errCrash) && !isCrashReply(err) {
+			} else if !(c.switched && err == nil) && !errors.Is(err, errCrash) && !isCrashReply(err) {
+				// A failure after the switch is only a failure to clean
+				// up: the erasure is done, and the next open removes the
+				// old log.
 				t.Fatalf("erase with a crash at %s %d: %v (steps %v)", c.step, c.n, err, steps)
 			}
 			t.Logf("steps reached: %v", steps)
@@ -243,23 +246,25 @@ func isCrashReply(err error) bool {
 	return errors.As(err, &pe) && pe.Code == protocol.CodeInternal
 }
 
-// TestBugRewriteErrorAfterSwitchLosesAcknowledgedEvents fails while a
-// rewrite that fails after the switch leaves the room's actor on the old
+// TestRewriteCleanupFailureKeepsAcknowledgedEvents: a rewrite whose
+// cleanup fails after the switch once left the room's actor on the old
 // log. The step after the switch is the purge of the old log and the last
 // update of the pointer; either may fail (a JetStream timeout) with the
 // node alive. The pointer already names the new log, but the actor keeps
 // appending to the old, retired one: every command it acknowledges from
 // then on is written where no reader looks, and the next load of the
 // class purges it.
-func TestBugRewriteErrorAfterSwitchLosesAcknowledgedEvents(t *testing.T) {
+func TestRewriteCleanupFailureKeepsAcknowledgedEvents(t *testing.T) {
 	ctx := context.Background()
 	ns := natstest.Start(t)
 	nc, js := ns.Connect(t)
 	m1 := newManager(t, nc, js, "node-a")
 	cl := buildEraseClass(t, m1)
 	m1.crash = crashAt("switched", 1) // as a failed purge of the old log would
-	if _, err := m1.EraseStudent(ctx, teacherA, cl.room, cl.erased); err == nil {
-		t.Fatal("the erasure did not fail")
+	// The erasure is done once the pointer switched; the cleanup that
+	// failed is left to the next open.
+	if _, err := m1.EraseStudent(ctx, teacherA, cl.room, cl.erased); err != nil {
+		t.Fatalf("the erasure failed after its log switched: %v", err)
 	}
 	m1.crash = nil
 	out, err := do(t, m1, cl.room, protocol.MsgAnnounce, teacher(teacherA), protocol.Announce{Text: "acknowledged"})
@@ -289,14 +294,14 @@ func TestBugRewriteErrorAfterSwitchLosesAcknowledgedEvents(t *testing.T) {
 	}
 }
 
-// TestBugRewriteRetriedLeavesErasedStudentInOrphanLog fails while a
-// rewrite that failed part way with the node alive leaves its half-written
+// TestRewriteRetriedLeavesNoOrphanLog: a rewrite that failed part way
+// once left, and no longer leaves, with the node alive leaves its half-written
 // log behind for good. The pointer still names it pending, but the room
 // goes on, and the next erasure overwrites the pending name with its own:
 // the first half-written log is named by nothing, never removed (not by a
 // restart either), and holds every other student's events. Erasing one of
 // those students later leaves them in it.
-func TestBugRewriteRetriedLeavesErasedStudentInOrphanLog(t *testing.T) {
+func TestRewriteRetriedLeavesNoOrphanLog(t *testing.T) {
 	ctx := context.Background()
 	ns := natstest.Start(t)
 	nc, js := ns.Connect(t)
