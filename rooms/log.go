@@ -190,6 +190,7 @@ type roomLog struct {
 	subj   string
 	last   uint64 // the class's offset of its last event
 	fence  uint64 // the stream sequence of that event: 0 before the first
+	first  uint64 // the oldest offset kept, when the log was opened
 }
 
 // openLog opens the class's current log, creating it when create is set.
@@ -212,6 +213,9 @@ func (ls *logStore) open(ctx context.Context, room protocol.RoomID, create bool)
 	l := ls.at(room, p.Shard, p.Epoch)
 	if err := l.refresh(ctx); err != nil {
 		return nil, err
+	}
+	if l.first, err = l.firstSeq(ctx); err != nil {
+		return nil, fmt.Errorf("start of the log of room %s: %w", room, err)
 	}
 	return l, nil
 }

@@ -411,7 +411,6 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 		conns:     map[string]protocol.StudentID{},
 		grace:     map[protocol.StudentID]*time.Timer{},
 		lastUsed:  time.Now(),
-		firstSeq:  1,
 	}
 	fail := func(err error) (*room, error) {
 		m.leases.release(context.WithoutCancel(ctx), id, rev)

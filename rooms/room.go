@@ -63,7 +63,6 @@ type room struct {
 	stale     bool
 	sinceSnap int
 	lastUsed  time.Time
-	firstSeq  uint64
 	rotStop   func() bool
 	rotGen    uint64
 	watchStop func() bool
@@ -665,12 +664,10 @@ func (r *room) snapshot(ctx context.Context, a protocol.Actor) (json.RawMessage,
 	if err != nil {
 		return nil, err
 	}
-	first := r.firstSeq
-	if r.m.cfg.Retention > 0 {
-		if f, err := r.log.firstSeq(ctx); err == nil {
-			first = f
-		}
-	}
+	// The oldest offset kept: read when the log was opened. Only a log
+	// moved from the old layout after its start expired begins past 1, and
+	// nothing removes events from a log that is open.
+	first := max(r.log.first, 1)
 	res := protocol.SnapshotResult{Epoch: r.log.epoch, Offset: r.st.Seq, FirstSeq: first, View: view, Groups: v.Groups}
 	if s := r.st.Students[a.Student]; s != nil {
 		res.Name = s.Name
