@@ -64,6 +64,10 @@ func TestProjector(t *testing.T) {
 	oc, _ := e.mustConnect("olivia", protocol.Hello{Token: olivia.Token})
 	noah := e.join(info.Code, "Noah")
 	nc, _ := e.mustConnect("noah", protocol.Hello{Token: noah.Token})
+	// Both present before the proposal: a presence change after it would
+	// make it stale.
+	tc.waitEvent(protocol.EvPresence, about(olivia.Student))
+	tc.waitEvent(protocol.EvPresence, about(noah.Student))
 	var prop protocol.Proposal
 	_ = json.Unmarshal(tc.must(protocol.MsgProposeGroups, protocol.ProposeGroups{GroupingRequest: protocol.GroupingRequest{Method: protocol.GroupingMethod("random"), Count: 1}}), &prop)
 	tc.must(protocol.MsgApplyGroups, protocol.ApplyGroups{Proposal: prop.ID, Groups: []protocol.ProposedGroup{{Name: "Otters", Members: []protocol.StudentID{olivia.Student, noah.Student}}}})
