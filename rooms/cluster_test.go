@@ -341,7 +341,17 @@ func (l *classLoad) send(device string, cmd protocol.Command) (json.RawMessage, 
 			l.mu.Lock()
 			l.acks = append(l.acks, a)
 			l.mu.Unlock()
+			// A device's pace: a class does not send a command every
+			// millisecond, and the servers share the machine's cores.
+			t := time.NewTimer(2 * time.Millisecond)
+			<-t.C
 			return data, true
+		}
+		if strings.Contains(err.Error(), "the class could not be loaded") {
+			// The node keeps that answer until it restarts: no use
+			// trying again (failedForGood).
+			l.fail(fmt.Errorf("%s: %s %s: %w", device, cmd.Type, cmd.ReqID, err))
+			return nil, false
 		}
 		switch protocol.ErrorOf(err).Code {
 		case protocol.CodeUnavailable, protocol.CodeInternal, protocol.CodeBusy:
@@ -642,26 +652,33 @@ func waitCaughtUp(t *testing.T, c *natstest.Cluster, js jetstream.JetStream, i i
 }
 
 // TestClusterClassSurvivesAServerStopping runs a class on an R3 cluster,
-// stops one NATS server while its devices keep sending commands, and
-// starts it again: commands go on being answered, and every answered
-// command is in the log once, at dense offsets. The server that started
-// again catches up and then serves the whole log as the shard's leader.
+// stops (or crashes) one NATS server while its devices keep sending
+// commands, and starts it again: commands go on being answered, and every
+// answered command is in the log once, at dense offsets. The server that
+// started again catches up: it holds the same copy of every stream as
+// the others.
 func TestClusterClassSurvivesAServerStopping(t *testing.T) {
+	follower := func(conn, leader int) int {
+		for i := range clusterSize {
+			if i != conn && i != leader {
+				return i
+			}
+		}
+		return -1
+	}
+	leader := func(conn, leader int) int { return leader }
 	for _, tc := range []struct {
 		name string
 		// victim picks the server to stop, given the one the node is
 		// connected to and the leader of the class's shard.
 		victim func(conn, leader int) int
+		// crash: cut the server off before it stops, so that it hands
+		// nothing over (Cluster.Crash).
+		crash bool
 	}{
-		{"a follower of the class's shard", func(conn, leader int) int {
-			for i := range clusterSize {
-				if i != conn && i != leader {
-					return i
-				}
-			}
-			return -1
-		}},
-		{"the leader of the class's shard", func(conn, leader int) int { return leader }},
+		{"a follower of the class's shard stops", follower, false},
+		{"the leader of the class's shard stops", leader, false},
+		{"the leader of the class's shard crashes", leader, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := natstest.StartCluster(t, clusterSize)
@@ -680,16 +697,24 @@ func TestClusterClassSurvivesAServerStopping(t *testing.T) {
 				cls.m, conn = m, 1
 			}
 			victim := tc.victim(conn, leader)
-			t.Logf("node connected to %s; %s leads %s; stopping %s", c.Name(conn), c.Name(leader), stream, c.Name(victim))
+			how := "stopping"
+			if tc.crash {
+				how = "crashing"
+			}
+			t.Logf("node connected to %s; %s leads %s; %s %s", c.Name(conn), c.Name(leader), stream, how, c.Name(victim))
 
 			load := startLoad(t, m, cls)
 			load.waitAnswered(5, time.Time{})
 
 			kill := time.Now()
-			c.Stop(victim)
+			if tc.crash {
+				c.Crash(victim)
+			} else {
+				c.Stop(victim)
+			}
 			load.waitAnswered(10, kill)
-			load.report("after "+c.Name(victim)+" stopped", kill)
-			t.Logf("ten commands per device answered %s after the stop", time.Since(kill).Round(time.Millisecond))
+			load.report("after "+how+" "+c.Name(victim), kill)
+			t.Logf("ten commands per device answered %s after %s %s", time.Since(kill).Round(time.Millisecond), how, c.Name(victim))
 			if _, now := shardLeader(t, c, m, cls.id); now == victim {
 				t.Fatalf("%s still leads %s after it stopped", c.Name(victim), stream)
 			}
@@ -710,51 +735,62 @@ func TestClusterClassSurvivesAServerStopping(t *testing.T) {
 }
 
 // TestClusterOwnersServerStops runs a class owned by one node while the
-// devices are on another, and stops the NATS server the owner is
-// connected to: the owner's connection fails over to another server, and
-// the class goes on for the devices, whichever node owns it then.
+// devices are on another, and stops (or crashes) the NATS server the
+// owner is connected to: the owner's connection fails over to another
+// server, and the class goes on for the devices, whichever node owns it
+// then.
 func TestClusterOwnersServerStops(t *testing.T) {
-	c := natstest.StartCluster(t, clusterSize)
-	owner := clusterManager(t, c, 0, "node-a")
-	devices := clusterManager(t, c, 1, "node-b")
-	cls := clusterClass(t, owner, "Olivia", "Noah")
-	if owner.local(cls.id) == nil {
-		t.Fatal("the class is not on the node that opened it")
-	}
-	cls.m = devices
-	load := startLoad(t, devices, cls)
-	load.waitAnswered(5, time.Time{})
-	if devices.local(cls.id) != nil || owner.local(cls.id) == nil {
-		t.Fatal("the class moved before the server stopped")
-	}
+	for _, crash := range []bool{false, true} {
+		how := map[bool]string{false: "stops", true: "crashes"}[crash]
+		t.Run(how, func(t *testing.T) {
+			c := natstest.StartCluster(t, clusterSize)
+			owner := clusterManager(t, c, 0, "node-a")
+			devices := clusterManager(t, c, 1, "node-b")
+			cls := clusterClass(t, owner, "Olivia", "Noah")
+			if owner.local(cls.id) == nil {
+				t.Fatal("the class is not on the node that opened it")
+			}
+			cls.m = devices
+			load := startLoad(t, devices, cls)
+			load.waitAnswered(5, time.Time{})
+			if devices.local(cls.id) != nil || owner.local(cls.id) == nil {
+				t.Fatal("the class moved before the server stopped")
+			}
 
-	reconnected := make(chan time.Time, 1)
-	owner.cfg.NC.SetReconnectHandler(func(*nats.Conn) {
-		select {
-		case reconnected <- time.Now():
-		default:
-		}
-	})
-	kill := time.Now()
-	t.Logf("stopping %s", c.Name(0))
-	c.Stop(0)
-	load.waitAnswered(10, kill)
-	load.report("after the owner's server stopped", kill)
-	pollFor(t, "the owner's connection on another server", func() bool {
-		return owner.cfg.NC.IsConnected() && owner.cfg.NC.ConnectedUrl() != c.URL(0)
-	})
-	where := "node-a (the owner before)"
-	if devices.local(cls.id) != nil {
-		where = "node-b (the devices' node)"
-	}
-	t.Logf("the owner reconnected to %s %s after the stop; the class is now on %s", owner.cfg.NC.ConnectedUrl(), (<-reconnected).Sub(kill).Round(time.Millisecond), where)
+			reconnected := make(chan time.Time, 1)
+			owner.cfg.NC.SetReconnectHandler(func(*nats.Conn) {
+				select {
+				case reconnected <- time.Now():
+				default:
+				}
+			})
+			kill := time.Now()
+			if crash {
+				c.Crash(0)
+			} else {
+				c.Stop(0)
+			}
+			load.waitAnswered(10, kill)
+			load.report("after the owner's server "+how, kill)
+			pollFor(t, "the owner's connection on another server", func() bool {
+				return owner.cfg.NC.IsConnected() && owner.cfg.NC.ConnectedUrl() != c.URL(0)
+			})
+			where := "node-a (the owner before)"
+			if devices.local(cls.id) != nil {
+				where = "node-b (the devices' node)"
+			}
+			t.Logf("the owner reconnected to %s %s after its server %s; the class is now on %s",
+				owner.cfg.NC.ConnectedUrl(), (<-reconnected).Sub(kill).Round(time.Millisecond), how, where)
 
-	t.Logf("starting %s again", c.Name(0))
-	c.Start(0)
-	c.WaitReady()
-	waitCaughtUp(t, c, devices.cfg.JS, 0)
-	load.waitAnswered(5, time.Now())
-	load.stop()
-	load.verify()
-	c.WaitInSync()
+			restart := time.Now()
+			c.Start(0)
+			c.WaitReady()
+			waitCaughtUp(t, c, devices.cfg.JS, 0)
+			t.Logf("%s caught up %s after it started again", c.Name(0), time.Since(restart).Round(time.Millisecond))
+			load.waitAnswered(5, time.Now())
+			load.stop()
+			load.verify()
+			c.WaitInSync()
+		})
+	}
 }

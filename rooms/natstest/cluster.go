@@ -1,7 +1,9 @@
 package natstest
 
 import (
+	"bufio"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"strings"
@@ -19,10 +21,11 @@ import (
 // folder of its own, and any one can be stopped and started again on its
 // data while the others go on.
 type Cluster struct {
-	t    testing.TB
-	mu   sync.Mutex
-	opts []*server.Options
-	srvs []*Server // nil while stopped
+	t     testing.TB
+	mu    sync.Mutex
+	opts  []*server.Options
+	srvs  []*Server // nil while stopped
+	links *links
 }
 
 // clusterReady bounds the wait for the cluster to form or to settle again
@@ -38,12 +41,21 @@ func StartCluster(t testing.TB, n int) *Cluster {
 	// starts, so the ports are chosen first. Client ports are fixed too,
 	// so that a server started again is where its clients look for it.
 	ports := freePorts(t, 2*n)
-	routes := make([]*url.URL, n)
-	for i := range n {
-		routes[i] = &url.URL{Scheme: "nats-route", Host: fmt.Sprintf("127.0.0.1:%d", ports[n+i])}
-	}
 	c := &Cluster{t: t, srvs: make([]*Server, n)}
+	t.Cleanup(c.stopAll)
+	// Routes go through links of the test's own, so that Crash can cut a
+	// server off from its peers before it stops.
+	var err error
+	if c.links, err = newLinks(ports[n:]); err != nil {
+		t.Fatalf("route links: %v", err)
+	}
 	for i := range n {
+		var routes []*url.URL
+		for j := range n {
+			if j != i {
+				routes = append(routes, &url.URL{Scheme: "nats-route", Host: c.links.addr(j)})
+			}
+		}
 		c.opts = append(c.opts, &server.Options{
 			ServerName: fmt.Sprintf("s%d", i),
 			Host:       "127.0.0.1",
@@ -52,11 +64,15 @@ func StartCluster(t testing.TB, n int) *Cluster {
 			StoreDir:   t.TempDir(),
 			NoLog:      true,
 			NoSigs:     true,
-			Cluster:    server.ClusterOpts{Name: "classhub-test", Host: "127.0.0.1", Port: ports[n+i]},
-			Routes:     routes,
+			Cluster: server.ClusterOpts{
+				Name: "classhub-test", Host: "127.0.0.1", Port: ports[n+i],
+				// Peers that learn of this server from others reach it
+				// through its link too.
+				Advertise: c.links.addr(i),
+			},
+			Routes: routes,
 		})
 	}
-	t.Cleanup(c.stopAll)
 	for i := range n {
 		c.Start(i)
 	}
@@ -141,6 +157,7 @@ func (c *Cluster) Start(i int) *Server {
 	if err != nil {
 		c.t.Fatalf("nats server %s: %v", c.Name(i), err)
 	}
+	c.links.join(i, ns.ID())
 	go ns.Start()
 	if !ns.ReadyForConnections(clusterReady) {
 		ns.Shutdown()
@@ -161,12 +178,24 @@ func (c *Cluster) Stop(i int) {
 	}
 }
 
+// Crash cuts server i off from its peers at once, as a crash or a pulled
+// cable does, and then stops it: unlike Stop, which hands the server's
+// leaderships over first, its peers hear no goodbye and elect new leaders
+// only once they miss it. Its clients lose their connections.
+func (c *Cluster) Crash(i int) {
+	c.links.cut(i)
+	c.Stop(i)
+}
+
 func (c *Cluster) stopAll() {
 	var wg sync.WaitGroup
 	for i := range c.opts {
 		wg.Go(func() { c.Stop(i) })
 	}
 	wg.Wait()
+	if c.links != nil {
+		c.links.close()
+	}
 }
 
 // WaitReady waits until the running servers have a meta leader that
@@ -306,4 +335,149 @@ func (c *Cluster) inSync() (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// links carry the routes between the servers: one listener in front of
+// each server's cluster port. A server soliciting a route names itself
+// first (its CONNECT), so each connection is known by both its ends, and
+// cutting a server closes every route it has and refuses new ones.
+type links struct {
+	targets []int // the cluster port behind each listener
+	lns     []net.Listener
+	wg      sync.WaitGroup
+
+	mu    sync.Mutex
+	ids   map[string]int // server ID → index
+	isCut []bool
+	conns map[*link]struct{}
+}
+
+// link is one route connection: from the soliciting server (-1 until it
+// named itself) to the server behind the listener.
+type link struct {
+	from, to int
+	in, out  net.Conn
+}
+
+func newLinks(targets []int) (*links, error) {
+	l := &links{targets: targets, ids: map[string]int{}, isCut: make([]bool, len(targets)), conns: map[*link]struct{}{}}
+	for i := range targets {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			l.close()
+			return nil, err
+		}
+		l.lns = append(l.lns, ln)
+		l.wg.Go(func() { l.accept(ln, i) })
+	}
+	return l, nil
+}
+
+func (l *links) addr(i int) string { return l.lns[i].Addr().String() }
+
+// join records the ID of server i as it starts, and lets it be reached.
+func (l *links) join(i int, id string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ids[id] = i
+	l.isCut[i] = false
+}
+
+func (l *links) cut(i int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.isCut[i] = true
+	for k := range l.conns {
+		if k.from == i || k.to == i {
+			k.in.Close()
+			k.out.Close()
+		}
+	}
+}
+
+func (l *links) close() {
+	for _, ln := range l.lns {
+		ln.Close()
+	}
+	l.mu.Lock()
+	for k := range l.conns {
+		k.in.Close()
+		k.out.Close()
+	}
+	l.mu.Unlock()
+	l.wg.Wait()
+}
+
+func (l *links) accept(ln net.Listener, to int) {
+	for {
+		in, err := ln.Accept()
+		if err != nil {
+			return // closed
+		}
+		l.wg.Go(func() { l.serve(in, to) })
+	}
+}
+
+func (l *links) serve(in net.Conn, to int) {
+	defer in.Close()
+	out, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", l.targets[to]))
+	if err != nil {
+		return
+	}
+	defer out.Close()
+	k := &link{from: -1, to: to, in: in, out: out}
+	if !l.keep(k) {
+		return
+	}
+	defer func() {
+		l.mu.Lock()
+		delete(l.conns, k)
+		l.mu.Unlock()
+	}()
+	l.wg.Go(func() {
+		_, _ = io.Copy(in, out)
+		in.Close()
+		out.Close()
+	})
+	r := bufio.NewReader(in)
+	first, err := r.ReadString('\n')
+	if err != nil {
+		return
+	}
+	l.mu.Lock()
+	k.from = l.idOf(first)
+	l.mu.Unlock()
+	if !l.keep(k) {
+		return
+	}
+	if _, err := out.Write([]byte(first)); err != nil {
+		return
+	}
+	_, _ = io.Copy(out, r)
+}
+
+// keep registers k, or says it must close: one of its ends is cut off.
+func (l *links) keep(k *link) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.isCut[k.to] || k.from >= 0 && l.isCut[k.from] {
+		return false
+	}
+	l.conns[k] = struct{}{}
+	return true
+}
+
+// idOf is the index of the server whose route CONNECT line is line, or -1.
+// Called with l.mu held.
+func (l *links) idOf(line string) int {
+	const key = `"name":"`
+	_, rest, ok := strings.Cut(line, key)
+	if !ok {
+		return -1
+	}
+	id, _, ok := strings.Cut(rest, `"`)
+	if i, known := l.ids[id]; ok && known {
+		return i
+	}
+	return -1
 }
