@@ -89,20 +89,34 @@ func TestClusterReadsWhatWasAppended(t *testing.T) {
 }
 
 // TestClusterJoinsAClassJustOpened has a student join each class the
-// moment it is opened.
+// moment it is opened, the teacher on one node and the student on
+// another, connected to a server that does not lead the directory's
+// bucket. Followers answer direct gets only once they have been caught up
+// for a while (two seconds), so classes are opened for some seconds.
 func TestClusterJoinsAClassJustOpened(t *testing.T) {
 	skipKnownBug(t, staleReads)
 	c := natstest.StartCluster(t, clusterSize)
-	m := clusterManager(t, c, 0, "node-a")
+	teachers := clusterManager(t, c, 0, "node-a")
 	ctx := context.Background()
-	for i := range 300 {
-		info, err := m.CreateRoom(ctx, teacherA, fmt.Sprintf("Class %d", i))
+	st, err := teachers.cfg.JS.Stream(ctx, "KV_"+protocol.BucketRooms)
+	if err != nil {
+		t.Fatal(err)
+	}
+	follower := (c.Index(st.CachedInfo().Cluster.Leader) + 1) % clusterSize
+	students := clusterManager(t, c, follower, "node-b")
+	var failed, classes int
+	for start := time.Now(); time.Since(start) < 8*time.Second; classes++ {
+		info, err := teachers.CreateRoom(ctx, teacherA, fmt.Sprintf("Class %d", classes))
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := m.Join(ctx, info.Code, "Olivia"); err != nil {
-			t.Errorf("class %d: join right after it opened: %v", i, err)
+		if _, _, err := students.Join(ctx, info.Code, "Olivia"); err != nil {
+			failed++
+			t.Logf("class %d: join right after it opened: %v", classes, err)
 		}
+	}
+	if failed > 0 {
+		t.Errorf("%d of %d joins right after the class opened failed", failed, classes)
 	}
 }
 
@@ -114,7 +128,7 @@ func TestClusterEraseKeepsEveryOtherEvent(t *testing.T) {
 	m := clusterManager(t, c, 0, "node-a")
 	const classes, n = 30, 20
 	for i := range classes {
-		cls := newClass(t, m, "Olivia", "Noah")
+		cls := clusterClass(t, m, "Olivia", "Noah")
 		for k := range n {
 			if _, err := cls.teach(protocol.MsgAnnounce, protocol.Announce{Text: fmt.Sprintf("announcement %d", k)}); err != nil {
 				t.Fatal(err)
@@ -139,8 +153,10 @@ func TestClusterEraseKeepsEveryOtherEvent(t *testing.T) {
 func TestClusterClassComesBackAfterQuorumReturns(t *testing.T) {
 	skipKnownBug(t, failedForGood)
 	c := natstest.StartCluster(t, clusterSize)
-	m := clusterManager(t, c, 0, "node-a")
-	cls := newClass(t, m, "Olivia")
+	// A lease that outlives the test, so that the step, not a renewal,
+	// meets the outage.
+	m := clusterManager(t, c, 0, "node-a", func(cfg *Config) { cfg.LeaseTTL = 3 * time.Minute })
+	cls := clusterClass(t, m, "Olivia")
 	if _, err := cls.teach(protocol.MsgAnnounce, protocol.Announce{Text: "before"}); err != nil {
 		t.Fatal(err)
 	}
@@ -148,10 +164,19 @@ func TestClusterClassComesBackAfterQuorumReturns(t *testing.T) {
 	c.Stop(2)
 	_, err := cls.teach(protocol.MsgAnnounce, protocol.Announce{Text: "without a quorum"})
 	t.Logf("without a quorum: %v", err)
+	// The quorum stays away until the step that met the outage is over:
+	// its append and the read after it have each failed, and the actor
+	// has stopped. (An actor that waits for the quorum instead is fine
+	// too: then the bound passes.)
+	deadline := time.Now().Add(15 * time.Second)
+	for m.local(cls.id) != nil && time.Now().Before(deadline) {
+		tm := time.NewTimer(20 * time.Millisecond)
+		<-tm.C
+	}
 	c.Start(1)
 	c.Start(2)
 	c.WaitReady()
-	deadline := time.Now().Add(commandBound)
+	deadline = time.Now().Add(15 * time.Second)
 	for {
 		_, err := cls.teach(protocol.MsgAnnounce, protocol.Announce{Text: "after"})
 		if err == nil {

@@ -29,15 +29,15 @@ const clusterSize = 3
 
 // clusterManager starts a node whose NATS connection goes to server first
 // of c and fails over to the others.
-func clusterManager(t *testing.T, c *natstest.Cluster, first int, node string) *Manager {
+func clusterManager(t *testing.T, c *natstest.Cluster, first int, node string, mod ...func(*Config)) *Manager {
 	t.Helper()
 	nc, js := c.Connect(t, first)
-	return newManager(t, nc, js, node, func(cfg *Config) {
+	return newManager(t, nc, js, node, append([]func(*Config){func(cfg *Config) {
 		cfg.Replicas = clusterSize
 		// What the node logs while servers come and go is part of the
 		// test's story.
 		cfg.Logger = slog.New(slog.NewTextHandler(t.Output(), nil)).With("node", node)
-	})
+	}}, mod...)...)
 }
 
 // joinJustOpened joins a class that was just opened, trying again while
