@@ -244,19 +244,6 @@ func (c *Cluster) ready() (bool, string) {
 	return true, ""
 }
 
-// MetaLeader is the index of the server leading the JetStream meta group,
-// or -1.
-func (c *Cluster) MetaLeader() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	for i, s := range c.srvs {
-		if s != nil && s.JetStreamIsLeader() {
-			return i
-		}
-	}
-	return -1
-}
-
 // Connect opens a client connection to server first that fails over to
 // the others, closed by t.Cleanup.
 func (c *Cluster) Connect(t testing.TB, first int) (*nats.Conn, jetstream.JetStream) {
