@@ -3,7 +3,6 @@ package rooms
 import (
 	"context"
 	"fmt"
-	"os"
 	"testing"
 	"time"
 
@@ -11,53 +10,25 @@ import (
 	"github.com/classhub/classhub/rooms/natstest"
 )
 
-// Known bugs of the R3 layout, each with a test that fails until it is
-// fixed. They run when CLASSHUB_KNOWN_BUGS is set; the cluster tests that
-// meet one of them by chance skip, saying which, unless it is set.
+// Faults of the R3 layout that these tests found, each held by its test.
 //
 // Stale reads. A read of a class's log goes through an ephemeral consumer
-// of one replica (fetchEvents), and JetStream places a consumer with fewer
-// replicas than its stream on any of the stream's servers, not on its
-// leader. An append is acknowledged once a majority holds it, so the third
-// server may not hold it yet: a read served there comes back short, and a
-// fetch sent before the consumer's subscription reached the reader's
-// server finds no responders. Erasing a student reads the whole log this
-// way and writes back what it read, so a short read drops the class's
-// latest events for good. Buckets are read with direct gets, which any
-// replica answers, so a key just written may not be found yet: a student
-// joining a class just opened is told that no open class has the code.
+// of one replica, which JetStream may place on a replica that does not yet
+// hold what a majority acknowledged; buckets were read with direct gets,
+// which any replica answers. A read that comes back short is now checked
+// against the log's end read from the stream's leader and tried again, and
+// the buckets and log streams of rooms are read through their leaders.
+// Erasing a student, which writes back what it read, once dropped the
+// class's latest events that way.
 //
-// A passing outage fails a class for good. A step whose append fails and
-// whose state cannot then be read again (the stream has no leader for a
-// moment) marks the class failed on the node, as a corrupt log does, and
-// the node answers "could not be loaded" for it until it restarts.
-
-func skipKnownBug(t *testing.T, bug string) {
-	t.Helper()
-	if os.Getenv("CLASSHUB_KNOWN_BUGS") == "" {
-		t.Skipf("known bug: %s; set CLASSHUB_KNOWN_BUGS=1 to run", bug)
-	}
-}
-
-// knownBug ends a test that met a known bug: it fails when
-// CLASSHUB_KNOWN_BUGS is set and is skipped, saying so, otherwise.
-func knownBug(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CLASSHUB_KNOWN_BUGS") != "" {
-		t.Fatalf("known bug: "+format, args...)
-	}
-	t.Skipf("known bug, set CLASSHUB_KNOWN_BUGS=1 to fail on it: "+format, args...)
-}
-
-const (
-	staleReads    = "a read on an R3 cluster may miss what was just acknowledged"
-	failedForGood = "a JetStream outage during a step fails the class on the node for good"
-)
+// A passing outage once failed a class for good: a step whose state could
+// not be read again marked the class failed, as a corrupt log does. Now
+// only a log that does not fold (or panics) fails a class; a store that
+// does not answer stops its actor, and the next command loads it again.
 
 // TestClusterReadsWhatWasAppended reads each class's log right after its
 // events were acknowledged.
 func TestClusterReadsWhatWasAppended(t *testing.T) {
-	skipKnownBug(t, staleReads)
 	c := natstest.StartCluster(t, clusterSize)
 	_, js := c.Connect(t, 0)
 	ctx := context.Background()
@@ -94,7 +65,6 @@ func TestClusterReadsWhatWasAppended(t *testing.T) {
 // bucket. Followers answer direct gets only once they have been caught up
 // for a while (two seconds), so classes are opened for some seconds.
 func TestClusterJoinsAClassJustOpened(t *testing.T) {
-	skipKnownBug(t, staleReads)
 	c := natstest.StartCluster(t, clusterSize)
 	teachers := clusterManager(t, c, 0, "node-a")
 	ctx := context.Background()
@@ -123,7 +93,6 @@ func TestClusterJoinsAClassJustOpened(t *testing.T) {
 // TestClusterEraseKeepsEveryOtherEvent erases a student right after the
 // teacher's announcements: every announcement must survive it.
 func TestClusterEraseKeepsEveryOtherEvent(t *testing.T) {
-	skipKnownBug(t, staleReads)
 	c := natstest.StartCluster(t, clusterSize)
 	m := clusterManager(t, c, 0, "node-a")
 	const classes, n = 30, 20
@@ -151,7 +120,6 @@ func TestClusterEraseKeepsEveryOtherEvent(t *testing.T) {
 // would, so a passing outage of JetStream stops the class on that node
 // until the process restarts.
 func TestClusterClassComesBackAfterQuorumReturns(t *testing.T) {
-	skipKnownBug(t, failedForGood)
 	c := natstest.StartCluster(t, clusterSize)
 	// A lease that outlives the test, so that the step, not a renewal,
 	// meets the outage.

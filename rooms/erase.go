@@ -159,7 +159,7 @@ func (r *room) export(ctx context.Context, sid protocol.StudentID) (json.RawMess
 	if st == nil {
 		return nil, protocol.Errorf(protocol.CodeNotFound, "no student %s in this class", sid)
 	}
-	evs, err := r.log.read(ctx, 1, r.st.Seq)
+	evs, err := r.log.readUpTo(ctx, r.log.first, r.st.Seq)
 	if err != nil {
 		return nil, err
 	}
@@ -181,7 +181,7 @@ func (r *room) erase(ctx context.Context, sid protocol.StudentID) (json.RawMessa
 	if r.st.Students[sid] == nil {
 		return nil, protocol.Errorf(protocol.CodeNotFound, "no student %s in this class", sid)
 	}
-	evs, err := r.log.read(ctx, 1, r.st.Seq)
+	evs, err := r.log.readUpTo(ctx, r.log.first, r.st.Seq)
 	if err != nil {
 		return nil, err
 	}

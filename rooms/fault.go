@@ -50,7 +50,15 @@ func (r *room) fault(ctx context.Context, log *slog.Logger, err error) error {
 	}
 	var lost *lostError
 	if errors.As(err, &lost) {
-		r.fail(log, err)
+		if unloadableLog(lost.err) {
+			r.fail(log, err)
+			return err
+		}
+		// The store did not answer (a stream between leaders, a lost
+		// server): the actor stops without saving anything, and the next
+		// command loads the class again from its log.
+		r.stale = true
+		log.Warn("room stopped: its state could not be read again; the next command loads it", "err", err)
 		return err
 	}
 	var pe *panicError
@@ -65,10 +73,22 @@ func (r *room) fault(ctx context.Context, log *slog.Logger, err error) error {
 		return err
 	}
 	if rerr := r.reload(ctx); rerr != nil {
-		r.fail(log, rerr)
+		if unloadableLog(rerr) {
+			r.fail(log, rerr)
+		} else {
+			r.stale = true
+			log.Warn("room stopped after a panic: its state could not be read again; the next command loads it", "err", rerr)
+		}
 		return rerr
 	}
 	return nil
+}
+
+// unloadableLog says whether an error of reading a class again means the
+// class cannot be loaded (a log that does not fold, a panic while folding)
+// rather than a store that did not answer this time.
+func unloadableLog(err error) bool {
+	return errors.Is(err, class.ErrCorrupt) || isPanic(err)
 }
 
 // faultReply is what the device whose command met a fault is told.
@@ -78,6 +98,10 @@ func (r *room) faultReply(err error) error {
 	}
 	if r.failed {
 		return unloadable(r.id, err)
+	}
+	var lost *lostError
+	if errors.As(err, &lost) || r.stale {
+		return protocol.Errorf(protocol.CodeUnavailable, "the class's log did not answer; retry")
 	}
 	return protocol.Errorf(protocol.CodeInternal, "the class met an error on this command and was read again from its log; nothing of the command was kept")
 }

@@ -65,7 +65,7 @@ type logStore struct {
 const logShardsKey = "log_shards"
 
 func openLogStore(ctx context.Context, js jetstream.JetStream, shards, replicas int) (*logStore, error) {
-	cfgKV, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	cfgKV, err := openBucket(ctx, js, jetstream.KeyValueConfig{
 		Bucket: protocol.BucketConfig, History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
 	})
 	if err != nil {
@@ -81,7 +81,7 @@ func openLogStore(ctx context.Context, js jetstream.JetStream, shards, replicas 
 	if shards, err = strconv.Atoi(string(e.Value())); err != nil || shards < 1 || shards > protocol.MaxLogShards {
 		return nil, fmt.Errorf("the number of log shards in %s is %q: not 1 to %d", protocol.BucketConfig, e.Value(), protocol.MaxLogShards)
 	}
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := openBucket(ctx, js, jetstream.KeyValueConfig{
 		Bucket: protocol.BucketLogs, History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
 	})
 	if err != nil {
@@ -90,13 +90,16 @@ func openLogStore(ctx context.Context, js jetstream.JetStream, shards, replicas 
 	ls := &logStore{js: js, kv: kv, replicas: replicas}
 	for i := range shards {
 		st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-			Name:        protocol.LogStream(i),
-			Subjects:    []string{protocol.LogShardSubjects(i)},
-			Storage:     jetstream.FileStorage,
-			Retention:   jetstream.LimitsPolicy,
-			Discard:     jetstream.DiscardOld,
-			Replicas:    replicas,
-			AllowDirect: true,
+			Name:      protocol.LogStream(i),
+			Subjects:  []string{protocol.LogShardSubjects(i)},
+			Storage:   jetstream.FileStorage,
+			Retention: jetstream.LimitsPolicy,
+			Discard:   jetstream.DiscardOld,
+			Replicas:  replicas,
+			// Reads of a log's end and of an offset's place go to the
+			// stream's leader: a replica that is behind would tell an
+			// owner a wrong fence, or a reader a short log.
+			AllowDirect: false,
 			// The events of one step are appended as one atomic batch:
 			// all of them or none.
 			AllowAtomicPublish: true,
@@ -216,6 +219,23 @@ func (ls *logStore) open(ctx context.Context, room protocol.RoomID, create bool)
 	}
 	if l.first, err = l.firstSeq(ctx); err != nil {
 		return nil, fmt.Errorf("start of the log of room %s: %w", room, err)
+	}
+	return l, nil
+}
+
+// current is the class's current log, to read: unlike open, it changes
+// nothing (an erasure under way on the class's owner is left alone).
+func (ls *logStore) current(ctx context.Context, room protocol.RoomID) (*roomLog, error) {
+	p, _, err := ls.pointer(ctx, room)
+	if err != nil {
+		return nil, err
+	}
+	l := ls.at(room, p.Shard, p.Epoch)
+	if err := l.refresh(ctx); err != nil {
+		return nil, err
+	}
+	if l.first, err = l.firstSeq(ctx); err != nil {
+		return nil, err
 	}
 	return l, nil
 }
@@ -493,11 +513,71 @@ func fetchEvents(ctx context.Context, js jetstream.JetStream, stream, subject st
 	return out, nil
 }
 
-// readLog reads a class's current log, for devices, nodes and reports.
+// readLog reads a class's current log, for devices, nodes and reports:
+// the events with offsets in [from, to], fewer only when the log ends
+// before to.
 func (ls *logStore) readLog(ctx context.Context, room protocol.RoomID, from, to uint64) ([]protocol.Event, error) {
 	p, _, err := ls.pointer(ctx, room)
 	if err != nil {
 		return nil, err
 	}
-	return ls.at(room, p.Shard, p.Epoch).read(ctx, from, to)
+	l := ls.at(room, p.Shard, p.Epoch)
+	evs, err := l.read(ctx, from, to)
+	if err == nil && complete(evs, max(from, 1), to) {
+		return evs, nil
+	}
+	// Short, or failed: the log's start and end, read from its leader,
+	// say which of the events are there to be read again.
+	if rerr := l.refresh(ctx); rerr != nil {
+		return nil, errors.Join(err, rerr)
+	}
+	first, ferr := l.firstSeq(ctx)
+	if ferr != nil {
+		return nil, errors.Join(err, ferr)
+	}
+	lo, hi := max(from, first, 1), min(to, l.last)
+	if lo > hi {
+		return nil, nil
+	}
+	if err == nil && complete(evs, lo, hi) {
+		return evs, nil
+	}
+	return l.readUpTo(ctx, lo, hi)
+}
+
+// complete reports whether evs are exactly the offsets from..to.
+func complete(evs []protocol.Event, from, to uint64) bool {
+	if to < from {
+		return len(evs) == 0
+	}
+	return uint64(len(evs)) == to-from+1 && evs[0].Seq == from && evs[len(evs)-1].Seq == to
+}
+
+// readUpTo reads offsets from..to of a log that holds them. A read may
+// come back short on a cluster (its consumer placed on a replica that is
+// behind) or fail while the consumer is not yet reachable: it is tried
+// again, a few times with a growing wait, and is never returned short.
+func (l *roomLog) readUpTo(ctx context.Context, from, to uint64) ([]protocol.Event, error) {
+	from = max(from, 1)
+	wait := 20 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		evs, err := l.read(ctx, from, to)
+		if err == nil && complete(evs, from, to) {
+			return evs, nil
+		}
+		if err == nil {
+			err = fmt.Errorf("read log of room %s: %d events of %d..%d", l.room, len(evs), from, to)
+		}
+		if attempt == 7 {
+			return nil, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+		wait *= 2
+	}
 }

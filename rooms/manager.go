@@ -165,32 +165,32 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	leaseKV, err := cfg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	leaseKV, err := openBucket(ctx, cfg.JS, jetstream.KeyValueConfig{
 		Bucket: protocol.BucketLeases, TTL: cfg.LeaseTTL, History: 1,
 		Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rooms: lease bucket: %w", err)
 	}
-	snaps, err := cfg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	snaps, err := openBucket(ctx, cfg.JS, jetstream.KeyValueConfig{
 		Bucket: protocol.BucketSnapshots, History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rooms: snapshot bucket: %w", err)
 	}
-	dirKV, err := cfg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	dirKV, err := openBucket(ctx, cfg.JS, jetstream.KeyValueConfig{
 		Bucket: protocol.BucketRooms, History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rooms: room bucket: %w", err)
 	}
-	histKV, err := cfg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	histKV, err := openBucket(ctx, cfg.JS, jetstream.KeyValueConfig{
 		Bucket: protocol.BucketHistory, History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rooms: history bucket: %w", err)
 	}
-	bankKV, err := cfg.JS.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	bankKV, err := openBucket(ctx, cfg.JS, jetstream.KeyValueConfig{
 		Bucket: protocol.BucketContent, History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 	})
 	if err != nil {
@@ -488,7 +488,7 @@ func (r *room) recover(ctx context.Context) error {
 	if r.st.Seq == r.log.last {
 		return nil
 	}
-	evs, err := r.log.read(ctx, r.st.Seq+1, r.log.last)
+	evs, err := r.log.readUpTo(ctx, r.st.Seq+1, r.log.last)
 	if err != nil {
 		return err
 	}

@@ -168,8 +168,12 @@ func (m *Manager) Report(ctx context.Context, room protocol.RoomID) (Report, err
 		time: map[protocol.StudentID]map[protocol.StationID]int64{}, acts: map[protocol.StudentID][]*ActivityReport{},
 		tally: map[protocol.StudentID]map[protocol.SkillID]*SkillReport{},
 	}
-	for from := uint64(1); ; {
-		evs, err := m.logs.readLog(ctx, room, from, from+999)
+	lg, err := m.logs.current(ctx, room)
+	if err != nil {
+		return Report{}, err
+	}
+	for from := max(lg.first, 1); from <= lg.last; from += 1000 {
+		evs, err := lg.readUpTo(ctx, from, min(from+999, lg.last))
 		if err != nil {
 			return Report{}, err
 		}
@@ -178,10 +182,6 @@ func (m *Manager) Report(ctx context.Context, room protocol.RoomID) (Report, err
 				return Report{}, fmt.Errorf("report of room %s: %w", room, err)
 			}
 		}
-		if len(evs) < 1000 {
-			break
-		}
-		from += 1000
 	}
 	end := f.lastTime
 	if f.ended > 0 {
