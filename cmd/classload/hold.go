@@ -38,10 +38,19 @@ type holdResult struct {
 	RunningGoroutines int     `json:"running_goroutines"`
 	RunningActors     int     `json:"running_actors"` // classhub_rooms: room actors still alive
 	RunningOpenFiles  int     `json:"running_open_files"`
+	RunningLiveMiB    float64 `json:"running_live_heap_mib"`
+
+	// Still running, once the actors of the ended classes have stopped
+	// (an ended class's actor stops after a minute without a command).
+	QuietSeconds    float64 `json:"quiet_after_seconds,omitempty"`
+	QuietRSSMiB     float64 `json:"quiet_rss_mib,omitempty"`
+	QuietGoroutines int     `json:"quiet_goroutines,omitempty"`
+	QuietLiveMiB    float64 `json:"quiet_live_heap_mib,omitempty"`
 
 	// After a restart with no class live.
 	ReadySeconds      float64 `json:"restart_ready_seconds"` // exec to the first 200 from /readyz
 	IdleRSSMiB        float64 `json:"idle_rss_mib"`
+	IdleLiveMiB       float64 `json:"idle_live_heap_mib"`
 	Goroutines        int     `json:"goroutines"`
 	OpenFiles         int     `json:"open_files"`
 	Actors            int     `json:"actors"`
@@ -139,8 +148,25 @@ func hold(ctx context.Context, o options, out io.Writer) (err error) {
 		return err
 	}
 	res.RunningGoroutines, res.RunningActors = int(m["go_goroutines"]), int(m["classhub_rooms"])
+	res.RunningLiveMiB = liveHeapMiB(m)
 	progress("%d classes opened and ended in %.1f s; RSS %.0f MiB, %d goroutines, %d actors alive",
 		o.classes, res.OpenSeconds, res.RunningRSSMiB, res.RunningGoroutines, res.RunningActors)
+	if o.quiet && res.RunningActors > 0 {
+		progress("waiting for the actors of the ended classes to stop")
+		t0 := time.Now()
+		if m, err = actorsStopped(ctx, srv.url, 5*time.Minute); err != nil {
+			return err
+		}
+		res.QuietSeconds = seconds(time.Since(t0))
+		if res.QuietRSSMiB, err = settledRSS(ctx, srv.pid()); err != nil {
+			return err
+		}
+		if m, err = serverMemory(srv.url); err != nil {
+			return err
+		}
+		res.QuietGoroutines, res.QuietLiveMiB = int(m["go_goroutines"]), liveHeapMiB(m)
+		progress("all stopped after %.0f s; RSS %.0f MiB, %d goroutines", res.QuietSeconds, res.QuietRSSMiB, res.QuietGoroutines)
+	}
 
 	progress("stopping the server")
 	if err := srv.stop(time.Minute); err != nil {
@@ -168,6 +194,7 @@ func hold(ctx context.Context, o options, out io.Writer) (err error) {
 		return err
 	}
 	res.Goroutines, res.Actors = int(m["go_goroutines"]), int(m["classhub_rooms"])
+	res.IdleLiveMiB = liveHeapMiB(m)
 	// Read after the figures above: the admin connection is one more client
 	// of the server.
 	if res.Streams, res.LogStreams, res.Consumers, err = countStreams(ctx, data); err != nil {
@@ -331,6 +358,40 @@ func (s *node) dumpGoroutines(path string, log *os.File) error {
 		fmt.Fprintf(os.Stderr, "  %6d  %s\n", e.n, e.k)
 	}
 	return nil
+}
+
+// liveHeapMiB is the heap the server's last garbage collection found
+// live: the collector's goal for the next one is that times 1+GOGC/100.
+// Resident memory also counts the garbage made since, which the server's
+// GOGC of 400 lets grow to four times the live heap.
+func liveHeapMiB(m map[string]float64) float64 {
+	gogc := m["go_gc_gogc_percent"]
+	if gogc <= 0 {
+		return 0
+	}
+	return m["go_memstats_next_gc_bytes"] / (1 + gogc/100) / (1 << 20)
+}
+
+// actorsStopped polls the server's metrics until no room actor runs.
+func actorsStopped(ctx context.Context, url string, timeout time.Duration) (map[string]float64, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		m, err := serverMemory(url)
+		if err != nil {
+			return nil, err
+		}
+		if m["classhub_rooms"] == 0 {
+			return m, nil
+		}
+		if time.Now().After(deadline) {
+			return nil, fmt.Errorf("%.0f room actors still running after %v", m["classhub_rooms"], timeout)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // openAndEnd opens o.classes classes, each with one student joining,

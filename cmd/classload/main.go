@@ -64,6 +64,7 @@ type options struct {
 
 	data, binary, dump string // hold
 	workers            int    // hold
+	quiet              bool   // hold
 	rate               float64
 	duration           time.Duration
 	layout             string
@@ -92,6 +93,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.binary, "binary", "", "hold: the classhub binary to run; default one built from this module")
 	fs.StringVar(&o.dump, "dump", "", "hold: stop the restarted server with SIGQUIT and write its goroutine stacks to this file")
 	fs.IntVar(&o.workers, "workers", 4, "hold: classes opened at once")
+	fs.BoolVar(&o.quiet, "quiet", true, "hold: before the restart, also wait until the ended classes' actors have stopped and measure again")
 	fs.Float64Var(&o.rate, "rate", 6, "appends: events a second per class")
 	fs.DurationVar(&o.duration, "duration", 30*time.Second, "appends: how long each layout is timed")
 	fs.StringVar(&o.layout, "layout", "both", "appends: old (a stream per class), new (shared streams) or both")
