@@ -40,6 +40,7 @@ type appendResult struct {
 	P99Ms        float64 `json:"p99_ms"`
 	MaxMs        float64 `json:"max_ms"`
 	RatioToOld   *ratios `json:"new_over_old,omitempty"`
+	Load         float64 `json:"load1"` // the machine's load average at the end: others' work shows here
 }
 
 type ratios struct {
@@ -237,6 +238,7 @@ func appendLoad(ctx context.Context, o options, layout string) (*appendResult, e
 	res.Throughput = round3(float64(len(all)) / o.duration.Seconds())
 	ms := func(d time.Duration) float64 { return round3(float64(d) / float64(time.Millisecond)) }
 	res.P50Ms, res.P99Ms, res.MaxMs = ms(pct(all, 50)), ms(pct(all, 99)), ms(pct(all, 100))
+	res.Load = loadAverage()
 	return res, nil
 }
 

@@ -60,6 +60,7 @@ type holdResult struct {
 	DataMiB           float64 `json:"data_mib"`
 	SettleSeconds     float64 `json:"settle_seconds"` // until two readings of RSS agreed
 	GoroutineDumpPath string  `json:"goroutine_dump,omitempty"`
+	Load              float64 `json:"load1"` // the machine's load average at the restart: others' work shows here
 }
 
 // node is a classhub process started by hold.
@@ -183,6 +184,7 @@ func hold(ctx context.Context, o options, out io.Writer) (err error) {
 	}
 	defer srv.kill()
 	res.ReadySeconds = seconds(time.Since(srv.start))
+	res.Load = loadAverage()
 	progress("ready in %.2f s; waiting for its memory to settle", res.ReadySeconds)
 	settled := time.Now()
 	if res.IdleRSSMiB, err = settledRSS(ctx, srv.pid()); err != nil {
@@ -495,6 +497,15 @@ func settledRSS(ctx context.Context, pid int) (float64, error) {
 		}
 		prev = cur
 	}
+}
+
+// loadAverage is the machine's load average over the last minute, 0 if
+// unknown.
+func loadAverage() float64 {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f, _, _ := strings.Cut(string(b), " ")
+	l, _ := strconv.ParseFloat(f, 64)
+	return l
 }
 
 func openFiles(pid int) (int, error) {
