@@ -133,6 +133,8 @@ func hold(ctx context.Context, o options, out io.Writer) (err error) {
 	}
 	o.url, o.email, o.password = srv.url, email, password
 	http.DefaultTransport.(*http.Transport).MaxIdleConnsPerHost = o.workers * 2
+	// No request waits for ever on a server that stopped answering.
+	http.DefaultClient.Timeout = time.Minute
 
 	res := holdResult{Classes: o.classes}
 	t0 := time.Now()
@@ -155,7 +157,7 @@ func hold(ctx context.Context, o options, out io.Writer) (err error) {
 	if o.quiet && res.RunningActors > 0 {
 		progress("waiting for the actors of the ended classes to stop")
 		t0 := time.Now()
-		if m, err = actorsStopped(ctx, srv.url, 5*time.Minute); err != nil {
+		if err := actorsStopped(ctx, srv.url, 5*time.Minute); err != nil {
 			return err
 		}
 		res.QuietSeconds = seconds(time.Since(t0))
@@ -375,22 +377,22 @@ func liveHeapMiB(m map[string]float64) float64 {
 }
 
 // actorsStopped polls the server's metrics until no room actor runs.
-func actorsStopped(ctx context.Context, url string, timeout time.Duration) (map[string]float64, error) {
+func actorsStopped(ctx context.Context, url string, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	for {
 		m, err := serverMemory(url)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if m["classhub_rooms"] == 0 {
-			return m, nil
+			return nil
 		}
 		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("%.0f room actors still running after %v", m["classhub_rooms"], timeout)
+			return fmt.Errorf("%.0f room actors still running after %v", m["classhub_rooms"], timeout)
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-time.After(time.Second):
 		}
 	}
