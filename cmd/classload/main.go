@@ -7,9 +7,17 @@
 //	                                                   teacher's rotation command → the class's last device
 //	classload flags --url URL --email E --password P --classes 100 --students 30
 //	                                                   a struggling student's answer → the flag on the teacher's console
+//	classload hold --classes 300 [--data DIR] [--binary PATH]
+//	                                                   what a node pays for the classes it holds: runs the
+//	                                                   binary itself, opens and ends the classes, restarts it
+//	classload appends --classes 333 --rate 6 --duration 30s --layout both
+//	                                                   class log appends on an embedded JetStream, in the
+//	                                                   stream-per-class layout and the shared one
 //
 // The password may also come from CLASSLOAD_PASSWORD. The server must
-// allow the joins: run it with --join-burst at least --conns.
+// allow the joins: run it with --join-burst at least --conns. hold and
+// appends need no server: they start their own, and print one JSON line
+// of figures (appends: one per layout), with their progress on stderr.
 package main
 
 import (
@@ -53,11 +61,19 @@ type options struct {
 	answers              int
 	think                time.Duration
 	bank, set            string
+
+	data, binary, dump string // hold
+	workers            int    // hold
+	quiet              bool   // hold
+	rate               float64
+	duration           time.Duration
+	layout             string
+	shards             int
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if len(args) == 0 {
-		return errors.New("say rtt, idle, rotate or flags")
+		return errors.New("say rtt, idle, rotate, flags, hold or appends")
 	}
 	mode := args[0]
 	var o options
@@ -67,16 +83,41 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.StringVar(&o.password, "password", os.Getenv("CLASSLOAD_PASSWORD"), "the teacher's password")
 	fs.IntVar(&o.conns, "conns", 1000, "idle: connections to open")
 	fs.IntVar(&o.samples, "samples", 2000, "rtt, rotate: samples to time")
-	fs.IntVar(&o.classes, "classes", 100, "rotate: classes to run at once")
+	fs.IntVar(&o.classes, "classes", 100, "rotate, flags: classes to run at once; hold: classes to open and end (default 300); appends: classes appending at once (default 333)")
 	fs.IntVar(&o.students, "students", 30, "rotate, flags: devices per class")
 	fs.IntVar(&o.answers, "answers", 12, "flags: answers per student")
 	fs.DurationVar(&o.think, "think", 10*time.Second, "flags: time a student takes per item")
 	fs.StringVar(&o.bank, "bank", "fractions", "flags: the content bank to practise")
 	fs.StringVar(&o.set, "set", "fractions-practice", "flags: the set of the bank")
+	fs.StringVar(&o.data, "data", "", "hold: a fresh data folder for the server, kept afterwards; default a temporary one")
+	fs.StringVar(&o.binary, "binary", "", "hold: the classhub binary to run; default one built from this module")
+	fs.StringVar(&o.dump, "dump", "", "hold: stop the restarted server with SIGQUIT and write its goroutine stacks to this file")
+	fs.IntVar(&o.workers, "workers", 4, "hold: classes opened at once")
+	fs.BoolVar(&o.quiet, "quiet", true, "hold: before the restart, also wait until the ended classes' actors have stopped and measure again")
+	fs.Float64Var(&o.rate, "rate", 6, "appends: events a second per class")
+	fs.DurationVar(&o.duration, "duration", 30*time.Second, "appends: how long each layout is timed")
+	fs.StringVar(&o.layout, "layout", "both", "appends: old (a stream per class), new (shared streams) or both")
+	fs.IntVar(&o.shards, "shards", 4, "appends: shared log streams of the new layout (the server's default)")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
 	}
+	classesSet := false
+	fs.Visit(func(f *flag.Flag) { classesSet = classesSet || f.Name == "classes" })
+	switch {
+	case classesSet:
+	case mode == "hold":
+		o.classes = 300
+	case mode == "appends":
+		o.classes = 333
+	}
+	if o.classes < 1 || o.workers < 1 {
+		return errors.New("--classes and --workers must be at least 1")
+	}
 	switch mode {
+	case "hold":
+		return hold(ctx, o, stdout)
+	case "appends":
+		return appends(ctx, o, stdout)
 	case "rtt":
 		return rtt(ctx, o, stdout)
 	case "idle":
