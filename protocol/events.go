@@ -354,16 +354,17 @@ type Attempted struct {
 
 // HintShown is the data of EvHintShown.
 type HintShown struct {
-	Student StudentID `json:"student"`
-	Item    ItemID    `json:"item"`
-	Skill   SkillID   `json:"skill"`
-	Index   int       `json:"index"` // 0-based
-	Text    string    `json:"text"`
-	Last    bool      `json:"last"` // the bottom-out hint: it gives the answer
-	Ms      int64     `json:"ms"`   // time since the item or the previous hint
-	ReadMs  int64     `json:"read_ms"`
-	P       float64   `json:"p"`     // mastery after it (a hint before the first attempt counts as wrong)
-	First   bool      `json:"first"` // it was the first action on the item
+	Student  StudentID `json:"student"`
+	Item     ItemID    `json:"item"`
+	Skill    SkillID   `json:"skill"`
+	Index    int       `json:"index"` // 0-based
+	Text     string    `json:"text"`
+	Last     bool      `json:"last"` // the bottom-out hint: it gives the answer
+	Ms       int64     `json:"ms"`   // time since the item or the previous hint
+	ReadMs   int64     `json:"read_ms"`
+	P        float64   `json:"p"` // mastery after it (a hint before the first attempt counts as wrong)
+	Mastered bool      `json:"mastered,omitempty"`
+	First    bool      `json:"first"` // it was the first action on the item
 }
 
 // Offer is the data of EvOffer.

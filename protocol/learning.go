@@ -115,6 +115,7 @@ type AttemptSummary struct {
 	Skill    SkillID `json:"skill"`
 	Response string  `json:"response"`
 	Correct  bool    `json:"correct"`
+	Hint     bool    `json:"hint,omitempty"` // a hint asked for before any answer: a wrong first attempt
 	Hints    int     `json:"hints,omitempty"`
 	Ms       int64   `json:"ms"` // time taken
 	At       int64   `json:"at"`

@@ -8,6 +8,7 @@ import (
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms/class"
 	"github.com/classhub/classhub/rooms/content"
+	"github.com/classhub/classhub/rooms/detect"
 	"github.com/classhub/classhub/rooms/mastery"
 )
 
@@ -157,7 +158,7 @@ func (r *room) pickNext(b *content.Bank, l *class.Learner) (*content.Item, strin
 }
 
 func (r *room) attempted(l *class.Learner, id protocol.ItemID) bool {
-	return slices.ContainsFunc(l.Attempts, func(a protocol.Attempted) bool { return a.Item == id })
+	return slices.ContainsFunc(l.Attempts, func(a detect.Attempt) bool { return a.Item == id })
 }
 
 // finished answers a student at the end of their set, offering enrichment
@@ -188,15 +189,6 @@ func (r *room) masteredSet(b *content.Bank, l *class.Learner) bool {
 	return true
 }
 
-// mastery is the student's current estimate of skill, from the bank's
-// prior before the first evidence.
-func (r *room) masteryOf(b *content.Bank, l *class.Learner, skill protocol.SkillID) float64 {
-	if p, ok := l.Mastery[skill]; ok {
-		return p
-	}
-	return params(b, skill).L0
-}
-
 func (r *room) answer(ctx context.Context, cmd protocol.Command, v any) (json.RawMessage, error) {
 	in := v.(*protocol.Answer)
 	st, l, err := r.learnerOf(cmd.Actor)
@@ -222,11 +214,9 @@ func (r *room) answer(ctx context.Context, cmd protocol.Command, v any) (json.Ra
 		return nil, protocol.Errorf(protocol.CodeInvalid, "%s", gerr.Error())
 	}
 	now := r.now()
-	first := !l.Tried
-	p := r.masteryOf(b, l, item.Skill)
-	if first {
-		p = params(b, item.Skill).Update(p, correct)
-	}
+	// The learner record says whether this is the item's first action and
+	// what it does to the estimate; the fold records it the same way.
+	p, first := l.Estimate(item.Skill, correct, params(b, item.Skill))
 	att := protocol.Attempted{
 		Student: st.ID, Item: item.ID, Skill: item.Skill, Response: norm, Correct: correct, First: first,
 		Hints: l.Hints, Ms: max(now-l.ItemAt, 0), ReadMs: content.ReadMs(item), P: p,
@@ -288,19 +278,16 @@ func (r *room) hint(ctx context.Context, cmd protocol.Command, v any) (json.RawM
 		return nil, protocol.Errorf(protocol.CodeWrongState, "there are no more hints for this item")
 	}
 	now := r.now()
-	first := !l.Tried
-	p := r.masteryOf(b, l, item.Skill)
-	if first {
-		// A hint before the first attempt counts as not correct.
-		p = params(b, item.Skill).Update(p, false)
-	}
+	// A hint before the first attempt is a wrong first attempt.
+	p, first := l.Estimate(item.Skill, false, params(b, item.Skill))
 	readMs := content.ReadMs(item)
 	if l.Hints > 0 {
 		readMs = content.HintReadMs(item, l.Hints-1)
 	}
 	hs := protocol.HintShown{
 		Student: st.ID, Item: item.ID, Skill: item.Skill, Index: l.Hints, Text: item.Hints[l.Hints],
-		Last: l.Hints == len(item.Hints)-1, Ms: max(now-l.LastAt, 0), ReadMs: readMs, P: p, First: first,
+		Last: l.Hints == len(item.Hints)-1, Ms: max(now-l.LastAction, 0), ReadMs: readMs, P: p,
+		Mastered: params(b, item.Skill).IsMastered(p), First: first,
 	}
 	if _, err := r.emit(ctx, protocol.EvHintShown, protocol.ToStudent(st.ID), hs); err != nil {
 		return nil, err

@@ -63,15 +63,10 @@ func (r *room) subject(sid protocol.StudentID) detect.Student {
 	if l == nil {
 		return s
 	}
-	for _, a := range l.Attempts {
-		s.Attempts = append(s.Attempts, detect.Attempt{
-			Item: a.Item, Skill: a.Skill, Response: a.Response, Correct: a.Correct, First: a.First,
-			Hints: a.Hints, Ms: a.Ms, ReadMs: a.ReadMs, At: a.At,
-		})
-	}
-	s.Actions = l.Actions
-	s.FirstAttempts = l.First
-	s.Mastery = l.Mastery
+	// The record is read, never written, by the detectors: no copy.
+	last := s.LastAction
+	s.Record = l.Record
+	s.LastAction = last
 	if l.Current != nil {
 		s.Skill = l.Current.Skill
 	} else if n := len(l.Attempts); n > 0 {
@@ -100,7 +95,7 @@ func (r *room) presenceOf(sid protocol.StudentID) detect.Student {
 	// Only a student in front of an item can be idle: one who finished
 	// their set is waiting for the teacher, not off task.
 	s.ActivityOpen = st.Online && l.Set.Bank != "" && !l.Closed && (l.Current != nil || len(l.Queue) > 0)
-	s.LastAction = max(l.LastAt, l.Started, st.Joined)
+	s.LastAction = max(l.LastAction, l.Started, st.Joined)
 	return s
 }
 

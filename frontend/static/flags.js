@@ -200,7 +200,7 @@ function evidence(f, skillName) {
         el("li", { class: `attempt ${a.correct ? "right" : "wrong"}` },
           el("span", { class: "mark", "aria-label": a.correct ? "right" : "wrong" }, a.correct ? "✓" : "✗"),
           " ",
-          el("span", { class: "response" }, a.response === "" ? "(empty)" : a.response),
+          el("span", { class: "response" }, a.hint ? "(asked for a hint first)" : a.response === "" ? "(empty)" : a.response),
           el("span", { class: "muted" },
             ` · ${a.item}`,
             a.hints ? ` · ${a.hints} hint${a.hints === 1 ? "" : "s"}` : "",

@@ -188,13 +188,15 @@ func summaries(as []Attempt) []protocol.AttemptSummary {
 }
 
 func summary(a Attempt) protocol.AttemptSummary {
-	return protocol.AttemptSummary{Item: a.Item, Skill: a.Skill, Response: a.Response, Correct: a.Correct, Hints: a.Hints, Ms: a.Ms, At: a.At}
+	return protocol.AttemptSummary{Item: a.Item, Skill: a.Skill, Response: a.Response, Correct: a.Correct, Hint: a.Hint, Hints: a.Hints, Ms: a.Ms, At: a.At}
 }
 
+// correct counts the entries that are Right: a hint first, or a correct
+// answer after hints, is not.
 func correct(as []Attempt) int {
 	n := 0
 	for _, a := range as {
-		if a.Correct {
+		if a.Right() {
 			n++
 		}
 	}
@@ -389,7 +391,7 @@ func (e *evaluator) struggle() (Finding, bool) {
 		for i := len(e.s.Attempts) - 1; i >= 0 && firsts < th.StruggleProblems; i-- {
 			if a := e.s.Attempts[i]; a.First {
 				firsts++
-				if a.Correct {
+				if a.Right() {
 					fc++
 				}
 			}

@@ -84,6 +84,11 @@ func TestStruggle(t *testing.T) {
 		// problems right first time: watch.
 		{"four problems right first time", "oooooxXxXxOxXxO", want{level: protocol.LevelWatch}},
 		{"only the last ten count", "oooooooooooxxxxxxxxxx", want{level: protocol.LevelActNow}},
+		// A hint before any answer is a wrong first attempt, and a correct
+		// answer after hints is not right.
+		{"right only after hints, five problems", "xHxHxHxHxH", want{level: protocol.LevelWatch}},
+		{"hints first on ten problems", "hHhHhHhHhHhHhHhHhHhH", want{level: protocol.LevelActNow}},
+		{"hints first among right answers", "xxxhhhoxox", want{level: protocol.LevelActNow}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -239,7 +244,7 @@ func TestPrereqCycle(t *testing.T) {
 		"a": {Prereqs: []protocol.SkillID{"b"}},
 		"b": {Prereqs: []protocol.SkillID{"a", "b"}},
 	}
-	s := Student{ID: "s", Skill: "a", Mastery: map[protocol.SkillID]float64{"a": 0.1, "b": 0.1}, Attempts: tries("a", "xx", t0)}
+	s := Student{ID: "s", Skill: "a", Record: Record{Mastery: map[protocol.SkillID]float64{"a": 0.1, "b": 0.1}, Attempts: tries("a", "xx", t0)}}
 	th := DefaultThresholds()
 	th.PrereqDepth = 4
 	f, ok := find(Evaluate(s, g, th, t0), protocol.RulePrereqGap)

@@ -48,7 +48,8 @@ type Report struct {
 }
 
 // Replay runs a trace through the room's loop: every event updates the
-// student's history and mastery (RecordAttempt, RecordHint) and is
+// student's learner record (Record.Answer, Record.Hint, a new step at
+// each new item) and is
 // followed by Evaluate and Reconcile for that student; every Tick every
 // student is evaluated again. Nobody acknowledges, snoozes or resolves a
 // flag: the figures are those of the detectors and the policy alone.
@@ -58,7 +59,8 @@ func Replay(tr Trace, th Thresholds) Report {
 	type state struct {
 		s     Student
 		flags []protocol.Flag
-		known bool // at the last answer, the truth of the simulation
+		known bool            // at the last answer, the truth of the simulation
+		step  protocol.ItemID // the item in front of the student
 	}
 	sts := make([]state, len(tr.Students))
 	rep := Report{Seed: tr.Seed, Students: make([]StudentReport, len(tr.Students))}
@@ -67,7 +69,7 @@ func Replay(tr Trace, th Thresholds) Report {
 		for k, v := range st.Mastery {
 			m[k] = v
 		}
-		sts[i].s = Student{ID: st.ID, Name: st.Name, Mastery: m, ActivityOpen: true, LastAction: start}
+		sts[i].s = Student{ID: st.ID, Name: st.Name, Record: Record{Mastery: m, LastAction: start}, ActivityOpen: true}
 		rep.Students[i] = StudentReport{ID: st.ID, Name: st.Name, Role: st.Role, Onset: st.Onset}
 	}
 	var ids int
@@ -151,16 +153,22 @@ func Replay(tr Trace, th Thresholds) Report {
 		if e.At > tr.End || e.Student < 0 || e.Student >= len(sts) {
 			continue
 		}
-		s := &sts[e.Student].s
+		st := &sts[e.Student]
+		s := &st.s
+		if (e.Kind == KindAttempt || e.Kind == KindHint) && e.Item != st.step {
+			// A new item: the room gives it before the first action on it.
+			st.step = e.Item
+			s.NewStep(0)
+		}
 		switch e.Kind {
 		case KindAttempt:
-			sts[e.Student].known = e.Known
+			st.known = e.Known
 			s.Skill = e.Skill
-			s.RecordAttempt(Attempt{Item: e.Item, Skill: e.Skill, Response: e.Response, Correct: e.Correct,
-				First: e.First, Hints: e.Hints, Ms: e.Ms, ReadMs: e.ReadMs, At: e.At}, tr.params(e.Skill))
+			s.Answer(Attempt{Item: e.Item, Skill: e.Skill, Response: e.Response, Correct: e.Correct,
+				Ms: e.Ms, ReadMs: e.ReadMs, At: e.At}, tr.params(e.Skill))
 		case KindHint:
 			s.Skill = e.Skill
-			s.RecordHint(Action{Ms: e.Ms, ReadMs: e.ReadMs, At: e.At}, e.Skill, e.First, tr.params(e.Skill))
+			s.Hint(Attempt{Item: e.Item, Skill: e.Skill, Ms: e.Ms, ReadMs: e.ReadMs, At: e.At}, tr.params(e.Skill))
 		case KindHandUp:
 			s.HandUp, s.HandSince, s.LastAction = true, e.At, e.At
 		case KindHandDown:
