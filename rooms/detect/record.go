@@ -59,6 +59,14 @@ func (r *Record) NewStep(at int64) {
 	r.LastAction = max(r.LastAction, at)
 }
 
+// Resume goes back at at to a step the student acted on before and left
+// for another: its first action is past, so nothing on it counts again.
+// (The room never does this; some tutors' logs do.)
+func (r *Record) Resume(at int64) {
+	r.Hints, r.Tried = 0, true
+	r.LastAction = max(r.LastAction, at)
+}
+
 // Estimate returns the estimate of skill after the next action on the
 // current step, and whether that action is the step's first: an answer,
 // correct or not, or a hint request (correct false). Only a first action

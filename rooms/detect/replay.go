@@ -58,7 +58,7 @@ func Replay(tr Trace, th Thresholds) Report {
 	start := tr.Config.Start
 	type state struct {
 		s     Student
-		flags []protocol.Flag
+		desk  desk
 		known bool            // at the last answer, the truth of the simulation
 		step  protocol.ItemID // the item in front of the student
 	}
@@ -77,36 +77,18 @@ func Replay(tr Trace, th Thresholds) Report {
 		ids++
 		return protocol.FlagID(fmt.Sprintf("00000000-0000-4000-8000-%012x", ids))
 	}
-	var pass []protocol.Flag
 	check := func(i int, now int64) {
 		st := &sts[i]
-		// The room holds the live flags and those closed within the
-		// cool-down.
-		pass = pass[:0]
-		for _, f := range st.flags {
-			if live(f) || (closed(f) && now-f.Updated < Cooldown) {
-				pass = append(pass, f)
-			}
-		}
-		changes := Reconcile(pass, Evaluate(st.s, g, th, now), now, newID)
+		changes := st.desk.step(st.s, g, th, now, newID)
 		sr := &rep.Students[i]
 		for _, c := range changes {
 			switch c.Kind {
 			case ChangeOpen:
-				st.flags = append(st.flags, c.Flag)
 				rep.Opened++
-			default:
-				for j := range st.flags {
-					if st.flags[j].ID == c.Flag.ID {
-						st.flags[j] = c.Flag
-					}
-				}
-				if c.Kind == ChangeUpdate {
-					rep.Updates++
-				}
-				if c.Kind == ChangeClear {
-					rep.Clears++
-				}
+			case ChangeUpdate:
+				rep.Updates++
+			case ChangeClear:
+				rep.Clears++
 			}
 			if c.Kind == ChangeClear {
 				continue
@@ -136,11 +118,6 @@ func Replay(tr Trace, th Thresholds) Report {
 				}
 			}
 		}
-		// Flags closed beyond the cool-down are of no more use to
-		// Reconcile; the report has counted them.
-		st.flags = slices.DeleteFunc(st.flags, func(f protocol.Flag) bool {
-			return closed(f) && now-f.Updated >= Cooldown
-		})
 	}
 	next := start + Tick
 	for _, e := range tr.Events {
@@ -305,4 +282,51 @@ func (s Summary) Table() string {
 	fmt.Fprintf(&b, "| flags opened, any level | %.2f |\n", s.Opened)
 	fmt.Fprintf(&b, "| flag updates | %.2f |\n", s.Updates)
 	return b.String()
+}
+
+// desk is one student's flags as the room keeps them: the live ones and
+// those closed within the cool-down, which are all Reconcile needs.
+type desk struct {
+	flags []protocol.Flag
+	pass  []protocol.Flag
+}
+
+// step runs the detectors and the policy on s at now, as the room does
+// after an action or on its timer, keeps the flags up to date and
+// returns the changes.
+func (d *desk) step(s Student, g Graph, th Thresholds, now int64, newID func() protocol.FlagID) []Change {
+	d.pass = d.pass[:0]
+	for _, f := range d.flags {
+		if live(f) || (closed(f) && now-f.Updated < Cooldown) {
+			d.pass = append(d.pass, f)
+		}
+	}
+	changes := Reconcile(d.pass, Evaluate(s, g, th, now), now, newID)
+	for _, c := range changes {
+		if c.Kind == ChangeOpen {
+			d.flags = append(d.flags, c.Flag)
+			continue
+		}
+		for j := range d.flags {
+			if d.flags[j].ID == c.Flag.ID {
+				d.flags[j] = c.Flag
+			}
+		}
+	}
+	// Flags closed beyond the cool-down are of no more use to Reconcile.
+	d.flags = slices.DeleteFunc(d.flags, func(f protocol.Flag) bool {
+		return closed(f) && now-f.Updated >= Cooldown
+	})
+	return changes
+}
+
+// live returns the flags open on the student (open, acked or snoozed).
+func (d *desk) live() []protocol.Flag {
+	var out []protocol.Flag
+	for _, f := range d.flags {
+		if live(f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }
