@@ -194,13 +194,13 @@ func replayTable(s detect.AuditSummary, gap time.Duration) string {
 	}
 	fmt.Fprintf(&b, "%d students, %d class periods (a pause of %s ends one), %d classes, %.0f student-minutes; %d actions, %d first attempts, %s wrong.\n\n",
 		s.Students, s.Periods, gap, s.Classes, s.StudentMinutes, s.Actions, s.FirstAttempts, pct(s.Wrong, s.FirstAttempts))
-	b.WriteString("| | lift of \"next first attempt on this skill is wrong\" when flagged | alerts per 30 students per 45 min | wheel-spinning pairs flagged before their 10th opportunity | pairs that mastered within 10, flagged before they did |\n")
+	b.WriteString("| | lift of \"next first attempt on this skill is wrong\" when flagged (first attempts flagged) | alerts per 30 students per 45 min | wheel-spinning pairs flagged before their 10th opportunity | pairs that mastered within 10, flagged before they did |\n")
 	b.WriteString("|---|---:|---:|---:|---:|\n")
 	for _, r := range []struct {
 		name string
 		f    detect.Figures
 	}{{"raw published rules", s.Raw}, {"classhub, any flag (watch or act now)", s.Flags}, {"classhub, act now", s.ActNow}} {
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", r.name, num(r.f.Lift, "%.2f"), num(r.f.AlertRate, "%.1f"),
+		fmt.Fprintf(&b, "| %s | %s (%d) | %s | %s | %s |\n", r.name, num(r.f.Lift, "%.2f"), r.f.Flagged, num(r.f.AlertRate, "%.1f"),
 			pct(r.f.Warned, s.WheelPairs), pct(r.f.MasteredWarned, s.MasteredPairs))
 	}
 	b.WriteString("\n| rule | flags opened | act-now alerts | raw alerts |\n|---|---:|---:|---:|\n")
