@@ -89,15 +89,25 @@ func TestStruggle(t *testing.T) {
 		{"right only after hints, five problems", "xHxHxHxHxH", want{level: protocol.LevelWatch}},
 		{"hints first on ten problems", "hHhHhHhHhHhHhHhHhHhH", want{level: protocol.LevelActNow}},
 		{"hints first among right answers", "xxxhhhoxox", want{level: protocol.LevelActNow}},
+		// Retries do not push the problems out of the evidence.
+		{"ten problems failed with two wrong retries each", "xXXxXXxXXxXXxXXxXXxXXxXXxXXxXX", want{level: protocol.LevelActNow}},
+		{"ten problems wrong first time, right on retry", "xOxOxOxOxOxOxOxOxOxO", want{level: protocol.LevelActNow}},
+		{"nine problems wrong first time, right on retry", "xOxOxOxOxOxOxOxOxO", want{level: protocol.LevelWatch, lingering: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := learner(t0)
 			s.Attempts = tries("frac.add", tt.pattern, t0)
+			s.Firsts = firstsOf(s.Attempts)
 			now := s.Attempts[len(s.Attempts)-1].At
 			s.LastAction = now
 			f := check(t, Evaluate(s, testGraph(), th, now), protocol.RuleStruggle, tt.want)
-			if tt.want.level != "" {
+			if tt.want.level == protocol.LevelActNow {
+				fs := last(s.Firsts, 10)
+				if got := len(f.Evidence.Attempts); got != 10 || f.Evidence.Since != fs[0].At {
+					t.Errorf("evidence of %d attempts since %d, want the last 10 problems since %d", got, f.Evidence.Since, fs[0].At)
+				}
+			} else if tt.want.level != "" {
 				if got := len(f.Evidence.Attempts); got != 10 {
 					t.Errorf("evidence of %d attempts, want 10", got)
 				}

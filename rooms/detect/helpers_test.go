@@ -58,6 +58,18 @@ func tries(skill protocol.SkillID, pattern string, at int64) []Attempt {
 	return out
 }
 
+// firstsOf are the first attempts of as, as the record keeps them in
+// Record.Firsts.
+func firstsOf(as []Attempt) []Attempt {
+	var out []Attempt
+	for _, a := range as {
+		if a.First {
+			out = append(out, a)
+		}
+	}
+	return last(out, MaxAttempts)
+}
+
 // learner is a student working on frac.add with a solid background and
 // an activity open, who last acted at now.
 func learner(now int64) Student {

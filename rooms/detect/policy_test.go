@@ -407,12 +407,13 @@ func TestMergeSummaryReads(t *testing.T) {
 	s := learner(t0)
 	s.Mastery["frac.eq"], s.Mastery["frac.add"] = 0.15, 0.3
 	s.Attempts = tries("frac.add", "xxxxxxxxxx", t0)
+	s.Firsts = firstsOf(s.Attempts)
 	s.FirstAttempts = map[protocol.SkillID]int{"frac.add": 10}
 	s.LastAction = s.Attempts[9].At
 	m := Merge(Evaluate(s, testGraph(), DefaultThresholds(), s.LastAction))
 	want := "Missing a prerequisite: Equivalent fractions is at 0.15 while 4 of the last 4 answers on Adding fractions are wrong." +
 		" Also stuck: 10 problems on Adding fractions without mastering it (0.30)." +
-		" Also struggling: 0 of the last 10 answers right, and 0 of the last 10 problems right first time."
+		" Also struggling: 0 of the last 10 problems right first time, 0 of the last 10 answers right."
 	if m.Evidence.Summary != want {
 		t.Errorf("summary\n got %q\nwant %q", m.Evidence.Summary, want)
 	}

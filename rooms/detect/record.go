@@ -39,7 +39,10 @@ import (
 // are those the room's learner always had, so older snapshots read back.
 type Record struct {
 	Attempts []Attempt `json:"attempts"` // the last MaxAttempts, oldest first
-	Actions  []Action  `json:"actions"`  // the last MaxActions, oldest first
+	// Firsts are the last MaxAttempts first attempts (answers or hints),
+	// oldest first: one per step, so that retries do not push them out.
+	Firsts  []Attempt `json:"firsts,omitempty"`
+	Actions []Action  `json:"actions"` // the last MaxActions, oldest first
 	// FirstAttempts counts the practice opportunities per skill: first
 	// actions on a step, answers or hints.
 	FirstAttempts map[protocol.SkillID]int `json:"first"`
@@ -92,6 +95,7 @@ func (r *Record) RecordAttempt(a Attempt, pL float64) {
 	r.Actions = push(r.Actions, Action{Kind: KindAttempt, Ms: a.Ms, ReadMs: a.ReadMs, At: a.At}, MaxActions)
 	r.LastAction = max(r.LastAction, a.At)
 	if a.First {
+		r.Firsts = push(r.Firsts, a, MaxAttempts)
 		r.observe(a.Skill, pL)
 	}
 	r.Tried = true
@@ -108,6 +112,7 @@ func (r *Record) RecordHint(a Attempt, pL float64) {
 	if !r.Tried {
 		a.Response, a.Correct, a.First, a.Hint, a.Hints = "", false, true, true, 0
 		r.Attempts = push(r.Attempts, a, MaxAttempts)
+		r.Firsts = push(r.Firsts, a, MaxAttempts)
 		r.observe(a.Skill, pL)
 	}
 	r.Hints++
@@ -146,6 +151,7 @@ func (r *Record) observe(skill protocol.SkillID, pL float64) {
 func (r Record) Clone() Record {
 	c := r
 	c.Attempts = slices.Clone(r.Attempts)
+	c.Firsts = slices.Clone(r.Firsts)
 	c.Actions = slices.Clone(r.Actions)
 	c.FirstAttempts = maps.Clone(r.FirstAttempts)
 	c.Mastery = maps.Clone(r.Mastery)

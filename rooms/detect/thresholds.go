@@ -15,10 +15,11 @@ type Thresholds struct {
 	IdleActNowMs int64 `json:"idle_act_now_ms"`
 
 	// Struggle: at most StruggleMaxCorrect right among the last
-	// StruggleWindow attempts, once there are that many, is "watch"; it is
-	// "act now" when also at most StruggleMaxCorrect of the last
-	// StruggleProblems first attempts are right (0: never). A struggle
-	// flag clears once StruggleClear of the window are right.
+	// StruggleWindow attempts, once there are that many, is "watch"; at
+	// most StruggleMaxCorrect right of the last StruggleProblems first
+	// attempts (Record.Firsts, which retries do not dilute) is "act now"
+	// (0: never). A struggle flag clears once StruggleClear of the window
+	// are right.
 	StruggleWindow     int `json:"struggle_window"`
 	StruggleMaxCorrect int `json:"struggle_max_correct"`
 	StruggleProblems   int `json:"struggle_problems"`
