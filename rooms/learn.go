@@ -60,6 +60,7 @@ func (r *room) assignPractice(ctx context.Context, _ protocol.Command, v any) (j
 	if _, err := r.emit(ctx, protocol.EvPractice, aud, ev); err != nil {
 		return nil, err
 	}
+	r.armWatch() // a student who never starts is idle too
 	return reply(map[string]int{"students": len(students)})
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -330,4 +331,79 @@ func TestRefusedAnswersMoveNothing(t *testing.T) {
 	if _, err := judy.send(protocol.MsgAnswer, protocol.Answer{Item: judy.item.ID, Response: "2"}); codeOf(err) != protocol.CodeClosed {
 		t.Fatalf("answer after the activity closed: err = %v, want closed", err)
 	}
+}
+
+// Idle is for students expected to be working: not while the class is
+// paused, not at the teacher's table; and many idle at once are one
+// class-level notice, not an alert each.
+func TestIdleIsForStudentsExpectedToWork(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use)
+	c := newClass(t, m, "Olivia", "Mason", "Ava", "Noah", "Liam")
+	c.clk = clk
+	c.assign("frac-equivalence", protocol.Target{})
+	devices := make([]*learnerDevice, len(c.students))
+	for i := range devices {
+		devices[i] = c.device(i)
+		devices[i].next()
+	}
+	idleFlags := func() (each []protocol.Flag, notice []protocol.Flag) {
+		for _, f := range c.view().Flags {
+			switch {
+			case f.Student == "" && f.Rule == protocol.RuleIdle:
+				notice = append(notice, f)
+			case f.Rule == protocol.RuleIdle:
+				each = append(each, f)
+			}
+		}
+		return each, notice
+	}
+	// The whole class quiet for three minutes: one notice, no flag each.
+	clk.Advance(3 * time.Minute)
+	poll(t, "the class-level notice", func() bool { _, n := idleFlags(); return len(n) == 1 })
+	if each, n := idleFlags(); len(each) != 0 || n[0].Level != protocol.LevelWatch || n[0].Name != "Whole class" ||
+		!strings.HasPrefix(n[0].Evidence.Summary, "5 students idle at once") {
+		t.Fatalf("idle flags of their own %+v, notice %+v", each, n)
+	}
+	// Four go back to work; the fifth stays quiet: still the class's, not
+	// an alert of her own.
+	for _, d := range devices[1:] {
+		d.answer(true)
+	}
+	clk.Advance(5 * time.Minute)
+	for _, d := range devices[1:] {
+		d.next()
+		d.answer(true)
+	}
+	if each, _ := idleFlags(); len(each) != 0 {
+		t.Fatalf("the last quiet student of the class got her own idle flag: %+v", each)
+	}
+	// Paused: nobody is idle, whatever the time.
+	c.must(protocol.MsgPauseClass, struct{}{}, nil)
+	clk.Advance(10 * time.Minute)
+	poll(t, "the notice cleared while paused", func() bool { _, n := idleFlags(); return len(n) == 0 })
+	if each, _ := idleFlags(); len(each) != 0 {
+		t.Fatalf("idle flags while paused: %+v", each)
+	}
+	c.must(protocol.MsgResumeClass, struct{}{}, nil)
+	// Olivia at the teacher's table: quiet there is no sign of anything;
+	// Mason alone at his device is idle.
+	var res struct{ Station protocol.StationID }
+	c.must(protocol.MsgPutStation, protocol.PutStation{Station: protocol.Station{Name: "With me", Kind: protocol.StationTeacherLed}}, &res)
+	c.must(protocol.MsgMoveStudent, protocol.MoveStudent{Student: c.students[0], Station: res.Station}, nil)
+	for _, d := range devices[2:] {
+		d.next()
+		d.answer(true)
+	}
+	clk.Advance(3 * time.Minute)
+	for _, d := range devices[2:] {
+		d.next()
+		d.answer(true)
+	}
+	poll(t, "Mason idle", func() bool {
+		each, _ := idleFlags()
+		return len(each) == 1 && each[0].Student == c.students[1]
+	})
 }

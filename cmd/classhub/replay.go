@@ -224,7 +224,7 @@ func replayTable(s detect.AuditSummary, gap time.Duration) string {
 		}
 		fmt.Fprintf(&b, "| %s | %d | %d | %s |\n", r, rc.Opened, rc.ActNow, raw)
 	}
-	fmt.Fprintf(&b, "\nFlag changes a console gets: %d opened, %d updates (%d of them doing-well suggestions), %d escalations, %d clears; updates per 30 students per 45 min: %s.\n",
-		s.Opened, s.Updates, s.WellUpdates, s.Escalations, s.Clears, num(s.UpdateRate, "%.0f"))
+	fmt.Fprintf(&b, "\nFlag changes a console gets: %d opened, %d updates (%d of them doing-well suggestions), %d escalations, %d clears; updates per 30 students per 45 min: %s. Class-level notices (many students idle at once): %d.\n",
+		s.Opened, s.Updates, s.WellUpdates, s.Escalations, s.Clears, num(s.UpdateRate, "%.0f"), s.ClassNotices)
 	return b.String()
 }

@@ -182,6 +182,7 @@ func pushBounded[T any](list []T, v T, n int) []T {
 // Orchestration.
 
 func applyStations(s *State, ev protocol.Event, d *protocol.Stations) error {
+	s.Settled = ev.Time
 	s.Stations = d.Stations
 	for sid, st := range s.Placements {
 		if s.Station(st) == nil {
@@ -192,6 +193,7 @@ func applyStations(s *State, ev protocol.Event, d *protocol.Stations) error {
 }
 
 func applyGroup(s *State, ev protocol.Event, d *protocol.GroupChanged) error {
+	s.Settled = ev.Time
 	g := s.Group(d.Group.ID)
 	if g == nil {
 		g = &Group{ID: d.Group.ID}
@@ -225,6 +227,7 @@ func applyGroup(s *State, ev protocol.Event, d *protocol.GroupChanged) error {
 }
 
 func applyGroups(s *State, ev protocol.Event, d *protocol.Groups) error {
+	s.Settled = ev.Time
 	keep := make([]*Group, 0, len(d.Groups))
 	for _, gs := range d.Groups {
 		if g := s.Group(gs.ID); g != nil {
@@ -253,6 +256,7 @@ func applyProposal(s *State, ev protocol.Event, d *protocol.Proposal) error {
 }
 
 func applyPlacement(s *State, ev protocol.Event, d *protocol.Placement) error {
+	s.Settled = ev.Time
 	if d.Station == "" {
 		delete(s.Placements, d.Student)
 	} else {
@@ -262,6 +266,7 @@ func applyPlacement(s *State, ev protocol.Event, d *protocol.Placement) error {
 }
 
 func applyRotation(s *State, ev protocol.Event, d *protocol.RotationChanged) error {
+	s.Settled = ev.Time
 	rot := d.Rotation
 	s.Rotation = &rot
 	// A placement lasts until the student's group moves on.
@@ -280,6 +285,7 @@ func applyRotation(s *State, ev protocol.Event, d *protocol.RotationChanged) err
 }
 
 func applyClassPaused(s *State, ev protocol.Event, d *protocol.ClassPaused) error {
+	s.Settled = ev.Time
 	s.Paused = d.Paused
 	return nil
 }

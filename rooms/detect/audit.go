@@ -138,6 +138,9 @@ type AuditSummary struct {
 	Escalations int     `json:"escalations"`
 	Clears      int     `json:"clears"`
 	UpdateRate  float64 `json:"updates_per_class"`
+	// ClassNotices counts the class-level notices opened: many students
+	// idle at once (ClassIdle).
+	ClassNotices int `json:"class_notices"`
 }
 
 // perClass scales a count to 30 students for 45 minutes.
@@ -339,10 +342,11 @@ func (au *auditor) class(ps []*period) error {
 		}
 	}
 	slices.SortStableFunc(evs, func(a, b ev) int { return cmp.Compare(a.at, b.at) })
+	var notice desk // the class-level notices
 	tick := start + Tick
 	for _, e := range evs {
 		for ; tick <= e.at; tick += Tick {
-			au.tick(seats, tick)
+			au.tick(seats, &notice, tick)
 		}
 		st := seats[e.seat]
 		a := st.p.acts[st.next]
@@ -350,18 +354,51 @@ func (au *auditor) class(ps []*period) error {
 		if err := au.act(st, a); err != nil {
 			return err
 		}
+		au.together(seats, &notice, e.at)
+		au.check(st, e.at)
 	}
 	for ; tick <= end; tick += Tick {
-		au.tick(seats, tick)
+		au.tick(seats, &notice, tick)
 	}
 	return nil
 }
 
-// tick evaluates every student of the class who is in their period.
-func (au *auditor) tick(seats []*seat, now int64) {
+// tick evaluates every student of the class who is in their period, as
+// the room's timer does.
+func (au *auditor) tick(seats []*seat, notice *desk, now int64) {
+	au.together(seats, notice, now)
 	for _, st := range seats {
 		if now >= st.p.start && now <= st.p.end {
 			au.check(st, now)
+		}
+	}
+}
+
+// together marks the students idle with many others at now and keeps
+// the class-level notice up to date.
+func (au *auditor) together(seats []*seat, notice *desk, now int64) {
+	in := make([]Student, 0, len(seats))
+	for _, st := range seats {
+		st.s.Together = false
+		if now >= st.p.start && now <= st.p.end {
+			in = append(in, st.s)
+		}
+	}
+	var live *protocol.Flag
+	if ls := notice.live(); len(ls) > 0 {
+		live = &ls[0]
+	}
+	together, f := ClassIdle(in, live, au.cfg.Thresholds, now)
+	for _, st := range seats {
+		st.s.Together = slices.Contains(together, st.s.ID)
+	}
+	var fs []Finding
+	if f != nil {
+		fs = append(fs, *f)
+	}
+	for _, c := range notice.reconcile(fs, now, au.newID) {
+		if c.Kind == ChangeOpen {
+			au.sum.ClassNotices++
 		}
 	}
 }
@@ -392,7 +429,6 @@ func (au *auditor) act(st *seat, a LogAction) error {
 	}
 	s.Skill = a.Skill
 	au.raw(st, a)
-	au.check(st, a.At)
 	return nil
 }
 

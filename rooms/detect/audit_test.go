@@ -151,3 +151,30 @@ func TestAuditIdleAndPeriods(t *testing.T) {
 		t.Errorf("idle %+v, act-now alerts %d: want one idle flag, escalated once", idle, sum.ActNow.Alerts)
 	}
 }
+
+// Many students idle at once make one class-level notice, and no idle
+// flag each; one student idle alone is flagged.
+func TestAuditClassIdle(t *testing.T) {
+	var l logOf
+	for i := range 5 {
+		id := protocol.StudentID(fmt.Sprintf("s%d", i))
+		at := l.problem(id, "k", t0+int64(i)*second, "o")
+		// All pause for ten minutes at about the same time; s4 again,
+		// alone, later.
+		at = l.problem(id, "k", at+10*minute, "o")
+		if i == 4 {
+			at = l.problem(id, "k", at+10*minute, "o")
+		}
+		l.problem(id, "k", at+minute, "o")
+	}
+	sum, err := Audit(l.acts, auditConfig(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sum.Classes != 1 || sum.ClassNotices != 1 {
+		t.Fatalf("%d classes, %d class notices; want 1 and 1", sum.Classes, sum.ClassNotices)
+	}
+	if idle := sum.Rules[protocol.RuleIdle]; idle == nil || idle.Opened != 1 || idle.ActNow != 1 {
+		t.Errorf("idle flags %+v, want one: the student idle alone", idle)
+	}
+}

@@ -86,6 +86,10 @@ type Student struct {
 	Record
 	Skill protocol.SkillID `json:"skill,omitempty"` // the skill being practised now
 
+	// ActivityOpen says the student is expected to be working: an
+	// activity open in front of them, and (in a room) the class not
+	// paused and the student not at a station where the work is with
+	// others (a teacher-led group, a collaboration).
 	ActivityOpen bool `json:"activity_open"`
 	// LastAction (in Record) is when the student last did anything. When
 	// an activity opens the room sets it to that time (or the student's
@@ -93,6 +97,10 @@ type Student struct {
 	// 0 means unknown and never idle.
 	HandUp    bool  `json:"hand_up"`
 	HandSince int64 `json:"hand_since,omitempty"`
+	// Together says the student is one of many idle at once (ClassIdle):
+	// the class-level notice speaks for them, and the idle rule raises
+	// nothing of their own.
+	Together bool `json:"together,omitempty"`
 }
 
 // Clone returns a deep copy of s. Recording reuses the arrays of the

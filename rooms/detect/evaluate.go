@@ -476,9 +476,24 @@ func (e *evaluator) gaming() (Finding, bool) {
 	}, true
 }
 
-// idle: no action for a while with an activity open. A raised hand is
-// waiting for help, not idling.
+// idle: no action for a while when expected to be working. A raised hand
+// is waiting for help, not idling; a student idle with many others is
+// left to the class-level notice (ClassIdle).
 func (e *evaluator) idle() (Finding, bool) {
+	th, s := e.th, e.s
+	if s.Together || !idleNow(s, th, e.now) {
+		return Finding{}, false
+	}
+	return e.idleFinding()
+}
+
+// idleNow reports whether the idle rule holds for s at now, at watch or
+// above, leaving aside whether others are idle too.
+func idleNow(s Student, th Thresholds, now int64) bool {
+	return s.ActivityOpen && !s.HandUp && s.LastAction > 0 && th.IdleWatchMs > 0 && now-s.LastAction >= th.IdleWatchMs
+}
+
+func (e *evaluator) idleFinding() (Finding, bool) {
 	th, s := e.th, e.s
 	if !s.ActivityOpen || s.HandUp || s.LastAction <= 0 || th.IdleWatchMs <= 0 {
 		return Finding{}, false

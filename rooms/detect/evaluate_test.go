@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -427,5 +428,53 @@ func TestEvaluateLooksOnlyAtTheBounds(t *testing.T) {
 	now := t0 + 30*minute
 	if a, b := Evaluate(s, testGraph(), DefaultThresholds(), now), Evaluate(cut, testGraph(), DefaultThresholds(), now); !reflect.DeepEqual(a, b) {
 		t.Errorf("long history:\n%+v\nbounded:\n%+v", a, b)
+	}
+}
+
+func TestClassIdle(t *testing.T) {
+	th := DefaultThresholds()
+	now := t0 + 30*minute
+	class := func(idleFor ...int64) []Student {
+		var out []Student
+		for i, d := range idleFor {
+			s := learner(now - d)
+			s.ID, s.Name = protocol.StudentID(fmt.Sprint("s", i)), fmt.Sprint("S", i)
+			out = append(out, s)
+		}
+		return out
+	}
+	// Three idle: each on their own.
+	if got, f := ClassIdle(class(3*minute, 3*minute, 3*minute, 0), nil, th, now); got != nil || f != nil {
+		t.Errorf("three idle: %v, %v", got, f)
+	}
+	// Four idle past the watch mark: together, one notice at watch.
+	got, f := ClassIdle(class(3*minute, 3*minute, 4*minute, 6*minute, 0), nil, th, now)
+	if len(got) != 4 || f == nil || f.Level != protocol.LevelWatch || f.Student != ClassNotice || f.Lingering ||
+		!strings.HasPrefix(f.Evidence.Summary, "4 students idle at once (S0, S1, S2, S3)") || f.Evidence.Since != now-6*minute {
+		t.Fatalf("four idle: %v, %+v", got, f)
+	}
+	// Going quiet together: one past the mark, three about to be. Nobody
+	// is flagged alone, no notice yet.
+	if got, f := ClassIdle(class(2*minute, 110*second, 100*second, 90*second), nil, th, now); len(got) != 4 || f != nil {
+		t.Errorf("about to be idle together: %v, %v", got, f)
+	}
+	s := class(3*minute, 0)[0]
+	s.Together = true
+	if _, ok := find(Evaluate(s, testGraph(), th, now), protocol.RuleIdle); ok {
+		t.Error("a student idle with the class has an idle finding of their own")
+	}
+	// A live notice keeps those it covers, lingering, as others resume.
+	notice := protocol.Flag{Status: protocol.FlagOpen, Opened: now - 2*minute}
+	got, f = ClassIdle(class(6*minute, 6*minute, 0, 0, 30*second), &notice, th, now)
+	if len(got) != 2 || f == nil || !f.Lingering {
+		t.Errorf("two left of a quiet class: %v, %+v", got, f)
+	}
+	// Idle since after the notice opened: not covered.
+	if got, f := ClassIdle(class(minute+30*second, 0), &notice, th, now); got != nil || f != nil {
+		t.Errorf("idle after the notice: %v, %v", got, f)
+	}
+	th.IdleClass = 0
+	if got, f := ClassIdle(class(3*minute, 3*minute, 3*minute, 3*minute), nil, th, now); got != nil || f != nil {
+		t.Errorf("idle_class 0: %v, %v", got, f)
 	}
 }

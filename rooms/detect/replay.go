@@ -295,13 +295,18 @@ type desk struct {
 // after an action or on its timer, keeps the flags up to date and
 // returns the changes.
 func (d *desk) step(s Student, g Graph, th Thresholds, now int64, newID func() protocol.FlagID) []Change {
+	return d.reconcile(Evaluate(s, g, th, now), now, newID)
+}
+
+// reconcile applies Reconcile's changes for findings to the flags.
+func (d *desk) reconcile(findings []Finding, now int64, newID func() protocol.FlagID) []Change {
 	d.pass = d.pass[:0]
 	for _, f := range d.flags {
 		if live(f) || (closed(f) && now-f.Updated < Cooldown) {
 			d.pass = append(d.pass, f)
 		}
 	}
-	changes := Reconcile(d.pass, Evaluate(s, g, th, now), now, newID)
+	changes := Reconcile(d.pass, findings, now, newID)
 	for _, c := range changes {
 		if c.Kind == ChangeOpen {
 			d.flags = append(d.flags, c.Flag)

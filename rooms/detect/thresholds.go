@@ -13,6 +13,10 @@ type Thresholds struct {
 	// Idle: no action for this long while an activity is open.
 	IdleWatchMs  int64 `json:"idle_watch_ms"`
 	IdleActNowMs int64 `json:"idle_act_now_ms"`
+	// IdleClass: when this many students of a class or more are idle at
+	// once, they make one class-level notice instead of a flag each
+	// (ClassIdle); 0: never.
+	IdleClass int `json:"idle_class"`
 
 	// Struggle: at most StruggleMaxCorrect right among the last
 	// StruggleWindow attempts, once there are that many, is "watch"; at
@@ -61,6 +65,7 @@ func DefaultThresholds() Thresholds {
 	return Thresholds{
 		IdleWatchMs:        2 * 60_000,
 		IdleActNowMs:       5 * 60_000,
+		IdleClass:          4,
 		StruggleWindow:     10,
 		StruggleMaxCorrect: 3,
 		StruggleProblems:   10,
@@ -93,6 +98,9 @@ func (th Thresholds) Validate() error {
 	}
 	if th.IdleActNowMs <= th.IdleWatchMs {
 		bad("idle_act_now_ms = %d, want it above idle_watch_ms (%d)", th.IdleActNowMs, th.IdleWatchMs)
+	}
+	if th.IdleClass == 1 || th.IdleClass < 0 {
+		bad("idle_class = %d, want 0 (never) or 2 and more", th.IdleClass)
 	}
 	window := func(name string, w, limit int) {
 		if w < 1 || w > limit {
