@@ -173,6 +173,10 @@ type StudentJoined struct {
 	// Mastery is what earlier sessions learnt of a rostered student, so
 	// that this lesson starts from what is known.
 	Mastery map[SkillID]float64 `json:"mastery,omitempty"`
+	// Practice counts the practice opportunities per skill of a
+	// rostered student in earlier sessions, so that wheel-spinning is
+	// seen across lessons.
+	Practice map[SkillID]int `json:"practice,omitempty"`
 }
 
 // Presence is the data of EvPresence.

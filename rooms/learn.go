@@ -390,6 +390,29 @@ func (r *room) closePractice(ctx context.Context, _ protocol.Command, v any) (js
 	return reply(map[string]int{"students": len(students)})
 }
 
+// PracticeProfiles is learner profiles that also keep the practice
+// opportunities of rostered students per skill across sessions, which the
+// wheel-spinning rule counts. A Profiles that is one too is used for it.
+type PracticeProfiles interface {
+	Practice(ctx context.Context, roster string) (map[protocol.SkillID]int, error)
+	RecordPractice(ctx context.Context, roster string, counts map[protocol.SkillID]int) error
+}
+
+// priorPractice is a rostered student's practice opportunities from
+// earlier sessions, or nil; a failure is logged and counts as none.
+func (r *room) priorPractice(ctx context.Context, roster string) map[protocol.SkillID]int {
+	pp, ok := r.m.cfg.Profiles.(PracticeProfiles)
+	if !ok || roster == "" {
+		return nil
+	}
+	n, err := pp.Practice(ctx, roster)
+	if err != nil {
+		r.m.log.Warn("learner profile", "room", r.id, "err", err)
+		return nil
+	}
+	return n
+}
+
 // recordProfiles writes what this session learnt of each rostered student
 // to their learner profile. A failure is logged: the class has ended
 // either way.
@@ -397,13 +420,21 @@ func (r *room) recordProfiles(ctx context.Context) {
 	if r.m.cfg.Profiles == nil {
 		return
 	}
+	pp, practice := r.m.cfg.Profiles.(PracticeProfiles)
 	for sid, st := range r.st.Students {
 		l := r.st.Learners[sid]
-		if st.Roster == "" || l == nil || len(l.Mastery) == 0 {
+		if st.Roster == "" || l == nil {
 			continue
 		}
-		if err := r.m.cfg.Profiles.RecordSession(ctx, st.Roster, r.id, r.now(), l.Mastery); err != nil {
-			r.m.log.Warn("learner profile", "room", r.id, "student", sid, "err", err)
+		if len(l.Mastery) > 0 {
+			if err := r.m.cfg.Profiles.RecordSession(ctx, st.Roster, r.id, r.now(), l.Mastery); err != nil {
+				r.m.log.Warn("learner profile", "room", r.id, "student", sid, "err", err)
+			}
+		}
+		if practice && len(l.FirstAttempts) > 0 {
+			if err := pp.RecordPractice(ctx, st.Roster, l.FirstAttempts); err != nil {
+				r.m.log.Warn("learner profile", "room", r.id, "student", sid, "err", err)
+			}
 		}
 	}
 }

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -405,5 +407,76 @@ func TestIdleIsForStudentsExpectedToWork(t *testing.T) {
 	poll(t, "Mason idle", func() bool {
 		each, _ := idleFlags()
 		return len(each) == 1 && each[0].Student == c.students[1]
+	})
+}
+
+// memProfiles keeps learner profiles in memory, practice too.
+type memProfiles struct {
+	mu       sync.Mutex
+	mastery  map[string]map[protocol.SkillID]float64
+	practice map[string]map[protocol.SkillID]int
+}
+
+func (p *memProfiles) Mastery(_ context.Context, roster string) (map[protocol.SkillID]float64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.mastery[roster]), nil
+}
+
+func (p *memProfiles) RecordSession(_ context.Context, roster string, _ protocol.RoomID, _ int64, m map[protocol.SkillID]float64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mastery[roster] = maps.Clone(m)
+	return nil
+}
+
+func (p *memProfiles) Practice(_ context.Context, roster string) (map[protocol.SkillID]int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.practice[roster]), nil
+}
+
+func (p *memProfiles) RecordPractice(_ context.Context, roster string, n map[protocol.SkillID]int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.practice[roster] = maps.Clone(n)
+	return nil
+}
+
+// A rostered student who practised a skill ten times in earlier lessons
+// without mastering it is wheel-spinning from the first problem of this
+// one; the lesson's opportunities are added to the profile at the end.
+func TestWheelSpinningAcrossSessions(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	const skill = protocol.SkillID("fractions.equivalent")
+	profiles := &memProfiles{
+		mastery:  map[string]map[protocol.SkillID]float64{"r-olivia": {skill: 0.3}},
+		practice: map[string]map[protocol.SkillID]int{"r-olivia": {skill: 12}},
+	}
+	m := newManager(t, nc, js, "node-a", func(c *Config) { c.Profiles = profiles })
+	ctx := context.Background()
+	info, err := m.CreateRoom(ctx, teacherA, "Fractions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res, err := m.JoinAs(ctx, info.Code, protocol.JoinRoom{Name: "Olivia", Roster: "r-olivia"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &testClass{t: t, m: m, id: info.ID, students: []protocol.StudentID{res.Student}}
+	c.assign("frac-equivalence", protocol.Target{})
+	olivia := c.device(0)
+	olivia.next()
+	olivia.answer(false)
+	fs := flagsOf(c.view(), olivia.id)
+	if len(fs) != 1 || fs[0].Rule != protocol.RuleStuck || fs[0].Level != protocol.LevelActNow ||
+		!strings.HasPrefix(fs[0].Evidence.Summary, "Stuck: 13 problems on") {
+		t.Fatalf("flags after the first answer: %+v", fs)
+	}
+	c.must(protocol.MsgEndClass, struct{}{}, nil)
+	poll(t, "practice recorded", func() bool {
+		n, _ := profiles.Practice(ctx, "r-olivia")
+		return n[skill] >= 13
 	})
 }

@@ -100,10 +100,15 @@ func applyStudentJoined(s *State, ev protocol.Event, d *protocol.StudentJoined) 
 		return fmt.Errorf("no student")
 	}
 	s.Students[d.Student] = &Student{ID: d.Student, Name: d.Name, Joined: ev.Time, Roster: d.Roster}
-	if len(d.Mastery) > 0 {
+	if len(d.Mastery) > 0 || len(d.Practice) > 0 {
 		l := s.learner(d.Student)
 		for sk, p := range d.Mastery {
 			l.Mastery[sk] = p
+		}
+		// Opportunities count on from earlier sessions: a student who
+		// wheel-spins over several lessons is seen.
+		for sk, n := range d.Practice {
+			l.FirstAttempts[sk] = n
 		}
 	}
 	s.Roster++

@@ -182,7 +182,8 @@ type learnerLog struct {
 	id       protocol.StudentID
 	acts     []LogAction
 	mastery  map[protocol.SkillID]float64 // carried from period to period, as a learner profile does
-	opps     map[protocol.SkillID]int     // over the whole log
+	practice map[protocol.SkillID]int     // the record's opportunities, carried likewise
+	opps     map[protocol.SkillID]int     // over the whole log, for the lines
 	outcomes map[protocol.SkillID][]opportunity
 }
 
@@ -214,8 +215,8 @@ type period struct {
 // action goes through the learner record, then the detectors and the
 // policy run for the student, and every Tick every student in the class
 // is evaluated again; when the student's period ends, so do their flags.
-// Mastery carries from one period to the next, as the learner profile of
-// a rostered student does.
+// Mastery and the opportunities per skill carry from one period to the
+// next, as the learner profile of a rostered student does.
 func Audit(acts []LogAction, cfg AuditConfig, line func(FirstAttempt) error) (AuditSummary, error) {
 	if cfg.Gap <= 0 {
 		cfg.Gap = DefaultGap
@@ -228,7 +229,7 @@ func Audit(acts []LogAction, cfg AuditConfig, line func(FirstAttempt) error) (Au
 	for _, a := range acts {
 		l := byID[a.Student]
 		if l == nil {
-			l = &learnerLog{id: a.Student, mastery: map[protocol.SkillID]float64{}, opps: map[protocol.SkillID]int{},
+			l = &learnerLog{id: a.Student, mastery: map[protocol.SkillID]float64{}, practice: map[protocol.SkillID]int{}, opps: map[protocol.SkillID]int{},
 				outcomes: map[protocol.SkillID][]opportunity{}}
 			byID[a.Student] = l
 			learners = append(learners, l)
@@ -327,7 +328,7 @@ func (au *auditor) class(ps []*period) error {
 	for i, p := range ps {
 		seats[i] = &seat{p: p, raw: rawState{open: map[protocol.FlagRule]protocol.SkillID{}}}
 		seats[i].s = Student{ID: p.l.id, Name: string(p.l.id), ActivityOpen: true,
-			Record: Record{Mastery: p.l.mastery, LastAction: p.start}}
+			Record: Record{Mastery: p.l.mastery, FirstAttempts: p.l.practice, LastAction: p.start}}
 		end = max(end, p.end)
 	}
 	// The actions of the class in time order, then by seat.
