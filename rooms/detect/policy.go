@@ -20,8 +20,10 @@ const (
 	// severe evidence alone.
 	UpdateGap int64 = 60_000
 	// Refresh is the least time between two updates of a flag whose
-	// evidence changed but did not get worse, so what the teacher reads
-	// does not go stale.
+	// skill, suggested help or wording changed but whose rule did not and
+	// whose evidence did not get worse: often enough that what the
+	// teacher reads does not go stale, seldom enough that a student moving
+	// from skill to skill does not send the flag again on every answer.
 	Refresh int64 = 3 * 60_000
 	// NeedStep is the rise in need that counts as more severe evidence:
 	// one more problem wrong among the last ten for the struggle rule, a
@@ -151,10 +153,10 @@ func lowerFirst(s string) string {
 //     level of a live flag never goes down: a condition easing from "act
 //     now" to "watch" would otherwise alarm again each time it crossed
 //     back.
-//   - Update when the rule, skill or suggested help changes; when the need
-//     rose by NeedStep or more and the last update is UpdateGap old; or
-//     when the summary changed and the last update is Refresh old. Not on
-//     every answer.
+//   - Update when the main rule changes; when the need rose by NeedStep or
+//     more and the last update is UpdateGap old; or when the skill, the
+//     suggested help or the summary changed and the last update is
+//     Refresh old. Not on every answer.
 //   - Clear when no condition of the concern holds and the flag's own rule
 //     does not linger either.
 //   - A snoozed flag gets no change before its snooze ends; then it is
@@ -300,8 +302,13 @@ func revise(f protocol.Flag, m Finding, top int, now int64) (Change, bool) {
 	return Change{}, false
 }
 
+// meaningful reports whether m is worth an update of live flag f at now:
+// a new main rule at once; more severe evidence once UpdateGap has passed;
+// anything else a teacher reads (the skill, the suggested help, the
+// wording) only once Refresh has passed, so that a flag whose student
+// moves from skill to skill is not sent again on every answer.
 func meaningful(f protocol.Flag, m Finding, now int64) bool {
-	if f.Rule != m.Rule || f.Skill != m.Skill || helpKey(f.Help) != helpKey(m.Help) {
+	if f.Rule != m.Rule {
 		return true
 	}
 	age := now - f.Updated
@@ -310,7 +317,8 @@ func meaningful(f protocol.Flag, m Finding, now int64) bool {
 	if m.Need >= f.Need+NeedStep-1e-9 && age >= UpdateGap {
 		return true
 	}
-	return m.Evidence.Summary != f.Evidence.Summary && age >= Refresh
+	changed := f.Skill != m.Skill || helpKey(f.Help) != helpKey(m.Help) || m.Evidence.Summary != f.Evidence.Summary
+	return changed && age >= Refresh
 }
 
 func helpKey(h *protocol.Help) [2]string {
