@@ -371,11 +371,11 @@ func (e *evaluator) stuck() (Finding, bool) {
 }
 
 // struggle: few right among the recent attempts, on any skill, raised at
-// "watch"; "act now" when few of the last problems were right first time
-// (Record.Firsts), however many retries came between them: a student who
-// gets a new skill after a few wrong tries on two problems shows the
-// first pattern but not the second, and a student who fails problem after
-// problem shows the second whatever the retries.
+// "watch"; "act now" when, besides, few of the last problems were right
+// first time (Record.Firsts), however many retries came between them: a
+// student who gets a new skill after a few wrong tries on two problems
+// shows the first pattern but not the second, and a student who fails
+// problem after problem shows both whatever the retries.
 func (e *evaluator) struggle() (Finding, bool) {
 	th := e.th
 	if th.StruggleWindow < 1 {
@@ -392,15 +392,15 @@ func (e *evaluator) struggle() (Finding, bool) {
 		fs = last(e.s.Firsts, th.StruggleProblems)
 		fc = correct(fs)
 	}
-	act := len(fs) == th.StruggleProblems && th.StruggleProblems > 0 && fc <= th.StruggleMaxCorrect
-	if !watch && !lingering && !act {
+	act := watch && len(fs) == th.StruggleProblems && th.StruggleProblems > 0 && fc <= th.StruggleMaxCorrect
+	if !watch && !lingering {
 		return Finding{}, false
 	}
 	level, need := protocol.LevelWatch, 0.4
 	summary := fmt.Sprintf("Struggling: %d of the last %d answers right.", c, len(w))
 	evidence := w
 	if act {
-		level, lingering, evidence = protocol.LevelActNow, false, fs
+		level, evidence = protocol.LevelActNow, fs
 		sev := 1.0
 		if th.StruggleMaxCorrect > 0 {
 			sev = float64(th.StruggleMaxCorrect-fc) / float64(th.StruggleMaxCorrect)
