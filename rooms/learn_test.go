@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -479,4 +480,59 @@ func TestWheelSpinningAcrossSessions(t *testing.T) {
 		n, _ := profiles.Practice(ctx, "r-olivia")
 		return n[skill] >= 13
 	})
+}
+
+// At most three flags of a class are at act now at once; a fourth waits
+// at watch, first of the watch flags, and rises when a teacher resolves
+// one.
+func TestActNowBudgetInAClass(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	const skill = protocol.SkillID("fractions.equivalent")
+	profiles := &memProfiles{mastery: map[string]map[protocol.SkillID]float64{}, practice: map[string]map[protocol.SkillID]int{}}
+	names := []string{"Olivia", "Mason", "Ava", "Noah"}
+	for _, n := range names {
+		profiles.mastery["r-"+n] = map[protocol.SkillID]float64{skill: 0.3}
+		profiles.practice["r-"+n] = map[protocol.SkillID]int{skill: 12}
+	}
+	m := newManager(t, nc, js, "node-a", func(c *Config) { c.Profiles = profiles })
+	ctx := context.Background()
+	info, err := m.CreateRoom(ctx, teacherA, "Fractions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &testClass{t: t, m: m, id: info.ID}
+	for _, n := range names {
+		_, res, err := m.JoinAs(ctx, info.Code, protocol.JoinRoom{Name: n, Roster: "r-" + n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.students = append(c.students, res.Student)
+	}
+	c.assign("frac-equivalence", protocol.Target{})
+	for i := range names {
+		d := c.device(i)
+		d.next()
+		d.answer(false)
+	}
+	level := func() (actNow []protocol.Flag, waiting []protocol.Flag) {
+		for _, f := range c.view().Flags {
+			switch {
+			case f.Level == protocol.LevelActNow:
+				actNow = append(actNow, f)
+			case f.Waiting:
+				waiting = append(waiting, f)
+			}
+		}
+		return actNow, waiting
+	}
+	actNow, waiting := level()
+	if len(actNow) != 3 || len(waiting) != 1 || waiting[0].Student != c.students[3] || waiting[0].Level != protocol.LevelWatch {
+		t.Fatalf("act now %d, waiting %+v: want 3 and Noah's", len(actNow), waiting)
+	}
+	c.must(protocol.MsgFlagAction, protocol.FlagAction{Flag: actNow[0].ID, Action: protocol.FlagResolve}, nil)
+	actNow, waiting = level()
+	if len(actNow) != 3 || len(waiting) != 0 || !slices.ContainsFunc(actNow, func(f protocol.Flag) bool { return f.Student == c.students[3] }) {
+		t.Fatalf("after one resolved: act now %+v, waiting %+v; want Noah's risen", actNow, waiting)
+	}
 }

@@ -186,7 +186,8 @@ func (r *room) detect(ctx context.Context, sid protocol.StudentID) error {
 			mine = append(mine, f)
 		}
 	}
-	changes := detect.Reconcile(mine, findings, now, func() protocol.FlagID { return protocol.FlagID(uuid.NewString()) })
+	slots := detect.Slots(r.st.Flags, sid, th.ActNowBudget, now)
+	changes := detect.ReconcileWithin(mine, findings, now, func() protocol.FlagID { return protocol.FlagID(uuid.NewString()) }, slots)
 	for _, c := range changes {
 		f := c.Flag
 		if f.Name == "" {
@@ -264,6 +265,32 @@ func (r *room) watchDue(ctx context.Context, gen uint64) error {
 		ids = append(ids, sid)
 	}
 	slices.Sort(ids)
+	// The students whose flags wait for an act-now slot go first, in the
+	// order of the help queue, so that a slot goes to who needs it most.
+	var waiting []protocol.Flag
+	for _, f := range r.st.Flags {
+		if f.Waiting && !class.Closed(f) && f.Student != detect.ClassNotice {
+			waiting = append(waiting, f)
+		}
+	}
+	first := map[protocol.StudentID]int{}
+	for i, f := range detect.Queue(waiting, r.now()) {
+		if _, ok := first[f.Student]; !ok {
+			first[f.Student] = i + 1
+		}
+	}
+	slices.SortStableFunc(ids, func(a, b protocol.StudentID) int {
+		ra, rb := first[a], first[b]
+		switch {
+		case ra > 0 && rb > 0:
+			return ra - rb
+		case ra > 0:
+			return -1
+		case rb > 0:
+			return 1
+		}
+		return 0
+	})
 	for _, sid := range ids {
 		if r.st.Learners[sid] == nil && !slices.ContainsFunc(r.st.Flags, func(f protocol.Flag) bool { return f.Student == sid }) {
 			continue

@@ -43,6 +43,7 @@ func replayCmd(args []string, stdout, stderr io.Writer) error {
 	pace := fs.Duration("pace", 0, "for a log without times (assist): the time one answer takes")
 	thresholds := fs.String("thresholds", "", "a JSON file with detector thresholds, as for serve (docs/DETECTORS.md); fields left out keep the defaults")
 	bkt := fs.String("bkt", "", "the knowledge model's parameters L0,T,G,S,mastered for every skill (default: mastery's defaults)")
+	attend := fs.Duration("attend", 0, "a model teacher resolves each act-now flag this long after it reached act now, freeing its slot of the act-now budget (default: nobody resolves a flag)")
 	lines := fs.String("lines", "", `write one JSON line per first attempt, with the flags open before it, to this file ("-": standard output)`)
 	summary := fs.String("summary", "", "write the summary as JSON to this file")
 	fs.Usage = func() {
@@ -126,7 +127,10 @@ func replayCmd(args []string, stdout, stderr io.Writer) error {
 			return enc.Encode(fa)
 		}
 	}
-	sum, err := detect.Audit(acts, detect.AuditConfig{Thresholds: th, Params: params, Gap: gap.Milliseconds()}, line)
+	if *attend < 0 {
+		return errors.New("replay: --attend must be 0 or more")
+	}
+	sum, err := detect.Audit(acts, detect.AuditConfig{Thresholds: th, Params: params, Gap: gap.Milliseconds(), Attend: attend.Milliseconds()}, line)
 	if err != nil {
 		return fmt.Errorf("replay: %w", err)
 	}
@@ -149,6 +153,8 @@ func replayCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(md, "- %d rows left out: their step has no knowledge component in the model read\n", noSkill)
 	}
 	fmt.Fprint(md, "\n"+replayTable(sum, *gap))
+	fmt.Fprintf(md, "Act-now budget %d a class (act_now_budget): %d flags waited for a slot, %d of them rose to act now later; %d act-now flags resolved by the model teacher (--attend %s).\n",
+		th.ActNowBudget, sum.Held, sum.Risen, sum.Resolved, *attend)
 	return nil
 }
 

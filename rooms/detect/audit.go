@@ -42,6 +42,11 @@ type AuditConfig struct {
 	// Gap is the pause in a student's actions that ends a class period,
 	// in milliseconds: the log of a student is split there.
 	Gap int64
+	// Attend is how long after a flag reaches act now a teacher resolves
+	// it, in milliseconds, freeing its act-now slot (Thresholds.ActNowBudget);
+	// 0: nobody resolves a flag, and one clears only when its condition
+	// goes.
+	Attend int64
 }
 
 // DefaultGap is the pause that ends a class period unless told
@@ -141,6 +146,12 @@ type AuditSummary struct {
 	// ClassNotices counts the class-level notices opened: many students
 	// idle at once (ClassIdle).
 	ClassNotices int `json:"class_notices"`
+	// Held counts the flags that had to wait for an act-now slot, and
+	// Risen those of them that rose to act now later; Resolved the flags
+	// the model teacher resolved (AuditConfig.Attend).
+	Held     int `json:"held"`
+	Risen    int `json:"risen"`
+	Resolved int `json:"resolved"`
 }
 
 // perClass scales a count to 30 students for 45 minutes.
@@ -271,7 +282,8 @@ func Audit(acts []LogAction, cfg AuditConfig, line func(FirstAttempt) error) (Au
 		classEnd = max(classEnd, p.end)
 	}
 	sum.Classes = len(classes)
-	au := &auditor{cfg: cfg, sum: &sum, line: line, g: auditGraph{mastered: cfg.Params.Mastered}}
+	au := &auditor{cfg: cfg, sum: &sum, line: line, g: auditGraph{mastered: cfg.Params.Mastered},
+		reached: map[protocol.FlagID]int64{}, held: map[protocol.FlagID]bool{}}
 	for _, c := range classes {
 		if err := au.class(c); err != nil {
 			return sum, err
@@ -299,11 +311,13 @@ func lift(flaggedWrong, flagged, wrong, all int) float64 {
 }
 
 type auditor struct {
-	cfg  AuditConfig
-	sum  *AuditSummary
-	line func(FirstAttempt) error
-	g    Graph
-	ids  int
+	cfg     AuditConfig
+	sum     *AuditSummary
+	line    func(FirstAttempt) error
+	g       Graph
+	ids     int
+	reached map[protocol.FlagID]int64 // when each flag reached act now
+	held    map[protocol.FlagID]bool  // the flags that waited for a slot
 }
 
 func (au *auditor) newID() protocol.FlagID {
@@ -356,7 +370,7 @@ func (au *auditor) class(ps []*period) error {
 			return err
 		}
 		au.together(seats, &notice, e.at)
-		au.check(st, e.at)
+		au.check(seats, st, e.at)
 	}
 	for ; tick <= end; tick += Tick {
 		au.tick(seats, &notice, tick)
@@ -365,12 +379,37 @@ func (au *auditor) class(ps []*period) error {
 }
 
 // tick evaluates every student of the class who is in their period, as
-// the room's timer does.
+// the room's timer does: first the model teacher resolves the flags due
+// (AuditConfig.Attend), then the students whose flags wait for an
+// act-now slot are evaluated, in the order of the help queue, then the
+// others.
 func (au *auditor) tick(seats []*seat, notice *desk, now int64) {
+	if au.cfg.Attend > 0 {
+		for _, st := range seats {
+			for i, f := range st.desk.flags {
+				if at, ok := au.reached[f.ID]; ok && live(f) && f.Level == protocol.LevelActNow && now-at >= au.cfg.Attend {
+					f.Status, f.Updated = protocol.FlagResolved, now
+					st.desk.flags[i] = f
+					delete(au.reached, f.ID)
+					au.sum.Resolved++
+				}
+			}
+		}
+	}
 	au.together(seats, notice, now)
+	order := slices.Clone(seats)
+	rank := map[*seat]float64{}
 	for _, st := range seats {
+		for _, f := range st.desk.live() {
+			if f.Waiting {
+				rank[st] = 1 + score(f, now)
+			}
+		}
+	}
+	slices.SortStableFunc(order, func(a, b *seat) int { return cmp.Compare(rank[b], rank[a]) })
+	for _, st := range order {
 		if now >= st.p.start && now <= st.p.end {
-			au.check(st, now)
+			au.check(seats, st, now)
 		}
 	}
 }
@@ -397,7 +436,7 @@ func (au *auditor) together(seats []*seat, notice *desk, now int64) {
 	if f != nil {
 		fs = append(fs, *f)
 	}
-	for _, c := range notice.reconcile(fs, now, au.newID) {
+	for _, c := range notice.reconcile(fs, now, au.newID, -1) {
 		if c.Kind == ChangeOpen {
 			au.sum.ClassNotices++
 		}
@@ -531,9 +570,17 @@ func (au *auditor) raw(st *seat, a LogAction) {
 
 // check runs the detectors and the policy for one student and counts the
 // changes.
-func (au *auditor) check(st *seat, now int64) {
+func (au *auditor) check(seats []*seat, st *seat, now int64) {
 	sum := au.sum
-	for _, c := range st.desk.step(st.s, au.g, au.cfg.Thresholds, now, au.newID) {
+	slots := -1
+	if b := au.cfg.Thresholds.ActNowBudget; b > 0 {
+		var all []protocol.Flag
+		for _, o := range seats {
+			all = append(all, o.desk.flags...)
+		}
+		slots = Slots(all, st.s.ID, b, now)
+	}
+	for _, c := range st.desk.within(st.s, au.g, au.cfg.Thresholds, now, au.newID, slots) {
 		need := concern(c.Flag.Rule) == concernNeed
 		rc := sum.Rules[c.Flag.Rule]
 		if rc == nil {
@@ -541,6 +588,16 @@ func (au *auditor) check(st *seat, now int64) {
 			sum.Rules[c.Flag.Rule] = rc
 		}
 		act := c.Flag.Level == protocol.LevelActNow
+		if c.Flag.Waiting && !au.held[c.Flag.ID] {
+			au.held[c.Flag.ID] = true
+			sum.Held++
+		}
+		if act && (c.Kind == ChangeOpen || c.Kind == ChangeEscalate) {
+			au.reached[c.Flag.ID] = now
+			if au.held[c.Flag.ID] {
+				sum.Risen++
+			}
+		}
 		switch c.Kind {
 		case ChangeOpen:
 			sum.Opened++

@@ -33,7 +33,10 @@ func BenchmarkAnswer(b *testing.B) {
 				if i%2 == 0 {
 					s.NewStep(now)
 				}
-				if i%3 == 0 {
+				// Every other answer is on a new problem; every third
+				// comes after a hint on the problem, not before its first
+				// answer.
+				if i%3 == 0 && i%2 == 1 {
 					s.Hint(Attempt{Item: item, Skill: s.Skill, Ms: 6 * second, ReadMs: 4 * second, At: now}, p)
 				}
 				s.Answer(Attempt{Item: item, Skill: s.Skill, Response: "3/4",

@@ -18,6 +18,11 @@ type Thresholds struct {
 	// (ClassIdle); 0: never.
 	IdleClass int `json:"idle_class"`
 
+	// ActNowBudget is how many flags of a class may be at act now at once
+	// (open or acknowledged); the others wait at watch (Flag.Waiting) and
+	// rise as those are dealt with. 0: no limit.
+	ActNowBudget int `json:"act_now_budget"`
+
 	// Struggle: at most StruggleMaxCorrect right among the last
 	// StruggleWindow attempts, once there are that many, is "watch"; at
 	// most StruggleMaxCorrect right of the last StruggleProblems first
@@ -66,6 +71,7 @@ func DefaultThresholds() Thresholds {
 		IdleWatchMs:        2 * 60_000,
 		IdleActNowMs:       5 * 60_000,
 		IdleClass:          4,
+		ActNowBudget:       3,
 		StruggleWindow:     10,
 		StruggleMaxCorrect: 3,
 		StruggleProblems:   10,
@@ -98,6 +104,9 @@ func (th Thresholds) Validate() error {
 	}
 	if th.IdleActNowMs <= th.IdleWatchMs {
 		bad("idle_act_now_ms = %d, want it above idle_watch_ms (%d)", th.IdleActNowMs, th.IdleWatchMs)
+	}
+	if th.ActNowBudget < 0 {
+		bad("act_now_budget = %d, want 0 (no limit) or more", th.ActNowBudget)
 	}
 	if th.IdleClass == 1 || th.IdleClass < 0 {
 		bad("idle_class = %d, want 0 (never) or 2 and more", th.IdleClass)
