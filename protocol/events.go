@@ -173,6 +173,10 @@ type StudentJoined struct {
 	// Mastery is what earlier sessions learnt of a rostered student, so
 	// that this lesson starts from what is known.
 	Mastery map[SkillID]float64 `json:"mastery,omitempty"`
+	// Practice counts the practice opportunities per skill of a
+	// rostered student in earlier sessions, so that wheel-spinning is
+	// seen across lessons.
+	Practice map[SkillID]int `json:"practice,omitempty"`
 }
 
 // Presence is the data of EvPresence.
@@ -354,16 +358,17 @@ type Attempted struct {
 
 // HintShown is the data of EvHintShown.
 type HintShown struct {
-	Student StudentID `json:"student"`
-	Item    ItemID    `json:"item"`
-	Skill   SkillID   `json:"skill"`
-	Index   int       `json:"index"` // 0-based
-	Text    string    `json:"text"`
-	Last    bool      `json:"last"` // the bottom-out hint: it gives the answer
-	Ms      int64     `json:"ms"`   // time since the item or the previous hint
-	ReadMs  int64     `json:"read_ms"`
-	P       float64   `json:"p"`     // mastery after it (a hint before the first attempt counts as wrong)
-	First   bool      `json:"first"` // it was the first action on the item
+	Student  StudentID `json:"student"`
+	Item     ItemID    `json:"item"`
+	Skill    SkillID   `json:"skill"`
+	Index    int       `json:"index"` // 0-based
+	Text     string    `json:"text"`
+	Last     bool      `json:"last"` // the bottom-out hint: it gives the answer
+	Ms       int64     `json:"ms"`   // time since the item or the previous hint
+	ReadMs   int64     `json:"read_ms"`
+	P        float64   `json:"p"` // mastery after it (a hint before the first attempt counts as wrong)
+	Mastered bool      `json:"mastered,omitempty"`
+	First    bool      `json:"first"` // it was the first action on the item
 }
 
 // Offer is the data of EvOffer.

@@ -115,6 +115,7 @@ type AttemptSummary struct {
 	Skill    SkillID `json:"skill"`
 	Response string  `json:"response"`
 	Correct  bool    `json:"correct"`
+	Hint     bool    `json:"hint,omitempty"` // a hint asked for before any answer: a wrong first attempt
 	Hints    int     `json:"hints,omitempty"`
 	Ms       int64   `json:"ms"` // time taken
 	At       int64   `json:"at"`
@@ -141,18 +142,22 @@ type Help struct {
 // updated and escalated rather than repeated. Never sent to students or
 // the projector.
 type Flag struct {
-	ID       FlagID     `json:"id"`
-	Student  StudentID  `json:"student"`
-	Name     string     `json:"name"`
-	Rule     FlagRule   `json:"rule"`
-	Level    FlagLevel  `json:"level"`
-	Status   FlagStatus `json:"status"`
-	Skill    SkillID    `json:"skill,omitempty"`
-	Opened   int64      `json:"opened"`
-	Updated  int64      `json:"updated"`
-	Acked    int64      `json:"acked,omitempty"`  // when a teacher first responded
-	Snooze   int64      `json:"snooze,omitempty"` // snoozed until
-	Need     float64    `json:"need"`             // rank in the help queue: higher first
-	Evidence Evidence   `json:"evidence"`
-	Help     *Help      `json:"help,omitempty"`
+	ID      FlagID     `json:"id"`
+	Student StudentID  `json:"student"`
+	Name    string     `json:"name"`
+	Rule    FlagRule   `json:"rule"`
+	Level   FlagLevel  `json:"level"`
+	Status  FlagStatus `json:"status"`
+	Skill   SkillID    `json:"skill,omitempty"`
+	Opened  int64      `json:"opened"`
+	Updated int64      `json:"updated"`
+	Acked   int64      `json:"acked,omitempty"`  // when a teacher first responded
+	Snooze  int64      `json:"snooze,omitempty"` // snoozed until
+	Need    float64    `json:"need"`             // rank in the help queue: higher first
+	// Waiting says the flag's condition calls for act now but the class's
+	// act-now budget is spent: it waits at watch, first among the watch
+	// flags, and rises to act now when a teacher frees a slot.
+	Waiting  bool     `json:"waiting,omitempty"`
+	Evidence Evidence `json:"evidence"`
+	Help     *Help    `json:"help,omitempty"`
 }

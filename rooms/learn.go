@@ -8,6 +8,7 @@ import (
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms/class"
 	"github.com/classhub/classhub/rooms/content"
+	"github.com/classhub/classhub/rooms/detect"
 	"github.com/classhub/classhub/rooms/mastery"
 )
 
@@ -59,6 +60,7 @@ func (r *room) assignPractice(ctx context.Context, _ protocol.Command, v any) (j
 	if _, err := r.emit(ctx, protocol.EvPractice, aud, ev); err != nil {
 		return nil, err
 	}
+	r.armWatch() // a student who never starts is idle too
 	return reply(map[string]int{"students": len(students)})
 }
 
@@ -157,7 +159,7 @@ func (r *room) pickNext(b *content.Bank, l *class.Learner) (*content.Item, strin
 }
 
 func (r *room) attempted(l *class.Learner, id protocol.ItemID) bool {
-	return slices.ContainsFunc(l.Attempts, func(a protocol.Attempted) bool { return a.Item == id })
+	return slices.ContainsFunc(l.Attempts, func(a detect.Attempt) bool { return a.Item == id })
 }
 
 // finished answers a student at the end of their set, offering enrichment
@@ -188,15 +190,6 @@ func (r *room) masteredSet(b *content.Bank, l *class.Learner) bool {
 	return true
 }
 
-// mastery is the student's current estimate of skill, from the bank's
-// prior before the first evidence.
-func (r *room) masteryOf(b *content.Bank, l *class.Learner, skill protocol.SkillID) float64 {
-	if p, ok := l.Mastery[skill]; ok {
-		return p
-	}
-	return params(b, skill).L0
-}
-
 func (r *room) answer(ctx context.Context, cmd protocol.Command, v any) (json.RawMessage, error) {
 	in := v.(*protocol.Answer)
 	st, l, err := r.learnerOf(cmd.Actor)
@@ -222,11 +215,9 @@ func (r *room) answer(ctx context.Context, cmd protocol.Command, v any) (json.Ra
 		return nil, protocol.Errorf(protocol.CodeInvalid, "%s", gerr.Error())
 	}
 	now := r.now()
-	first := !l.Tried
-	p := r.masteryOf(b, l, item.Skill)
-	if first {
-		p = params(b, item.Skill).Update(p, correct)
-	}
+	// The learner record says whether this is the item's first action and
+	// what it does to the estimate; the fold records it the same way.
+	p, first := l.Estimate(item.Skill, correct, params(b, item.Skill))
 	att := protocol.Attempted{
 		Student: st.ID, Item: item.ID, Skill: item.Skill, Response: norm, Correct: correct, First: first,
 		Hints: l.Hints, Ms: max(now-l.ItemAt, 0), ReadMs: content.ReadMs(item), P: p,
@@ -288,19 +279,16 @@ func (r *room) hint(ctx context.Context, cmd protocol.Command, v any) (json.RawM
 		return nil, protocol.Errorf(protocol.CodeWrongState, "there are no more hints for this item")
 	}
 	now := r.now()
-	first := !l.Tried
-	p := r.masteryOf(b, l, item.Skill)
-	if first {
-		// A hint before the first attempt counts as not correct.
-		p = params(b, item.Skill).Update(p, false)
-	}
+	// A hint before the first attempt is a wrong first attempt.
+	p, first := l.Estimate(item.Skill, false, params(b, item.Skill))
 	readMs := content.ReadMs(item)
 	if l.Hints > 0 {
 		readMs = content.HintReadMs(item, l.Hints-1)
 	}
 	hs := protocol.HintShown{
 		Student: st.ID, Item: item.ID, Skill: item.Skill, Index: l.Hints, Text: item.Hints[l.Hints],
-		Last: l.Hints == len(item.Hints)-1, Ms: max(now-l.LastAt, 0), ReadMs: readMs, P: p, First: first,
+		Last: l.Hints == len(item.Hints)-1, Ms: max(now-l.LastAction, 0), ReadMs: readMs, P: p,
+		Mastered: params(b, item.Skill).IsMastered(p), First: first,
 	}
 	if _, err := r.emit(ctx, protocol.EvHintShown, protocol.ToStudent(st.ID), hs); err != nil {
 		return nil, err
@@ -402,6 +390,29 @@ func (r *room) closePractice(ctx context.Context, _ protocol.Command, v any) (js
 	return reply(map[string]int{"students": len(students)})
 }
 
+// PracticeProfiles is learner profiles that also keep the practice
+// opportunities of rostered students per skill across sessions, which the
+// wheel-spinning rule counts. A Profiles that is one too is used for it.
+type PracticeProfiles interface {
+	Practice(ctx context.Context, roster string) (map[protocol.SkillID]int, error)
+	RecordPractice(ctx context.Context, roster string, counts map[protocol.SkillID]int) error
+}
+
+// priorPractice is a rostered student's practice opportunities from
+// earlier sessions, or nil; a failure is logged and counts as none.
+func (r *room) priorPractice(ctx context.Context, roster string) map[protocol.SkillID]int {
+	pp, ok := r.m.cfg.Profiles.(PracticeProfiles)
+	if !ok || roster == "" {
+		return nil
+	}
+	n, err := pp.Practice(ctx, roster)
+	if err != nil {
+		r.m.log.Warn("learner profile", "room", r.id, "err", err)
+		return nil
+	}
+	return n
+}
+
 // recordProfiles writes what this session learnt of each rostered student
 // to their learner profile. A failure is logged: the class has ended
 // either way.
@@ -409,13 +420,21 @@ func (r *room) recordProfiles(ctx context.Context) {
 	if r.m.cfg.Profiles == nil {
 		return
 	}
+	pp, practice := r.m.cfg.Profiles.(PracticeProfiles)
 	for sid, st := range r.st.Students {
 		l := r.st.Learners[sid]
-		if st.Roster == "" || l == nil || len(l.Mastery) == 0 {
+		if st.Roster == "" || l == nil {
 			continue
 		}
-		if err := r.m.cfg.Profiles.RecordSession(ctx, st.Roster, r.id, r.now(), l.Mastery); err != nil {
-			r.m.log.Warn("learner profile", "room", r.id, "student", sid, "err", err)
+		if len(l.Mastery) > 0 {
+			if err := r.m.cfg.Profiles.RecordSession(ctx, st.Roster, r.id, r.now(), l.Mastery); err != nil {
+				r.m.log.Warn("learner profile", "room", r.id, "student", sid, "err", err)
+			}
+		}
+		if practice && len(l.FirstAttempts) > 0 {
+			if err := pp.RecordPractice(ctx, st.Roster, l.FirstAttempts); err != nil {
+				r.m.log.Warn("learner profile", "room", r.id, "student", sid, "err", err)
+			}
 		}
 	}
 }

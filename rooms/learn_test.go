@@ -4,6 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -329,5 +333,206 @@ func TestRefusedAnswersMoveNothing(t *testing.T) {
 	c.must(protocol.MsgClosePractice, protocol.ClosePractice{}, nil)
 	if _, err := judy.send(protocol.MsgAnswer, protocol.Answer{Item: judy.item.ID, Response: "2"}); codeOf(err) != protocol.CodeClosed {
 		t.Fatalf("answer after the activity closed: err = %v, want closed", err)
+	}
+}
+
+// Idle is for students expected to be working: not while the class is
+// paused, not at the teacher's table; and many idle at once are one
+// class-level notice, not an alert each.
+func TestIdleIsForStudentsExpectedToWork(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use)
+	c := newClass(t, m, "Olivia", "Mason", "Ava", "Noah", "Liam")
+	c.clk = clk
+	c.assign("frac-equivalence", protocol.Target{})
+	devices := make([]*learnerDevice, len(c.students))
+	for i := range devices {
+		devices[i] = c.device(i)
+		devices[i].next()
+	}
+	idleFlags := func() (each []protocol.Flag, notice []protocol.Flag) {
+		for _, f := range c.view().Flags {
+			switch {
+			case f.Student == "" && f.Rule == protocol.RuleIdle:
+				notice = append(notice, f)
+			case f.Rule == protocol.RuleIdle:
+				each = append(each, f)
+			}
+		}
+		return each, notice
+	}
+	// The whole class quiet for three minutes: one notice, no flag each.
+	clk.Advance(3 * time.Minute)
+	poll(t, "the class-level notice", func() bool { _, n := idleFlags(); return len(n) == 1 })
+	if each, n := idleFlags(); len(each) != 0 || n[0].Level != protocol.LevelWatch || n[0].Name != "Whole class" ||
+		!strings.HasPrefix(n[0].Evidence.Summary, "5 students idle at once") {
+		t.Fatalf("idle flags of their own %+v, notice %+v", each, n)
+	}
+	// Four go back to work; the fifth stays quiet: still the class's, not
+	// an alert of her own.
+	for _, d := range devices[1:] {
+		d.answer(true)
+	}
+	clk.Advance(5 * time.Minute)
+	for _, d := range devices[1:] {
+		d.next()
+		d.answer(true)
+	}
+	if each, _ := idleFlags(); len(each) != 0 {
+		t.Fatalf("the last quiet student of the class got her own idle flag: %+v", each)
+	}
+	// Paused: nobody is idle, whatever the time.
+	c.must(protocol.MsgPauseClass, struct{}{}, nil)
+	clk.Advance(10 * time.Minute)
+	poll(t, "the notice cleared while paused", func() bool { _, n := idleFlags(); return len(n) == 0 })
+	if each, _ := idleFlags(); len(each) != 0 {
+		t.Fatalf("idle flags while paused: %+v", each)
+	}
+	c.must(protocol.MsgResumeClass, struct{}{}, nil)
+	// Olivia at the teacher's table: quiet there is no sign of anything;
+	// Mason alone at his device is idle.
+	var res struct{ Station protocol.StationID }
+	c.must(protocol.MsgPutStation, protocol.PutStation{Station: protocol.Station{Name: "With me", Kind: protocol.StationTeacherLed}}, &res)
+	c.must(protocol.MsgMoveStudent, protocol.MoveStudent{Student: c.students[0], Station: res.Station}, nil)
+	for _, d := range devices[2:] {
+		d.next()
+		d.answer(true)
+	}
+	clk.Advance(3 * time.Minute)
+	for _, d := range devices[2:] {
+		d.next()
+		d.answer(true)
+	}
+	poll(t, "Mason idle", func() bool {
+		each, _ := idleFlags()
+		return len(each) == 1 && each[0].Student == c.students[1]
+	})
+}
+
+// memProfiles keeps learner profiles in memory, practice too.
+type memProfiles struct {
+	mu       sync.Mutex
+	mastery  map[string]map[protocol.SkillID]float64
+	practice map[string]map[protocol.SkillID]int
+}
+
+func (p *memProfiles) Mastery(_ context.Context, roster string) (map[protocol.SkillID]float64, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.mastery[roster]), nil
+}
+
+func (p *memProfiles) RecordSession(_ context.Context, roster string, _ protocol.RoomID, _ int64, m map[protocol.SkillID]float64) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.mastery[roster] = maps.Clone(m)
+	return nil
+}
+
+func (p *memProfiles) Practice(_ context.Context, roster string) (map[protocol.SkillID]int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.practice[roster]), nil
+}
+
+func (p *memProfiles) RecordPractice(_ context.Context, roster string, n map[protocol.SkillID]int) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.practice[roster] = maps.Clone(n)
+	return nil
+}
+
+// A rostered student who practised a skill ten times in earlier lessons
+// without mastering it is wheel-spinning from the first problem of this
+// one; the lesson's opportunities are added to the profile at the end.
+func TestWheelSpinningAcrossSessions(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	const skill = protocol.SkillID("fractions.equivalent")
+	profiles := &memProfiles{
+		mastery:  map[string]map[protocol.SkillID]float64{"r-olivia": {skill: 0.3}},
+		practice: map[string]map[protocol.SkillID]int{"r-olivia": {skill: 12}},
+	}
+	m := newManager(t, nc, js, "node-a", func(c *Config) { c.Profiles = profiles })
+	ctx := context.Background()
+	info, err := m.CreateRoom(ctx, teacherA, "Fractions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, res, err := m.JoinAs(ctx, info.Code, protocol.JoinRoom{Name: "Olivia", Roster: "r-olivia"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &testClass{t: t, m: m, id: info.ID, students: []protocol.StudentID{res.Student}}
+	c.assign("frac-equivalence", protocol.Target{})
+	olivia := c.device(0)
+	olivia.next()
+	olivia.answer(false)
+	fs := flagsOf(c.view(), olivia.id)
+	if len(fs) != 1 || fs[0].Rule != protocol.RuleStuck || fs[0].Level != protocol.LevelActNow ||
+		!strings.HasPrefix(fs[0].Evidence.Summary, "Stuck: 13 problems on") {
+		t.Fatalf("flags after the first answer: %+v", fs)
+	}
+	c.must(protocol.MsgEndClass, struct{}{}, nil)
+	poll(t, "practice recorded", func() bool {
+		n, _ := profiles.Practice(ctx, "r-olivia")
+		return n[skill] >= 13
+	})
+}
+
+// At most three flags of a class are at act now at once; a fourth waits
+// at watch, first of the watch flags, and rises when a teacher resolves
+// one.
+func TestActNowBudgetInAClass(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	const skill = protocol.SkillID("fractions.equivalent")
+	profiles := &memProfiles{mastery: map[string]map[protocol.SkillID]float64{}, practice: map[string]map[protocol.SkillID]int{}}
+	names := []string{"Olivia", "Mason", "Ava", "Noah"}
+	for _, n := range names {
+		profiles.mastery["r-"+n] = map[protocol.SkillID]float64{skill: 0.3}
+		profiles.practice["r-"+n] = map[protocol.SkillID]int{skill: 12}
+	}
+	m := newManager(t, nc, js, "node-a", func(c *Config) { c.Profiles = profiles })
+	ctx := context.Background()
+	info, err := m.CreateRoom(ctx, teacherA, "Fractions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &testClass{t: t, m: m, id: info.ID}
+	for _, n := range names {
+		_, res, err := m.JoinAs(ctx, info.Code, protocol.JoinRoom{Name: n, Roster: "r-" + n})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.students = append(c.students, res.Student)
+	}
+	c.assign("frac-equivalence", protocol.Target{})
+	for i := range names {
+		d := c.device(i)
+		d.next()
+		d.answer(false)
+	}
+	level := func() (actNow []protocol.Flag, waiting []protocol.Flag) {
+		for _, f := range c.view().Flags {
+			switch {
+			case f.Level == protocol.LevelActNow:
+				actNow = append(actNow, f)
+			case f.Waiting:
+				waiting = append(waiting, f)
+			}
+		}
+		return actNow, waiting
+	}
+	actNow, waiting := level()
+	if len(actNow) != 3 || len(waiting) != 1 || waiting[0].Student != c.students[3] || waiting[0].Level != protocol.LevelWatch {
+		t.Fatalf("act now %d, waiting %+v: want 3 and Noah's", len(actNow), waiting)
+	}
+	c.must(protocol.MsgFlagAction, protocol.FlagAction{Flag: actNow[0].ID, Action: protocol.FlagResolve}, nil)
+	actNow, waiting = level()
+	if len(actNow) != 3 || len(waiting) != 0 || !slices.ContainsFunc(actNow, func(f protocol.Flag) bool { return f.Student == c.students[3] }) {
+		t.Fatalf("after one resolved: act now %+v, waiting %+v; want Noah's risen", actNow, waiting)
 	}
 }

@@ -187,8 +187,10 @@ func (r *room) moveStudent(ctx context.Context, _ protocol.Command, v any) (json
 		if _, ok := r.st.Placements[st.ID]; !ok {
 			return okResult, nil
 		}
-		_, err := r.emit(ctx, protocol.EvPlacement, protocol.ToStudent(st.ID), protocol.Placement{Student: st.ID})
-		return okResult, err
+		if _, err := r.emit(ctx, protocol.EvPlacement, protocol.ToStudent(st.ID), protocol.Placement{Student: st.ID}); err != nil {
+			return nil, err
+		}
+		return okResult, r.redetect(ctx)
 	}
 	if !st.Online {
 		return nil, protocol.Errorf(protocol.CodeAbsent, "%s has left the class", st.Name)
@@ -204,8 +206,10 @@ func (r *room) moveStudent(ctx context.Context, _ protocol.Command, v any) (json
 		if n := len(r.st.AtStation(s.ID)); s.Capacity > 0 && n >= s.Capacity {
 			return nil, protocol.Errorf(protocol.CodeFull, "%s is full (%d of %d)", s.Name, n, s.Capacity)
 		}
-		_, err := r.emit(ctx, protocol.EvPlacement, protocol.ToStudent(st.ID), protocol.Placement{Student: st.ID, Station: s.ID})
-		return okResult, err
+		if _, err := r.emit(ctx, protocol.EvPlacement, protocol.ToStudent(st.ID), protocol.Placement{Student: st.ID, Station: s.ID}); err != nil {
+			return nil, err
+		}
+		return okResult, r.redetect(ctx)
 	}
 	to := r.st.Group(in.Group)
 	if to == nil {
@@ -357,7 +361,10 @@ func (r *room) startRotation(ctx context.Context, _ protocol.Command, v any) (js
 func (r *room) emitRotation(ctx context.Context, actions []protocol.RotationAction, rot protocol.Rotation) error {
 	_, err := r.emit(ctx, protocol.EvRotation, protocol.ToAll, protocol.RotationChanged{Actions: actions, Rotation: rot})
 	r.armRotation()
-	return err
+	if err != nil {
+		return err
+	}
+	return r.redetect(ctx)
 }
 
 func wireActions(acts []rotation.Action) []protocol.RotationAction {
@@ -471,6 +478,10 @@ func (r *room) pauseClass(ctx context.Context, cmd protocol.Command, _ any) (jso
 	if _, err := r.emit(ctx, protocol.EvClassPaused, protocol.ToAll, protocol.ClassPaused{Paused: pause}); err != nil {
 		return nil, err
 	}
+	if err := r.redetect(ctx); err != nil {
+		return nil, err
+	}
+
 	if move {
 		kind := "release"
 		if pause {

@@ -552,6 +552,7 @@ func (r *room) join(ctx context.Context, cmd protocol.Command, _ any) (json.RawM
 		} else if len(prior) > 0 {
 			joined.Mastery = prior
 		}
+		joined.Practice = r.priorPractice(ctx, d.Roster)
 	}
 	if _, err := r.emit(ctx, protocol.EvStudentJoined, protocol.ToStudent(id), joined); err != nil {
 		return nil, err

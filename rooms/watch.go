@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/class"
 	"github.com/classhub/classhub/rooms/content"
 	"github.com/classhub/classhub/rooms/detect"
 )
@@ -63,15 +64,10 @@ func (r *room) subject(sid protocol.StudentID) detect.Student {
 	if l == nil {
 		return s
 	}
-	for _, a := range l.Attempts {
-		s.Attempts = append(s.Attempts, detect.Attempt{
-			Item: a.Item, Skill: a.Skill, Response: a.Response, Correct: a.Correct, First: a.First,
-			Hints: a.Hints, Ms: a.Ms, ReadMs: a.ReadMs, At: a.At,
-		})
-	}
-	s.Actions = l.Actions
-	s.FirstAttempts = l.First
-	s.Mastery = l.Mastery
+	// The record is read, never written, by the detectors: no copy.
+	last := s.LastAction
+	s.Record = l.Record
+	s.LastAction = last
 	if l.Current != nil {
 		s.Skill = l.Current.Skill
 	} else if n := len(l.Attempts); n > 0 {
@@ -97,11 +93,68 @@ func (r *room) presenceOf(sid protocol.StudentID) detect.Student {
 	if l == nil {
 		return s
 	}
-	// Only a student in front of an item can be idle: one who finished
-	// their set is waiting for the teacher, not off task.
-	s.ActivityOpen = st.Online && l.Set.Bank != "" && !l.Closed && (l.Current != nil || len(l.Queue) > 0)
-	s.LastAction = max(l.LastAt, l.Started, st.Joined)
+	// Only a student expected to be working can be idle: in front of an
+	// item (one who finished their set is waiting for the teacher, not
+	// off task), the class not paused, and not at a station where the
+	// work is with others.
+	s.ActivityOpen = st.Online && l.Set.Bank != "" && !l.Closed && (l.Current != nil || len(l.Queue) > 0) &&
+		!r.st.Paused && r.alone(sid)
+	s.LastAction = max(l.LastAction, l.Started, st.Joined, r.st.Settled)
 	return s
+}
+
+// alone reports whether the student works on their own where they are:
+// no station, or an online or independent one. At the teacher's table, a
+// collaboration station or one the teacher made for something else, a
+// quiet device is no sign of being off task.
+func (r *room) alone(sid protocol.StudentID) bool {
+	id := r.st.StationOf(sid)
+	if id == "" {
+		return true
+	}
+	st := r.st.Station(id)
+	return st == nil || st.Kind == protocol.StationOnline || st.Kind == protocol.StationIndependent
+}
+
+// together decides the class-level idle notice at now (detect.ClassIdle):
+// it records the changes of the notice and returns the students idle
+// with many others, whom the notice speaks for.
+func (r *room) together(ctx context.Context, th detect.Thresholds, now int64) (map[protocol.StudentID]bool, error) {
+	ids := make([]protocol.StudentID, 0, len(r.st.Learners))
+	for sid := range r.st.Learners {
+		ids = append(ids, sid)
+	}
+	slices.Sort(ids)
+	members := make([]detect.Student, 0, len(ids))
+	for _, sid := range ids {
+		members = append(members, r.presenceOf(sid))
+	}
+	var notices []protocol.Flag
+	var live *protocol.Flag
+	for _, f := range r.st.Flags {
+		if f.Student != detect.ClassNotice {
+			continue
+		}
+		notices = append(notices, f)
+		if !class.Closed(f) {
+			live = &f
+		}
+	}
+	ids, f := detect.ClassIdle(members, live, th, now)
+	var fs []detect.Finding
+	if f != nil {
+		fs = append(fs, *f)
+	}
+	for _, c := range detect.Reconcile(notices, fs, now, func() protocol.FlagID { return protocol.FlagID(uuid.NewString()) }) {
+		if err := r.emitFlag(ctx, c.Kind, c.Flag); err != nil {
+			return nil, err
+		}
+	}
+	out := make(map[protocol.StudentID]bool, len(ids))
+	for _, sid := range ids {
+		out[sid] = true
+	}
+	return out, nil
 }
 
 // detect runs the detectors on one student and records the changes of
@@ -119,14 +172,22 @@ func (r *room) detect(ctx context.Context, sid protocol.StudentID) error {
 		g = emptyGraph{}
 	}
 	now := r.now()
-	findings := detect.Evaluate(r.subject(sid), g, r.thresholds(), now)
+	th := r.thresholds()
+	together, err := r.together(ctx, th, now)
+	if err != nil {
+		return err
+	}
+	subject := r.subject(sid)
+	subject.Together = together[sid]
+	findings := detect.Evaluate(subject, g, th, now)
 	var mine []protocol.Flag
 	for _, f := range r.st.Flags {
 		if f.Student == sid {
 			mine = append(mine, f)
 		}
 	}
-	changes := detect.Reconcile(mine, findings, now, func() protocol.FlagID { return protocol.FlagID(uuid.NewString()) })
+	slots := detect.Slots(r.st.Flags, sid, th.ActNowBudget, now)
+	changes := detect.ReconcileWithin(mine, findings, now, func() protocol.FlagID { return protocol.FlagID(uuid.NewString()) }, slots)
 	for _, c := range changes {
 		f := c.Flag
 		if f.Name == "" {
@@ -187,6 +248,12 @@ func (r *room) armWatch() {
 	})
 }
 
+// redetect re-runs the detectors of every student now, after a change of
+// who is expected to be working (a pause, a resume, students moved): the
+// idle rule and the class-level notice see it at once, not at the next
+// timer.
+func (r *room) redetect(ctx context.Context) error { return r.watchDue(ctx, r.watchGen) }
+
 // watchDue re-runs the detectors of every student whose flags time alone
 // may have changed.
 func (r *room) watchDue(ctx context.Context, gen uint64) error {
@@ -198,6 +265,32 @@ func (r *room) watchDue(ctx context.Context, gen uint64) error {
 		ids = append(ids, sid)
 	}
 	slices.Sort(ids)
+	// The students whose flags wait for an act-now slot go first, in the
+	// order of the help queue, so that a slot goes to who needs it most.
+	var waiting []protocol.Flag
+	for _, f := range r.st.Flags {
+		if f.Waiting && !class.Closed(f) && f.Student != detect.ClassNotice {
+			waiting = append(waiting, f)
+		}
+	}
+	first := map[protocol.StudentID]int{}
+	for i, f := range detect.Queue(waiting, r.now()) {
+		if _, ok := first[f.Student]; !ok {
+			first[f.Student] = i + 1
+		}
+	}
+	slices.SortStableFunc(ids, func(a, b protocol.StudentID) int {
+		ra, rb := first[a], first[b]
+		switch {
+		case ra > 0 && rb > 0:
+			return ra - rb
+		case ra > 0:
+			return -1
+		case rb > 0:
+			return 1
+		}
+		return 0
+	})
 	for _, sid := range ids {
 		if r.st.Learners[sid] == nil && !slices.ContainsFunc(r.st.Flags, func(f protocol.Flag) bool { return f.Student == sid }) {
 			continue

@@ -83,8 +83,11 @@ type profileRecord struct {
 	Goals      []string                      `json:"goals,omitempty"`
 	Mastery    map[protocol.SkillID]Estimate `json:"mastery,omitempty"`
 	History    []Sample                      `json:"history,omitempty"`
-	Created    int64                         `json:"created"`
-	Updated    int64                         `json:"updated"`
+	// Practice counts the practice opportunities of each skill over all
+	// sessions: what the wheel-spinning rule counts.
+	Practice map[protocol.SkillID]int `json:"practice,omitempty"`
+	Created  int64                    `json:"created"`
+	Updated  int64                    `json:"updated"`
 }
 
 func (p profileRecord) profile(name string) Profile {
@@ -246,6 +249,52 @@ func (s *Store) Mastery(ctx context.Context, student StudentID) (map[protocol.Sk
 	return out, nil
 }
 
+// Practice returns how many practice opportunities (first attempts on a
+// step) the student has had on each skill over all their sessions: what
+// the wheel-spinning rule counts, so that a student who spins over
+// several lessons is seen. A student on no roster is ErrNoStudent.
+func (s *Store) Practice(ctx context.Context, student StudentID) (map[protocol.SkillID]int, error) {
+	p, _, err := s.loadProfile(ctx, student)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[protocol.SkillID]int, len(p.Practice))
+	maps.Copy(out, p.Practice)
+	return out, nil
+}
+
+// RecordPractice records the practice opportunities of each skill at the
+// end of a session: the session started from Practice and counted on, so
+// a count only ever grows, and recording the same counts again changes
+// nothing. Counts of skills the profile keeps no estimate of are dropped
+// past MaxSkills.
+func (s *Store) RecordPractice(ctx context.Context, student StudentID, counts map[protocol.SkillID]int) error {
+	switch {
+	case !student.Valid():
+		return ErrNoStudent
+	case len(counts) > MaxSkills:
+		return protocol.Errorf(protocol.CodeInvalid, "a session records at most %d skills", MaxSkills)
+	}
+	for k, n := range counts {
+		if !k.Valid() || n < 0 {
+			return protocol.Errorf(protocol.CodeInvalid, "practice of %q must be a skill and a count from 0", k)
+		}
+	}
+	_, err := s.updateProfile(ctx, student, func(p *profileRecord) error {
+		if p.Practice == nil {
+			p.Practice = map[protocol.SkillID]int{}
+		}
+		for k, n := range counts {
+			p.Practice[k] = max(p.Practice[k], n)
+		}
+		if len(p.Practice) > MaxSkills {
+			maps.DeleteFunc(p.Practice, func(k protocol.SkillID, _ int) bool { _, ok := p.Mastery[k]; return !ok })
+		}
+		return nil
+	})
+	return err
+}
+
 // RecordSession records the mastery estimates of one session of a
 // rostered student: room is the session, at when the estimates were made
 // (Unix milliseconds), mastery an estimate from 0 to 1 per skill. Each
@@ -369,6 +418,16 @@ func (s *Store) Profiles() RoomProfiles { return RoomProfiles{s} }
 // Mastery returns what earlier sessions learnt of the student.
 func (p RoomProfiles) Mastery(ctx context.Context, student string) (map[protocol.SkillID]float64, error) {
 	return p.s.Mastery(ctx, StudentID(student))
+}
+
+// Practice returns the student's practice opportunities per skill.
+func (p RoomProfiles) Practice(ctx context.Context, student string) (map[protocol.SkillID]int, error) {
+	return p.s.Practice(ctx, StudentID(student))
+}
+
+// RecordPractice stores the student's practice opportunities per skill.
+func (p RoomProfiles) RecordPractice(ctx context.Context, student string, counts map[protocol.SkillID]int) error {
+	return p.s.RecordPractice(ctx, StudentID(student), counts)
 }
 
 // RecordSession stores what a session learnt of the student.

@@ -229,3 +229,37 @@ func TestSeats(t *testing.T) {
 		t.Fatal("a seat in a malformed room was stored")
 	}
 }
+
+// Practice opportunities add up over sessions, and a count never goes
+// back: a session records where it counted on to.
+func TestPracticeAcrossSessions(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	r, err := s.Create(ctx, teacher, "7B maths", people("Olivia Smith"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := r.Students[0].ID
+	if n, err := s.Practice(ctx, id); err != nil || len(n) != 0 {
+		t.Fatalf("practice before any session: %v %v", n, err)
+	}
+	for _, c := range []map[protocol.SkillID]int{
+		{"fractions.add": 6, "decimals": 2},
+		{"fractions.add": 11},
+		{"fractions.add": 9}, // an older session recorded late
+	} {
+		if err := s.RecordPractice(ctx, id, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	n, err := s.Practice(ctx, id)
+	if err != nil || len(n) != 2 || n["fractions.add"] != 11 || n["decimals"] != 2 {
+		t.Fatalf("practice %v %v, want fractions.add 11 and decimals 2", n, err)
+	}
+	if err := s.RecordPractice(ctx, id, map[protocol.SkillID]int{"fractions.add": -1}); !isInvalid(err) {
+		t.Errorf("a negative count: err = %v", err)
+	}
+	if err := s.RecordPractice(ctx, StudentID(protocol.NewStudentID()), nil); !errors.Is(err, ErrNoStudent) {
+		t.Errorf("no such student: err = %v", err)
+	}
+}

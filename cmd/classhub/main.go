@@ -4,6 +4,7 @@
 //	classhub teacher add --email ...    create a teacher account
 //	classhub teacher password --email   set a teacher's password
 //	classhub content check FILE...      check content banks
+//	classhub replay [flags] FILE...     replay a tutor's log through the detectors
 //
 // Every flag can also be set with an environment variable: --addr is
 // CLASSHUB_ADDR, --nats-creds is CLASSHUB_NATS_CREDS, and so on.
@@ -49,6 +50,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return teacher(ctx, args, stdin, stdout, stderr)
 	case "content":
 		return contentCmd(args, stdout, stderr)
+	case "replay":
+		return replayCmd(args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -67,5 +70,6 @@ const usage = `usage:
   classhub teacher add --email E --name N [flags]   create a teacher account; the password is read from the terminal or stdin
   classhub teacher password --email E [flags]       set a teacher's password
   classhub content check FILE...                    check content banks; prints every problem with its line
+  classhub replay [flags] FILE...                   replay a tutor's log (DataShop, KDD Cup 2010, ASSISTments) through the detectors and measure the flags
 Run "classhub serve -h" for the flags. Every flag can come from the environment: --addr is CLASSHUB_ADDR.
 `

@@ -150,7 +150,7 @@ function fillFlag(li, f, opts) {
   setText(c.rule, RULES[f.rule] || f.rule);
   const since = (f.evidence && f.evidence.since) || f.opened;
   setText(c.age, since ? `for ${age(opts.now - since)}` : "");
-  setText(c.status, f.status === "acked" ? "seen" : f.status === "snoozed" ? "back from snooze" : "");
+  setText(c.status, f.status === "acked" ? "seen" : f.status === "snoozed" ? "back from snooze" : f.waiting ? "next for act now" : "");
   setText(c.summary, (f.evidence && f.evidence.summary) || "");
   const key = `${f.updated}|${f.status}`;
   if (c.body.dataset.key !== key) {
@@ -182,7 +182,8 @@ function actionList(f, opts) {
   if (help && help.items && help.items.length) {
     out.push({ action: "send_help", label: help.title ? `Send help: ${help.title}` : "Send help", primary: true });
   }
-  if (opts.canPull) out.push({ action: "pull", label: "Bring to my table" });
+  // A class-level notice (no student) cannot be brought to a table.
+  if (opts.canPull && f.student) out.push({ action: "pull", label: "Bring to my table" });
   if (f.status !== "acked") out.push({ action: "ack", label: "Acknowledge" });
   out.push({ action: "resolve", label: "Resolve" });
   for (const m of [5, 10, 15]) out.push({ action: "snooze", minutes: m, label: `Snooze ${m} min` });
@@ -200,7 +201,7 @@ function evidence(f, skillName) {
         el("li", { class: `attempt ${a.correct ? "right" : "wrong"}` },
           el("span", { class: "mark", "aria-label": a.correct ? "right" : "wrong" }, a.correct ? "✓" : "✗"),
           " ",
-          el("span", { class: "response" }, a.response === "" ? "(empty)" : a.response),
+          el("span", { class: "response" }, a.hint ? "(asked for a hint first)" : a.response === "" ? "(empty)" : a.response),
           el("span", { class: "muted" },
             ` · ${a.item}`,
             a.hints ? ` · ${a.hints} hint${a.hints === 1 ? "" : "s"}` : "",

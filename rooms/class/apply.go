@@ -100,10 +100,15 @@ func applyStudentJoined(s *State, ev protocol.Event, d *protocol.StudentJoined) 
 		return fmt.Errorf("no student")
 	}
 	s.Students[d.Student] = &Student{ID: d.Student, Name: d.Name, Joined: ev.Time, Roster: d.Roster}
-	if len(d.Mastery) > 0 {
+	if len(d.Mastery) > 0 || len(d.Practice) > 0 {
 		l := s.learner(d.Student)
 		for sk, p := range d.Mastery {
 			l.Mastery[sk] = p
+		}
+		// Opportunities count on from earlier sessions: a student who
+		// wheel-spins over several lessons is seen.
+		for sk, n := range d.Practice {
+			l.FirstAttempts[sk] = n
 		}
 	}
 	s.Roster++
@@ -182,6 +187,7 @@ func pushBounded[T any](list []T, v T, n int) []T {
 // Orchestration.
 
 func applyStations(s *State, ev protocol.Event, d *protocol.Stations) error {
+	s.Settled = ev.Time
 	s.Stations = d.Stations
 	for sid, st := range s.Placements {
 		if s.Station(st) == nil {
@@ -192,6 +198,7 @@ func applyStations(s *State, ev protocol.Event, d *protocol.Stations) error {
 }
 
 func applyGroup(s *State, ev protocol.Event, d *protocol.GroupChanged) error {
+	s.Settled = ev.Time
 	g := s.Group(d.Group.ID)
 	if g == nil {
 		g = &Group{ID: d.Group.ID}
@@ -225,6 +232,7 @@ func applyGroup(s *State, ev protocol.Event, d *protocol.GroupChanged) error {
 }
 
 func applyGroups(s *State, ev protocol.Event, d *protocol.Groups) error {
+	s.Settled = ev.Time
 	keep := make([]*Group, 0, len(d.Groups))
 	for _, gs := range d.Groups {
 		if g := s.Group(gs.ID); g != nil {
@@ -253,6 +261,7 @@ func applyProposal(s *State, ev protocol.Event, d *protocol.Proposal) error {
 }
 
 func applyPlacement(s *State, ev protocol.Event, d *protocol.Placement) error {
+	s.Settled = ev.Time
 	if d.Station == "" {
 		delete(s.Placements, d.Student)
 	} else {
@@ -262,6 +271,7 @@ func applyPlacement(s *State, ev protocol.Event, d *protocol.Placement) error {
 }
 
 func applyRotation(s *State, ev protocol.Event, d *protocol.RotationChanged) error {
+	s.Settled = ev.Time
 	rot := d.Rotation
 	s.Rotation = &rot
 	// A placement lasts until the student's group moves on.
@@ -280,6 +290,7 @@ func applyRotation(s *State, ev protocol.Event, d *protocol.RotationChanged) err
 }
 
 func applyClassPaused(s *State, ev protocol.Event, d *protocol.ClassPaused) error {
+	s.Settled = ev.Time
 	s.Paused = d.Paused
 	return nil
 }
@@ -346,7 +357,8 @@ func applyPractice(s *State, ev protocol.Event, d *protocol.PracticeStarted) err
 		l := s.learner(sid)
 		l.Set, l.Kind, l.Title, l.Closed = d.Set, d.Kind, d.Title, false
 		l.Queue, l.Options, l.Pick = slices.Clone(d.Items), nil, 0
-		l.Current, l.Hints, l.Tried, l.Offered, l.Started = nil, 0, false, nil, ev.Time
+		l.Current, l.Offered, l.Started = nil, nil, ev.Time
+		l.NewStep(0)
 		if d.Kind == "choice_board" {
 			l.Queue, l.Options, l.Pick = nil, slices.Clone(d.Options), d.Pick
 		}
@@ -357,7 +369,8 @@ func applyPractice(s *State, ev protocol.Event, d *protocol.PracticeStarted) err
 func applyItem(s *State, ev protocol.Event, d *protocol.ItemGiven) error {
 	l := s.learner(d.Student)
 	item := d.Item
-	l.Current, l.ItemAt, l.LastAt, l.Hints, l.Tried, l.Shown = &item, ev.Time, ev.Time, 0, false, nil
+	l.Current, l.ItemAt, l.Shown = &item, ev.Time, nil
+	l.NewStep(ev.Time)
 	if i := slices.Index(l.Queue, item.ID); i >= 0 {
 		l.Queue = slices.Delete(l.Queue, i, i+1)
 	}
@@ -373,21 +386,17 @@ func applyAttempt(s *State, ev protocol.Event, d *protocol.Attempted) error {
 	if _, ok := l.Start[d.Skill]; !ok {
 		l.Start[d.Skill] = l.P(d.Skill, -1)
 	}
-	l.Mastery[d.Skill] = d.P
+	first := !l.Tried
+	l.RecordAttempt(detect.Attempt{
+		Item: d.Item, Skill: d.Skill, Response: d.Response, Correct: d.Correct,
+		Ms: d.Ms, ReadMs: d.ReadMs, At: d.At, Mastered: d.Mastered,
+	}, d.P)
+	l.LastAction = max(l.LastAction, ev.Time)
 	l.Count++
-	l.LastAt = ev.Time
-	if d.First {
-		l.First[d.Skill]++
-	}
-	kept := *d
-	kept.Explanation = "" // in the log; the state and its snapshots need not carry it again
-	l.Attempts = pushBounded(l.Attempts, kept, keptAttempts)
-	l.Actions = pushBounded(l.Actions, detect.Action{Kind: detect.KindAttempt, Ms: d.Ms, ReadMs: d.ReadMs, At: ev.Time}, keptActions)
-	l.Tried = true
 	if d.Correct {
 		l.Solved = append(l.Solved, d.Item)
 		l.Current = nil
-	} else if d.First {
+	} else if first {
 		// Noah's rule: a missed skill comes back later to check it stuck.
 		l.Recheck = append(l.Recheck, Recheck{Skill: d.Skill, After: l.Count + 3})
 	}
@@ -399,15 +408,10 @@ func applyHintShown(s *State, ev protocol.Event, d *protocol.HintShown) error {
 	if _, ok := l.Start[d.Skill]; !ok {
 		l.Start[d.Skill] = l.P(d.Skill, -1)
 	}
-	l.Mastery[d.Skill] = d.P
-	if d.First {
-		l.First[d.Skill]++
-	}
-	l.Hints = d.Index + 1
+	l.RecordHint(detect.Attempt{
+		Item: d.Item, Skill: d.Skill, Ms: d.Ms, ReadMs: d.ReadMs, At: ev.Time, Mastered: d.Mastered,
+	}, d.P)
 	l.Shown = append(l.Shown, d.Text)
-	l.Tried = true
-	l.LastAt = ev.Time
-	l.Actions = pushBounded(l.Actions, detect.Action{Kind: detect.KindHint, Ms: d.Ms, ReadMs: d.ReadMs, At: ev.Time}, keptActions)
 	return nil
 }
 

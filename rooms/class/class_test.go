@@ -3,9 +3,13 @@ package class
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/detect"
+	"github.com/classhub/classhub/rooms/mastery"
 )
 
 // log builds a log from (type, audience, data) entries, numbered from 1.
@@ -154,5 +158,69 @@ func TestRepliesRemembered(t *testing.T) {
 	}
 	if _, ok := s.Reply("teacher/t/a2"); !ok {
 		t.Fatal("the newest reply is not remembered")
+	}
+}
+
+// The fold records attempts and hints through the learner record, so that
+// a room and an offline replay of the same actions hold the same record:
+// a hint before any answer is the item's wrong first attempt and the
+// answer after it a retry, not right.
+func TestFoldRecordsAsTheReplay(t *testing.T) {
+	p := mastery.Default
+	var l log
+	l.add(protocol.EvRoomOpened, protocol.ToAll, protocol.RoomOpened{Title: "Fractions"})
+	l.add(protocol.EvStudentJoined, protocol.ToStudent(olivia), protocol.StudentJoined{Student: olivia, Name: "Olivia"})
+	l.add(protocol.EvPractice, protocol.ToAll, protocol.PracticeStarted{Set: protocol.SetRef{Bank: "b", Set: "s"}, Kind: "practice", Items: []protocol.ItemID{"i1", "i2"}})
+	var want detect.Record
+	give := func(id protocol.ItemID) {
+		l.add(protocol.EvItem, protocol.ToStudent(olivia), protocol.ItemGiven{Student: olivia, Item: protocol.ItemView{ID: id, Skill: "k"}})
+		want.NewStep(l.evs[len(l.evs)-1].Time)
+	}
+	hint := func(id protocol.ItemID, i int) {
+		pL, first := want.Estimate("k", false, p)
+		l.add(protocol.EvHintShown, protocol.ToStudent(olivia), protocol.HintShown{Student: olivia, Item: id, Skill: "k", Index: i, Text: "h", P: pL, First: first, Ms: 5000})
+		want.Hint(detect.Attempt{Item: id, Skill: "k", Ms: 5000, At: l.evs[len(l.evs)-1].Time}, p)
+	}
+	answer := func(id protocol.ItemID, correct bool) {
+		pL, first := want.Estimate("k", correct, p)
+		at := int64(1_800_000_000_000 + 1000*len(l.evs))
+		l.add(protocol.EvAttempt, protocol.ToStudent(olivia), protocol.Attempted{Student: olivia, Item: id, Skill: "k", Response: "r", Correct: correct, First: first, P: pL, Mastered: p.IsMastered(pL), Ms: 9000, At: at})
+		want.Answer(detect.Attempt{Item: id, Skill: "k", Response: "r", Correct: correct, Ms: 9000, At: at}, p)
+	}
+	give("i1")
+	hint("i1", 0)
+	hint("i1", 1)
+	answer("i1", true)
+	give("i2")
+	answer("i2", false)
+	hint("i2", 0)
+	answer("i2", true)
+	s := fold(t, New(room), l.evs)
+	got := s.Learners[olivia].Record
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("fold recorded\n%+v\nthe replay\n%+v", got, want)
+	}
+	var marks []bool
+	for _, a := range got.Attempts {
+		marks = append(marks, a.Right())
+	}
+	if !slices.Equal(marks, []bool{false, false, false, false}) || got.FirstAttempts["k"] != 2 || !got.Attempts[0].Hint {
+		t.Errorf("history %+v, opportunities %d", got.Attempts, got.FirstAttempts["k"])
+	}
+	same(t, s, throughJSON(t, s))
+}
+
+// A snapshot from before the learner record kept its attempts in the
+// attempt events' own shape: it reads back with the same history.
+func TestOlderLearnerSnapshot(t *testing.T) {
+	in := `{"set":{"bank":"b","set":"s"},"kind":"practice","title":"","queue":[],"hints":1,"tried":true,"solved":[],"count":1,` +
+		`"mastery":{"k":0.232},"first":{"k":1},"last_at":1800000001000,"actions":[{"kind":"attempt","ms":9000,"read_ms":0,"at":1800000001000}],` +
+		`"attempts":[{"student":"s","item":"i1","skill":"k","response":"3","correct":false,"first":true,"hints":0,"ms":9000,"read_ms":0,"p":0.232,"mastered":false,"at":1800000001000}],"closed":false,"started":1}`
+	var l Learner
+	if err := json.Unmarshal([]byte(in), &l); err != nil {
+		t.Fatal(err)
+	}
+	if len(l.Attempts) != 1 || l.Attempts[0].Item != "i1" || !l.Attempts[0].First || l.FirstAttempts["k"] != 1 || l.LastAction != 1_800_000_001_000 || l.Hints != 1 || !l.Tried {
+		t.Fatalf("read back %+v", l)
 	}
 }

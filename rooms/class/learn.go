@@ -8,41 +8,37 @@ import (
 	"github.com/classhub/classhub/rooms/detect"
 )
 
-// Bounds of what a room keeps per student for detection and reports.
-const (
-	keptAttempts = detect.MaxAttempts // the detectors look no further back
-	keptActions  = detect.MaxActions
-	keptFlags    = 500
-)
+// keptFlags bounds the flags a room keeps; the learner record keeps its
+// own bounds (detect.MaxAttempts, detect.MaxActions).
+const keptFlags = 500
 
 // Learner is one student's practice in a room: the set they are on, the
 // item in front of them, their mastery per skill and the recent history
 // the detectors read. Every field changes only by an event.
 type Learner struct {
-	Set      protocol.SetRef              `json:"set"`
-	Kind     string                       `json:"kind"`
-	Title    string                       `json:"title"`
-	Queue    []protocol.ItemID            `json:"queue"`             // planned items, next first
-	Options  []protocol.BoardOption       `json:"options,omitempty"` // a choice board still to pick from
-	Help     []protocol.ItemID            `json:"help,omitempty"`    // supplemental problems a teacher sent, first of all
-	Pick     int                          `json:"pick,omitempty"`
-	Current  *protocol.ItemView           `json:"current,omitempty"`
-	ItemAt   int64                        `json:"item_at,omitempty"` // when the current item was given
-	LastAt   int64                        `json:"last_at,omitempty"` // the last action (item given, hint, answer)
-	Hints    int                          `json:"hints"`             // hints shown on the current item
-	Shown    []string                     `json:"shown,omitempty"`   // their texts
-	Tried    bool                         `json:"tried"`             // the first action on the current item is past
-	Solved   []protocol.ItemID            `json:"solved"`            // items answered correctly
-	Recheck  []Recheck                    `json:"recheck,omitempty"` // missed skills to check again later
-	Count    int                          `json:"count"`             // answers given this session
-	Offered  *protocol.Offer              `json:"offered,omitempty"` // enrichment offered and not yet taken
-	Mastery  map[protocol.SkillID]float64 `json:"mastery"`
-	Start    map[protocol.SkillID]float64 `json:"start,omitempty"` // mastery when first seen this session
-	Attempts []protocol.Attempted         `json:"attempts"`        // the last keptAttempts
-	Actions  []detect.Action              `json:"actions"`         // the last keptActions
-	First    map[protocol.SkillID]int     `json:"first"`           // first attempts per skill
-	Closed   bool                         `json:"closed"`          // the activity is over
-	Started  int64                        `json:"started"`         // when the current set was started
+	Set     protocol.SetRef        `json:"set"`
+	Kind    string                 `json:"kind"`
+	Title   string                 `json:"title"`
+	Queue   []protocol.ItemID      `json:"queue"`             // planned items, next first
+	Options []protocol.BoardOption `json:"options,omitempty"` // a choice board still to pick from
+	Help    []protocol.ItemID      `json:"help,omitempty"`    // supplemental problems a teacher sent, first of all
+	Pick    int                    `json:"pick,omitempty"`
+	Current *protocol.ItemView     `json:"current,omitempty"`
+	ItemAt  int64                  `json:"item_at,omitempty"` // when the current item was given
+	// Record is what the detectors and the knowledge model read: the
+	// recent attempts and actions, opportunities and mastery per skill,
+	// the last action, and the hints and first action on the current
+	// item. Attempts and hints are recorded through its methods only, as
+	// the offline replays record them.
+	detect.Record
+	Shown   []string                     `json:"shown,omitempty"`   // the texts of the hints shown on the current item
+	Solved  []protocol.ItemID            `json:"solved"`            // items answered correctly
+	Recheck []Recheck                    `json:"recheck,omitempty"` // missed skills to check again later
+	Count   int                          `json:"count"`             // answers given this session
+	Offered *protocol.Offer              `json:"offered,omitempty"` // enrichment offered and not yet taken
+	Start   map[protocol.SkillID]float64 `json:"start,omitempty"`   // mastery when first seen this session
+	Closed  bool                         `json:"closed"`            // the activity is over
+	Started int64                        `json:"started"`           // when the current set was started
 }
 
 // Recheck is a skill the student missed, to come back After answers.
@@ -82,8 +78,8 @@ func (l *Learner) normalize() {
 	if l.Mastery == nil {
 		l.Mastery = map[protocol.SkillID]float64{}
 	}
-	if l.First == nil {
-		l.First = map[protocol.SkillID]int{}
+	if l.FirstAttempts == nil {
+		l.FirstAttempts = map[protocol.SkillID]int{}
 	}
 	if l.Start == nil {
 		l.Start = map[protocol.SkillID]float64{}

@@ -57,6 +57,11 @@ type State struct {
 	// Clock is the time of the latest event: what views that order by
 	// waiting time measure against.
 	Clock int64 `json:"clock"`
+	// Settled is when the class last paused or resumed, or students were
+	// last moved (stations, placements, rotation, groups): the idle rule
+	// counts from no earlier, since a student moved or resumed has just
+	// been given something new to do.
+	Settled int64 `json:"settled,omitempty"`
 	// Replies are the answers to recent commands with a request ID
 	// (EvReply), oldest first.
 	Replies []Reply `json:"replies,omitempty"`

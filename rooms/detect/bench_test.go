@@ -9,7 +9,8 @@ import (
 )
 
 // BenchmarkAnswer is the cost per answer of what the room does with it:
-// the mastery update (in RecordAttempt), Evaluate and Reconcile, for a
+// recording it in the learner record (with the mastery update), Evaluate
+// and Reconcile, for a
 // student with full histories. "struggling" has an act-now flag open
 // that every answer may update; "fine" gets the doing-well suggestion.
 func BenchmarkAnswer(b *testing.B) {
@@ -28,11 +29,18 @@ func BenchmarkAnswer(b *testing.B) {
 			now := t0
 			answer := func(i int) {
 				now += 20 * second
-				if i%3 == 0 {
-					s.RecordHint(Action{Ms: 6 * second, ReadMs: 4 * second, At: now}, s.Skill, false, p)
+				item := protocol.ItemID(fmt.Sprint("frac.add-", i%40))
+				if i%2 == 0 {
+					s.NewStep(now)
 				}
-				s.RecordAttempt(Attempt{Item: protocol.ItemID(fmt.Sprint("frac.add-", i%40)), Skill: s.Skill, Response: "3/4",
-					Correct: tc.correct(i), First: i%2 == 0, Ms: 20 * second, ReadMs: 8 * second, At: now}, p)
+				// Every other answer is on a new problem; every third
+				// comes after a hint on the problem, not before its first
+				// answer.
+				if i%3 == 0 && i%2 == 1 {
+					s.Hint(Attempt{Item: item, Skill: s.Skill, Ms: 6 * second, ReadMs: 4 * second, At: now}, p)
+				}
+				s.Answer(Attempt{Item: item, Skill: s.Skill, Response: "3/4",
+					Correct: tc.correct(i), Ms: 20 * second, ReadMs: 8 * second, At: now}, p)
 			}
 			var flags []protocol.Flag
 			newID := ids()

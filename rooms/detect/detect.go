@@ -38,18 +38,32 @@ const (
 	KindHint    = "hint"
 )
 
-// Attempt is one answer a student gave.
+// Attempt is one entry of a student's history: an answer, or a hint asked
+// for before any answer on the step (Hint), which counts as a wrong first
+// attempt.
 type Attempt struct {
 	Item     protocol.ItemID  `json:"item"`
 	Skill    protocol.SkillID `json:"skill"`
 	Response string           `json:"response"`
 	Correct  bool             `json:"correct"`
 	First    bool             `json:"first"`           // the first attempt on its step
+	Hint     bool             `json:"hint,omitempty"`  // a hint asked for before any answer on the step
 	Hints    int              `json:"hints,omitempty"` // hints taken on the step before this attempt
 	Ms       int64            `json:"ms"`              // time on the item before answering
 	ReadMs   int64            `json:"read_ms"`         // least time a deliberate read of the item takes; 0 if unknown
 	At       int64            `json:"at"`
+	// Mastered says the skill's estimate was at its mastery threshold
+	// after this entry, by the parameters the room used; the detectors
+	// do not read it, the views of the class do.
+	Mastered bool `json:"mastered,omitempty"`
 }
+
+// Right reports whether the entry shows the student doing the step
+// unaided: a correct answer with no hint before it on the step. A correct
+// answer after hints is not right, as in the knowledge-tracing models and
+// the published detectors the rules come from: the hints did part of the
+// work.
+func (a Attempt) Right() bool { return a.Correct && a.Hints == 0 && !a.Hint }
 
 // Action is one answer or hint request, for the timing detectors. Ms is
 // the time since the student was shown what they acted on (the item, or
@@ -63,98 +77,37 @@ type Action struct {
 	At     int64  `json:"at"`
 }
 
-// Student is what the detectors know of one student: recent history,
-// bounded by MaxAttempts and MaxActions, and the session's counts. The
-// room keeps one per student, updates it with RecordAttempt, RecordHint
-// and the fields below, and stores it in its snapshots.
+// Student is what the detectors know of one student: the learner record
+// (Record), the skill practised now, and what time alone acts on.
 type Student struct {
 	ID   protocol.StudentID `json:"id"`
 	Name string             `json:"name"`
 
-	Attempts []Attempt `json:"attempts,omitempty"` // the last MaxAttempts, oldest first
-	Actions  []Action  `json:"actions,omitempty"`  // the last MaxActions, oldest first
+	Record
+	Skill protocol.SkillID `json:"skill,omitempty"` // the skill being practised now
 
-	// FirstAttempts counts first attempts per skill this session: the
-	// practice opportunities the wheel-spinning rule counts.
-	FirstAttempts map[protocol.SkillID]int `json:"first_attempts,omitempty"`
-	// Mastery holds the estimates of the skills the student has evidence
-	// on, from this session or earlier ones. A skill with no entry is
-	// unknown, which the prerequisite rule does not count as a gap.
-	Mastery map[protocol.SkillID]float64 `json:"mastery,omitempty"`
-	Skill   protocol.SkillID             `json:"skill,omitempty"` // the skill being practised now
-
+	// ActivityOpen says the student is expected to be working: an
+	// activity open in front of them, and (in a room) the class not
+	// paused and the student not at a station where the work is with
+	// others (a teacher-led group, a collaboration).
 	ActivityOpen bool `json:"activity_open"`
-	// LastAction is when the student last did anything. When an activity
-	// opens the room sets it to that time (or the student's arrival, if
-	// later), so that a student who never starts is idle too; 0 means
-	// unknown and never idle.
-	LastAction int64 `json:"last_action"`
-	HandUp     bool  `json:"hand_up"`
-	HandSince  int64 `json:"hand_since,omitempty"`
+	// LastAction (in Record) is when the student last did anything. When
+	// an activity opens the room sets it to that time (or the student's
+	// arrival, if later), so that a student who never starts is idle too;
+	// 0 means unknown and never idle.
+	HandUp    bool  `json:"hand_up"`
+	HandSince int64 `json:"hand_since,omitempty"`
+	// Together says the student is one of many idle at once (ClassIdle):
+	// the class-level notice speaks for them, and the idle rule raises
+	// nothing of their own.
+	Together bool `json:"together,omitempty"`
 }
 
-// RecordAttempt adds a to the history, keeping the bounds, counts a first
-// attempt, moves LastAction, and updates the mastery of a's skill with p
-// when the attempt is the observation the model counts: a first attempt
-// with no hint before it. (A step whose first action was a hint was
-// counted by RecordHint.)
-func (s *Student) RecordAttempt(a Attempt, p mastery.Params) {
-	s.Attempts = push(s.Attempts, a, MaxAttempts)
-	s.Actions = push(s.Actions, Action{Kind: KindAttempt, Ms: a.Ms, ReadMs: a.ReadMs, At: a.At}, MaxActions)
-	s.LastAction = max(s.LastAction, a.At)
-	if !a.First {
-		return
-	}
-	if s.FirstAttempts == nil {
-		s.FirstAttempts = make(map[protocol.SkillID]int)
-	}
-	s.FirstAttempts[a.Skill]++
-	if a.Hints == 0 {
-		s.observe(a.Skill, a.Correct, p)
-	}
-}
-
-// RecordHint adds a hint request to the history and moves LastAction.
-// first says it is the first action on its step: then it counts as a
-// wrong answer for the mastery of skill.
-func (s *Student) RecordHint(h Action, skill protocol.SkillID, first bool, p mastery.Params) {
-	h.Kind = KindHint
-	s.Actions = push(s.Actions, h, MaxActions)
-	s.LastAction = max(s.LastAction, h.At)
-	if first {
-		s.observe(skill, false, p)
-	}
-}
-
-func (s *Student) observe(skill protocol.SkillID, correct bool, p mastery.Params) {
-	if s.Mastery == nil {
-		s.Mastery = make(map[protocol.SkillID]float64)
-	}
-	pL, ok := s.Mastery[skill]
-	if !ok {
-		pL = p.L0
-	}
-	s.Mastery[skill] = p.Update(pL, correct)
-}
-
-// Clone returns a deep copy of s. RecordAttempt and RecordHint reuse the
-// arrays of the history, so a copy kept as a snapshot must be a clone.
+// Clone returns a deep copy of s. Recording reuses the arrays of the
+// history, so a copy kept as a snapshot must be a clone.
 func (s Student) Clone() Student {
 	c := s
-	c.Attempts = append([]Attempt(nil), s.Attempts...)
-	c.Actions = append([]Action(nil), s.Actions...)
-	if s.FirstAttempts != nil {
-		c.FirstAttempts = make(map[protocol.SkillID]int, len(s.FirstAttempts))
-		for k, v := range s.FirstAttempts {
-			c.FirstAttempts[k] = v
-		}
-	}
-	if s.Mastery != nil {
-		c.Mastery = make(map[protocol.SkillID]float64, len(s.Mastery))
-		for k, v := range s.Mastery {
-			c.Mastery[k] = v
-		}
-	}
+	c.Record = s.Record.Clone()
 	return c
 }
 

@@ -74,6 +74,7 @@ func levelRank(l protocol.FlagLevel) int {
 // input.
 func Evaluate(s Student, g Graph, th Thresholds, now int64) []Finding {
 	s.Attempts = last(s.Attempts, MaxAttempts)
+	s.Firsts = last(s.Firsts, MaxAttempts)
 	s.Actions = last(s.Actions, MaxActions)
 	e := evaluator{s: s, g: g, th: th, now: now}
 	var out []Finding
@@ -188,13 +189,15 @@ func summaries(as []Attempt) []protocol.AttemptSummary {
 }
 
 func summary(a Attempt) protocol.AttemptSummary {
-	return protocol.AttemptSummary{Item: a.Item, Skill: a.Skill, Response: a.Response, Correct: a.Correct, Hints: a.Hints, Ms: a.Ms, At: a.At}
+	return protocol.AttemptSummary{Item: a.Item, Skill: a.Skill, Response: a.Response, Correct: a.Correct, Hint: a.Hint, Hints: a.Hints, Ms: a.Ms, At: a.At}
 }
 
+// correct counts the entries that are Right: a hint first, or a correct
+// answer after hints, is not.
 func correct(as []Attempt) int {
 	n := 0
 	for _, a := range as {
-		if a.Correct {
+		if a.Right() {
 			n++
 		}
 	}
@@ -367,42 +370,45 @@ func (e *evaluator) stuck() (Finding, bool) {
 	}, true
 }
 
-// struggle: few right among the recent attempts, on any skill. It is
-// raised at "watch" and becomes "act now" once the failures span as many
-// different problems: a student who gets a new skill after a few wrong
-// tries on two problems shows the first pattern but not the second.
+// struggle: few right among the recent attempts, on any skill, raised at
+// "watch"; "act now" when, besides, few of the last problems were right
+// first time (Record.Firsts), however many retries came between them: a
+// student who gets a new skill after a few wrong tries on two problems
+// shows the first pattern but not the second, and a student who fails
+// problem after problem shows both whatever the retries.
 func (e *evaluator) struggle() (Finding, bool) {
 	th := e.th
-	if th.StruggleWindow < 1 || len(e.s.Attempts) < th.StruggleWindow {
+	if th.StruggleWindow < 1 {
 		return Finding{}, false
 	}
 	w := last(e.s.Attempts, th.StruggleWindow)
 	c := correct(w)
-	if c >= max(th.StruggleClear, th.StruggleMaxCorrect+1) {
+	full := len(w) == th.StruggleWindow
+	watch := full && c <= th.StruggleMaxCorrect
+	lingering := full && !watch && c < max(th.StruggleClear, th.StruggleMaxCorrect+1)
+	var fs []Attempt
+	fc := 0
+	if th.StruggleProblems > 0 {
+		fs = last(e.s.Firsts, th.StruggleProblems)
+		fc = correct(fs)
+	}
+	act := watch && len(fs) == th.StruggleProblems && th.StruggleProblems > 0 && fc <= th.StruggleMaxCorrect
+	if !watch && !lingering {
 		return Finding{}, false
 	}
-	lingering := c > th.StruggleMaxCorrect
 	level, need := protocol.LevelWatch, 0.4
 	summary := fmt.Sprintf("Struggling: %d of the last %d answers right.", c, len(w))
-	if !lingering && th.StruggleProblems > 0 {
-		firsts, fc := 0, 0
-		for i := len(e.s.Attempts) - 1; i >= 0 && firsts < th.StruggleProblems; i-- {
-			if a := e.s.Attempts[i]; a.First {
-				firsts++
-				if a.Correct {
-					fc++
-				}
-			}
+	evidence := w
+	if act {
+		level, evidence = protocol.LevelActNow, fs
+		sev := 1.0
+		if th.StruggleMaxCorrect > 0 {
+			sev = float64(th.StruggleMaxCorrect-fc) / float64(th.StruggleMaxCorrect)
 		}
-		if firsts == th.StruggleProblems && fc <= th.StruggleMaxCorrect {
-			level = protocol.LevelActNow
-			sev := 1.0
-			if th.StruggleMaxCorrect > 0 {
-				sev = float64(th.StruggleMaxCorrect-fc) / float64(th.StruggleMaxCorrect)
-			}
-			need = 0.5 + 0.4*sev
-			summary = fmt.Sprintf("Struggling: %d of the last %d answers right, and %d of the last %d problems right first time.",
-				c, len(w), fc, firsts)
+		need = 0.5 + 0.4*sev
+		summary = fmt.Sprintf("Struggling: %d of the last %d problems right first time.", fc, len(fs))
+		if len(w) > 0 {
+			summary = fmt.Sprintf("Struggling: %d of the last %d problems right first time, %d of the last %d answers right.", fc, len(fs), c, len(w))
 		}
 	}
 	skill := e.current()
@@ -410,8 +416,8 @@ func (e *evaluator) struggle() (Finding, bool) {
 		Rule: protocol.RuleStruggle, Level: level, Skill: skill,
 		Evidence: protocol.Evidence{
 			Summary:  summary,
-			Attempts: summaries(w),
-			Since:    w[0].At,
+			Attempts: summaries(evidence),
+			Since:    evidence[0].At,
 		},
 		Help:      e.lesson(skill, "Work one problem through with them, then let them try the next alone."),
 		Need:      need,
@@ -470,9 +476,24 @@ func (e *evaluator) gaming() (Finding, bool) {
 	}, true
 }
 
-// idle: no action for a while with an activity open. A raised hand is
-// waiting for help, not idling.
+// idle: no action for a while when expected to be working. A raised hand
+// is waiting for help, not idling; a student idle with many others is
+// left to the class-level notice (ClassIdle).
 func (e *evaluator) idle() (Finding, bool) {
+	th, s := e.th, e.s
+	if s.Together || !idleNow(s, th, e.now) {
+		return Finding{}, false
+	}
+	return e.idleFinding()
+}
+
+// idleNow reports whether the idle rule holds for s at now, at watch or
+// above, leaving aside whether others are idle too.
+func idleNow(s Student, th Thresholds, now int64) bool {
+	return s.ActivityOpen && !s.HandUp && s.LastAction > 0 && th.IdleWatchMs > 0 && now-s.LastAction >= th.IdleWatchMs
+}
+
+func (e *evaluator) idleFinding() (Finding, bool) {
 	th, s := e.th, e.s
 	if !s.ActivityOpen || s.HandUp || s.LastAction <= 0 || th.IdleWatchMs <= 0 {
 		return Finding{}, false

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -84,15 +85,33 @@ func TestStruggle(t *testing.T) {
 		// problems right first time: watch.
 		{"four problems right first time", "oooooxXxXxOxXxO", want{level: protocol.LevelWatch}},
 		{"only the last ten count", "oooooooooooxxxxxxxxxx", want{level: protocol.LevelActNow}},
+		// A hint before any answer is a wrong first attempt, and a correct
+		// answer after hints is not right.
+		{"right only after hints, five problems", "xHxHxHxHxH", want{level: protocol.LevelWatch}},
+		{"hints first on ten problems", "hHhHhHhHhHhHhHhHhHhH", want{level: protocol.LevelActNow}},
+		{"hints first among right answers", "xxxhhhoxox", want{level: protocol.LevelActNow}},
+		// Retries do not push the problems out of the evidence.
+		{"ten problems failed with two wrong retries each", "xXXxXXxXXxXXxXXxXXxXXxXXxXXxXX", want{level: protocol.LevelActNow}},
+		// Right on every retry: five of the last ten answers right, so not
+		// struggling by the window, whatever the first attempts say (the
+		// wheel-spinning rule speaks for such a student).
+		{"ten problems wrong first time, right on retry", "xOxOxOxOxOxOxOxOxOxO", want{level: protocol.LevelWatch, lingering: true}},
+		{"nine problems wrong first time, right on retry", "xOxOxOxOxOxOxOxOxO", want{level: protocol.LevelWatch, lingering: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := learner(t0)
 			s.Attempts = tries("frac.add", tt.pattern, t0)
+			s.Firsts = firstsOf(s.Attempts)
 			now := s.Attempts[len(s.Attempts)-1].At
 			s.LastAction = now
 			f := check(t, Evaluate(s, testGraph(), th, now), protocol.RuleStruggle, tt.want)
-			if tt.want.level != "" {
+			if tt.want.level == protocol.LevelActNow {
+				fs := last(s.Firsts, 10)
+				if got := len(f.Evidence.Attempts); got != 10 || f.Evidence.Since != fs[0].At {
+					t.Errorf("evidence of %d attempts since %d, want the last 10 problems since %d", got, f.Evidence.Since, fs[0].At)
+				}
+			} else if tt.want.level != "" {
 				if got := len(f.Evidence.Attempts); got != 10 {
 					t.Errorf("evidence of %d attempts, want 10", got)
 				}
@@ -239,7 +258,7 @@ func TestPrereqCycle(t *testing.T) {
 		"a": {Prereqs: []protocol.SkillID{"b"}},
 		"b": {Prereqs: []protocol.SkillID{"a", "b"}},
 	}
-	s := Student{ID: "s", Skill: "a", Mastery: map[protocol.SkillID]float64{"a": 0.1, "b": 0.1}, Attempts: tries("a", "xx", t0)}
+	s := Student{ID: "s", Skill: "a", Record: Record{Mastery: map[protocol.SkillID]float64{"a": 0.1, "b": 0.1}, Attempts: tries("a", "xx", t0)}}
 	th := DefaultThresholds()
 	th.PrereqDepth = 4
 	f, ok := find(Evaluate(s, g, th, t0), protocol.RulePrereqGap)
@@ -412,5 +431,53 @@ func TestEvaluateLooksOnlyAtTheBounds(t *testing.T) {
 	now := t0 + 30*minute
 	if a, b := Evaluate(s, testGraph(), DefaultThresholds(), now), Evaluate(cut, testGraph(), DefaultThresholds(), now); !reflect.DeepEqual(a, b) {
 		t.Errorf("long history:\n%+v\nbounded:\n%+v", a, b)
+	}
+}
+
+func TestClassIdle(t *testing.T) {
+	th := DefaultThresholds()
+	now := t0 + 30*minute
+	class := func(idleFor ...int64) []Student {
+		var out []Student
+		for i, d := range idleFor {
+			s := learner(now - d)
+			s.ID, s.Name = protocol.StudentID(fmt.Sprint("s", i)), fmt.Sprint("S", i)
+			out = append(out, s)
+		}
+		return out
+	}
+	// Three idle: each on their own.
+	if got, f := ClassIdle(class(3*minute, 3*minute, 3*minute, 0), nil, th, now); got != nil || f != nil {
+		t.Errorf("three idle: %v, %v", got, f)
+	}
+	// Four idle past the watch mark: together, one notice at watch.
+	got, f := ClassIdle(class(3*minute, 3*minute, 4*minute, 6*minute, 0), nil, th, now)
+	if len(got) != 4 || f == nil || f.Level != protocol.LevelWatch || f.Student != ClassNotice || f.Lingering ||
+		!strings.HasPrefix(f.Evidence.Summary, "4 students idle at once (S0, S1, S2, S3)") || f.Evidence.Since != now-6*minute {
+		t.Fatalf("four idle: %v, %+v", got, f)
+	}
+	// Going quiet together: one past the mark, three about to be. Nobody
+	// is flagged alone, no notice yet.
+	if got, f := ClassIdle(class(2*minute, 110*second, 100*second, 90*second), nil, th, now); len(got) != 4 || f != nil {
+		t.Errorf("about to be idle together: %v, %v", got, f)
+	}
+	s := class(3*minute, 0)[0]
+	s.Together = true
+	if _, ok := find(Evaluate(s, testGraph(), th, now), protocol.RuleIdle); ok {
+		t.Error("a student idle with the class has an idle finding of their own")
+	}
+	// A live notice keeps those it covers, lingering, as others resume.
+	notice := protocol.Flag{Status: protocol.FlagOpen, Opened: now - 2*minute}
+	got, f = ClassIdle(class(6*minute, 6*minute, 0, 0, 30*second), &notice, th, now)
+	if len(got) != 2 || f == nil || !f.Lingering {
+		t.Errorf("two left of a quiet class: %v, %+v", got, f)
+	}
+	// Idle since after the notice opened: not covered.
+	if got, f := ClassIdle(class(minute+30*second, 0), &notice, th, now); got != nil || f != nil {
+		t.Errorf("idle after the notice: %v, %v", got, f)
+	}
+	th.IdleClass = 0
+	if got, f := ClassIdle(class(3*minute, 3*minute, 3*minute, 3*minute), nil, th, now); got != nil || f != nil {
+		t.Errorf("idle_class 0: %v, %v", got, f)
 	}
 }

@@ -60,7 +60,8 @@ func decodeCase(data []byte) (Student, Graph, Thresholds, []protocol.Flag, int64
 	ids := []protocol.SkillID{"a", "b", "c", "d", ""}
 	skill := func() protocol.SkillID { return ids[r.byte()%len(ids)] }
 	now := r.int64()
-	s := Student{ID: "s", Name: "S", Skill: skill(), ActivityOpen: r.byte()%2 == 0, LastAction: now + r.small(), HandUp: r.byte()%3 == 0, HandSince: now + r.small()}
+	s := Student{ID: "s", Name: "S", Skill: skill(), ActivityOpen: r.byte()%2 == 0, HandUp: r.byte()%3 == 0, HandSince: now + r.small()}
+	s.LastAction = now + r.small()
 	s.Mastery = map[protocol.SkillID]float64{}
 	s.FirstAttempts = map[protocol.SkillID]int{}
 	for range r.byte() % 5 {
@@ -69,7 +70,7 @@ func decodeCase(data []byte) (Student, Graph, Thresholds, []protocol.Flag, int64
 	}
 	for range r.byte() % 30 {
 		s.Attempts = append(s.Attempts, Attempt{Item: "i", Skill: skill(), Correct: r.byte()%2 == 0, First: r.byte()%2 == 0,
-			Hints: r.byte() - 1, Ms: r.small(), ReadMs: r.small(), At: now + r.small()})
+			Hint: r.byte()%5 == 0, Hints: r.byte() - 1, Ms: r.small(), ReadMs: r.small(), At: now + r.small()})
 	}
 	for range r.byte() % 15 {
 		kind := []string{KindAttempt, KindHint, "?"}[r.byte()%3]

@@ -30,23 +30,44 @@ func testGraph() StaticGraph {
 }
 
 // tries turns a pattern into attempts on skill, 30 s apart from at,
-// oldest first: 'o' a right first attempt, 'x' a wrong one, and 'O' and
-// 'X' the same as retries on the problem before.
+// oldest first: 'o' a right first attempt, 'x' a wrong one, 'O' and 'X'
+// the same as retries on the problem before, 'h' a hint asked for before
+// any answer on a new problem, and 'H' a correct answer after a hint on
+// the problem before.
 func tries(skill protocol.SkillID, pattern string, at int64) []Attempt {
 	var out []Attempt
 	n := 0
 	for i, c := range pattern {
-		first := c == 'o' || c == 'x'
+		first := c == 'o' || c == 'x' || c == 'h'
 		if first {
 			n++
 		}
-		out = append(out, Attempt{
+		a := Attempt{
 			Item: protocol.ItemID(fmt.Sprintf("%s-%d", skill, n)), Skill: skill,
-			Response: "42", Correct: c == 'o' || c == 'O', First: first,
+			Response: "42", Correct: c == 'o' || c == 'O' || c == 'H', First: first,
 			Ms: 30 * second, ReadMs: 8 * second, At: at + int64(i)*30*second,
-		})
+		}
+		switch c {
+		case 'h':
+			a.Response, a.Hint = "", true
+		case 'H':
+			a.Hints = 1
+		}
+		out = append(out, a)
 	}
 	return out
+}
+
+// firstsOf are the first attempts of as, as the record keeps them in
+// Record.Firsts.
+func firstsOf(as []Attempt) []Attempt {
+	var out []Attempt
+	for _, a := range as {
+		if a.First {
+			out = append(out, a)
+		}
+	}
+	return last(out, MaxAttempts)
 }
 
 // learner is a student working on frac.add with a solid background and
@@ -54,8 +75,11 @@ func tries(skill protocol.SkillID, pattern string, at int64) []Attempt {
 func learner(now int64) Student {
 	return Student{
 		ID: "s1", Name: "Olivia", Skill: "frac.add",
-		Mastery:      map[protocol.SkillID]float64{"arith": 0.97, "frac.eq": 0.9, "frac.add": 0.5},
-		ActivityOpen: true, LastAction: now,
+		Record: Record{
+			Mastery:    map[protocol.SkillID]float64{"arith": 0.97, "frac.eq": 0.9, "frac.add": 0.5},
+			LastAction: now,
+		},
+		ActivityOpen: true,
 	}
 }
 

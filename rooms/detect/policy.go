@@ -20,8 +20,10 @@ const (
 	// severe evidence alone.
 	UpdateGap int64 = 60_000
 	// Refresh is the least time between two updates of a flag whose
-	// evidence changed but did not get worse, so what the teacher reads
-	// does not go stale.
+	// skill, suggested help or wording changed but whose rule did not and
+	// whose evidence did not get worse: often enough that what the
+	// teacher reads does not go stale, seldom enough that a student moving
+	// from skill to skill does not send the flag again on every answer.
 	Refresh int64 = 3 * 60_000
 	// NeedStep is the rise in need that counts as more severe evidence:
 	// one more problem wrong among the last ten for the struggle rule, a
@@ -151,10 +153,10 @@ func lowerFirst(s string) string {
 //     level of a live flag never goes down: a condition easing from "act
 //     now" to "watch" would otherwise alarm again each time it crossed
 //     back.
-//   - Update when the rule, skill or suggested help changes; when the need
-//     rose by NeedStep or more and the last update is UpdateGap old; or
-//     when the summary changed and the last update is Refresh old. Not on
-//     every answer.
+//   - Update when the main rule changes; when the need rose by NeedStep or
+//     more and the last update is UpdateGap old; or when the skill, the
+//     suggested help or the summary changed and the last update is
+//     Refresh old. Not on every answer.
 //   - Clear when no condition of the concern holds and the flag's own rule
 //     does not linger either.
 //   - A snoozed flag gets no change before its snooze ends; then it is
@@ -165,6 +167,17 @@ func lowerFirst(s string) string {
 // oldest, carries the concern; the others are cleared when their rule no
 // longer holds and left alone otherwise.
 func Reconcile(open []protocol.Flag, findings []Finding, now int64, newID func() protocol.FlagID) []Change {
+	return ReconcileWithin(open, findings, now, newID, -1)
+}
+
+// ReconcileWithin is Reconcile under the class's act-now budget: slots is
+// how many more flags may be raised to "act now" for this student now
+// (Slots gives it; negative for no limit). With none left, a flag that
+// would open at act now opens at watch instead, and one that would be
+// escalated to act now stays at watch, both marked Waiting: in the help
+// queue they come first among the watch flags, and they rise to act now
+// at a later call once a slot is free. A raised hand is never held back.
+func ReconcileWithin(open []protocol.Flag, findings []Finding, now int64, newID func() protocol.FlagID, slots int) []Change {
 	var changes []Change
 	for c := range concerns {
 		var fs []Finding
@@ -208,10 +221,14 @@ func Reconcile(open []protocol.Flag, findings []Finding, now int64, newID func()
 				continue
 			}
 			if m := Merge(hold); !coolingDown(m, hold, done, now) {
-				changes = append(changes, Change{ChangeOpen, opened(m, now, newID())})
+				f := opened(m, now, newID())
+				if held(m, slots) {
+					f.Level, f.Waiting = protocol.LevelWatch, true
+				}
+				changes = append(changes, Change{ChangeOpen, f})
 			}
 		case len(hold) > 0:
-			if ch, ok := revise(lives[0], Merge(hold), top, now); ok {
+			if ch, ok := revise(lives[0], Merge(hold), top, now, slots); ok {
 				changes = append(changes, ch)
 			}
 		default:
@@ -220,7 +237,7 @@ func Reconcile(open []protocol.Flag, findings []Finding, now int64, newID func()
 			i := slices.IndexFunc(fs, func(f Finding) bool { return f.Rule == lives[0].Rule })
 			switch {
 			case i >= 0:
-				if ch, ok := revise(lives[0], fs[i], top, now); ok {
+				if ch, ok := revise(lives[0], fs[i], top, now, slots); ok {
 					changes = append(changes, ch)
 				}
 			case !snoozing(lives[0], now):
@@ -273,9 +290,15 @@ func coolingDown(m Finding, fs []Finding, done []protocol.Flag, now int64) bool 
 	return false
 }
 
+// held reports whether m, at act now, must wait for a slot.
+func held(m Finding, slots int) bool {
+	return slots == 0 && m.Level == protocol.LevelActNow && m.Rule != protocol.RuleHelp
+}
+
 // revise returns the change, if any, that brings live flag f up to m,
-// where top is the rank of the highest level that holds (not lingers).
-func revise(f protocol.Flag, m Finding, top int, now int64) (Change, bool) {
+// where top is the rank of the highest level that holds (not lingers) and
+// slots the act-now budget left (negative: no limit).
+func revise(f protocol.Flag, m Finding, top int, now int64, slots int) (Change, bool) {
 	if snoozing(f, now) {
 		return Change{}, false
 	}
@@ -288,20 +311,72 @@ func revise(f protocol.Flag, m Finding, top int, now int64) (Change, bool) {
 	if woke {
 		g.Status, g.Snooze = protocol.FlagOpen, 0
 	}
+	g.Waiting = false
 	if top > levelRank(f.Level) {
-		// A teacher who saw it at a lower level has not seen it at this
-		// one: it is open again.
-		g.Level, g.Status, g.Snooze = m.Level, protocol.FlagOpen, 0
-		return Change{ChangeEscalate, g}, true
+		if !held(m, slots) || levelRank(f.Level) < levelRank(protocol.LevelWatch) {
+			// A teacher who saw it at a lower level has not seen it at
+			// this one: it is open again.
+			g.Level, g.Status, g.Snooze = m.Level, protocol.FlagOpen, 0
+			if held(m, slots) {
+				g.Level, g.Waiting = protocol.LevelWatch, true
+			}
+			return Change{ChangeEscalate, g}, true
+		}
+		g.Waiting = true
 	}
-	if woke || meaningful(f, m, now) {
+	if woke || f.Waiting != g.Waiting || meaningful(f, m, now) {
 		return Change{ChangeUpdate, g}, true
 	}
 	return Change{}, false
 }
 
+// Slots is how many more flags of a class may be raised to act now for
+// student, under a budget of that many at once (0 or less: no limit, and
+// Slots returns -1). flags are the class's. The budget is spent by the
+// flags at act now that are open or acknowledged (a teacher is on them;
+// a snoozed one waits); and a flag of another student already Waiting
+// comes before the student's, unless the student's own waiting flag
+// scores higher in the help queue (need, and time waited): the budget
+// goes to who most needs a person and has waited longest, not to whoever
+// acts next.
+func Slots(flags []protocol.Flag, student protocol.StudentID, budget int, now int64) int {
+	if budget <= 0 {
+		return -1
+	}
+	var mine *protocol.Flag
+	for i, f := range flags {
+		if f.Student == student && f.Waiting && live(f) {
+			mine = &flags[i]
+		}
+	}
+	busy := 0
+	for _, f := range flags {
+		if f.Student == student || !live(f) || f.Student == ClassNotice {
+			continue
+		}
+		switch {
+		case f.Level == protocol.LevelActNow && f.Status != protocol.FlagSnoozed:
+			busy++
+		case f.Waiting && (mine == nil || score(f, now) > score(*mine, now)):
+			busy++
+		}
+	}
+	return max(budget-busy, 0)
+}
+
+// score is a flag's rank within its level in the help queue.
+func score(f protocol.Flag, now int64) float64 {
+	wait := min(max(now-f.Opened, 0), WaitCap)
+	return f.Need + WaitWeight*float64(wait)/float64(WaitCap)
+}
+
+// meaningful reports whether m is worth an update of live flag f at now:
+// a new main rule at once; more severe evidence once UpdateGap has passed;
+// anything else a teacher reads (the skill, the suggested help, the
+// wording) only once Refresh has passed, so that a flag whose student
+// moves from skill to skill is not sent again on every answer.
 func meaningful(f protocol.Flag, m Finding, now int64) bool {
-	if f.Rule != m.Rule || f.Skill != m.Skill || helpKey(f.Help) != helpKey(m.Help) {
+	if f.Rule != m.Rule {
 		return true
 	}
 	age := now - f.Updated
@@ -310,7 +385,8 @@ func meaningful(f protocol.Flag, m Finding, now int64) bool {
 	if m.Need >= f.Need+NeedStep-1e-9 && age >= UpdateGap {
 		return true
 	}
-	return m.Evidence.Summary != f.Evidence.Summary && age >= Refresh
+	changed := f.Skill != m.Skill || helpKey(f.Help) != helpKey(m.Help) || m.Evidence.Summary != f.Evidence.Summary
+	return changed && age >= Refresh
 }
 
 func helpKey(h *protocol.Help) [2]string {
@@ -339,9 +415,11 @@ func Queue(flags []protocol.Flag, now int64) []protocol.Flag {
 			out = append(out, f)
 		}
 	}
-	score := func(f protocol.Flag) float64 {
-		wait := min(max(now-f.Opened, 0), WaitCap)
-		return f.Need + WaitWeight*float64(wait)/float64(WaitCap)
+	waiting := func(f protocol.Flag) int {
+		if f.Waiting {
+			return 0
+		}
+		return 1
 	}
 	acked := func(f protocol.Flag) int {
 		if f.Status == protocol.FlagAcked {
@@ -352,8 +430,9 @@ func Queue(flags []protocol.Flag, now int64) []protocol.Flag {
 	slices.SortStableFunc(out, func(a, b protocol.Flag) int {
 		return cmp.Or(
 			cmp.Compare(levelRank(b.Level), levelRank(a.Level)),
+			cmp.Compare(waiting(a), waiting(b)),
 			cmp.Compare(acked(a), acked(b)),
-			cmp.Compare(score(b), score(a)),
+			cmp.Compare(score(b, now), score(a, now)),
 			cmp.Compare(a.Opened, b.Opened),
 			cmp.Compare(a.ID, b.ID),
 		)
@@ -379,7 +458,13 @@ func Wake(flags []protocol.Flag, now int64) (int64, bool) {
 			consider(f.Snooze)
 		case closed(f):
 			consider(f.Updated + Cooldown)
+		case f.Waiting:
+			consider(now + WaitingCheck)
 		}
 	}
 	return at, ok
 }
+
+// WaitingCheck is how often a room looks again at flags waiting for an
+// act-now slot, besides when a flag is resolved.
+const WaitingCheck int64 = 30_000

@@ -259,9 +259,11 @@ func TestReconcileUpdateOnlyWhenMeaningful(t *testing.T) {
 	}{
 		{"nothing new", nil, 10 * minute, false},
 		{"another rule leads", func(f *Finding) { f.Rule = protocol.RuleStuck }, second, true},
-		{"another skill", func(f *Finding) { f.Skill = "frac.mixed" }, second, true},
-		{"other help", func(f *Finding) { f.Help = &protocol.Help{Skill: "frac.eq"} }, second, true},
-		{"no help any more", func(f *Finding) { f.Help = nil }, second, true},
+		{"another skill, after the refresh time", func(f *Finding) { f.Skill = "frac.mixed" }, Refresh, true},
+		{"another skill, before it", func(f *Finding) { f.Skill = "frac.mixed" }, Refresh - 1, false},
+		{"other help, after the refresh time", func(f *Finding) { f.Help = &protocol.Help{Skill: "frac.eq"} }, Refresh, true},
+		{"other help, before it", func(f *Finding) { f.Help = &protocol.Help{Skill: "frac.eq"} }, second, false},
+		{"no help any more", func(f *Finding) { f.Help = nil }, Refresh, true},
 		{"need up a step, a minute on", func(f *Finding) { f.Need += NeedStep }, UpdateGap, true},
 		{"need up a step, too soon", func(f *Finding) { f.Need += NeedStep }, UpdateGap - 1, false},
 		{"need up less than a step", func(f *Finding) { f.Need += NeedStep / 2 }, 10 * minute, false},
@@ -407,16 +409,99 @@ func TestMergeSummaryReads(t *testing.T) {
 	s := learner(t0)
 	s.Mastery["frac.eq"], s.Mastery["frac.add"] = 0.15, 0.3
 	s.Attempts = tries("frac.add", "xxxxxxxxxx", t0)
+	s.Firsts = firstsOf(s.Attempts)
 	s.FirstAttempts = map[protocol.SkillID]int{"frac.add": 10}
 	s.LastAction = s.Attempts[9].At
 	m := Merge(Evaluate(s, testGraph(), DefaultThresholds(), s.LastAction))
 	want := "Missing a prerequisite: Equivalent fractions is at 0.15 while 4 of the last 4 answers on Adding fractions are wrong." +
 		" Also stuck: 10 problems on Adding fractions without mastering it (0.30)." +
-		" Also struggling: 0 of the last 10 answers right, and 0 of the last 10 problems right first time."
+		" Also struggling: 0 of the last 10 problems right first time, 0 of the last 10 answers right."
 	if m.Evidence.Summary != want {
 		t.Errorf("summary\n got %q\nwant %q", m.Evidence.Summary, want)
 	}
 	if strings.Count(m.Evidence.Summary, "Also") != 2 {
 		t.Error("want two others named")
+	}
+}
+
+// Under the act-now budget a flag that would be raised to act now waits
+// at watch, first of the watch flags, and rises when a slot is free; a
+// raised hand never waits.
+func TestActNowBudget(t *testing.T) {
+	actNow := Finding{Student: "s1", Rule: protocol.RuleStuck, Level: protocol.LevelActNow, Skill: "frac.add", Need: 0.7,
+		Evidence: protocol.Evidence{Summary: "Stuck."}}
+	next := ids()
+	cs := ReconcileWithin(nil, []Finding{actNow}, t0, next, 0)
+	if len(cs) != 1 || cs[0].Kind != ChangeOpen || cs[0].Flag.Level != protocol.LevelWatch || !cs[0].Flag.Waiting {
+		t.Fatalf("no slot: %+v", cs)
+	}
+	f := cs[0].Flag
+	if cs := ReconcileWithin([]protocol.Flag{f}, []Finding{actNow}, t0+second, next, 0); len(cs) != 0 {
+		t.Fatalf("still no slot: %v, want nothing new", kinds(cs))
+	}
+	cs = ReconcileWithin([]protocol.Flag{f}, []Finding{actNow}, t0+2*second, next, 1)
+	if len(cs) != 1 || cs[0].Kind != ChangeEscalate || cs[0].Flag.Level != protocol.LevelActNow || cs[0].Flag.Waiting {
+		t.Fatalf("a slot: %+v", cs)
+	}
+	hand := Finding{Student: "s2", Rule: protocol.RuleHelp, Level: protocol.LevelActNow, Need: 0.8}
+	if cs := ReconcileWithin(nil, []Finding{hand}, t0, next, 0); len(cs) != 1 || cs[0].Flag.Level != protocol.LevelActNow {
+		t.Fatalf("a raised hand waited: %+v", cs)
+	}
+	// The condition eases to watch: the flag waits no more.
+	watch := actNow
+	watch.Level, watch.Rule = protocol.LevelWatch, protocol.RuleStruggle
+	cs = ReconcileWithin([]protocol.Flag{f}, []Finding{watch}, t0+3*second, next, 0)
+	if len(cs) != 1 || cs[0].Kind != ChangeUpdate || cs[0].Flag.Waiting {
+		t.Fatalf("eased: %+v", cs)
+	}
+}
+
+func TestSlots(t *testing.T) {
+	now := t0 + 20*minute
+	fl := func(student protocol.StudentID, level protocol.FlagLevel, status protocol.FlagStatus, waiting bool, need float64, opened int64) protocol.Flag {
+		return protocol.Flag{ID: protocol.FlagID("f-" + student), Student: student, Rule: protocol.RuleStuck, Level: level, Status: status,
+			Waiting: waiting, Need: need, Opened: opened}
+	}
+	snoozed := fl("c", protocol.LevelActNow, protocol.FlagSnoozed, false, 0.7, t0)
+	snoozed.Snooze = now + minute
+	flags := []protocol.Flag{
+		fl("a", protocol.LevelActNow, protocol.FlagOpen, false, 0.7, t0),
+		fl("b", protocol.LevelActNow, protocol.FlagAcked, false, 0.7, t0),
+		snoozed,
+		fl("d", protocol.LevelActNow, protocol.FlagResolved, false, 0.7, t0),
+		fl("e", protocol.LevelWatch, protocol.FlagOpen, true, 0.6, now-5*minute),
+		fl("f", protocol.LevelWatch, protocol.FlagOpen, false, 0.4, t0),
+	}
+	for _, tt := range []struct {
+		student protocol.StudentID
+		budget  int
+		want    int
+	}{
+		{"f", 0, -1},
+		{"f", 3, 0}, // a and b at act now, e waiting before f
+		{"f", 4, 1},
+		{"a", 3, 1}, // a's own flag is not counted
+		{"e", 3, 1}, // e waits first
+	} {
+		if got := Slots(flags, tt.student, tt.budget, now); got != tt.want {
+			t.Errorf("Slots(%s, %d) = %d, want %d", tt.student, tt.budget, got, tt.want)
+		}
+	}
+	// A waiting flag that scores higher comes first.
+	flags = append(flags, fl("g", protocol.LevelWatch, protocol.FlagOpen, true, 0.9, now-9*minute))
+	if got := Slots(flags, "e", 4, now); got != 1 {
+		t.Errorf("e behind g: %d slots, want 1", got)
+	}
+	if got := Slots(flags, "g", 4, now); got != 2 {
+		t.Errorf("g before e: %d slots, want 2", got)
+	}
+	// In the queue the waiting flags come first among the watch flags.
+	q := Queue(flags, now)
+	var order []protocol.StudentID
+	for _, f := range q {
+		order = append(order, f.Student)
+	}
+	if want := []protocol.StudentID{"a", "b", "g", "e", "f"}; !slices.Equal(order, want) {
+		t.Errorf("queue %v, want %v", order, want)
 	}
 }

@@ -27,7 +27,7 @@ func randomStudent(r *rand.Rand, now int64) Student {
 	for range r.IntN(MaxAttempts + 5) {
 		at += int64(r.IntN(90)) * second
 		a := Attempt{Item: "i", Skill: skills[r.IntN(len(skills))], Correct: r.IntN(3) == 0, First: r.IntN(3) > 0,
-			Hints: r.IntN(3), Ms: int64(r.IntN(60)) * second, ReadMs: int64(r.IntN(12)) * second, At: at}
+			Hint: r.IntN(8) == 0, Hints: r.IntN(3), Ms: int64(r.IntN(60)) * second, ReadMs: int64(r.IntN(12)) * second, At: at}
 		s.Attempts = append(s.Attempts, a)
 	}
 	for range r.IntN(MaxActions + 3) {
@@ -114,11 +114,17 @@ func (ss *session) act() string {
 		if r.IntN(6) == 0 {
 			ms = second
 		}
-		s.RecordAttempt(Attempt{Item: "i", Skill: s.Skill, Correct: r.IntN(3) == 0, First: r.IntN(3) > 0, Ms: ms, ReadMs: read, At: ss.now}, mastery.Default)
+		if r.IntN(3) > 0 {
+			s.NewStep(ss.now)
+		}
+		s.Answer(Attempt{Item: "i", Skill: s.Skill, Correct: r.IntN(3) == 0, Ms: ms, ReadMs: read, At: ss.now}, mastery.Default)
 		return "answer"
 	case 5:
 		ss.now += int64(r.IntN(10)) * second
-		s.RecordHint(Action{Ms: int64(r.IntN(8)) * second, ReadMs: 4 * second, At: ss.now}, s.Skill, r.IntN(2) == 0, mastery.Default)
+		if r.IntN(2) == 0 {
+			s.NewStep(ss.now)
+		}
+		s.Hint(Attempt{Item: "i", Skill: s.Skill, Ms: int64(r.IntN(8)) * second, ReadMs: 4 * second, At: ss.now}, mastery.Default)
 		return "hint"
 	case 6:
 		s.HandUp = !s.HandUp

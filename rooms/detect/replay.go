@@ -48,7 +48,8 @@ type Report struct {
 }
 
 // Replay runs a trace through the room's loop: every event updates the
-// student's history and mastery (RecordAttempt, RecordHint) and is
+// student's learner record (Record.Answer, Record.Hint, a new step at
+// each new item) and is
 // followed by Evaluate and Reconcile for that student; every Tick every
 // student is evaluated again. Nobody acknowledges, snoozes or resolves a
 // flag: the figures are those of the detectors and the policy alone.
@@ -57,8 +58,9 @@ func Replay(tr Trace, th Thresholds) Report {
 	start := tr.Config.Start
 	type state struct {
 		s     Student
-		flags []protocol.Flag
-		known bool // at the last answer, the truth of the simulation
+		desk  desk
+		known bool            // at the last answer, the truth of the simulation
+		step  protocol.ItemID // the item in front of the student
 	}
 	sts := make([]state, len(tr.Students))
 	rep := Report{Seed: tr.Seed, Students: make([]StudentReport, len(tr.Students))}
@@ -67,7 +69,7 @@ func Replay(tr Trace, th Thresholds) Report {
 		for k, v := range st.Mastery {
 			m[k] = v
 		}
-		sts[i].s = Student{ID: st.ID, Name: st.Name, Mastery: m, ActivityOpen: true, LastAction: start}
+		sts[i].s = Student{ID: st.ID, Name: st.Name, Record: Record{Mastery: m, LastAction: start}, ActivityOpen: true}
 		rep.Students[i] = StudentReport{ID: st.ID, Name: st.Name, Role: st.Role, Onset: st.Onset}
 	}
 	var ids int
@@ -75,36 +77,18 @@ func Replay(tr Trace, th Thresholds) Report {
 		ids++
 		return protocol.FlagID(fmt.Sprintf("00000000-0000-4000-8000-%012x", ids))
 	}
-	var pass []protocol.Flag
 	check := func(i int, now int64) {
 		st := &sts[i]
-		// The room holds the live flags and those closed within the
-		// cool-down.
-		pass = pass[:0]
-		for _, f := range st.flags {
-			if live(f) || (closed(f) && now-f.Updated < Cooldown) {
-				pass = append(pass, f)
-			}
-		}
-		changes := Reconcile(pass, Evaluate(st.s, g, th, now), now, newID)
+		changes := st.desk.step(st.s, g, th, now, newID)
 		sr := &rep.Students[i]
 		for _, c := range changes {
 			switch c.Kind {
 			case ChangeOpen:
-				st.flags = append(st.flags, c.Flag)
 				rep.Opened++
-			default:
-				for j := range st.flags {
-					if st.flags[j].ID == c.Flag.ID {
-						st.flags[j] = c.Flag
-					}
-				}
-				if c.Kind == ChangeUpdate {
-					rep.Updates++
-				}
-				if c.Kind == ChangeClear {
-					rep.Clears++
-				}
+			case ChangeUpdate:
+				rep.Updates++
+			case ChangeClear:
+				rep.Clears++
 			}
 			if c.Kind == ChangeClear {
 				continue
@@ -134,11 +118,6 @@ func Replay(tr Trace, th Thresholds) Report {
 				}
 			}
 		}
-		// Flags closed beyond the cool-down are of no more use to
-		// Reconcile; the report has counted them.
-		st.flags = slices.DeleteFunc(st.flags, func(f protocol.Flag) bool {
-			return closed(f) && now-f.Updated >= Cooldown
-		})
 	}
 	next := start + Tick
 	for _, e := range tr.Events {
@@ -151,16 +130,22 @@ func Replay(tr Trace, th Thresholds) Report {
 		if e.At > tr.End || e.Student < 0 || e.Student >= len(sts) {
 			continue
 		}
-		s := &sts[e.Student].s
+		st := &sts[e.Student]
+		s := &st.s
+		if (e.Kind == KindAttempt || e.Kind == KindHint) && e.Item != st.step {
+			// A new item: the room gives it before the first action on it.
+			st.step = e.Item
+			s.NewStep(0)
+		}
 		switch e.Kind {
 		case KindAttempt:
-			sts[e.Student].known = e.Known
+			st.known = e.Known
 			s.Skill = e.Skill
-			s.RecordAttempt(Attempt{Item: e.Item, Skill: e.Skill, Response: e.Response, Correct: e.Correct,
-				First: e.First, Hints: e.Hints, Ms: e.Ms, ReadMs: e.ReadMs, At: e.At}, tr.params(e.Skill))
+			s.Answer(Attempt{Item: e.Item, Skill: e.Skill, Response: e.Response, Correct: e.Correct,
+				Ms: e.Ms, ReadMs: e.ReadMs, At: e.At}, tr.params(e.Skill))
 		case KindHint:
 			s.Skill = e.Skill
-			s.RecordHint(Action{Ms: e.Ms, ReadMs: e.ReadMs, At: e.At}, e.Skill, e.First, tr.params(e.Skill))
+			s.Hint(Attempt{Item: e.Item, Skill: e.Skill, Ms: e.Ms, ReadMs: e.ReadMs, At: e.At}, tr.params(e.Skill))
 		case KindHandUp:
 			s.HandUp, s.HandSince, s.LastAction = true, e.At, e.At
 		case KindHandDown:
@@ -297,4 +282,61 @@ func (s Summary) Table() string {
 	fmt.Fprintf(&b, "| flags opened, any level | %.2f |\n", s.Opened)
 	fmt.Fprintf(&b, "| flag updates | %.2f |\n", s.Updates)
 	return b.String()
+}
+
+// desk is one student's flags as the room keeps them: the live ones and
+// those closed within the cool-down, which are all Reconcile needs.
+type desk struct {
+	flags []protocol.Flag
+	pass  []protocol.Flag
+}
+
+// step runs the detectors and the policy on s at now, as the room does
+// after an action or on its timer, keeps the flags up to date and
+// returns the changes.
+func (d *desk) step(s Student, g Graph, th Thresholds, now int64, newID func() protocol.FlagID) []Change {
+	return d.reconcile(Evaluate(s, g, th, now), now, newID, -1)
+}
+
+// within is step under an act-now budget of slots (ReconcileWithin).
+func (d *desk) within(s Student, g Graph, th Thresholds, now int64, newID func() protocol.FlagID, slots int) []Change {
+	return d.reconcile(Evaluate(s, g, th, now), now, newID, slots)
+}
+
+// reconcile applies ReconcileWithin's changes for findings to the flags.
+func (d *desk) reconcile(findings []Finding, now int64, newID func() protocol.FlagID, slots int) []Change {
+	d.pass = d.pass[:0]
+	for _, f := range d.flags {
+		if live(f) || (closed(f) && now-f.Updated < Cooldown) {
+			d.pass = append(d.pass, f)
+		}
+	}
+	changes := ReconcileWithin(d.pass, findings, now, newID, slots)
+	for _, c := range changes {
+		if c.Kind == ChangeOpen {
+			d.flags = append(d.flags, c.Flag)
+			continue
+		}
+		for j := range d.flags {
+			if d.flags[j].ID == c.Flag.ID {
+				d.flags[j] = c.Flag
+			}
+		}
+	}
+	// Flags closed beyond the cool-down are of no more use to Reconcile.
+	d.flags = slices.DeleteFunc(d.flags, func(f protocol.Flag) bool {
+		return closed(f) && now-f.Updated >= Cooldown
+	})
+	return changes
+}
+
+// live returns the flags open on the student (open, acked or snoozed).
+func (d *desk) live() []protocol.Flag {
+	var out []protocol.Flag
+	for _, f := range d.flags {
+		if live(f) {
+			out = append(out, f)
+		}
+	}
+	return out
 }

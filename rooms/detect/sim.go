@@ -450,7 +450,7 @@ func (s *simStudent) item(sk protocol.SkillID, gaming bool) {
 			}
 		}
 		s.emit(Event{Kind: KindAttempt, Item: id, Skill: sk, Response: resp, Correct: right,
-			First: try == 1, Hints: hints, Ms: d, ReadMs: read, Known: known})
+			First: first, Hints: hints, Ms: d, ReadMs: read, Known: known})
 		if try == 1 {
 			if hints == 0 {
 				s.est[sk] = p.Update(s.estimate(sk), right)

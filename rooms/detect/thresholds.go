@@ -13,12 +13,22 @@ type Thresholds struct {
 	// Idle: no action for this long while an activity is open.
 	IdleWatchMs  int64 `json:"idle_watch_ms"`
 	IdleActNowMs int64 `json:"idle_act_now_ms"`
+	// IdleClass: when this many students of a class or more are idle at
+	// once, they make one class-level notice instead of a flag each
+	// (ClassIdle); 0: never.
+	IdleClass int `json:"idle_class"`
+
+	// ActNowBudget is how many flags of a class may be at act now at once
+	// (open or acknowledged); the others wait at watch (Flag.Waiting) and
+	// rise as those are dealt with. 0: no limit.
+	ActNowBudget int `json:"act_now_budget"`
 
 	// Struggle: at most StruggleMaxCorrect right among the last
-	// StruggleWindow attempts, once there are that many, is "watch"; it is
-	// "act now" when also at most StruggleMaxCorrect of the last
-	// StruggleProblems first attempts are right (0: never). A struggle
-	// flag clears once StruggleClear of the window are right.
+	// StruggleWindow attempts, once there are that many, is "watch"; at
+	// most StruggleMaxCorrect right of the last StruggleProblems first
+	// attempts (Record.Firsts, which retries do not dilute) is "act now"
+	// (0: never). A struggle flag clears once StruggleClear of the window
+	// are right.
 	StruggleWindow     int `json:"struggle_window"`
 	StruggleMaxCorrect int `json:"struggle_max_correct"`
 	StruggleProblems   int `json:"struggle_problems"`
@@ -60,6 +70,8 @@ func DefaultThresholds() Thresholds {
 	return Thresholds{
 		IdleWatchMs:        2 * 60_000,
 		IdleActNowMs:       5 * 60_000,
+		IdleClass:          4,
+		ActNowBudget:       3,
 		StruggleWindow:     10,
 		StruggleMaxCorrect: 3,
 		StruggleProblems:   10,
@@ -92,6 +104,12 @@ func (th Thresholds) Validate() error {
 	}
 	if th.IdleActNowMs <= th.IdleWatchMs {
 		bad("idle_act_now_ms = %d, want it above idle_watch_ms (%d)", th.IdleActNowMs, th.IdleWatchMs)
+	}
+	if th.ActNowBudget < 0 {
+		bad("act_now_budget = %d, want 0 (no limit) or more", th.ActNowBudget)
+	}
+	if th.IdleClass == 1 || th.IdleClass < 0 {
+		bad("idle_class = %d, want 0 (never) or 2 and more", th.IdleClass)
 	}
 	window := func(name string, w, limit int) {
 		if w < 1 || w > limit {

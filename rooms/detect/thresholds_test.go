@@ -40,6 +40,8 @@ func TestValidateThresholds(t *testing.T) {
 		{"stricter idle", func(th *Thresholds) { th.IdleWatchMs, th.IdleActNowMs = 60_000, 120_000 }, ""},
 		{"no escalation from struggle", func(th *Thresholds) { th.StruggleProblems = 0 }, ""},
 		{"idle zero", func(th *Thresholds) { th.IdleWatchMs = 0 }, "idle_watch_ms"},
+		{"no class-level idle", func(th *Thresholds) { th.IdleClass = 0 }, ""},
+		{"a class of one idle", func(th *Thresholds) { th.IdleClass = 1 }, "idle_class"},
 		{"idle act now before watch", func(th *Thresholds) { th.IdleActNowMs = th.IdleWatchMs }, "idle_act_now_ms"},
 		{"window beyond the history", func(th *Thresholds) { th.StruggleWindow = MaxAttempts + 1 }, "struggle_window"},
 		{"gaming window beyond the history", func(th *Thresholds) { th.GamingWindow = MaxActions + 1 }, "gaming_window"},

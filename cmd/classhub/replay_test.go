@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/classhub/classhub/rooms/detect"
+)
+
+// writeDataShop writes a DataShop transaction export of two students:
+// one who gets the skill wrong problem after problem, asking for hints,
+// and one who gets it right.
+func writeDataShop(t *testing.T, dir string) string {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("Row\tAnon Student Id\tTime\tStudent Response Type\tProblem Name\tStep Name\tOutcome\tKC (Default)\n")
+	at := time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)
+	row := 0
+	add := func(student, typ, problem, outcome string) {
+		row++
+		at = at.Add(20 * time.Second)
+		fmt.Fprintf(&b, "%d\t%s\t%s\t%s\t%s\tstep\t%s\tfractions\n", row, student, at.Format("2006-01-02 15:04:05"), typ, problem, outcome)
+	}
+	for i := range 14 {
+		p := fmt.Sprintf("p%d", i)
+		if i%3 == 0 {
+			add("Stu_slow", "HINT_REQUEST", p, "HINT")
+		}
+		add("Stu_slow", "ATTEMPT", p, "INCORRECT")
+		add("Stu_slow", "ATTEMPT", p, "CORRECT")
+		add("Stu_quick", "ATTEMPT", p, "CORRECT")
+	}
+	name := filepath.Join(dir, "tx.txt")
+	if err := os.WriteFile(name, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+func TestReplayCommand(t *testing.T) {
+	dir := t.TempDir()
+	log := writeDataShop(t, dir)
+	lines, summary := filepath.Join(dir, "lines.jsonl"), filepath.Join(dir, "summary.json")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"replay", "--lines", lines, "--summary", summary, log}, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("replay: %v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{"sha256 ", "| raw published rules |", "| classhub, act now |", "| struggle |", "2 students, 2 class periods"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("summary lacks %q:\n%s", want, out)
+		}
+	}
+	f, err := os.Open(lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n, flagged := 0, 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		var fa detect.FirstAttempt
+		if err := json.Unmarshal(sc.Bytes(), &fa); err != nil {
+			t.Fatalf("line %d: %v", n+1, err)
+		}
+		n++
+		if fa.Student == "Stu_slow" && len(fa.Flags) > 0 {
+			flagged++
+		}
+		if fa.Step != string(fa.Item)+": step" {
+			t.Errorf("step %q", fa.Step)
+		}
+	}
+	if n != 28 || flagged == 0 {
+		t.Errorf("%d lines (want 28, one per problem and student), %d of the struggling student's flagged", n, flagged)
+	}
+	var sum detect.AuditSummary
+	b, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.FirstAttempts != 28 || sum.WheelPairs != 1 || sum.MasteredPairs != 1 {
+		t.Errorf("summary: %d first attempts, %d wheel-spinning and %d mastered pairs; want 28, 1, 1", sum.FirstAttempts, sum.WheelPairs, sum.MasteredPairs)
+	}
+}
+
+// A log the command cannot read stops it at the first problem, with
+// where and what was expected; nothing is guessed.
+func TestReplayBadInput(t *testing.T) {
+	dir := t.TempDir()
+	log := writeDataShop(t, dir)
+	b, _ := os.ReadFile(log)
+	bad := strings.Replace(string(b), "INCORRECT", "WRONG", 1)
+	if err := os.WriteFile(log, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"replay", log}, nil, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), log+":3:48: Outcome: \"WRONG\" for an ATTEMPT: want CORRECT or INCORRECT") {
+		t.Errorf("err = %v", err)
+	}
+	other := filepath.Join(dir, "other.csv")
+	if err := os.WriteFile(other, []byte("user_id,skill,correct\n1,2,1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"replay", other}, nil, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), other+":1:1: want the tab-separated header") {
+		t.Errorf("an unknown format: err = %v", err)
+	}
+}
