@@ -181,6 +181,18 @@ func TestClusterStreamCountStaysFixed(t *testing.T) {
 func clusterStreams(t *testing.T, c *natstest.Cluster, js jetstream.JetStream) []string {
 	t.Helper()
 	ctx := context.Background()
+	// A read's consumer is deleted before the read returns; on a cluster
+	// the deletion reaches every server's count a moment later.
+	poll(t, "no consumer left on any server", func() bool {
+		for i := range c.Size() {
+			if s := c.Server(i); s != nil {
+				if jsz, err := s.Jsz(&server.JSzOptions{}); err != nil || jsz.Consumers != 0 {
+					return false
+				}
+			}
+		}
+		return true
+	})
 	var names []string
 	lister := js.ListStreams(ctx)
 	for info := range lister.Info() {

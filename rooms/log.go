@@ -300,6 +300,34 @@ func (l *roomLog) append(ctx context.Context, ev *protocol.Event) ([]byte, error
 // a command's reply is stored with its events. It returns the encoded
 // events.
 func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte, error) {
+	// On a cluster the stream's leader refuses an append fenced on a
+	// subject whose previous append it is still applying (JetStream's
+	// "wrong last sequence" constant error, not the fence's): that one is
+	// tried again, shortly, a few times.
+	wait := 2 * time.Millisecond
+	for attempt := 1; ; attempt++ {
+		encs, err := l.appendOnce(ctx, evs)
+		if !errors.Is(err, errInProcess) || attempt == 8 {
+			return encs, err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+		wait *= 2
+	}
+}
+
+// jsErrSubjectInProcess is JetStream's error for an append fenced on a
+// subject with an append still being applied.
+const jsErrSubjectInProcess = 10164
+
+var errInProcess = errors.New("an earlier append to this log is still being applied")
+
+func (l *roomLog) appendOnce(ctx context.Context, evs []protocol.Event) ([][]byte, error) {
 	encs := make([][]byte, len(evs))
 	for i := range evs {
 		if evs[i].Seq != l.last+uint64(i)+1 {
@@ -321,6 +349,9 @@ func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte
 			var apiErr *jetstream.APIError
 			if errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrWrongLastSequence {
 				return nil, fmt.Errorf("append to room %s at %d: %w", l.room, evs[0].Seq, ErrFenced)
+			}
+			if errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrSubjectInProcess {
+				return nil, fmt.Errorf("append to room %s: %w: %w", l.room, errInProcess, err)
 			}
 			return nil, fmt.Errorf("append to room %s: %w", l.room, err)
 		}
@@ -362,6 +393,9 @@ func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte
 		if ack.Error != nil {
 			if ack.Error.Code == jsErrWrongLastSequence {
 				return nil, fmt.Errorf("append to room %s at %d: %w", l.room, evs[0].Seq, ErrFenced)
+			}
+			if ack.Error.Code == jsErrSubjectInProcess {
+				return nil, fmt.Errorf("append to room %s: %w: %s", l.room, errInProcess, ack.Error.Description)
 			}
 			return nil, fmt.Errorf("append to room %s: %s (%d)", l.room, ack.Error.Description, ack.Error.Code)
 		}
