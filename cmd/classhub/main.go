@@ -4,6 +4,7 @@
 //	classhub teacher add --email ...    create a teacher account
 //	classhub teacher password --email   set a teacher's password
 //	classhub content check FILE...      check content banks
+//	classhub version                    print the release, commit and Go version
 //
 // Every flag can also be set with an environment variable: --addr is
 // CLASSHUB_ADDR, --nats-creds is CLASSHUB_NATS_CREDS, and so on.
@@ -22,8 +23,21 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first SIGINT or SIGTERM stops gracefully; a second one, while
+	// that is under way (devices that do not read, a NATS that does not
+	// answer its drain), exits at once: an operator who presses Ctrl-C
+	// twice, or a supervisor that signals again, means it.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel()
+		s := <-sigs
+		fmt.Fprintf(os.Stderr, "classhub: %v again while stopping; exiting now\n", s)
+		os.Exit(exitForced)
+	}()
 	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		var st exitStatus
 		if errors.As(err, &st) {
@@ -36,8 +50,18 @@ func main() {
 	}
 }
 
+// exitForced is the exit status after a second signal cut a graceful
+// stop short: not 0, since rooms may not have saved their snapshots nor
+// given their leases back (nothing acknowledged is lost: the logs have
+// it, and another node takes the rooms over when the leases expire).
+const exitForced = 3
+
 // run is the whole program, so that tests can run it in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		printVersion(stdout)
+		return nil
+	}
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -49,6 +73,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return teacher(ctx, args, stdin, stdout, stderr)
 	case "content":
 		return contentCmd(args, stdout, stderr)
+	case "version":
+		printVersion(stdout)
+		return nil
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -67,5 +94,6 @@ const usage = `usage:
   classhub teacher add --email E --name N [flags]   create a teacher account; the password is read from the terminal or stdin
   classhub teacher password --email E [flags]       set a teacher's password
   classhub content check FILE...                    check content banks; prints every problem with its line
+  classhub version                                  print the release, commit and Go version (also --version)
 Run "classhub serve -h" for the flags. Every flag can come from the environment: --addr is CLASSHUB_ADDR.
 `

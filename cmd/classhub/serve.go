@@ -3,11 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
 	"net"
 	"net/http"
 	"os"
@@ -36,6 +38,10 @@ import (
 // drained, rooms snapshotted and their leases given back, NATS drained.
 const shutdownTimeout = 15 * time.Second
 
+// testHookStopping, when a test sets it, runs as a graceful stop begins:
+// a test makes the stop hang with it, to see a second signal cut it short.
+var testHookStopping func()
+
 // serve runs a node until ctx is done. ready, if not nil, receives the
 // HTTP address once the node is ready (for tests).
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) error {
@@ -57,6 +63,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 		debug.SetGCPercent(c.GCPercent)
 	}
 	start := time.Now()
+	// A certificate that does not load stops the node before it takes
+	// any room.
+	var certs *certFiles
+	if c.TLSCert != "" || c.TLSKey != "" {
+		if certs, err = loadCertFiles(c.TLSCert, c.TLSKey, log); err != nil {
+			return err
+		}
+	}
 	node, err := nodeID(&c)
 	if err != nil {
 		return err
@@ -73,7 +87,22 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	}()
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfoGauge(buildInfo()))
+
+	// The admin listener comes up first, so that a node that is slow to
+	// start (moving class logs of an older release) can be profiled.
+	var adminURL string
+	if c.AdminAddr != "" {
+		aln, err := net.Listen("tcp", c.AdminAddr)
+		if err != nil {
+			return fmt.Errorf("listen on the admin address %s (another classhub on this machine? set --admin-addr): %w", c.AdminAddr, err)
+		}
+		asrv := &http.Server{Handler: adminHandler(reg), ReadHeaderTimeout: 10 * time.Second, ErrorLog: stdlog.New(serverErrors{log}, "", 0)}
+		go func() { _ = asrv.Serve(aln) }()
+		defer asrv.Close()
+		adminURL = "http://" + displayAddr(aln.Addr())
+	}
 
 	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -123,6 +152,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	if c.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
+	if c.RequestLog {
+		e.Use(requestLog(log))
+	}
 	h.Register(e)
 	e.GET("/healthz", func(ec echo.Context) error {
 		return ec.JSON(http.StatusOK, map[string]string{"status": "ok"})
@@ -141,22 +173,44 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 		}
 		return ec.JSON(http.StatusOK, map[string]string{"status": "ready", "node": node})
 	})
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	if c.AdminAddr == "" {
+		// No admin listener: the metrics are served beside the web apps,
+		// as a one-machine install without a second port wants. The
+		// profiles never are.
+		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	}
 	e.GET("/*", echo.WrapHandler(frontend.Handler()))
 
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ErrorLog: stdlog.New(serverErrors{log}, "", 0)}
+	scheme := "http"
+	if certs != nil {
+		// HTTP/2 stays on for the web apps' files; WebSockets go over
+		// HTTP/1.1, as Go's server does not offer them over HTTP/2.
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.get}
+		scheme = "https"
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			served <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 
-	url := "http://" + displayAddr(ln.Addr())
-	log.Info("classhub ready", "url", url, "node", node, "embedded_nats", nn.embedded,
-		"data", c.Data, "startup", time.Since(start).Round(time.Millisecond))
+	url := scheme + "://" + displayAddr(ln.Addr())
+	bi := buildInfo()
+	log.Info("classhub ready", "url", url, "admin", adminURL, "node", node, "embedded_nats", nn.embedded,
+		"data", c.Data, "version", bi.Version, "revision", bi.Revision, "startup", time.Since(start).Round(time.Millisecond))
 	if n, err := acct.Count(setupCtx); err == nil && n == 0 {
 		fmt.Fprintf(stdout, "There is no teacher account yet. Create the first one in another terminal:\n  %s teacher add --data %s --email you@school.example --name \"Your Name\"\n\n", selfCommand(), c.Data)
+	}
+	if adminURL != "" {
+		fmt.Fprintf(stdout, "Metrics at %s/metrics and profiles at %s/debug/pprof/ (--admin-addr).\n", adminURL, adminURL)
 	}
 	fmt.Fprintf(stdout, "classhub is ready for a class.\n  teachers sign in  %s/teacher\n  students join at  %s/\n", url, url)
 	cancel()
@@ -172,6 +226,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 
 	log.Info("shutting down")
 	stopping.Store(true)
+	if testHookStopping != nil {
+		testHookStopping()
+	}
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer scancel()
 	// Devices first, with 1012, so they reconnect (elsewhere, or here when
