@@ -5,6 +5,7 @@
 //	classhub teacher password --email   set a teacher's password
 //	classhub content check FILE...      check content banks
 //	classhub version                    print the release, commit and Go version
+//	classhub health [--ready]           exit 0 if the node on this machine is up (ready)
 //
 // Every flag can also be set with an environment variable: --addr is
 // CLASSHUB_ADDR, --nats-creds is CLASSHUB_NATS_CREDS, and so on.
@@ -76,6 +77,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case "version":
 		printVersion(stdout)
 		return nil
+	case "health":
+		return health(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -95,5 +98,6 @@ const usage = `usage:
   classhub teacher password --email E [flags]       set a teacher's password
   classhub content check FILE...                    check content banks; prints every problem with its line
   classhub version                                  print the release, commit and Go version (also --version)
+  classhub health [--ready] [--addr A]              exit 0 if the node on this machine is up (or ready), 1 if not: a container's health check
 Run "classhub serve -h" for the flags. Every flag can come from the environment: --addr is CLASSHUB_ADDR.
 `

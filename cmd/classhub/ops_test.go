@@ -372,6 +372,10 @@ func TestTLS(t *testing.T) {
 	if status, _ := get(t, http.DefaultClient, "http://"+strings.TrimPrefix(s.url, "https://")+"/healthz"); status == http.StatusOK {
 		t.Fatal("the TLS address answers plain HTTP")
 	}
+	// The health check finds the node behind its certificate.
+	if err := run(context.Background(), []string{"health", "--addr", strings.TrimPrefix(s.url, "https://"), "--tls-cert", certPath}, nil, io.Discard, io.Discard); err != nil {
+		t.Errorf("health over HTTPS: %v", err)
+	}
 	// A client that does not trust the certificate is refused.
 	if _, err := http.Get(s.url + "/healthz"); err == nil {
 		t.Fatal("a client without the certificate's CA connected")
@@ -460,5 +464,39 @@ func TestCertificateReload(t *testing.T) {
 
 	if _, err := loadCertFiles(certPath, "", log); err == nil {
 		t.Error("a certificate without its key was taken")
+	}
+}
+
+// classhub health, as a container's health check runs it: 0 while the
+// node answers, 1 once it does not.
+func TestHealth(t *testing.T) {
+	s := startServer(t, t.TempDir())
+	addr := strings.TrimPrefix(s.url, "http://")
+	_, port, _ := net.SplitHostPort(addr)
+	for _, args := range [][]string{
+		{"health", "--addr", addr},
+		{"health", "--addr", ":" + port, "--ready"},
+	} {
+		var out, errs bytes.Buffer
+		if err := run(context.Background(), args, nil, &out, &errs); err != nil {
+			t.Fatalf("%v: %v %s", args, err, errs.String())
+		}
+		if !strings.Contains(out.String(), `"status":"`) {
+			t.Errorf("%v printed %q", args, out.String())
+		}
+	}
+	t.Setenv("CLASSHUB_ADDR", addr)
+	if err := run(context.Background(), []string{"health"}, nil, io.Discard, io.Discard); err != nil {
+		t.Errorf("health with CLASSHUB_ADDR: %v", err)
+	}
+
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-s.exited
+	var errs bytes.Buffer
+	err := run(context.Background(), []string{"health", "--addr", addr}, nil, io.Discard, &errs)
+	if !errors.Is(err, exitStatus(1)) || errs.Len() == 0 {
+		t.Fatalf("health of a stopped node: %v %q, want exit status 1 and why", err, errs.String())
 	}
 }
