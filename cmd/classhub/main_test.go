@@ -86,17 +86,27 @@ func startServer(t *testing.T, data string) *proc {
 // startServerWith is startServer with more arguments for "serve".
 func startServerWith(t *testing.T, data string, args ...string) *proc {
 	t.Helper()
+	s, err := launchServer(t, 30*time.Second, data, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// launchServer is startServerWith that reports instead of failing the
+// test, so that several servers may be started from goroutines.
+func launchServer(t *testing.T, within time.Duration, data string, args ...string) (*proc, error) {
 	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data", data, "--grace", "300ms"}, args...)
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "CLASSHUB_TEST_MAIN=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	logs := new(lockedBuffer)
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s := &proc{t: t, cmd: cmd, done: make(chan error, 1), logs: logs, exited: make(chan struct{})}
 	type ready struct{ url, out string }
@@ -123,11 +133,11 @@ func startServerWith(t *testing.T, data string, args ...string) *proc {
 			s.admin = m[1]
 		}
 	case err := <-s.done:
-		t.Fatalf("the server exited before it was ready: %v\n%s", err, logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the server was not ready within 30s\n%s", logs.String())
+		return nil, fmt.Errorf("the server exited before it was ready: %v\n%s", err, logs.String())
+	case <-time.After(within):
+		return nil, fmt.Errorf("the server was not ready within %v\n%s", within, logs.String())
 	}
-	return s
+	return s, nil
 }
 
 func (s *proc) post(path, token string, body, out any) {

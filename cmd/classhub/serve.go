@@ -10,11 +10,13 @@ import (
 	"fmt"
 	"io"
 	stdlog "log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -104,33 +106,17 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 		adminURL = "http://" + displayAddr(aln.Addr())
 	}
 
-	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	rosters, err := roster.Open(setupCtx, nn.js, c.Replicas)
-	if err != nil {
-		return err
-	}
 	th, err := loadThresholds(c.Thresholds)
 	if err != nil {
 		return err
 	}
-	rm, err := rooms.New(setupCtx, rooms.Config{
-		Thresholds: th,
-		NC:         nn.nc, JS: nn.js, Node: protocol.NodeID(node), Grace: c.Grace,
-		Retention: c.Retention, LogShards: c.LogShards, Replicas: c.Replicas, Logger: log, Registerer: reg,
-		Profiles: rosters.Profiles(),
+	st, err := openStores(ctx, log, func(ctx context.Context) (stores, error) {
+		return openStoresOnce(ctx, &c, nn, node, th, log, reg)
 	})
 	if err != nil {
 		return err
 	}
-	key, err := hub.LoadOrCreateKey(setupCtx, nn.js, c.Replicas)
-	if err != nil {
-		return err
-	}
-	acct, err := accounts.Open(setupCtx, nn.js, c.Replicas)
-	if err != nil {
-		return err
-	}
+	rosters, rm, key, acct := st.rosters, st.rooms, st.key, st.accounts
 	var origins []string
 	for _, o := range strings.Split(c.Origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -206,8 +192,16 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	bi := buildInfo()
 	log.Info("classhub ready", "url", url, "admin", adminURL, "node", node, "embedded_nats", nn.embedded,
 		"data", c.Data, "version", bi.Version, "revision", bi.Revision, "startup", time.Since(start).Round(time.Millisecond))
-	if n, err := acct.Count(setupCtx); err == nil && n == 0 {
-		fmt.Fprintf(stdout, "There is no teacher account yet. Create the first one in another terminal:\n  %s teacher add --data %s --email you@school.example --name \"Your Name\"\n\n", selfCommand(), c.Data)
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if n, err := acct.Count(cctx); err == nil && n == 0 {
+		// On a cluster the command names the cluster and its replicas: a
+		// teacher bucket opened with fewer would be scaled down to them.
+		where := "--data " + c.Data
+		if c.NATS != "" {
+			where = fmt.Sprintf("--nats %s --replicas %d", c.NATS, c.Replicas)
+		}
+		fmt.Fprintf(stdout, "There is no teacher account yet. Create the first one in another terminal:\n  %s teacher add %s --email you@school.example --name \"Your Name\"\n\n", selfCommand(), where)
 	}
 	if adminURL != "" {
 		fmt.Fprintf(stdout, "Metrics at %s/metrics and profiles at %s/debug/pprof/ (--admin-addr).\n", adminURL, adminURL)
@@ -245,6 +239,71 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// stores are what a node keeps in JetStream, opened (and created on a
+// deployment's first start).
+type stores struct {
+	rosters  *roster.Store
+	rooms    *rooms.Manager
+	key      []byte
+	accounts *accounts.Store
+}
+
+// setupAttempts bound each attempt to open the stores. Nodes starting at
+// once on a new JetStream cluster race to create the same buckets and
+// streams, and the cluster may leave the loser's request unanswered (an
+// update of a stream that another server is creating). Each attempt
+// that runs out of time has let at least one more bucket be made, so
+// short attempts get through the few the stores have; the last is as
+// long as a slow start needs (moving class logs of an older release,
+// which goes on where an attempt stopped).
+var setupAttempts = append(slices.Repeat([]time.Duration{5 * time.Second}, 12), time.Minute)
+
+// openStores opens the stores with once, again after an attempt that
+// JetStream left unanswered.
+func openStores(ctx context.Context, log *slog.Logger, once func(context.Context) (stores, error)) (stores, error) {
+	var err error
+	for i, limit := range setupAttempts {
+		actx, cancel := context.WithTimeout(ctx, limit)
+		var st stores
+		st, err = once(actx)
+		cancel()
+		// No answer, or nobody to answer yet (a stream just made, whose
+		// servers are still electing its leader): try again. Any other
+		// error is an answer.
+		unanswered := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders)
+		if err == nil || !unanswered || ctx.Err() != nil {
+			return st, err
+		}
+		if i < len(setupAttempts)-1 {
+			log.Warn("JetStream did not answer while opening the stores; trying again", "attempt", i+1, "within", limit, "err", err)
+		}
+	}
+	return stores{}, err
+}
+
+// openStoresOnce is one attempt. The rooms come last: they register
+// their metrics and may start work, so nothing after them can fail.
+func openStoresOnce(ctx context.Context, c *config, nn *natsNode, node string, th *detect.Thresholds, log *slog.Logger, reg prometheus.Registerer) (stores, error) {
+	var st stores
+	var err error
+	if st.rosters, err = roster.Open(ctx, nn.js, c.Replicas); err != nil {
+		return st, err
+	}
+	if st.key, err = hub.LoadOrCreateKey(ctx, nn.js, c.Replicas); err != nil {
+		return st, err
+	}
+	if st.accounts, err = accounts.Open(ctx, nn.js, c.Replicas); err != nil {
+		return st, err
+	}
+	st.rooms, err = rooms.New(ctx, rooms.Config{
+		Thresholds: th,
+		NC:         nn.nc, JS: nn.js, Node: protocol.NodeID(node), Grace: c.Grace,
+		Retention: c.Retention, LogShards: c.LogShards, Replicas: c.Replicas, Logger: log, Registerer: reg,
+		Profiles: st.rosters.Profiles(),
+	})
+	return st, err
 }
 
 // displayAddr turns a listen address into one a browser can open.
