@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"strings"
@@ -10,6 +13,8 @@ import (
 	"time"
 
 	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // freePort returns a loopback port nobody listens on now.
@@ -64,8 +69,9 @@ func natsCluster(t *testing.T) string {
 
 // Three nodes started at the same moment on a new cluster all come up:
 // each creates the same buckets and streams, which a JetStream cluster
-// may leave unanswered for the nodes that lose the race.
-func TestClusterFirstStart(t *testing.T) {
+// may leave unanswered for the nodes that lose the race. Then nothing
+// started without --replicas, or with fewer, scales the stores down.
+func TestClusterNodes(t *testing.T) {
 	urls := natsCluster(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 3)
@@ -93,5 +99,45 @@ func TestClusterFirstStart(t *testing.T) {
 		if !strings.Contains(p.out, "teacher add --nats "+urls+" --replicas 3") {
 			t.Errorf("node %d does not tell how to add a teacher on the cluster:\n%s", i+1, p.out)
 		}
+	}
+
+	// An admin command and a node without --replicas take the cluster's.
+	var errs2 bytes.Buffer
+	if err := run(context.Background(), []string{"teacher", "add", "--nats", urls, "--email", "lee@school.example", "--name", "Ms Lee"},
+		strings.NewReader("correct horse battery\n"), io.Discard, &errs2); err != nil {
+		t.Fatalf("teacher add without --replicas: %v %s", err, errs2.String())
+	}
+	s4 := startServerWith(t, t.TempDir(), "--nats", urls, "--node", "node-4")
+	if status, body := get(t, http.DefaultClient, s4.url+"/readyz"); status != 200 {
+		t.Errorf("a node without --replicas: /readyz %d %s", status, body)
+	}
+	nc, err := nats.Connect(urls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	names := js.StreamNames(ctx)
+	n := 0
+	for name := range names.Name() {
+		n++
+		st, err := js.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r := st.CachedInfo().Config.Replicas; r != 3 {
+			t.Errorf("stream %s has %d replicas after a command and a node without --replicas, want 3", name, r)
+		}
+	}
+	if n < 10 {
+		t.Errorf("the cluster has %d streams, want the buckets and the logs", n)
+	}
+
+	// Fewer than the cluster keeps is refused, before anything is opened.
+	_, err = launchServer(t, 30*time.Second, t.TempDir(), "--nats", urls, "--replicas", "1", "--node", "node-5")
+	if err == nil || !strings.Contains(err.Error(), "--replicas 1 is fewer than the 3") {
+		t.Errorf("a node with --replicas 1 on a cluster of 3: %v", err)
 	}
 }

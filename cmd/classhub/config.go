@@ -27,11 +27,14 @@ type config struct {
 	Retention  time.Duration
 	LogShards  int
 	Replicas   int
-	Grace      time.Duration
-	JoinRate   float64
-	JoinBurst  int
-	Thresholds string // a JSON file of the school's detector thresholds
-	GCPercent  int    // the garbage collector's target, as GOGC
+	// ReplicasSet says --replicas (or CLASSHUB_REPLICAS) was given: when
+	// not, a node or an admin command takes the deployment's.
+	ReplicasSet bool
+	Grace       time.Duration
+	JoinRate    float64
+	JoinBurst   int
+	Thresholds  string // a JSON file of the school's detector thresholds
+	GCPercent   int    // the garbage collector's target, as GOGC
 
 	NATS       string // external NATS URL; empty runs an embedded server
 	NATSListen string // where the embedded server listens for other processes
@@ -57,7 +60,7 @@ func natsFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.NATSCA, "nats-ca", "", "CA certificate file to verify the NATS servers")
 	fs.StringVar(&c.NATSCert, "nats-cert", "", "client certificate file for NATS (mutual TLS)")
 	fs.StringVar(&c.NATSKey, "nats-key", "", "client key file for NATS (mutual TLS)")
-	fs.IntVar(&c.Replicas, "replicas", 1, "JetStream replicas of logs and buckets: 1 for one server, 3 for a cluster")
+	fs.IntVar(&c.Replicas, "replicas", 1, "JetStream replicas of logs and buckets: 1 for one server, 3 for a cluster; left out, those the deployment has (a lower number than it has is refused)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 }
@@ -108,6 +111,15 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	return nil
+}
+
+// isSet reports whether the flag name was given, on the command line or
+// in the environment.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	_, env := os.LookupEnv("CLASSHUB_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
+	return set || env
 }
 
 func newLogger(c *config, w io.Writer) (*slog.Logger, error) {

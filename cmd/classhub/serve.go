@@ -54,6 +54,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	c.ReplicasSet = isSet(fs, "replicas")
 	log, err := newLogger(&c, stderr)
 	if err != nil {
 		return err
@@ -287,6 +288,9 @@ func openStores(ctx context.Context, log *slog.Logger, once func(context.Context
 // their metrics and may start work, so nothing after them can fail.
 func openStoresOnce(ctx context.Context, c *config, nn *natsNode, node string, th *detect.Thresholds, log *slog.Logger, reg prometheus.Registerer) (stores, error) {
 	var st stores
+	if err := settleReplicas(ctx, c, nn.js, log); err != nil {
+		return st, err
+	}
 	var err error
 	if st.rosters, err = roster.Open(ctx, nn.js, c.Replicas); err != nil {
 		return st, err
