@@ -35,6 +35,7 @@ func (h *Hub) Register(e *echo.Echo) {
 	api := e.Group("/api/v1")
 	api.POST("/login", h.login, h.limitByAddress)
 	api.POST("/join", h.join, h.limitByAddress)
+	api.POST("/token/renew", h.renewToken)
 	api.GET("/join/:code", h.joinList, h.limitByAddress)
 	api.GET("/rooms", h.listRooms, h.teacherOnly)
 	api.POST("/rooms", h.createRoom, h.teacherOnly)

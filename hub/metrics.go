@@ -1,6 +1,10 @@
 package hub
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 type metrics struct {
 	conns     prometheus.Gauge
@@ -9,6 +13,7 @@ type metrics struct {
 	overflows prometheus.Counter
 	resumes   *prometheus.CounterVec
 	gapFills  prometheus.Counter
+	lag       prometheus.Histogram
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -31,9 +36,24 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		gapFills: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "classhub_gap_fills_total", Help: "Fan-out gaps this node filled by reading the room's log.",
 		}),
+		lag: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "classhub_fanout_lag_seconds",
+			Help: "Time from an event's making on its room's owner (its time, taken just before the append) to its being queued on every local device that may see it: the append, the NATS fan-out and this node's queueing.",
+			// From a quiet node's few milliseconds to the seconds of a
+			// saturated one.
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.conns, m.framesIn, m.framesOut, m.overflows, m.resumes, m.gapFills)
+		reg.MustRegister(m.conns, m.framesIn, m.framesOut, m.overflows, m.resumes, m.gapFills, m.lag)
 	}
 	return m
+}
+
+// observeLag records how late an event of time at (Unix milliseconds, as
+// events carry it) reached the queues. The time is the owner node's
+// clock: skew between nodes shows in it, and a negative lag (a clock
+// behind) counts as none.
+func (m *metrics) observeLag(at int64) {
+	m.lag.Observe(max(0, time.Since(time.UnixMilli(at)).Seconds()))
 }

@@ -119,6 +119,7 @@ func (hr *hubRoom) push(ev protocol.Event) {
 			c.closeAfterEvents(protocol.CloseRoomEnded, "the class has ended")
 		}
 	}
+	hr.h.metrics.observeLag(ev.Time)
 }
 
 // reannounce tells a new owner which devices are here, so that presence

@@ -133,6 +133,11 @@ func (s *Signer) IssueProjector(room protocol.RoomID, ttl time.Duration) (string
 	return s.issue(tokenClaims{Role: protocol.RoleProjector, Room: room}, ttl)
 }
 
+// reissue returns a token that says what c says, valid for ttl from now.
+func (s *Signer) reissue(c Claims, ttl time.Duration) (string, time.Time, error) {
+	return s.issue(tokenClaims{Role: c.Role, Teacher: c.Teacher, Student: c.Student, Coach: c.Coach, Room: c.Room, Name: c.Name}, ttl)
+}
+
 // Verify checks a token and returns what it says.
 func (s *Signer) Verify(token string) (Claims, error) {
 	var c tokenClaims

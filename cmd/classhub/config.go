@@ -14,6 +14,10 @@ import (
 // fill it; flags win.
 type config struct {
 	Addr       string
+	AdminAddr  string // metrics and profiles; empty: none, and /metrics on Addr
+	TLSCert    string
+	TLSKey     string
+	RequestLog bool
 	Data       string
 	Node       string
 	LogLevel   string
@@ -23,11 +27,14 @@ type config struct {
 	Retention  time.Duration
 	LogShards  int
 	Replicas   int
-	Grace      time.Duration
-	JoinRate   float64
-	JoinBurst  int
-	Thresholds string // a JSON file of the school's detector thresholds
-	GCPercent  int    // the garbage collector's target, as GOGC
+	// ReplicasSet says --replicas (or CLASSHUB_REPLICAS) was given: when
+	// not, a node or an admin command takes the deployment's.
+	ReplicasSet bool
+	Grace       time.Duration
+	JoinRate    float64
+	JoinBurst   int
+	Thresholds  string // a JSON file of the school's detector thresholds
+	GCPercent   int    // the garbage collector's target, as GOGC
 
 	NATS       string // external NATS URL; empty runs an embedded server
 	NATSListen string // where the embedded server listens for other processes
@@ -53,7 +60,7 @@ func natsFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.NATSCA, "nats-ca", "", "CA certificate file to verify the NATS servers")
 	fs.StringVar(&c.NATSCert, "nats-cert", "", "client certificate file for NATS (mutual TLS)")
 	fs.StringVar(&c.NATSKey, "nats-key", "", "client key file for NATS (mutual TLS)")
-	fs.IntVar(&c.Replicas, "replicas", 1, "JetStream replicas of logs and buckets: 1 for one server, 3 for a cluster")
+	fs.IntVar(&c.Replicas, "replicas", 1, "JetStream replicas of logs and buckets: 1 for one server, 3 for a cluster; left out, those the deployment has (a lower number than it has is refused)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.LogFormat, "log-format", "text", "log format: text or json")
 }
@@ -61,6 +68,10 @@ func natsFlags(fs *flag.FlagSet, c *config) {
 func serveFlags(fs *flag.FlagSet, c *config) {
 	natsFlags(fs, c)
 	fs.StringVar(&c.Addr, "addr", ":8080", "HTTP listen address")
+	fs.StringVar(&c.AdminAddr, "admin-addr", defaultAdminAddr, "address of /metrics and /debug/pprof, apart from --addr so that neither is public; empty: no admin listener, and /metrics is served on --addr")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "certificate file (PEM, with its chain) to serve HTTPS and WSS on --addr; read again when it changes on disk")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "private key file (PEM) of --tls-cert")
+	fs.BoolVar(&c.RequestLog, "request-log", true, "log one line per HTTP request: method, route, status, duration (a WebSocket's line comes when it closes)")
 	fs.StringVar(&c.Node, "node", "", "this node's name in room leases; default: an ID kept in the data folder")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For (only behind a reverse proxy you run)")
 	fs.StringVar(&c.Origins, "origins", "", "extra origins allowed to open WebSockets, comma-separated host patterns (the server's own is always allowed)")
@@ -72,6 +83,11 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.Thresholds, "thresholds", "", "a JSON file with the school's detector thresholds (docs/DETECTORS.md); fields left out keep the defaults")
 	fs.IntVar(&c.JoinBurst, "join-burst", 60, "sign-ins and joins allowed at once from one client address (a whole school behind one NAT needs more)")
 }
+
+// defaultAdminAddr is on loopback, where only the machine's own users and
+// a local Prometheus agent reach it; 9180 stays clear of Prometheus's own
+// 9090.
+const defaultAdminAddr = "127.0.0.1:9180"
 
 // parse reads the environment, then the arguments. CLASSHUB_NATS_CREDS
 // sets --nats-creds.
@@ -95,6 +111,15 @@ func parse(fs *flag.FlagSet, args []string) error {
 		return fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	return nil
+}
+
+// isSet reports whether the flag name was given, on the command line or
+// in the environment.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	_, env := os.LookupEnv("CLASSHUB_" + strings.ToUpper(strings.ReplaceAll(name, "-", "_")))
+	return set || env
 }
 
 func newLogger(c *config, w io.Writer) (*slog.Logger, error) {

@@ -5,6 +5,8 @@
 //	classhub teacher password --email   set a teacher's password
 //	classhub content check FILE...      check content banks
 //	classhub replay [flags] FILE...     replay a tutor's log through the detectors
+//	classhub version                    print the release, commit and Go version
+//	classhub health [--ready]           exit 0 if the node on this machine is up (ready)
 //
 // Every flag can also be set with an environment variable: --addr is
 // CLASSHUB_ADDR, --nats-creds is CLASSHUB_NATS_CREDS, and so on.
@@ -20,11 +22,32 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	// The first SIGINT or SIGTERM stops gracefully; a second one, while
+	// that is under way (devices that do not read, a NATS that does not
+	// answer its drain), exits at once: an operator who presses Ctrl-C
+	// twice, or a supervisor that signals again, means it.
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-sigs
+		cancel()
+		first := time.Now()
+		for s := range sigs {
+			// One signal sent to the process and to its group at once
+			// (GNU timeout does so) arrives twice: that is one request.
+			if time.Since(first) < signalEcho {
+				continue
+			}
+			fmt.Fprintf(os.Stderr, "classhub: %v again while stopping; exiting now\n", s)
+			os.Exit(exitForced)
+		}
+	}()
 	if err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr); err != nil {
 		var st exitStatus
 		if errors.As(err, &st) {
@@ -37,8 +60,22 @@ func main() {
 	}
 }
 
+// exitForced is the exit status after a second signal cut a graceful
+// stop short: not 0, since rooms may not have saved their snapshots nor
+// given their leases back (nothing acknowledged is lost: the logs have
+// it, and another node takes the rooms over when the leases expire).
+const exitForced = 3
+
+// signalEcho is how soon after the first a signal is taken as the same
+// one delivered twice rather than a second request.
+const signalEcho = 500 * time.Millisecond
+
 // run is the whole program, so that tests can run it in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "--version" || args[0] == "-version") {
+		printVersion(stdout)
+		return nil
+	}
 	cmd := "serve"
 	if len(args) > 0 && len(args[0]) > 0 && args[0][0] != '-' {
 		cmd, args = args[0], args[1:]
@@ -52,6 +89,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return contentCmd(args, stdout, stderr)
 	case "replay":
 		return replayCmd(args, stdout, stderr)
+	case "version":
+		printVersion(stdout)
+		return nil
+	case "health":
+		return health(ctx, args, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return nil
@@ -71,5 +113,7 @@ const usage = `usage:
   classhub teacher password --email E [flags]       set a teacher's password
   classhub content check FILE...                    check content banks; prints every problem with its line
   classhub replay [flags] FILE...                   replay a tutor's log (DataShop, KDD Cup 2010, ASSISTments) through the detectors and measure the flags
+  classhub version                                  print the release, commit and Go version (also --version)
+  classhub health [--ready] [--addr A]              exit 0 if the node on this machine is up (or ready), 1 if not: a container's health check
 Run "classhub serve -h" for the flags. Every flag can come from the environment: --addr is CLASSHUB_ADDR.
 `

@@ -27,6 +27,11 @@ import (
 // SIGKILL like any process.
 func TestMain(m *testing.M) {
 	if os.Getenv("CLASSHUB_TEST_MAIN") == "1" {
+		if os.Getenv("CLASSHUB_TEST_STALL_STOP") == "1" {
+			// A graceful stop that never ends, as one waiting on devices
+			// that do not read or on a NATS that does not answer.
+			testHookStopping = func() { time.Sleep(time.Hour) }
+		}
 		main()
 		return
 	}
@@ -35,12 +40,13 @@ func TestMain(m *testing.M) {
 }
 
 type proc struct {
-	t    *testing.T
-	cmd  *exec.Cmd
-	url  string
-	out  string // what it printed until it was ready
-	done chan error
-	logs *lockedBuffer // what it wrote to stderr
+	t     *testing.T
+	cmd   *exec.Cmd
+	url   string
+	admin string // the admin listener's URL (metrics, profiles)
+	out   string // what it printed until it was ready
+	done  chan error
+	logs  *lockedBuffer // what it wrote to stderr
 	// exited is closed when the process has exited, with exitErr set.
 	exited  chan struct{}
 	exitErr error
@@ -65,7 +71,10 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-var readyLine = regexp.MustCompile(`students join at\s+(http://\S+)/`)
+var (
+	readyLine = regexp.MustCompile(`students join at\s+(https?://\S+)/`)
+	adminLine = regexp.MustCompile(`Metrics at (http://\S+)/metrics`)
+)
 
 // startServer runs "classhub serve" on data as a child process and waits
 // until it says it is ready.
@@ -77,17 +86,27 @@ func startServer(t *testing.T, data string) *proc {
 // startServerWith is startServer with more arguments for "serve".
 func startServerWith(t *testing.T, data string, args ...string) *proc {
 	t.Helper()
-	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--grace", "300ms"}, args...)
+	s, err := launchServer(t, 30*time.Second, data, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// launchServer is startServerWith that reports instead of failing the
+// test, so that several servers may be started from goroutines.
+func launchServer(t *testing.T, within time.Duration, data string, args ...string) (*proc, error) {
+	args = append([]string{"serve", "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0", "--data", data, "--grace", "300ms"}, args...)
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "CLASSHUB_TEST_MAIN=1")
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	logs := new(lockedBuffer)
 	cmd.Stderr = logs
 	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+		return nil, err
 	}
 	s := &proc{t: t, cmd: cmd, done: make(chan error, 1), logs: logs, exited: make(chan struct{})}
 	type ready struct{ url, out string }
@@ -110,12 +129,15 @@ func startServerWith(t *testing.T, data string, args ...string) *proc {
 	select {
 	case r := <-urls:
 		s.url, s.out = r.url, r.out
+		if m := adminLine.FindStringSubmatch(r.out); m != nil {
+			s.admin = m[1]
+		}
 	case err := <-s.done:
-		t.Fatalf("the server exited before it was ready: %v\n%s", err, logs.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("the server was not ready within 30s\n%s", logs.String())
+		return nil, fmt.Errorf("the server exited before it was ready: %v\n%s", err, logs.String())
+	case <-time.After(within):
+		return nil, fmt.Errorf("the server was not ready within %v\n%s", within, logs.String())
 	}
-	return s
+	return s, nil
 }
 
 func (s *proc) post(path, token string, body, out any) {

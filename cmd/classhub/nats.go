@@ -19,6 +19,8 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/classhub/classhub/protocol"
 )
 
 // natsNode is this process's NATS: a connection, its JetStream context
@@ -194,6 +196,34 @@ func randomToken() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// settleReplicas makes --replicas agree with the deployment on js. Every
+// bucket and log stream is opened with it, and opening one with fewer
+// replicas than it has scales it down: a node or an admin command started
+// without --replicas on a cluster would quietly leave the school's data on
+// one server. So an unset --replicas takes the deployment's (those of its
+// config bucket), and a lower one is refused; a higher one scales the
+// deployment up, as when it moves from one server to a cluster.
+func settleReplicas(ctx context.Context, c *config, js jetstream.JetStream, log *slog.Logger) error {
+	st, err := js.Stream(ctx, "KV_"+protocol.BucketConfig)
+	if errors.Is(err, jetstream.ErrStreamNotFound) {
+		return nil // a new deployment: --replicas says
+	}
+	if err != nil {
+		return fmt.Errorf("read the deployment's replicas: %w", err)
+	}
+	have := max(st.CachedInfo().Config.Replicas, 1)
+	switch {
+	case !c.ReplicasSet:
+		if c.Replicas != have {
+			log.Info("replicas as the deployment keeps them", "replicas", have)
+		}
+		c.Replicas = have
+	case c.Replicas < have:
+		return fmt.Errorf("--replicas %d is fewer than the %d this deployment keeps, and would scale its stores down: give --replicas %d, or leave it out", c.Replicas, have, have)
+	}
+	return nil
 }
 
 // nodeID returns this node's stable name: --node, or an ID created once

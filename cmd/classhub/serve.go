@@ -3,16 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	stdlog "log"
+	"log/slog"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -36,6 +40,10 @@ import (
 // drained, rooms snapshotted and their leases given back, NATS drained.
 const shutdownTimeout = 15 * time.Second
 
+// testHookStopping, when a test sets it, runs as a graceful stop begins:
+// a test makes the stop hang with it, to see a second signal cut it short.
+var testHookStopping func()
+
 // serve runs a node until ctx is done. ready, if not nil, receives the
 // HTTP address once the node is ready (for tests).
 func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready chan<- string) error {
@@ -46,6 +54,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	c.ReplicasSet = isSet(fs, "replicas")
 	log, err := newLogger(&c, stderr)
 	if err != nil {
 		return err
@@ -57,6 +66,14 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 		debug.SetGCPercent(c.GCPercent)
 	}
 	start := time.Now()
+	// A certificate that does not load stops the node before it takes
+	// any room.
+	var certs *certFiles
+	if c.TLSCert != "" || c.TLSKey != "" {
+		if certs, err = loadCertFiles(c.TLSCert, c.TLSKey, log); err != nil {
+			return err
+		}
+	}
 	node, err := nodeID(&c)
 	if err != nil {
 		return err
@@ -73,35 +90,34 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	}()
 
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		buildInfoGauge(buildInfo()))
 
-	setupCtx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	rosters, err := roster.Open(setupCtx, nn.js, c.Replicas)
-	if err != nil {
-		return err
+	// The admin listener comes up first, so that a node that is slow to
+	// start (moving class logs of an older release) can be profiled.
+	var adminURL string
+	if c.AdminAddr != "" {
+		aln, err := net.Listen("tcp", c.AdminAddr)
+		if err != nil {
+			return fmt.Errorf("listen on the admin address %s (another classhub on this machine? set --admin-addr): %w", c.AdminAddr, err)
+		}
+		asrv := &http.Server{Handler: adminHandler(reg), ReadHeaderTimeout: 10 * time.Second, ErrorLog: stdlog.New(serverErrors{log}, "", 0)}
+		go func() { _ = asrv.Serve(aln) }()
+		defer asrv.Close()
+		adminURL = "http://" + displayAddr(aln.Addr())
 	}
+
 	th, err := loadThresholds(c.Thresholds)
 	if err != nil {
 		return err
 	}
-	rm, err := rooms.New(setupCtx, rooms.Config{
-		Thresholds: th,
-		NC:         nn.nc, JS: nn.js, Node: protocol.NodeID(node), Grace: c.Grace,
-		Retention: c.Retention, LogShards: c.LogShards, Replicas: c.Replicas, Logger: log, Registerer: reg,
-		Profiles: rosters.Profiles(),
+	st, err := openStores(ctx, log, func(ctx context.Context) (stores, error) {
+		return openStoresOnce(ctx, &c, nn, node, th, log, reg)
 	})
 	if err != nil {
 		return err
 	}
-	key, err := hub.LoadOrCreateKey(setupCtx, nn.js, c.Replicas)
-	if err != nil {
-		return err
-	}
-	acct, err := accounts.Open(setupCtx, nn.js, c.Replicas)
-	if err != nil {
-		return err
-	}
+	rosters, rm, key, acct := st.rosters, st.rooms, st.key, st.accounts
 	var origins []string
 	for _, o := range strings.Split(c.Origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
@@ -123,6 +139,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	if c.TrustProxy {
 		e.IPExtractor = echo.ExtractIPFromXFFHeader()
 	}
+	if c.RequestLog {
+		e.Use(requestLog(log))
+	}
 	h.Register(e)
 	e.GET("/healthz", func(ec echo.Context) error {
 		return ec.JSON(http.StatusOK, map[string]string{"status": "ok"})
@@ -141,22 +160,52 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 		}
 		return ec.JSON(http.StatusOK, map[string]string{"status": "ready", "node": node})
 	})
-	e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	if c.AdminAddr == "" {
+		// No admin listener: the metrics are served beside the web apps,
+		// as a one-machine install without a second port wants. The
+		// profiles never are.
+		e.GET("/metrics", echo.WrapHandler(promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})))
+	}
 	e.GET("/*", echo.WrapHandler(frontend.Handler()))
 
+	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second, ErrorLog: stdlog.New(serverErrors{log}, "", 0)}
+	scheme := "http"
+	if certs != nil {
+		// HTTP/2 stays on for the web apps' files; WebSockets go over
+		// HTTP/1.1, as Go's server does not offer them over HTTP/2.
+		srv.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: certs.get}
+		scheme = "https"
+	}
 	ln, err := net.Listen("tcp", c.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", c.Addr, err)
 	}
-	srv := &http.Server{Handler: e, ReadHeaderTimeout: 10 * time.Second}
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			served <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 
-	url := "http://" + displayAddr(ln.Addr())
-	log.Info("classhub ready", "url", url, "node", node, "embedded_nats", nn.embedded,
-		"data", c.Data, "startup", time.Since(start).Round(time.Millisecond))
-	if n, err := acct.Count(setupCtx); err == nil && n == 0 {
-		fmt.Fprintf(stdout, "There is no teacher account yet. Create the first one in another terminal:\n  %s teacher add --data %s --email you@school.example --name \"Your Name\"\n\n", selfCommand(), c.Data)
+	url := scheme + "://" + displayAddr(ln.Addr())
+	bi := buildInfo()
+	log.Info("classhub ready", "url", url, "admin", adminURL, "node", node, "embedded_nats", nn.embedded,
+		"data", c.Data, "version", bi.Version, "revision", bi.Revision, "startup", time.Since(start).Round(time.Millisecond))
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if n, err := acct.Count(cctx); err == nil && n == 0 {
+		// On a cluster the command names the cluster and its replicas: a
+		// teacher bucket opened with fewer would be scaled down to them.
+		where := "--data " + c.Data
+		if c.NATS != "" {
+			where = fmt.Sprintf("--nats %s --replicas %d", c.NATS, c.Replicas)
+		}
+		fmt.Fprintf(stdout, "There is no teacher account yet. Create the first one in another terminal:\n  %s teacher add %s --email you@school.example --name \"Your Name\"\n\n", selfCommand(), where)
+	}
+	if adminURL != "" {
+		fmt.Fprintf(stdout, "Metrics at %s/metrics and profiles at %s/debug/pprof/ (--admin-addr).\n", adminURL, adminURL)
 	}
 	fmt.Fprintf(stdout, "classhub is ready for a class.\n  teachers sign in  %s/teacher\n  students join at  %s/\n", url, url)
 	cancel()
@@ -172,6 +221,9 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 
 	log.Info("shutting down")
 	stopping.Store(true)
+	if testHookStopping != nil {
+		testHookStopping()
+	}
 	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownTimeout)
 	defer scancel()
 	// Devices first, with 1012, so they reconnect (elsewhere, or here when
@@ -188,6 +240,74 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// stores are what a node keeps in JetStream, opened (and created on a
+// deployment's first start).
+type stores struct {
+	rosters  *roster.Store
+	rooms    *rooms.Manager
+	key      []byte
+	accounts *accounts.Store
+}
+
+// setupAttempts bound each attempt to open the stores. Nodes starting at
+// once on a new JetStream cluster race to create the same buckets and
+// streams, and the cluster may leave the loser's request unanswered (an
+// update of a stream that another server is creating). Each attempt
+// that runs out of time has let at least one more bucket be made, so
+// short attempts get through the few the stores have; the last is as
+// long as a slow start needs (moving class logs of an older release,
+// which goes on where an attempt stopped).
+var setupAttempts = append(slices.Repeat([]time.Duration{5 * time.Second}, 12), time.Minute)
+
+// openStores opens the stores with once, again after an attempt that
+// JetStream left unanswered.
+func openStores(ctx context.Context, log *slog.Logger, once func(context.Context) (stores, error)) (stores, error) {
+	var err error
+	for i, limit := range setupAttempts {
+		actx, cancel := context.WithTimeout(ctx, limit)
+		var st stores
+		st, err = once(actx)
+		cancel()
+		// No answer, or nobody to answer yet (a stream just made, whose
+		// servers are still electing its leader): try again. Any other
+		// error is an answer.
+		unanswered := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders)
+		if err == nil || !unanswered || ctx.Err() != nil {
+			return st, err
+		}
+		if i < len(setupAttempts)-1 {
+			log.Warn("JetStream did not answer while opening the stores; trying again", "attempt", i+1, "within", limit, "err", err)
+		}
+	}
+	return stores{}, err
+}
+
+// openStoresOnce is one attempt. The rooms come last: they register
+// their metrics and may start work, so nothing after them can fail.
+func openStoresOnce(ctx context.Context, c *config, nn *natsNode, node string, th *detect.Thresholds, log *slog.Logger, reg prometheus.Registerer) (stores, error) {
+	var st stores
+	if err := settleReplicas(ctx, c, nn.js, log); err != nil {
+		return st, err
+	}
+	var err error
+	if st.rosters, err = roster.Open(ctx, nn.js, c.Replicas); err != nil {
+		return st, err
+	}
+	if st.key, err = hub.LoadOrCreateKey(ctx, nn.js, c.Replicas); err != nil {
+		return st, err
+	}
+	if st.accounts, err = accounts.Open(ctx, nn.js, c.Replicas); err != nil {
+		return st, err
+	}
+	st.rooms, err = rooms.New(ctx, rooms.Config{
+		Thresholds: th,
+		NC:         nn.nc, JS: nn.js, Node: protocol.NodeID(node), Grace: c.Grace,
+		Retention: c.Retention, LogShards: c.LogShards, Replicas: c.Replicas, Logger: log, Registerer: reg,
+		Profiles: st.rosters.Profiles(),
+	})
+	return st, err
 }
 
 // displayAddr turns a listen address into one a browser can open.

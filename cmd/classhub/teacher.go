@@ -41,6 +41,7 @@ func teacher(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	if err := parse(fs, args); err != nil {
 		return err
 	}
+	c.ReplicasSet = isSet(fs, "replicas")
 	if email == "" || (sub == "add" && name == "") {
 		return fmt.Errorf("teacher %s: --email%s required", sub, map[bool]string{true: " and --name are", false: " is"}[sub == "add"])
 	}
@@ -66,6 +67,9 @@ func teacher(ctx context.Context, args []string, stdin io.Reader, stdout, stderr
 	}()
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
+	if err := settleReplicas(ctx, &c, nn.js, log); err != nil {
+		return err
+	}
 	acct, err := accounts.Open(ctx, nn.js, c.Replicas)
 	if err != nil {
 		return err
