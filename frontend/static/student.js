@@ -350,6 +350,18 @@ $("interest-form").addEventListener("submit", (e) => {
   command("set_interest", { interest: $("interest").value.trim() }, $("interest-save"));
 });
 
+// A join link (from the projector's QR code) carries the class code: it
+// fills the field, and leaves the address so that a reload or a later
+// class does not bring it back.
+const linked = new URLSearchParams(location.search).get("code");
+if (linked) {
+  $("join-code").value = linked.toUpperCase().slice(0, 9);
+  history.replaceState(null, "", location.pathname);
+}
+
 const s = saved();
 if (s) start(s);
-else show("join");
+else {
+  show("join");
+  if (linked) $("join-name").focus();
+}

@@ -11,9 +11,10 @@ import * as rotation from "./teacher-rotation.js";
 import * as messages from "./teacher-messages.js";
 import * as flags from "./teacher-flags.js";
 import * as practice from "./teacher-practice.js";
+import * as projector from "./teacher-projector.js";
 
 const KEY = "classhub.teacher";
-const parts = [groups, rotation, messages, flags, practice];
+const parts = [groups, rotation, messages, flags, practice, projector];
 
 function load() {
   try {
@@ -337,11 +338,35 @@ $("back").addEventListener("click", (e) => {
   classes();
 });
 
+// The code full screen: one line at any width, with the link and its QR
+// code; Escape, the button or a click anywhere closes it, and the focus
+// goes back to where it was.
 $("fullscreen-code").addEventListener("click", () => {
+  const link = `${location.origin}/?code=${encodeURIComponent(ctx.room.code)}`;
+  $("code-overlay-url").textContent = location.host;
   $("code-overlay-text").textContent = pretty(ctx.room.code);
+  $("code-overlay-qr").src = `/qr.svg?text=${encodeURIComponent(link)}`;
+  $("code-overlay-qr").alt = `QR code of the link ${link}`;
   $("code-overlay").hidden = false;
+  $("code-overlay-close").focus();
 });
-$("code-overlay").addEventListener("click", () => ($("code-overlay").hidden = true));
+function closeCode() {
+  if ($("code-overlay").hidden) return;
+  $("code-overlay").hidden = true;
+  $("fullscreen-code").focus();
+}
+$("code-overlay").addEventListener("click", closeCode);
+document.addEventListener("keydown", (e) => {
+  if ($("code-overlay").hidden) return;
+  if (e.key === "Escape") {
+    e.preventDefault();
+    closeCode();
+  } else if (e.key === "Tab") {
+    // The close button is all there is to reach while it is open.
+    e.preventDefault();
+    $("code-overlay-close").focus();
+  }
+});
 
 for (const p of parts) p.setup({ call });
 
