@@ -371,11 +371,13 @@ export class PracticeView {
       form.append(group);
     } else {
       const input = el("input", { id, class: "answer-input", maxlength: 200, autocomplete: "off", autocapitalize: "off", spellcheck: "false" });
-      form.append(
+      // append, unlike el, writes a null as the text "null": only what
+      // there is goes in.
+      form.append(...[
         el("label", { for: id }, "Your answer"),
         el("div", { class: "answer-row" }, input, item.kind === "numeric" && item.unit ? el("span", { class: "unit" }, item.unit) : null),
         item.kind === "numeric" ? el("p", { class: "hint" }, "Whole numbers, decimals and fractions like 3/4 all work.") : null,
-      );
+      ].filter(Boolean));
     }
     form.append(
       el("ol", { class: "hints", "aria-live": "polite", hidden: true }),

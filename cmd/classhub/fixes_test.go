@@ -1,0 +1,148 @@
+package main
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The rough edges a class met, each seen in the browser: no "null" under
+// a text answer; the note of a raised hand in its card in the help queue;
+// a new hand that arrives out of view pointed to, and brought into view
+// with one click; "Bring to my table" told on the student's device; the
+// "To" of an announcement back on "Everyone" once it is sent.
+func TestBrowserQueueAndPracticeFixes(t *testing.T) {
+	began := time.Now()
+	bank := demoBank(t, "fractions-5")
+	b := browser(t)
+	data := t.TempDir()
+	s := startServer(t, data)
+	addTeacher(t, data, "nkemelu@school.example", "Ms Nkemelu")
+	teacher, code := openClass(t, b, s, "nkemelu@school.example", "Year 5 fractions")
+	teacher.do("a laptop's window", chromedp.EmulateViewport(1280, 800))
+	names := []string{"Ana", "Ben", "Cara", "Dev", "Eve", "Fay"}
+	st := map[string]*tab{}
+	for _, n := range names {
+		st[n] = join(t, b, s, code, n)
+	}
+	teacher.until("six students online", `document.querySelectorAll("#roster .dot.on").length === 6`)
+	id := func(name string) string {
+		return teacher.str(fmt.Sprintf(`[...document.querySelectorAll("#roster tr[data-student]")].find((tr) => tr.querySelector(".name").textContent === %q).dataset.student`, name))
+	}
+
+	// A text answer has no "null" under it.
+	teacher.click("#tab-practice")
+	teacher.until("the demo banks", `!!document.querySelector("#banks [data-assign='fractions-5/frac-equivalence']")`)
+	teacher.set("#practice-to", "student:"+id("Ana"))
+	teacher.click(`#banks [data-assign="fractions-5/frac-equivalence"]`)
+	ana := st["Ana"]
+	for n := 0; ; n++ {
+		if n == 5 {
+			ana.fail("no text problem among the first five")
+		}
+		it := currentItem(ana, bank)
+		if it.Kind == "text" {
+			break
+		}
+		answer(ana, it, true)
+		ana.click("#practice-other .next-btn")
+		ana.until("the next problem", fmt.Sprintf(`%s && %s.dataset.item !== %q`, practiceItem, practiceItem, it.ID))
+	}
+	if got := ana.str(`document.querySelector("#practice-item").innerText`); containsWord(got, "null") {
+		ana.fail("the text problem shows %q", got)
+	}
+	ana.shot("text-answer")
+
+	// A teacher-led station, for "Bring to my table".
+	teacher.click("#tab-stations")
+	teacher.typeIn("#station-name", "My table")
+	teacher.set("#station-kind", "teacher_led")
+	teacher.click("#station-save")
+	teacher.until("the station", `document.querySelectorAll("#station-list [data-station]").length === 1`)
+
+	// Ben raises his hand with a note: it is in his card.
+	ben := st["Ben"]
+	note := "I don't get question 2"
+	ben.typeIn("#hand-note", note)
+	ben.click("#raise-hand")
+	benFlag := fmt.Sprintf(`#help-queue li.flag[data-student=%q][data-rule="help"]`, id("Ben"))
+	teacher.until("Ben's note in his card", fmt.Sprintf(`%s === %q`, textOf(benFlag+" .flag-note"), "“"+note+"”"))
+
+	// Four more hands fill the queue past its height; the teacher
+	// acknowledges them all and scrolls to the bottom of the queue.
+	for _, n := range []string{"Cara", "Dev", "Eve", "Fay"} {
+		st[n].typeIn("#hand-note", "Question from "+n)
+		st[n].click("#raise-hand")
+	}
+	teacher.until("five hands in the queue", `document.querySelectorAll('#help-queue li.flag[data-rule="help"]').length === 5`)
+	for i := range 5 {
+		teacher.until("the acknowledgement", fmt.Sprintf(`document.querySelectorAll('#help-queue li.flag[data-status="acked"]').length === %d`, i))
+		teacher.click(`#help-queue li.flag:not([data-status="acked"]) button[data-action="ack"]`)
+	}
+	teacher.until("all acknowledged", `document.querySelectorAll('#help-queue li.flag[data-status="acked"]').length === 5`)
+	teacher.until("a queue that scrolls", `(() => { const q = document.querySelector("#help-queue-box"); return q.scrollHeight > q.clientHeight + 100; })()`)
+	teacher.eval(`(() => { const q = document.querySelector("#help-queue-box"); q.scrollTop = q.scrollHeight; window.scrollTo(0, 0); return true; })()`, nil)
+	teacher.until("no notice while nothing is new", `document.querySelector("#help-new").hidden`)
+
+	// Ana raises her hand: her flag goes to the top of the queue, out of
+	// view, and the console points to it.
+	ana.click("#raise-hand")
+	anaFlag := fmt.Sprintf(`#help-queue li.flag[data-student=%q][data-rule="help"]`, id("Ana"))
+	teacher.until("Ana's flag at the top", fmt.Sprintf(`document.querySelector("#help-queue li.flag") === document.querySelector(%q)`, anaFlag))
+	inView := fmt.Sprintf(`(() => {
+		const box = document.querySelector("#help-queue-box").getBoundingClientRect();
+		const r = document.querySelector(%q).getBoundingClientRect();
+		return r.top >= Math.max(box.top, 0) - 1 && r.top + 40 <= Math.min(box.bottom, innerHeight) + 1;
+	})()`, anaFlag)
+	var visibleNow bool
+	teacher.eval(inView, &visibleNow)
+	if visibleNow {
+		teacher.fail("Ana's flag is in view with the queue scrolled down; the test shows nothing")
+	}
+	teacher.until("the notice of the new flag", isVisible("#help-new")+` && `+textOf("#help-new")+` === "↑ New in the help queue: Ana · Asked for help"`)
+	teacher.until("the new flag announced", textOf("#help-announce")+` === "Ana: Asked for help"`)
+	teacher.shot("new-flag-notice")
+	teacher.click("#help-new")
+	teacher.until("Ana's flag in view, with the focus", inView+fmt.Sprintf(` && document.activeElement === document.querySelector(%q)`, anaFlag))
+	teacher.until("the notice gone", `document.querySelector("#help-new").hidden`)
+
+	// "Bring to my table" tells Ben.
+	teacher.click(benFlag + ` button[data-action="pull"]`)
+	ben.until("the teacher's call", isVisible("#placement-notice")+` && `+textOf("#placement-text")+` === "Your teacher asked you to come to their table: My table."`)
+	ben.until("the station card", textOf("#my-station-name")+` === "My table"`)
+	ben.shot("called-to-table")
+	ben.click("#placement-ok")
+	ben.until("the notice closed", `document.querySelector("#placement-notice").hidden`)
+
+	// An announcement to Ben; the "To" is back on everyone, and the next
+	// one reaches Cara.
+	teacher.click("#tab-messages")
+	teacher.typeIn("#announce-text", "Ben, bring your workbook.")
+	teacher.set("#announce-to", "student:"+id("Ben"))
+	teacher.click("#announce-submit")
+	ben.until("his announcement", `[...document.querySelectorAll("#announcements li")].some((li) => li.textContent.includes("bring your workbook"))`)
+	teacher.until("the form ready for everyone", `document.querySelector("#announce-text").value === "" && document.querySelector("#announce-to").value === ""`)
+	teacher.typeIn("#announce-text", "Five minutes left.")
+	teacher.click("#announce-submit")
+	st["Cara"].until("the announcement to everyone", `[...document.querySelectorAll("#announcements li")].some((li) => li.textContent.includes("Five minutes left."))`)
+	t.Logf("the scenario took %s", time.Since(began).Round(100*time.Millisecond))
+}
+
+// containsWord reports whether text has word as a whole word.
+func containsWord(text, word string) bool {
+	for i := 0; i+len(word) <= len(text); i++ {
+		if text[i:i+len(word)] != word {
+			continue
+		}
+		before := i == 0 || !isLetter(text[i-1])
+		after := i+len(word) == len(text) || !isLetter(text[i+len(word)])
+		if before && after {
+			return true
+		}
+	}
+	return false
+}
+
+func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
