@@ -232,23 +232,43 @@ func (r *room) answer(ctx context.Context, cmd protocol.Command, v any) (json.Ra
 		Hints: l.Hints, Ms: max(now-l.ItemAt, 0), ReadMs: content.ReadMs(item), P: p,
 		Mastered: params(b, item.Skill).IsMastered(p), At: now,
 	}
+	var similar *content.Item
 	if !correct {
 		att.Explanation = item.Explanation
+		similar = r.variant(b, l, item)
+		// Every hint was shown, the last gave the answer away, and it is
+		// still wrong: holding the student on this item would hold them
+		// for good. They see the explanation and go on.
+		att.MovedOn = similar == nil && l.Hints >= len(item.Hints)
 	}
 	if _, err := r.emit(ctx, protocol.EvAttempt, protocol.ToStudent(st.ID), att); err != nil {
 		return nil, err
 	}
 	res := map[string]any{"correct": correct, "p": p, "mastered": att.Mastered}
+	if att.MovedOn {
+		res["moved_on"] = true
+	}
 	if !correct {
 		res["explanation"] = item.Explanation
 		// Noah sees the explanation and a similar problem at once.
-		if next := r.variant(b, l, item); next != nil {
-			view := content.View(next)
+		if similar != nil {
+			view := content.View(similar)
 			view.Reason = "a similar problem"
 			if _, err := r.emit(ctx, protocol.EvItem, protocol.ToStudent(st.ID), protocol.ItemGiven{Student: st.ID, Item: view}); err != nil {
 				return nil, err
 			}
 			res["next"] = view
+		}
+	}
+	// Amelia need not finish the set to be offered more: the answer that
+	// masters the set's last skill brings the offer.
+	if correct && att.Mastered && l.Offered == nil && l.Kind != string(content.SetEnrichment) && r.masteredSet(b, l) {
+		if e := b.EnrichmentFor(content.SetID(l.Set.Set)); e != nil {
+			offer := protocol.Offer{Student: st.ID, Set: protocol.SetRef{Bank: b.ID, Set: string(e.ID)}, Title: e.Title}
+			if _, err := r.emit(ctx, protocol.EvOffer, protocol.ToStudent(st.ID), offer); err != nil {
+				return nil, err
+			}
+			res["offer"] = offer
 		}
 	}
 	if err := r.detect(ctx, st.ID); err != nil {

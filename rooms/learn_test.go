@@ -42,6 +42,8 @@ type answerResult struct {
 	P           float64
 	Explanation string
 	Next        *protocol.ItemView
+	MovedOn     bool `json:"moved_on"`
+	Offer       *protocol.Offer
 }
 
 // next asks for the next item; it returns false at the end of the set.
@@ -197,22 +199,40 @@ func TestAmeliaIsOfferedEnrichment(t *testing.T) {
 	c.clk = clk
 	c.assign("frac-equivalence", protocol.Target{})
 	amelia := c.device(0)
+	set := amelia.bank.Set("frac-equivalence")
+	// She is offered the challenge by the answer that masters the set's
+	// last skill, without waiting for the end of the set.
 	var last json.RawMessage
+	var offer *protocol.Offer
+	answered := 0
 	for {
 		more, raw := amelia.next()
 		if !more {
 			last = raw
 			break
 		}
-		amelia.answer(true)
+		res := amelia.answer(true)
+		answered++
+		if res.Offer != nil {
+			if offer != nil {
+				t.Fatalf("offered twice: %+v, then %+v", offer, res.Offer)
+			}
+			offer = res.Offer
+			if answered >= len(set.Items) {
+				t.Fatalf("offered only at the end of the set, after %d answers", answered)
+			}
+		}
+	}
+	if offer == nil || offer.Set.Set != "frac-challenge" || offer.Student != amelia.id {
+		t.Fatalf("the offer: %+v", offer)
 	}
 	var done struct {
 		Done  bool
 		Offer *protocol.Offer
 	}
 	_ = json.Unmarshal(last, &done)
-	if !done.Done || done.Offer == nil || done.Offer.Set.Set != "frac-challenge" {
-		t.Fatalf("end of the set: %s", last)
+	if !done.Done || done.Offer != nil {
+		t.Fatalf("end of the set, the offer made already: %s", last)
 	}
 	// The teacher sees she is doing well: a suggestion, not an alarm.
 	fs := flagsOf(c.view(), amelia.id)
@@ -329,5 +349,81 @@ func TestRefusedAnswersMoveNothing(t *testing.T) {
 	c.must(protocol.MsgClosePractice, protocol.ClosePractice{}, nil)
 	if _, err := judy.send(protocol.MsgAnswer, protocol.Answer{Item: judy.item.ID, Response: "2"}); codeOf(err) != protocol.CodeClosed {
 		t.Fatalf("answer after the activity closed: err = %v, want closed", err)
+	}
+}
+
+// twoSkills is a bank of two problems of two skills, one hint each: no
+// problem has a similar one to give instead.
+const twoSkills = `bank: two-skills
+title: Two skills
+skills:
+  - id: add
+    name: Adding
+  - id: sub
+    name: Taking away
+items:
+  - id: add.1
+    skill: add
+    kind: numeric
+    prompt: What is 2 + 3?
+    answer: 5
+    hints: [2 + 3 = 5.]
+    explanation: Two and three make five.
+  - id: sub.1
+    skill: sub
+    kind: numeric
+    prompt: What is 5 - 3?
+    answer: 2
+    hints: [5 - 3 = 2.]
+    explanation: Five take away three leaves two.
+sets:
+  - id: both
+    title: Adding and taking away
+    kind: practice
+    items: [add.1, sub.1]
+`
+
+// A student who is still wrong after the last hint, which gives the
+// answer away, with no similar problem left, is not held on the problem
+// for good: they see the explanation and go on to the next. A wrong
+// answer before the last hint keeps them on it, to try again.
+func TestAfterTheLastHintTheStudentMovesOn(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use)
+	c := newClass(t, m, "Noah")
+	c.clk = clk
+	if _, err := m.PutBank(context.Background(), "two.yaml", []byte(twoSkills)); err != nil {
+		t.Fatal(err)
+	}
+	c.assignFrom("two-skills", "both", protocol.Target{})
+	noah := c.deviceOn(0, "two-skills")
+	if more, _ := noah.next(); !more || noah.item.ID != "add.1" {
+		t.Fatalf("the first problem: %+v", noah.item)
+	}
+	first := noah.item
+	if res := noah.answer(false); res.MovedOn || res.Next != nil {
+		t.Fatalf("wrong before any hint: %+v, want to stay on the problem", res)
+	}
+	noah.item = first
+	if _, err := noah.send(protocol.MsgHint, protocol.Hint{Item: "add.1"}); err != nil {
+		t.Fatal(err)
+	}
+	res := noah.answer(false)
+	if !res.MovedOn || res.Explanation == "" || res.Next != nil {
+		t.Fatalf("wrong after the last hint: %+v, want the explanation and moved on", res)
+	}
+	if more, _ := noah.next(); !more || noah.item.ID != "sub.1" {
+		t.Fatalf("after moving on, the next problem is %+v, want sub.1", noah.item)
+	}
+	// The problem set aside is not solved, and not given again.
+	noah.answer(true)
+	if more, raw := noah.next(); more {
+		t.Fatalf("after the last problem: %s", raw)
+	}
+	l := c.view().Learning
+	if len(l) != 1 || l[0].Item != nil || l[0].Answers != 3 || l[0].Correct != 1 {
+		t.Fatalf("Noah's practice: %+v, want no problem in front of him, 3 answers, 1 right", l)
 	}
 }

@@ -2,10 +2,15 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/classhub/classhub/rooms/content"
 )
 
 // The rough edges a class met, each seen in the browser: no "null" under
@@ -146,3 +151,122 @@ func containsWord(text, word string) bool {
 }
 
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+// A bank of two problems of two skills, one hint each: neither has a
+// similar problem to give instead.
+const twoSkillsBank = `bank: two-skills
+title: Two skills
+skills:
+  - id: add
+    name: Adding
+  - id: sub
+    name: Taking away
+items:
+  - id: add.1
+    skill: add
+    kind: numeric
+    prompt: What is 2 + 3?
+    answer: 5
+    hints: [2 + 3 = 5.]
+    explanation: Two and three make five.
+  - id: sub.1
+    skill: sub
+    kind: numeric
+    prompt: What is 5 - 3?
+    answer: 2
+    hints: [5 - 3 = 2.]
+    explanation: Five take away three leaves two.
+sets:
+  - id: both
+    title: Adding and taking away
+    kind: practice
+    items: [add.1, sub.1]
+`
+
+// Practice that moves on: a student still wrong after the last hint is
+// shown the explanation and goes on to the next problem, not held on it
+// for good; a student who masters the set's skills is offered the
+// challenge at once, in the middle of the set, and may take it or go on.
+func TestBrowserMovingOnAndEarlyOffer(t *testing.T) {
+	began := time.Now()
+	fractions := demoBank(t, "fractions-5")
+	two, err := content.Parse("two.yaml", []byte(twoSkillsBank))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := browser(t)
+	data := t.TempDir()
+	s := startServer(t, data)
+	addTeacher(t, data, "osei@school.example", "Mr Osei")
+	teacher, code := openClass(t, b, s, "osei@school.example", "Year 5 maths")
+	noah := join(t, b, s, code, "Noah")
+	amelia := join(t, b, s, code, "Amelia", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	teacher.until("two students online", `document.querySelectorAll("#roster .dot.on").length === 2`)
+	id := func(name string) string {
+		return teacher.str(fmt.Sprintf(`[...document.querySelectorAll("#roster tr[data-student]")].find((tr) => tr.querySelector(".name").textContent === %q).dataset.student`, name))
+	}
+
+	// The bank of two skills, for Noah.
+	teacher.click("#tab-practice")
+	file := filepath.Join(t.TempDir(), "two.yaml")
+	if err := os.WriteFile(file, []byte(twoSkillsBank), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	teacher.do("choose the bank file", chromedp.SetUploadFiles(chromedp.CSS("#bank-file"), []string{file}))
+	teacher.click("#bank-upload")
+	teacher.until("the bank saved", `!!document.querySelector("#banks [data-assign='two-skills/both']")`)
+	teacher.set("#practice-to", "student:"+id("Noah"))
+	teacher.click(`#banks [data-assign="two-skills/both"]`)
+
+	// Noah takes the hint, the last, and still answers wrong.
+	it := currentItem(noah, two)
+	if it.ID != "add.1" {
+		noah.fail("the first problem is %s", it.ID)
+	}
+	noah.click("#practice-item .hint-btn")
+	noah.until("the last hint", `!!document.querySelector("#practice-item .hints li.last")`)
+	answer(noah, it, false)
+	noah.until("the explanation, and the way on", `document.querySelector("#practice-feedback").dataset.result === "wrong" && `+
+		textOf("#practice-feedback .explanation")+` === "Two and three make five." && !!document.querySelector("#practice-feedback .moved-on") && `+
+		`document.querySelector("#practice-other").dataset.state === "next" && !document.querySelector("#practice-item form")`)
+	noah.shot("moved-on")
+	noah.click("#practice-other .next-btn")
+	if it := currentItem(noah, two); it.ID != "sub.1" {
+		noah.fail("after moving on, the problem is %s, want sub.1", it.ID)
+	}
+
+	// Amelia gets every problem right: the challenge is offered as soon
+	// as she has mastered the set's skills, before the set ends.
+	set := fractions.Set("frac-equivalence")
+	teacher.set("#practice-to", "student:"+id("Amelia"))
+	teacher.click(`#banks [data-assign="fractions-5/frac-equivalence"]`)
+	answered := 0
+	for {
+		if answered == len(set.Items) {
+			amelia.fail("no offer after %d right answers, the whole set", answered)
+		}
+		it := currentItem(amelia, fractions)
+		if !slices.Contains(set.Items, it.ID) {
+			amelia.fail("problem %s is not in the set", it.ID)
+		}
+		answer(amelia, it, true)
+		answered++
+		amelia.until("the way on", `document.querySelector("#practice-other").dataset.state === "next"`)
+		var offered bool
+		amelia.eval(`!!document.querySelector("#practice-other .accept-offer")`, &offered)
+		if offered {
+			break
+		}
+		amelia.click("#practice-other .next-btn")
+	}
+	if answered >= len(set.Items) {
+		amelia.fail("offered only after all %d problems", answered)
+	}
+	amelia.until("the offer beside the next problem", `document.querySelector("#practice-other").textContent.includes("You've mastered this — try a challenge?") && !!document.querySelector("#practice-other .next-btn")`)
+	amelia.shot("early-offer")
+	t.Logf("Amelia was offered the challenge after %d of %d problems", answered, len(set.Items))
+	amelia.click("#practice-other .accept-offer")
+	challenge := fractions.EnrichmentFor(set.ID)
+	amelia.until("the challenge", fmt.Sprintf(`document.querySelector("#practice-title").textContent === %q`, challenge.Title))
+	t.Logf("the scenario took %s", time.Since(began).Round(100*time.Millisecond))
+}

@@ -98,7 +98,15 @@ export class PracticeView {
 
   wantsItem() {
     const p = this.p;
-    return p && !p.closed && !p.item && !(p.options && p.options.length) && !this.done && !(this.feedback && this.feedback.correct);
+    return p && !p.closed && !p.item && !(p.options && p.options.length) && !this.done && !this.goesOn();
+  }
+
+  // goesOn: the last answer left no problem in front of the student (it
+  // was right, or the problem was set aside after its last hint), and the
+  // next waits for their "Next problem".
+  goesOn() {
+    const f = this.feedback;
+    return !!f && (f.correct || f.movedOn);
   }
 
   // event folds one event of the class; it returns whether it was about
@@ -133,8 +141,8 @@ export class PracticeView {
         if (d.student !== me || !this.p) return false;
         this.answers++;
         this.seq++;
-        this.feedback = { item: d.item, correct: d.correct, response: d.response, explanation: d.explanation || "" };
-        if (d.correct && this.p.item && this.p.item.id === d.item) this.p.item = null;
+        this.feedback = { item: d.item, correct: d.correct, response: d.response, explanation: d.explanation || "", movedOn: !!d.moved_on };
+        if ((d.correct || d.moved_on) && this.p.item && this.p.item.id === d.item) this.p.item = null;
         if (!d.correct) this.clearAnswer();
         return true;
       case "hint":
@@ -142,9 +150,10 @@ export class PracticeView {
         this.p.hints[d.index] = d.text;
         return true;
       case "offer":
+        // Offered as soon as the set's skills are mastered: the student
+        // may take it now or go on with the set.
         if (d.student !== me || !this.p) return false;
         this.p.offer = { set: d.set, title: d.title };
-        this.done = true;
         return true;
       case "help_sent":
         if (d.student !== me || !this.p) return false;
@@ -310,7 +319,8 @@ export class PracticeView {
     } else {
       box.replaceChildren(el("div", { class: "feedback wrong" },
         el("p", {}, el("strong", {}, "Not quite."), ` You answered “${f.response}”. Here is how it works:`),
-        f.explanation ? el("p", { class: "explanation" }, f.explanation) : null));
+        f.explanation ? el("p", { class: "explanation" }, f.explanation) : null,
+        f.movedOn ? el("p", { class: "moved-on" }, "Read it through, then go on to the next problem.") : null));
     }
   }
 
@@ -405,17 +415,14 @@ export class PracticeView {
       parts.push(...this.board());
     } else if (p.item) {
       state = "item";
-    } else if (this.feedback && this.feedback.correct && !this.done) {
+    } else if (this.goesOn() && !this.done) {
       state = "next";
+      if (p.offer) parts.push(this.offer(p), el("p", { class: "muted" }, "Or keep practising:"));
       parts.push(el("button", { type: "button", class: "next-btn", onclick: () => this.proceed() }, "Next problem →"));
     } else if (this.done) {
       state = "done";
       if (p.offer) {
-        parts.push(el("div", { class: "offer" },
-          el("p", { class: "big-text" }, "You've mastered this — try a challenge?"),
-          p.offer.title ? el("p", {}, p.offer.title) : null,
-          el("button", { type: "button", class: "accept-offer", onclick: (e) => this.run("accept_offer", {}, e.currentTarget) }, "Yes, try the challenge")),
-        el("p", { class: "muted" }, "Or take a break: your teacher will tell you what's next."));
+        parts.push(this.offer(p), el("p", { class: "muted" }, "Or take a break: your teacher will tell you what's next."));
       } else {
         parts.push(el("p", { class: "big-text calm" }, "All done — your teacher will tell you what's next."));
       }
@@ -432,6 +439,13 @@ export class PracticeView {
     box.dataset.built = state;
     box.replaceChildren(...parts);
     if (state === "board") this.updateBoard(box);
+  }
+
+  offer(p) {
+    return el("div", { class: "offer" },
+      el("p", { class: "big-text" }, "You've mastered this — try a challenge?"),
+      p.offer.title ? el("p", {}, p.offer.title) : null,
+      el("button", { type: "button", class: "accept-offer", onclick: (e) => this.run("accept_offer", {}, e.currentTarget) }, "Yes, try the challenge"));
   }
 
   proceed() {

@@ -391,6 +391,10 @@ func applyAttempt(s *State, ev protocol.Event, d *protocol.Attempted) error {
 		// Noah's rule: a missed skill comes back later to check it stuck.
 		l.Recheck = append(l.Recheck, Recheck{Skill: d.Skill, After: l.Count + 3})
 	}
+	if d.MovedOn {
+		// Set aside, unsolved: it was given when it left the queue.
+		l.Current = nil
+	}
 	return nil
 }
 
