@@ -3,7 +3,7 @@
 // A flag that arrives out of view (the queue or the page scrolled past
 // it) is pointed to, and every new flag is announced to screen readers,
 // without moving the teacher's focus or scroll.
-import { $, ctx, command, student } from "./console.js";
+import { $, ctx, command, skillNames, student } from "./console.js";
 import { FlagBook, RULES, renderQueue } from "./flags.js";
 
 export const book = new FlagBook();
@@ -52,7 +52,7 @@ async function act(flag, action, minutes, button) {
 
 // skillName names a skill from what the flags' evidence told.
 export function skillName(skill) {
-  return book.names.get(skill) || skill;
+  return book.names.get(skill) || skillNames.get(skill) || skill;
 }
 
 // noteOf is what the student wrote when raising their hand.

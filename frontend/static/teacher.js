@@ -12,9 +12,10 @@ import * as messages from "./teacher-messages.js";
 import * as flags from "./teacher-flags.js";
 import * as practice from "./teacher-practice.js";
 import * as projector from "./teacher-projector.js";
+import * as glance from "./teacher-glance.js";
 
 const KEY = "classhub.teacher";
-const parts = [groups, rotation, messages, flags, practice, projector];
+const parts = [groups, rotation, messages, flags, practice, projector, glance];
 
 function load() {
   try {
@@ -47,7 +48,7 @@ $("signin-form").addEventListener("submit", async (e) => {
     ctx.session = s;
     localStorage.setItem(KEY, JSON.stringify(s));
     $("signin-password").value = "";
-    classes();
+    resume();
   } catch (err) {
     $("signin-error").textContent = err.message;
   }
@@ -69,6 +70,7 @@ $("signout").addEventListener("click", (e) => {
 async function classes() {
   if (ctx.conn) ctx.conn.close();
   ctx.conn = null;
+  if (location.hash) history.replaceState(null, "", location.pathname);
   show("classes");
   $("teacher-name").textContent = ctx.session.teacher.name;
   $("classes-error").textContent = "";
@@ -98,8 +100,10 @@ $("new-class-form").addEventListener("submit", async (e) => {
 function open(r) {
   ctx.room = r;
   ctx.state = null;
+  // The address names the class, so that a reload comes back to it.
+  history.replaceState(null, "", `#class=${encodeURIComponent(r.id)}`);
   show("live");
-  tab("roster");
+  tab("glance");
   $("live-title").textContent = r.title;
   $("join-url").textContent = location.host;
   $("join-code-show").textContent = r.status === "open" ? pretty(r.code) : "ended";
@@ -323,11 +327,30 @@ $("choices-withdraw").addEventListener("click", () => command("offer_choices", {
 $("pause-class").addEventListener("click", () => command("pause_class", {}, $("pause-class")));
 $("resume-class").addEventListener("click", () => command("resume_class", {}, $("resume-class")));
 
+// Tabs as the WAI-ARIA pattern has them: one tab stop, the arrow keys
+// (and Home, End) move between tabs and show each.
 function tab(name) {
-  for (const b of document.querySelectorAll("[data-tab]")) b.setAttribute("aria-selected", String(b.dataset.tab === name));
+  for (const b of document.querySelectorAll("[data-tab]")) {
+    const on = b.dataset.tab === name;
+    b.setAttribute("aria-selected", String(on));
+    b.setAttribute("aria-controls", `panel-${b.dataset.tab}`);
+    b.tabIndex = on ? 0 : -1;
+  }
   for (const p of document.querySelectorAll("[data-panel]")) p.hidden = p.dataset.panel !== name;
 }
-for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => tab(b.dataset.tab));
+for (const b of document.querySelectorAll("[data-tab]")) {
+  b.addEventListener("click", () => tab(b.dataset.tab));
+  b.addEventListener("keydown", (e) => {
+    const tabs = [...document.querySelectorAll("[data-tab]")];
+    const i = tabs.indexOf(b);
+    const j = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+    if (j === undefined) return;
+    e.preventDefault();
+    const next = tabs[(j + tabs.length) % tabs.length];
+    tab(next.dataset.tab);
+    next.focus();
+  });
+}
 
 $("end-class").addEventListener("click", () => {
   if (confirm("End this class? Students are disconnected and the code stops working.")) command("end_class", {}, $("end-class"));
@@ -370,6 +393,18 @@ document.addEventListener("keydown", (e) => {
 
 for (const p of parts) p.setup({ call });
 
+// resume opens the class the address names, after a reload; any other
+// page goes to the list of classes.
+async function resume() {
+  const id = new URLSearchParams(location.hash.slice(1)).get("class");
+  if (!id) return classes();
+  try {
+    open(await call("GET", `/api/v1/rooms/${encodeURIComponent(id)}`));
+  } catch {
+    classes();
+  }
+}
+
 ctx.session = load();
-if (ctx.session) classes();
+if (ctx.session) resume();
 else show("signin");
