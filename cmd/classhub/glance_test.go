@@ -50,6 +50,7 @@ func TestBrowserClassAtAGlance(t *testing.T) {
 	teacher.set("#grouping-n", "2")
 	teacher.click("#grouping-propose")
 	teacher.until("a proposal", isVisible("#proposal"))
+	teacher.until("its reasons in words", `[...document.querySelectorAll("#proposal-groups .reason")].every((r) => r.textContent.startsWith("Chosen at random") && !r.textContent.includes("seed"))`)
 	teacher.click("#grouping-apply")
 	teacher.until("two groups", `document.querySelectorAll("#group-list [data-group]:not([data-group=''])").length === 2`)
 	teacher.click("#tab-rotation")
