@@ -321,6 +321,7 @@ type PracticeStarted struct {
 	Items    []ItemID      `json:"items"`             // in order; for a choice board, the options
 	Pick     int           `json:"pick,omitempty"`    // choice board: how many to pick
 	Options  []BoardOption `json:"options,omitempty"` // choice board: what the student chooses from
+	Check    bool          `json:"check,omitempty"`   // run as a check (see AssignPractice)
 }
 
 // BoardOption is one option of a choice board.

@@ -53,6 +53,7 @@ func (r *room) assignPractice(ctx context.Context, _ protocol.Command, v any) (j
 		return nil, protocol.Errorf(protocol.CodeWrongState, "nobody to give it to yet")
 	}
 	ev := r.practiceEvent(b, set, in.To, students)
+	ev.Check = in.Check && set.Kind != content.SetChoiceBoard
 	if in.To == (protocol.Target{}) {
 		ev.Students = nil // the fold takes every student of the class
 	}
@@ -163,16 +164,46 @@ func (r *room) attempted(l *class.Learner, id protocol.ItemID) bool {
 // finished answers a student at the end of their set, offering enrichment
 // to a student who mastered its skills (Amelia need not wait for anyone).
 func (r *room) finished(ctx context.Context, st *class.Student, l *class.Learner, b *content.Bank) (json.RawMessage, error) {
+	done := map[string]any{"done": true}
+	if l.Check {
+		// Handed in: now the student sees how it went.
+		done["review"] = r.review(b, l)
+	}
 	if l.Offered == nil && l.Kind != string(content.SetEnrichment) && r.masteredSet(b, l) {
 		if e := b.EnrichmentFor(content.SetID(l.Set.Set)); e != nil {
 			offer := protocol.Offer{Student: st.ID, Set: protocol.SetRef{Bank: b.ID, Set: string(e.ID)}, Title: e.Title}
 			if _, err := r.emit(ctx, protocol.EvOffer, protocol.ToStudent(st.ID), offer); err != nil {
 				return nil, err
 			}
-			return reply(map[string]any{"done": true, "offer": offer})
+			done["offer"] = offer
+			return reply(done)
 		}
 	}
-	return reply(map[string]any{"done": true})
+	return reply(done)
+}
+
+// review is a check handed in, problem by problem in the set's order:
+// the student's last answer to each, right or not, and its explanation.
+func (r *room) review(b *content.Bank, l *class.Learner) []protocol.Reviewed {
+	set := b.Set(content.SetID(l.Set.Set))
+	if set == nil {
+		return []protocol.Reviewed{}
+	}
+	out := make([]protocol.Reviewed, 0, len(set.Items))
+	for _, id := range set.Items {
+		it := b.Item(id)
+		if it == nil {
+			continue
+		}
+		rv := protocol.Reviewed{Item: id, Prompt: it.Prompt, Explanation: it.Explanation}
+		for _, a := range l.Attempts {
+			if a.Item == id && a.At >= l.Started {
+				rv.Response, rv.Correct = a.Response, a.Correct
+			}
+		}
+		out = append(out, rv)
+	}
+	return out
 }
 
 func (r *room) masteredSet(b *content.Bank, l *class.Learner) bool {
@@ -233,7 +264,12 @@ func (r *room) answer(ctx context.Context, cmd protocol.Command, v any) (json.Ra
 		Mastered: params(b, item.Skill).IsMastered(p), At: now,
 	}
 	var similar *content.Item
-	if !correct {
+	switch {
+	case !correct && l.Check:
+		// A check asks each problem once and explains nothing until it
+		// is handed in.
+		att.MovedOn = true
+	case !correct:
 		att.Explanation = item.Explanation
 		similar = r.variant(b, l, item)
 		// Every hint was shown, the last gave the answer away, and it is
@@ -248,7 +284,7 @@ func (r *room) answer(ctx context.Context, cmd protocol.Command, v any) (json.Ra
 	if att.MovedOn {
 		res["moved_on"] = true
 	}
-	if !correct {
+	if !correct && !l.Check {
 		res["explanation"] = item.Explanation
 		// Noah sees the explanation and a similar problem at once.
 		if similar != nil {
@@ -262,7 +298,7 @@ func (r *room) answer(ctx context.Context, cmd protocol.Command, v any) (json.Ra
 	}
 	// Amelia need not finish the set to be offered more: the answer that
 	// masters the set's last skill brings the offer.
-	if correct && att.Mastered && l.Offered == nil && l.Kind != string(content.SetEnrichment) && r.masteredSet(b, l) {
+	if correct && att.Mastered && !l.Check && l.Offered == nil && l.Kind != string(content.SetEnrichment) && r.masteredSet(b, l) {
 		if e := b.EnrichmentFor(content.SetID(l.Set.Set)); e != nil {
 			offer := protocol.Offer{Student: st.ID, Set: protocol.SetRef{Bank: b.ID, Set: string(e.ID)}, Title: e.Title}
 			if _, err := r.emit(ctx, protocol.EvOffer, protocol.ToStudent(st.ID), offer); err != nil {
@@ -303,6 +339,9 @@ func (r *room) hint(ctx context.Context, cmd protocol.Command, v any) (json.RawM
 	item := b.Item(in.Item)
 	if item == nil {
 		return nil, protocol.Errorf(protocol.CodeNotGiven, "item %s is no longer in the bank", in.Item)
+	}
+	if l.Check {
+		return nil, protocol.Errorf(protocol.CodeWrongState, "a check has no hints: answer as you can; you see how it went when you hand it in")
 	}
 	if l.Hints >= len(item.Hints) {
 		return nil, protocol.Errorf(protocol.CodeWrongState, "there are no more hints for this item")

@@ -427,3 +427,62 @@ func TestAfterTheLastHintTheStudentMovesOn(t *testing.T) {
 		t.Fatalf("Noah's practice: %+v, want no problem in front of him, 3 answers, 1 right", l)
 	}
 }
+
+// Judy's check is a check: run as one, it gives no hint and no
+// explanation, asks each problem once, right or wrong, and shows her every
+// answer with its explanation when she hands it in by answering the last.
+func TestACheckRunsAsACheck(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use)
+	c := newClass(t, m, "Judy")
+	c.clk = clk
+	c.must(protocol.MsgAssignPractice, protocol.AssignPractice{Set: protocol.SetRef{Bank: "fractions-5", Set: "frac-check"}, Check: true}, nil)
+	judy := c.device(0)
+	set := judy.bank.Set("frac-check")
+	right := map[protocol.ItemID]bool{}
+	for i := 0; ; i++ {
+		more, raw := judy.next()
+		if !more {
+			var done struct {
+				Done   bool
+				Review []protocol.Reviewed
+			}
+			if err := json.Unmarshal(raw, &done); err != nil || !done.Done {
+				t.Fatalf("the end of the check: %s", raw)
+			}
+			if len(done.Review) != len(set.Items) {
+				t.Fatalf("the review has %d problems, want the %d of the check: %s", len(done.Review), len(set.Items), raw)
+			}
+			for k, rv := range done.Review {
+				it := judy.bank.Item(rv.Item)
+				if rv.Item != set.Items[k] || rv.Correct != right[rv.Item] || rv.Explanation != it.Explanation || rv.Prompt != it.Prompt || rv.Response == "" {
+					t.Errorf("review %d: %+v, want %s answered (right: %v) with its explanation", k, rv, set.Items[k], right[rv.Item])
+				}
+			}
+			break
+		}
+		if i >= len(set.Items) {
+			t.Fatalf("problem %d of a check of %d", i+1, len(set.Items))
+		}
+		if _, err := judy.send(protocol.MsgHint, protocol.Hint{Item: judy.item.ID}); codeOf(err) != protocol.CodeWrongState {
+			t.Fatalf("a hint in a check: %v, want wrong_state", err)
+		}
+		id := judy.item.ID
+		right[id] = i%2 == 0
+		res := judy.answer(right[id])
+		if res.Explanation != "" || res.Next != nil || res.Offer != nil {
+			t.Fatalf("answer %d in a check: %+v, want no explanation, no similar problem, no offer", i, res)
+		}
+		if !right[id] && !res.MovedOn {
+			t.Fatalf("a wrong answer in a check: %+v, want it set aside", res)
+		}
+	}
+	// Her snapshot says it is a check.
+	res, _ := snapshotOf(t, m, c.id, student(judy.id))
+	var sv protocol.StudentView
+	if err := json.Unmarshal(res.View, &sv); err != nil || sv.Practice == nil || !sv.Practice.Check {
+		t.Fatalf("Judy's practice: %+v (%v)", sv.Practice, err)
+	}
+}

@@ -270,3 +270,72 @@ func TestBrowserMovingOnAndEarlyOffer(t *testing.T) {
 	amelia.until("the challenge", fmt.Sprintf(`document.querySelector("#practice-title").textContent === %q`, challenge.Title))
 	t.Logf("the scenario took %s", time.Since(began).Round(100*time.Millisecond))
 }
+
+// A quick check runs as a check (the console's default for one): no hint
+// and no explanation while Judy works, each answer only "saved", the next
+// problem at once; when she hands it in with the last answer she sees how
+// many were right and each problem with her answer and how it works, and a
+// reload keeps it.
+func TestBrowserCheckRunsAsACheck(t *testing.T) {
+	began := time.Now()
+	bank := demoBank(t, "fractions-5")
+	set := bank.Set("frac-check")
+	b := browser(t)
+	data := t.TempDir()
+	s := startServer(t, data)
+	addTeacher(t, data, "ivanova@school.example", "Ms Ivanova")
+	teacher, code := openClass(t, b, s, "ivanova@school.example", "Year 5 maths")
+	judy := join(t, b, s, code, "Judy", chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	teacher.until("Judy online", `document.querySelectorAll("#roster .dot.on").length === 1`)
+	teacher.click("#tab-practice")
+	teacher.until("the demo banks", `!!document.querySelector("#banks [data-assign='fractions-5/frac-check']")`)
+	if !teacher.visibleNow("#practice-as-check") {
+		teacher.fail("no choice to run a quick check as a check")
+	}
+	teacher.until("run as a check by default", `document.querySelector("#practice-as-check").checked`)
+	teacher.click(`#banks [data-assign="fractions-5/frac-check"]`)
+	judy.until("the check", `document.querySelector("#practice-kind").textContent.includes("Hints and answers come when you hand it in")`)
+
+	right := map[string]bool{}
+	prev := ""
+	for i := range set.Items {
+		judy.until("the next problem", fmt.Sprintf(`%s && %s.dataset.item !== %q && document.querySelector("#practice-box").dataset.busy === "false"`, practiceItem, practiceItem, prev))
+		it := currentItem(judy, bank)
+		if judy.visibleNow("#practice-item .hint-btn") {
+			judy.fail("a hint button in a check, on %s", it.ID)
+		}
+		right[string(it.ID)] = i%3 != 1
+		answer(judy, it, right[string(it.ID)])
+		judy.until("the answer saved, and nothing more", `document.querySelector("#practice-feedback").dataset.result === "saved" || document.querySelector("#practice-other").dataset.state === "done"`)
+		if got := judy.str(`document.querySelector("#practice-feedback").textContent`); got != "" && got != "Answer saved." {
+			judy.fail("after an answer in a check the page says %q", got)
+		}
+		if i == 1 {
+			judy.shot("check-saved")
+		}
+		prev = string(it.ID)
+	}
+	review := func() {
+		judy.until("the check handed in", fmt.Sprintf(`document.querySelector("#practice-other").dataset.state === "done" && document.querySelectorAll("#practice-other .review-item").length === %d`, len(set.Items)))
+		n := 0
+		for _, ok := range right {
+			if ok {
+				n++
+			}
+		}
+		judy.until("how many were right", fmt.Sprintf(`document.querySelector("#practice-other").textContent.includes("Handed in: %d of %d right.")`, n, len(set.Items)))
+		for _, id := range set.Items {
+			li := fmt.Sprintf(`#practice-other .review-item[data-item=%q]`, id)
+			if right[string(id)] {
+				judy.until("a right answer in the review", fmt.Sprintf(`document.querySelector(%q).classList.contains("right") && !document.querySelector(%q)`, li, li+" .explanation"))
+			} else {
+				judy.until("a wrong answer with its explanation", fmt.Sprintf(`document.querySelector(%q).classList.contains("wrong") && %s === %q`, li, textOf(li+" .explanation"), bank.Item(id).Explanation))
+			}
+		}
+	}
+	review()
+	judy.shot("check-review")
+	judy.do("reload", chromedp.Reload())
+	review()
+	t.Logf("the scenario took %s", time.Since(began).Round(100*time.Millisecond))
+}

@@ -198,7 +198,9 @@ function describeTarget(value) {
 async function assign(b, s, button) {
   $("practice-status").textContent = "";
   const value = $("practice-to").value;
-  const r = await command("assign_practice", { set: { bank: b.id, set: s.id }, to: parseTarget(value) }, button, $("practice-tab-error"));
+  const data = { set: { bank: b.id, set: s.id }, to: parseTarget(value) };
+  if (s.kind === "check" && $("practice-as-check").checked) data.check = true;
+  const r = await command("assign_practice", data, button, $("practice-tab-error"));
   if (r) {
     const n = r.students || 0;
     $("practice-status").textContent = `“${s.title || s.id}” given to ${describeTarget(value)} (${n} student${n === 1 ? "" : "s"}).`;

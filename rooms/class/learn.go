@@ -42,6 +42,7 @@ type Learner struct {
 	Actions  []detect.Action              `json:"actions"`         // the last keptActions
 	First    map[protocol.SkillID]int     `json:"first"`           // first attempts per skill
 	Closed   bool                         `json:"closed"`          // the activity is over
+	Check    bool                         `json:"check,omitempty"` // run as a check: no hints or explanations until handed in
 	Started  int64                        `json:"started"`         // when the current set was started
 }
 
