@@ -150,7 +150,7 @@ function fill(li, s, now) {
   c.open.setAttribute("aria-expanded", String(open.has(s.id)));
   c.dot.className = `dot ${s.online ? "on" : "off"}`;
   setText(c.presence, s.online ? "online" : "offline");
-  setText(c.hand, s.hand ? "✋ Hand up" : "");
+  setText(c.hand, s.hand ? "Hand up" : "");
   const g = group(s.group);
   const st = where(s);
   setText(c.where, [g ? g.name : "No group", st ? st.name : ""].filter(Boolean).join(" · ") + (s.online ? "" : " · offline"));

@@ -288,7 +288,7 @@ function fillRow(tr, s, open) {
   tr.className = s.hand ? "hand-up" : "";
   tr.c.name.textContent = s.name;
   tr.c.online.replaceChildren(el("span", { class: `dot ${s.online ? "on" : "off"}`, title: s.online ? "online" : "offline" }), s.online ? " online" : " offline");
-  tr.c.hand.textContent = s.hand ? `✋ ${s.note || ""}` : "";
+  tr.c.hand.textContent = s.hand ? `Hand up${s.note ? `: ${s.note}` : ""}` : "";
   const g = group(s.group);
   tr.c.group.textContent = g ? g.name : "—";
   if (idle(tr.c.level)) tr.c.level.value = typeof s.level === "number" ? String(Math.round(s.level * 100)) : "";
