@@ -1,8 +1,8 @@
 // Package frontend holds the web apps — the student device page, the
-// teacher console and the coach page — as static files embedded into the
-// binary. It has no
-// server logic: the apps speak the REST API and the WebSocket protocol
-// like any other client.
+// teacher console, the coach page and the projector — as static files
+// embedded into the binary. It has no server logic: the apps speak the
+// REST API and the WebSocket protocol like any other client. The one
+// thing it draws is a QR code of a link, for the projector.
 package frontend
 
 import (
@@ -25,7 +25,8 @@ func FS() fs.FS {
 }
 
 // Handler serves the apps: the student page at /, the teacher console at
-// /teacher, the coach page at /coach. Files are revalidated on every load so that a new server
+// /teacher, the coach page at /coach, the wall screen at /projector, and
+// QR codes of links at /qr.svg?text=LINK. Files are revalidated on every load so that a new server
 // version reaches devices that stayed open over a restart.
 func Handler() http.Handler {
 	fsys := FS()
@@ -43,6 +44,12 @@ func Handler() http.Handler {
 			return
 		case "/coach", "/coach.html":
 			http.ServeFileFS(w, r, fsys, "coach.html")
+			return
+		case "/projector", "/projector.html":
+			http.ServeFileFS(w, r, fsys, "projector.html")
+			return
+		case "/qr.svg":
+			serveQR(w, r)
 			return
 		}
 		files.ServeHTTP(w, r)

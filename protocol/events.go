@@ -325,6 +325,7 @@ type PracticeStarted struct {
 	Items    []ItemID      `json:"items"`             // in order; for a choice board, the options
 	Pick     int           `json:"pick,omitempty"`    // choice board: how many to pick
 	Options  []BoardOption `json:"options,omitempty"` // choice board: what the student chooses from
+	Check    bool          `json:"check,omitempty"`   // run as a check (see AssignPractice)
 }
 
 // BoardOption is one option of a choice board.
@@ -353,7 +354,11 @@ type Attempted struct {
 	P           float64   `json:"p"`       // the skill's mastery after it
 	Mastered    bool      `json:"mastered"`
 	Explanation string    `json:"explanation,omitempty"` // after a wrong answer
-	At          int64     `json:"at"`                    // when it was answered
+	// MovedOn: a wrong answer after the last hint (which gives the answer
+	// away) with no similar problem left: the item is set aside and the
+	// student goes on to the next, instead of being held on it.
+	MovedOn bool  `json:"moved_on,omitempty"`
+	At      int64 `json:"at"` // when it was answered
 }
 
 // HintShown is the data of EvHintShown.

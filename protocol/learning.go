@@ -161,3 +161,13 @@ type Flag struct {
 	Evidence Evidence `json:"evidence"`
 	Help     *Help    `json:"help,omitempty"`
 }
+
+// Reviewed is one problem of a check handed in, as the student sees it
+// then: their answer, whether it was right, and the worked solution.
+type Reviewed struct {
+	Item        ItemID `json:"item"`
+	Prompt      string `json:"prompt"`
+	Response    string `json:"response"` // as graded; "" for a problem left unanswered
+	Correct     bool   `json:"correct"`
+	Explanation string `json:"explanation,omitempty"`
+}

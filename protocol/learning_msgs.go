@@ -32,6 +32,10 @@ type SetRef struct {
 type AssignPractice struct {
 	Set SetRef `json:"set"`
 	To  Target `json:"to"`
+	// Check runs the set as a check: no hints, no explanations and one
+	// answer per problem until the student hands it in by answering the
+	// last; then they see each answer with its explanation.
+	Check bool `json:"check,omitempty"`
 }
 
 // ClosePractice ends the practice of a target's students (the whole class

@@ -64,6 +64,7 @@ type StudentPractice struct {
 	Offer   *Offer         `json:"offer,omitempty"`
 	Mastery []SkillMastery `json:"mastery"`
 	Closed  bool           `json:"closed,omitempty"`
+	Check   bool           `json:"check,omitempty"` // run as a check: no hints or explanations until handed in
 }
 
 // RosterEntry is one student as the teacher sees them.

@@ -46,6 +46,9 @@ type BankInfo struct {
 	Skills int             `json:"skills"`
 	Items  int             `json:"items"`
 	Sets   []SetInfo       `json:"sets"`
+	// SkillNames names each skill, for screens that show mastery by skill:
+	// events carry skill IDs only.
+	SkillNames map[protocol.SkillID]string `json:"skill_names"`
 }
 
 // SetInfo is one set of a bank as the REST API lists it.
@@ -57,7 +60,10 @@ type SetInfo struct {
 }
 
 func infoOf(b *content.Bank) BankInfo {
-	bi := BankInfo{ID: b.ID, Title: b.Title, Skills: len(b.Skills), Items: len(b.Items), Sets: []SetInfo{}}
+	bi := BankInfo{ID: b.ID, Title: b.Title, Skills: len(b.Skills), Items: len(b.Items), Sets: []SetInfo{}, SkillNames: map[protocol.SkillID]string{}}
+	for _, sk := range b.Skills {
+		bi.SkillNames[sk.ID] = sk.Name
+	}
 	for _, s := range b.Sets {
 		bi.Sets = append(bi.Sets, SetInfo{ID: string(s.ID), Title: s.Title, Kind: string(s.Kind), Items: len(s.Items)})
 	}

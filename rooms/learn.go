@@ -54,6 +54,7 @@ func (r *room) assignPractice(ctx context.Context, _ protocol.Command, v any) (j
 		return nil, protocol.Errorf(protocol.CodeWrongState, "nobody to give it to yet")
 	}
 	ev := r.practiceEvent(b, set, in.To, students)
+	ev.Check = in.Check && set.Kind != content.SetChoiceBoard
 	if in.To == (protocol.Target{}) {
 		ev.Students = nil // the fold takes every student of the class
 	}
@@ -165,16 +166,46 @@ func (r *room) attempted(l *class.Learner, id protocol.ItemID) bool {
 // finished answers a student at the end of their set, offering enrichment
 // to a student who mastered its skills (Amelia need not wait for anyone).
 func (r *room) finished(ctx context.Context, st *class.Student, l *class.Learner, b *content.Bank) (json.RawMessage, error) {
+	done := map[string]any{"done": true}
+	if l.Check {
+		// Handed in: now the student sees how it went.
+		done["review"] = r.review(b, l)
+	}
 	if l.Offered == nil && l.Kind != string(content.SetEnrichment) && r.masteredSet(b, l) {
 		if e := b.EnrichmentFor(content.SetID(l.Set.Set)); e != nil {
 			offer := protocol.Offer{Student: st.ID, Set: protocol.SetRef{Bank: b.ID, Set: string(e.ID)}, Title: e.Title}
 			if _, err := r.emit(ctx, protocol.EvOffer, protocol.ToStudent(st.ID), offer); err != nil {
 				return nil, err
 			}
-			return reply(map[string]any{"done": true, "offer": offer})
+			done["offer"] = offer
+			return reply(done)
 		}
 	}
-	return reply(map[string]any{"done": true})
+	return reply(done)
+}
+
+// review is a check handed in, problem by problem in the set's order:
+// the student's last answer to each, right or not, and its explanation.
+func (r *room) review(b *content.Bank, l *class.Learner) []protocol.Reviewed {
+	set := b.Set(content.SetID(l.Set.Set))
+	if set == nil {
+		return []protocol.Reviewed{}
+	}
+	out := make([]protocol.Reviewed, 0, len(set.Items))
+	for _, id := range set.Items {
+		it := b.Item(id)
+		if it == nil {
+			continue
+		}
+		rv := protocol.Reviewed{Item: id, Prompt: it.Prompt, Explanation: it.Explanation}
+		for _, a := range l.Attempts {
+			if a.Item == id && a.At >= l.Started {
+				rv.Response, rv.Correct = a.Response, a.Correct
+			}
+		}
+		out = append(out, rv)
+	}
+	return out
 }
 
 func (r *room) masteredSet(b *content.Bank, l *class.Learner) bool {
@@ -223,23 +254,48 @@ func (r *room) answer(ctx context.Context, cmd protocol.Command, v any) (json.Ra
 		Hints: l.Hints, Ms: max(now-l.ItemAt, 0), ReadMs: content.ReadMs(item), P: p,
 		Mastered: params(b, item.Skill).IsMastered(p), At: now,
 	}
-	if !correct {
+	var similar *content.Item
+	switch {
+	case !correct && l.Check:
+		// A check asks each problem once and explains nothing until it
+		// is handed in.
+		att.MovedOn = true
+	case !correct:
 		att.Explanation = item.Explanation
+		similar = r.variant(b, l, item)
+		// Every hint was shown, the last gave the answer away, and it is
+		// still wrong: holding the student on this item would hold them
+		// for good. They see the explanation and go on.
+		att.MovedOn = similar == nil && l.Hints >= len(item.Hints)
 	}
 	if _, err := r.emit(ctx, protocol.EvAttempt, protocol.ToStudent(st.ID), att); err != nil {
 		return nil, err
 	}
 	res := map[string]any{"correct": correct, "p": p, "mastered": att.Mastered}
-	if !correct {
+	if att.MovedOn {
+		res["moved_on"] = true
+	}
+	if !correct && !l.Check {
 		res["explanation"] = item.Explanation
 		// Noah sees the explanation and a similar problem at once.
-		if next := r.variant(b, l, item); next != nil {
-			view := content.View(next)
+		if similar != nil {
+			view := content.View(similar)
 			view.Reason = "a similar problem"
 			if _, err := r.emit(ctx, protocol.EvItem, protocol.ToStudent(st.ID), protocol.ItemGiven{Student: st.ID, Item: view}); err != nil {
 				return nil, err
 			}
 			res["next"] = view
+		}
+	}
+	// Amelia need not finish the set to be offered more: the answer that
+	// masters the set's last skill brings the offer.
+	if correct && att.Mastered && !l.Check && l.Offered == nil && l.Kind != string(content.SetEnrichment) && r.masteredSet(b, l) {
+		if e := b.EnrichmentFor(content.SetID(l.Set.Set)); e != nil {
+			offer := protocol.Offer{Student: st.ID, Set: protocol.SetRef{Bank: b.ID, Set: string(e.ID)}, Title: e.Title}
+			if _, err := r.emit(ctx, protocol.EvOffer, protocol.ToStudent(st.ID), offer); err != nil {
+				return nil, err
+			}
+			res["offer"] = offer
 		}
 	}
 	if err := r.detect(ctx, st.ID); err != nil {
@@ -274,6 +330,9 @@ func (r *room) hint(ctx context.Context, cmd protocol.Command, v any) (json.RawM
 	item := b.Item(in.Item)
 	if item == nil {
 		return nil, protocol.Errorf(protocol.CodeNotGiven, "item %s is no longer in the bank", in.Item)
+	}
+	if l.Check {
+		return nil, protocol.Errorf(protocol.CodeWrongState, "a check has no hints: answer as you can; you see how it went when you hand it in")
 	}
 	if l.Hints >= len(item.Hints) {
 		return nil, protocol.Errorf(protocol.CodeWrongState, "there are no more hints for this item")

@@ -46,6 +46,8 @@ type answerResult struct {
 	P           float64
 	Explanation string
 	Next        *protocol.ItemView
+	MovedOn     bool `json:"moved_on"`
+	Offer       *protocol.Offer
 }
 
 // next asks for the next item; it returns false at the end of the set.
@@ -201,22 +203,40 @@ func TestAmeliaIsOfferedEnrichment(t *testing.T) {
 	c.clk = clk
 	c.assign("frac-equivalence", protocol.Target{})
 	amelia := c.device(0)
+	set := amelia.bank.Set("frac-equivalence")
+	// She is offered the challenge by the answer that masters the set's
+	// last skill, without waiting for the end of the set.
 	var last json.RawMessage
+	var offer *protocol.Offer
+	answered := 0
 	for {
 		more, raw := amelia.next()
 		if !more {
 			last = raw
 			break
 		}
-		amelia.answer(true)
+		res := amelia.answer(true)
+		answered++
+		if res.Offer != nil {
+			if offer != nil {
+				t.Fatalf("offered twice: %+v, then %+v", offer, res.Offer)
+			}
+			offer = res.Offer
+			if answered >= len(set.Items) {
+				t.Fatalf("offered only at the end of the set, after %d answers", answered)
+			}
+		}
+	}
+	if offer == nil || offer.Set.Set != "frac-challenge" || offer.Student != amelia.id {
+		t.Fatalf("the offer: %+v", offer)
 	}
 	var done struct {
 		Done  bool
 		Offer *protocol.Offer
 	}
 	_ = json.Unmarshal(last, &done)
-	if !done.Done || done.Offer == nil || done.Offer.Set.Set != "frac-challenge" {
-		t.Fatalf("end of the set: %s", last)
+	if !done.Done || done.Offer != nil {
+		t.Fatalf("end of the set, the offer made already: %s", last)
 	}
 	// The teacher sees she is doing well: a suggestion, not an alarm.
 	fs := flagsOf(c.view(), amelia.id)
@@ -534,5 +554,140 @@ func TestActNowBudgetInAClass(t *testing.T) {
 	actNow, waiting = level()
 	if len(actNow) != 3 || len(waiting) != 0 || !slices.ContainsFunc(actNow, func(f protocol.Flag) bool { return f.Student == c.students[3] }) {
 		t.Fatalf("after one resolved: act now %+v, waiting %+v; want Noah's risen", actNow, waiting)
+	}
+}
+
+// twoSkills is a bank of two problems of two skills, one hint each: no
+// problem has a similar one to give instead.
+const twoSkills = `bank: two-skills
+title: Two skills
+skills:
+  - id: add
+    name: Adding
+  - id: sub
+    name: Taking away
+items:
+  - id: add.1
+    skill: add
+    kind: numeric
+    prompt: What is 2 + 3?
+    answer: 5
+    hints: [2 + 3 = 5.]
+    explanation: Two and three make five.
+  - id: sub.1
+    skill: sub
+    kind: numeric
+    prompt: What is 5 - 3?
+    answer: 2
+    hints: [5 - 3 = 2.]
+    explanation: Five take away three leaves two.
+sets:
+  - id: both
+    title: Adding and taking away
+    kind: practice
+    items: [add.1, sub.1]
+`
+
+// A student who is still wrong after the last hint, which gives the
+// answer away, with no similar problem left, is not held on the problem
+// for good: they see the explanation and go on to the next. A wrong
+// answer before the last hint keeps them on it, to try again.
+func TestAfterTheLastHintTheStudentMovesOn(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use)
+	c := newClass(t, m, "Noah")
+	c.clk = clk
+	if _, err := m.PutBank(context.Background(), "two.yaml", []byte(twoSkills)); err != nil {
+		t.Fatal(err)
+	}
+	c.assignFrom("two-skills", "both", protocol.Target{})
+	noah := c.deviceOn(0, "two-skills")
+	if more, _ := noah.next(); !more || noah.item.ID != "add.1" {
+		t.Fatalf("the first problem: %+v", noah.item)
+	}
+	first := noah.item
+	if res := noah.answer(false); res.MovedOn || res.Next != nil {
+		t.Fatalf("wrong before any hint: %+v, want to stay on the problem", res)
+	}
+	noah.item = first
+	if _, err := noah.send(protocol.MsgHint, protocol.Hint{Item: "add.1"}); err != nil {
+		t.Fatal(err)
+	}
+	res := noah.answer(false)
+	if !res.MovedOn || res.Explanation == "" || res.Next != nil {
+		t.Fatalf("wrong after the last hint: %+v, want the explanation and moved on", res)
+	}
+	if more, _ := noah.next(); !more || noah.item.ID != "sub.1" {
+		t.Fatalf("after moving on, the next problem is %+v, want sub.1", noah.item)
+	}
+	// The problem set aside is not solved, and not given again.
+	noah.answer(true)
+	if more, raw := noah.next(); more {
+		t.Fatalf("after the last problem: %s", raw)
+	}
+	l := c.view().Learning
+	if len(l) != 1 || l[0].Item != nil || l[0].Answers != 3 || l[0].Correct != 1 {
+		t.Fatalf("Noah's practice: %+v, want no problem in front of him, 3 answers, 1 right", l)
+	}
+}
+
+// Judy's check is a check: run as one, it gives no hint and no
+// explanation, asks each problem once, right or wrong, and shows her every
+// answer with its explanation when she hands it in by answering the last.
+func TestACheckRunsAsACheck(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use)
+	c := newClass(t, m, "Judy")
+	c.clk = clk
+	c.must(protocol.MsgAssignPractice, protocol.AssignPractice{Set: protocol.SetRef{Bank: "fractions-5", Set: "frac-check"}, Check: true}, nil)
+	judy := c.device(0)
+	set := judy.bank.Set("frac-check")
+	right := map[protocol.ItemID]bool{}
+	for i := 0; ; i++ {
+		more, raw := judy.next()
+		if !more {
+			var done struct {
+				Done   bool
+				Review []protocol.Reviewed
+			}
+			if err := json.Unmarshal(raw, &done); err != nil || !done.Done {
+				t.Fatalf("the end of the check: %s", raw)
+			}
+			if len(done.Review) != len(set.Items) {
+				t.Fatalf("the review has %d problems, want the %d of the check: %s", len(done.Review), len(set.Items), raw)
+			}
+			for k, rv := range done.Review {
+				it := judy.bank.Item(rv.Item)
+				if rv.Item != set.Items[k] || rv.Correct != right[rv.Item] || rv.Explanation != it.Explanation || rv.Prompt != it.Prompt || rv.Response == "" {
+					t.Errorf("review %d: %+v, want %s answered (right: %v) with its explanation", k, rv, set.Items[k], right[rv.Item])
+				}
+			}
+			break
+		}
+		if i >= len(set.Items) {
+			t.Fatalf("problem %d of a check of %d", i+1, len(set.Items))
+		}
+		if _, err := judy.send(protocol.MsgHint, protocol.Hint{Item: judy.item.ID}); codeOf(err) != protocol.CodeWrongState {
+			t.Fatalf("a hint in a check: %v, want wrong_state", err)
+		}
+		id := judy.item.ID
+		right[id] = i%2 == 0
+		res := judy.answer(right[id])
+		if res.Explanation != "" || res.Next != nil || res.Offer != nil {
+			t.Fatalf("answer %d in a check: %+v, want no explanation, no similar problem, no offer", i, res)
+		}
+		if !right[id] && !res.MovedOn {
+			t.Fatalf("a wrong answer in a check: %+v, want it set aside", res)
+		}
+	}
+	// Her snapshot says it is a check.
+	res, _ := snapshotOf(t, m, c.id, student(judy.id))
+	var sv protocol.StudentView
+	if err := json.Unmarshal(res.View, &sv); err != nil || sv.Practice == nil || !sv.Practice.Check {
+		t.Fatalf("Judy's practice: %+v (%v)", sv.Practice, err)
 	}
 }

@@ -1,6 +1,7 @@
 // Command classhub is the classhub server and its admin tasks.
 //
 //	classhub [serve] [flags]            run a node (the default)
+//	classhub demo [flags]               run a node with a simulated class to watch
 //	classhub teacher add --email ...    create a teacher account
 //	classhub teacher password --email   set a teacher's password
 //	classhub content check FILE...      check content banks
@@ -83,6 +84,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	switch cmd {
 	case "serve":
 		return serve(ctx, args, stdout, stderr, nil)
+	case "demo":
+		return demo(ctx, args, stdout, stderr)
 	case "teacher":
 		return teacher(ctx, args, stdin, stdout, stderr)
 	case "content":
@@ -109,6 +112,7 @@ func usageError(what string) error {
 
 const usage = `usage:
   classhub [serve] [flags]                          run a node (the default)
+  classhub demo [flags]                             run a node with a simulated class of 24 students, and print a teacher's sign-in to watch it
   classhub teacher add --email E --name N [flags]   create a teacher account; the password is read from the terminal or stdin
   classhub teacher password --email E [flags]       set a teacher's password
   classhub content check FILE...                    check content banks; prints every problem with its line

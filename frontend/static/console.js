@@ -33,6 +33,10 @@ export async function command(type, data, button, errorEl) {
   }
 }
 
+// skillNames names skills by their IDs, from the content banks: events
+// carry IDs only.
+export const skillNames = new Map();
+
 export const student = (id) => (ctx.state ? ctx.state.students.find((s) => s.id === id) : null);
 export const group = (id) => (ctx.state ? ctx.state.groups.find((g) => g.id === id) : null);
 export const station = (id) => (ctx.state ? ctx.state.stations.find((s) => s.id === id) : null);

@@ -98,7 +98,8 @@ const pct = (p) => `${Math.round((p || 0) * 100)}%`;
 // (and whether its evidence is open) from one call to the next. opts:
 // now (server time), actions (a function (flag, action, minutes, button),
 // or none for a read-only queue), canPull (a teacher-led station exists),
-// skillName (a function from a skill ID to its name).
+// skillName (a function from a skill ID to its name), noteOf (a function
+// from a flag to the note of the student's raised hand, if any).
 export function renderQueue(list, flags, opts) {
   const old = new Map([...list.children].map((n) => [n.dataset.flag, n]));
   const nodes = flags.map((f) => {
@@ -112,7 +113,9 @@ export function renderQueue(list, flags, opts) {
 }
 
 function flagItem(f) {
-  const li = el("li", { class: "flag", "data-flag": f.id });
+  // tabindex: the console moves the focus to a new flag the teacher asks
+  // to see.
+  const li = el("li", { class: "flag", "data-flag": f.id, tabindex: "-1" });
   li.c = {
     level: el("span", { class: "level" }),
     name: el("strong", { class: "flag-name" }),
@@ -120,6 +123,7 @@ function flagItem(f) {
     age: el("span", { class: "flag-age muted" }),
     status: el("span", { class: "flag-status" }),
     summary: el("p", { class: "flag-summary" }),
+    note: el("p", { class: "flag-note", hidden: true }),
     evidence: el("details", { class: "evidence" }, el("summary", {}, "Evidence")),
     body: el("div", { class: "evidence-body" }),
     actions: el("div", { class: "flag-actions" }),
@@ -128,6 +132,7 @@ function flagItem(f) {
   li.append(
     el("div", { class: "flag-head" }, li.c.level, li.c.name, li.c.rule, li.c.age, li.c.status),
     li.c.summary,
+    li.c.note,
     li.c.evidence,
     li.c.actions,
   );
@@ -152,6 +157,11 @@ function fillFlag(li, f, opts) {
   setText(c.age, since ? `for ${age(opts.now - since)}` : "");
   setText(c.status, f.status === "acked" ? "seen" : f.status === "snoozed" ? "back from snooze" : f.waiting ? "next for act now" : "");
   setText(c.summary, (f.evidence && f.evidence.summary) || "");
+  // What the student wrote when raising their hand, where the teacher
+  // decides whom to go to first.
+  const note = opts.noteOf ? opts.noteOf(f) : "";
+  setText(c.note, note ? `“${note}”` : "");
+  c.note.hidden = !note;
   const key = `${f.updated}|${f.status}`;
   if (c.body.dataset.key !== key) {
     c.body.dataset.key = key;

@@ -56,6 +56,7 @@ export class PracticeView {
     this.pending = false;
     this.answers = 0;
     this.built = null; // the item the answer form was built for
+    this.review = null; // a check handed in: each problem with the answer and its explanation
   }
 
   // load takes the practice of a fresh snapshot.
@@ -98,7 +99,15 @@ export class PracticeView {
 
   wantsItem() {
     const p = this.p;
-    return p && !p.closed && !p.item && !(p.options && p.options.length) && !this.done && !(this.feedback && this.feedback.correct);
+    return p && !p.closed && !p.item && !(p.options && p.options.length) && !this.done && !this.goesOn();
+  }
+
+  // goesOn: the last answer left no problem in front of the student (it
+  // was right, or the problem was set aside after its last hint), and the
+  // next waits for their "Next problem".
+  goesOn() {
+    const f = this.feedback;
+    return !!f && !f.check && (f.correct || f.movedOn);
   }
 
   // event folds one event of the class; it returns whether it was about
@@ -115,7 +124,7 @@ export class PracticeView {
         this.reset();
         this.help = help;
         this.labels = labels;
-        this.p = { set: d.set, title: d.title, kind: d.kind, item: null, hints: [], options: [], pick: d.pick || 0, offer: null, closed: false };
+        this.p = { set: d.set, title: d.title, kind: d.kind, item: null, hints: [], options: [], pick: d.pick || 0, offer: null, closed: false, check: !!d.check };
         if (d.kind === "choice_board") {
           this.p.options = (d.options || []).map((o) => ({ item: o.item, label: o.label }));
           for (const o of this.p.options) this.labels[o.item] = o.label;
@@ -133,8 +142,12 @@ export class PracticeView {
         if (d.student !== me || !this.p) return false;
         this.answers++;
         this.seq++;
-        this.feedback = { item: d.item, correct: d.correct, response: d.response, explanation: d.explanation || "" };
-        if (d.correct && this.p.item && this.p.item.id === d.item) this.p.item = null;
+        // In a check the answer is only saved, as far as the student is
+        // told, until they hand it in.
+        this.feedback = this.p.check
+          ? { item: d.item, check: true }
+          : { item: d.item, correct: d.correct, response: d.response, explanation: d.explanation || "", movedOn: !!d.moved_on };
+        if ((d.correct || d.moved_on) && this.p.item && this.p.item.id === d.item) this.p.item = null;
         if (!d.correct) this.clearAnswer();
         return true;
       case "hint":
@@ -142,9 +155,10 @@ export class PracticeView {
         this.p.hints[d.index] = d.text;
         return true;
       case "offer":
+        // Offered as soon as the set's skills are mastered: the student
+        // may take it now or go on with the set.
         if (d.student !== me || !this.p) return false;
         this.p.offer = { set: d.set, title: d.title };
-        this.done = true;
         return true;
       case "help_sent":
         if (d.student !== me || !this.p) return false;
@@ -170,7 +184,7 @@ export class PracticeView {
     p.item = item;
     p.hints = [];
     this.done = false;
-    if (item.reason !== "a similar problem") this.feedback = null;
+    if (item.reason !== "a similar problem" && !p.check) this.feedback = null;
   }
 
   clearAnswer() {
@@ -191,6 +205,8 @@ export class PracticeView {
       if (r && r.item) this.setItem(r.item);
       else if (r && r.done) {
         this.done = true;
+        this.feedback = null;
+        if (r.review) this.review = r.review;
         if (r.offer) this.p.offer = { set: r.offer.set, title: r.offer.title };
       }
     } catch (err) {
@@ -248,6 +264,8 @@ export class PracticeView {
         this.setItem(r.next);
         this.render();
       }
+      // A check goes straight on to its next problem.
+      if (r && this.p && this.p.check) this.next();
     });
   }
 
@@ -267,7 +285,9 @@ export class PracticeView {
     box.dataset.answers = String(this.answers);
     box.dataset.busy = String(this.pending || this.asking);
     $("practice-title").textContent = p.title || "Practice";
-    $("practice-kind").textContent = KINDS[p.kind] || "";
+    $("practice-kind").textContent = p.check && !this.review
+      ? "Quick check: just to see where you are. Hints and answers come when you hand it in."
+      : KINDS[p.kind] || "";
     this.renderHelp();
     this.renderFeedback();
     this.renderItem();
@@ -300,6 +320,12 @@ export class PracticeView {
       delete box.dataset.result;
       return;
     }
+    if (f.check) {
+      box.dataset.result = "saved";
+      box.replaceChildren(el("p", { class: "feedback saved" }, "Answer saved."));
+      delete box.dataset.key;
+      return;
+    }
     box.dataset.result = f.correct ? "right" : "wrong";
     box.dataset.item = f.item;
     const key = String(this.seq);
@@ -310,7 +336,8 @@ export class PracticeView {
     } else {
       box.replaceChildren(el("div", { class: "feedback wrong" },
         el("p", {}, el("strong", {}, "Not quite."), ` You answered “${f.response}”. Here is how it works:`),
-        f.explanation ? el("p", { class: "explanation" }, f.explanation) : null));
+        f.explanation ? el("p", { class: "explanation" }, f.explanation) : null,
+        f.movedOn ? el("p", { class: "moved-on" }, "Read it through, then go on to the next problem.") : null));
     }
   }
 
@@ -347,7 +374,7 @@ export class PracticeView {
     list.hidden = hints.length === 0;
     const left = item.hints - hints.length;
     const hb = form.querySelector(".hint-btn");
-    hb.hidden = left <= 0;
+    hb.hidden = left <= 0 || p.check;
     hb.textContent = left === 1 ? "Last hint (it gives the answer away)" : hints.length ? "Another hint" : "Hint";
   }
 
@@ -371,11 +398,13 @@ export class PracticeView {
       form.append(group);
     } else {
       const input = el("input", { id, class: "answer-input", maxlength: 200, autocomplete: "off", autocapitalize: "off", spellcheck: "false" });
-      form.append(
+      // append, unlike el, writes a null as the text "null": only what
+      // there is goes in.
+      form.append(...[
         el("label", { for: id }, "Your answer"),
         el("div", { class: "answer-row" }, input, item.kind === "numeric" && item.unit ? el("span", { class: "unit" }, item.unit) : null),
         item.kind === "numeric" ? el("p", { class: "hint" }, "Whole numbers, decimals and fractions like 3/4 all work.") : null,
-      );
+      ].filter(Boolean));
     }
     form.append(
       el("ol", { class: "hints", "aria-live": "polite", hidden: true }),
@@ -403,17 +432,18 @@ export class PracticeView {
       parts.push(...this.board());
     } else if (p.item) {
       state = "item";
-    } else if (this.feedback && this.feedback.correct && !this.done) {
+    } else if (this.goesOn() && !this.done) {
       state = "next";
+      if (p.offer) parts.push(this.offer(p), el("p", { class: "muted" }, "Or keep practising:"));
       parts.push(el("button", { type: "button", class: "next-btn", onclick: () => this.proceed() }, "Next problem →"));
+    } else if (this.done && this.review) {
+      state = "done";
+      parts.push(...this.reviewParts());
+      if (p.offer) parts.push(this.offer(p));
     } else if (this.done) {
       state = "done";
       if (p.offer) {
-        parts.push(el("div", { class: "offer" },
-          el("p", { class: "big-text" }, "You've mastered this — try a challenge?"),
-          p.offer.title ? el("p", {}, p.offer.title) : null,
-          el("button", { type: "button", class: "accept-offer", onclick: (e) => this.run("accept_offer", {}, e.currentTarget) }, "Yes, try the challenge")),
-        el("p", { class: "muted" }, "Or take a break: your teacher will tell you what's next."));
+        parts.push(this.offer(p), el("p", { class: "muted" }, "Or take a break: your teacher will tell you what's next."));
       } else {
         parts.push(el("p", { class: "big-text calm" }, "All done — your teacher will tell you what's next."));
       }
@@ -430,6 +460,30 @@ export class PracticeView {
     box.dataset.built = state;
     box.replaceChildren(...parts);
     if (state === "board") this.updateBoard(box);
+  }
+
+  // reviewParts show a check handed in: how many were right, and each
+  // problem with the student's answer and how it works.
+  reviewParts() {
+    const list = this.review;
+    const right = list.filter((r) => r.correct).length;
+    return [
+      el("p", { class: "big-text calm" }, `Handed in: ${right} of ${list.length} right.`),
+      el("p", { class: "muted" }, "Here is each problem, your answer and how it works."),
+      el("ol", { class: "review" }, ...list.map((r) =>
+        el("li", { class: `review-item ${r.correct ? "right" : "wrong"}`, "data-item": r.item },
+          el("p", { class: "prompt" }, r.prompt),
+          el("p", {}, el("span", { class: "mark", "aria-label": r.correct ? "right" : "wrong" }, r.correct ? "✓" : "✗"), " ",
+            r.response ? `Your answer: ${r.response}` : "Not answered"),
+          r.correct ? null : el("p", { class: "explanation" }, r.explanation)))),
+    ];
+  }
+
+  offer(p) {
+    return el("div", { class: "offer" },
+      el("p", { class: "big-text" }, "You've mastered this — try a challenge?"),
+      p.offer.title ? el("p", {}, p.offer.title) : null,
+      el("button", { type: "button", class: "accept-offer", onclick: (e) => this.run("accept_offer", {}, e.currentTarget) }, "Yes, try the challenge"));
   }
 
   proceed() {

@@ -50,6 +50,7 @@ $("leave").addEventListener("click", (e) => {
 $("join-another").addEventListener("click", leave);
 
 function leave() {
+  $("placement-notice").hidden = true;
   if (conn) conn.close();
   conn = null;
   state = null;
@@ -166,12 +167,19 @@ function apply(type, d, f) {
       }
       break;
     case "placement":
-      if (d.student === me.id) placement = d.station || null;
+      if (d.student === me.id) {
+        placement = d.station || null;
+        tell(placement);
+      }
       break;
     case "rotation":
       state.rotation = d.rotation;
       for (const a of d.actions) {
-        if (a.kind === "end" || ((a.kind === "advance" || a.kind === "done") && (a.group || "") === (me.group || ""))) placement = null;
+        if (a.kind === "end" || ((a.kind === "advance" || a.kind === "done") && (a.group || "") === (me.group || ""))) {
+          // The next leg takes the student on with their group.
+          if (placement) $("placement-notice").hidden = true;
+          placement = null;
+        }
       }
       break;
     case "class_paused":
@@ -199,6 +207,20 @@ function apply(type, d, f) {
   }
   return true;
 }
+
+// tell says so when the teacher sends this student to a station ("bring
+// to my table"), or back to their group: a change of where to be is
+// something to see, not only a different name on the station card.
+function tell(station) {
+  const st = stationOf(state.stations, station);
+  $("placement-text").textContent = !st
+    ? "Your teacher sent you back to your group."
+    : st.kind === "teacher_led"
+      ? `Your teacher asked you to come to their table: ${st.name}.`
+      : `Your teacher asked you to go to ${st.name}.`;
+  $("placement-notice").hidden = false;
+}
+$("placement-ok").addEventListener("click", () => ($("placement-notice").hidden = true));
 
 function tagFor(a) {
   if (a.to) return "to you";
@@ -350,6 +372,18 @@ $("interest-form").addEventListener("submit", (e) => {
   command("set_interest", { interest: $("interest").value.trim() }, $("interest-save"));
 });
 
+// A join link (from the projector's QR code) carries the class code: it
+// fills the field, and leaves the address so that a reload or a later
+// class does not bring it back.
+const linked = new URLSearchParams(location.search).get("code");
+if (linked) {
+  $("join-code").value = linked.toUpperCase().slice(0, 9);
+  history.replaceState(null, "", location.pathname);
+}
+
 const s = saved();
 if (s) start(s);
-else show("join");
+else {
+  show("join");
+  if (linked) $("join-name").focus();
+}

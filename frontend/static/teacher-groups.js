@@ -184,7 +184,7 @@ function renderProposal() {
       : el("h4", {}, "Not in a group");
     return el("div", { class: "group-card proposed", "data-proposed": i, ondragover: (e) => e.preventDefault(), ondrop: drop },
       header,
-      i >= 0 && g.reason ? el("p", { class: "reason muted" }, g.reason) : null,
+      i >= 0 && g.reason ? el("p", { class: "reason muted", title: g.reason }, reasonWords(g.reason)) : null,
       el("ul", { class: "members" }, ...g.members.map((m) => chip(m, i, names))),
       i >= 0 ? el("p", { class: "muted" }, `${g.members.length} student${g.members.length === 1 ? "" : "s"}`) : null);
   };
@@ -299,4 +299,15 @@ export function render() {
   renderSets();
   whenIdle($("proposal-groups"), renderProposal);
   whenIdle($("group-list"), renderGroups);
+}
+
+// reasonWords says a grouping reason as a teacher reads it: the seed of a
+// random grouping is for repeating it, not for reading, and mastery reads
+// as a percentage. The server's words stay in the tooltip.
+export function reasonWords(reason) {
+  const r = reason
+    .replace(/^random \(seed -?\d+\)/, "chosen at random")
+    .replace(/\b[01]\.\d+\b/g, (p) => `${Math.round(Number(p) * 100)}%`)
+    .replace(/\bmean\b/g, "average");
+  return r.charAt(0).toUpperCase() + r.slice(1);
 }

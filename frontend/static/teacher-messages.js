@@ -12,7 +12,12 @@ export function setup() {
   $("announce-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     const data = { text: $("announce-text").value.trim(), ...to($("announce-to").value) };
-    if (await command("announce", data, $("announce-submit"), $("messages-error"))) $("announce-text").value = "";
+    // Sent, the form is ready for the next message, to everyone: a "To"
+    // left on one student sends the next one to them by mistake.
+    if (await command("announce", data, $("announce-submit"), $("messages-error"))) {
+      $("announce-text").value = "";
+      $("announce-to").value = "";
+    }
   });
   $("activity-form").addEventListener("submit", async (e) => {
     e.preventDefault();
@@ -22,7 +27,7 @@ export function setup() {
     if (text) activity.text = text;
     if (url) activity.url = url;
     const r = await command("push_activity", { activity, to: parseTarget($("activity-to").value) }, $("activity-push"), $("messages-error"));
-    if (r) for (const id of ["activity-title", "activity-text", "activity-url"]) $(id).value = "";
+    if (r) for (const id of ["activity-title", "activity-text", "activity-url", "activity-to"]) $(id).value = "";
   });
 }
 

@@ -2,7 +2,7 @@
 // station, a group or one student; closing practice; adding a bank from a
 // file; and each student's practice as the roster shows it.
 import { el } from "./api.js";
-import { $, ctx, command, whenIdle } from "./console.js";
+import { $, ctx, command, skillNames, whenIdle } from "./console.js";
 import { parseTarget, setOptions, targetOptions } from "./orch.js";
 import { skillName } from "./teacher-flags.js";
 
@@ -48,7 +48,7 @@ export function loaded() {
     learners.set(s.student, {
       set: s.set, title: s.title, kind: s.kind, item: s.item || null,
       answers: s.answers, correct: s.correct, recent: null,
-      mastery: (s.mastery || []).map((m) => ({ skill: m.skill, p: m.p })),
+      mastery: (s.mastery || []).map((m) => ({ skill: m.skill, p: m.p, mastered: !!m.mastered })),
       offered: !!s.offered, closed: false,
     });
   }
@@ -96,8 +96,8 @@ export function apply(type, d) {
       l.recent.push(!!d.correct);
       if (l.recent.length > RECENT) l.recent.splice(0, l.recent.length - RECENT);
       l.correct = l.recent.filter(Boolean).length;
-      setMastery(l, d.skill, d.p);
-      if (d.correct) l.item = null;
+      setMastery(l, d.skill, d.p, d.mastered);
+      if (d.correct || d.moved_on) l.item = null;
       break;
     }
     case "hint": {
@@ -121,12 +121,18 @@ export function apply(type, d) {
   }
 }
 
-function setMastery(l, skill, p) {
+function setMastery(l, skill, p, mastered) {
   if (typeof p !== "number" || !skill) return;
   const m = l.mastery.find((x) => x.skill === skill);
-  if (m) m.p = p;
-  else l.mastery.push({ skill, p });
+  if (m) Object.assign(m, { p, mastered: !!mastered });
+  else l.mastery.push({ skill, p, mastered: !!mastered });
   l.mastery.sort((a, b) => a.p - b.p || (a.skill < b.skill ? -1 : 1));
+}
+
+// learnerOf is a student's practice as the console keeps it, or null.
+export function learnerOf(sid) {
+  const l = learners.get(sid);
+  return l && l.set ? l : null;
 }
 
 // practiceCell is what the roster shows of a student's practice.
@@ -150,6 +156,7 @@ async function loadBanks() {
   try {
     const r = await call("GET", "/api/v1/banks");
     banks = r.banks || [];
+    for (const b of banks) for (const [id, name] of Object.entries(b.skill_names || {})) skillNames.set(id, name);
     $("practice-tab-error").textContent = "";
   } catch (err) {
     banks = banks || [];
@@ -191,7 +198,9 @@ function describeTarget(value) {
 async function assign(b, s, button) {
   $("practice-status").textContent = "";
   const value = $("practice-to").value;
-  const r = await command("assign_practice", { set: { bank: b.id, set: s.id }, to: parseTarget(value) }, button, $("practice-tab-error"));
+  const data = { set: { bank: b.id, set: s.id }, to: parseTarget(value) };
+  if (s.kind === "check" && $("practice-as-check").checked) data.check = true;
+  const r = await command("assign_practice", data, button, $("practice-tab-error"));
   if (r) {
     const n = r.students || 0;
     $("practice-status").textContent = `“${s.title || s.id}” given to ${describeTarget(value)} (${n} student${n === 1 ? "" : "s"}).`;

@@ -11,9 +11,11 @@ import * as rotation from "./teacher-rotation.js";
 import * as messages from "./teacher-messages.js";
 import * as flags from "./teacher-flags.js";
 import * as practice from "./teacher-practice.js";
+import * as projector from "./teacher-projector.js";
+import * as glance from "./teacher-glance.js";
 
 const KEY = "classhub.teacher";
-const parts = [groups, rotation, messages, flags, practice];
+const parts = [groups, rotation, messages, flags, practice, projector, glance];
 
 function load() {
   try {
@@ -46,7 +48,7 @@ $("signin-form").addEventListener("submit", async (e) => {
     ctx.session = s;
     localStorage.setItem(KEY, JSON.stringify(s));
     $("signin-password").value = "";
-    classes();
+    resume();
   } catch (err) {
     $("signin-error").textContent = err.message;
   }
@@ -68,6 +70,7 @@ $("signout").addEventListener("click", (e) => {
 async function classes() {
   if (ctx.conn) ctx.conn.close();
   ctx.conn = null;
+  if (location.hash) history.replaceState(null, "", location.pathname);
   show("classes");
   $("teacher-name").textContent = ctx.session.teacher.name;
   $("classes-error").textContent = "";
@@ -97,8 +100,10 @@ $("new-class-form").addEventListener("submit", async (e) => {
 function open(r) {
   ctx.room = r;
   ctx.state = null;
+  // The address names the class, so that a reload comes back to it.
+  history.replaceState(null, "", `#class=${encodeURIComponent(r.id)}`);
   show("live");
-  tab("roster");
+  tab("glance");
   $("live-title").textContent = r.title;
   $("join-url").textContent = location.host;
   $("join-code-show").textContent = r.status === "open" ? pretty(r.code) : "ended";
@@ -283,7 +288,7 @@ function fillRow(tr, s, open) {
   tr.className = s.hand ? "hand-up" : "";
   tr.c.name.textContent = s.name;
   tr.c.online.replaceChildren(el("span", { class: `dot ${s.online ? "on" : "off"}`, title: s.online ? "online" : "offline" }), s.online ? " online" : " offline");
-  tr.c.hand.textContent = s.hand ? `✋ ${s.note || ""}` : "";
+  tr.c.hand.textContent = s.hand ? `Hand up${s.note ? `: ${s.note}` : ""}` : "";
   const g = group(s.group);
   tr.c.group.textContent = g ? g.name : "—";
   if (idle(tr.c.level)) tr.c.level.value = typeof s.level === "number" ? String(Math.round(s.level * 100)) : "";
@@ -322,11 +327,30 @@ $("choices-withdraw").addEventListener("click", () => command("offer_choices", {
 $("pause-class").addEventListener("click", () => command("pause_class", {}, $("pause-class")));
 $("resume-class").addEventListener("click", () => command("resume_class", {}, $("resume-class")));
 
+// Tabs as the WAI-ARIA pattern has them: one tab stop, the arrow keys
+// (and Home, End) move between tabs and show each.
 function tab(name) {
-  for (const b of document.querySelectorAll("[data-tab]")) b.setAttribute("aria-selected", String(b.dataset.tab === name));
+  for (const b of document.querySelectorAll("[data-tab]")) {
+    const on = b.dataset.tab === name;
+    b.setAttribute("aria-selected", String(on));
+    b.setAttribute("aria-controls", `panel-${b.dataset.tab}`);
+    b.tabIndex = on ? 0 : -1;
+  }
   for (const p of document.querySelectorAll("[data-panel]")) p.hidden = p.dataset.panel !== name;
 }
-for (const b of document.querySelectorAll("[data-tab]")) b.addEventListener("click", () => tab(b.dataset.tab));
+for (const b of document.querySelectorAll("[data-tab]")) {
+  b.addEventListener("click", () => tab(b.dataset.tab));
+  b.addEventListener("keydown", (e) => {
+    const tabs = [...document.querySelectorAll("[data-tab]")];
+    const i = tabs.indexOf(b);
+    const j = { ArrowRight: i + 1, ArrowLeft: i - 1, Home: 0, End: tabs.length - 1 }[e.key];
+    if (j === undefined) return;
+    e.preventDefault();
+    const next = tabs[(j + tabs.length) % tabs.length];
+    tab(next.dataset.tab);
+    next.focus();
+  });
+}
 
 $("end-class").addEventListener("click", () => {
   if (confirm("End this class? Students are disconnected and the code stops working.")) command("end_class", {}, $("end-class"));
@@ -337,14 +361,50 @@ $("back").addEventListener("click", (e) => {
   classes();
 });
 
+// The code full screen: one line at any width, with the link and its QR
+// code; Escape, the button or a click anywhere closes it, and the focus
+// goes back to where it was.
 $("fullscreen-code").addEventListener("click", () => {
+  const link = `${location.origin}/?code=${encodeURIComponent(ctx.room.code)}`;
+  $("code-overlay-url").textContent = location.host;
   $("code-overlay-text").textContent = pretty(ctx.room.code);
+  $("code-overlay-qr").src = `/qr.svg?text=${encodeURIComponent(link)}`;
+  $("code-overlay-qr").alt = `QR code of the link ${link}`;
   $("code-overlay").hidden = false;
+  $("code-overlay-close").focus();
 });
-$("code-overlay").addEventListener("click", () => ($("code-overlay").hidden = true));
+function closeCode() {
+  if ($("code-overlay").hidden) return;
+  $("code-overlay").hidden = true;
+  $("fullscreen-code").focus();
+}
+$("code-overlay").addEventListener("click", closeCode);
+document.addEventListener("keydown", (e) => {
+  if ($("code-overlay").hidden) return;
+  if (e.key === "Escape") {
+    e.preventDefault();
+    closeCode();
+  } else if (e.key === "Tab") {
+    // The close button is all there is to reach while it is open.
+    e.preventDefault();
+    $("code-overlay-close").focus();
+  }
+});
 
 for (const p of parts) p.setup({ call });
 
+// resume opens the class the address names, after a reload; any other
+// page goes to the list of classes.
+async function resume() {
+  const id = new URLSearchParams(location.hash.slice(1)).get("class");
+  if (!id) return classes();
+  try {
+    open(await call("GET", `/api/v1/rooms/${encodeURIComponent(id)}`));
+  } catch {
+    classes();
+  }
+}
+
 ctx.session = load();
-if (ctx.session) classes();
+if (ctx.session) resume();
 else show("signin");

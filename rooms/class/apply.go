@@ -355,7 +355,7 @@ func applyLateRule(s *State, ev protocol.Event, d *protocol.LateRuleSet) error {
 func applyPractice(s *State, ev protocol.Event, d *protocol.PracticeStarted) error {
 	for _, sid := range s.Targets(d.To, d.Students) {
 		l := s.learner(sid)
-		l.Set, l.Kind, l.Title, l.Closed = d.Set, d.Kind, d.Title, false
+		l.Set, l.Kind, l.Title, l.Closed, l.Check = d.Set, d.Kind, d.Title, false, d.Check
 		l.Queue, l.Options, l.Pick = slices.Clone(d.Items), nil, 0
 		l.Current, l.Offered, l.Started = nil, nil, ev.Time
 		l.NewStep(0)
@@ -396,9 +396,14 @@ func applyAttempt(s *State, ev protocol.Event, d *protocol.Attempted) error {
 	if d.Correct {
 		l.Solved = append(l.Solved, d.Item)
 		l.Current = nil
-	} else if first {
+	} else if first && !l.Check {
 		// Noah's rule: a missed skill comes back later to check it stuck.
+		// Not in a check: it asks each problem once.
 		l.Recheck = append(l.Recheck, Recheck{Skill: d.Skill, After: l.Count + 3})
+	}
+	if d.MovedOn {
+		// Set aside, unsolved: it was given when it left the queue.
+		l.Current = nil
 	}
 	return nil
 }

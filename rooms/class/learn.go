@@ -38,6 +38,7 @@ type Learner struct {
 	Offered *protocol.Offer              `json:"offered,omitempty"` // enrichment offered and not yet taken
 	Start   map[protocol.SkillID]float64 `json:"start,omitempty"`   // mastery when first seen this session
 	Closed  bool                         `json:"closed"`            // the activity is over
+	Check   bool                         `json:"check,omitempty"`   // run as a check: no hints or explanations until handed in
 	Started int64                        `json:"started"`           // when the current set was started
 }
 

@@ -54,7 +54,7 @@ func (l *Learner) practice(sid protocol.StudentID) *protocol.StudentPractice {
 	}
 	p := &protocol.StudentPractice{
 		Set: l.Set, Title: l.Title, Kind: l.Kind, Item: l.Current, Hints: l.Shown,
-		Pick: l.Pick, Mastery: l.MasteryList(), Closed: l.Closed,
+		Pick: l.Pick, Mastery: l.MasteryList(), Closed: l.Closed, Check: l.Check,
 	}
 	p.Options = l.Options
 	p.Offer = l.Offered
