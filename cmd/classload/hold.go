@@ -103,6 +103,8 @@ func hold(ctx context.Context, o options, out io.Writer) (err error) {
 		return err
 	}
 	args := []string{"serve", "--data", data, "--addr", addr, "--log-level", "warn",
+		// The node's metrics on its own address, where hold reads them.
+		"--admin-addr", "",
 		// Every join comes from this one address.
 		"--join-rate", "1000", "--join-burst", strconv.Itoa(o.classes + 100)}
 	logFile, err := os.Create(filepath.Join(work, "server.log"))
