@@ -55,15 +55,14 @@ func natsCluster(t *testing.T) string {
 		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
 		srvs = append(srvs, s)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for _, s := range srvs {
-		for !s.JetStreamIsCurrent() || !s.JetStreamIsClustered() {
-			if time.Now().After(deadline) {
-				t.Fatal("the NATS cluster did not form within 30s")
+	waitFor(t, 30*time.Second, "the NATS cluster to form", func() bool {
+		for _, s := range srvs {
+			if !s.JetStreamIsCurrent() || !s.JetStreamIsClustered() {
+				return false
 			}
-			time.Sleep(20 * time.Millisecond)
 		}
-	}
+		return true
+	})
 	return strings.Join(clients, ",")
 }
 

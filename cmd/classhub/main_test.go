@@ -30,7 +30,7 @@ func TestMain(m *testing.M) {
 		if os.Getenv("CLASSHUB_TEST_STALL_STOP") == "1" {
 			// A graceful stop that never ends, as one waiting on devices
 			// that do not read or on a NATS that does not answer.
-			testHookStopping = func() { time.Sleep(time.Hour) }
+			testHookStopping = func() { <-time.NewTimer(time.Hour).C }
 		}
 		main()
 		return

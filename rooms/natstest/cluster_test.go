@@ -22,12 +22,16 @@ func TestClusterCrash(t *testing.T) {
 	}
 	routes := c.Server(0).NumRoutes()
 	c.Crash(1)
-	deadline := time.Now().Add(10 * time.Second)
+	deadline := time.NewTimer(10 * time.Second)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
 	for c.Server(0).NumRoutes() >= routes {
-		if time.Now().After(deadline) {
+		select {
+		case <-deadline.C:
 			t.Fatalf("s0 still has %d routes after s1 crashed", c.Server(0).NumRoutes())
+		case <-tick.C:
 		}
-		time.Sleep(10 * time.Millisecond)
 	}
 	c.links.mu.Lock()
 	for k := range c.links.conns {
