@@ -55,14 +55,17 @@ func natsCluster(t *testing.T) string {
 		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
 		srvs = append(srvs, s)
 	}
-	waitFor(t, 30*time.Second, "the NATS cluster to form", func() bool {
-		for _, s := range srvs {
-			if !s.JetStreamIsCurrent() || !s.JetStreamIsClustered() {
-				return false
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for _, s := range srvs {
+		for !s.JetStreamIsCurrent() || !s.JetStreamIsClustered() {
+			if time.Now().After(deadline) {
+				t.Fatal("the NATS cluster did not form within 30s")
 			}
+			<-tick.C
 		}
-		return true
-	})
+	}
 	return strings.Join(clients, ",")
 }
 
