@@ -30,7 +30,7 @@ type Cluster struct {
 
 // clusterReady bounds the wait for the cluster to form or to settle again
 // after a server stopped or started.
-const clusterReady = 30 * time.Second
+const clusterReady = 90 * time.Second
 
 // StartCluster starts n servers forming a JetStream cluster and waits
 // until it has a meta leader and every server is current. t.Cleanup stops
