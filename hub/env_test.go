@@ -52,7 +52,8 @@ func startEnv(t *testing.T, ns *natstest.Server, opts ...envOption) *env {
 	t.Helper()
 	ctx := context.Background()
 	nc, js := ns.Connect(t)
-	rc := rooms.Config{NC: nc, JS: js, Node: protocol.NodeID("node-" + t.Name()), LeaseTTL: 3 * time.Second, Grace: 300 * time.Millisecond}
+	rc := rooms.Config{NC: nc, JS: js, Node: protocol.NodeID("node-" + t.Name()), LeaseTTL: 3 * time.Second, Grace: 300 * time.Millisecond,
+		CommandRate: 10000, CommandBurst: 10000}
 	hc := Config{NC: nc, CommandRate: 10000, CommandBurst: 10000, HelloTimeout: 2 * time.Second}
 	for _, o := range opts {
 		o(&hc, &rc)

@@ -13,31 +13,33 @@ type Code string
 
 // Error codes.
 const (
-	CodeBadFrame       Code = "bad_frame"       // not a JSON object, or not UTF-8
-	CodeFrameTooLarge  Code = "frame_too_large" // frame over MaxFrameBytes
-	CodeBadVersion     Code = "bad_version"     // "v" is not a supported version
-	CodeUnknownType    Code = "unknown_type"    // "type" is not a known message type
-	CodeInvalid        Code = "invalid"         // a field is missing, of the wrong type or out of range
-	CodeNotReady       Code = "not_ready"       // a command before the hello was answered
-	CodeUnauthorized   Code = "unauthorized"    // missing, invalid or expired token or password
-	CodeForbidden      Code = "forbidden"       // the role may not do this
-	CodeNotFound       Code = "not_found"       // no such room, student, code or account
-	CodeConflict       Code = "conflict"        // the thing already exists or changed meanwhile
-	CodeRoomEnded      Code = "room_ended"      // the class session has ended
-	CodeRateLimited    Code = "rate_limited"    // too many requests; retry later
-	CodeBusy           Code = "busy"            // the room's inbox is full; retry
-	CodeUnavailable    Code = "unavailable"     // the room's owner cannot be reached, or the class could not be loaded; retry
-	CodeInternal       Code = "internal"        // a server fault; the request may be retried
-	CodeDuplicate      Code = "duplicate"       // this request ID was already handled
-	CodeNotRecoverable Code = "not_recoverable" // resume impossible; a fresh snapshot follows
-	CodeWrongState     Code = "wrong_state"     // the command does not fit the room's state now (no rotation running, a group not paused...)
-	CodeStale          Code = "stale"           // made against a version that has changed since (a proposal, a task field)
-	CodeFull           Code = "full"            // the station is at capacity
-	CodeAbsent         Code = "absent"          // the student has left the class
-	CodeInfeasible     Code = "infeasible"      // the grouping's constraints cannot all be met; the message lists why
-	CodeNotGiven       Code = "not_given"       // an answer or hint for an item the student was not given
-	CodeClosed         Code = "closed"          // the activity is over; nothing more is graded
-	CodeBadContent     Code = "bad_content"     // a content bank has errors; the message lists every one
+	CodeBadFrame       Code = "bad_frame"            // not a JSON object, or not UTF-8
+	CodeFrameTooLarge  Code = "frame_too_large"      // frame over MaxFrameBytes
+	CodeBadVersion     Code = "bad_version"          // "v" is not a supported version
+	CodeUnknownType    Code = "unknown_type"         // "type" is not a known message type
+	CodeInvalid        Code = "invalid"              // a field is missing, of the wrong type or out of range
+	CodeNotReady       Code = "not_ready"            // a command before the hello was answered
+	CodeUnauthorized   Code = "unauthorized"         // missing, invalid or expired token or password
+	CodeForbidden      Code = "forbidden"            // the role may not do this
+	CodeNotFound       Code = "not_found"            // no such room, student, code or account
+	CodeConflict       Code = "conflict"             // the thing already exists or changed meanwhile
+	CodeRoomEnded      Code = "room_ended"           // the class session has ended
+	CodeRateLimited    Code = "rate_limited"         // too many requests; retry after Error.RetryAfter
+	CodeTooManyConns   Code = "too_many_connections" // this person has as many connections to the class on this server as it allows
+	CodeStorageFull    Code = "storage_full"         // the server's event store refused to write (a full disk); nothing of the request was kept
+	CodeBusy           Code = "busy"                 // the room's inbox is full; retry
+	CodeUnavailable    Code = "unavailable"          // the room's owner cannot be reached, or the class could not be loaded; retry
+	CodeInternal       Code = "internal"             // a server fault; the request may be retried
+	CodeDuplicate      Code = "duplicate"            // this request ID was already handled
+	CodeNotRecoverable Code = "not_recoverable"      // resume impossible; a fresh snapshot follows
+	CodeWrongState     Code = "wrong_state"          // the command does not fit the room's state now (no rotation running, a group not paused...)
+	CodeStale          Code = "stale"                // made against a version that has changed since (a proposal, a task field)
+	CodeFull           Code = "full"                 // the station is at capacity
+	CodeAbsent         Code = "absent"               // the student has left the class
+	CodeInfeasible     Code = "infeasible"           // the grouping's constraints cannot all be met; the message lists why
+	CodeNotGiven       Code = "not_given"            // an answer or hint for an item the student was not given
+	CodeClosed         Code = "closed"               // the activity is over; nothing more is graded
+	CodeBadContent     Code = "bad_content"          // a content bank has errors; the message lists every one
 )
 
 // HTTPStatus maps a code to the HTTP status used by the REST API.
@@ -59,9 +61,9 @@ func (c Code) HTTPStatus() int {
 		return 410
 	case CodeFrameTooLarge:
 		return 413
-	case CodeRateLimited:
+	case CodeRateLimited, CodeTooManyConns:
 		return 429
-	case CodeBusy, CodeUnavailable, CodeNotReady:
+	case CodeBusy, CodeUnavailable, CodeNotReady, CodeStorageFull:
 		return 503
 	}
 	return 500
@@ -90,6 +92,10 @@ func CodeOfStatus(status int) Code {
 type Error struct {
 	Code    Code   `json:"code"`
 	Message string `json:"message"`
+	// RetryAfter, in milliseconds, is how long the client should wait
+	// before it tries again: set with rate_limited and
+	// too_many_connections, left out otherwise.
+	RetryAfter int64 `json:"retry_after,omitempty"`
 }
 
 func (e *Error) Error() string { return string(e.Code) + ": " + e.Message }
@@ -180,6 +186,7 @@ const (
 	CloseRoomEnded    CloseCode = 4003 // final: the class session has ended
 	CloseRemoved      CloseCode = 4004 // final: the teacher erased this student from the class; their token no longer opens it
 	CloseRoomMoved    CloseCode = 4005 // the room's owner changed in a way the node could not follow; reconnect and resume
+	CloseTooManyConns CloseCode = 4006 // this person has as many connections to the class on this server as it allows; reconnect after the error's retry_after
 )
 
 // Final reports whether a client must not reconnect automatically after c.

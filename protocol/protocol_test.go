@@ -849,6 +849,8 @@ var httpStatus = map[Code]int{
 	CodeConflict:       409,
 	CodeRoomEnded:      410,
 	CodeRateLimited:    429,
+	CodeTooManyConns:   429,
+	CodeStorageFull:    503,
 	CodeBusy:           503,
 	CodeUnavailable:    503,
 	CodeInternal:       500,
@@ -982,6 +984,7 @@ var finalClose = map[CloseCode]bool{
 	CloseRoomEnded:    true,
 	CloseRemoved:      true,
 	CloseRoomMoved:    false,
+	CloseTooManyConns: false,
 }
 
 func TestCloseCodeFinal(t *testing.T) {

@@ -19,6 +19,12 @@ var (
 	// ErrStopped means the room's actor stopped before answering.
 	ErrStopped error = protocol.NewSentinel(protocol.CodeUnavailable,
 		"rooms: room actor stopped", "the room is moving to another server; retry")
+	// ErrStoreFull means JetStream refused an append for want of room: the
+	// disk, or the storage JetStream may use, is full. Nothing of the step
+	// was kept.
+	ErrStoreFull error = protocol.NewSentinel(protocol.CodeStorageFull,
+		"rooms: the event store is full",
+		"the server's storage is full: this was not saved, and nothing saved before is lost; try again later")
 	// ErrClosed means the manager is shutting down.
 	ErrClosed error = protocol.NewSentinel(protocol.CodeUnavailable,
 		"rooms: manager closed", "this server is shutting down; retry")

@@ -327,6 +327,18 @@ const jsErrSubjectInProcess = 10164
 
 var errInProcess = errors.New("an earlier append to this log is still being applied")
 
+// storeFull reports whether a JetStream error code says there is no room
+// to store: insufficient resources (10023), the server's storage
+// (10047) or memory (10028) used up, the account's limits reached
+// (10002).
+func storeFull(code int) bool {
+	switch code {
+	case 10023, 10047, 10028, 10002:
+		return true
+	}
+	return false
+}
+
 func (l *roomLog) appendOnce(ctx context.Context, evs []protocol.Event) ([][]byte, error) {
 	encs := make([][]byte, len(evs))
 	for i := range evs {
@@ -352,6 +364,9 @@ func (l *roomLog) appendOnce(ctx context.Context, evs []protocol.Event) ([][]byt
 			}
 			if errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrSubjectInProcess {
 				return nil, fmt.Errorf("append to room %s: %w: %w", l.room, errInProcess, err)
+			}
+			if errors.As(err, &apiErr) && storeFull(int(apiErr.ErrorCode)) {
+				return nil, fmt.Errorf("append to room %s: %w: %w", l.room, ErrStoreFull, err)
 			}
 			return nil, fmt.Errorf("append to room %s: %w", l.room, err)
 		}
@@ -396,6 +411,9 @@ func (l *roomLog) appendOnce(ctx context.Context, evs []protocol.Event) ([][]byt
 			}
 			if ack.Error.Code == jsErrSubjectInProcess {
 				return nil, fmt.Errorf("append to room %s: %w: %s", l.room, errInProcess, ack.Error.Description)
+			}
+			if storeFull(ack.Error.Code) {
+				return nil, fmt.Errorf("append to room %s: %w: %s (%d)", l.room, ErrStoreFull, ack.Error.Description, ack.Error.Code)
 			}
 			return nil, fmt.Errorf("append to room %s: %s (%d)", l.room, ack.Error.Description, ack.Error.Code)
 		}

@@ -45,6 +45,15 @@ type Config struct {
 	// InboxSize bounds each room's inbox; a full inbox answers busy.
 	// Default 256.
 	InboxSize int
+	// CommandRate and CommandBurst are each person's allowance of
+	// commands to one class, counted by the class's owner whichever node
+	// and connection they come through: a token bucket of CommandBurst
+	// refilled at CommandRate a second. A command over it is answered
+	// rate_limited with the wait, and does nothing. Commands that nodes
+	// send on their own (opening, joining, presence, snapshots) are not
+	// counted. Defaults 20/s and 40.
+	CommandRate  float64
+	CommandBurst int
 	// Retention is how long a class's log is kept after the class ended
 	// (or, for a class never ended, after it was opened); 0 keeps them
 	// forever. The log is removed whole, with its snapshot.
@@ -107,6 +116,12 @@ func (c *Config) defaults() error {
 	}
 	if c.InboxSize <= 0 {
 		c.InboxSize = 256
+	}
+	if c.CommandRate <= 0 {
+		c.CommandRate = 20
+	}
+	if c.CommandBurst <= 0 {
+		c.CommandBurst = 40
 	}
 	if c.Replicas <= 0 {
 		c.Replicas = 1
@@ -405,6 +420,7 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 		timer:     make(chan protocol.StudentID, 64),
 		rotFire:   make(chan uint64, 1),
 		watchFire: make(chan uint64, 1),
+		allowance: newAllowance(m.cfg.CommandRate, m.cfg.CommandBurst),
 		quit:      make(chan struct{}),
 		done:      make(chan struct{}),
 		leaseRev:  rev,

@@ -12,6 +12,7 @@ type metrics struct {
 	corrupt   prometheus.Counter
 	appendErr prometheus.Counter
 	batch     prometheus.Histogram
+	limited   prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -55,9 +56,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Help:    "Events per append to a class log: a step's events and its reply, or those of several waiting commands taken together.",
 			Buckets: []float64{1, 2, 4, 8, 16, 32, 64, 128},
 		}),
+		limited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "classhub_room_commands_rate_limited_total",
+			Help: "Commands refused rate_limited by the class's owner on this node: their sender was over their allowance in the class, counted across every node and connection.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.rooms, m.commands, m.publish, m.takeovers, m.panics, m.failed, m.corrupt, m.appendErr, m.batch)
+		reg.MustRegister(m.rooms, m.commands, m.publish, m.takeovers, m.panics, m.failed, m.corrupt, m.appendErr, m.batch, m.limited)
 	}
 	return m
 }

@@ -38,7 +38,10 @@ type room struct {
 	// rotFire carries the generation of the rotation timer that fired;
 	// a timer replaced since is ignored.
 	rotFire chan uint64
-	quit    chan struct{} // closed to ask the actor to stop
+	// allowance counts each person's commands to the class; taken from
+	// in submit, by whoever submits.
+	allowance *allowance
+	quit      chan struct{} // closed to ask the actor to stop
 	done    chan struct{} // closed when the actor has stopped
 	once    sync.Once
 
@@ -74,6 +77,13 @@ type room struct {
 // submit puts req in the inbox without blocking. A full inbox is the room
 // telling its callers to back off, not a reason to stall a node.
 func (r *room) submit(req *request) {
+	if who := personOf(req.cmd); who != "" {
+		if wait, ok := r.allowance.take(who, time.Now()); !ok {
+			r.m.metrics.limited.Inc()
+			req.done(nil, rateLimited(wait))
+			return
+		}
+	}
 	select {
 	case <-r.done:
 		req.done(nil, ErrStopped)

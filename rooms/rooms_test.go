@@ -16,7 +16,10 @@ import (
 
 func newManager(t *testing.T, nc *nats.Conn, js jetstream.JetStream, node string, mod ...func(*Config)) *Manager {
 	t.Helper()
-	cfg := Config{NC: nc, JS: js, Node: protocol.NodeID(node), LeaseTTL: 2 * time.Second, Grace: 200 * time.Millisecond}
+	// Tests send commands as fast as they can; the allowance per person
+	// has tests of its own (limits_test.go).
+	cfg := Config{NC: nc, JS: js, Node: protocol.NodeID(node), LeaseTTL: 2 * time.Second, Grace: 200 * time.Millisecond,
+		CommandRate: 1e6, CommandBurst: 1e6}
 	for _, f := range mod {
 		f(&cfg)
 	}

@@ -28,6 +28,13 @@ func Start(t testing.TB) *Server {
 // it and start another on the same data, as a restart would.
 func StartIn(t testing.TB, dir string) *Server {
 	t.Helper()
+	return StartWith(t, dir, nil)
+}
+
+// StartWith is StartIn with the server's options changed by mod first:
+// a test gives JetStream a tiny store, say, to see what a full disk does.
+func StartWith(t testing.TB, dir string, mod func(*server.Options)) *Server {
+	t.Helper()
 	opts := &server.Options{
 		Host:      "127.0.0.1",
 		Port:      -1,
@@ -35,6 +42,9 @@ func StartIn(t testing.TB, dir string) *Server {
 		StoreDir:  dir,
 		NoLog:     true,
 		NoSigs:    true,
+	}
+	if mod != nil {
+		mod(opts)
 	}
 	ns, err := server.NewServer(opts)
 	if err != nil {
