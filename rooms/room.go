@@ -42,8 +42,8 @@ type room struct {
 	// in submit, by whoever submits.
 	allowance *allowance
 	quit      chan struct{} // closed to ask the actor to stop
-	done    chan struct{} // closed when the actor has stopped
-	once    sync.Once
+	done      chan struct{} // closed when the actor has stopped
+	once      sync.Once
 
 	// Owned by the actor goroutine.
 	log      *roomLog
