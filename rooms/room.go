@@ -38,12 +38,13 @@ type room struct {
 	// rotFire carries the generation of the rotation timer that fired;
 	// a timer replaced since is ignored.
 	rotFire chan uint64
+	quit    chan struct{} // closed to ask the actor to stop
+	done    chan struct{} // closed when the actor has stopped
+	once    sync.Once
+
 	// allowance counts each person's commands to the class; taken from
 	// in submit, by whoever submits.
 	allowance *allowance
-	quit      chan struct{} // closed to ask the actor to stop
-	done      chan struct{} // closed when the actor has stopped
-	once      sync.Once
 
 	// Owned by the actor goroutine.
 	log      *roomLog
