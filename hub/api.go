@@ -114,8 +114,8 @@ func (h *Hub) httpError(err error, c echo.Context) {
 	if pe.Code == protocol.CodeInternal {
 		h.log.Error("REST request failed", "method", c.Request().Method, "path", c.Path(), "err", err)
 	}
-	if pe.Code == protocol.CodeRateLimited && c.Response().Header().Get("Retry-After") == "" {
-		c.Response().Header().Set("Retry-After", "1")
+	if (pe.Code == protocol.CodeRateLimited || pe.RetryAfter > 0) && c.Response().Header().Get("Retry-After") == "" {
+		c.Response().Header().Set("Retry-After", strconv.FormatInt(max(1, (pe.RetryAfter+999)/1000), 10))
 	}
 	_ = c.JSON(pe.Code.HTTPStatus(), map[string]*protocol.Error{"error": pe})
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/coder/websocket"
 	"github.com/google/uuid"
-	"golang.org/x/time/rate"
 
 	"github.com/classhub/classhub/protocol"
 )
@@ -48,7 +47,7 @@ type conn struct {
 	actor  protocol.Actor
 	name   string // the display name in the token
 	room   *hubRoom
-	lim    *rate.Limiter
+	person *person // the person this connection counts for, once hello named them (limits.go)
 
 	wake  chan struct{} // a frame or a close is waiting; capacity 1
 	taken chan struct{} // the writer took the queue; capacity 1
@@ -74,7 +73,6 @@ type conn struct {
 func newConn(h *Hub, ws *websocket.Conn) *conn {
 	return &conn{
 		h: h, ws: ws, id: uuid.NewString(),
-		lim:   rate.NewLimiter(rate.Limit(h.cfg.CommandRate), h.cfg.CommandBurst),
 		wake:  make(chan struct{}, 1),
 		taken: make(chan struct{}, 1),
 		stop:  make(chan struct{}),
@@ -414,6 +412,10 @@ func (c *conn) hello(ctx context.Context, f protocol.ClientFrame) bool {
 			return false
 		}
 	}
+	if !c.h.lim.hold(c, personKey(room, a), time.Now()) {
+		c.tooMany(f.ID)
+		return false
+	}
 	c.actor, c.viewer, c.name = a, a.Viewer(), claims.Name
 
 	hr, err := c.h.enter(room, c)
@@ -556,8 +558,7 @@ func (c *conn) command(ctx context.Context, f protocol.ClientFrame) {
 	case !protocol.Allowed(f.Type, c.actor.Role):
 		c.sendError(f.ID, protocol.Errorf(protocol.CodeForbidden, "a %s may not send %s", c.actor.Role, f.Type))
 		return
-	case !c.lim.Allow():
-		c.sendError(f.ID, protocol.Errorf(protocol.CodeRateLimited, "too many commands; slow down"))
+	case c.rateLimited(f.ID):
 		return
 	}
 	v, perr := protocol.DecodePayload(f.Type, f.Data)

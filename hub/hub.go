@@ -56,10 +56,32 @@ type Config struct {
 	// PingInterval is how often the server pings an idle device to find
 	// dead connections. Default 25s.
 	PingInterval time.Duration
-	// CommandRate and CommandBurst limit commands per connection.
-	// Defaults 20/s and 40.
+	// CommandRate and CommandBurst are each person's allowance of
+	// commands to one class on this node (a token bucket), shared by all
+	// of the person's connections; the class's owner counts the same
+	// allowance again across nodes (rooms.Config). A command over it is
+	// answered rate_limited with the wait. Defaults 20/s and 40.
 	CommandRate  float64
 	CommandBurst int
+	// MaxConns is how many device connections this node holds at most.
+	// One more is refused before the upgrade, with 503 and Retry-After;
+	// the connections it holds go on. Default 20,000 (about 19 KiB
+	// each when idle, see docs/OPERATING.md); negative: no limit.
+	MaxConns int
+	// ConnRate and ConnBurst limit how fast this node takes new
+	// connections (a token bucket), so that a school reconnecting at
+	// once after a restart is spread over seconds instead of starving
+	// the classes already running; those over it get 503 with
+	// Retry-After. Defaults 500/s and 1,000; a negative ConnRate: no
+	// limit.
+	ConnRate  float64
+	ConnBurst int
+	// ConnsPerPerson bounds one person's connections to one class on
+	// this node: the student, teacher or coach of the token (projectors
+	// by class). The hello of one more is refused with
+	// too_many_connections and close 4006; the person's other
+	// connections are not touched. Default 5; negative: no limit.
+	ConnsPerPerson int
 	// RingSize is how many recent events per room are kept for resuming
 	// devices without reading the log. Default 1024.
 	RingSize int
@@ -77,6 +99,7 @@ type Hub struct {
 	log     *slog.Logger
 	metrics *metrics
 	joins   *addressLimits
+	lim     *limits
 
 	mu      sync.Mutex
 	rooms   map[protocol.RoomID]*hubRoom
@@ -108,6 +131,18 @@ func New(cfg Config) (*Hub, error) {
 	if cfg.CommandBurst <= 0 {
 		cfg.CommandBurst = 40
 	}
+	if cfg.MaxConns == 0 {
+		cfg.MaxConns = 20000
+	}
+	if cfg.ConnRate == 0 {
+		cfg.ConnRate = 500
+	}
+	if cfg.ConnBurst <= 0 {
+		cfg.ConnBurst = 1000
+	}
+	if cfg.ConnsPerPerson == 0 {
+		cfg.ConnsPerPerson = 5
+	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = 12 * time.Hour
 	}
@@ -123,11 +158,14 @@ func New(cfg Config) (*Hub, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	return &Hub{
+	h := &Hub{
 		cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer),
 		joins: &addressLimits{rate: rate.Limit(cfg.JoinRate), burst: cfg.JoinBurst},
+		lim:   newLimits(cfg),
 		rooms: map[protocol.RoomID]*hubRoom{}, conns: map[*conn]struct{}{},
-	}, nil
+	}
+	h.metrics.maxConns.Set(float64(cfg.MaxConns))
+	return h, nil
 }
 
 // ServeHTTP accepts a device WebSocket and serves it until it closes.
@@ -141,6 +179,11 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.wg.Add(1)
 	h.mu.Unlock()
 	defer h.wg.Done()
+	if reason, wait := h.lim.admit(h.cfg.NC, time.Now()); reason != "" {
+		h.refuseConn(w, r, reason, wait)
+		return
+	}
+	defer h.lim.done()
 	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		OriginPatterns:  h.cfg.OriginPatterns,
 		CompressionMode: websocket.CompressionDisabled,
@@ -166,6 +209,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.metrics.conns.Dec()
 	}()
 	c.serve()
+	h.lim.release(c, time.Now())
 }
 
 // Close closes every connection with 1012 (service restart), so that

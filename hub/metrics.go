@@ -14,6 +14,9 @@ type metrics struct {
 	resumes   *prometheus.CounterVec
 	gapFills  prometheus.Counter
 	lag       prometheus.Histogram
+	refused   *prometheus.CounterVec
+	limited   prometheus.Counter
+	maxConns  prometheus.Gauge
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -43,9 +46,21 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			// saturated one.
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "classhub_connections_refused_total",
+			Help: "Connections this node refused, by reason: full (it held its --max-conns), rate (new connections came faster than --conn-rate), broker (NATS was lost), all three with 503 before the upgrade; person (the person held --conns-per-person connections to the class here), at the hello with close 4006.",
+		}, []string{"reason"}),
+		limited: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "classhub_commands_rate_limited_total",
+			Help: "Device commands this node answered rate_limited: their person was over their allowance in the class on this node.",
+		}),
+		maxConns: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "classhub_connections_max",
+			Help: "The most device connections this node holds (--max-conns); negative: no limit. Alert on classhub_connections approaching it.",
+		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.conns, m.framesIn, m.framesOut, m.overflows, m.resumes, m.gapFills, m.lag)
+		reg.MustRegister(m.conns, m.framesIn, m.framesOut, m.overflows, m.resumes, m.gapFills, m.lag, m.refused, m.limited, m.maxConns)
 	}
 	return m
 }

@@ -1,0 +1,247 @@
+package hub
+
+import (
+	"encoding/json"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"golang.org/x/time/rate"
+
+	"github.com/classhub/classhub/protocol"
+)
+
+// Why a new connection was refused, as the metric's reason label says.
+const (
+	refusedFull   = "full"   // the node holds Config.MaxConns connections
+	refusedRate   = "rate"   // new connections came faster than Config.ConnRate
+	refusedBroker = "broker" // the node has lost NATS
+	refusedPerson = "person" // the person holds Config.ConnsPerPerson connections to the class here
+)
+
+// personWait is how long a device refused for its person's connections
+// waits before it tries again: long enough for a connection that
+// vanished without closing to be found by its pings and ended.
+const personWait = 30 * time.Second
+
+// limits is what a node takes on: how many connections, how fast new
+// ones come, and, per person in a class, how many connections and how
+// many commands. Everything over a limit is refused with an answer that
+// says so, and what the node already serves goes on.
+type limits struct {
+	max       int           // connections; < 0: no limit
+	accept    *rate.Limiter // new connections; nil: no limit
+	perPerson int           // connections per person and class; < 0: no limit
+	cmdRate   rate.Limit
+	cmdBurst  int
+
+	mu     sync.Mutex
+	open   int // connections admitted and not yet ended
+	people map[string]*person
+	swept  time.Time
+	quiet  map[string]*quietLog // the log of each kind of refusal
+}
+
+// person is one person in one class on this node: their live
+// connections and their allowance of commands, which every connection
+// of theirs shares.
+type person struct {
+	key   string
+	conns int // guarded by limits.mu
+	cmds  *rate.Limiter
+}
+
+func newLimits(cfg Config) *limits {
+	l := &limits{
+		max: cfg.MaxConns, perPerson: cfg.ConnsPerPerson,
+		cmdRate: rate.Limit(cfg.CommandRate), cmdBurst: cfg.CommandBurst,
+		people: map[string]*person{}, quiet: map[string]*quietLog{},
+	}
+	if cfg.ConnRate > 0 {
+		l.accept = rate.NewLimiter(rate.Limit(cfg.ConnRate), cfg.ConnBurst)
+	}
+	return l
+}
+
+// admit decides whether a new connection may be upgraded, before the
+// upgrade costs anything. On refusal it returns the reason and how long
+// the device should wait; on admission the caller must call done when
+// the connection ends.
+func (l *limits) admit(nc *nats.Conn, now time.Time) (reason string, wait time.Duration) {
+	if nc.Status() != nats.CONNECTED {
+		return refusedBroker, 5*time.Second + rand.N(5*time.Second)
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.max >= 0 && l.open >= l.max {
+		// Spread out, so that the devices refused together do not come
+		// back together.
+		return refusedFull, 10*time.Second + rand.N(10*time.Second)
+	}
+	if l.accept != nil {
+		res := l.accept.ReserveN(now, 1)
+		if d := res.DelayFrom(now); d > 0 || !res.OK() {
+			res.CancelAt(now)
+			return refusedRate, d + time.Second + rand.N(4*time.Second)
+		}
+	}
+	l.open++
+	return "", 0
+}
+
+func (l *limits) done() {
+	l.mu.Lock()
+	l.open--
+	l.mu.Unlock()
+}
+
+// personKey names a person in a class: the student, teacher or coach of
+// a token; the projectors of a class are one.
+func personKey(room protocol.RoomID, a protocol.Actor) string {
+	return string(room) + "/" + string(a.Role) + "/" + string(a.Teacher) + string(a.Student) + string(a.Coach)
+}
+
+// hold counts c as one of its person's connections, or reports false
+// when the person already holds as many as allowed. A connection that
+// says hello again (after a hello that failed) moves its count.
+func (l *limits) hold(c *conn, key string, now time.Time) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if c.person != nil && c.person.key == key {
+		return true
+	}
+	l.releaseLocked(c, now)
+	p := l.people[key]
+	if p == nil {
+		p = &person{key: key, cmds: rate.NewLimiter(l.cmdRate, l.cmdBurst)}
+		l.people[key] = p
+	}
+	if l.perPerson >= 0 && p.conns >= l.perPerson {
+		return false
+	}
+	p.conns++
+	c.person = p
+	return true
+}
+
+// release ends c's count, when the connection ends.
+func (l *limits) release(c *conn, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.releaseLocked(c, now)
+}
+
+func (l *limits) releaseLocked(c *conn, now time.Time) {
+	if c.person == nil {
+		return
+	}
+	c.person.conns--
+	c.person = nil
+	// A person with no connection is forgotten once their allowance is
+	// whole again: forgetting them sooner would hand a fresh one to a
+	// device that reconnects to get it.
+	if now.Sub(l.swept) > time.Minute {
+		for k, p := range l.people {
+			if p.conns == 0 && p.cmds.TokensAt(now) >= float64(l.cmdBurst) {
+				delete(l.people, k)
+			}
+		}
+		l.swept = now
+	}
+}
+
+// take counts one command of p, or returns the wait until p may send
+// one.
+func (p *person) take(now time.Time) (time.Duration, bool) {
+	res := p.cmds.ReserveN(now, 1)
+	if d := res.DelayFrom(now); d > 0 || !res.OK() {
+		res.CancelAt(now)
+		return d, false
+	}
+	return 0, true
+}
+
+// refuseConn answers a WebSocket request that the node will not take,
+// before the upgrade: 503 with Retry-After, and a JSON error that says
+// why.
+func (h *Hub) refuseConn(w http.ResponseWriter, r *http.Request, reason string, wait time.Duration) {
+	h.metrics.refused.WithLabelValues(reason).Inc()
+	var msg string
+	switch reason {
+	case refusedFull:
+		msg = "this server holds all the connections it can; retry in a moment"
+	case refusedRate:
+		msg = "too many devices are connecting to this server at once; retry in a moment"
+	case refusedBroker:
+		msg = "this server has lost its connection to the message broker; retry in a moment"
+	}
+	secs := int((wait + time.Second - 1) / time.Second)
+	h.quietly(reason, "refusing new connections", "reason", reason, "retry_after_s", secs, "connections", h.Conns(), "remote", r.RemoteAddr)
+	body, _ := json.Marshal(map[string]*protocol.Error{"error": {Code: protocol.CodeUnavailable, Message: msg, RetryAfter: wait.Milliseconds()}})
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, secs)))
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = w.Write(body)
+}
+
+// tooMany answers a hello whose person already holds as many connections
+// to the class here as allowed, and closes the connection with 4006. The
+// person's other connections are not touched.
+func (c *conn) tooMany(id string) {
+	c.h.metrics.refused.WithLabelValues(refusedPerson).Inc()
+	c.h.quietly(refusedPerson, "refusing a connection: its person holds as many as allowed", "limit", c.h.lim.perPerson, "conn", c.id)
+	e := protocol.Errorf(protocol.CodeTooManyConns,
+		"you already have %d connections to this class on this server; close one, or wait", c.h.lim.perPerson)
+	e.RetryAfter = personWait.Milliseconds()
+	c.sendError(id, e)
+	c.closeAfterFlush(protocol.CloseTooManyConns, "too many connections for this person; retry later")
+}
+
+// rateLimited reports whether a command of this connection is over its
+// person's allowance, and if so answers it rate_limited with the wait.
+// The command is not carried out; nothing else is lost.
+func (c *conn) rateLimited(id string) bool {
+	wait, ok := c.person.take(time.Now())
+	if ok {
+		return false
+	}
+	c.h.metrics.limited.Inc()
+	c.h.quietly("commands", "refusing commands over a person's allowance", "room", c.room.id, "conn", c.id)
+	e := protocol.Errorf(protocol.CodeRateLimited, "too many commands from you in this class; wait a moment")
+	e.RetryAfter = max(1, wait.Milliseconds()+1)
+	c.sendError(id, e)
+	return true
+}
+
+// quietLog lets one line through per interval and counts the rest, so
+// that an overloaded node says so without its log becoming the overload.
+type quietLog struct {
+	last       time.Time
+	suppressed int
+}
+
+const quietInterval = 10 * time.Second
+
+// quietly logs msg at warning level, at most once per quietInterval for
+// each kind, with how many were left out since the last line.
+func (h *Hub) quietly(kind, msg string, args ...any) {
+	h.lim.mu.Lock()
+	q := h.lim.quiet[kind]
+	if q == nil {
+		q = &quietLog{}
+		h.lim.quiet[kind] = q
+	}
+	now := time.Now()
+	if now.Sub(q.last) < quietInterval {
+		q.suppressed++
+		h.lim.mu.Unlock()
+		return
+	}
+	n := q.suppressed
+	q.last, q.suppressed = now, 0
+	h.lim.mu.Unlock()
+	h.log.Warn(msg, append(args, "more_since_last", n, "logged_at_most_every", quietInterval.String())...)
+}
