@@ -388,4 +388,3 @@ func TestLostBrokerRefusesNewDevices(t *testing.T) {
 		t.Fatalf("a command without NATS: %s %+v, want unavailable", f.Type, f.Error)
 	}
 }
-
