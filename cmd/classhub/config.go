@@ -36,6 +36,14 @@ type config struct {
 	Thresholds  string // a JSON file of the school's detector thresholds
 	GCPercent   int    // the garbage collector's target, as GOGC
 
+	// Overload: what one node takes on (hub.Config, rooms.Config).
+	MaxConns       int
+	ConnRate       float64
+	ConnBurst      int
+	ConnsPerPerson int
+	CommandRate    float64
+	CommandBurst   int
+
 	NATS       string // external NATS URL; empty runs an embedded server
 	NATSListen string // where the embedded server listens for other processes
 	NATSCreds  string
@@ -82,6 +90,12 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.IntVar(&c.GCPercent, "gc-percent", 400, "heap growth between garbage collections, as GOGC (the GOGC variable, when set, wins); lower saves memory, higher keeps tail latency down")
 	fs.StringVar(&c.Thresholds, "thresholds", "", "a JSON file with the school's detector thresholds (docs/DETECTORS.md); fields left out keep the defaults")
 	fs.IntVar(&c.JoinBurst, "join-burst", 60, "sign-ins and joins allowed at once from one client address (a whole school behind one NAT needs more)")
+	fs.IntVar(&c.MaxConns, "max-conns", 20000, "device connections this node holds at most; one more gets 503 with Retry-After, and those it holds go on (-1: no limit)")
+	fs.Float64Var(&c.ConnRate, "conn-rate", 500, "new device connections per second this node takes, after the burst; those over it get 503 with Retry-After (-1: no limit)")
+	fs.IntVar(&c.ConnBurst, "conn-burst", 1000, "new device connections this node takes at once")
+	fs.IntVar(&c.ConnsPerPerson, "conns-per-person", 5, "connections one person (student, teacher or coach) may hold to one class on this node; one more is refused with close 4006 (-1: no limit)")
+	fs.Float64Var(&c.CommandRate, "command-rate", 20, "commands per second one person may send to one class, after the burst, counted on this node and at the class's owner")
+	fs.IntVar(&c.CommandBurst, "command-burst", 40, "commands one person may send to one class at once")
 }
 
 // defaultAdminAddr is on loopback, where only the machine's own users and

@@ -127,6 +127,8 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	h, err := hub.New(hub.Config{
 		Rooms: rm, NC: nn.nc, Tokens: hub.NewSigner(key, nil), Accounts: acct, Rosters: rosters,
 		OriginPatterns: origins, JoinRate: c.JoinRate, JoinBurst: c.JoinBurst, Logger: log, Registerer: reg,
+		MaxConns: c.MaxConns, ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, ConnsPerPerson: c.ConnsPerPerson,
+		CommandRate: c.CommandRate, CommandBurst: c.CommandBurst,
 	})
 	if err != nil {
 		return err
@@ -305,7 +307,8 @@ func openStoresOnce(ctx context.Context, c *config, nn *natsNode, node string, t
 		Thresholds: th,
 		NC:         nn.nc, JS: nn.js, Node: protocol.NodeID(node), Grace: c.Grace,
 		Retention: c.Retention, LogShards: c.LogShards, Replicas: c.Replicas, Logger: log, Registerer: reg,
-		Profiles: st.rosters.Profiles(),
+		Profiles:    st.rosters.Profiles(),
+		CommandRate: c.CommandRate, CommandBurst: c.CommandBurst,
 	})
 	return st, err
 }
