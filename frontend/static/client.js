@@ -7,9 +7,12 @@
 const FINAL = new Set([1001, 1008, 4002, 4003, 4004]);
 
 export class CommandError extends Error {
-  constructor(code, message) {
+  // retryAfter (ms) is set with rate_limited: how long to wait before
+  // sending the command again with the same ID.
+  constructor(code, message, retryAfter = 0) {
     super(message);
     this.code = code;
+    this.retryAfter = retryAfter;
   }
 }
 
@@ -31,6 +34,7 @@ export class ClassConnection {
     this.pending = new Map(); // id → {frame, resolve, reject}
     this.nextID = 1;
     this.attempt = 0;
+    this.notBefore = 0; // no reconnect before this time (a server's retry_after)
     this.ready = false;
     this.stopped = false;
     this.pinger = null;
@@ -107,6 +111,10 @@ export class ClassConnection {
       // 1012: the server restarts; come back at once, spread out a little.
       let delay = e.code === 1012 ? Math.random() * 500 : backoff(this.attempt++);
       if (this.fresh) delay = 0; // closed by resync
+      // 4006 (too many connections) comes with how long to wait; so may
+      // another refusal. A refused handshake (503 with Retry-After) shows
+      // here as 1006, which the growing back-off spreads out.
+      delay = Math.max(delay, this.notBefore - Date.now());
       this.reconnectSoon(delay);
     };
   }
@@ -147,12 +155,15 @@ export class ClassConnection {
       case "error": {
         const p = this.pending.get(f.id);
         if (!p) {
-          if (f.type === "error" && f.id === "hello") this.onStatus("refused", f.error);
+          if (f.type === "error" && f.id === "hello") {
+            if (f.error.retry_after) this.notBefore = Date.now() + f.error.retry_after;
+            this.onStatus("refused", f.error);
+          }
           return;
         }
         this.pending.delete(f.id);
         if (f.type === "result") p.resolve(f.data);
-        else p.reject(new CommandError(f.error.code, f.error.message));
+        else p.reject(new CommandError(f.error.code, f.error.message, f.error.retry_after || 0));
       }
     }
   }
@@ -185,9 +196,10 @@ function defaultURL() {
   return `${scheme}//${location.host}/ws`;
 }
 
-// Exponential backoff from 300 ms to 10 s with full jitter, so that a class
-// of devices does not come back in one burst.
+// Exponential backoff with full jitter: a random wait between zero and a
+// ceiling that starts at 300 ms and doubles up to 30 s, so that a school's
+// devices refused by a busy server come back spread out, not in waves.
 function backoff(attempt) {
-  const cap = Math.min(10000, 300 * 2 ** attempt);
-  return cap / 2 + Math.random() * (cap / 2);
+  const cap = Math.min(30000, 300 * 2 ** Math.min(attempt, 10));
+  return Math.random() * cap;
 }
