@@ -77,3 +77,28 @@ func rateLimited(wait time.Duration) *protocol.Error {
 	e.RetryAfter = max(1, wait.Milliseconds()+1)
 	return e
 }
+
+// quietLog lets one line through per interval and counts the others, so
+// that a fault that hits every class at once (a full disk) is logged,
+// with how often, without flooding the log.
+type quietLog struct {
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+const quietInterval = 10 * time.Second
+
+// let reports whether a line may be logged at now, and how many were
+// left out since the last one.
+func (q *quietLog) let(now time.Time) (int, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if !q.last.IsZero() && now.Sub(q.last) < quietInterval {
+		q.suppressed++
+		return 0, false
+	}
+	n := q.suppressed
+	q.last, q.suppressed = now, 0
+	return n, true
+}

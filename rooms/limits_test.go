@@ -135,3 +135,21 @@ func TestStoreFullIsSaid(t *testing.T) {
 		t.Fatalf("%d announcements, want %d", n, len(before.Announcements)+1)
 	}
 }
+
+// A fault that every class meets at once is logged once per interval,
+// with how many lines were left out.
+func TestQuietLog(t *testing.T) {
+	var q quietLog
+	t0 := time.Unix(1_000_000, 0)
+	if n, ok := q.let(t0); !ok || n != 0 {
+		t.Fatalf("the first line: %d %v", n, ok)
+	}
+	for i := range 3 {
+		if _, ok := q.let(t0.Add(time.Duration(i+1) * time.Second)); ok {
+			t.Fatalf("line %d within the interval was let through", i+2)
+		}
+	}
+	if n, ok := q.let(t0.Add(quietInterval)); !ok || n != 3 {
+		t.Fatalf("after the interval: %d %v, want 3 left out and a line", n, ok)
+	}
+}

@@ -172,6 +172,7 @@ type Manager struct {
 	stop   chan struct{} // closed by Close: ends the manager's own goroutines
 
 	lastAppendErr atomic.Pointer[appendFailure] // see Ready
+	appendLog     quietLog                      // the log of refused appends
 	wg            sync.WaitGroup
 }
 

@@ -425,7 +425,11 @@ func (r *room) flush(ctx context.Context) error {
 		}
 		r.m.metrics.appendErr.Inc()
 		r.m.appendFailed(err)
-		r.m.log.Error("the log did not take a step; undone", "room", r.id, "err", err)
+		if n, ok := r.m.appendLog.let(time.Now()); ok {
+			// At most one line per interval: a full disk refuses every
+			// class's every step, and the log must not add to it.
+			r.m.log.Error("the log did not take a step; undone", "room", r.id, "err", err, "more_since_last", n)
+		}
 		if rerr := r.reload(ctx); rerr != nil {
 			return fmt.Errorf("%w; reading the state again: %w", err, &lostError{rerr})
 		}
