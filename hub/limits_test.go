@@ -388,3 +388,37 @@ func TestLostBrokerRefusesNewDevices(t *testing.T) {
 		t.Fatalf("a command without NATS: %s %+v, want unavailable", f.Type, f.Error)
 	}
 }
+
+// A REST route that acts on a class spends the teacher's allowance in
+// that class, at the class's owner, like their WebSocket commands: over
+// it, 429 rate_limited with Retry-After, and the class is not ended.
+func TestRESTCommandsShareTheAllowance(t *testing.T) {
+	e := newEnv(t, func(_ *Config, r *rooms.Config) { r.CommandRate, r.CommandBurst = 0.01, 2 })
+	tl := e.teacher()
+	info := e.room(tl.Token, "REST too")
+	tc, _ := e.mustConnect("teacher", protocol.Hello{Token: tl.Token, Room: info.ID})
+	tc.must(protocol.MsgAnnounce, protocol.Announce{Text: "one"})
+	tc.must(protocol.MsgAnnounce, protocol.Announce{Text: "two"})
+
+	req, _ := http.NewRequest("POST", e.srv.URL+"/api/v1/rooms/"+string(info.ID)+"/end", strings.NewReader("{}"))
+	req.Header.Set("Authorization", "Bearer "+tl.Token)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var body struct {
+		Error *protocol.Error `json:"error"`
+	}
+	_ = json.NewDecoder(res.Body).Decode(&body)
+	if res.StatusCode != http.StatusTooManyRequests || body.Error == nil || body.Error.Code != protocol.CodeRateLimited || body.Error.RetryAfter <= 0 {
+		t.Fatalf("end over the allowance: %d %+v", res.StatusCode, body.Error)
+	}
+	if secs, err := strconv.Atoi(res.Header.Get("Retry-After")); err != nil || secs < 1 {
+		t.Fatalf("Retry-After %q", res.Header.Get("Retry-After"))
+	}
+	var got rooms.RoomInfo
+	if st, perr := e.call("GET", "/api/v1/rooms/"+string(info.ID), tl.Token, nil, &got); perr != nil || got.Status != protocol.StatusOpen {
+		t.Fatalf("the class after a refused end: %d %v %s", st, perr, got.Status)
+	}
+}
