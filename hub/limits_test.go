@@ -422,3 +422,53 @@ func TestRESTCommandsShareTheAllowance(t *testing.T) {
 		t.Fatalf("the class after a refused end: %d %v %s", st, perr, got.Status)
 	}
 }
+
+// The case that made limits a person's: one student's token opening 150
+// connections and flooding commands through all of them. With the
+// defaults, five connections are welcomed and the rest refused, and the
+// flood is carried out at one person's allowance (a burst of 40, then 20
+// a second), not 150 people's.
+func TestOneTokenIsOnePerson(t *testing.T) {
+	e := newEnv(t, func(c *Config, r *rooms.Config) {
+		c.CommandRate, c.CommandBurst, c.ConnsPerPerson = 0, 0, 0 // the defaults
+		r.CommandRate, r.CommandBurst = 0, 0
+	})
+	tl := e.teacher()
+	info := e.room(tl.Token, "One token")
+	ana := e.join(info.Code, "Ana")
+	var welcomed []*client
+	for i := range 150 {
+		c, f := e.connect("ana "+strconv.Itoa(i), protocol.Hello{Token: ana.Token})
+		switch {
+		case f.Type == protocol.FrameWelcome:
+			welcomed = append(welcomed, c)
+		case f.Error != nil && f.Error.Code == protocol.CodeTooManyConns:
+		default:
+			t.Fatalf("connection %d: %s %+v", i, f.Type, f.Error)
+		}
+	}
+	if len(welcomed) != 5 {
+		t.Fatalf("%d of 150 connections welcomed, want 5", len(welcomed))
+	}
+	start := time.Now()
+	ids := make([][]string, len(welcomed))
+	for n := 0; n < 1274; n++ {
+		i := n % len(welcomed)
+		ids[i] = append(ids[i], welcomed[i].send(protocol.MsgRaiseHand, protocol.RaiseHand{Note: strconv.Itoa(n)}))
+	}
+	done := 0
+	for i, c := range welcomed {
+		for _, id := range ids[i] {
+			f := c.answer(id)
+			if f.Type == protocol.FrameResult {
+				done++
+			} else if f.Error == nil || f.Error.Code != protocol.CodeRateLimited {
+				t.Fatalf("%s %+v", f.Type, f.Error)
+			}
+		}
+	}
+	if allowed := 40 + int(20*time.Since(start).Seconds()) + 1; done > allowed {
+		t.Fatalf("%d of 1274 commands carried out; one person's allowance is at most %d", done, allowed)
+	}
+	t.Logf("1274 commands from one token: %d carried out in %v", done, time.Since(start).Round(time.Millisecond))
+}
