@@ -13,33 +13,35 @@ type Code string
 
 // Error codes.
 const (
-	CodeBadFrame       Code = "bad_frame"            // not a JSON object, or not UTF-8
-	CodeFrameTooLarge  Code = "frame_too_large"      // frame over MaxFrameBytes
-	CodeBadVersion     Code = "bad_version"          // "v" is not a supported version
-	CodeUnknownType    Code = "unknown_type"         // "type" is not a known message type
-	CodeInvalid        Code = "invalid"              // a field is missing, of the wrong type or out of range
-	CodeNotReady       Code = "not_ready"            // a command before the hello was answered
-	CodeUnauthorized   Code = "unauthorized"         // missing, invalid or expired token or password
-	CodeForbidden      Code = "forbidden"            // the role may not do this
-	CodeNotFound       Code = "not_found"            // no such room, student, code or account
-	CodeConflict       Code = "conflict"             // the thing already exists or changed meanwhile
-	CodeRoomEnded      Code = "room_ended"           // the class session has ended
-	CodeRateLimited    Code = "rate_limited"         // too many requests; retry after Error.RetryAfter
-	CodeTooManyConns   Code = "too_many_connections" // this person has as many connections to the class on this server as it allows
-	CodeStorageFull    Code = "storage_full"         // the server's event store refused to write (a full disk); nothing of the request was kept
-	CodeBusy           Code = "busy"                 // the room's inbox is full; retry
-	CodeUnavailable    Code = "unavailable"          // the room's owner cannot be reached, or the class could not be loaded; retry
-	CodeInternal       Code = "internal"             // a server fault; the request may be retried
-	CodeDuplicate      Code = "duplicate"            // this request ID was already handled
-	CodeNotRecoverable Code = "not_recoverable"      // resume impossible; a fresh snapshot follows
-	CodeWrongState     Code = "wrong_state"          // the command does not fit the room's state now (no rotation running, a group not paused...)
-	CodeStale          Code = "stale"                // made against a version that has changed since (a proposal, a task field)
-	CodeFull           Code = "full"                 // the station is at capacity
-	CodeAbsent         Code = "absent"               // the student has left the class
-	CodeInfeasible     Code = "infeasible"           // the grouping's constraints cannot all be met; the message lists why
-	CodeNotGiven       Code = "not_given"            // an answer or hint for an item the student was not given
-	CodeClosed         Code = "closed"               // the activity is over; nothing more is graded
-	CodeBadContent     Code = "bad_content"          // a content bank has errors; the message lists every one
+	CodeBadFrame       Code = "bad_frame"       // not a JSON object, or not UTF-8
+	CodeFrameTooLarge  Code = "frame_too_large" // frame over MaxFrameBytes
+	CodeBadVersion     Code = "bad_version"     // "v" is not a supported version
+	CodeUnknownType    Code = "unknown_type"    // "type" is not a known message type
+	CodeInvalid        Code = "invalid"         // a field is missing, of the wrong type or out of range
+	CodeNotReady       Code = "not_ready"       // a command before the hello was answered
+	CodeUnauthorized   Code = "unauthorized"    // missing, invalid or expired token or password
+	CodeForbidden      Code = "forbidden"       // the role may not do this
+	CodeNotFound       Code = "not_found"       // no such room, student, code or account
+	CodeConflict       Code = "conflict"        // the thing already exists or changed meanwhile
+	CodeRoomEnded      Code = "room_ended"      // the class session has ended
+	CodeRateLimited    Code = "rate_limited"    // too many requests; retry after Error.RetryAfter
+	CodeBusy           Code = "busy"            // the room's inbox is full; retry
+	CodeUnavailable    Code = "unavailable"     // the room's owner cannot be reached, or the class could not be loaded; retry
+	CodeInternal       Code = "internal"        // a server fault; the request may be retried
+	CodeDuplicate      Code = "duplicate"       // this request ID was already handled
+	CodeNotRecoverable Code = "not_recoverable" // resume impossible; a fresh snapshot follows
+	CodeWrongState     Code = "wrong_state"     // the command does not fit the room's state now (no rotation running, a group not paused...)
+	CodeStale          Code = "stale"           // made against a version that has changed since (a proposal, a task field)
+	CodeFull           Code = "full"            // the station is at capacity
+	CodeAbsent         Code = "absent"          // the student has left the class
+	CodeInfeasible     Code = "infeasible"      // the grouping's constraints cannot all be met; the message lists why
+	CodeNotGiven       Code = "not_given"       // an answer or hint for an item the student was not given
+	CodeClosed         Code = "closed"          // the activity is over; nothing more is graded
+	CodeBadContent     Code = "bad_content"     // a content bank has errors; the message lists every one
+
+	// Overload: a limit of the server, or its store, reached.
+	CodeTooManyConns Code = "too_many_connections" // this person has as many connections to the class on this server as it allows
+	CodeStorageFull  Code = "storage_full"         // the server's event store refused to write (a full disk); nothing of the request was kept
 )
 
 // HTTPStatus maps a code to the HTTP status used by the REST API.
