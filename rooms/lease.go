@@ -29,7 +29,7 @@ func (l *leases) claim(ctx context.Context, room protocol.RoomID) (uint64, error
 		return rev, nil
 	}
 	if !errors.Is(err, jetstream.ErrKeyExists) {
-		return 0, fmt.Errorf("claim lease of room %s: %w", room, err)
+		return 0, fmt.Errorf("claim lease of room %s: %w", room, whenFull(err))
 	}
 	e, err := l.kv.Get(ctx, key)
 	if err != nil {
@@ -42,6 +42,9 @@ func (l *leases) claim(ctx context.Context, room protocol.RoomID) (uint64, error
 		return 0, fmt.Errorf("claim lease of room %s held by %s: %w", room, e.Value(), ErrOwnedElsewhere)
 	}
 	rev, err = l.kv.Update(ctx, key, []byte(l.node), e.Revision())
+	if full := whenFull(err); full != err {
+		return 0, fmt.Errorf("reclaim lease of room %s: %w", room, full)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("reclaim lease of room %s: %w", room, ErrOwnedElsewhere)
 	}
@@ -52,7 +55,7 @@ func (l *leases) claim(ctx context.Context, room protocol.RoomID) (uint64, error
 func (l *leases) renew(ctx context.Context, room protocol.RoomID, rev uint64) (uint64, error) {
 	rev, err := l.kv.Update(ctx, string(room), []byte(l.node), rev)
 	if err != nil {
-		return 0, fmt.Errorf("renew lease of room %s: %w", room, err)
+		return 0, fmt.Errorf("renew lease of room %s: %w", room, whenFull(err))
 	}
 	return rev, nil
 }

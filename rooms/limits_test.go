@@ -121,6 +121,20 @@ func TestStoreFullIsSaid(t *testing.T) {
 	if after := c.view(); len(after.Announcements) != len(before.Announcements) {
 		t.Fatal("the refused announcement is in the class")
 	}
+	// The lease cannot be renewed either: the class goes on and keeps
+	// saying storage_full, rather than stopping and leaving a class that
+	// no node can load.
+	poll(t, "a lease renewal refused by the full store", func() bool {
+		m.leaseLog.mu.Lock()
+		defer m.leaseLog.mu.Unlock()
+		return !m.leaseLog.last.IsZero()
+	})
+	if _, err := c.teach(protocol.MsgAnnounce, protocol.Announce{Text: "still full"}); !errors.Is(err, ErrStoreFull) {
+		t.Fatalf("after a refused renewal: %v, want ErrStoreFull", err)
+	}
+	if m.Owned() != 1 {
+		t.Fatalf("the node runs %d classes after a refused renewal, want the class still", m.Owned())
+	}
 
 	if err := js.DeleteStream(ctx, "FILLER"); err != nil {
 		t.Fatal(err)

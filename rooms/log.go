@@ -339,6 +339,17 @@ func storeFull(code int) bool {
 	return false
 }
 
+// whenFull marks err with ErrStoreFull when JetStream refused a write for
+// want of room, so that the device is told so; any other err is
+// returned as it is.
+func whenFull(err error) error {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) && storeFull(int(apiErr.ErrorCode)) {
+		return fmt.Errorf("%w: %w", ErrStoreFull, err)
+	}
+	return err
+}
+
 func (l *roomLog) appendOnce(ctx context.Context, evs []protocol.Event) ([][]byte, error) {
 	encs := make([][]byte, len(evs))
 	for i := range evs {

@@ -173,6 +173,7 @@ type Manager struct {
 
 	lastAppendErr atomic.Pointer[appendFailure] // see Ready
 	appendLog     quietLog                      // the log of refused appends
+	leaseLog      quietLog                      // the log of leases a full store did not renew
 	wg            sync.WaitGroup
 }
 

@@ -194,12 +194,25 @@ func (r *room) run() {
 			rctx, cancel := context.WithTimeout(ctx, r.m.cfg.LeaseTTL/3)
 			rev, err := r.m.leases.renew(rctx, r.id, r.leaseRev)
 			cancel()
-			if err != nil {
+			switch {
+			case errors.Is(err, ErrStoreFull):
+				// Not lost: the store had no room for the renewal. The
+				// class goes on, telling its devices storage_full for
+				// what it cannot save, rather than stopping and leaving
+				// them a class no node can load. The fence still rules:
+				// should the lease run out and another node take the
+				// class, this actor's next append is refused and it
+				// stops.
+				if n, ok := r.m.leaseLog.let(time.Now()); ok {
+					log.Warn("lease not renewed: the store is full; the class goes on", "err", err, "more_since_last", n)
+				}
+			case err != nil:
 				log.Warn("lease lost; stopping", "err", err)
 				r.leaseRev = 0
 				return
+			default:
+				r.leaseRev = rev
 			}
-			r.leaseRev = rev
 			if len(r.conns) == 0 && time.Since(r.lastUsed) > r.m.cfg.IdleTimeout {
 				log.Info("room idle; stopping actor")
 				return
