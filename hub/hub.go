@@ -65,8 +65,9 @@ type Config struct {
 	CommandBurst int
 	// MaxConns is how many device connections this node holds at most.
 	// One more is refused before the upgrade, with 503 and Retry-After;
-	// the connections it holds go on. Default 20,000 (about 19 KiB
-	// each when idle, see docs/OPERATING.md); negative: no limit.
+	// the connections it holds go on. Default 20,000, a memory guard
+	// for a node of 2 GiB (docs/OPERATING.md sizes it); negative: no
+	// limit.
 	MaxConns int
 	// ConnRate and ConnBurst limit how fast this node takes new
 	// connections (a token bucket), so that a school reconnecting at
