@@ -19,6 +19,11 @@ var (
 	// ErrStopped means the room's actor stopped before answering.
 	ErrStopped error = protocol.NewSentinel(protocol.CodeUnavailable,
 		"rooms: room actor stopped", "the room is moving to another server; retry")
+	// ErrStoreBusy means JetStream could not answer while a room was
+	// being started: a stream without a leader for the moment, a NATS
+	// server lost and its clients moving to the others.
+	ErrStoreBusy error = protocol.NewSentinel(protocol.CodeUnavailable,
+		"rooms: JetStream is not answering for the moment", "the class's store is not answering for the moment; retry")
 	// ErrClosed means the manager is shutting down.
 	ErrClosed error = protocol.NewSentinel(protocol.CodeUnavailable,
 		"rooms: manager closed", "this server is shutting down; retry")

@@ -3,10 +3,12 @@ package rooms
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms/natstest"
@@ -67,5 +69,31 @@ func TestLeaseOfAGoneNodeIsTakenOver(t *testing.T) {
 	_, tv := snapshotOf(t, b, info.ID, teacher(teacherA))
 	if len(tv.Announcements) != 1 || tv.Announcements[0].Text != "still here" {
 		t.Fatalf("the class after the takeover: %+v", tv.Announcements)
+	}
+}
+
+// JetStream saying it cannot answer for the moment while a class starts
+// is retried, and a device is told unavailable (retry), never internal.
+func TestStoreBusyIsRetried(t *testing.T) {
+	busy := []error{
+		nats.ErrNoResponders, nats.ErrTimeout, nats.ErrConnectionReconnecting,
+		fmt.Errorf("claim lease: %w", &jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}),
+	}
+	for _, err := range busy {
+		if !storeBusy(err) {
+			t.Errorf("%v is not taken for JetStream busy", err)
+		}
+		wrapped := fmt.Errorf("%w: %w", ErrStoreBusy, err)
+		if !retryable(wrapped) {
+			t.Errorf("%v is not retried", wrapped)
+		}
+		if pe := protocol.ErrorOf(wrapped); pe.Code != protocol.CodeUnavailable {
+			t.Errorf("%v is told %s", wrapped, pe.Code)
+		}
+	}
+	for _, err := range []error{errors.New("boom"), &jetstream.APIError{Code: 400, ErrorCode: 10071}, ErrNoRoom} {
+		if storeBusy(err) {
+			t.Errorf("%v is taken for JetStream busy", err)
+		}
 	}
 }

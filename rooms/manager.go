@@ -322,7 +322,18 @@ func (m *Manager) Do(ctx context.Context, cmd protocol.Command) (json.RawMessage
 
 func retryable(err error) bool {
 	return errors.Is(err, ErrStopped) || errors.Is(err, ErrOwnedElsewhere) ||
-		errors.Is(err, ErrFenced) || errors.Is(err, nats.ErrNoResponders)
+		errors.Is(err, ErrFenced) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, ErrStoreBusy)
+}
+
+// storeBusy reports whether err is NATS or JetStream saying it cannot
+// answer for the moment: no responder (a stream without a leader), a
+// request timed out, the connection moving to another server, or
+// JetStream's 503 ("temporarily unavailable").
+func storeBusy(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrConnectionReconnecting) ||
+		(errors.As(err, &apiErr) && apiErr.Code == 503)
 }
 
 func (m *Manager) try(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
@@ -335,6 +346,10 @@ func (m *Manager) try(ctx context.Context, cmd protocol.Command) (json.RawMessag
 	}
 	r, err := m.start(ctx, cmd.Room, cmd.Type == protocol.CmdOpen)
 	if err != nil {
+		if storeBusy(err) && !errors.Is(err, ErrStoreBusy) {
+			// Nothing of the command ran: it is tried again.
+			err = fmt.Errorf("%w: %w", ErrStoreBusy, err)
+		}
 		return nil, err
 	}
 	return r.do(ctx, cmd)
