@@ -86,13 +86,14 @@ func TestDistrictNodeKilled(t *testing.T) {
 }
 
 // TestDistrictNATSKilled kills one of the three NATS servers with
-// SIGKILL: its clients reconnect to the others, and the streams it led
-// elect new leaders on the two left.
+// SIGKILL, the one leading the cluster's JetStream metadata: its clients
+// reconnect to the others, and the two left elect new leaders for the
+// metadata and for the streams it led.
 func TestDistrictNATSKilled(t *testing.T) {
 	d := newDistrict(t)
 	d.run(func() {
-		victim := rand.IntN(len(d.nats))
-		t.Logf("killing NATS server %s", d.nats[victim].name)
+		victim := d.metaLeader()
+		t.Logf("killing NATS server %s, the JetStream meta leader", d.nats[victim].name)
 		at := time.Now()
 		d.nats[victim].kill()
 		d.waitRecovered("NATS SIGKILL", at, allClasses())
@@ -561,6 +562,7 @@ type dDevice struct {
 	first    uint64 // the offset of the first welcome: the stream is checked from there
 	welcomed bool
 	welcomes []protocol.Welcome // after the first
+	closeErr error              // why the latest connection ended
 }
 
 type dEvent struct {
@@ -637,7 +639,10 @@ func (dv *dDevice) dial(ctx context.Context) error {
 	case f = <-ch:
 	case <-dead:
 		_ = ws.CloseNow()
-		return errors.New("the connection closed before the welcome")
+		dv.mu.Lock()
+		why := dv.closeErr
+		dv.mu.Unlock()
+		return fmt.Errorf("the connection closed before the welcome: %v", why)
 	case <-dctx.Done():
 		_ = ws.CloseNow()
 		return errors.New("no welcome in time")
@@ -671,6 +676,7 @@ func (dv *dDevice) read(ws *websocket.Conn, conn int, dead chan struct{}, answer
 		_, b, err := ws.Read(context.Background())
 		if err != nil {
 			dv.mu.Lock()
+			dv.closeErr = err
 			if dv.dead == dead {
 				dv.ws = nil
 			}
@@ -814,7 +820,14 @@ func (dv *dDevice) reference(ctx context.Context) ([]dEvent, error) {
 		welcomed: true, epoch: epoch}
 	for {
 		if err := ref.dial(ctx); err != nil {
-			return nil, err
+			// A fresh device retries as any does; the test says why.
+			dv.cls.d.t.Logf("%s of class %d: %v; again", ref.name, dv.cls.n+1, err)
+			select {
+			case <-ctx.Done():
+				return nil, err
+			case <-time.After(100 * time.Millisecond):
+			}
+			continue
 		}
 		ref.mu.Lock()
 		w := ref.welcomes[len(ref.welcomes)-1]
@@ -978,6 +991,32 @@ func (d *district) startNATS(bin string) {
 			<-tick.C
 		}
 	}
+}
+
+// metaLeader is the index of the NATS server leading JetStream's
+// metadata, as the servers' monitoring says.
+func (d *district) metaLeader() int {
+	d.t.Helper()
+	for _, n := range d.nats {
+		res, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/jsz", n.mon))
+		if err != nil {
+			continue
+		}
+		var jsz struct {
+			Meta struct {
+				Leader string `json:"leader"`
+			} `json:"meta_cluster"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&jsz)
+		res.Body.Close()
+		for i, m := range d.nats {
+			if err == nil && m.name == jsz.Meta.Leader {
+				return i
+			}
+		}
+	}
+	d.t.Fatal("no NATS server names the meta leader")
+	return -1
 }
 
 func (n *natsProc) start() {
