@@ -126,13 +126,28 @@ func (l *leases) gone(ctx context.Context, holder protocol.NodeID) bool {
 	return now.Sub(u.first) >= l.presumedGone
 }
 
-// renew extends the lease; an error means it was lost.
+// renew extends the lease; an error means it was lost. A renewal that
+// reached no stream (the bucket's stream electing a leader after a NATS
+// server was lost) changed nothing, and is tried again until ctx ends.
 func (l *leases) renew(ctx context.Context, room protocol.RoomID, rev uint64) (uint64, error) {
-	rev, err := l.kv.Update(ctx, string(room), []byte(l.node), rev)
-	if err != nil {
-		return 0, fmt.Errorf("renew lease of room %s: %w", room, err)
+	wait := 50 * time.Millisecond
+	for {
+		next, err := l.kv.Update(ctx, string(room), []byte(l.node), rev)
+		if err == nil {
+			return next, nil
+		}
+		if !noStream(err) {
+			return 0, fmt.Errorf("renew lease of room %s: %w", room, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, fmt.Errorf("renew lease of room %s: %w", room, errors.Join(err, ctx.Err()))
+		case <-t.C:
+		}
+		wait = min(2*wait, 500*time.Millisecond)
 	}
-	return rev, nil
 }
 
 // release gives the lease up, if it is still ours.

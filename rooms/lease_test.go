@@ -77,6 +77,7 @@ func TestLeaseOfAGoneNodeIsTakenOver(t *testing.T) {
 func TestStoreBusyIsRetried(t *testing.T) {
 	busy := []error{
 		nats.ErrNoResponders, nats.ErrTimeout, nats.ErrConnectionReconnecting,
+		fmt.Errorf("claim lease: %w", jetstream.ErrNoStreamResponse),
 		fmt.Errorf("claim lease: %w", &jetstream.APIError{Code: 503, ErrorCode: 10008, Description: "JetStream system temporarily unavailable"}),
 	}
 	for _, err := range busy {

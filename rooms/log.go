@@ -314,7 +314,7 @@ func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte
 		encs, err := l.appendOnce(ctx, evs)
 		switch {
 		case errors.Is(err, errInProcess) && attempt < 8:
-		case errors.Is(err, nats.ErrNoResponders):
+		case noStream(err):
 			busy++
 			wait = min(time.Duration(busy)*50*time.Millisecond, 500*time.Millisecond)
 		default:
@@ -329,6 +329,13 @@ func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte
 		}
 		wait *= 2
 	}
+}
+
+// noStream reports whether a write reached no stream: nothing was stored.
+// The JetStream client says so in its own words once its own retries are
+// spent.
+func noStream(err error) bool {
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
 }
 
 // jsErrSubjectInProcess is JetStream's error for an append fenced on a

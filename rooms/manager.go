@@ -331,7 +331,7 @@ func retryable(err error) bool {
 // JetStream's 503 ("temporarily unavailable").
 func storeBusy(err error) bool {
 	var apiErr *jetstream.APIError
-	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, nats.ErrTimeout) ||
+	return noStream(err) || errors.Is(err, nats.ErrTimeout) ||
 		errors.Is(err, nats.ErrConnectionReconnecting) ||
 		(errors.As(err, &apiErr) && apiErr.Code == 503)
 }
