@@ -25,6 +25,11 @@ var (
 	ErrStoreFull error = protocol.NewSentinel(protocol.CodeStorageFull,
 		"rooms: the event store is full",
 		"the server's storage is full: this was not saved, and nothing saved before is lost; try again later")
+	// ErrStoreBusy means JetStream could not answer while a room was
+	// being started: a stream without a leader for the moment, a NATS
+	// server lost and its clients moving to the others.
+	ErrStoreBusy error = protocol.NewSentinel(protocol.CodeUnavailable,
+		"rooms: JetStream is not answering for the moment", "the class's store is not answering for the moment; retry")
 	// ErrClosed means the manager is shutting down.
 	ErrClosed error = protocol.NewSentinel(protocol.CodeUnavailable,
 		"rooms: manager closed", "this server is shutting down; retry")

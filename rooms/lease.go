@@ -2,9 +2,14 @@ package rooms
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
+	"sync"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/classhub/classhub/protocol"
@@ -15,13 +20,52 @@ import (
 // last revision renews, and the bucket's age limit expires a dead owner's
 // lease. The lease decides who may try; the log's fence decides who may
 // write.
+//
+// A node that crashed leaves its leases to expire, and its classes would
+// wait out the TTL. So every node answers on a subject of its own while
+// its NATS connection lives (aliveSubject), and a node that finds a
+// lease held by a node that has not answered there for a while
+// (presumedGone) takes the lease over at once, with a compare-and-set on
+// the revision it read: a holder that renewed meanwhile keeps it. A
+// holder that was only cut off from NATS and comes back is fenced by the
+// log like any stale owner.
 type leases struct {
 	kv   jetstream.KeyValue
 	node protocol.NodeID
+	nc   *nats.Conn // nil: no takeover before the TTL
+	log  *slog.Logger
+	// presumedGone is how long a holder must stay unreachable before its
+	// leases are taken: longer than a NATS client needs to reconnect to
+	// another server of the cluster, so that a server's failure moves no
+	// class.
+	presumedGone time.Duration
+
+	mu      sync.Mutex
+	missing map[protocol.NodeID]unreachable
+}
+
+// unreachable is when a holder was first and last found unreachable, in
+// one run of failed probes.
+type unreachable struct{ first, last time.Time }
+
+// probeRun is how far apart two failed probes may be and still count as
+// one run: an old failure says nothing of now.
+const probeRun = 5 * time.Second
+
+// aliveSubject is where node answers while it is connected to NATS. Node
+// names are free text; the subject carries them in hex.
+func aliveSubject(node protocol.NodeID) string {
+	return protocol.SubjectPrefix + ".node." + hex.EncodeToString([]byte(node)) + ".alive"
+}
+
+// answerAlive subscribes node's alive subject.
+func answerAlive(nc *nats.Conn, node protocol.NodeID) (*nats.Subscription, error) {
+	return nc.Subscribe(aliveSubject(node), func(msg *nats.Msg) { _ = msg.Respond(nil) })
 }
 
 // claim takes the lease of room, returning its revision. A lease held by
-// this same node ID (a restart on the same data) is taken over at once.
+// this same node ID (a restart on the same data) is taken over at once,
+// and so is one whose holder is gone.
 func (l *leases) claim(ctx context.Context, room protocol.RoomID) (uint64, error) {
 	key := string(room)
 	rev, err := l.kv.Create(ctx, key, []byte(l.node))
@@ -38,8 +82,9 @@ func (l *leases) claim(ctx context.Context, room protocol.RoomID) (uint64, error
 		}
 		return 0, fmt.Errorf("claim lease of room %s: %w", room, err)
 	}
-	if protocol.NodeID(e.Value()) != l.node {
-		return 0, fmt.Errorf("claim lease of room %s held by %s: %w", room, e.Value(), ErrOwnedElsewhere)
+	holder := protocol.NodeID(e.Value())
+	if holder != l.node && !l.gone(ctx, holder) {
+		return 0, fmt.Errorf("claim lease of room %s held by %s: %w", room, holder, ErrOwnedElsewhere)
 	}
 	rev, err = l.kv.Update(ctx, key, []byte(l.node), e.Revision())
 	if full := whenFull(err); full != err {
@@ -48,16 +93,64 @@ func (l *leases) claim(ctx context.Context, room protocol.RoomID) (uint64, error
 	if err != nil {
 		return 0, fmt.Errorf("reclaim lease of room %s: %w", room, ErrOwnedElsewhere)
 	}
+	if holder != l.node {
+		l.log.Info("took over the lease of a node that is gone", "room", room, "from", holder)
+	}
 	return rev, nil
 }
 
-// renew extends the lease; an error means it was lost.
-func (l *leases) renew(ctx context.Context, room protocol.RoomID, rev uint64) (uint64, error) {
-	rev, err := l.kv.Update(ctx, string(room), []byte(l.node), rev)
-	if err != nil {
-		return 0, fmt.Errorf("renew lease of room %s: %w", room, whenFull(err))
+// gone reports whether holder has not answered on its alive subject for
+// presumedGone: no process of that name is connected to NATS.
+func (l *leases) gone(ctx context.Context, holder protocol.NodeID) bool {
+	if l.nc == nil {
+		return false
 	}
-	return rev, nil
+	pctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	_, err := l.nc.RequestWithContext(pctx, aliveSubject(holder), nil)
+	now := time.Now()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !errors.Is(err, nats.ErrNoResponders) {
+		// It answered, or it is slow, or this node is the one cut off:
+		// none of these says it is gone.
+		delete(l.missing, holder)
+		return false
+	}
+	u, ok := l.missing[holder]
+	if !ok || now.Sub(u.last) > probeRun {
+		if len(l.missing) > 1000 {
+			clear(l.missing) // names of nodes long gone
+		}
+		u.first = now
+	}
+	u.last = now
+	l.missing[holder] = u
+	return now.Sub(u.first) >= l.presumedGone
+}
+
+// renew extends the lease; an error means it was lost. A renewal that
+// reached no stream (the bucket's stream electing a leader after a NATS
+// server was lost) changed nothing, and is tried again until ctx ends.
+func (l *leases) renew(ctx context.Context, room protocol.RoomID, rev uint64) (uint64, error) {
+	wait := 50 * time.Millisecond
+	for {
+		next, err := l.kv.Update(ctx, string(room), []byte(l.node), rev)
+		if err == nil {
+			return next, nil
+		}
+		if !noStream(err) {
+			return 0, fmt.Errorf("renew lease of room %s: %w", room, whenFull(err))
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return 0, fmt.Errorf("renew lease of room %s: %w", room, errors.Join(err, ctx.Err()))
+		case <-t.C:
+		}
+		wait = min(2*wait, 500*time.Millisecond)
+	}
 }
 
 // release gives the lease up, if it is still ours.

@@ -304,10 +304,20 @@ func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte
 	// subject whose previous append it is still applying (JetStream's
 	// "wrong last sequence" constant error, not the fence's): that one is
 	// tried again, shortly, a few times.
-	wait := 2 * time.Millisecond
+	//
+	// An append that found no responders reached no stream: the log's
+	// stream has no leader for the moment (a NATS server was lost and the
+	// others are electing one), and nothing was stored. It is tried again
+	// until ctx ends, as the election takes a few seconds.
+	wait, busy := 2*time.Millisecond, 0
 	for attempt := 1; ; attempt++ {
 		encs, err := l.appendOnce(ctx, evs)
-		if !errors.Is(err, errInProcess) || attempt == 8 {
+		switch {
+		case errors.Is(err, errInProcess) && attempt < 8:
+		case noStream(err):
+			busy++
+			wait = min(time.Duration(busy)*50*time.Millisecond, 500*time.Millisecond)
+		default:
 			return encs, err
 		}
 		t := time.NewTimer(wait)
@@ -319,6 +329,13 @@ func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte
 		}
 		wait *= 2
 	}
+}
+
+// noStream reports whether a write reached no stream: nothing was stored.
+// The JetStream client says so in its own words once its own retries are
+// spent.
+func noStream(err error) bool {
+	return errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse)
 }
 
 // jsErrSubjectInProcess is JetStream's error for an append fenced on a

@@ -30,9 +30,17 @@ type Config struct {
 	// restarts of the same node so that a restarted node takes its own
 	// rooms back at once instead of waiting for its old leases to expire.
 	Node protocol.NodeID
-	// LeaseTTL is how long a lease lives without renewal: how long a dead
-	// node's rooms wait before another node may take them. Default 10s.
+	// LeaseTTL is how long a lease lives without renewal: how long the
+	// rooms of a node that is cut off from NATS, or whose process is gone
+	// and not yet known to be, wait before another node may take them.
+	// Default 10s.
 	LeaseTTL time.Duration
+	// GoneAfter is how long a node must go unanswered on its alive
+	// subject before another node takes its leases without waiting for
+	// them to expire: the time a crashed node's classes wait. It must be
+	// longer than a NATS client takes to reconnect to another server of a
+	// cluster. Default 1s.
+	GoneAfter time.Duration
 	// Grace is how long a student may be disconnected before the teacher
 	// sees them offline. Default 5s.
 	Grace time.Duration
@@ -105,6 +113,9 @@ func (c *Config) defaults() error {
 	if c.LeaseTTL <= 0 {
 		c.LeaseTTL = 10 * time.Second
 	}
+	if c.GoneAfter <= 0 {
+		c.GoneAfter = time.Second
+	}
 	if c.Grace <= 0 {
 		c.Grace = 5 * time.Second
 	}
@@ -171,6 +182,7 @@ type Manager struct {
 	closed bool
 	stop   chan struct{} // closed by Close: ends the manager's own goroutines
 
+	alive         *nats.Subscription            // answers other nodes asking whether this one is gone
 	lastAppendErr atomic.Pointer[appendFailure] // see Ready
 	appendLog     quietLog                      // the log of refused appends
 	leaseLog      quietLog                      // the log of leases a full store did not renew
@@ -227,19 +239,23 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		cfg.Logger.Info("moved class logs from a stream per class to the shared layout", "classes", n)
 	}
 	m := &Manager{
-		stop:     make(chan struct{}),
-		logs:     logs,
-		cfg:      cfg,
-		log:      cfg.Logger,
-		history:  &history{kv: histKV, log: cfg.Logger},
-		banks:    bs,
-		metrics:  newMetrics(cfg.Registerer),
-		leases:   &leases{kv: leaseKV, node: cfg.Node},
+		stop:    make(chan struct{}),
+		logs:    logs,
+		cfg:     cfg,
+		log:     cfg.Logger,
+		history: &history{kv: histKV, log: cfg.Logger},
+		banks:   bs,
+		metrics: newMetrics(cfg.Registerer),
+		leases: &leases{kv: leaseKV, node: cfg.Node, nc: cfg.NC, log: cfg.Logger,
+			presumedGone: cfg.GoneAfter, missing: map[protocol.NodeID]unreachable{}},
 		snaps:    snaps,
 		dir:      &directory{kv: dirKV},
 		rooms:    map[protocol.RoomID]*room{},
 		starting: map[protocol.RoomID]chan struct{}{},
 		failed:   map[protocol.RoomID]error{},
+	}
+	if m.alive, err = answerAlive(cfg.NC, cfg.Node); err != nil {
+		return nil, fmt.Errorf("rooms: alive subject: %w", err)
 	}
 	if cfg.Retention > 0 {
 		m.wg.Add(1)
@@ -264,6 +280,10 @@ func (m *Manager) Close(ctx context.Context) error {
 	go func() { m.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		// The rooms gave their leases back; a lease that could not be
+		// given back (NATS did not answer) is taken at once by the next
+		// node, as this one is gone.
+		_ = m.alive.Unsubscribe()
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("rooms: close: %w", ctx.Err())
@@ -319,7 +339,18 @@ func (m *Manager) Do(ctx context.Context, cmd protocol.Command) (json.RawMessage
 
 func retryable(err error) bool {
 	return errors.Is(err, ErrStopped) || errors.Is(err, ErrOwnedElsewhere) ||
-		errors.Is(err, ErrFenced) || errors.Is(err, nats.ErrNoResponders)
+		errors.Is(err, ErrFenced) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, ErrStoreBusy)
+}
+
+// storeBusy reports whether err is NATS or JetStream saying it cannot
+// answer for the moment: no responder (a stream without a leader), a
+// request timed out, the connection moving to another server, or
+// JetStream's 503 ("temporarily unavailable").
+func storeBusy(err error) bool {
+	var apiErr *jetstream.APIError
+	return noStream(err) || errors.Is(err, nats.ErrTimeout) ||
+		errors.Is(err, nats.ErrConnectionReconnecting) ||
+		(errors.As(err, &apiErr) && apiErr.Code == 503)
 }
 
 func (m *Manager) try(ctx context.Context, cmd protocol.Command) (json.RawMessage, error) {
@@ -332,6 +363,10 @@ func (m *Manager) try(ctx context.Context, cmd protocol.Command) (json.RawMessag
 	}
 	r, err := m.start(ctx, cmd.Room, cmd.Type == protocol.CmdOpen)
 	if err != nil {
+		if storeBusy(err) && !errors.Is(err, ErrStoreBusy) {
+			// Nothing of the command ran: it is tried again.
+			err = fmt.Errorf("%w: %w", ErrStoreBusy, err)
+		}
 		return nil, err
 	}
 	return r.do(ctx, cmd)

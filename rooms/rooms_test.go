@@ -123,7 +123,12 @@ func TestRoomLifecycleSurvivesRestart(t *testing.T) {
 func TestDeposedOwnerCannotAppend(t *testing.T) {
 	s := natstest.Start(t)
 	nc, js := s.Connect(t)
-	a := newManager(t, nc, js, "node-a")
+	// Leases that A renews only every 20 s: A's actor must meet the fence
+	// on its next append, not stop first on a renewal that found its
+	// lease gone (every 0.7 s with the tests' TTL, and a loaded machine
+	// may take that long to start B).
+	minute := func(c *Config) { c.LeaseTTL = time.Minute }
+	a := newManager(t, nc, js, "node-a", minute)
 	ctx := context.Background()
 	info, err := a.CreateRoom(ctx, teacherA, "Fractions")
 	if err != nil {
@@ -140,7 +145,7 @@ func TestDeposedOwnerCannotAppend(t *testing.T) {
 		t.Fatal(err)
 	}
 	nc2, js2 := s.Connect(t)
-	b := newManager(t, nc2, js2, "node-b")
+	b := newManager(t, nc2, js2, "node-b", minute)
 	if _, err := do(t, b, info.ID, protocol.MsgAnnounce, teacher(teacherA), protocol.Announce{Text: "from B"}); err != nil {
 		t.Fatalf("B announce: %v", err)
 	}

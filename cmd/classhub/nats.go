@@ -74,7 +74,13 @@ func connectNATS(ctx context.Context, c *config, log *slog.Logger, reuse bool) (
 	name := nats.Name("classhub")
 	if c.NATS != "" {
 		opts := []nats.Option{name, nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond),
-			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) { log.Warn("NATS disconnected", "err", err) }),
+			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+				// nil: this process closed the connection (an admin
+				// command ending, a node stopping), nothing to warn of.
+				if err != nil {
+					log.Warn("NATS disconnected", "err", err)
+				}
+			}),
 			nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("NATS reconnected", "server", nc.ConnectedUrlRedacted()) }),
 		}
 		if c.NATSCreds != "" {
