@@ -393,16 +393,15 @@ func processCPU(pid int) (float64, error) {
 // announce command, the room's actor, the class log in JetStream, the
 // node's fan-out, every device.
 type classhubTarget struct {
-	o         fanoutOptions
-	bin       string
-	srv       *node
-	admin     string
-	token     string
-	mu        sync.Mutex
-	classes   map[int]*fanoutClass
-	nrefused  atomic.Int64
-	logFile   *os.File
-	logFailed bool
+	o        fanoutOptions
+	bin      string
+	srv      *node
+	admin    string
+	token    string
+	mu       sync.Mutex
+	classes  map[int]*fanoutClass
+	nrefused atomic.Int64
+	logFile  *os.File
 }
 
 type fanoutClass struct {
