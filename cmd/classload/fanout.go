@@ -56,10 +56,16 @@ type fanoutResult struct {
 	Maxms       float64 `json:"max_ms"`
 	ServerCPU   float64 `json:"server_cpu_s"`
 	CPUPerDeliv float64 `json:"server_cpu_per_delivery_us"`
-	ServerCores float64 `json:"server_cores"`
-	RSSMiB      float64 `json:"server_rss_mib"`
-	LoadCPU     float64 `json:"classload_cpu_s"`
-	Load1       float64 `json:"load1"`
+	// Every message received while the load was measured, whenever it
+	// was sent, and the server's CPU per each: what the server spent per
+	// delivery even when it is behind (when delivered counts few of the
+	// measured messages in time).
+	Received      int64   `json:"received_in_window"`
+	CPUPerReceipt float64 `json:"server_cpu_per_received_us"`
+	ServerCores   float64 `json:"server_cores"`
+	RSSMiB        float64 `json:"server_rss_mib"`
+	LoadCPU       float64 `json:"classload_cpu_s"`
+	Load1         float64 `json:"load1"`
 }
 
 // target is a server that fans messages out: classhub through its real
@@ -222,6 +228,7 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		go func() { prof <- ct.cpuProfile(o.duration, o.profile) }()
 	}
 	measuring.Store(true)
+	receiving.Store(true)
 	m0 := time.Now()
 	select {
 	case <-time.After(o.duration):
@@ -229,6 +236,7 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		return ctx.Err()
 	}
 	measuring.Store(false)
+	receiving.Store(false)
 	res.Seconds = seconds(time.Since(m0))
 	// The server's CPU is read when the measured messages have all been
 	// sent: the drain below only waits for late ones.
@@ -275,6 +283,10 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 	res.ServerCores = res.ServerCPU / res.Seconds
 	if res.Delivered > 0 {
 		res.CPUPerDeliv = res.ServerCPU / float64(res.Delivered) * 1e6
+	}
+	res.Received = received.Load()
+	if res.Received > 0 {
+		res.CPUPerReceipt = res.ServerCPU / float64(res.Received) * 1e6
 	}
 	b, _ := json.Marshal(res)
 	fmt.Fprintln(out, string(b))
@@ -339,6 +351,13 @@ type fanoutDevice struct {
 
 var fanoutMark = []byte("fo|")
 
+// receiving is set while the load is measured; received counts every
+// message that arrives meanwhile.
+var (
+	receiving atomic.Bool
+	received  atomic.Int64
+)
+
 // got reads the marker of a measured message, wherever the server put
 // it in its frame: fo|class|seq|measured|sent-at-unix-nanos|.
 func (d *fanoutDevice) got(b []byte) {
@@ -346,6 +365,9 @@ func (d *fanoutDevice) got(b []byte) {
 	i := bytes.Index(b, fanoutMark)
 	if i < 0 {
 		return
+	}
+	if receiving.Load() {
+		received.Add(1)
 	}
 	f := strings.SplitN(string(b[i+len(fanoutMark):min(len(b), i+80)]), "|", 5)
 	if len(f) < 5 || f[2] != "1" {
