@@ -62,10 +62,14 @@ type fanoutResult struct {
 	// measured messages in time).
 	Received      int64   `json:"received_in_window"`
 	CPUPerReceipt float64 `json:"server_cpu_per_received_us"`
-	ServerCores   float64 `json:"server_cores"`
-	RSSMiB        float64 `json:"server_rss_mib"`
-	LoadCPU       float64 `json:"classload_cpu_s"`
-	Load1         float64 `json:"load1"`
+	// classhub: the mean time of an append to the class log, until
+	// JetStream acknowledged it, over the measured time (the node's
+	// classhub_jetstream_publish_seconds).
+	AppendMs    float64 `json:"append_mean_ms,omitempty"`
+	ServerCores float64 `json:"server_cores"`
+	RSSMiB      float64 `json:"server_rss_mib"`
+	LoadCPU     float64 `json:"classload_cpu_s"`
+	Load1       float64 `json:"load1"`
 }
 
 // target is a server that fans messages out: classhub through its real
@@ -227,6 +231,11 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		prof = make(chan error, 1)
 		go func() { prof <- ct.cpuProfile(o.duration, o.profile) }()
 	}
+	ct, _ := t.(*classhubTarget)
+	var app0 map[string]float64
+	if ct != nil {
+		app0, _ = serverMemory("http://" + ct.admin)
+	}
 	measuring.Store(true)
 	receiving.Store(true)
 	m0 := time.Now()
@@ -245,6 +254,14 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	self1, _ := processCPU(os.Getpid())
+	if ct != nil && app0 != nil {
+		if app1, err := serverMemory("http://" + ct.admin); err == nil {
+			const h = "classhub_jetstream_publish_seconds"
+			if n := app1[h+"_count"] - app0[h+"_count"]; n > 0 {
+				res.AppendMs = (app1[h+"_sum"] - app0[h+"_sum"]) / n * 1e3
+			}
+		}
+	}
 	res.Load1 = loadAverage()
 	time.Sleep(o.drain)
 	stopSending()
