@@ -167,11 +167,14 @@ func benchWebSocket(b *testing.B, n int) {
 		}
 		runtime.Gosched()
 	}
+	timeout := time.NewTimer(time.Hour) // one timer, so that waiting allocates nothing
+	defer timeout.Stop()
 	wait := func(want int64) {
+		timeout.Reset(30 * time.Second)
 		for got.Load() < want {
 			select {
 			case <-more:
-			case <-time.After(30 * time.Second):
+			case <-timeout.C:
 				b.Fatalf("%d of %d frames delivered", got.Load(), want)
 			}
 		}
