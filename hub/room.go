@@ -76,7 +76,10 @@ func (hr *hubRoom) onMsg(msg *nats.Msg) {
 			return // already delivered
 		}
 		after := max(hr.last, hr.floor)
-		if after == 0 || ev.Seq == after+1 {
+		if after == 0 || ev.Seq <= after+1 {
+			// No gap. An event at or below the floor (a snapshot's offset)
+			// may still be on its way to devices that came earlier; those
+			// whose snapshot holds it drop it by its offset.
 			hr.push(ev)
 			hr.mu.Unlock()
 			return
