@@ -12,14 +12,6 @@ import (
 	"github.com/classhub/classhub/protocol"
 )
 
-// item is one entry of a connection's write queue: a frame, or the close
-// that ends the connection once everything before it is written.
-type item struct {
-	frame  []byte
-	close  protocol.CloseCode
-	reason string
-}
-
 // maxReplay is the most events a resume replays; a device further behind
 // gets a snapshot, which is smaller and as good.
 const maxReplay = 10000
@@ -32,12 +24,14 @@ type held struct {
 }
 
 // conn is one device's WebSocket. Its read loop (serve) owns the protocol
-// state; its write loop owns the socket's writes. Everything that reaches
-// the device goes through the write queue, which is bounded in bytes so
-// that a device that cannot keep up is closed instead of slowing anyone.
+// state; its writer (writer.go) owns the socket's writes. Everything that
+// reaches the device goes through the writer's queue, which is bounded in
+// bytes so that a device that cannot keep up is closed instead of slowing
+// anyone.
 type conn struct {
 	h  *Hub
 	ws *websocket.Conn
+	w  *writer
 	id string // the connection's ID, for presence
 
 	// Set once by the read loop before the connection joins a room, and
@@ -48,93 +42,35 @@ type conn struct {
 	name   string // the display name in the token
 	room   *hubRoom
 	person *person // the person this connection counts for, once hello named them (limits.go)
-
-	wake  chan struct{} // a frame or a close is waiting; capacity 1
-	taken chan struct{} // the writer took the queue; capacity 1
-	stop  chan struct{} // closed to abort a write that is stuck
-	wg    sync.WaitGroup
+	wg     sync.WaitGroup
 
 	mu        sync.Mutex
-	queue     []item
-	queued    int // bytes in queue
 	live      bool
 	offset    uint64 // the last event queued, once live
 	held      []held
 	heldBytes int
-	closing   protocol.CloseCode // set by close: write nothing more
-	reason    string
-	aborted   bool
-	final     item // a close to send once the queue is empty and no command is running
-	afterHeld item // a final close that must wait for the held events to be queued
-	inflight  int  // commands waiting for their answer
-	connected bool // the room was told this connection is here
+	afterHeld closeWith // a final close that must wait for the held events to be queued
+	connected bool      // the room was told this connection is here
 }
 
 func newConn(h *Hub, ws *websocket.Conn) *conn {
+	id := uuid.NewString()
 	return &conn{
-		h: h, ws: ws, id: uuid.NewString(),
-		wake:  make(chan struct{}, 1),
-		taken: make(chan struct{}, 1),
-		stop:  make(chan struct{}),
-	}
-}
-
-func (c *conn) signal() {
-	select {
-	case c.wake <- struct{}{}:
-	default:
+		h: h, ws: ws, id: id, w: newWriter(h, ws, id),
 	}
 }
 
 // send queues a frame. A full queue closes the connection with 4000.
-func (c *conn) send(frame []byte) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.enqueueLocked(frame)
-}
-
-func (c *conn) enqueueLocked(frame []byte) {
-	if c.closing != 0 {
-		return
-	}
-	if c.queued+len(frame) > c.h.cfg.QueueBytes {
-		c.overflowLocked()
-		return
-	}
-	c.queue = append(c.queue, item{frame: frame})
-	c.queued += len(frame)
-	c.signal()
-}
-
-// overflowLocked closes a device that fell too far behind. Its socket is
-// most likely full, so the write in progress is aborted: the device sees
-// 4000 if the close still fits, a dropped connection if not, and resumes
-// either way.
-func (c *conn) overflowLocked() {
-	if c.closing != 0 {
-		return
-	}
-	c.h.metrics.overflows.Inc()
-	c.closing, c.reason = protocol.CloseSlowConsumer, "too far behind; resume"
-	c.queue, c.queued = nil, 0
-	if !c.aborted {
-		c.aborted = true
-		close(c.stop)
-	}
-	c.signal()
-}
+func (c *conn) send(frame []byte) { c.w.push(frame) }
 
 // deliver hands the connection an event it may see. Called by its room
 // with the room's lock held, in seq order.
 func (c *conn) deliver(seq uint64, frame []byte) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.closing != 0 {
-		return
-	}
 	if !c.live {
 		if c.heldBytes+len(frame) > c.h.cfg.QueueBytes {
-			c.overflowLocked()
+			c.w.overflow()
 			return
 		}
 		c.held = append(c.held, held{seq, frame})
@@ -145,34 +81,13 @@ func (c *conn) deliver(seq uint64, frame []byte) {
 		return
 	}
 	c.offset = seq
-	c.enqueueLocked(frame)
+	c.w.push(frame)
 }
 
 // sendPaced queues a frame, waiting for room in the queue instead of
-// overflowing: a resume may replay more than the queue holds, and the
-// device reading it is the one that waits. It reports false if the
-// connection closed meanwhile.
+// overflowing (writer.pushPaced).
 func (c *conn) sendPaced(ctx context.Context, frame []byte) bool {
-	for {
-		c.mu.Lock()
-		if c.closing != 0 {
-			c.mu.Unlock()
-			return false
-		}
-		if c.queued == 0 || c.queued+len(frame) <= c.h.cfg.QueueBytes {
-			c.queue = append(c.queue, item{frame: frame})
-			c.queued += len(frame)
-			c.signal()
-			c.mu.Unlock()
-			return true
-		}
-		c.mu.Unlock()
-		select {
-		case <-c.taken:
-		case <-ctx.Done():
-			return false
-		}
-	}
+	return c.w.pushPaced(ctx, frame)
 }
 
 // activate sends the events held since the snapshot was taken (after the
@@ -184,50 +99,34 @@ func (c *conn) activate(offset uint64) {
 	defer c.mu.Unlock()
 	for _, e := range c.held {
 		if e.seq > offset {
-			c.enqueueLocked(e.frame)
+			c.w.push(e.frame)
 			offset = e.seq
 		}
 	}
 	c.held, c.heldBytes = nil, 0
 	c.offset = offset
 	c.live = true
-	if c.afterHeld.close != 0 && c.final.close == 0 {
-		c.final = c.afterHeld
-		c.signal()
+	if c.afterHeld.code != 0 {
+		c.w.closeAfterFlush(c.afterHeld.code, c.afterHeld.reason)
 	}
 }
 
 func (c *conn) isLive() bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.live && c.closing == 0
+	return c.live && !c.w.closed()
 }
 
 // close ends the connection with code as soon as the frame being written,
 // if any, is out. Frames still queued are dropped: the device resumes.
-func (c *conn) close(code protocol.CloseCode, reason string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closing != 0 {
-		return
-	}
-	c.closing, c.reason = code, reason
-	c.queue, c.queued = nil, 0
-	c.signal()
-}
+func (c *conn) close(code protocol.CloseCode, reason string) { c.w.close(code, reason) }
 
 // closeAfterFlush ends the connection with code once every frame queued
 // is written and every command running has its answer, so that the
 // device reads the last events, and the result of the command that ended
 // the class, before the close.
 func (c *conn) closeAfterFlush(code protocol.CloseCode, reason string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closing != 0 || c.final.close != 0 {
-		return
-	}
-	c.final = item{close: code, reason: reason}
-	c.signal()
+	c.w.closeAfterFlush(code, reason)
 }
 
 // closeAfterEvents is closeAfterFlush for a close that follows an event
@@ -237,96 +136,13 @@ func (c *conn) closeAfterFlush(code protocol.CloseCode, reason string) {
 func (c *conn) closeAfterEvents(code protocol.CloseCode, reason string) {
 	c.mu.Lock()
 	live := c.live
-	if !live && c.afterHeld.close == 0 {
-		c.afterHeld = item{close: code, reason: reason}
+	if !live && c.afterHeld.code == 0 {
+		c.afterHeld = closeWith{code, reason}
 	}
 	c.mu.Unlock()
 	if live {
 		c.closeAfterFlush(code, reason)
 	}
-}
-
-// writeLoop is the only writer of the socket. It returns when the
-// connection is closed, after sending the close frame when it can.
-func (c *conn) writeLoop(ctx context.Context) {
-	ping := time.NewTicker(c.h.cfg.PingInterval)
-	defer ping.Stop()
-	wctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		select {
-		case <-c.stop:
-			cancel()
-		case <-wctx.Done():
-		}
-	}()
-	for {
-		c.mu.Lock()
-		batch, code, reason := c.queue, c.closing, c.reason
-		c.queue, c.queued = nil, 0
-		if len(batch) > 0 {
-			select {
-			case c.taken <- struct{}{}:
-			default:
-			}
-		}
-		if code == 0 && len(batch) == 0 && c.final.close != 0 && c.inflight == 0 {
-			code, reason = c.final.close, c.final.reason
-			c.closing, c.reason = code, reason
-		}
-		c.mu.Unlock()
-		if code != 0 {
-			c.shut(code, reason)
-			return
-		}
-		for i, it := range batch {
-			if err := c.write(wctx, it.frame); err != nil {
-				c.mu.Lock()
-				stuck := c.closing
-				c.mu.Unlock()
-				if stuck != 0 {
-					c.shut(stuck, c.reason)
-				}
-				_ = c.ws.CloseNow()
-				return
-			}
-			batch[i] = item{} // let the frame go as soon as it is written
-			c.h.metrics.framesOut.Inc()
-		}
-		if len(batch) > 0 {
-			continue // look again before sleeping: a wake-up may have come meanwhile
-		}
-		select {
-		case <-c.wake:
-		case <-ctx.Done():
-			return
-		case <-ping.C:
-			c.wg.Add(1)
-			go c.ping(wctx)
-		}
-	}
-}
-
-func (c *conn) write(ctx context.Context, frame []byte) error {
-	ctx, cancel := context.WithTimeout(ctx, c.h.cfg.WriteTimeout)
-	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, frame)
-}
-
-// ping finds devices that vanished without closing (a lid shut, a
-// network gone), so that their presence ends and their goroutines exit.
-func (c *conn) ping(ctx context.Context) {
-	defer c.wg.Done()
-	ctx, cancel := context.WithTimeout(ctx, c.h.cfg.PingInterval)
-	defer cancel()
-	if err := c.ws.Ping(ctx); err != nil && ctx.Err() != nil {
-		c.h.log.Debug("device does not answer pings", "conn", c.id)
-		_ = c.ws.CloseNow()
-	}
-}
-
-func (c *conn) shut(code protocol.CloseCode, reason string) {
-	_ = c.ws.Close(websocket.StatusCode(code), reason)
 }
 
 // serve runs the connection: hello, welcome, then commands until the
@@ -336,7 +152,7 @@ func (c *conn) serve() {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		c.writeLoop(ctx)
+		c.w.run(ctx)
 	}()
 	hello := time.AfterFunc(c.h.cfg.HelloTimeout, func() {
 		c.close(protocol.CloseHelloTimeout, "no hello in time")
@@ -575,15 +391,8 @@ func (c *conn) command(ctx context.Context, f protocol.ClientFrame) {
 		c.sendError(f.ID, protocol.Errorf(protocol.CodeInternal, "encode %s: %v", f.Type, err))
 		return
 	}
-	c.mu.Lock()
-	c.inflight++
-	c.mu.Unlock()
-	defer func() {
-		c.mu.Lock()
-		c.inflight--
-		c.mu.Unlock()
-		c.signal()
-	}()
+	c.w.hold()
+	defer c.w.release()
 	out, err := c.h.cfg.Rooms.Do(ctx, protocol.Command{
 		Room: c.room.id, Type: f.Type, ReqID: f.ID, Actor: c.actor, Conn: c.id, Name: c.name, Data: data,
 	})

@@ -243,41 +243,76 @@ func (h *Hub) Conns() int {
 // enter adds c to the local room, subscribing the node to the room's events
 // first if it is the room's first local device. c is pending: it buffers
 // events until it has its snapshot or replay.
+//
+// The hub's lock guards only the map of rooms: the subscription, a round
+// trip to the NATS server, is made without it, so that devices entering
+// other rooms do not wait for it. Devices entering the same room meanwhile
+// wait for the subscription (ready), and all of them fail if it fails.
 func (h *Hub) enter(id protocol.RoomID, c *conn) (*hubRoom, error) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	hr := h.rooms[id]
-	if hr == nil {
-		hr = &hubRoom{id: id, h: h, conns: map[*conn]struct{}{}}
-		sub, err := h.cfg.NC.Subscribe(protocol.EventSubject(id), hr.onMsg)
-		if err != nil {
-			return nil, fmt.Errorf("subscribe to room %s: %w", id, err)
-		}
-		// The subscription must be in place on the server before the
-		// snapshot is taken, or an event between the two could be missed.
-		if err := h.cfg.NC.Flush(); err != nil {
-			_ = sub.Unsubscribe()
-			return nil, fmt.Errorf("subscribe to room %s: %w", id, err)
-		}
-		hr.sub = sub
+	first := hr == nil
+	if first {
+		hr = &hubRoom{id: id, h: h, conns: map[*conn]struct{}{}, ready: make(chan struct{})}
 		h.rooms[id] = hr
 	}
 	hr.mu.Lock()
 	hr.conns[c] = struct{}{}
 	hr.mu.Unlock()
+	h.mu.Unlock()
+	if first {
+		hr.sub, hr.subErr = h.subscribe(hr)
+		if hr.subErr != nil {
+			// Devices that come next try again with a room of their own.
+			h.mu.Lock()
+			if h.rooms[id] == hr {
+				delete(h.rooms, id)
+			}
+			h.mu.Unlock()
+		}
+		close(hr.ready)
+	} else {
+		<-hr.ready
+	}
+	if hr.subErr != nil {
+		h.leave(hr, c)
+		return nil, hr.subErr
+	}
 	return hr, nil
 }
 
-// leave removes c; the last device out unsubscribes the node.
+// subscribe subscribes the node to hr's events, and makes sure the
+// subscription is in place on the server before the snapshot is taken,
+// or an event between the two could be missed.
+func (h *Hub) subscribe(hr *hubRoom) (*nats.Subscription, error) {
+	sub, err := h.cfg.NC.Subscribe(protocol.EventSubject(hr.id), hr.onMsg)
+	if err != nil {
+		return nil, fmt.Errorf("subscribe to room %s: %w", hr.id, err)
+	}
+	if err := h.cfg.NC.Flush(); err != nil {
+		_ = sub.Unsubscribe()
+		return nil, fmt.Errorf("subscribe to room %s: %w", hr.id, err)
+	}
+	return sub, nil
+}
+
+// leave removes c; the last device out unsubscribes the node. A device
+// entering afterwards makes a new room with a new subscription.
 func (h *Hub) leave(hr *hubRoom, c *conn) {
 	h.mu.Lock()
-	defer h.mu.Unlock()
 	hr.mu.Lock()
 	delete(hr.conns, c)
 	empty := len(hr.conns) == 0
 	hr.mu.Unlock()
-	if empty && h.rooms[hr.id] == hr {
+	gone := empty && h.rooms[hr.id] == hr
+	if gone {
 		delete(h.rooms, hr.id)
-		_ = hr.sub.Unsubscribe()
+	}
+	h.mu.Unlock()
+	if gone {
+		<-hr.ready // c entered, so the subscription is made
+		if hr.sub != nil {
+			_ = hr.sub.Unsubscribe()
+		}
 	}
 }

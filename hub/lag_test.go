@@ -20,7 +20,7 @@ func TestFanoutLag(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	h := &Hub{cfg: Config{QueueBytes: 1 << 20, RingSize: 16}, log: slog.New(slog.NewTextHandler(io.Discard, nil)), metrics: newMetrics(reg)}
 	hr := &hubRoom{id: "r", h: h, conns: map[*conn]struct{}{}, epoch: "e"}
-	c := &conn{h: h, viewer: protocol.Viewer{Role: protocol.RoleTeacher}, live: true, wake: make(chan struct{}, 1), taken: make(chan struct{}, 1), stop: make(chan struct{})}
+	c := testConn(h, protocol.Viewer{Role: protocol.RoleTeacher})
 	hr.conns[c] = struct{}{}
 	data, _ := json.Marshal(protocol.Announcement{Text: "eyes on the board"})
 
@@ -32,7 +32,7 @@ func TestFanoutLag(t *testing.T) {
 	hr.push(protocol.Event{Seq: 4, Type: protocol.EvAnnouncement, Time: time.Now().Add(time.Minute).UnixMilli(), Audience: protocol.ToAll, Data: data})
 	hr.mu.Unlock()
 
-	if got := len(c.queue); got != 3 {
+	if got := len(c.w.queue); got != 3 {
 		t.Fatalf("the device has %d frames queued, want 3", got)
 	}
 	mfs, err := reg.Gather()

@@ -21,9 +21,13 @@ type recent struct {
 // hubRoom is this node's view of one room: the local connections in it and
 // the room's recent events. It exists while the room has local devices.
 type hubRoom struct {
-	id  protocol.RoomID
-	h   *Hub
-	sub *nats.Subscription
+	id protocol.RoomID
+	h  *Hub
+	// Set by the room's first device before ready is closed, read-only
+	// afterwards.
+	sub    *nats.Subscription
+	subErr error
+	ready  chan struct{}
 
 	mu    sync.Mutex
 	conns map[*conn]struct{}
@@ -43,6 +47,11 @@ func encodeEvent(epoch string, ev protocol.Event) []byte {
 	return b
 }
 
+// onMsg delivers an event from the room's subscription. NATS calls it
+// for one message of the subscription at a time, in order, so it is the
+// only one to move last and the ring; the room's lock guards them against
+// enter, leave, replay and baseline, and is never held while the log is
+// read.
 func (hr *hubRoom) onMsg(msg *nats.Msg) {
 	var ev protocol.Event
 	if err := json.Unmarshal(msg.Data, &ev); err != nil {
@@ -50,46 +59,82 @@ func (hr *hubRoom) onMsg(msg *nats.Msg) {
 		return
 	}
 	epoch := msg.Header.Get(rooms.HeaderEpoch)
-	hr.mu.Lock()
-	defer hr.mu.Unlock()
-	if hr.epoch != "" && epoch != hr.epoch {
-		// The log was replaced: no offset of the old one means anything.
-		for c := range hr.conns {
-			c.close(protocol.CloseRoomMoved, "the room's log changed; reconnect")
+	var missed []protocol.Event // read from the log: the events (from, ev.Seq)
+	var from uint64
+	for {
+		hr.mu.Lock()
+		if hr.epoch != "" && epoch != hr.epoch {
+			// The log was replaced: no offset of the old one means anything.
+			for c := range hr.conns {
+				c.close(protocol.CloseRoomMoved, "the room's log changed; reconnect")
+			}
+			hr.last, hr.floor, hr.ring = 0, 0, nil
 		}
-		hr.last, hr.floor, hr.ring = 0, 0, nil
+		hr.epoch = epoch
+		if ev.Seq <= hr.last {
+			hr.mu.Unlock()
+			return // already delivered
+		}
+		after := max(hr.last, hr.floor)
+		if after == 0 || ev.Seq <= after+1 {
+			// No gap. An event at or below the floor (a snapshot's offset)
+			// may still be on its way to devices that came earlier; those
+			// whose snapshot holds it drop it by its offset.
+			hr.push(ev)
+			hr.mu.Unlock()
+			return
+		}
+		if missed != nil && from <= after {
+			// The read covers the gap as it is now: a device that came
+			// meanwhile may only have lowered the floor, which a second
+			// read covers.
+			for _, m := range missed {
+				if m.Seq > after {
+					hr.push(m)
+				}
+			}
+			hr.push(ev)
+			hr.mu.Unlock()
+			return
+		}
+		hr.mu.Unlock()
+		var ok bool
+		if missed, ok = hr.fillGap(after, ev.Seq-1); !ok {
+			hr.mu.Lock()
+			hr.reset("missed events; resume")
+			hr.mu.Unlock()
+			return
+		}
+		from = after
 	}
-	hr.epoch = epoch
-	if ev.Seq <= hr.last {
-		return // already delivered (a gap fill raced the fan-out)
-	}
-	if after := max(hr.last, hr.floor); after > 0 && ev.Seq > after+1 {
-		hr.fillGap(after, ev.Seq-1)
-	}
-	hr.push(ev)
 }
 
-// fillGap reads the events after `after` that this node missed (an owner
-// that died between the append and the fan-out) from the log. Called with
-// hr.mu held.
-func (hr *hubRoom) fillGap(after, to uint64) {
+// fillGap reads the events after `after` up to `to` that this node missed
+// (an owner that died between the append and the fan-out) from the log,
+// without the room's lock: deliveries to the room's other events wait for
+// it anyway (they come after, on the same subscription), but devices
+// entering, leaving or resuming do not. It reports false if the log
+// cannot give exactly those events.
+func (hr *hubRoom) fillGap(after, to uint64) ([]protocol.Event, bool) {
 	hr.h.metrics.gapFills.Inc()
 	// No deadline of the hub's own: each request of ReadLog to JetStream
 	// has JetStream's, and a fill is a few events.
 	evs, err := hr.h.cfg.Rooms.ReadLog(context.Background(), hr.id, after+1, to)
-	if err != nil || len(evs) == 0 || evs[0].Seq != after+1 {
-		// Cannot guarantee continuity: make every device resume, which
-		// reads the log itself or falls back to a snapshot.
+	if err != nil || uint64(len(evs)) != to-after || evs[0].Seq != after+1 {
 		hr.h.log.Warn("gap fill failed; devices will resume", "room", hr.id, "err", err)
-		for c := range hr.conns {
-			c.close(protocol.CloseRoomMoved, "missed events; resume")
-		}
-		hr.last, hr.floor, hr.ring = 0, 0, nil
-		return
+		return nil, false
 	}
-	for _, ev := range evs {
-		hr.push(ev)
+	return evs, true
+}
+
+// reset makes every device resume, which reads the log itself or falls
+// back to a snapshot: this node cannot guarantee continuity. Called with
+// hr.mu held.
+func (hr *hubRoom) reset(reason string) {
+	for c := range hr.conns {
+		c.close(protocol.CloseRoomMoved, reason)
 	}
+	hr.last, hr.floor, hr.ring = 0, 0, nil
 }
 
 // push delivers one event in order. Called with hr.mu held.

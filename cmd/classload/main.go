@@ -76,6 +76,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return errors.New("say rtt, idle, rotate, flags, hold or appends")
 	}
 	mode := args[0]
+	if mode == "fanout" { // its own flags: fanout.go
+		return fanout(ctx, args[1:], stdout)
+	}
 	var o options
 	fs := flag.NewFlagSet("classload "+mode, flag.ContinueOnError)
 	fs.StringVar(&o.url, "url", "http://localhost:8080", "the classhub server")

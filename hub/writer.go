@@ -1,0 +1,301 @@
+package hub
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/classhub/classhub/protocol"
+)
+
+// writer is the write side of one connection: a queue of frames bounded
+// in bytes, and the loop (run) that is the socket's only writer.
+//
+// It is built for fan-out. A frame is queued by reference: every device
+// of a room gets the same bytes, encoded once per node. Queueing takes a
+// short lock and wakes the loop at most once, however many frames arrive
+// before it runs; the loop takes the whole queue at once and writes it
+// without waking again and without allocating: the two slices of the
+// queue are swapped rather than made anew, and a write's timeout is one
+// reusable timer rather than a context per frame. Each frame is still
+// one WebSocket message, as PROTOCOL.md says.
+type writer struct {
+	ws        *websocket.Conn
+	m         *metrics
+	limit     int           // bytes the queue may hold
+	timeout   time.Duration // the longest one frame may take to write
+	pingEvery time.Duration
+	conn      string // the connection's ID, for the log
+	log       *slog.Logger
+
+	wake     chan struct{} // something is queued or the connection closes; capacity 1
+	taken    chan struct{} // the loop took the queue; capacity 1, for pushPaced
+	stopped  atomic.Bool   // close or overflow: write nothing more of the batch in hand
+	watchdog *time.Timer   // drops the socket when a write is stuck
+
+	mu      sync.Mutex
+	queue   [][]byte
+	spare   [][]byte // the slice the loop gives back, reused for the next queue
+	queued  int      // bytes in queue
+	closing protocol.CloseCode
+	reason  string
+	writing bool // the loop is writing a batch
+	final   closeWith
+	holds   int // commands running whose answers must precede the final close
+}
+
+// closeWith is a close code and reason waiting for its moment.
+type closeWith struct {
+	code   protocol.CloseCode
+	reason string
+}
+
+// maxSpare caps the capacity of a queue slice that is kept for reuse, so
+// that one long replay does not pin a large array for the connection's
+// life.
+const maxSpare = 256
+
+func newWriter(h *Hub, ws *websocket.Conn, id string) *writer {
+	return &writer{
+		ws: ws, m: h.metrics, limit: h.cfg.QueueBytes, timeout: h.cfg.WriteTimeout, pingEvery: h.cfg.PingInterval,
+		conn: id, log: h.log,
+		wake: make(chan struct{}, 1), taken: make(chan struct{}, 1),
+	}
+}
+
+func (w *writer) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// push queues a frame. A frame that would take the queue past its limit
+// closes the connection with 4000 instead.
+func (w *writer) push(frame []byte) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closing != 0 {
+		return
+	}
+	if w.queued+len(frame) > w.limit {
+		w.overflowLocked()
+		return
+	}
+	w.appendLocked(frame)
+}
+
+func (w *writer) appendLocked(frame []byte) {
+	if len(w.queue) == 0 {
+		w.signal() // the loop takes everything queued until it runs
+	}
+	w.queue = append(w.queue, frame)
+	w.queued += len(frame)
+}
+
+// pushPaced queues a frame, waiting for room in the queue instead of
+// overflowing: a resume may replay more than the queue holds, and the
+// device reading it is the one that waits. It reports false if the
+// connection closed meanwhile.
+func (w *writer) pushPaced(ctx context.Context, frame []byte) bool {
+	for {
+		w.mu.Lock()
+		if w.closing != 0 {
+			w.mu.Unlock()
+			return false
+		}
+		if w.queued == 0 || w.queued+len(frame) <= w.limit {
+			w.appendLocked(frame)
+			w.mu.Unlock()
+			return true
+		}
+		w.mu.Unlock()
+		select {
+		case <-w.taken:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// overflow closes a device that fell too far behind (4000).
+func (w *writer) overflow() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.overflowLocked()
+}
+
+// overflowLocked closes a device that fell too far behind. Its socket is
+// most likely full, so a write in progress is aborted: the device sees
+// 4000 if the close still fits, a dropped connection if not, and resumes
+// either way.
+func (w *writer) overflowLocked() {
+	if w.closing != 0 {
+		return
+	}
+	w.m.overflows.Inc()
+	w.closeLocked(protocol.CloseSlowConsumer, "too far behind; resume")
+	if w.writing {
+		go func() { _ = w.ws.CloseNow() }()
+	}
+}
+
+// close ends the connection with code as soon as the frame being written,
+// if any, is out. Frames still queued are dropped: the device resumes.
+func (w *writer) close(code protocol.CloseCode, reason string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closing == 0 {
+		w.closeLocked(code, reason)
+	}
+}
+
+func (w *writer) closeLocked(code protocol.CloseCode, reason string) {
+	w.closing, w.reason = code, reason
+	clear(w.queue)
+	w.queue, w.queued = w.queue[:0], 0
+	w.stopped.Store(true)
+	w.signal()
+}
+
+// closeAfterFlush ends the connection with code once every frame queued
+// is written and every command held has its answer.
+func (w *writer) closeAfterFlush(code protocol.CloseCode, reason string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closing != 0 || w.final.code != 0 {
+		return
+	}
+	w.final = closeWith{code, reason}
+	w.signal()
+}
+
+// hold delays a final close until release: a command is running, and its
+// answer must reach the device before the close.
+func (w *writer) hold() {
+	w.mu.Lock()
+	w.holds++
+	w.mu.Unlock()
+}
+
+func (w *writer) release() {
+	w.mu.Lock()
+	w.holds--
+	w.mu.Unlock()
+	w.signal()
+}
+
+// closed reports whether the connection is closing: nothing more will be
+// written.
+func (w *writer) closed() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.closing != 0
+}
+
+// run is the only writer of the socket. It returns when the connection
+// is closed, after sending the close frame when it can.
+func (w *writer) run(ctx context.Context) {
+	w.watchdog = time.AfterFunc(time.Hour, func() { _ = w.ws.CloseNow() })
+	w.watchdog.Stop()
+	defer w.watchdog.Stop()
+	ping := time.NewTicker(w.pingEvery)
+	defer ping.Stop()
+	pctx, cancel := context.WithCancel(ctx)
+	var pings sync.WaitGroup
+	defer func() {
+		cancel()
+		pings.Wait()
+	}()
+	var batch [][]byte
+	for {
+		w.mu.Lock()
+		if batch != nil && w.spare == nil && cap(batch) <= maxSpare {
+			w.spare = batch[:0]
+		}
+		batch = w.queue
+		w.queue, w.spare, w.queued = w.spare, nil, 0
+		code, reason := w.closing, w.reason
+		if code == 0 && len(batch) == 0 && w.final.code != 0 && w.holds == 0 {
+			code, reason = w.final.code, w.final.reason
+			w.closeLocked(code, reason)
+		}
+		w.writing = len(batch) > 0 && code == 0
+		w.mu.Unlock()
+		if code != 0 {
+			_ = w.ws.Close(websocket.StatusCode(code), reason)
+			return
+		}
+		if len(batch) > 0 {
+			select {
+			case w.taken <- struct{}{}:
+			default:
+			}
+			if !w.write(batch) {
+				w.mu.Lock()
+				w.writing = false
+				code, reason := w.closing, w.reason
+				w.mu.Unlock()
+				if code != 0 {
+					_ = w.ws.Close(websocket.StatusCode(code), reason)
+				}
+				_ = w.ws.CloseNow()
+				return
+			}
+			w.mu.Lock()
+			w.writing = false
+			w.mu.Unlock()
+			continue // look again before sleeping: more may have come meanwhile
+		}
+		select {
+		case <-w.wake:
+		case <-ctx.Done():
+			return
+		case <-ping.C:
+			pings.Add(1)
+			go w.ping(pctx, &pings)
+		}
+	}
+}
+
+// write writes a batch, each frame one message, and reports whether the
+// socket is still good. The batch's entries are cleared as they go out,
+// so that a frame is not kept by a slice waiting for reuse.
+func (w *writer) write(batch [][]byte) bool {
+	n := 0
+	defer func() { w.m.framesOut.Add(float64(n)) }()
+	for i, frame := range batch {
+		if w.stopped.Load() {
+			clear(batch[i:])
+			return true // the loop finds the close
+		}
+		w.watchdog.Reset(w.timeout)
+		// No context deadline: the watchdog bounds the write, without a
+		// context and a callback made for every frame.
+		err := w.ws.Write(context.Background(), websocket.MessageText, frame)
+		w.watchdog.Stop()
+		batch[i] = nil
+		if err != nil {
+			clear(batch[i:])
+			return false
+		}
+		n++
+	}
+	return true
+}
+
+// ping finds devices that vanished without closing (a lid shut, a
+// network gone), so that their presence ends and their goroutines exit.
+func (w *writer) ping(ctx context.Context, wg *sync.WaitGroup) {
+	defer wg.Done()
+	ctx, cancel := context.WithTimeout(ctx, w.pingEvery)
+	defer cancel()
+	if err := w.ws.Ping(ctx); err != nil && ctx.Err() != nil {
+		w.log.Debug("device does not answer pings", "conn", w.conn)
+		_ = w.ws.CloseNow()
+	}
+}
