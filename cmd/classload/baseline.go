@@ -113,7 +113,6 @@ func runBaseline(ctx context.Context, o simOptions, run *sim) (*Summary, error) 
 		defer func() { ns.Shutdown(); ns.WaitForShutdown() }()
 		b.wsURL = ns.WebsocketURL()
 		sum.Target = "in-process nats-server " + server.VERSION + " WebSocket"
-		memBefore = liveBytes()
 	}
 
 	// The classes, their devices (those that joined in the run) and what
@@ -134,7 +133,8 @@ func runBaseline(ctx context.Context, o simOptions, run *sim) (*Summary, error) 
 
 	var cpu *cpuMeter
 	if o.baselineURL == "" {
-		cpu = startCPU()
+		memBefore = liveBytes()
+		cpu = startCPU("")
 	}
 	b.start = time.Now()
 	pub, err := b.dial(ctx, nil)
@@ -233,6 +233,7 @@ func runBaseline(ctx context.Context, o simOptions, run *sim) (*Summary, error) 
 		}
 	}
 	sum.Connected = int(connected.Load())
+	sum.Load1 = loadAverage()
 	sum.Seconds = round3(seconds)
 	sum.Connect = percentiles(b.connect.snapshot())
 	sum.Events = events

@@ -49,6 +49,7 @@ type simOptions struct {
 	baseline         string
 	baselineURL      string
 	workers          int
+	cpuProfile       string
 	stderr           io.Writer
 	passwordFromFlag bool
 }
@@ -79,6 +80,7 @@ func parseSim(args []string, stderr io.Writer) (simOptions, error) {
 	fs.StringVar(&o.baseline, "baseline", "", `"nats": also push the same messages to the same number of connections through nats-server's WebSocket listener, and give the ratios`)
 	fs.StringVar(&o.baselineURL, "baseline-url", "", "with --baseline nats: a running nats-server's WebSocket listener (ws://host:port, no TLS); default: one started in this process")
 	fs.IntVar(&o.workers, "workers", 16, "classes opened, and devices checked, at once")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "in-process: also write the run's CPU profile to this file (go tool pprof; the server's samples carry the label side=server)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -259,6 +261,7 @@ type Summary struct {
 	Connected       int            `json:"connected"`
 	Seconds         float64        `json:"seconds"`
 	Seed            uint64         `json:"seed"`
+	Load1           float64        `json:"load1"` // the machine's load average at the end: others' work shows here
 	Connect         *Percentiles   `json:"connect"`
 	Events          int64          `json:"events_delivered"`
 	EventsPerSecond float64        `json:"events_per_second"`
@@ -357,7 +360,6 @@ func simulateClasshub(ctx context.Context, o simOptions) (*Summary, error) {
 		defer node.close()
 		s.url, o.email, o.password = node.url, inprocEmail, inprocPassword
 		sum.Target = "in-process"
-		memBefore = liveBytes()
 	}
 	s.wsURL = wsURL(s.url)
 	var m0 map[string]float64
@@ -377,7 +379,10 @@ func simulateClasshub(ctx context.Context, o simOptions) (*Summary, error) {
 		return nil, err
 	}
 	if o.url == "" {
-		cpu = startCPU()
+		// Memory per connection is what the students' connections add
+		// to a node that holds its classes.
+		memBefore = liveBytes()
+		cpu = startCPU(o.cpuProfile)
 	}
 	s.start = time.Now()
 	end := s.start.Add(o.duration)
@@ -439,6 +444,7 @@ func simulateClasshub(ctx context.Context, o simOptions) (*Summary, error) {
 	progressf(o.stderr, "checking every device's events against the server's log")
 	checked, unverified, c := s.check(ctx)
 	sum.Connected = int(s.connected.Load())
+	sum.Load1 = loadAverage()
 	sum.Seconds = round3(seconds)
 	sum.Connect = percentiles(s.connect.snapshot())
 	sum.Events = events
@@ -454,8 +460,8 @@ func simulateClasshub(ctx context.Context, o simOptions) (*Summary, error) {
 	switch {
 	case cpuUse != nil:
 		sum.Server = &ServerFigures{Source: "profile", CPUSeconds: cpuUse.Server, Split: cpuUse,
-			CPUPerDeliveryUs: perDelivery(cpuUse.Server, events), MemPerConn: perConn(memAfter-memBefore, sum.Devices)}
-		sum.Note = "in-process: CPU is the server's goroutines in this process's CPU profile; memory per connection is the growth of live heap and stacks once every device joined, the load's own side of each connection included"
+			CPUPerDeliveryUs: perDelivery(cpuUse.Server, events), MemPerConn: perConn(memAfter-memBefore, sum.Connected-o.classes)}
+		sum.Note = "in-process: CPU is the server's goroutines (and nats-server's) in this process's CPU profile; memory per connection is the growth of live heap and stacks from the open classes to every student joined, the load's own side of each connection included"
 	case m0 != nil && m2 != nil:
 		cpuS := m2["process_cpu_seconds_total"] - m0["process_cpu_seconds_total"]
 		sum.Server = &ServerFigures{Source: "metrics", CPUSeconds: round3(cpuS), CPUPerDeliveryUs: perDelivery(cpuS, events)}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"os"
 	"runtime"
 	"runtime/metrics"
 	"runtime/pprof"
@@ -114,17 +115,18 @@ type cpuMeter struct {
 	buf   bytes.Buffer
 	start time.Time
 	on    bool
+	save  string // a file to write the profile to
 }
 
-func startCPU() *cpuMeter {
-	m := &cpuMeter{start: time.Now()}
+func startCPU(save string) *cpuMeter {
+	m := &cpuMeter{start: time.Now(), save: save}
 	m.on = pprof.StartCPUProfile(&m.buf) == nil
 	return m
 }
 
 // CPU is the process's CPU time over a phase, in seconds.
 type CPU struct {
-	Server float64 `json:"server_s"` // goroutines of the server and all they started
+	Server float64 `json:"server_s"` // goroutines of the server and all they started, nats-server's included
 	Load   float64 `json:"load_s"`   // the simulated devices
 	Other  float64 `json:"other_s"`  // the runtime's own (garbage collector's background work, timers), shared
 }
@@ -134,6 +136,11 @@ func (m *cpuMeter) stop() (*CPU, error) {
 		return nil, fmt.Errorf("the CPU profile is in use")
 	}
 	pprof.StopCPUProfile()
+	if m.save != "" {
+		if err := os.WriteFile(m.save, m.buf.Bytes(), 0o644); err != nil {
+			return nil, err
+		}
+	}
 	p, err := profile.Parse(&m.buf)
 	if err != nil {
 		return nil, err
@@ -150,11 +157,14 @@ func (m *cpuMeter) stop() (*CPU, error) {
 	}
 	for _, s := range p.Sample {
 		sec := float64(s.Value[vi]) / 1e9
+		// nats-server labels some goroutines of its own (a stream's,
+		// "stream" and "account"), replacing the label they inherited:
+		// every labelled sample that is not the load's is the server's.
 		switch side := s.Label["side"]; {
-		case len(side) > 0 && side[0] == "server":
-			c.Server += sec
-		case len(side) > 0:
+		case len(side) > 0 && side[0] == "load":
 			c.Load += sec
+		case len(s.Label) > 0:
+			c.Server += sec
 		default:
 			c.Other += sec
 		}
