@@ -38,14 +38,13 @@ var serverLabel = pprof.Labels("side", "server")
 // inproc is a classhub node on an embedded NATS with JetStream, wired as
 // cmd/classhub wires one, on loopback, its data in a temporary folder.
 type inproc struct {
-	url  string
-	dir  string
-	ns   *server.Server
-	nc   *nats.Conn
-	rm   *rooms.Manager
-	h    *hub.Hub
-	srv  *http.Server
-	stop func()
+	url string
+	dir string
+	ns  *server.Server
+	nc  *nats.Conn
+	rm  *rooms.Manager
+	h   *hub.Hub
+	srv *http.Server
 }
 
 // startInproc starts a node with one teacher account (inprocEmail).

@@ -33,25 +33,24 @@ const (
 
 // simOptions are the flags of the default mode.
 type simOptions struct {
-	url, adminURL    string
-	email, password  string
-	classes          int
-	students         int
-	duration, ramp   time.Duration
-	seed             uint64
-	bank, set        string
-	think            time.Duration
-	hints, idle      float64
-	reconnectEvery   time.Duration
-	announceEvery    time.Duration
-	rotateEvery      time.Duration
-	progress         time.Duration
-	baseline         string
-	baselineURL      string
-	workers          int
-	cpuProfile       string
-	stderr           io.Writer
-	passwordFromFlag bool
+	url, adminURL   string
+	email, password string
+	classes         int
+	students        int
+	duration, ramp  time.Duration
+	seed            uint64
+	bank, set       string
+	think           time.Duration
+	hints, idle     float64
+	reconnectEvery  time.Duration
+	announceEvery   time.Duration
+	rotateEvery     time.Duration
+	progress        time.Duration
+	baseline        string
+	baselineURL     string
+	workers         int
+	cpuProfile      string
+	stderr          io.Writer
 }
 
 func parseSim(args []string, stderr io.Writer) (simOptions, error) {
