@@ -63,10 +63,8 @@ func (cl *simClass) check(ctx context.Context) (checked, unverified int, total s
 			}
 		}
 	}
+	// Not timed: the run is over, and devices are reconnecting.
 	text := fmt.Sprintf("Class %d: that is all for today.", cl.i+1)
-	cl.mu.Lock()
-	cl.announced[text] = time.Now()
-	cl.mu.Unlock()
 	raw, err := cl.teacher.call(ctx, protocol.MsgAnnounce, protocol.Announce{Text: text})
 	if err != nil {
 		progressf(s.o.stderr, "class %d: the closing announcement: %v; its devices are not checked", cl.i+1, err)
@@ -104,7 +102,7 @@ func (cl *simClass) check(ctx context.Context) (checked, unverified int, total s
 		d.mu.Unlock()
 		if err != nil || reset {
 			if err != nil {
-				progressf(s.o.stderr, "class %d device %d: not checked: %v", cl.i+1, d.idx, err)
+				s.say("unchecked", "class %d device %d: not checked: %v", cl.i+1, d.idx, err)
 			}
 			unverified++
 			continue
@@ -112,7 +110,7 @@ func (cl *simClass) check(ctx context.Context) (checked, unverified int, total s
 		d.audited = expected
 		c := checkStream(seqs, expected, first, cl.end)
 		if c != (streamCheck{}) {
-			progressf(s.o.stderr, "class %d device %d: %d lost, %d duplicated, %d unexpected", cl.i+1, d.idx, c.Lost, c.Duplicated, c.Unexpected)
+			s.say("check", "class %d device %d: %d lost, %d duplicated, %d unexpected", cl.i+1, d.idx, c.Lost, c.Duplicated, c.Unexpected)
 		}
 		checked++
 		total.Lost += c.Lost

@@ -27,15 +27,16 @@ var errDown = errors.New("the connection dropped")
 // answers by ID. One goroutine (the device's behaviour) sends commands
 // and reconnects; the reader runs beside it.
 type device struct {
-	s       *sim
-	cl      *simClass
-	idx     int // 0: the teacher; 1 on: the students
-	token   string
-	room    protocol.RoomID // in the hello: a teacher's token names no class
-	student protocol.StudentID
-	rng     *rand.Rand // the behaviour's own, seeded
-	prefix  string     // of the command IDs, unique for the person
-	onEvent func(f protocol.ServerFrame, size int, at time.Time)
+	s        *sim
+	cl       *simClass
+	idx      int // 0: the teacher; 1 on: the students
+	token    string
+	room     protocol.RoomID // in the hello: a teacher's token names no class
+	student  protocol.StudentID
+	rng      *rand.Rand // the behaviour's own, seeded
+	prefix   string     // of the command IDs, unique for the person
+	onEvent  func(f protocol.ServerFrame, size int, at time.Time)
+	practice chan struct{} // a practice event came
 
 	wmu sync.Mutex // one frame written at a time
 
@@ -58,7 +59,7 @@ func newDevice(s *sim, cl *simClass, idx int, seed uint64) *device {
 	return &device{
 		s: s, cl: cl, idx: idx, rng: rng,
 		prefix:  strconv.FormatUint(rng.Uint64()&0xffffffff, 36) + "-",
-		pending: map[string]chan protocol.ServerFrame{},
+		pending: map[string]chan protocol.ServerFrame{}, practice: make(chan struct{}, 1),
 	}
 }
 

@@ -149,6 +149,7 @@ type sim struct {
 	mu       sync.Mutex
 	refusals map[string]int // commands the server answered with an error, by code
 	faults   map[string]int // what went wrong on the way: timeouts, drops, failed joins
+	said     map[string]int // messages written, by kind
 
 	connect, answer, wide latencies
 	classes               []*simClass
@@ -158,6 +159,20 @@ func (s *sim) refused(code protocol.Code) {
 	s.mu.Lock()
 	s.refusals[string(code)]++
 	s.mu.Unlock()
+}
+
+// say writes a message on stderr, the first few of each kind.
+func (s *sim) say(kind, format string, args ...any) {
+	s.mu.Lock()
+	s.said[kind]++
+	n := s.said[kind]
+	s.mu.Unlock()
+	switch {
+	case n <= 3:
+		progressf(s.o.stderr, format, args...)
+	case n == 4:
+		progressf(s.o.stderr, "(more of these: see faults in the summary)")
+	}
 }
 
 func (s *sim) fail(kind string) {
@@ -215,7 +230,7 @@ func (s *sim) post(path, token string, body, out any) error {
 		if res.StatusCode == http.StatusTooManyRequests {
 			msg += fmt.Sprintf(" (let the server take the joins: start it with --join-burst %d)", s.o.classes*(s.o.students+1))
 		}
-		return errors.New(msg)
+		return &httpError{status: res.StatusCode, msg: msg}
 	}
 	return json.Unmarshal(rb, out)
 }
@@ -332,7 +347,7 @@ func progressf(w io.Writer, format string, args ...any) {
 
 func simulateClasshub(ctx context.Context, o simOptions) (*Summary, error) {
 	s := &sim{
-		o: o, url: o.url, refusals: map[string]int{}, faults: map[string]int{},
+		o: o, url: o.url, refusals: map[string]int{}, faults: map[string]int{}, said: map[string]int{},
 		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 64}},
 	}
 	defer s.http.CloseIdleConnections()
@@ -598,18 +613,47 @@ func (d *device) runStudent(ctx context.Context) {
 		Token   string
 		Student protocol.StudentID
 	}
-	if err := s.post("/api/v1/join", "", map[string]string{"code": cl.code, "name": fmt.Sprintf("Student %d", d.idx)}, &j); err != nil {
-		s.fail("join")
-		if ctx.Err() == nil {
-			progressf(s.o.stderr, "class %d student %d: %v", cl.i+1, d.idx, err)
+	// A join the server cannot take now (busy, or limiting joins) is
+	// tried again with backoff, as the join page does, for a minute.
+	back, giveUp := 500*time.Millisecond, time.Now().Add(time.Minute)
+	for {
+		err := s.post("/api/v1/join", "", map[string]string{"code": cl.code, "name": fmt.Sprintf("Student %d", d.idx)}, &j)
+		if err == nil {
+			break
 		}
-		return
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Now().After(giveUp) || !retryable(err) {
+			s.fail("join")
+			s.say("join", "class %d student %d: %v", cl.i+1, d.idx, err)
+			return
+		}
+		s.fail("join_retried")
+		if sleep(ctx, jitter(d.rng, back)) != nil {
+			return
+		}
+		back = min(2*back, 8*time.Second)
 	}
 	d.token, d.student = j.Token, j.Student
-	took, err := d.connect(ctx, false)
-	if err != nil {
-		s.fail("connect")
-		return
+	var took time.Duration
+	for back := 500 * time.Millisecond; ; back = min(2*back, 8*time.Second) {
+		var err error
+		if took, err = d.connect(ctx, false); err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return
+		}
+		if time.Now().After(giveUp) || errCode(err) == protocol.CodeUnauthorized {
+			s.fail("connect")
+			s.say("connect", "class %d student %d: %v", cl.i+1, d.idx, err)
+			return
+		}
+		s.fail("connect_retried")
+		if sleep(ctx, jitter(d.rng, back)) != nil {
+			return
+		}
 	}
 	s.connect.add(took)
 	s.connected.Add(1)
@@ -620,7 +664,7 @@ func (d *device) runStudent(ctx context.Context) {
 		nextDrop = time.Now().Add(expo(d.rng, s.o.reconnectEvery))
 	}
 	var item *protocol.ItemView
-	finished := false
+	given := false // a practice event came: there is work to ask for
 	for ctx.Err() == nil {
 		if !nextDrop.IsZero() && time.Now().After(nextDrop) {
 			d.drop()
@@ -629,13 +673,22 @@ func (d *device) runStudent(ctx context.Context) {
 			}
 			nextDrop = time.Now().Add(expo(d.rng, s.o.reconnectEvery))
 		}
+		if item == nil && !given {
+			// Nothing to do until the teacher gives practice: the
+			// device waits for the practice event, as the page does.
+			select {
+			case <-d.practice:
+				given = true
+			case <-ctx.Done():
+				return
+			}
+		}
 		if item == nil {
 			raw, err := d.call(ctx, protocol.MsgNextItem, struct{}{})
 			switch errCode(err) {
 			case "":
 			case protocol.CodeWrongState, protocol.CodeClosed:
-				// Nothing given yet: the teacher is on their way.
-				_ = sleep(ctx, jitter(d.rng, time.Second))
+				given = false
 				continue
 			default:
 				_ = sleep(ctx, jitter(d.rng, time.Second))
@@ -647,15 +700,11 @@ func (d *device) runStudent(ctx context.Context) {
 			}
 			_ = json.Unmarshal(raw, &res)
 			if res.Item == nil {
-				if !finished {
-					// Done: the hand goes up, and the teacher gives the set again.
-					finished = true
-					_, _ = d.call(ctx, protocol.MsgRaiseHand, protocol.RaiseHand{Note: "finished"})
-				}
-				_ = sleep(ctx, jitter(d.rng, s.o.think))
+				// Done: the hand goes up, and the teacher gives the set again.
+				given = false
+				_, _ = d.call(ctx, protocol.MsgRaiseHand, protocol.RaiseHand{Note: "finished"})
 				continue
 			}
-			finished = false
 			item = res.Item
 		}
 		if sleep(ctx, expo(d.rng, s.o.think)) != nil {
@@ -716,10 +765,17 @@ func (s *sim) response(item *protocol.ItemView, correct bool, rng *rand.Rand) st
 	return "not sure"
 }
 
-// studentEvent times the class-wide announcements on a student's device.
+// studentEvent times the class-wide announcements on a student's device,
+// and tells the student when practice is given.
 func (d *device) studentEvent(f protocol.ServerFrame, _ int, at time.Time) {
-	if f.Event == protocol.EvAnnouncement {
+	switch f.Event {
+	case protocol.EvAnnouncement:
 		d.cl.announcement(f, at)
+	case protocol.EvPractice:
+		select {
+		case d.practice <- struct{}{}:
+		default:
+		}
 	}
 }
 
@@ -809,7 +865,7 @@ func (cl *simClass) runTeacher(ctx context.Context) {
 			return
 		case st := <-cl.work:
 			if _, err := d.call(ctx, protocol.MsgAssignPractice, protocol.AssignPractice{Set: set, To: protocol.Target{Student: st}}); errCode(err) == protocol.CodeNotFound {
-				progressf(s.o.stderr, "class %d: the server has no set %s of bank %s (give --bank and --set)", cl.i+1, s.o.set, s.o.bank)
+				s.say("noset", "class %d: the server has no set %s of bank %s (give --bank and --set)", cl.i+1, s.o.set, s.o.bank)
 			}
 		case <-announce.C:
 			n++
@@ -862,4 +918,22 @@ func (cl *simClass) startRotation(ctx context.Context) error {
 	plan := protocol.RotationPlan{Stations: stations, Legs: []int64{600_000, 600_000}, WarnMs: -1}
 	_, err = d.call(ctx, protocol.MsgStartRotation, protocol.StartRotation{Plan: plan})
 	return err
+}
+
+// httpError is a REST answer that was not a success.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+// retryable reports whether a REST call may succeed if tried again: the
+// server was busy, limited the caller, or could not be reached.
+func retryable(err error) bool {
+	var he *httpError
+	if errors.As(err, &he) {
+		return he.status == http.StatusServiceUnavailable || he.status == http.StatusTooManyRequests || he.status >= 500
+	}
+	return true
 }
