@@ -91,6 +91,18 @@ func (cl *simClass) check(ctx context.Context) (checked, unverified int, total s
 
 	for _, d := range ds {
 		ws, expected, err := d.audit(ctx, cl.end)
+		// A busy server may answer the hello with unavailable: try
+		// again, as a device does.
+		for back := time.Second; errCode(err) == protocol.CodeUnavailable && back <= 16*time.Second; back *= 2 {
+			if ws != nil {
+				_ = ws.CloseNow()
+			}
+			s.fail("check_retried")
+			if sleep(ctx, back) != nil {
+				break
+			}
+			ws, expected, err = d.audit(ctx, cl.end)
+		}
 		if ws != nil && d.idx == 0 {
 			cl.endClass(ctx, ws)
 		}

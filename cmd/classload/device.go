@@ -27,15 +27,17 @@ var errDown = errors.New("the connection dropped")
 // answers by ID. One goroutine (the device's behaviour) sends commands
 // and reconnects; the reader runs beside it.
 type device struct {
-	s        *sim
-	cl       *simClass
-	idx      int // 0: the teacher; 1 on: the students
-	token    string
-	room     protocol.RoomID // in the hello: a teacher's token names no class
-	student  protocol.StudentID
-	rng      *rand.Rand // the behaviour's own, seeded
-	prefix   string     // of the command IDs, unique for the person
-	onEvent  func(f protocol.ServerFrame, size int, at time.Time)
+	s       *sim
+	cl      *simClass
+	idx     int // 0: the teacher; 1 on: the students
+	token   string
+	room    protocol.RoomID // in the hello: a teacher's token names no class
+	student protocol.StudentID
+	rng     *rand.Rand // the behaviour's own, seeded
+	prefix  string     // of the command IDs, unique for the person
+	// onEvent sees every event; live is false for those a resume
+	// replayed (sent while the device was away: not timed).
+	onEvent  func(f protocol.ServerFrame, size int, at time.Time, live bool)
 	practice chan struct{} // a practice event came
 
 	wmu sync.Mutex // one frame written at a time
@@ -124,7 +126,11 @@ func (d *device) connect(ctx context.Context, resume bool) (time.Duration, error
 		d.joined = true
 		d.ws, d.down = ws, down
 		d.mu.Unlock()
-		go asLoad(context.WithoutCancel(ctx), func(ctx context.Context) { d.read(ctx, ws, down) })
+		replayTo := uint64(0)
+		if w.Resumed {
+			replayTo = w.Offset
+		}
+		go asLoad(context.WithoutCancel(ctx), func(ctx context.Context) { d.read(ctx, ws, down, replayTo) })
 		return took, nil
 	}
 }
@@ -139,8 +145,9 @@ func writeFrame(ctx context.Context, ws *websocket.Conn, id string, typ protocol
 }
 
 // read keeps the events of one connection and hands answers to their
-// commands, until the connection ends.
-func (d *device) read(ctx context.Context, ws *websocket.Conn, down chan struct{}) {
+// commands, until the connection ends. Events up to replayTo are those a
+// resume replayed.
+func (d *device) read(ctx context.Context, ws *websocket.Conn, down chan struct{}, replayTo uint64) {
 	defer close(down)
 	for {
 		_, b, err := ws.Read(ctx)
@@ -164,7 +171,7 @@ func (d *device) read(ctx context.Context, ws *websocket.Conn, down chan struct{
 			d.mu.Unlock()
 			d.s.events.Add(1)
 			if d.onEvent != nil {
-				d.onEvent(f, len(b), at)
+				d.onEvent(f, len(b), at, f.Seq > replayTo)
 			}
 		case protocol.FrameResult, protocol.FrameError:
 			d.mu.Lock()

@@ -767,10 +767,12 @@ func (s *sim) response(item *protocol.ItemView, correct bool, rng *rand.Rand) st
 
 // studentEvent times the class-wide announcements on a student's device,
 // and tells the student when practice is given.
-func (d *device) studentEvent(f protocol.ServerFrame, _ int, at time.Time) {
+func (d *device) studentEvent(f protocol.ServerFrame, _ int, at time.Time, live bool) {
 	switch f.Event {
 	case protocol.EvAnnouncement:
-		d.cl.announcement(f, at)
+		if live {
+			d.cl.announcement(f, at)
+		}
 	case protocol.EvPractice:
 		select {
 		case d.practice <- struct{}{}:
@@ -793,9 +795,9 @@ func (cl *simClass) announcement(f protocol.ServerFrame, at time.Time) {
 }
 
 // teacherEvent is the console: it times answers to the attempt on the
-// console and class-wide events, keeps the class's events for the
+// console and class-wide events (those that came live), keeps the class's events for the
 // baseline, and queues the practice to give.
-func (cl *simClass) teacherEvent(f protocol.ServerFrame, size int, at time.Time) {
+func (cl *simClass) teacherEvent(f protocol.ServerFrame, size int, at time.Time, live bool) {
 	ev := recEvent{seq: f.Seq, at: at.Sub(cl.s.start), size: size, typ: f.Event}
 	switch f.Event {
 	case protocol.EvStudentJoined:
@@ -818,7 +820,7 @@ func (cl *simClass) teacherEvent(f protocol.ServerFrame, size int, at time.Time)
 			t0, ok := cl.answered[a.Student]
 			delete(cl.answered, a.Student)
 			cl.mu.Unlock()
-			if ok {
+			if ok && live {
 				cl.s.answer.add(at.Sub(t0))
 			}
 		}
@@ -827,7 +829,9 @@ func (cl *simClass) teacherEvent(f protocol.ServerFrame, size int, at time.Time)
 		if json.Unmarshal(f.Data, &a) == nil {
 			ev.text = a.Text
 		}
-		cl.announcement(f, at)
+		if live {
+			cl.announcement(f, at)
+		}
 	}
 	if cl.s.o.baseline != "" {
 		cl.mu.Lock()
