@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -90,7 +91,7 @@ func (cl *simClass) check(ctx context.Context) (checked, unverified int, total s
 	}
 
 	for _, d := range ds {
-		ws, expected, err := d.audit(ctx, cl.end)
+		ws, expected, types, err := d.audit(ctx, cl.end)
 		// A busy server may answer the hello with unavailable: try
 		// again, as a device does.
 		for back := time.Second; errCode(err) == protocol.CodeUnavailable && back <= 16*time.Second; back *= 2 {
@@ -101,7 +102,7 @@ func (cl *simClass) check(ctx context.Context) (checked, unverified int, total s
 			if sleep(ctx, back) != nil {
 				break
 			}
-			ws, expected, err = d.audit(ctx, cl.end)
+			ws, expected, types, err = d.audit(ctx, cl.end)
 		}
 		if ws != nil && d.idx == 0 {
 			cl.endClass(ctx, ws)
@@ -122,7 +123,11 @@ func (cl *simClass) check(ctx context.Context) (checked, unverified int, total s
 		d.audited = expected
 		c := checkStream(seqs, expected, first, cl.end)
 		if c != (streamCheck{}) {
-			s.say("check", "class %d device %d: %d lost, %d duplicated, %d unexpected", cl.i+1, d.idx, c.Lost, c.Duplicated, c.Unexpected)
+			d.mu.Lock()
+			history := strings.Join(d.history, ", ")
+			d.mu.Unlock()
+			s.say("check", "class %d device %d: %d lost, %d duplicated, %d unexpected; lost %s; its connections (resumed from → welcome offset): %s",
+				cl.i+1, d.idx, c.Lost, c.Duplicated, c.Unexpected, describe(missing(seqs, expected, first, cl.end), types), history)
 		}
 		checked++
 		total.Lost += c.Lost
@@ -140,27 +145,28 @@ var errNotResumed = errors.New("the server did not resume from the device's firs
 // offset it first joined at, and reads the replay up to upTo: the seqs
 // the server's log holds for this device. It returns the connection,
 // welcomed, for the caller to use and close.
-func (d *device) audit(ctx context.Context, upTo uint64) (*websocket.Conn, []uint64, error) {
+func (d *device) audit(ctx context.Context, upTo uint64) (*websocket.Conn, []uint64, map[uint64]protocol.EventType, error) {
 	d.drop()
 	actx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()
 	ws, _, err := websocket.Dial(actx, d.s.wsURL, &websocket.DialOptions{CompressionMode: websocket.CompressionDisabled})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	ws.SetReadLimit(64 << 20)
 	d.mu.Lock()
 	hello := protocol.Hello{Token: d.token, Room: d.room, Resume: &protocol.Resume{Epoch: d.epoch, Offset: d.first}}
 	d.mu.Unlock()
 	if err := writeFrame(actx, ws, d.prefix+"audit", protocol.MsgHello, hello); err != nil {
-		return ws, nil, err
+		return ws, nil, nil, err
 	}
 	var expected []uint64
+	types := map[uint64]protocol.EventType{}
 	welcomed := false
 	for {
 		_, b, err := ws.Read(actx)
 		if err != nil {
-			return ws, nil, err
+			return ws, nil, nil, err
 		}
 		var f protocol.ServerFrame
 		if json.Unmarshal(b, &f) != nil {
@@ -168,11 +174,11 @@ func (d *device) audit(ctx context.Context, upTo uint64) (*websocket.Conn, []uin
 		}
 		switch f.Type {
 		case protocol.FrameError:
-			return ws, nil, fmt.Errorf("hello: %w", f.Error)
+			return ws, nil, nil, fmt.Errorf("hello: %w", f.Error)
 		case protocol.FrameWelcome:
 			var w protocol.Welcome
 			if err := json.Unmarshal(f.Data, &w); err != nil || !w.Resumed {
-				return ws, nil, errNotResumed
+				return ws, nil, nil, errNotResumed
 			}
 			welcomed = true
 		case protocol.FrameEvent:
@@ -181,9 +187,10 @@ func (d *device) audit(ctx context.Context, upTo uint64) (*websocket.Conn, []uin
 			}
 			if f.Seq <= upTo {
 				expected = append(expected, f.Seq)
+				types[f.Seq] = f.Event
 			}
 			if f.Seq >= upTo {
-				return ws, expected, nil
+				return ws, expected, types, nil
 			}
 		}
 	}
@@ -211,4 +218,36 @@ func (cl *simClass) endClass(ctx context.Context, ws *websocket.Conn) {
 			return
 		}
 	}
+}
+
+// missing is the seqs in (after, upTo] that expected holds and received
+// does not.
+func missing(received, expected []uint64, after, upTo uint64) []uint64 {
+	got := map[uint64]bool{}
+	for _, s := range received {
+		got[s] = true
+	}
+	var out []uint64
+	for _, s := range expected {
+		if s > after && s <= upTo && !got[s] {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// describe names the seqs and their events, the first ten.
+func describe(seqs []uint64, types map[uint64]protocol.EventType) string {
+	var parts []string
+	for i, s := range seqs {
+		if i == 10 {
+			parts = append(parts, "…")
+			break
+		}
+		parts = append(parts, fmt.Sprintf("%d (%s)", s, types[s]))
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
 }

@@ -54,6 +54,7 @@ type device struct {
 	reset   bool     // a resume was refused or the epoch changed: the stream cannot be checked
 	joined  bool     // has connected once
 	audited []uint64 // what the server's log holds for this device, from the audit
+	history []string // each welcome: how it resumed, for the check's messages
 }
 
 func newDevice(s *sim, cl *simClass, idx int, seed uint64) *device {
@@ -114,6 +115,13 @@ func (d *device) connect(ctx context.Context, resume bool) (time.Duration, error
 		took := time.Since(t0)
 		down := make(chan struct{})
 		d.mu.Lock()
+		if len(d.history) < 64 {
+			from := "-"
+			if resume {
+				from = strconv.FormatUint(d.offset, 10)
+			}
+			d.history = append(d.history, fmt.Sprintf("%s→%d resumed=%v", from, w.Offset, w.Resumed))
+		}
 		if !w.Resumed {
 			if resume {
 				d.reset = true // the server could not resume: the stream has a hole it told us of

@@ -303,7 +303,7 @@ type ServerFigures struct {
 	Source           string  `json:"source"` // profile (in-process) or metrics (the node's /metrics)
 	CPUSeconds       float64 `json:"cpu_s"`
 	CPUPerDeliveryUs float64 `json:"cpu_us_per_delivery"`
-	MemPerConn       float64 `json:"mem_bytes_per_conn"`
+	MemPerConn       float64 `json:"mem_bytes_per_conn,omitempty"`
 	Split            *CPU    `json:"cpu_split,omitempty"`
 }
 
@@ -427,7 +427,8 @@ func simulateClasshub(ctx context.Context, o simOptions) (*Summary, error) {
 	for int(s.connected.Load()) < sum.Devices && time.Now().Before(joinDeadline) && bctx.Err() == nil {
 		_ = sleep(bctx, 200*time.Millisecond)
 	}
-	if bctx.Err() == nil {
+	allJoined := int(s.connected.Load()) == sum.Devices
+	if bctx.Err() == nil && allJoined {
 		if o.url == "" {
 			memAfter = liveBytes()
 		}
@@ -474,7 +475,10 @@ func simulateClasshub(ctx context.Context, o simOptions) (*Summary, error) {
 	switch {
 	case cpuUse != nil:
 		sum.Server = &ServerFigures{Source: "profile", CPUSeconds: cpuUse.Server, Split: cpuUse,
-			CPUPerDeliveryUs: perDelivery(cpuUse.Server, events), MemPerConn: perConn(memAfter-memBefore, sum.Connected-o.classes)}
+			CPUPerDeliveryUs: perDelivery(cpuUse.Server, events)}
+		if memAfter > 0 {
+			sum.Server.MemPerConn = perConn(memAfter-memBefore, sum.Devices-o.classes)
+		}
 		sum.Note = "in-process: CPU is the server's goroutines (and nats-server's) in this process's CPU profile; memory per connection is the growth of live heap and stacks from the open classes to every student joined, the load's own side of each connection included"
 	case m0 != nil && m2 != nil:
 		cpuS := m2["process_cpu_seconds_total"] - m0["process_cpu_seconds_total"]
@@ -485,6 +489,9 @@ func simulateClasshub(ctx context.Context, o simOptions) (*Summary, error) {
 		sum.Note = "CPU and resident memory from the node's /metrics at --admin-url; a busy node's CPU includes other classes' work"
 	case o.url != "":
 		sum.Note = "no server CPU or memory: give --admin-url, the node's admin address, to read them from its /metrics"
+	}
+	if sum.Server != nil && !allJoined {
+		sum.Note += "; no memory per connection: not every device had joined by the end of the ramp and 30 s more"
 	}
 	return sum, nil
 }
