@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -22,6 +23,21 @@ import (
 // holds for that device: what was sent to its audience. The device's own
 // stream is checked against that replay. Then the classes end.
 func (s *sim) check(ctx context.Context) (checked, unverified int, total streamCheck) {
+	var done atomic.Int64
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		t := time.NewTicker(s.o.progress)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				progressf(s.o.stderr, "checked %d of %d classes", done.Load(), len(s.classes))
+			}
+		}
+	}()
 	var mu sync.Mutex
 	sem := make(chan struct{}, s.o.workers)
 	var wg sync.WaitGroup
@@ -32,6 +48,7 @@ func (s *sim) check(ctx context.Context) (checked, unverified int, total streamC
 			defer wg.Done()
 			defer func() { <-sem }()
 			c, u, t := cl.check(ctx)
+			done.Add(1)
 			mu.Lock()
 			checked, unverified = checked+c, unverified+u
 			total.Lost += t.Lost
