@@ -319,7 +319,9 @@ func (b *baseline) replay(ctx context.Context, bc *bClass, pub *websocket.Conn, 
 				from, mu = bc.devices[idx].ws, &bc.devices[idx].wmu
 				bc.answers[ev.seq] = true
 			}
-		case ev.typ == protocol.EvAnnouncement && len(to) == len(bc.devices):
+		case ev.typ == protocol.EvAnnouncement:
+			// The run's teachers announce to the whole class: those
+			// there at the time.
 			from, mu = bc.devices[0].ws, &bc.devices[0].wmu
 			bc.wide[ev.seq] = true
 		}
