@@ -93,7 +93,8 @@ func (cl *simClass) check(ctx context.Context) (checked, unverified int, total s
 	cl.end = res.Seq
 
 	// Every device gets the closing announcement, or the check counts it
-	// lost: wait for it a generous while.
+	// lost: wait for it a generous while. A device whose connection the
+	// server closed meanwhile reconnects and resumes, as it would.
 	deadline := time.Now().Add(60 * time.Second)
 	for _, d := range ds {
 		for time.Now().Before(deadline) && ctx.Err() == nil {
@@ -102,6 +103,14 @@ func (cl *simClass) check(ctx context.Context) (checked, unverified int, total s
 			d.mu.Unlock()
 			if got {
 				break
+			}
+			if d.isDown() {
+				rctx, cancel := context.WithDeadline(ctx, deadline)
+				if d.reconnect(rctx) != nil {
+					s.fail("reconnect_for_check")
+				}
+				cancel()
+				continue
 			}
 			_ = sleep(ctx, 50*time.Millisecond)
 		}
