@@ -671,7 +671,11 @@ func (d *device) runStudent(ctx context.Context) {
 		nextDrop = time.Now().Add(expo(d.rng, s.o.reconnectEvery))
 	}
 	var item *protocol.ItemView
-	given := false // a practice event came: there is work to ask for
+	// Whether there may be work to ask for: at first, yes (the practice
+	// may have been given before the device connected, and is in its
+	// snapshot, as the page finds it); after a refusal, not until a
+	// practice event comes.
+	given := true
 	for ctx.Err() == nil {
 		if !nextDrop.IsZero() && time.Now().After(nextDrop) {
 			d.drop()

@@ -92,8 +92,11 @@ func TestRunInProcess(t *testing.T) {
 // WebSocket listener to as many connections, and the summary gives its
 // figures and the ratios.
 func TestRunBaselineNATS(t *testing.T) {
-	sum, stderr := simRun(t, "--classes", "1", "--students", "3", "--duration", "6s", "--ramp", "1s",
+	sum, stderr := simRun(t, "--classes", "1", "--students", "3", "--duration", "12s", "--ramp", "1s",
 		"--think", "400ms", "--announce-every", "1s", "--rotate-every", "0", "--reconnect-every", "0", "--baseline", "nats")
+	if sum.AnswerToTeacher == nil || sum.ClassWide == nil {
+		t.Fatalf("the classhub run timed no answer or no announcement: %+v, %+v\n%s", sum.AnswerToTeacher, sum.ClassWide, stderr)
+	}
 	b := sum.Baseline
 	if b == nil || sum.Ratio == nil {
 		t.Fatalf("no baseline or no ratios in the summary\n%s", stderr)
