@@ -1,6 +1,11 @@
-// Command classload measures a running classhub server the way a class
-// uses it, over real WebSockets.
+// Command classload measures a classhub server the way a class uses it,
+// over real WebSockets.
 //
+//	classload [run] [--classes 10 --students 30 --duration 1m ...]
+//	                                                   the default: classes of students and their teachers
+//	                                                   joining, practising, reconnecting; against --url or a
+//	                                                   server it starts itself; one JSON line of figures
+//	                                                   (docs/OPERATING.md, "Load testing")
 //	classload rtt  --url URL --email E --password P   round trip, device command → teacher's event
 //	classload idle --url URL --email E --password P --conns 1000   server memory per idle connection
 //	classload rotate --url URL --email E --password P --classes 100 --students 30
@@ -72,8 +77,12 @@ type options struct {
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
-	if len(args) == 0 {
-		return errors.New("say rtt, idle, rotate, flags, hold or appends")
+	// The default mode: classload [run] [flags].
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		return runSim(ctx, args, stdout)
+	}
+	if args[0] == "run" {
+		return runSim(ctx, args[1:], stdout)
 	}
 	mode := args[0]
 	if mode == "fanout" { // its own flags: fanout.go
@@ -90,8 +99,8 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&o.students, "students", 30, "rotate, flags: devices per class")
 	fs.IntVar(&o.answers, "answers", 12, "flags: answers per student")
 	fs.DurationVar(&o.think, "think", 10*time.Second, "flags: time a student takes per item")
-	fs.StringVar(&o.bank, "bank", "fractions", "flags: the content bank to practise")
-	fs.StringVar(&o.set, "set", "fractions-practice", "flags: the set of the bank")
+	fs.StringVar(&o.bank, "bank", defaultBank, "flags: the content bank to practise")
+	fs.StringVar(&o.set, "set", defaultSet, "flags: the set of the bank")
 	fs.StringVar(&o.data, "data", "", "hold: a fresh data folder for the server, kept afterwards; default a temporary one")
 	fs.StringVar(&o.binary, "binary", "", "hold: the classhub binary to run; default one built from this module")
 	fs.StringVar(&o.dump, "dump", "", "hold: stop the restarted server with SIGQUIT and write its goroutine stacks to this file")
@@ -130,7 +139,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	case "flags":
 		return flags(ctx, o, stdout)
 	}
-	return fmt.Errorf("unknown mode %q", mode)
+	return fmt.Errorf("unknown mode %q: say run (the default), rtt, idle, rotate, flags, hold or appends", mode)
 }
 
 func post(url, token string, body, out any) error {
