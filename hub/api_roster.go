@@ -440,6 +440,14 @@ func (h *Hub) me(c echo.Context) (*roster.Store, protocol.TeacherID, roster.Stud
 	return st, info.Teacher, sid, err
 }
 
+// StudentProfile is a learner profile as its student reads it: the
+// challenges are the teacher's notes and are left out.
+type StudentProfile struct {
+	roster.Profile
+	// Challenges hides the profile's own: it is always left out.
+	Challenges *struct{} `json:"challenges,omitempty"`
+}
+
 func (h *Hub) myProfile(c echo.Context) error {
 	st, teacher, sid, err := h.me(c)
 	if err != nil {
@@ -452,7 +460,7 @@ func (h *Hub) myProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, p)
+	return c.JSON(http.StatusOK, StudentProfile{Profile: p})
 }
 
 // editMyProfile lets a student change their own interests and goals. The
@@ -481,5 +489,5 @@ func (h *Hub) editMyProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, p)
+	return c.JSON(http.StatusOK, StudentProfile{Profile: p})
 }
