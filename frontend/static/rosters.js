@@ -281,9 +281,9 @@ $("import-form").addEventListener("submit", (e) => {
         el("p", { class: "error", role: "alert" }, `Nothing was imported: the file has ${problems.length + (more ? Number(/\d+/.exec(more)[0]) : 0)} problem${problems.length === 1 && !more ? "" : "s"} to fix in your school's system or in the CSV files. Fix them, then import the file again.`),
         el("table", { class: "roster problems-table" },
           el("thead", {}, el("tr", {}, el("th", {}, "File"), el("th", {}, "Line"), el("th", {}, "Problem"))),
-          el("tbody", {}, ...problems.map(([, f, line, what]) => el("tr", { class: "problem" }, el("td", {}, f), el("td", {}, line || "—"), el("td", {}, capital(what)))))),
-        more ? el("p", { class: "muted" }, more) : null,
+          el("tbody", {}, ...problems.map(([, f, line, what]) => el("tr", { class: "problem" }, el("td", {}, f), el("td", {}, line || "—"), el("td", {}, what))))),
       );
+      if (more) out.append(el("p", { class: "muted" }, more));
     }
   });
 });
