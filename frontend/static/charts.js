@@ -99,9 +99,9 @@ export function heatmap({ rows, cols, cell, label }) {
 
 // legend is the colour scale of mastery, from 0% to 100%.
 export function legend() {
-  const w = 240, h = 14;
+  const w = 240, h = 14, tw = 420;
   const stops = [0, 0.25, 0.5, 0.75, 1].map((p) => svg("stop", { offset: pct(p), "stop-color": shade(p).fill }));
-  return svg("svg", { class: "hm-legend", width: w + 80, height: h + 22, viewBox: `0 0 ${w + 80} ${h + 22}`, "aria-hidden": "true" },
+  return svg("svg", { class: "hm-legend", width: tw, height: h + 24, viewBox: `0 0 ${tw} ${h + 24}`, "aria-hidden": "true" },
     svg("defs", {}, svg("linearGradient", { id: "hm-scale" }, stops)),
     svg("text", { x: 0, y: h - 1, class: "hm-sub" }, "0%"),
     svg("rect", { x: 30, y: 0, width: w, height: h, rx: 3, fill: "url(#hm-scale)", stroke: "#d9dde3" }),

@@ -49,8 +49,8 @@ function renderMastery(p) {
       el("span", {}, s.name),
       el("span", { class: "meter", role: "img", "aria-label": `${s.name}: ${pct(s.p)}` }, el("span", { style: `width:${Math.round(s.p * 100)}%` })),
       el("strong", {}, pct(s.p)),
-      hist.length ? el("span", { class: "row tight" }, line({ points: hist, label: `${s.name} over ${sessions} session${sessions === 1 ? "" : "s"}` }),
-        el("span", { class: "muted" }, `${sessions} session${sessions === 1 ? "" : "s"}`)) : el("span"));
+      hist.length > 1 ? el("span", { class: "row tight" }, line({ points: hist, label: `${s.name} over ${sessions} session${sessions === 1 ? "" : "s"}` }),
+        el("span", { class: "muted" }, `${sessions} session${sessions === 1 ? "" : "s"}`)) : el("span", { class: "muted" }, "1 session so far"));
   }));
 }
 

@@ -287,6 +287,7 @@ function render() {
 function ended(over) {
   $("end-class").hidden = over;
   $("class-report").hidden = !over;
+  $("pause-hint").hidden = $("fullscreen-code").hidden = over;
   if (!over) return;
   $("join-code-show").textContent = "ended";
   $("class-state").textContent = "Class ended";
