@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -266,6 +267,8 @@ func TestBrowserRosterClassReport(t *testing.T) {
 	// The class list links the same report.
 	teacher.click("#back")
 	teacher.until("the class list", `!!document.querySelector("#class-list .report-link")`)
+	// A new class can be started with the roster from the console too.
+	teacher.until("the roster offered for a new class", `[...document.querySelectorAll("#new-class-roster option")].some((o) => o.textContent === "Roster: 5B maths (3)")`)
 	if got := teacher.str(`document.querySelector("#class-list .report-link").href`); got != fromClass {
 		teacher.fail("the class list links the report %s, the ended class %s", got, fromClass)
 	}
@@ -340,6 +343,22 @@ func TestBrowserRosterClassReport(t *testing.T) {
 		if !slices.Equal(got[name], want) {
 			t.Errorf("the CSV has %s's skills %v, want %v", name, got[name], want)
 		}
+	}
+
+	// Olivia's export: everything the class holds about her, as a file.
+	teacher.click(fmt.Sprintf(`#students [data-export=%q]`, oliviaID))
+	var export struct {
+		Room    string `json:"room"`
+		Student struct {
+			Name string `json:"name"`
+		} `json:"student"`
+		Events []json.RawMessage `json:"events"`
+	}
+	if err := json.Unmarshal(downloaded(t, dir, ".json"), &export); err != nil {
+		t.Fatalf("the export downloaded: %v", err)
+	}
+	if export.Student.Name != "Olivia" || len(export.Events) == 0 {
+		t.Fatalf("the export is of %q with %d events", export.Student.Name, len(export.Events))
 	}
 
 	// Erasing Ben: the confirmation says what goes; cancelled, nothing
@@ -466,4 +485,8 @@ func TestBrowserOneRosterImport(t *testing.T) {
 		teacher.fail("the imported roster is named %q", got)
 	}
 	teacher.shot("imported")
+
+	// A report of a class that is not the teacher's says so in words.
+	teacher.do("open the report of no class", chromedp.Navigate(s.url+"/report?room=4b955ea0-e456-4b43-a44e-e3de91013e9e"))
+	teacher.until("the refusal", isVisible("#report-load")+` && document.querySelector("#report-error").textContent.startsWith("There is no such class among yours")`)
 }

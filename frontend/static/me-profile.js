@@ -12,6 +12,7 @@ const pct = (p) => `${Math.round(p * 100)}%`;
 export async function show(tok) {
   token = tok;
   $("me-profile").hidden = true;
+  $("me-interests").value = $("me-goals").value = filled.interests = filled.goals = "";
   let p;
   try {
     p = await api("GET", "/api/v1/me/profile", undefined, token);
@@ -21,14 +22,35 @@ export async function show(tok) {
   render(p, true);
 }
 
+// What the fields were last filled with: a refresh leaves a field the
+// student has changed since, or is typing in, as it is.
+const filled = { interests: "", goals: "" };
+
+function fillField(k, list) {
+  const f = $(`me-${k}`);
+  if (document.activeElement === f || f.value !== filled[k]) return;
+  f.value = filled[k] = list.join("\n");
+}
+
+// The teacher may write in the profile during the class: coming back to
+// the page brings it up to date.
+document.addEventListener("visibilitychange", async () => {
+  if (document.hidden || !token || $("me-profile").hidden) return;
+  try {
+    render(await api("GET", "/api/v1/me/profile", undefined, token), true);
+  } catch {
+    // Kept as it was; the next visit tries again.
+  }
+});
+
 function render(p, fill) {
   $("me-profile").hidden = false;
   const strengths = p.strengths || [];
   $("me-strengths-box").hidden = strengths.length === 0;
   $("me-strengths").replaceChildren(...strengths.map((s) => el("li", {}, s)));
   if (fill) {
-    $("me-interests").value = (p.interests || []).join("\n");
-    $("me-goals").value = (p.goals || []).join("\n");
+    fillField("interests", p.interests || []);
+    fillField("goals", p.goals || []);
   }
   const skills = Object.entries(p.mastery || {}).map(([id, e]) => ({ id, p: e.p, name: (p.skill_names && p.skill_names[id]) || id }));
   $("me-mastery-box").hidden = skills.length === 0;
@@ -44,6 +66,8 @@ $("me-form").addEventListener("submit", async (e) => {
   $("me-save").disabled = true;
   try {
     const p = await api("PUT", "/api/v1/me/profile", { interests: lines($("me-interests").value), goals: lines($("me-goals").value) }, token);
+    filled.interests = $("me-interests").value;
+    filled.goals = $("me-goals").value;
     render(p, false);
     $("me-saved").textContent = "Saved: your teacher can see it.";
   } catch (err) {
