@@ -272,6 +272,7 @@ func TestBrowserRosterClassReport(t *testing.T) {
 	if got := teacher.str(`document.querySelector("#class-list .report-link").href`); got != fromClass {
 		teacher.fail("the class list links the report %s, the ended class %s", got, fromClass)
 	}
+	teacher.shot("class-list")
 	teacher.follow("#class-list .report-link")
 	teacher.until("the heatmap", `document.querySelectorAll("#heatmap .hm-row").length === 2`)
 
@@ -485,6 +486,35 @@ func TestBrowserOneRosterImport(t *testing.T) {
 		teacher.fail("the imported roster is named %q", got)
 	}
 	teacher.shot("imported")
+
+	// The roster edited: Ben gets a new picture word, Olivia leaves, a
+	// student is added with a family name too long (said on its line, the
+	// rest kept), then fixed.
+	teacher.click("#roster-list li button")
+	teacher.until("the roster", isVisible("#roster")+` && document.querySelectorAll("#edit-students tr").length === 2`)
+	wordOf := func(name string) string {
+		return teacher.str(fmt.Sprintf(`[...document.querySelectorAll("#edit-students tr")].find((tr) => tr.children[2].textContent === %q).querySelector(".word").lastChild.textContent`, name))
+	}
+	old := wordOf("Ben")
+	teacher.click(`#edit-students button[aria-label="Give Ben a new picture word"]`)
+	teacher.until("Ben's new word", fmt.Sprintf(`[...document.querySelectorAll("#edit-students tr")].find((tr) => tr.children[2].textContent === "Ben").querySelector(".word").lastChild.textContent !== %q`, old))
+	teacher.click(`#edit-students button[aria-label="Remove Olivia"]`)
+	teacher.until("Olivia marked", `!!document.querySelector('#edit-students button[aria-label="Keep Olivia"]')`)
+	added := "Aroha " + strings.Repeat("Wiremu", 7)
+	teacher.set("#edit-add", added)
+	teacher.click("#edit-save")
+	teacher.until("the mistake on its line", `document.querySelector("#edit-add-error").textContent.startsWith("Line 1 (")`)
+	if got := teacher.str(`document.querySelector("#edit-add").value`); got != added {
+		teacher.fail("after the refusal the added line reads %q", got)
+	}
+	teacher.set("#edit-add", "Aroha Wiremu")
+	teacher.click("#edit-save")
+	teacher.until("the roster saved", `document.querySelector("#rosters-status").textContent.startsWith("Saved") && document.querySelectorAll("#edit-students tr").length === 2`)
+	var shown []string
+	teacher.eval(`[...document.querySelectorAll("#edit-students tr")].map((tr) => tr.children[2].textContent)`, &shown)
+	if !slices.Equal(shown, []string{"Ben", "Aroha"}) {
+		teacher.fail("after saving the roster lists %v, want Ben and Aroha", shown)
+	}
 
 	// A report of a class that is not the teacher's says so in words.
 	teacher.do("open the report of no class", chromedp.Navigate(s.url+"/report?room=4b955ea0-e456-4b43-a44e-e3de91013e9e"))
