@@ -43,6 +43,7 @@ func joinByPicking(t *testing.T, b context.Context, s *proc, code, name, word st
 	st.until("the names of the class", isVisible("#pick-names")+` && !`+isVisible("#join-name"))
 	st.clickText("#pick-names button", name)
 	st.until("the pictures", isVisible("#pick-words"))
+	st.shot("pick-picture")
 	st.click(fmt.Sprintf(`#pick-words button[data-word=%q]`, word))
 	st.until("the class page", `document.querySelector("#status").dataset.state === "connected"`)
 	return st
