@@ -105,9 +105,16 @@ func (tb *tab) follow(sel string) {
 // the old page goes, its evaluations fail, and are tried again.
 func (tb *tab) afterNavigation(what, cond string) {
 	tb.t.Helper()
+	tb.untilWithin(60*time.Second, what, cond)
+}
+
+// untilWithin is until with a longer wait, for a step that waits on the
+// server's work (an upload, a log rewritten) on a loaded machine.
+func (tb *tab) untilWithin(d time.Duration, what, cond string) {
+	tb.t.Helper()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(d)
 	for {
 		ctx, cancel := context.WithTimeout(tb.ctx, 5*time.Second)
 		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`(() => { try { return !!(`+cond+`) } catch { return false } })()`))
@@ -116,7 +123,7 @@ func (tb *tab) afterNavigation(what, cond string) {
 			return
 		}
 		if time.Now().After(deadline) {
-			tb.fail("waited 30s for %s (%s); last error: %v", what, cond, err)
+			tb.fail("waited %s for %s (%s); last error: %v", d, what, cond, err)
 		}
 		<-tick.C
 	}
@@ -383,7 +390,7 @@ func TestBrowserRosterClassReport(t *testing.T) {
 	teacher.click(erase)
 	teacher.until("the confirmation", `document.querySelector("#erase-dialog").open`)
 	teacher.click("#erase-confirm")
-	teacher.until("Ben erased", `document.querySelector("#report-status").textContent.startsWith("Ben was erased") && document.querySelectorAll("#students tr[data-student]").length === 1 && document.querySelectorAll("#heatmap .hm-row").length === 1`)
+	teacher.untilWithin(60*time.Second, "Ben erased", `document.querySelector("#report-status").textContent.startsWith("Ben was erased") && document.querySelectorAll("#students tr[data-student]").length === 1 && document.querySelectorAll("#heatmap .hm-row").length === 1`)
 	if teacher.str(`document.querySelector("#students tr[data-student]").dataset.student`) != oliviaID {
 		teacher.fail("the student left in the report is not Olivia")
 	}
@@ -458,7 +465,7 @@ func TestBrowserOneRosterImport(t *testing.T) {
 	})
 	teacher.do("choose the file", chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{bad}))
 	teacher.click("#import-submit")
-	teacher.until("the problems", `document.querySelectorAll("#import-result tr.problem").length > 0`)
+	teacher.untilWithin(60*time.Second, "the problems", `document.querySelectorAll("#import-result tr.problem").length > 0`)
 	var problems [][]string
 	teacher.eval(`[...document.querySelectorAll("#import-result tr.problem")].map((tr) => [...tr.children].map((td) => td.textContent))`, &problems)
 	has := func(file, line, word string) bool {
@@ -482,7 +489,7 @@ func TestBrowserOneRosterImport(t *testing.T) {
 	})
 	teacher.do("choose the fixed file", chromedp.SetUploadFiles(chromedp.CSS("#import-file"), []string{good}))
 	teacher.click("#import-submit")
-	teacher.until("the roster imported", `document.querySelector("#import-result .ok") && document.querySelectorAll("#roster-list li").length === 1`)
+	teacher.untilWithin(60*time.Second, "the roster imported", `document.querySelector("#import-result .ok") && document.querySelectorAll("#roster-list li").length === 1`)
 	if got := teacher.str(textOf("#roster-list li h3")); got != "7B maths" {
 		teacher.fail("the imported roster is named %q", got)
 	}
@@ -510,7 +517,7 @@ func TestBrowserOneRosterImport(t *testing.T) {
 	}
 	teacher.set("#edit-add", "Aroha Wiremu")
 	teacher.click("#edit-save")
-	teacher.until("the roster saved", `document.querySelector("#rosters-status").textContent.startsWith("Saved") && document.querySelectorAll("#edit-students tr").length === 2`)
+	teacher.untilWithin(60*time.Second, "the roster saved", `document.querySelector("#rosters-status").textContent.startsWith("Saved") && [...document.querySelectorAll("#edit-students tr")].map((tr) => tr.children[2].textContent).join() === "Ben,Aroha"`)
 	var shown []string
 	teacher.eval(`[...document.querySelectorAll("#edit-students tr")].map((tr) => tr.children[2].textContent)`, &shown)
 	if !slices.Equal(shown, []string{"Ben", "Aroha"}) {

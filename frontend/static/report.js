@@ -50,9 +50,13 @@ function render() {
   renderStudents();
 }
 
+// needsHelp leaves out the flags that only say a student is doing well,
+// unless a teacher acted on them.
+const needsHelp = (f) => f.rule !== "doing_well" || f.respond_ms;
+
 function renderSummary() {
   const students = rep.students;
-  const flags = students.flatMap((s) => s.flags);
+  const flags = students.flatMap((s) => s.flags).filter(needsHelp);
   const answered = flags.filter((f) => f.respond_ms).map((f) => f.respond_ms).sort((a, b) => a - b);
   const acts = students.flatMap((s) => s.activities);
   const done = acts.filter((a) => a.complete).length;
@@ -86,7 +90,7 @@ function renderHeatmap() {
 
 function renderFlags() {
   const flags = rep.students.flatMap((s) => s.flags.map((f) => ({ ...f, student: s })))
-    .filter((f) => f.rule !== "doing_well" || f.respond_ms)
+    .filter(needsHelp)
     .sort((a, b) => a.opened - b.opened);
   const open = flags.filter((f) => !f.respond_ms);
   const answered = flags.length - open.length;

@@ -142,8 +142,9 @@ $("new-form").addEventListener("submit", (e) => {
     try {
       const r = await call("POST", "/api/v1/rosters", { name: $("new-name").value.trim(), students: list.map(({ given_name, family_name }) => ({ given_name, family_name })) });
       $("new-form").reset();
-      $("rosters-status").textContent = `Saved the roster “${r.name}” with ${r.students.length} student${r.students.length === 1 ? "" : "s"}.`;
+      $("rosters-status").textContent = "";
       await load(r.id);
+      $("rosters-status").textContent = `Saved the roster “${r.name}” with ${r.students.length} student${r.students.length === 1 ? "" : "s"}.`;
       $("roster-name-title").focus();
     } catch (err) {
       const se = studentError(err);
@@ -183,8 +184,9 @@ $("edit-form").addEventListener("submit", (e) => {
       removed = new Set();
       $("edit-add").value = "";
       current = null;
-      $("rosters-status").textContent = `Saved “${next.name}”: ${next.students.length} student${next.students.length === 1 ? "" : "s"}.`;
+      $("rosters-status").textContent = "";
       await load(next.id);
+      $("rosters-status").textContent = `Saved “${next.name}”: ${next.students.length} student${next.students.length === 1 ? "" : "s"}.`;
     } catch (err) {
       const se = studentError(err);
       const ne = nameError(err);
