@@ -191,8 +191,19 @@ func TestBrowserRosterClassReport(t *testing.T) {
 	teacher.set("#p-strengths", "mental arithmetic\nexplaining her thinking")
 	teacher.set("#p-challenges", "rushes word problems")
 	teacher.set("#p-goals", "times tables to 12")
+	// The sign-in runs out before the teacher saves: told so next to the
+	// button, with everything typed kept; signed in again, the same save
+	// goes through.
+	teacher.eval(`(() => { window.keptSignIn = localStorage.getItem("classhub.teacher"); localStorage.removeItem("classhub.teacher"); return true; })()`, nil)
 	teacher.click("#profile-save")
-	teacher.until("the profile saved", `document.querySelector("#profile-saved").textContent === "Saved."`)
+	teacher.until("the save refused", `document.querySelector("#profile-save-error").textContent.startsWith("Your sign-in has expired")`)
+	if got := teacher.str(`document.querySelector("#p-strengths").value`); got != "mental arithmetic\nexplaining her thinking" {
+		teacher.fail("after the refusal the strengths read %q", got)
+	}
+	teacher.shot("profile-expired")
+	teacher.eval(`(() => { localStorage.setItem("classhub.teacher", window.keptSignIn); return true; })()`, nil)
+	teacher.click("#profile-save")
+	teacher.until("the profile saved", `document.querySelector("#profile-saved").textContent === "Saved." && document.querySelector("#profile-save-error").textContent === ""`)
 	teacher.shot("profile-edit")
 
 	// The class is started with the roster.

@@ -18,7 +18,7 @@ async function load() {
   try {
     [p, names] = await Promise.all([call("GET", `/api/v1/profiles/${encodeURIComponent(student)}`), names.size ? names : skillNames()]);
   } catch (err) {
-    if (err.code === "unauthorized") return;
+    if (err.code === "unauthorized") return signInFirst("Your sign-in has expired. Sign in again, then come back to this page.");
     $("profile-error").textContent = err.code === "not_found" || err.code === "invalid"
       ? "None of your rosters has this student. Open a profile from a roster or a class report."
       : `The profile could not be loaded. ${plain(err, "load the profile")}`;

@@ -24,7 +24,7 @@ async function load() {
     rep = r;
     names = n;
   } catch (err) {
-    if (err.code === "unauthorized") return;
+    if (err.code === "unauthorized") return signInFirst("Your sign-in has expired. Sign in again, then come back to this page.");
     $("report-error").textContent = err.code === "not_found"
       ? "There is no such class among yours. Open its report from your list of classes."
       : `The report could not be loaded. ${plain(err, "load the report")}`;

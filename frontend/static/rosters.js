@@ -46,7 +46,7 @@ async function load(select) {
   try {
     ({ rosters } = await call("GET", "/api/v1/rosters"));
   } catch (err) {
-    if (err.code === "unauthorized") return;
+    if (err.code === "unauthorized") return signInFirst("Your sign-in has expired. Sign in again, then come back to this page.");
     $("rosters-error").textContent = `Your rosters could not be loaded. ${plain(err, "load your rosters")}`;
     $("rosters-load").hidden = false;
     return;

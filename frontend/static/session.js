@@ -25,20 +25,15 @@ export function signInFirst(why) {
   );
 }
 
-// call is a REST call with the teacher's token. An expired sign-in takes
-// the page to signing in.
+export const EXPIRED = "Your sign-in has expired. Sign in again on the console (/teacher) in another tab, then try again here: what you typed is kept.";
+
+// call is a REST call with the teacher's token. An expired sign-in is an
+// error like any other (code unauthorized): the page stays as it is, with
+// what was typed in it.
 export async function call(method, path, body) {
   const s = session();
-  if (!s) {
-    signInFirst("Your sign-in has expired. Sign in again, then come back to this page.");
-    throw Object.assign(new Error("Sign in again."), { code: "unauthorized" });
-  }
-  try {
-    return await api(method, path, body, s.token);
-  } catch (err) {
-    if (err.code === "unauthorized") signInFirst("Your sign-in has expired. Sign in again, then come back to this page.");
-    throw err;
-  }
+  if (!s) throw Object.assign(new Error(EXPIRED), { code: "unauthorized", status: 401 });
+  return api(method, path, body, s.token);
 }
 
 // send is a REST call with a body that is not JSON (a file), answering
@@ -72,7 +67,6 @@ export async function download(path, name) {
   if (!res.ok) {
     const data = await res.json().catch(() => ({}));
     const e = data.error || { code: "internal", message: `The server answered ${res.status}.` };
-    if (e.code === "unauthorized") signInFirst("Your sign-in has expired. Sign in again, then come back to this page.");
     throw Object.assign(new Error(e.message), { code: e.code, status: res.status });
   }
   const url = URL.createObjectURL(await res.blob());
@@ -89,6 +83,8 @@ export function plain(err, what) {
   switch (err.code) {
     case "offline":
       return err.message;
+    case "unauthorized":
+      return EXPIRED;
     case "rate_limited":
       return "Too many tries at once. Wait a moment, then try again.";
     case "busy":
