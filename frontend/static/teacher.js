@@ -287,7 +287,8 @@ function render() {
 function ended(over) {
   $("end-class").hidden = over;
   $("class-report").hidden = !over;
-  $("pause-hint").hidden = $("fullscreen-code").hidden = over;
+  // An ended class has no code to join with.
+  $("pause-hint").hidden = $("join-code-show").closest(".row").hidden = over;
   if (!over) return;
   $("join-code-show").textContent = "ended";
   $("class-state").textContent = "Class ended";
