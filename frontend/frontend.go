@@ -25,8 +25,9 @@ func FS() fs.FS {
 }
 
 // Handler serves the apps: the student page at /, the teacher console at
-// /teacher, the coach page at /coach, the wall screen at /projector, and
-// QR codes of links at /qr.svg?text=LINK. Files are revalidated on every load so that a new server
+// /teacher, the coach page at /coach, the wall screen at /projector,
+// the class report at /report, the rosters at /rosters, a learner's profile at
+// /profile, and QR codes of links at /qr.svg?text=LINK. Files are revalidated on every load so that a new server
 // version reaches devices that stayed open over a restart.
 func Handler() http.Handler {
 	fsys := FS()
@@ -47,6 +48,11 @@ func Handler() http.Handler {
 			return
 		case "/projector", "/projector.html":
 			http.ServeFileFS(w, r, fsys, "projector.html")
+			return
+		case "/report", "/rosters", "/profile":
+			// The teacher's pages after class: a report, the rosters, a
+			// learner's profile.
+			http.ServeFileFS(w, r, fsys, strings.TrimPrefix(strings.TrimSuffix(r.URL.Path, "/"), "/")+".html")
 			return
 		case "/qr.svg":
 			serveQR(w, r)

@@ -36,6 +36,11 @@ func TestServesTheApps(t *testing.T) {
 		"/teacher-flags.js":     "text/javascript",
 		"/teacher-practice.js":  "text/javascript",
 		"/app.css":              "text/css",
+		"/report":               "text/html",
+		"/rosters/":             "text/html",
+		"/profile":              "text/html",
+		"/charts.js":            "text/javascript",
+		"/after.css":            "text/css",
 	} {
 		res, err := http.Get(srv.URL + path)
 		if err != nil {
@@ -65,6 +70,11 @@ func TestServesTheApps(t *testing.T) {
 	}
 	if _, b := get("/coach?invite=ABC"); !strings.Contains(b, "coach.js") {
 		t.Error("/coach is not the coach page")
+	}
+	for page, script := range map[string]string{"/report?room=x": "report.js", "/rosters": "rosters.js", "/profile?student=x": "profile.js"} {
+		if _, b := get(page); !strings.Contains(b, script) {
+			t.Errorf("%s is not the page of %s", page, script)
+		}
 	}
 	if code, _ := get("/nothing.js"); code != 404 {
 		t.Errorf("/nothing.js: %d", code)
@@ -105,7 +115,8 @@ func TestPagesAndScriptsFit(t *testing.T) {
 		}
 		return string(b)
 	}
-	for page, entry := range map[string]string{"index.html": "student.js", "teacher.html": "teacher.js", "coach.html": "coach.js"} {
+	for page, entry := range map[string]string{"index.html": "student.js", "teacher.html": "teacher.js", "coach.html": "coach.js",
+		"report.html": "report.js", "rosters.html": "rosters.js", "profile.html": "profile.js"} {
 		html := read(page)
 		if !strings.Contains(html, `src="`+entry+`"`) {
 			t.Errorf("%s does not load %s", page, entry)

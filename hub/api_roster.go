@@ -440,6 +440,35 @@ func (h *Hub) me(c echo.Context) (*roster.Store, protocol.TeacherID, roster.Stud
 	return st, info.Teacher, sid, err
 }
 
+// StudentProfile is a learner profile as its student reads it: the
+// challenges are the teacher's notes and are left out, and the skills of
+// its mastery are named, as a student cannot list the content banks.
+type StudentProfile struct {
+	roster.Profile
+	// Challenges hides the profile's own: it is always left out.
+	Challenges *struct{}                   `json:"challenges,omitempty"`
+	SkillNames map[protocol.SkillID]string `json:"skill_names"`
+}
+
+// studentProfile is p as its student reads it.
+func (h *Hub) studentProfile(ctx context.Context, p roster.Profile) StudentProfile {
+	sp := StudentProfile{Profile: p, SkillNames: map[protocol.SkillID]string{}}
+	// Names are a courtesy: without the banks the skills show by their IDs,
+	// and the profile is answered all the same.
+	banks, err := h.cfg.Rooms.Banks(ctx)
+	if err != nil {
+		h.log.Warn("name the skills of a profile", "err", err)
+	}
+	for _, b := range banks {
+		for id, name := range b.SkillNames {
+			if _, ok := p.Mastery[id]; ok {
+				sp.SkillNames[id] = name
+			}
+		}
+	}
+	return sp
+}
+
 func (h *Hub) myProfile(c echo.Context) error {
 	st, teacher, sid, err := h.me(c)
 	if err != nil {
@@ -452,7 +481,7 @@ func (h *Hub) myProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, p)
+	return c.JSON(http.StatusOK, h.studentProfile(c.Request().Context(), p))
 }
 
 // editMyProfile lets a student change their own interests and goals. The
@@ -481,5 +510,5 @@ func (h *Hub) editMyProfile(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, p)
+	return c.JSON(http.StatusOK, h.studentProfile(c.Request().Context(), p))
 }

@@ -265,6 +265,20 @@ func TestRosteredClass(t *testing.T) {
 	if _, perr := e.call("GET", "/api/v1/me/profile", first.Token, nil, &p); perr != nil || !slices.Equal(p.Strengths, []string{"mental arithmetic"}) {
 		t.Fatalf("Olivia reads her strengths: %+v %v", p, perr)
 	}
+	// The challenges are the teacher's notes: Olivia's device is never
+	// sent them, on a read or on her own edit.
+	for _, c := range []struct {
+		method string
+		body   any
+	}{{"GET", nil}, {"PUT", map[string][]string{"goals": {"times tables to 12"}}}} {
+		var raw map[string]json.RawMessage
+		if _, perr := e.call(c.method, "/api/v1/me/profile", first.Token, c.body, &raw); perr != nil {
+			t.Fatal(perr)
+		}
+		if _, ok := raw["challenges"]; ok || raw["strengths"] == nil {
+			t.Errorf("%s /api/v1/me/profile sends the student %v; want the strengths and no challenges", c.method, raw)
+		}
+	}
 
 	// Another teacher finds none of it.
 	other := e.teacher()

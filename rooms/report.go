@@ -28,13 +28,16 @@ type Report struct {
 
 // StudentReport is one student's session.
 type StudentReport struct {
-	ID         protocol.StudentID `json:"id"`
-	Name       string             `json:"name"`
-	Joined     int64              `json:"joined"`
-	Skills     []SkillReport      `json:"skills"`
-	Activities []ActivityReport   `json:"activities"`
-	Flags      []FlagReport       `json:"flags"`
-	Stations   []StationTime      `json:"stations"`
+	ID     protocol.StudentID `json:"id"`
+	Name   string             `json:"name"`
+	Joined int64              `json:"joined"`
+	// Roster is the student's ID on the class's roster, when they joined
+	// by picking their name: it names their learner profile.
+	Roster     string           `json:"roster,omitempty"`
+	Skills     []SkillReport    `json:"skills"`
+	Activities []ActivityReport `json:"activities"`
+	Flags      []FlagReport     `json:"flags"`
+	Stations   []StationTime    `json:"stations"`
 }
 
 // SkillReport is a skill's mastery before and after the session. Before is
@@ -194,7 +197,7 @@ func (m *Manager) Report(ctx context.Context, room protocol.RoomID) (Report, err
 	}
 	rep := Report{Room: room, Title: info.Title, Opened: f.st.Opened, Ended: f.ended, Students: []StudentReport{}}
 	for sid, s := range f.st.Students {
-		sr := StudentReport{ID: sid, Name: s.Name, Joined: s.Joined, Skills: []SkillReport{}, Activities: []ActivityReport{}, Flags: []FlagReport{}, Stations: []StationTime{}}
+		sr := StudentReport{ID: sid, Name: s.Name, Joined: s.Joined, Roster: s.Roster, Skills: []SkillReport{}, Activities: []ActivityReport{}, Flags: []FlagReport{}, Stations: []StationTime{}}
 		for _, k := range f.tally[sid] {
 			k.After = f.st.Learners[sid].Mastery[k.Skill]
 			sr.Skills = append(sr.Skills, *k)

@@ -9,6 +9,8 @@ import { api, el, show } from "./api.js";
 import { KINDS, clock, leg, stationOf, trackOf } from "./orch.js";
 import { WorkspaceView, emptyWorkspace } from "./workspace.js";
 import { PracticeView } from "./practice.js";
+import * as pick from "./join-roster.js";
+import * as myProfile from "./me-profile.js";
 
 const KEY = "classhub.student";
 const $ = (id) => document.getElementById(id);
@@ -33,15 +35,27 @@ $("join-form").addEventListener("submit", async (e) => {
   $("join-error").textContent = "";
   $("join-submit").disabled = true;
   try {
-    const r = await api("POST", "/api/v1/join", { code: $("join-code").value, name: $("join-name").value.trim() });
-    localStorage.setItem(KEY, JSON.stringify(r));
-    start(r);
+    // A class with a roster is joined by picking a name from it.
+    if (await pick.lookup($("join-code").value)) return;
+    const name = $("join-name").value.trim();
+    if (!name) {
+      $("join-error").textContent = "Type your name.";
+      $("join-name").focus();
+      return;
+    }
+    joined(await api("POST", "/api/v1/join", { code: $("join-code").value, name }));
   } catch (err) {
     $("join-error").textContent = err.code === "not_found" ? "No open class has that code. Check it with your teacher." : err.message;
   } finally {
     $("join-submit").disabled = false;
   }
 });
+
+function joined(r) {
+  localStorage.setItem(KEY, JSON.stringify(r));
+  start(r);
+}
+pick.setup(joined);
 
 $("leave").addEventListener("click", (e) => {
   e.preventDefault();
@@ -58,6 +72,7 @@ function leave() {
   $("pause-overlay").hidden = true;
   localStorage.removeItem(KEY);
   PracticeView.forget();
+  pick.reset();
   show("join");
 }
 
@@ -67,6 +82,7 @@ function start(s) {
   show("class");
   $("class-title").textContent = s.room.title;
   $("me").textContent = `You are ${s.name}`;
+  myProfile.show(s.token);
   ws = new WorkspaceView({
     root: $("workspace"),
     edit: true,
@@ -385,5 +401,8 @@ const s = saved();
 if (s) start(s);
 else {
   show("join");
-  if (linked) $("join-name").focus();
+  if (linked) {
+    $("join-name").focus();
+    pick.lookup(linked).catch(() => {});
+  }
 }

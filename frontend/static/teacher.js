@@ -79,17 +79,34 @@ async function classes() {
     $("class-list").replaceChildren(
       ...rooms.map((r) =>
         el("li", {}, el("a", { href: "#", onclick: (e) => (e.preventDefault(), open(r)) }, r.title),
-          " ", el("span", { class: "muted" }, r.status === "open" ? `open · code ${r.code}` : "ended", " · ", new Date(r.created).toLocaleString()))),
+          " ", el("span", { class: "muted" }, r.status === "open" ? `open · code ${r.code}` : "ended", " · ", new Date(r.created).toLocaleString()),
+          " · ", el("a", { href: `/report?room=${encodeURIComponent(r.id)}`, class: "report-link", "aria-label": `Report of ${r.title}` }, "Report"))),
     );
   } catch (err) {
     $("classes-error").textContent = err.message;
+  }
+  rosterChoice();
+}
+
+// rosterChoice offers the teacher's rosters for a new class: a class with
+// one is joined by picking a name.
+async function rosterChoice() {
+  const sel = $("new-class-roster");
+  try {
+    const { rosters } = await call("GET", "/api/v1/rosters");
+    const keep = sel.value;
+    sel.replaceChildren(el("option", { value: "" }, "No roster: students type their names"),
+      ...rosters.map((r) => el("option", { value: r.id }, `Roster: ${r.name} (${r.students.length})`)));
+    sel.value = rosters.some((r) => r.id === keep) ? keep : "";
+  } catch {
+    // Without the list a class is still started without a roster.
   }
 }
 
 $("new-class-form").addEventListener("submit", async (e) => {
   e.preventDefault();
   try {
-    const r = await call("POST", "/api/v1/rooms", { title: $("new-class-title").value.trim() });
+    const r = await call("POST", "/api/v1/rooms", { title: $("new-class-title").value.trim(), roster: $("new-class-roster").value || undefined });
     $("new-class-title").value = "";
     open(r);
   } catch (err) {
@@ -108,6 +125,8 @@ function open(r) {
   $("join-url").textContent = location.host;
   $("join-code-show").textContent = r.status === "open" ? pretty(r.code) : "ended";
   $("live-error").textContent = "";
+  $("class-report").href = `/report?room=${encodeURIComponent(r.id)}`;
+  ended(r.status === "ended");
   for (const p of parts) p.opened && p.opened();
   ctx.conn = new ClassConnection({
     token: ctx.session.token,
@@ -128,9 +147,12 @@ function open(r) {
     },
     onClosed: (code) => {
       if (code === 4002) signout("Please sign in again.");
-      if (code === 4003 && ctx.state) {
-        ctx.state.status = "ended";
-        render();
+      if (code === 4003) {
+        $("live-status").textContent = "class ended";
+        if (ctx.state) {
+          ctx.state.status = "ended";
+          render();
+        } else ended(true);
       }
     },
   });
@@ -252,14 +274,26 @@ function render() {
 
   $("class-state").textContent = state.paused ? "Class paused: students see the pause screen" : "Class running";
   $("class-state").dataset.paused = String(state.paused);
+  delete $("class-state").dataset.ended;
   $("pause-class").hidden = state.paused || !open;
   $("resume-class").hidden = !state.paused || !open;
   renderChoices();
 
-  const ended = state.status === "ended";
-  $("end-class").hidden = ended;
-  if (ended) $("join-code-show").textContent = "ended";
+  ended(state.status === "ended");
   for (const p of parts) p.render();
+}
+
+// ended shows a class that is over as such, with the way to its report.
+function ended(over) {
+  $("end-class").hidden = over;
+  $("class-report").hidden = !over;
+  // An ended class has no code to join with.
+  $("pause-hint").hidden = $("join-code-show").closest(".row").hidden = over;
+  if (!over) return;
+  $("join-code-show").textContent = "ended";
+  $("class-state").textContent = "Class ended";
+  $("class-state").dataset.ended = "true";
+  $("pause-class").hidden = $("resume-class").hidden = true;
 }
 
 function rosterRow(s) {
