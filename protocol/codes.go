@@ -180,12 +180,13 @@ const (
 	CloseRoomEnded    CloseCode = 4003 // final: the class session has ended
 	CloseRemoved      CloseCode = 4004 // final: the teacher erased this student from the class; their token no longer opens it
 	CloseRoomMoved    CloseCode = 4005 // the room's owner changed in a way the node could not follow; reconnect and resume
+	CloseUnshared     CloseCode = 4006 // final: the class's owner stopped sharing it with this teacher; their token no longer opens it
 )
 
 // Final reports whether a client must not reconnect automatically after c.
 func (c CloseCode) Final() bool {
 	switch c {
-	case CloseGoingAway, ClosePolicy, CloseUnauthorized, CloseRoomEnded, CloseRemoved:
+	case CloseGoingAway, ClosePolicy, CloseUnauthorized, CloseRoomEnded, CloseRemoved, CloseUnshared:
 		return true
 	}
 	return false

@@ -137,6 +137,8 @@ var eventTypes = map[EventType]AudienceKind{
 	EvHelpSent:   AudStudent,
 	EvThresholds: AudTeachers,
 	EvClosed:     AudAll, // or AudStudent, AudGroup or AudMembers by its target
+
+	EvShare: AudTeachers,
 }
 
 // eventPayloads says what data each event type carries.
@@ -173,6 +175,8 @@ var eventPayloads = map[EventType]func() any{
 	EvHelpSent:   func() any { return new(HelpSent) },
 	EvThresholds: func() any { return new(ThresholdsSet) },
 	EvClosed:     func() any { return new(PracticeClosed) },
+
+	EvShare: func() any { return new(Share) },
 }
 
 // TestTablesCoverTheSource: every enumeration constant in the source has

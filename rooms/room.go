@@ -69,6 +69,9 @@ type room struct {
 	watchGen  uint64
 	// watchFire carries the generation of the detector timer that fired.
 	watchFire chan uint64
+	// by is the teacher whose command is running, stamped on the events
+	// it makes; nil between commands and for everyone else.
+	by *protocol.ActedBy
 }
 
 // submit puts req in the inbox without blocking. A full inbox is the room
@@ -266,7 +269,7 @@ func (r *room) emit(_ context.Context, typ protocol.EventType, aud protocol.Audi
 	if err != nil {
 		return protocol.Event{}, fmt.Errorf("encode %s: %w", typ, err)
 	}
-	ev := protocol.Event{Seq: r.st.Seq + 1, Type: typ, Time: r.m.cfg.Now().UnixMilli(), Audience: aud, Data: raw}
+	ev := protocol.Event{Seq: r.st.Seq + 1, Type: typ, Time: r.m.cfg.Now().UnixMilli(), Audience: aud, Data: raw, By: r.by}
 	if err := r.st.Apply(ev); err != nil {
 		return ev, fmt.Errorf("room %s: own event does not fold: %w", r.id, err)
 	}
@@ -640,7 +643,7 @@ func (r *room) snapshot(ctx context.Context, a protocol.Actor) (json.RawMessage,
 	v := a.Viewer()
 	switch a.Role {
 	case protocol.RoleTeacher:
-		if a.Teacher != r.st.Teacher {
+		if !r.isTeacher(a) {
 			return nil, protocol.Errorf(protocol.CodeForbidden, "this is not your class")
 		}
 	case protocol.RoleStudent:

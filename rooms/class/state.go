@@ -26,10 +26,13 @@ const maxAnnouncements = 50
 // room's actor and is JSON so that it can be snapshotted; a state read
 // back from JSON folds the rest of the log exactly as the original would.
 type State struct {
-	Room          protocol.RoomID                 `json:"room"`
-	Seq           uint64                          `json:"seq"`
-	Title         string                          `json:"title"`
-	Teacher       protocol.TeacherID              `json:"teacher"`
+	Room        protocol.RoomID    `json:"room"`
+	Seq         uint64             `json:"seq"`
+	Title       string             `json:"title"`
+	Teacher     protocol.TeacherID `json:"teacher"`
+	TeacherName string             `json:"teacher_name,omitempty"`
+	// Shares are the teachers the owner shared the class with.
+	Shares        map[protocol.TeacherID]*Share   `json:"shares,omitempty"`
 	Status        protocol.RoomStatus             `json:"status"`
 	Opened        int64                           `json:"opened"`
 	Students      map[protocol.StudentID]*Student `json:"students"`
@@ -110,6 +113,29 @@ type Student struct {
 	Choice   string           `json:"choice,omitempty"`
 }
 
+// Share is one teacher the class is shared with.
+type Share struct {
+	Teacher protocol.TeacherID `json:"teacher"`
+	Name    string             `json:"name"`
+	Email   string             `json:"email,omitempty"`
+	Role    protocol.TeachRole `json:"role"`
+	Since   int64              `json:"since"`
+}
+
+// TeachRole is what teacher t is to the class: its owner, a co-teacher,
+// a teaching assistant, or nothing ("").
+func (s *State) TeachRole(t protocol.TeacherID) protocol.TeachRole {
+	switch {
+	case t == "":
+		return ""
+	case t == s.Teacher:
+		return protocol.TeachOwner
+	case s.Shares[t] != nil:
+		return s.Shares[t].Role
+	}
+	return ""
+}
+
 // Announcement is an announcement as kept in state, with its audience.
 type Announcement struct {
 	Seq      uint64                `json:"seq"`
@@ -154,11 +180,15 @@ func (s *State) normalize() {
 	if s.Workspaces == nil {
 		s.Workspaces = map[protocol.GroupID]*workspace.State{}
 	}
+	if s.Shares == nil {
+		s.Shares = map[protocol.TeacherID]*Share{}
+	}
 	if s.LateRule == "" {
 		s.LateRule = protocol.LateSmallest
 	}
 	maps.DeleteFunc(s.Students, func(_ protocol.StudentID, st *Student) bool { return st == nil })
 	maps.DeleteFunc(s.Workspaces, func(_ protocol.GroupID, ws *workspace.State) bool { return ws == nil })
+	maps.DeleteFunc(s.Shares, func(_ protocol.TeacherID, sh *Share) bool { return sh == nil })
 	maps.DeleteFunc(s.Learners, func(_ protocol.StudentID, l *Learner) bool { return l == nil })
 	s.Groups = slices.DeleteFunc(s.Groups, func(g *Group) bool { return g == nil })
 }
