@@ -126,7 +126,9 @@ func TestCoTeachersShareOneClass(t *testing.T) {
 	if code := cc.waitClosed(); code != websocket.StatusCode(protocol.CloseUnshared) || !protocol.CloseUnshared.Final() {
 		t.Fatalf("the co-teacher's console closed with %d, want %d", code, protocol.CloseUnshared)
 	}
-	oc.waitEvent(protocol.EvShare, func(d json.RawMessage) bool { return string(d) == `{"teacher":"`+string(co.Teacher.ID)+`","name":"`+co.Teacher.Name+`","revoked":true}` })
+	oc.waitEvent(protocol.EvShare, func(d json.RawMessage) bool {
+		return string(d) == `{"teacher":"`+string(co.Teacher.ID)+`","name":"`+co.Teacher.Name+`","revoked":true}`
+	})
 	again, f := e.connect("co-teacher again", protocol.Hello{Token: co.Token, Room: info.ID})
 	if f.Type != protocol.FrameError || f.Error.Code != protocol.CodeUnauthorized {
 		t.Fatalf("the co-teacher's hello after revoking: %+v", f)
