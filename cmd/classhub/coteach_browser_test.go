@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
@@ -80,7 +79,7 @@ func TestBrowserCoTeacher(t *testing.T) {
 	owner.click("#share-open")
 	owner.until("the dialog", isVisible("#share-dialog"))
 	owner.eval(`(() => { window.confirm = () => true; return true; })()`, nil)
-	owner.click(fmt.Sprintf(`#share-list button[data-unshare]`))
+	owner.click(`#share-list button[data-unshare]`)
 	owner.until("Mr Brown gone from the list", textOf("#share-status")+` === "Mr Brown no longer teaches this class." && document.querySelectorAll("#share-list li").length === 1`)
 	co.until("the co-teacher back on the class list, told why", isVisible("#classes")+` && `+textOf("#classes-error")+` === "“Year 5 maths” is no longer shared with you."`)
 	co.until("the class gone from their list", `![...document.querySelectorAll("#class-list li")].some((li) => li.textContent.includes("Year 5 maths"))`)
