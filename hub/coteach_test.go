@@ -71,8 +71,14 @@ func TestCoTeachersShareOneClass(t *testing.T) {
 	tc, _ := e.mustConnect("assistant", protocol.Hello{Token: ta.Token, Room: info.ID})
 	sc, _ := e.mustConnect("olivia", protocol.Hello{Token: olivia.Token})
 	var view protocol.TeacherView
-	if err := json.Unmarshal(cw.Snapshot, &view); err != nil || view.You != protocol.TeachCoTeacher || len(view.Teachers) != 3 {
+	if err := json.Unmarshal(cw.Snapshot, &view); err != nil || view.You != protocol.TeachCoTeacher || len(view.Teachers) != 3 || !view.Teachers[0].Online {
 		t.Fatalf("the co-teacher's snapshot: you %q, teachers %+v, %v", view.You, view.Teachers, err)
+	}
+	// Each teacher sees the others come.
+	for _, who := range []protocol.TeacherID{co.Teacher.ID, ta.Teacher.ID} {
+		oc.waitEvent(protocol.EvTeacherPresence, func(d json.RawMessage) bool {
+			return string(d) == `{"teacher":"`+string(who)+`","online":true}`
+		})
 	}
 
 	// The co-teacher pauses: every console and the student see it.

@@ -138,7 +138,8 @@ var eventTypes = map[EventType]AudienceKind{
 	EvThresholds: AudTeachers,
 	EvClosed:     AudAll, // or AudStudent, AudGroup or AudMembers by its target
 
-	EvShare: AudTeachers,
+	EvShare:           AudTeachers,
+	EvTeacherPresence: AudTeachers,
 }
 
 // eventPayloads says what data each event type carries.
@@ -176,7 +177,8 @@ var eventPayloads = map[EventType]func() any{
 	EvThresholds: func() any { return new(ThresholdsSet) },
 	EvClosed:     func() any { return new(PracticeClosed) },
 
-	EvShare: func() any { return new(Share) },
+	EvShare:           func() any { return new(Share) },
+	EvTeacherPresence: func() any { return new(TeacherPresence) },
 }
 
 // TestTablesCoverTheSource: every enumeration constant in the source has

@@ -12,8 +12,11 @@ const (
 	CmdUnshare MsgType = "unshare" // the owner, or the teacher, ends a share (data: UnshareClass)
 )
 
-// EvShare is the event of a share made, changed or ended.
-const EvShare EventType = "share"
+// Events of co-teaching.
+const (
+	EvShare           EventType = "share"            // a share made, changed or ended
+	EvTeacherPresence EventType = "teacher_presence" // a teacher of a shared class came or went
+)
 
 // TeachRole is what a teacher is to one class.
 type TeachRole string
@@ -61,6 +64,12 @@ type Share struct {
 	Revoked bool      `json:"revoked,omitempty"`
 }
 
+// TeacherPresence is the data of EvTeacherPresence.
+type TeacherPresence struct {
+	Teacher TeacherID `json:"teacher"`
+	Online  bool      `json:"online"`
+}
+
 // ClassTeacher is one teacher of a class as the teachers' view lists it:
 // the owner first, then those it is shared with.
 type ClassTeacher struct {
@@ -69,6 +78,9 @@ type ClassTeacher struct {
 	Email string    `json:"email,omitempty"`
 	Role  TeachRole `json:"role"`
 	Since int64     `json:"since,omitempty"` // when it was shared (Unix ms); 0 for the owner
+	// Online: a console of theirs is on the class (kept for shared
+	// classes only).
+	Online bool `json:"online,omitempty"`
 }
 
 // ActedBy is the teacher whose command made an event.

@@ -178,9 +178,9 @@ func (r *room) connectCmd(ctx context.Context, cmd protocol.Command, _ any) (jso
 	return okResult, r.connect(ctx, cmd.Conn, cmd.Actor)
 }
 
-func (r *room) disconnectCmd(_ context.Context, cmd protocol.Command, _ any) (json.RawMessage, error) {
+func (r *room) disconnectCmd(ctx context.Context, cmd protocol.Command, _ any) (json.RawMessage, error) {
 	r.disconnect(cmd.Conn)
-	return okResult, nil
+	return okResult, r.teacherLeft(ctx, cmd.Conn)
 }
 
 func studentTarget(cmd protocol.Command) (protocol.StudentID, error) {

@@ -409,6 +409,7 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 		done:      make(chan struct{}),
 		leaseRev:  rev,
 		conns:     map[string]protocol.StudentID{},
+		tconns:    map[string]protocol.TeacherID{},
 		grace:     map[protocol.StudentID]*time.Timer{},
 		lastUsed:  time.Now(),
 	}
@@ -442,6 +443,9 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 			break
 		}
 		_, err = r.emit(ctx, protocol.EvOwnerChanged, protocol.ToNone, protocol.OwnerChanged{Node: m.cfg.Node})
+		if err == nil {
+			err = r.teachersAway(ctx)
+		}
 		if err == nil {
 			err = r.flush(ctx)
 		}

@@ -191,6 +191,21 @@ func (g *gen) share(id protocol.TeacherID, role protocol.TeachRole) {
 	g.teach(protocol.CmdShare, protocol.ShareClass{Teacher: id, Name: "Teacher " + string(id[len(id)-2:]), Email: "t" + string(id[len(id)-2:]) + "@school.example", Role: role})
 }
 
+// presence connects or disconnects a teacher's console.
+func (g *gen) presence(a protocol.Actor, conn string, on bool) {
+	typ := protocol.CmdDisconnect
+	if on {
+		typ = protocol.CmdConnect
+	}
+	raw, _ := json.Marshal(nil)
+	if _, err := g.m.Do(context.Background(), protocol.Command{Room: g.room, Type: typ, Actor: a, Conn: conn, Data: raw}); err != nil {
+		var pe *protocol.Error
+		if !errors.As(err, &pe) || pe.Code == protocol.CodeInternal {
+			g.t.Fatalf("%s of %s: %v", typ, conn, err)
+		}
+	}
+}
+
 func (g *gen) connect(i int) {
 	g.conns++
 	raw, _ := json.Marshal(nil)
@@ -273,9 +288,13 @@ func (g *gen) step(burst bool) {
 		// Shared with an assistant, who pauses and resumes the class and
 		// is refused what is the owner's and co-teachers'; then revoked.
 		g.share(assistantC, protocol.TeachAssistant)
+		// Their consoles come and go: teacher_presence while it is shared.
+		g.presence(teacher(teacherA), "console-owner", true)
+		g.presence(teacher(assistantC), "console-ta", true)
 		g.do(teacher(assistantC), protocol.MsgPauseClass, struct{}{})
 		g.do(teacher(assistantC), protocol.MsgSetLateRule, protocol.SetLateRule{Rule: protocol.LateSmallest})
 		g.do(teacher(assistantC), protocol.MsgResumeClass, struct{}{})
+		g.presence(teacher(assistantC), "console-ta", false)
 		g.do(teacher(teacherA), protocol.CmdUnshare, protocol.UnshareClass{Teacher: assistantC})
 		g.teach(protocol.MsgOfferChoices, protocol.OfferChoices{Prompt: "Pick a topic", Options: []string{"rock", "space"}})
 		g.do(student(g.students[4]), protocol.MsgChoose, protocol.Choose{Option: "rock"})
@@ -449,7 +468,9 @@ func (g *gen) step(burst bool) {
 	case 30:
 		// A co-teacher: shared, given another role, acting, leaving.
 		roles := []protocol.TeachRole{protocol.TeachCoTeacher, protocol.TeachAssistant}
-		switch rng.IntN(3) {
+		switch rng.IntN(4) {
+		case 3:
+			g.presence(teacher(coTeacherB), "console-co", rng.IntN(2) == 0)
 		case 0:
 			g.share(coTeacherB, roles[rng.IntN(2)])
 		case 1:

@@ -48,6 +48,7 @@ type room struct {
 	leaseRev uint64
 	sub      *nats.Subscription
 	conns    map[string]protocol.StudentID // connection → student ("" for staff)
+	tconns   map[string]protocol.TeacherID // connection → teacher, for teachers' presence
 	grace    map[protocol.StudentID]*time.Timer
 	// pending are the events of the step under way: applied to st at
 	// once, appended together when the step ends (flush).
@@ -689,6 +690,10 @@ func (r *room) connect(ctx context.Context, conn string, a protocol.Actor) error
 	}
 	if a.Role != protocol.RoleStudent {
 		r.conns[conn] = ""
+		if r.isTeacher(a) {
+			r.tconns[conn] = a.Teacher
+			return r.teachersHere(ctx)
+		}
 		return nil
 	}
 	s := r.st.Students[a.Student]

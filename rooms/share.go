@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/nats-io/nats.go/jetstream"
 
@@ -51,6 +53,9 @@ func (r *room) share(ctx context.Context, cmd protocol.Command, _ any) (json.Raw
 		return nil, err
 	}
 	r.afterFlush(func(ctx context.Context) { r.indexShare(ctx, d.Teacher, d.Role) })
+	if err := r.teachersHere(ctx); err != nil {
+		return nil, err
+	}
 	return reply(r.st.ClassTeachers())
 }
 
@@ -79,6 +84,64 @@ func (r *room) unshare(ctx context.Context, cmd protocol.Command, _ any) (json.R
 	}
 	r.afterFlush(func(ctx context.Context) { r.indexShare(ctx, d.Teacher, "") })
 	return reply(r.st.ClassTeachers())
+}
+
+// Teachers' presence: while a class is shared, each of its teachers'
+// consoles coming and going is a teacher_presence event, so that the
+// teachers see one another on their consoles. A class taught alone makes
+// none. Connections are counted by the actor, as for students; the state
+// says who is online.
+
+// teachersHere marks online every teacher of the class with a console
+// on it who is not yet, once the class is shared.
+func (r *room) teachersHere(ctx context.Context) error {
+	if len(r.st.Shares) == 0 || r.st.Status != protocol.StatusOpen {
+		return nil
+	}
+	seen := map[protocol.TeacherID]bool{}
+	for _, t := range r.tconns {
+		if seen[t] || r.st.TeachersOnline[t] || r.st.TeachRole(t) == "" {
+			continue
+		}
+		seen[t] = true
+		if _, err := r.emit(ctx, protocol.EvTeacherPresence, protocol.ToTeachers, protocol.TeacherPresence{Teacher: t, Online: true}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// teacherLeft marks a teacher offline when their last console on the
+// class went.
+func (r *room) teacherLeft(ctx context.Context, conn string) error {
+	t, ok := r.tconns[conn]
+	if !ok {
+		return nil
+	}
+	delete(r.tconns, conn)
+	for _, other := range r.tconns {
+		if other == t {
+			return nil
+		}
+	}
+	if !r.st.TeachersOnline[t] || r.st.Status != protocol.StatusOpen {
+		return nil
+	}
+	_, err := r.emit(ctx, protocol.EvTeacherPresence, protocol.ToTeachers, protocol.TeacherPresence{Teacher: t, Online: false})
+	return err
+}
+
+// teachersAway marks every teacher offline when a node takes the class:
+// it starts with no connections, and the nodes that hold consoles report
+// them again when they see owner_changed.
+func (r *room) teachersAway(ctx context.Context) error {
+	ids := slices.Sorted(maps.Keys(r.st.TeachersOnline))
+	for _, t := range ids {
+		if _, err := r.emit(ctx, protocol.EvTeacherPresence, protocol.ToTeachers, protocol.TeacherPresence{Teacher: t, Online: false}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // indexShare puts the share in the directory, or takes it out.

@@ -230,3 +230,68 @@ func TestShareIsRecordedAndRevoked(t *testing.T) {
 		}
 	}
 }
+
+// While a class is shared its teachers see one another come and go; a
+// class taught alone makes no such event.
+func TestTeacherPresenceWhileShared(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	m := newManager(t, nc, js, "node-a")
+	ctx := context.Background()
+	info, err := m.Open(ctx, RoomInfo{Teacher: teacherA, Title: "Alone", OwnerName: "Ms Okafor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := func(id protocol.TeacherID, c string, typ protocol.MsgType) {
+		t.Helper()
+		if _, err := m.Do(ctx, protocol.Command{Room: info.ID, Type: typ, Actor: teacher(id), Conn: c}); err != nil {
+			t.Fatalf("%s %s: %v", typ, c, err)
+		}
+	}
+	online := func() map[protocol.TeacherID]bool {
+		t.Helper()
+		_, tv := snapshotOf(t, m, info.ID, teacher(teacherA))
+		out := map[protocol.TeacherID]bool{}
+		for _, tc := range tv.Teachers {
+			out[tc.ID] = tc.Online
+		}
+		return out
+	}
+	conn(teacherA, "owner-1", protocol.CmdConnect)
+	res, _ := snapshotOf(t, m, info.ID, teacher(teacherA))
+	evs, err := m.ReadLog(ctx, info.ID, 1, res.Offset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ev := range evs {
+		if ev.Type == protocol.EvTeacherPresence {
+			t.Fatalf("a class taught alone made %s", ev.Type)
+		}
+	}
+	// Shared: the owner, already here, is online at once; the co-teacher
+	// when their console comes, and offline when their last one goes.
+	if _, err := m.Share(ctx, teacherA, "Ms Okafor", info.ID, protocol.ShareClass{Teacher: coTeacherB, Name: "Mr Brown", Role: protocol.TeachCoTeacher}); err != nil {
+		t.Fatal(err)
+	}
+	if on := online(); !on[teacherA] || on[coTeacherB] {
+		t.Fatalf("after sharing: %v", on)
+	}
+	conn(coTeacherB, "co-1", protocol.CmdConnect)
+	conn(coTeacherB, "co-2", protocol.CmdConnect)
+	if on := online(); !on[coTeacherB] {
+		t.Fatalf("with the co-teacher's consoles: %v", on)
+	}
+	conn(coTeacherB, "co-1", protocol.CmdDisconnect)
+	if on := online(); !on[coTeacherB] {
+		t.Fatalf("with one of two consoles gone: %v", on)
+	}
+	conn(coTeacherB, "co-2", protocol.CmdDisconnect)
+	if on := online(); on[coTeacherB] || !on[teacherA] {
+		t.Fatalf("with the co-teacher's consoles gone: %v", on)
+	}
+	// A stranger's console changes nothing.
+	conn(strangerD, "d-1", protocol.CmdConnect)
+	if on := online(); on[strangerD] {
+		t.Fatalf("a stranger is online: %v", on)
+	}
+}

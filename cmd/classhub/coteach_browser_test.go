@@ -62,7 +62,8 @@ func TestBrowserCoTeacher(t *testing.T) {
 	co.shot("class-list")
 	co.clickText("#class-list a", "Year 5 maths")
 	co.until("the live class", `document.querySelector("#live-status").dataset.state === "connected" && `+textOf("#live-title")+` === "Year 5 maths"`)
-	co.until("who teaches it", textOf("#teachers-line")+` === "Taught by Ms Okafor (owner), Mr Brown (co-teacher)" && `+textOf("#share-open")+` === "Teachers of this class"`)
+	co.until("who teaches it, the owner here now", textOf("#teachers-line")+` === "Taught by Ms Okafor (owner, here now), Mr Brown (co-teacher)" && `+textOf("#share-open")+` === "Teachers of this class"`)
+	owner.until("the co-teacher here now on the owner's console", textOf("#teachers-line")+` === "Taught by Ms Okafor (owner), Mr Brown (co-teacher, here now)"`)
 	co.until("Ana on the co-teacher's console", `document.querySelectorAll("#glance li.tile").length === 1`)
 
 	// The co-teacher pauses; the owner's console and Ana's device follow.

@@ -31,11 +31,18 @@ export function opened() {
   closeDialog(false);
 }
 
-// apply follows the share events into the state.
+// apply follows the share and teacher presence events into the state.
 export function apply(type, d) {
-  if (type !== "share" || !ctx.state) return;
+  if (!ctx.state) return;
+  if (type === "teacher_presence") {
+    const t = (ctx.state.teachers || []).find((x) => x.id === d.teacher);
+    if (t) t.online = d.online;
+    return;
+  }
+  if (type !== "share") return;
   const list = (ctx.state.teachers ||= []).filter((t) => t.id !== d.teacher);
-  if (!d.revoked) list.push({ id: d.teacher, name: d.name, email: d.email, role: d.role, since: Date.now() });
+  const was = (ctx.state.teachers || []).find((t) => t.id === d.teacher);
+  if (!d.revoked) list.push({ id: d.teacher, name: d.name, email: d.email, role: d.role, since: Date.now(), online: !!(was && was.online) });
   const [owner, ...rest] = list.sort((a, b) => (b.role === "owner") - (a.role === "owner"));
   rest.sort((a, b) => a.name.localeCompare(b.name));
   ctx.state.teachers = owner ? [owner, ...rest] : rest;
@@ -48,7 +55,7 @@ export function render() {
   const teachers = (ctx.state && ctx.state.teachers) || [];
   const open = ctx.state && ctx.state.status === "open";
   $("teachers-line").textContent = teachers.length > 1 || you() !== "owner"
-    ? `Taught by ${teachers.map((t) => `${t.name || "a teacher"} (${ROLE[t.role] || t.role})`).join(", ")}`
+    ? `Taught by ${teachers.map((t) => `${t.name || "a teacher"} (${ROLE[t.role] || t.role}${t.online && t.id !== ctx.session.teacher.id ? ", here now" : ""})`).join(", ")}`
     : "";
   $("share-open").textContent = you() === "owner" ? "Share this class" : "Teachers of this class";
   $("share-open").hidden = !open && you() !== "owner";
@@ -72,7 +79,7 @@ function renderList() {
       const label = me ? "Leave this class" : `Stop sharing with ${t.name}`;
       button = el("button", { type: "button", class: "secondary", "data-unshare": t.id, onclick: (e) => unshare(t, e.target) }, label);
     }
-    return el("li", { "data-teacher": t.id }, el("strong", {}, t.name || "a teacher"), ` · ${ROLE[t.role] || t.role}`,
+    return el("li", { "data-teacher": t.id }, el("strong", {}, t.name || "a teacher"), ` · ${ROLE[t.role] || t.role}`, t.online ? " · here now" : "",
       t.email ? el("span", { class: "muted" }, ` · ${t.email}`) : null, me ? el("span", { class: "muted" }, " (you)") : null, " ", button);
   }));
 }

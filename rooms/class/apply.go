@@ -56,7 +56,8 @@ var appliers = map[protocol.EventType]applier{
 	protocol.EvFlag:       on(applyFlag),
 	protocol.EvThresholds: on(applyThresholds),
 
-	protocol.EvShare: on(applyShare),
+	protocol.EvShare:           on(applyShare),
+	protocol.EvTeacherPresence: on(applyTeacherPresence),
 }
 
 // Known reports whether the fold knows events of type t.
@@ -97,6 +98,18 @@ func applyRoomOpened(s *State, ev protocol.Event, d *protocol.RoomOpened) error 
 	return nil
 }
 
+func applyTeacherPresence(s *State, _ protocol.Event, d *protocol.TeacherPresence) error {
+	if d.Teacher == "" {
+		return fmt.Errorf("no teacher")
+	}
+	if d.Online {
+		s.TeachersOnline[d.Teacher] = true
+	} else {
+		delete(s.TeachersOnline, d.Teacher)
+	}
+	return nil
+}
+
 // applyShare gives a teacher a role in the class, changes it, or, when
 // revoked, takes it away. The owner is never a share.
 func applyShare(s *State, ev protocol.Event, d *protocol.Share) error {
@@ -105,6 +118,7 @@ func applyShare(s *State, ev protocol.Event, d *protocol.Share) error {
 	}
 	if d.Revoked {
 		delete(s.Shares, d.Teacher)
+		delete(s.TeachersOnline, d.Teacher)
 		return nil
 	}
 	if !d.Role.Shareable() {

@@ -32,12 +32,15 @@ type State struct {
 	Teacher     protocol.TeacherID `json:"teacher"`
 	TeacherName string             `json:"teacher_name,omitempty"`
 	// Shares are the teachers the owner shared the class with.
-	Shares        map[protocol.TeacherID]*Share   `json:"shares,omitempty"`
-	Status        protocol.RoomStatus             `json:"status"`
-	Opened        int64                           `json:"opened"`
-	Students      map[protocol.StudentID]*Student `json:"students"`
-	Announcements []Announcement                  `json:"announcements"`
-	Owner         protocol.NodeID                 `json:"owner"`
+	Shares map[protocol.TeacherID]*Share `json:"shares,omitempty"`
+	// TeachersOnline are the teachers, owner or shared, with a console on
+	// the class; followed only while the class is shared.
+	TeachersOnline map[protocol.TeacherID]bool     `json:"teachers_online,omitempty"`
+	Status         protocol.RoomStatus             `json:"status"`
+	Opened         int64                           `json:"opened"`
+	Students       map[protocol.StudentID]*Student `json:"students"`
+	Announcements  []Announcement                  `json:"announcements"`
+	Owner          protocol.NodeID                 `json:"owner"`
 
 	// Orchestration: stations, groups, rotation, class controls, workspaces.
 	Stations   []protocol.Station                        `json:"stations"`
@@ -183,6 +186,10 @@ func (s *State) normalize() {
 	if s.Shares == nil {
 		s.Shares = map[protocol.TeacherID]*Share{}
 	}
+	if s.TeachersOnline == nil {
+		s.TeachersOnline = map[protocol.TeacherID]bool{}
+	}
+	maps.DeleteFunc(s.TeachersOnline, func(_ protocol.TeacherID, on bool) bool { return !on })
 	if s.LateRule == "" {
 		s.LateRule = protocol.LateSmallest
 	}

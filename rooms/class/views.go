@@ -115,9 +115,9 @@ func (s *State) staffView(v protocol.Viewer) protocol.TeacherView {
 // ClassTeachers lists the class's teachers: the owner, then those it is
 // shared with, by name.
 func (s *State) ClassTeachers() []protocol.ClassTeacher {
-	out := []protocol.ClassTeacher{{ID: s.Teacher, Name: s.TeacherName, Role: protocol.TeachOwner}}
+	out := []protocol.ClassTeacher{{ID: s.Teacher, Name: s.TeacherName, Role: protocol.TeachOwner, Online: s.TeachersOnline[s.Teacher]}}
 	for _, sh := range s.Shares {
-		out = append(out, protocol.ClassTeacher{ID: sh.Teacher, Name: sh.Name, Email: sh.Email, Role: sh.Role, Since: sh.Since})
+		out = append(out, protocol.ClassTeacher{ID: sh.Teacher, Name: sh.Name, Email: sh.Email, Role: sh.Role, Since: sh.Since, Online: s.TeachersOnline[sh.Teacher]})
 	}
 	slices.SortFunc(out[1:], func(a, b protocol.ClassTeacher) int {
 		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
