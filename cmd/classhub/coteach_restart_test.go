@@ -77,6 +77,14 @@ func TestCoTeacherShareSurvivesKill(t *testing.T) {
 	if tv.You != protocol.TeachCoTeacher || len(tv.Teachers) != 2 || tv.Teachers[1].Name != "Mr Brown" || !tv.Paused {
 		t.Fatalf("the co-teacher's snapshot after SIGKILL: you %q, teachers %+v, paused %v", tv.You, tv.Teachers, tv.Paused)
 	}
+	// Online before the kill, offline once a node takes the class again
+	// (it starts with no consoles), online again as this console says so.
+	if tv.Teachers[1].Online {
+		t.Fatalf("the co-teacher is still online from before SIGKILL: %+v", tv.Teachers)
+	}
+	cd2.until("the co-teacher online again", func(f protocol.ServerFrame) bool {
+		return f.Type == protocol.FrameEvent && f.Event == protocol.EvTeacherPresence && string(f.Data) == `{"teacher":"`+string(co.Teacher.ID)+`","online":true}`
+	})
 	id = cd2.send(protocol.MsgResumeClass, struct{}{})
 	cd2.until("the resume's result", func(f protocol.ServerFrame) bool { return f.ID == id && f.Type == protocol.FrameResult })
 
