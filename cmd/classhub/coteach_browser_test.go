@@ -76,9 +76,19 @@ func TestBrowserCoTeacher(t *testing.T) {
 	owner.click("#resume-class")
 	co.until("running again on the co-teacher's console", `document.querySelector("#class-state").dataset.paused === "false"`)
 
-	// The owner stops sharing: the co-teacher is told, on the class list.
+	// Made a teaching assistant: the co-teacher's console no longer offers
+	// ending the class or setting it up.
 	owner.click("#share-open")
 	owner.until("the dialog", isVisible("#share-dialog"))
+	owner.set("#share-email", "brown@school.example")
+	owner.set("#share-role", "assistant")
+	owner.click("#share-submit")
+	owner.until("Mr Brown an assistant", textOf("#share-status")+` === "Shared with Mr Brown as teaching assistant."`)
+	co.until("the assistant's console", `document.body.dataset.you === "assistant" && !`+isVisible("#end-class")+
+		` && getComputedStyle(document.querySelector("#station-form")).display === "none" && `+textOf("#teachers-line")+`.includes("As teaching assistant you steer the lesson")`)
+	co.shot("assistant")
+
+	// The owner stops sharing: the co-teacher is told, on the class list.
 	owner.eval(`(() => { window.confirm = () => true; return true; })()`, nil)
 	owner.click(`#share-list button[data-unshare]`)
 	owner.until("Mr Brown gone from the list", textOf("#share-status")+` === "Mr Brown no longer teaches this class." && document.querySelectorAll("#share-list li").length === 1`)

@@ -29,6 +29,7 @@ export function setup(deps) {
 
 export function opened() {
   closeDialog(false);
+  delete document.body.dataset.you;
 }
 
 // apply follows the share and teacher presence events into the state.
@@ -59,8 +60,13 @@ export function render() {
     : "";
   $("share-open").textContent = you() === "owner" ? "Share this class" : "Teachers of this class";
   $("share-open").hidden = !open && you() !== "owner";
-  // An assistant does not end the class; the server would refuse it.
-  if (you() === "assistant") $("end-class").hidden = true;
+  // An assistant does not end the class or set it up (app.css hides
+  // those forms); the server would refuse it.
+  document.body.dataset.you = you();
+  if (you() === "assistant") {
+    $("end-class").hidden = true;
+    $("teachers-line").textContent += ". As teaching assistant you steer the lesson; the stations, groups and rotation plan are set by the owner and co-teachers.";
+  }
   if (!$("share-dialog").hidden) renderList();
 }
 
