@@ -26,21 +26,15 @@ const maxAnnouncements = 50
 // room's actor and is JSON so that it can be snapshotted; a state read
 // back from JSON folds the rest of the log exactly as the original would.
 type State struct {
-	Room        protocol.RoomID    `json:"room"`
-	Seq         uint64             `json:"seq"`
-	Title       string             `json:"title"`
-	Teacher     protocol.TeacherID `json:"teacher"`
-	TeacherName string             `json:"teacher_name,omitempty"`
-	// Shares are the teachers the owner shared the class with.
-	Shares map[protocol.TeacherID]*Share `json:"shares,omitempty"`
-	// TeachersOnline are the teachers, owner or shared, with a console on
-	// the class; followed only while the class is shared.
-	TeachersOnline map[protocol.TeacherID]bool     `json:"teachers_online,omitempty"`
-	Status         protocol.RoomStatus             `json:"status"`
-	Opened         int64                           `json:"opened"`
-	Students       map[protocol.StudentID]*Student `json:"students"`
-	Announcements  []Announcement                  `json:"announcements"`
-	Owner          protocol.NodeID                 `json:"owner"`
+	Room          protocol.RoomID                 `json:"room"`
+	Seq           uint64                          `json:"seq"`
+	Title         string                          `json:"title"`
+	Teacher       protocol.TeacherID              `json:"teacher"`
+	Status        protocol.RoomStatus             `json:"status"`
+	Opened        int64                           `json:"opened"`
+	Students      map[protocol.StudentID]*Student `json:"students"`
+	Announcements []Announcement                  `json:"announcements"`
+	Owner         protocol.NodeID                 `json:"owner"`
 
 	// Orchestration: stations, groups, rotation, class controls, workspaces.
 	Stations   []protocol.Station                        `json:"stations"`
@@ -71,6 +65,13 @@ type State struct {
 	// Replies are the answers to recent commands with a request ID
 	// (EvReply), oldest first.
 	Replies []Reply `json:"replies,omitempty"`
+
+	// Co-teaching: the owner's name, the teachers the owner shared the
+	// class with, and those of its teachers with a console on it
+	// (followed only while the class is shared).
+	TeacherName    string                        `json:"teacher_name,omitempty"`
+	Shares         map[protocol.TeacherID]*Share `json:"shares,omitempty"`
+	TeachersOnline map[protocol.TeacherID]bool   `json:"teachers_online,omitempty"`
 }
 
 // Reply is the remembered answer to one command.
