@@ -323,3 +323,25 @@ func (a *Store) Count(ctx context.Context) (int, error) {
 	_ = lister.Stop() // the listing is over; stopping it again only says so
 	return n, nil
 }
+
+// TeacherByEmail returns the teacher whose account has that e-mail, so
+// that a class can be shared with them. An e-mail of no account is
+// ErrNoSuchTeacher; a coach's is ErrNotATeacher: classes are shared with
+// teachers, coaches are assigned to groups.
+func (a *Store) TeacherByEmail(ctx context.Context, email string) (Teacher, error) {
+	email = normalizeEmail(email)
+	if err := checkEmail(email); err != nil {
+		return Teacher{}, err
+	}
+	s, err := a.byEmail(ctx, email)
+	if errors.Is(err, ErrNoTeacher) {
+		return Teacher{}, ErrNoSuchTeacher
+	}
+	if err != nil {
+		return Teacher{}, err
+	}
+	if s.coach != nil {
+		return Teacher{}, ErrNotATeacher
+	}
+	return s.teacher.Teacher, nil
+}

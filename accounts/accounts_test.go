@@ -74,3 +74,40 @@ func TestAccounts(t *testing.T) {
 		t.Fatalf("count: %d %v", n, err)
 	}
 }
+
+// A class is shared with a teacher found by e-mail, as typed; a coach's
+// e-mail and an e-mail of nobody are told apart, each in words.
+func TestTeacherByEmail(t *testing.T) {
+	ns := natstest.Start(t)
+	_, js := ns.Connect(t)
+	ctx := context.Background()
+	a, err := Open(ctx, js, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Cost = bcrypt.MinCost
+	tch, err := a.Add(ctx, "okafor@school.example", "Ms Okafor", "correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := a.TeacherByEmail(ctx, "  Okafor@School.example ")
+	if err != nil || got != tch {
+		t.Fatalf("by e-mail: %+v %v, want %+v", got, err, tch)
+	}
+	inv, err := a.InviteCoach(ctx, tch.ID, "diaz@school.example", "Mr Diaz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.AcceptInvite(ctx, inv.Code, "a long password of his own"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.TeacherByEmail(ctx, "diaz@school.example"); !errors.Is(err, ErrNotATeacher) || protocol.ErrorOf(err).Code != protocol.CodeInvalid {
+		t.Fatalf("a coach's e-mail: %v", err)
+	}
+	if _, err := a.TeacherByEmail(ctx, "nobody@school.example"); !errors.Is(err, ErrNoSuchTeacher) || protocol.ErrorOf(err).Code != protocol.CodeNotFound {
+		t.Fatalf("an unknown e-mail: %v", err)
+	}
+	if _, err := a.TeacherByEmail(ctx, "not an address"); protocol.ErrorOf(err).Code != protocol.CodeInvalid {
+		t.Fatalf("not an address: %v", err)
+	}
+}

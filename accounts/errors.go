@@ -25,4 +25,12 @@ var (
 	// ErrInviteExpired means the invitation was not accepted in time.
 	ErrInviteExpired error = protocol.NewSentinel(protocol.CodeNotFound,
 		"accounts: the invitation has expired", "the invitation has expired; ask the teacher to invite you again")
+	// ErrNoSuchTeacher means no teacher has an account with that e-mail:
+	// a class is shared only with a teacher who has signed up.
+	ErrNoSuchTeacher error = protocol.NewSentinel(protocol.CodeNotFound,
+		"accounts: no teacher has that e-mail", "no teacher has an account with that e-mail; ask them to sign up first")
+	// ErrNotATeacher means the e-mail is a coach's: coaches follow groups
+	// and are not given whole classes.
+	ErrNotATeacher error = protocol.NewSentinel(protocol.CodeInvalid,
+		"accounts: the e-mail is a coach's", "that e-mail is a coach's account; share a class with teachers, and assign coaches to groups")
 )

@@ -26,6 +26,7 @@ func TestServesTheApps(t *testing.T) {
 		"/projector":            "text/html",
 		"/projector.js":         "text/javascript",
 		"/teacher-projector.js": "text/javascript",
+		"/teacher-share.js":     "text/javascript",
 		"/coach.js":             "text/javascript",
 		"/notes.js":             "text/javascript",
 		"/client.js":            "text/javascript",

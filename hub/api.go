@@ -42,6 +42,9 @@ func (h *Hub) Register(e *echo.Echo) {
 	api.GET("/rooms/:id", h.getRoom, h.teacherOnly)
 	api.POST("/rooms/:id/end", h.endRoom, h.teacherOnly)
 	api.POST("/rooms/:id/projector", h.projector, h.teacherOnly)
+	api.GET("/rooms/:id/teachers", h.listTeachers, h.teacherOnly)
+	api.POST("/rooms/:id/teachers", h.shareClass, h.teacherOnly)
+	api.DELETE("/rooms/:id/teachers/:teacher", h.unshareClass, h.teacherOnly)
 	api.POST("/coaches", h.inviteCoach, h.teacherOnly)
 	api.GET("/coaches", h.listCoaches, h.teacherOnly)
 	api.POST("/coaches/accept", h.acceptInvite, h.limitByAddress)
@@ -326,7 +329,7 @@ func (h *Hub) createRoom(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	open := rooms.RoomInfo{Teacher: teacherOf(c), Title: strings.TrimSpace(req.Title)}
+	open := rooms.RoomInfo{Teacher: teacherOf(c), Title: strings.TrimSpace(req.Title), OwnerName: nameOf(c)}
 	if req.Roster != "" {
 		id := roster.ID(req.Roster)
 		if !id.Valid() {
@@ -345,26 +348,12 @@ func (h *Hub) createRoom(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	info.Role = protocol.TeachOwner
 	return c.JSON(http.StatusCreated, info)
 }
 
-// ownRoom returns the room named in the path if it is the teacher's. A
-// room of another teacher is not found, not forbidden: room IDs are not
-// confirmed to those who do not own them.
-func (h *Hub) ownRoom(c echo.Context) (rooms.RoomInfo, error) {
-	id := protocol.RoomID(c.Param("id"))
-	if !id.Valid() {
-		return rooms.RoomInfo{}, protocol.Errorf(protocol.CodeInvalid, "%q is not a room ID", c.Param("id"))
-	}
-	info, err := h.cfg.Rooms.Room(c.Request().Context(), id)
-	if err == nil && info.Teacher != teacherOf(c) {
-		return rooms.RoomInfo{}, rooms.ErrNoRoom
-	}
-	return info, err
-}
-
 func (h *Hub) getRoom(c echo.Context) error {
-	info, err := h.ownRoom(c)
+	info, err := h.classRoom(c, protocol.TeachAssistant)
 	if err != nil {
 		return err
 	}
@@ -372,21 +361,23 @@ func (h *Hub) getRoom(c echo.Context) error {
 }
 
 func (h *Hub) endRoom(c echo.Context) error {
-	info, err := h.ownRoom(c)
+	info, err := h.classRoom(c, protocol.TeachCoTeacher)
 	if err != nil {
 		return err
 	}
 	if info.Status != protocol.StatusEnded {
 		_, err := h.cfg.Rooms.Do(c.Request().Context(), protocol.Command{
-			Room: info.ID, Type: protocol.MsgEndClass,
+			Room: info.ID, Type: protocol.MsgEndClass, Name: nameOf(c),
 			Actor: protocol.Actor{Role: protocol.RoleTeacher, Teacher: teacherOf(c)}, Data: json.RawMessage(`{}`),
 		})
 		if err != nil && protocol.ErrorOf(err).Code != protocol.CodeRoomEnded {
 			return err
 		}
+		role := info.Role
 		if info, err = h.cfg.Rooms.Room(c.Request().Context(), info.ID); err != nil {
 			return err
 		}
+		info.Role = role
 	}
 	return c.JSON(http.StatusOK, info)
 }

@@ -19,7 +19,7 @@ type ProjectorResponse struct {
 // classes. The screen has no account: its token is bound to the class
 // and names nobody, and the room shows it what the whole class sees.
 func (h *Hub) projector(c echo.Context) error {
-	info, err := h.ownRoom(c)
+	info, err := h.classRoom(c, protocol.TeachAssistant)
 	if err != nil {
 		return err
 	}

@@ -11,13 +11,20 @@ import (
 // report answers the session report of a teacher's class, as JSON or, with
 // ?format=csv, as CSV (one row per student and skill).
 func (h *Hub) report(c echo.Context) error {
-	info, err := h.ownRoom(c)
+	info, err := h.classRoom(c, protocol.TeachCoTeacher)
 	if err != nil {
 		return err
 	}
 	rep, err := h.cfg.Rooms.Report(c.Request().Context(), info.ID)
 	if err != nil {
 		return err
+	}
+	if len(rep.Teachers) > 0 && rep.Teachers[0].Name == "" {
+		// Classes opened before co-teaching do not name their owner.
+		rep.Teachers[0].Name = info.OwnerName
+		if t, err := h.cfg.Accounts.Get(c.Request().Context(), info.Teacher); err == nil && rep.Teachers[0].Name == "" {
+			rep.Teachers[0].Name = t.Name
+		}
 	}
 	if c.QueryParam("format") == "csv" {
 		c.Response().Header().Set(echo.HeaderContentDisposition, `attachment; filename="classhub-report-`+string(info.ID)+`.csv"`)
@@ -36,7 +43,7 @@ func sidParam(c echo.Context) (protocol.StudentID, error) {
 
 // exportStudent answers everything a class holds about one student.
 func (h *Hub) exportStudent(c echo.Context) error {
-	info, err := h.ownRoom(c)
+	info, err := h.classRoom(c, protocol.TeachOwner)
 	if err != nil {
 		return err
 	}
@@ -53,7 +60,7 @@ func (h *Hub) exportStudent(c echo.Context) error {
 
 // eraseStudent removes one student from a class and its log.
 func (h *Hub) eraseStudent(c echo.Context) error {
-	info, err := h.ownRoom(c)
+	info, err := h.classRoom(c, protocol.TeachOwner)
 	if err != nil {
 		return err
 	}

@@ -156,6 +156,7 @@ func (hr *hubRoom) push(ev protocol.Event) {
 		return
 	}
 	ended := ev.Type == protocol.EvClassEnded
+	unshared := unsharedBy(ev)
 	for c := range hr.conns {
 		if ev.Audience.Allows(c.viewer) {
 			c.deliver(ev.Seq, frame)
@@ -163,8 +164,23 @@ func (hr *hubRoom) push(ev protocol.Event) {
 		if ended {
 			c.closeAfterEvents(protocol.CloseRoomEnded, "the class has ended")
 		}
+		if unshared != "" && c.actor.Role == protocol.RoleTeacher && c.actor.Teacher == unshared {
+			c.closeAfterEvents(protocol.CloseUnshared, "this class is no longer shared with you")
+		}
 	}
 	hr.h.metrics.observeLag(ev.Time)
+}
+
+// unsharedBy is the teacher a share event takes out of the class, or "".
+func unsharedBy(ev protocol.Event) protocol.TeacherID {
+	if ev.Type != protocol.EvShare {
+		return ""
+	}
+	var d protocol.Share
+	if json.Unmarshal(ev.Data, &d) != nil || !d.Revoked {
+		return ""
+	}
+	return d.Teacher
 }
 
 // reannounce tells a new owner which devices are here, so that presence

@@ -189,12 +189,13 @@ const (
 	CloseRemoved      CloseCode = 4004 // final: the teacher erased this student from the class; their token no longer opens it
 	CloseRoomMoved    CloseCode = 4005 // the room's owner changed in a way the node could not follow; reconnect and resume
 	CloseTooManyConns CloseCode = 4006 // this person has as many connections to the class on this server as it allows; reconnect after the error's retry_after
+	CloseUnshared     CloseCode = 4007 // final: the class's owner stopped sharing it with this teacher; their token no longer opens it
 )
 
 // Final reports whether a client must not reconnect automatically after c.
 func (c CloseCode) Final() bool {
 	switch c {
-	case CloseGoingAway, ClosePolicy, CloseUnauthorized, CloseRoomEnded, CloseRemoved:
+	case CloseGoingAway, ClosePolicy, CloseUnauthorized, CloseRoomEnded, CloseRemoved, CloseUnshared:
 		return true
 	}
 	return false

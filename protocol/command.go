@@ -35,7 +35,7 @@ type Actor struct {
 
 // Viewer is the audience identity of this actor.
 func (a Actor) Viewer() Viewer {
-	return Viewer{Role: a.Role, Student: a.Student, Coach: a.Coach, Groups: a.Groups}
+	return Viewer(a)
 }
 
 // Reply is the owner's answer to a Command.
@@ -48,6 +48,7 @@ type Reply struct {
 type OpenRoom struct {
 	Title   string    `json:"title"`
 	Teacher TeacherID `json:"teacher"`
+	Name    string    `json:"name,omitempty"` // the teacher's name, for co-teachers' consoles
 }
 
 // JoinRoom is the data of CmdJoin.

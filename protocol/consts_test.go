@@ -137,6 +137,9 @@ var eventTypes = map[EventType]AudienceKind{
 	EvHelpSent:   AudStudent,
 	EvThresholds: AudTeachers,
 	EvClosed:     AudAll, // or AudStudent, AudGroup or AudMembers by its target
+
+	EvShare:           AudTeachers,
+	EvTeacherPresence: AudTeachers,
 }
 
 // eventPayloads says what data each event type carries.
@@ -173,6 +176,9 @@ var eventPayloads = map[EventType]func() any{
 	EvHelpSent:   func() any { return new(HelpSent) },
 	EvThresholds: func() any { return new(ThresholdsSet) },
 	EvClosed:     func() any { return new(PracticeClosed) },
+
+	EvShare:           func() any { return new(Share) },
+	EvTeacherPresence: func() any { return new(TeacherPresence) },
 }
 
 // TestTablesCoverTheSource: every enumeration constant in the source has

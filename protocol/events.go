@@ -53,6 +53,10 @@ type Event struct {
 	Time     int64           `json:"time"` // server time, Unix milliseconds
 	Audience Audience        `json:"aud"`
 	Data     json.RawMessage `json:"data,omitempty"`
+	// By is the teacher whose command made the event; nil for what
+	// students, coaches, timers and the servers did. It stays in the log
+	// (for the report) and is not sent to devices.
+	By *ActedBy `json:"by,omitempty"`
 }
 
 // AudienceKind says who may see an event.
@@ -93,6 +97,7 @@ type Audience struct {
 // event is decided by who coached the group when it happened.
 type Viewer struct {
 	Role    Role
+	Teacher TeacherID // a teacher's views say what they are to the class
 	Student StudentID
 	Coach   CoachID
 	Groups  []GroupID
@@ -163,6 +168,7 @@ func ToStudent(id StudentID) Audience { return Audience{Kind: AudStudent, Studen
 type RoomOpened struct {
 	Title   string    `json:"title"`
 	Teacher TeacherID `json:"teacher"`
+	Name    string    `json:"name,omitempty"` // the teacher's name
 }
 
 // StudentJoined is the data of EvStudentJoined.

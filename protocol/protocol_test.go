@@ -829,7 +829,7 @@ func TestAudienceConstructors(t *testing.T) {
 
 func TestActorViewer(t *testing.T) {
 	a := Actor{Role: RoleCoach, Teacher: teacherA, Student: anaID, Coach: coachA, Groups: []GroupID{g1}}
-	want := Viewer{Role: RoleCoach, Student: anaID, Coach: coachA, Groups: []GroupID{g1}}
+	want := Viewer{Role: RoleCoach, Teacher: teacherA, Student: anaID, Coach: coachA, Groups: []GroupID{g1}}
 	if got := a.Viewer(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Viewer() = %+v, want %+v", got, want)
 	}
@@ -985,6 +985,7 @@ var finalClose = map[CloseCode]bool{
 	CloseRemoved:      true,
 	CloseRoomMoved:    false,
 	CloseTooManyConns: false,
+	CloseUnshared:     true,
 }
 
 func TestCloseCodeFinal(t *testing.T) {

@@ -37,6 +37,11 @@ type TeacherView struct {
 	// in order: most need first.
 	Flags    []Flag           `json:"flags"`
 	Learning []LearnerSummary `json:"learning"`
+
+	// Teachers are the class's teachers, the owner first (teachers only).
+	Teachers []ClassTeacher `json:"teachers,omitempty"`
+	// You is what the viewing teacher is to the class.
+	You TeachRole `json:"you,omitempty"`
 }
 
 // LearnerSummary is one student's practice as the teacher sees it.

@@ -8,12 +8,16 @@ import (
 )
 
 // who may send a command. Finer checks (a student of this class, a coach
-// of this group) are the handler's, against the state.
+// of this group) are the handler's, against the state. A class's teachers
+// are its owner and the teachers it is shared with, each in a role
+// (protocol.TeachRole); the levels below are in increasing trust.
 type who uint8
 
 const (
-	byAnyone  who = iota // the handler checks
-	byTeacher            // the class's teacher only
+	byAnyone    who = iota // the handler checks
+	byStaff                // any teacher of the class: owner, co-teacher or teaching assistant
+	byCoTeacher            // the owner or a co-teacher: how the class is set up, ending it
+	byOwner                // the owner alone: sharing, and what touches a student's record
 )
 
 // phase is when a command may run.
@@ -44,39 +48,41 @@ var commands = map[protocol.MsgType]command{
 	protocol.CmdSnapshot:   {byAnyone, always, false, (*room).snapshotCmd},
 	protocol.CmdConnect:    {byAnyone, always, false, (*room).connectCmd},
 	protocol.CmdDisconnect: {byAnyone, always, false, (*room).disconnectCmd},
-	CmdExport:              {byTeacher, always, false, (*room).exportCmd},
-	CmdErase:               {byTeacher, always, false, (*room).eraseCmd},
+	CmdExport:              {byOwner, always, false, (*room).exportCmd},
+	CmdErase:               {byOwner, always, false, (*room).eraseCmd},
+	protocol.CmdShare:      {byOwner, live, false, (*room).share},
+	protocol.CmdUnshare:    {byAnyone, live, false, (*room).unshare}, // the owner, or the teacher leaving
 
 	// The class.
-	protocol.MsgAnnounce:  {byTeacher, live, true, (*room).announce},
+	protocol.MsgAnnounce:  {byStaff, live, true, (*room).announce},
 	protocol.MsgRaiseHand: {byAnyone, live, true, (*room).raiseHand},
 	protocol.MsgLowerHand: {byAnyone, live, true, (*room).lowerHand},
-	protocol.MsgEndClass:  {byTeacher, live, true, (*room).endClass},
+	protocol.MsgEndClass:  {byCoTeacher, live, true, (*room).endClass},
 
 	// Stations, groups, rotation, class controls, workspaces.
-	protocol.MsgPutStation:    {byTeacher, live, true, (*room).putStation},
-	protocol.MsgRemoveStation: {byTeacher, live, true, (*room).removeStation},
-	protocol.MsgProposeGroups: {byTeacher, live, true, (*room).proposeGroups},
-	protocol.MsgApplyGroups:   {byTeacher, live, true, (*room).applyGroups},
-	protocol.MsgMoveStudent:   {byTeacher, live, true, (*room).moveStudent},
-	protocol.MsgAssignCoach:   {byTeacher, live, true, (*room).assignCoach},
-	protocol.MsgStartRotation: {byTeacher, live, true, (*room).startRotation},
-	protocol.MsgRotate:        {byTeacher, live, true, (*room).rotate},
-	protocol.MsgPauseClass:    {byTeacher, live, true, (*room).pauseClass},
-	protocol.MsgResumeClass:   {byTeacher, live, true, (*room).pauseClass},
-	protocol.MsgPushActivity:  {byTeacher, live, true, (*room).pushActivity},
-	protocol.MsgSetLevel:      {byTeacher, live, true, (*room).setLevel},
-	protocol.MsgOfferChoices:  {byTeacher, live, true, (*room).offerChoices},
-	protocol.MsgSetLateRule:   {byTeacher, live, true, (*room).setLateRule},
+	protocol.MsgPutStation:    {byCoTeacher, live, true, (*room).putStation},
+	protocol.MsgRemoveStation: {byCoTeacher, live, true, (*room).removeStation},
+	protocol.MsgProposeGroups: {byCoTeacher, live, true, (*room).proposeGroups},
+	protocol.MsgApplyGroups:   {byCoTeacher, live, true, (*room).applyGroups},
+	protocol.MsgMoveStudent:   {byStaff, live, true, (*room).moveStudent},
+	protocol.MsgAssignCoach:   {byCoTeacher, live, true, (*room).assignCoach},
+	protocol.MsgStartRotation: {byCoTeacher, live, true, (*room).startRotation},
+	protocol.MsgRotate:        {byStaff, live, true, (*room).rotate},
+	protocol.MsgPauseClass:    {byStaff, live, true, (*room).pauseClass},
+	protocol.MsgResumeClass:   {byStaff, live, true, (*room).pauseClass},
+	protocol.MsgPushActivity:  {byStaff, live, true, (*room).pushActivity},
+	protocol.MsgSetLevel:      {byStaff, live, true, (*room).setLevel},
+	protocol.MsgOfferChoices:  {byStaff, live, true, (*room).offerChoices},
+	protocol.MsgSetLateRule:   {byCoTeacher, live, true, (*room).setLateRule},
 	protocol.MsgChoose:        {byAnyone, live, true, (*room).choose},
 	protocol.MsgSetInterest:   {byAnyone, live, true, (*room).setInterest},
 	protocol.MsgEditWorkspace: {byAnyone, live, true, (*room).editWorkspace},
 
 	// Practice, mastery, flags.
-	protocol.MsgAssignPractice: {byTeacher, live, true, (*room).assignPractice},
-	protocol.MsgFlagAction:     {byTeacher, live, true, (*room).flagAction},
-	protocol.MsgClosePractice:  {byTeacher, live, true, (*room).closePractice},
-	protocol.MsgSetThresholds:  {byTeacher, live, true, (*room).setThresholds},
+	protocol.MsgAssignPractice: {byStaff, live, true, (*room).assignPractice},
+	protocol.MsgFlagAction:     {byStaff, live, true, (*room).flagAction},
+	protocol.MsgClosePractice:  {byStaff, live, true, (*room).closePractice},
+	protocol.MsgSetThresholds:  {byCoTeacher, live, true, (*room).setThresholds},
 	protocol.MsgNextItem:       {byAnyone, live, true, (*room).nextItem},
 	protocol.MsgAnswer:         {byAnyone, live, true, (*room).answer},
 	protocol.MsgHint:           {byAnyone, live, true, (*room).hint},
@@ -84,10 +90,35 @@ var commands = map[protocol.MsgType]command{
 	protocol.MsgAcceptOffer:    {byAnyone, live, true, (*room).acceptOffer},
 }
 
-// isTeacher reports whether a is the class's teacher.
-func (r *room) isTeacher(a protocol.Actor) bool {
-	return a.Role == protocol.RoleTeacher && a.Teacher != "" && a.Teacher == r.st.Teacher
+// teachRole is what a is to the class: its owner, a co-teacher, a
+// teaching assistant, or "" for anyone else.
+func (r *room) teachRole(a protocol.Actor) protocol.TeachRole {
+	if a.Role != protocol.RoleTeacher {
+		return ""
+	}
+	return r.st.TeachRole(a.Teacher)
 }
+
+// allows checks a against the level of trust w; the error says what the
+// actor lacks.
+func (r *room) allows(w who, a protocol.Actor, typ protocol.MsgType) error {
+	if w == byAnyone {
+		return nil
+	}
+	role := r.teachRole(a)
+	switch {
+	case role == "":
+		return protocol.Errorf(protocol.CodeForbidden, "only the class's teachers may send %s", typ)
+	case w == byOwner && role != protocol.TeachOwner:
+		return protocol.Errorf(protocol.CodeForbidden, "only the teacher who owns the class may send %s", typ)
+	case w == byCoTeacher && role == protocol.TeachAssistant:
+		return protocol.Errorf(protocol.CodeForbidden, "a teaching assistant may not send %s; the class's owner and co-teachers may", typ)
+	}
+	return nil
+}
+
+// isTeacher reports whether a is one of the class's teachers, in any role.
+func (r *room) isTeacher(a protocol.Actor) bool { return r.teachRole(a) != "" }
 
 // dispatch checks cmd against the table and the class's status, then runs
 // it. A refused command changes nothing.
@@ -107,8 +138,13 @@ func (r *room) dispatch(ctx context.Context, cmd protocol.Command) (json.RawMess
 			return nil, protocol.Errorf(protocol.CodeRoomEnded, "the class has ended")
 		}
 	}
-	if c.who == byTeacher && !r.isTeacher(cmd.Actor) {
-		return nil, protocol.Errorf(protocol.CodeForbidden, "only the class's teacher may send %s", cmd.Type)
+	if err := r.allows(c.who, cmd.Actor, cmd.Type); err != nil {
+		return nil, err
+	}
+	// What a teacher's command makes says which teacher it was.
+	if r.isTeacher(cmd.Actor) {
+		r.by = &protocol.ActedBy{Teacher: cmd.Actor.Teacher, Name: cmd.Name}
+		defer func() { r.by = nil }()
 	}
 	var v any
 	if c.wire {
@@ -142,9 +178,9 @@ func (r *room) connectCmd(ctx context.Context, cmd protocol.Command, _ any) (jso
 	return okResult, r.connect(ctx, cmd.Conn, cmd.Actor)
 }
 
-func (r *room) disconnectCmd(_ context.Context, cmd protocol.Command, _ any) (json.RawMessage, error) {
+func (r *room) disconnectCmd(ctx context.Context, cmd protocol.Command, _ any) (json.RawMessage, error) {
 	r.disconnect(cmd.Conn)
-	return okResult, nil
+	return okResult, r.teacherLeft(ctx, cmd.Conn)
 }
 
 func studentTarget(cmd protocol.Command) (protocol.StudentID, error) {

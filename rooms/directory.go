@@ -37,6 +37,13 @@ type RoomInfo struct {
 	// Roster is the class roster the session was opened with, if any:
 	// its students join by picking their name.
 	Roster string `json:"roster,omitempty"`
+	// OwnerName is the name of the teacher who opened the class (classes
+	// opened by releases before co-teaching have none).
+	OwnerName string `json:"owner_name,omitempty"`
+	// Role is what the teacher who asks is to the class, in their class
+	// list and answers about one class: "owner", "co_teacher" or
+	// "assistant". It is not stored.
+	Role protocol.TeachRole `json:"role,omitempty"`
 }
 
 // directory keeps room metadata and the join-code index in a KV bucket:
@@ -169,19 +176,28 @@ type Page struct {
 }
 
 // list returns a page of a teacher's rooms, newest first, and the cursor
-// of the next page ("" when this is the last).
+// of the next page ("" when this is the last): the classes they opened
+// and those shared with them, in one order.
 func (d *directory) list(ctx context.Context, teacher protocol.TeacherID, page Page) ([]RoomInfo, string, error) {
 	if page.Limit <= 0 {
 		page.Limit = 50
 	}
 	page.Limit = min(page.Limit, 500)
+	type entry struct {
+		key    string // "<created>.<room>"
+		shared bool
+	}
+	var keys []entry
 	prefix := "t." + string(teacher) + "."
-	lister, err := d.kv.ListKeysFiltered(ctx, prefix+">")
+	lister, err := d.kv.ListKeysFiltered(ctx, prefix+">", "s."+string(teacher)+".>")
 	if err != nil {
 		return nil, "", fmt.Errorf("list rooms: %w", err)
 	}
-	var keys []string // "<created>.<room>"
 	for key := range lister.Keys() {
+		if rest, ok := strings.CutPrefix(key, "s."+string(teacher)+"."); ok {
+			keys = append(keys, entry{rest, true})
+			continue
+		}
 		rest := strings.TrimPrefix(key, prefix)
 		if !strings.Contains(rest, ".") {
 			// The index of earlier releases: the room alone. Indexed
@@ -195,13 +211,12 @@ func (d *directory) list(ctx context.Context, teacher protocol.TeacherID, page P
 			}
 			rest = strings.TrimPrefix(teacherKey(info), prefix)
 		}
-		keys = append(keys, rest)
+		keys = append(keys, entry{rest, false})
 	}
-	slices.Sort(keys)
-	slices.Reverse(keys)
+	slices.SortFunc(keys, func(a, b entry) int { return strings.Compare(b.key, a.key) })
 	if page.Before != "" {
-		i, _ := slices.BinarySearchFunc(keys, page.Before, func(k, b string) int { return strings.Compare(b, k) })
-		if i < len(keys) && keys[i] == page.Before {
+		i, _ := slices.BinarySearchFunc(keys, page.Before, func(k entry, b string) int { return strings.Compare(b, k.key) })
+		if i < len(keys) && keys[i].key == page.Before {
 			i++
 		}
 		keys = keys[i:]
@@ -210,13 +225,21 @@ func (d *directory) list(ctx context.Context, teacher protocol.TeacherID, page P
 	next := ""
 	for i, k := range keys {
 		if len(out) == page.Limit {
-			next = keys[i-1]
+			next = keys[i-1].key
 			break
 		}
-		_, room, _ := strings.Cut(k, ".")
+		_, room, _ := strings.Cut(k.key, ".")
 		info, err := d.get(ctx, protocol.RoomID(room))
 		if err != nil {
 			continue // an index entry whose room was removed
+		}
+		info.Role = protocol.TeachOwner
+		if k.shared {
+			e, err := d.kv.Get(ctx, "s."+string(teacher)+"."+k.key)
+			if err != nil {
+				continue // the share ended meanwhile
+			}
+			info.Role = protocol.TeachRole(e.Value())
 		}
 		out = append(out, info)
 	}

@@ -124,6 +124,9 @@ func TestRetentionRemovesWholeClasses(t *testing.T) {
 	clk := newFakeClock()
 	m := newManager(t, nc, js, "node-a", clk.use, func(c *Config) { c.Retention = 30 * 24 * time.Hour })
 	old := newClass(t, m, "Ana")
+	if _, err := m.Share(context.Background(), teacherA, "Ms A", old.id, protocol.ShareClass{Teacher: coTeacherB, Name: "Mr B", Role: protocol.TeachCoTeacher}); err != nil {
+		t.Fatal(err)
+	}
 	old.must(protocol.MsgEndClass, struct{}{}, nil)
 	poll(t, "the ended class's actor to stop", func() bool { return m.Owned() == 0 })
 	clk.Advance(20 * 24 * time.Hour)
@@ -157,6 +160,11 @@ func TestRetentionRemovesWholeClasses(t *testing.T) {
 	list, _, _ := m.Rooms(context.Background(), teacherA, Page{})
 	if len(list) != 2 {
 		t.Fatalf("the class list has %d classes, want the 2 kept", len(list))
+	}
+	if lister, err := m.dir.kv.ListKeysFiltered(context.Background(), "s.>"); err == nil {
+		for k := range lister.Keys() {
+			t.Errorf("the removed class's share is still indexed: %s", k)
+		}
 	}
 	for _, c := range []*testClass{recent, live} {
 		if _, err := c.teach(protocol.CmdSnapshot, nil); err != nil {

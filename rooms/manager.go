@@ -462,6 +462,7 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 		done:      make(chan struct{}),
 		leaseRev:  rev,
 		conns:     map[string]protocol.StudentID{},
+		tconns:    map[string]protocol.TeacherID{},
 		grace:     map[protocol.StudentID]*time.Timer{},
 		lastUsed:  time.Now(),
 	}
@@ -496,6 +497,9 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 		}
 		_, err = r.emit(ctx, protocol.EvOwnerChanged, protocol.ToNone, protocol.OwnerChanged{Node: m.cfg.Node})
 		if err == nil {
+			err = r.teachersAway(ctx)
+		}
+		if err == nil {
 			err = r.flush(ctx)
 		}
 		if err == nil {
@@ -520,6 +524,7 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 			r.startGrace(sid)
 		}
 	}
+	r.indexShares(ctx)
 	r.armRotation()
 	r.armWatch()
 	m.log.Debug("room started", "room", id, "seq", r.st.Seq, "epoch", r.log.epoch)
@@ -583,18 +588,18 @@ func (m *Manager) CreateRoom(ctx context.Context, teacher protocol.TeacherID, ti
 }
 
 // Open opens a new class session described by info (its Teacher, Title
-// and, optionally, Roster), with a fresh ID and join code.
+// and, optionally, Roster and OwnerName), with a fresh ID and join code.
 func (m *Manager) Open(ctx context.Context, info RoomInfo) (RoomInfo, error) {
 	title, teacher := info.Title, info.Teacher
 	if e := protocol.CheckText("title", title, 1, protocol.MaxTitleRunes, false); e != nil {
 		return RoomInfo{}, e
 	}
-	info = RoomInfo{ID: protocol.NewRoomID(), Title: title, Teacher: teacher, Status: protocol.StatusOpen, Created: nowMillis(m.cfg.Now), Roster: info.Roster}
+	info = RoomInfo{ID: protocol.NewRoomID(), Title: title, Teacher: teacher, Status: protocol.StatusOpen, Created: nowMillis(m.cfg.Now), Roster: info.Roster, OwnerName: info.OwnerName}
 	info, err := m.dir.create(ctx, info)
 	if err != nil {
 		return info, err
 	}
-	data, _ := json.Marshal(protocol.OpenRoom{Title: title, Teacher: teacher})
+	data, _ := json.Marshal(protocol.OpenRoom{Title: title, Teacher: teacher, Name: info.OwnerName})
 	_, err = m.Do(ctx, protocol.Command{Room: info.ID, Type: protocol.CmdOpen, Actor: protocol.Actor{Role: protocol.RoleTeacher, Teacher: teacher}, Data: data})
 	if err != nil {
 		_ = m.dir.end(context.WithoutCancel(ctx), info.ID, nowMillis(m.cfg.Now))

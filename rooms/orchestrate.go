@@ -612,7 +612,7 @@ func (r *room) editWorkspace(ctx context.Context, cmd protocol.Command, v any) (
 	by := protocol.Author{Role: a.Role, Name: cmd.Name}
 	switch a.Role {
 	case protocol.RoleTeacher:
-		if a.Teacher != r.st.Teacher {
+		if !r.isTeacher(a) {
 			return nil, protocol.Errorf(protocol.CodeForbidden, "this is not your class")
 		}
 		if by.Name == "" {

@@ -128,7 +128,8 @@ func randomClass(t *testing.T, rng *rand.Rand, steps int) ([]protocol.Event, []p
 	if uint64(len(evs)) != last {
 		t.Fatalf("log holds %d events, the class is at %d", len(evs), last)
 	}
-	viewers := []protocol.Viewer{{Role: protocol.RoleTeacher}, {Role: protocol.RoleProjector}, {Role: protocol.RoleCoach, Coach: g.coach}}
+	viewers := []protocol.Viewer{{Role: protocol.RoleTeacher}, {Role: protocol.RoleTeacher, Teacher: teacherA}, {Role: protocol.RoleTeacher, Teacher: coTeacherB},
+		{Role: protocol.RoleProjector}, {Role: protocol.RoleCoach, Coach: g.coach}}
 	for _, s := range g.students {
 		viewers = append(viewers, protocol.Viewer{Role: protocol.RoleStudent, Student: s})
 	}
@@ -184,6 +185,25 @@ func (g *gen) do(a protocol.Actor, typ protocol.MsgType, data any) json.RawMessa
 
 func (g *gen) teach(typ protocol.MsgType, data any) json.RawMessage {
 	return g.do(teacher(teacherA), typ, data)
+}
+
+func (g *gen) share(id protocol.TeacherID, role protocol.TeachRole) {
+	g.teach(protocol.CmdShare, protocol.ShareClass{Teacher: id, Name: "Teacher " + string(id[len(id)-2:]), Email: "t" + string(id[len(id)-2:]) + "@school.example", Role: role})
+}
+
+// presence connects or disconnects a teacher's console.
+func (g *gen) presence(a protocol.Actor, conn string, on bool) {
+	typ := protocol.CmdDisconnect
+	if on {
+		typ = protocol.CmdConnect
+	}
+	raw, _ := json.Marshal(nil)
+	if _, err := g.m.Do(context.Background(), protocol.Command{Room: g.room, Type: typ, Actor: a, Conn: conn, Data: raw}); err != nil {
+		var pe *protocol.Error
+		if !errors.As(err, &pe) || pe.Code == protocol.CodeInternal {
+			g.t.Fatalf("%s of %s: %v", typ, conn, err)
+		}
+	}
 }
 
 func (g *gen) connect(i int) {
@@ -265,6 +285,17 @@ func (g *gen) step(burst bool) {
 		// said: late rule, activity, groups with a workspace edit, a
 		// rotation.
 		g.teach(protocol.MsgSetLateRule, protocol.SetLateRule{Rule: protocol.LateNone})
+		// Shared with an assistant, who pauses and resumes the class and
+		// is refused what is the owner's and co-teachers'; then revoked.
+		g.share(assistantC, protocol.TeachAssistant)
+		// Their consoles come and go: teacher_presence while it is shared.
+		g.presence(teacher(teacherA), "console-owner", true)
+		g.presence(teacher(assistantC), "console-ta", true)
+		g.do(teacher(assistantC), protocol.MsgPauseClass, struct{}{})
+		g.do(teacher(assistantC), protocol.MsgSetLateRule, protocol.SetLateRule{Rule: protocol.LateSmallest})
+		g.do(teacher(assistantC), protocol.MsgResumeClass, struct{}{})
+		g.presence(teacher(assistantC), "console-ta", false)
+		g.do(teacher(teacherA), protocol.CmdUnshare, protocol.UnshareClass{Teacher: assistantC})
 		g.teach(protocol.MsgOfferChoices, protocol.OfferChoices{Prompt: "Pick a topic", Options: []string{"rock", "space"}})
 		g.do(student(g.students[4]), protocol.MsgChoose, protocol.Choose{Option: "rock"})
 		g.teach(protocol.MsgSetLevel, protocol.SetLevel{Student: g.students[4], Level: 0.5})
@@ -314,7 +345,7 @@ func (g *gen) step(burst bool) {
 		}
 		return
 	}
-	switch rng.IntN(30) {
+	switch rng.IntN(31) {
 	case 0:
 		st := protocol.Station{Name: fmt.Sprintf("Station %d", rng.IntN(9)), Kind: kinds[rng.IntN(len(kinds))], Capacity: 2 + rng.IntN(8)}
 		if old, ok := pick(rng, tv.Stations); ok && rng.IntN(3) == 0 {
@@ -434,6 +465,20 @@ func (g *gen) step(burst bool) {
 		_, _ = g.m.Do(context.Background(), protocol.Command{Room: g.room, Type: protocol.CmdDisconnect, Actor: me, Conn: conn, Data: raw})
 	case 28:
 		g.connect(si)
+	case 30:
+		// A co-teacher: shared, given another role, acting, leaving.
+		roles := []protocol.TeachRole{protocol.TeachCoTeacher, protocol.TeachAssistant}
+		switch rng.IntN(4) {
+		case 3:
+			g.presence(teacher(coTeacherB), "console-co", rng.IntN(2) == 0)
+		case 0:
+			g.share(coTeacherB, roles[rng.IntN(2)])
+		case 1:
+			t := g.target(tv)
+			g.do(teacher(coTeacherB), protocol.MsgAnnounce, protocol.Announce{Text: "From the co-teacher", To: t.Student, Group: t.Group, Station: t.Station})
+		case 2:
+			g.do(teacher(coTeacherB), protocol.CmdUnshare, protocol.UnshareClass{Teacher: coTeacherB})
+		}
 	case 29:
 		if rng.IntN(6) == 0 {
 			// A late joiner.

@@ -24,6 +24,12 @@ type Report struct {
 	Opened   int64           `json:"opened"`
 	Ended    int64           `json:"ended,omitempty"`
 	Students []StudentReport `json:"students"`
+	// Teachers are the class's teachers: the owner, then the teachers it
+	// was shared with, in the order they were.
+	Teachers []TeacherReport `json:"teachers"`
+	// Actions are what the teachers did that shaped the lesson, each with
+	// who did it, in order.
+	Actions []ActionReport `json:"actions"`
 }
 
 // StudentReport is one student's session.
@@ -69,6 +75,9 @@ type FlagReport struct {
 	Opened  int64               `json:"opened"`
 	Respond int64               `json:"respond_ms,omitempty"` // from opened to a teacher's first action; 0: none
 	Summary string              `json:"summary"`
+	// By is the teacher who acted on the flag last (acknowledged,
+	// resolved, snoozed, sent help, pulled to the table); absent if none did.
+	By *protocol.ActedBy `json:"by,omitempty"`
 }
 
 // StationTime is how long a student spent at a station.
@@ -87,10 +96,14 @@ type reportFolder struct {
 	tally    map[protocol.StudentID]map[protocol.SkillID]*SkillReport
 	ended    int64
 	lastTime int64
+	teachers *teacherFolder
 }
 
 func (f *reportFolder) fold(ev protocol.Event) error {
 	if err := f.st.Apply(ev); err != nil {
+		return err
+	}
+	if err := f.teachers.fold(f.st, ev); err != nil {
 		return err
 	}
 	f.lastTime = ev.Time
@@ -169,7 +182,8 @@ func (m *Manager) Report(ctx context.Context, room protocol.RoomID) (Report, err
 	f := &reportFolder{
 		st: class.New(room), at: map[protocol.StudentID]protocol.StationID{}, since: map[protocol.StudentID]int64{},
 		time: map[protocol.StudentID]map[protocol.StationID]int64{}, acts: map[protocol.StudentID][]*ActivityReport{},
-		tally: map[protocol.StudentID]map[protocol.SkillID]*SkillReport{},
+		tally:    map[protocol.StudentID]map[protocol.SkillID]*SkillReport{},
+		teachers: newTeacherFolder(),
 	}
 	lg, err := m.logs.current(ctx, room)
 	if err != nil {
@@ -195,7 +209,14 @@ func (m *Manager) Report(ctx context.Context, room protocol.RoomID) (Report, err
 			f.add(sid, st, end-f.since[sid])
 		}
 	}
-	rep := Report{Room: room, Title: info.Title, Opened: f.st.Opened, Ended: f.ended, Students: []StudentReport{}}
+	rep := Report{Room: room, Title: info.Title, Opened: f.st.Opened, Ended: f.ended, Students: []StudentReport{},
+		Teachers: []TeacherReport{}, Actions: f.teachers.actions}
+	for _, id := range f.teachers.order {
+		rep.Teachers = append(rep.Teachers, *f.teachers.teachers[id])
+	}
+	if rep.Actions == nil {
+		rep.Actions = []ActionReport{}
+	}
 	for sid, s := range f.st.Students {
 		sr := StudentReport{ID: sid, Name: s.Name, Joined: s.Joined, Roster: s.Roster, Skills: []SkillReport{}, Activities: []ActivityReport{}, Flags: []FlagReport{}, Stations: []StationTime{}}
 		for _, k := range f.tally[sid] {
@@ -215,6 +236,7 @@ func (m *Manager) Report(ctx context.Context, room protocol.RoomID) (Report, err
 			if fl.Acked > 0 {
 				fr.Respond = fl.Acked - fl.Opened
 			}
+			fr.By = f.teachers.flagBy[fl.ID]
 			sr.Flags = append(sr.Flags, fr)
 		}
 		for station, ms := range f.time[sid] {

@@ -122,7 +122,8 @@ func (m *Manager) removeClass(ctx context.Context, info RoomInfo) (bool, error) 
 			return false, fmt.Errorf("remove class %s: %w", info.ID, err)
 		}
 	}
-	if lister, err := m.dir.kv.ListKeysFiltered(ctx, "k.*."+string(info.ID)); err == nil {
+	// The coaches' index and the shares' ("s.<teacher>.<created>.<room>").
+	if lister, err := m.dir.kv.ListKeysFiltered(ctx, "k.*."+string(info.ID), "s.*.*."+string(info.ID)); err == nil {
 		for k := range lister.Keys() {
 			_ = m.dir.kv.Delete(ctx, k)
 		}

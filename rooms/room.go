@@ -52,6 +52,7 @@ type room struct {
 	leaseRev uint64
 	sub      *nats.Subscription
 	conns    map[string]protocol.StudentID // connection → student ("" for staff)
+	tconns   map[string]protocol.TeacherID // connection → teacher, for teachers' presence
 	grace    map[protocol.StudentID]*time.Timer
 	// pending are the events of the step under way: applied to st at
 	// once, appended together when the step ends (flush).
@@ -73,6 +74,9 @@ type room struct {
 	watchGen  uint64
 	// watchFire carries the generation of the detector timer that fired.
 	watchFire chan uint64
+	// by is the teacher whose command is running, stamped on the events
+	// it makes; nil between commands and for everyone else.
+	by *protocol.ActedBy
 }
 
 // submit puts req in the inbox without blocking. A full inbox is the room
@@ -290,7 +294,7 @@ func (r *room) emit(_ context.Context, typ protocol.EventType, aud protocol.Audi
 	if err != nil {
 		return protocol.Event{}, fmt.Errorf("encode %s: %w", typ, err)
 	}
-	ev := protocol.Event{Seq: r.st.Seq + 1, Type: typ, Time: r.m.cfg.Now().UnixMilli(), Audience: aud, Data: raw}
+	ev := protocol.Event{Seq: r.st.Seq + 1, Type: typ, Time: r.m.cfg.Now().UnixMilli(), Audience: aud, Data: raw, By: r.by}
 	if err := r.st.Apply(ev); err != nil {
 		return ev, fmt.Errorf("room %s: own event does not fold: %w", r.id, err)
 	}
@@ -668,7 +672,7 @@ func (r *room) snapshot(ctx context.Context, a protocol.Actor) (json.RawMessage,
 	v := a.Viewer()
 	switch a.Role {
 	case protocol.RoleTeacher:
-		if a.Teacher != r.st.Teacher {
+		if !r.isTeacher(a) {
 			return nil, protocol.Errorf(protocol.CodeForbidden, "this is not your class")
 		}
 	case protocol.RoleStudent:
@@ -714,6 +718,10 @@ func (r *room) connect(ctx context.Context, conn string, a protocol.Actor) error
 	}
 	if a.Role != protocol.RoleStudent {
 		r.conns[conn] = ""
+		if r.isTeacher(a) {
+			r.tconns[conn] = a.Teacher
+			return r.teachersHere(ctx)
+		}
 		return nil
 	}
 	s := r.st.Students[a.Student]

@@ -4,7 +4,7 @@
 // so that countdowns follow the server's clock, not the device's.
 
 // Close codes after which the device must not reconnect by itself.
-const FINAL = new Set([1001, 1008, 4002, 4003, 4004]);
+const FINAL = new Set([1001, 1008, 4002, 4003, 4004, 4007]);
 
 export class CommandError extends Error {
   // retryAfter (ms) is set with rate_limited: how long to wait before

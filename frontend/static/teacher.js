@@ -13,9 +13,10 @@ import * as flags from "./teacher-flags.js";
 import * as practice from "./teacher-practice.js";
 import * as projector from "./teacher-projector.js";
 import * as glance from "./teacher-glance.js";
+import * as share from "./teacher-share.js";
 
 const KEY = "classhub.teacher";
-const parts = [groups, rotation, messages, flags, practice, projector, glance];
+const parts = [groups, rotation, messages, flags, practice, projector, glance, share];
 
 function load() {
   try {
@@ -79,7 +80,8 @@ async function classes() {
     $("class-list").replaceChildren(
       ...rooms.map((r) =>
         el("li", {}, el("a", { href: "#", onclick: (e) => (e.preventDefault(), open(r)) }, r.title),
-          " ", el("span", { class: "muted" }, r.status === "open" ? `open · code ${r.code}` : "ended", " · ", new Date(r.created).toLocaleString()),
+          " ", el("span", { class: "muted" }, r.status === "open" ? `open · code ${r.code}` : "ended", " · ", new Date(r.created).toLocaleString(),
+            r.role && r.role !== "owner" ? ` · shared by ${r.owner_name || "another teacher"}, you are ${r.role === "assistant" ? "teaching assistant" : "co-teacher"}` : ""),
           " · ", el("a", { href: `/report?room=${encodeURIComponent(r.id)}`, class: "report-link", "aria-label": `Report of ${r.title}` }, "Report"))),
     );
   } catch (err) {
@@ -147,6 +149,10 @@ function open(r) {
     },
     onClosed: (code) => {
       if (code === 4002) signout("Please sign in again.");
+      if (code === 4007) {
+        classes();
+        $("classes-error").textContent = `“${r.title}” is no longer shared with you.`;
+      }
       if (code === 4003) {
         $("live-status").textContent = "class ended";
         if (ctx.state) {

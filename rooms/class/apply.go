@@ -55,6 +55,9 @@ var appliers = map[protocol.EventType]applier{
 	protocol.EvHelpSent:   on(applyHelpSent),
 	protocol.EvFlag:       on(applyFlag),
 	protocol.EvThresholds: on(applyThresholds),
+
+	protocol.EvShare:           on(applyShare),
+	protocol.EvTeacherPresence: on(applyTeacherPresence),
 }
 
 // Known reports whether the fold knows events of type t.
@@ -91,7 +94,42 @@ func (s *State) Apply(ev protocol.Event) error {
 }
 
 func applyRoomOpened(s *State, ev protocol.Event, d *protocol.RoomOpened) error {
-	s.Title, s.Teacher, s.Status, s.Opened = d.Title, d.Teacher, protocol.StatusOpen, ev.Time
+	s.Title, s.Teacher, s.TeacherName, s.Status, s.Opened = d.Title, d.Teacher, d.Name, protocol.StatusOpen, ev.Time
+	return nil
+}
+
+func applyTeacherPresence(s *State, _ protocol.Event, d *protocol.TeacherPresence) error {
+	if d.Teacher == "" {
+		return fmt.Errorf("no teacher")
+	}
+	if d.Online {
+		s.TeachersOnline[d.Teacher] = true
+	} else {
+		delete(s.TeachersOnline, d.Teacher)
+	}
+	return nil
+}
+
+// applyShare gives a teacher a role in the class, changes it, or, when
+// revoked, takes it away. The owner is never a share.
+func applyShare(s *State, ev protocol.Event, d *protocol.Share) error {
+	if d.Teacher == "" || d.Teacher == s.Teacher {
+		return fmt.Errorf("share of teacher %q", d.Teacher)
+	}
+	if d.Revoked {
+		delete(s.Shares, d.Teacher)
+		delete(s.TeachersOnline, d.Teacher)
+		return nil
+	}
+	if !d.Role.Shareable() {
+		return fmt.Errorf("share with role %q", d.Role)
+	}
+	sh := s.Shares[d.Teacher]
+	if sh == nil {
+		sh = &Share{Teacher: d.Teacher, Since: ev.Time}
+		s.Shares[d.Teacher] = sh
+	}
+	sh.Name, sh.Email, sh.Role = d.Name, d.Email, d.Role
 	return nil
 }
 

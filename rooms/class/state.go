@@ -65,6 +65,13 @@ type State struct {
 	// Replies are the answers to recent commands with a request ID
 	// (EvReply), oldest first.
 	Replies []Reply `json:"replies,omitempty"`
+
+	// Co-teaching: the owner's name, the teachers the owner shared the
+	// class with, and those of its teachers with a console on it
+	// (followed only while the class is shared).
+	TeacherName    string                        `json:"teacher_name,omitempty"`
+	Shares         map[protocol.TeacherID]*Share `json:"shares,omitempty"`
+	TeachersOnline map[protocol.TeacherID]bool   `json:"teachers_online,omitempty"`
 }
 
 // Reply is the remembered answer to one command.
@@ -108,6 +115,29 @@ type Student struct {
 	Level    *float64         `json:"level,omitempty"`
 	Interest string           `json:"interest,omitempty"`
 	Choice   string           `json:"choice,omitempty"`
+}
+
+// Share is one teacher the class is shared with.
+type Share struct {
+	Teacher protocol.TeacherID `json:"teacher"`
+	Name    string             `json:"name"`
+	Email   string             `json:"email,omitempty"`
+	Role    protocol.TeachRole `json:"role"`
+	Since   int64              `json:"since"`
+}
+
+// TeachRole is what teacher t is to the class: its owner, a co-teacher,
+// a teaching assistant, or nothing ("").
+func (s *State) TeachRole(t protocol.TeacherID) protocol.TeachRole {
+	switch {
+	case t == "":
+		return ""
+	case t == s.Teacher:
+		return protocol.TeachOwner
+	case s.Shares[t] != nil:
+		return s.Shares[t].Role
+	}
+	return ""
 }
 
 // Announcement is an announcement as kept in state, with its audience.
@@ -154,11 +184,19 @@ func (s *State) normalize() {
 	if s.Workspaces == nil {
 		s.Workspaces = map[protocol.GroupID]*workspace.State{}
 	}
+	if s.Shares == nil {
+		s.Shares = map[protocol.TeacherID]*Share{}
+	}
+	if s.TeachersOnline == nil {
+		s.TeachersOnline = map[protocol.TeacherID]bool{}
+	}
+	maps.DeleteFunc(s.TeachersOnline, func(_ protocol.TeacherID, on bool) bool { return !on })
 	if s.LateRule == "" {
 		s.LateRule = protocol.LateSmallest
 	}
 	maps.DeleteFunc(s.Students, func(_ protocol.StudentID, st *Student) bool { return st == nil })
 	maps.DeleteFunc(s.Workspaces, func(_ protocol.GroupID, ws *workspace.State) bool { return ws == nil })
+	maps.DeleteFunc(s.Shares, func(_ protocol.TeacherID, sh *Share) bool { return sh == nil })
 	maps.DeleteFunc(s.Learners, func(_ protocol.StudentID, l *Learner) bool { return l == nil })
 	s.Groups = slices.DeleteFunc(s.Groups, func(g *Group) bool { return g == nil })
 }

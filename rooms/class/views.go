@@ -68,6 +68,7 @@ func (s *State) staffView(v protocol.Viewer) protocol.TeacherView {
 		visible = func(sid protocol.StudentID) bool { return mine[sid] }
 	} else {
 		tv.Proposal = s.Proposal
+		tv.Teachers, tv.You = s.ClassTeachers(), s.TeachRole(v.Teacher)
 	}
 	if !teacher {
 		tv.LateRule, tv.Choices = "", nil
@@ -109,6 +110,22 @@ func (s *State) staffView(v protocol.Viewer) protocol.TeacherView {
 	}
 	slices.SortFunc(tv.Placements, func(a, b protocol.Placement) int { return strings.Compare(string(a.Student), string(b.Student)) })
 	return tv
+}
+
+// ClassTeachers lists the class's teachers: the owner, then those it is
+// shared with, by name.
+func (s *State) ClassTeachers() []protocol.ClassTeacher {
+	out := []protocol.ClassTeacher{{ID: s.Teacher, Name: s.TeacherName, Role: protocol.TeachOwner, Online: s.TeachersOnline[s.Teacher]}}
+	for _, sh := range s.Shares {
+		out = append(out, protocol.ClassTeacher{ID: sh.Teacher, Name: sh.Name, Email: sh.Email, Role: sh.Role, Since: sh.Since, Online: s.TeachersOnline[sh.Teacher]})
+	}
+	slices.SortFunc(out[1:], func(a, b protocol.ClassTeacher) int {
+		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
+			return c
+		}
+		return strings.Compare(string(a.ID), string(b.ID))
+	})
+	return out
 }
 
 func (s *State) studentView(v protocol.Viewer) protocol.StudentView {
