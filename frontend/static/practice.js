@@ -284,6 +284,7 @@ export class PracticeView {
     if (!p) return;
     box.dataset.answers = String(this.answers);
     box.dataset.busy = String(this.pending || this.asking);
+    box.setAttribute("aria-busy", box.dataset.busy);
     $("practice-title").textContent = p.title || "Practice";
     $("practice-kind").textContent = p.check && !this.review
       ? "Quick check: just to see where you are. Hints and answers come when you hand it in."
@@ -387,7 +388,7 @@ export class PracticeView {
       const group = el("div", { class: "answer-choices", role: "group", "aria-labelledby": `${id}-prompt` });
       (item.choices || []).forEach((c, i) => {
         group.append(el("button", {
-          type: "button", class: "choice-btn secondary", "aria-pressed": "false", "data-choice": String(i),
+          type: "button", class: "choice-btn secondary", "aria-pressed": "false", "data-choice": String(i), "data-autofocus": i === 0,
           onclick: (e) => {
             for (const b of group.children) b.setAttribute("aria-pressed", String(b === e.currentTarget));
             form.dataset.choice = String(i);
@@ -397,7 +398,7 @@ export class PracticeView {
       });
       form.append(group);
     } else {
-      const input = el("input", { id, class: "answer-input", maxlength: 200, autocomplete: "off", autocapitalize: "off", spellcheck: "false" });
+      const input = el("input", { id, class: "answer-input", "data-autofocus": true, maxlength: 200, autocomplete: "off", autocapitalize: "off", spellcheck: "false" });
       // append, unlike el, writes a null as the text "null": only what
       // there is goes in.
       form.append(...[
@@ -435,7 +436,7 @@ export class PracticeView {
     } else if (this.goesOn() && !this.done) {
       state = "next";
       if (p.offer) parts.push(this.offer(p), el("p", { class: "muted" }, "Or keep practising:"));
-      parts.push(el("button", { type: "button", class: "next-btn", onclick: () => this.proceed() }, "Next problem →"));
+      parts.push(el("button", { type: "button", class: "next-btn", "data-autofocus": true, onclick: () => this.proceed() }, "Next problem →"));
     } else if (this.done && this.review) {
       state = "done";
       parts.push(...this.reviewParts());

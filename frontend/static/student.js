@@ -9,6 +9,9 @@ import { api, el, show } from "./api.js";
 import { KINDS, clock, leg, stationOf, trackOf } from "./orch.js";
 import { WorkspaceView, emptyWorkspace } from "./workspace.js";
 import { PracticeView } from "./practice.js";
+import { followFocus } from "./focus.js";
+
+followFocus();
 
 const KEY = "classhub.student";
 const $ = (id) => document.getElementById(id);

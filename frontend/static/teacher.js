@@ -13,6 +13,9 @@ import * as flags from "./teacher-flags.js";
 import * as practice from "./teacher-practice.js";
 import * as projector from "./teacher-projector.js";
 import * as glance from "./teacher-glance.js";
+import { followFocus } from "./focus.js";
+
+followFocus();
 
 const KEY = "classhub.teacher";
 const parts = [groups, rotation, messages, flags, practice, projector, glance];
