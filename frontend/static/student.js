@@ -14,6 +14,7 @@ import { followFocus } from "./focus.js";
 followFocus();
 
 const KEY = "classhub.student";
+const OUTBOX = "classhub.student.outbox"; // answers waiting to be sent, per class and student
 const $ = (id) => document.getElementById(id);
 let conn = null;
 let state = null; // the student's snapshot, kept current by events
@@ -54,7 +55,10 @@ $("join-another").addEventListener("click", leave);
 
 function leave() {
   $("placement-notice").hidden = true;
-  if (conn) conn.close();
+  if (conn) {
+    conn.close();
+    localStorage.removeItem(conn.keep);
+  }
   conn = null;
   state = null;
   clearInterval(ticker);
@@ -76,12 +80,14 @@ function start(s) {
     send: (op) => conn.send("edit_workspace", { group: state.group.id, op }),
     onReload: () => conn.resync(),
   });
-  practice = new PracticeView({ send: (type, data) => conn.send(type, data) });
+  practice = new PracticeView({ send: (type, data, opts) => conn.send(type, data, opts), online: () => !!conn && conn.ready });
   conn = new ClassConnection({
     token: s.token,
+    keep: `${OUTBOX}.${s.room.id}.${s.student}`,
     onStatus: (st) => {
       $("status").textContent = STATUS[st] || st;
       $("status").dataset.state = st;
+      if (practice.p) practice.render();
     },
     onWelcome: (w) => {
       if (!w.resumed) {
@@ -111,6 +117,9 @@ function start(s) {
       }
     },
   });
+  // Until the class answers (the page may have been loaded offline), the
+  // practice kept on the device shows, with an answer waiting to be sent.
+  practice.restore(s.room.id, s.student, conn.keptCommands().find((k) => k.type === "answer"));
   clearInterval(ticker);
   ticker = setInterval(renderClock, 250);
 }
@@ -382,6 +391,21 @@ const linked = new URLSearchParams(location.search).get("code");
 if (linked) {
   $("join-code").value = linked.toUpperCase().slice(0, 9);
   history.replaceState(null, "", location.pathname);
+}
+
+// The service worker lets this page load again offline (see sw.js): it
+// is given the files the page loaded to keep a copy of. The page says
+// when the copy is made (data-offline="ready" on the document).
+if ("serviceWorker" in navigator && window.isSecureContext) {
+  navigator.serviceWorker.addEventListener("message", (e) => {
+    if (e.data && e.data.type === "kept") document.documentElement.dataset.offline = "ready";
+  });
+  navigator.serviceWorker.register("/sw.js").then(() => navigator.serviceWorker.ready).then((reg) => {
+    const urls = [location.pathname, ...performance.getEntriesByType("resource").map((r) => r.name)];
+    if (reg.active) reg.active.postMessage({ type: "keep", urls });
+  }).catch(() => {
+    // no worker (a private window, an old browser): the page works online
+  });
 }
 
 const s = saved();
