@@ -393,19 +393,23 @@ func TestBrowserAccessibility(t *testing.T) {
 	wall.until("the class on the wall", isVisible("#wall")+` && document.querySelector("#wall-status").dataset.state === "connected" && document.querySelectorAll("#wall-tracks [data-track]").length === 2`)
 	wall.axe("class")
 
-	// Paused, everywhere.
+	// Paused, everywhere. On a student's page the pause takes the focus,
+	// the page under it is out of reach, and the focus goes back when the
+	// class resumes.
+	ivy.do("focus the note", chromedp.Focus(chromedp.CSS("#hand-note")))
 	teacher.click("#pause-class")
 	for _, st := range []*tab{ivy, jon} {
 		st.until("the pause screen", isVisible("#pause-overlay"))
 	}
 	wall.until("the pause on the wall", isVisible("#wall-paused"))
+	ivy.until("the focus on the pause, the page inert", focused("#pause-title")+` && document.querySelector("#class").inert`)
 	ivy.axe("paused")
 	wall.axe("paused")
 	teacher.until("the console's paused state", isVisible("#resume-class")+` && `+focused("#resume-class"))
 	teacher.axe("paused")
 	teacher.click("#resume-class")
 	teacher.until("running again, the focus on pausing", isVisible("#pause-class")+` && `+focused("#pause-class"))
-	ivy.until("the pause screen gone", `document.querySelector("#pause-overlay").hidden`)
+	ivy.until("the pause screen gone, the focus back", `document.querySelector("#pause-overlay").hidden && !document.querySelector("#class").inert && `+focused("#hand-note"))
 
 	// The class ends.
 	teacher.eval(`(() => { window.confirm = () => true; return true; })()`, nil)

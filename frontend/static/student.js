@@ -62,7 +62,7 @@ function leave() {
   conn = null;
   state = null;
   clearInterval(ticker);
-  $("pause-overlay").hidden = true;
+  paused(false);
   localStorage.removeItem(KEY);
   PracticeView.forget();
   show("join");
@@ -106,13 +106,13 @@ function start(s) {
       if (code === 4003) {
         localStorage.removeItem(KEY);
         PracticeView.forget();
-        $("pause-overlay").hidden = true;
+        paused(false);
         show("ended");
       } else if (code === 4002 || code === 4004) {
         localStorage.removeItem(KEY);
         PracticeView.forget();
         $("join-error").textContent = code === 4004 ? "Your teacher removed you from the class." : "Please join again.";
-        $("pause-overlay").hidden = true;
+        paused(false);
         show("join");
       }
     },
@@ -122,6 +122,25 @@ function start(s) {
   practice.restore(s.room.id, s.student, conn.keptCommands().find((k) => k.type === "answer"));
   clearInterval(ticker);
   ticker = setInterval(renderClock, 250);
+}
+
+// paused covers the page while the class is paused: the page under the
+// cover is inert (no focus, no clicks, out of the screen reader's
+// reach), the focus is on the cover's message, and it goes back where it
+// was when the class resumes.
+let focusBeforePause = null;
+function paused(on) {
+  const cover = $("pause-overlay");
+  if (on === !cover.hidden) return;
+  cover.hidden = !on;
+  $("class").inert = on;
+  if (on) {
+    focusBeforePause = document.activeElement;
+    $("pause-title").focus();
+  } else if (focusBeforePause && focusBeforePause.isConnected && focusBeforePause !== document.body) {
+    focusBeforePause.focus({ preventScroll: true });
+    focusBeforePause = null;
+  }
 }
 
 // apply folds one event into the state. It returns false when the device
@@ -258,7 +277,7 @@ function render() {
         return el("li", { class: tag ? "private" : "" }, tag ? el("span", { class: "tag" }, tag) : null, a.text);
       }),
   );
-  $("pause-overlay").hidden = !state.paused || state.status === "ended";
+  paused(state.paused && state.status !== "ended");
   practice.render();
 
   // Group.
