@@ -304,7 +304,7 @@ func TestBrowserLesson(t *testing.T) {
 		st.until("the end", isVisible("#ended"))
 	}
 	wall.until("the end on the wall", isVisible("#wall-none"))
-	teacher.until("the class ended", textOf("#join-code-show")+` === "ended"`)
+	teacher.until("the class ended, with no code to join", textOf("#class-state")+` === "Class ended" && !`+isVisible("#join-code-show"))
 	l.screen(cara, "ended")
 	l.screen(wall, "ended")
 	l.screen(teacher, "ended")

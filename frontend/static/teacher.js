@@ -253,8 +253,11 @@ function render() {
   const open = state.status === "open";
   keyed($("roster"), list, (s) => s.id, rosterRow, (tr, s) => fillRow(tr, s, open));
 
-  $("class-state").textContent = state.paused ? "Class paused: students see the pause screen" : "Class running";
+  $("class-state").textContent = state.status === "ended" ? "Class ended" : state.paused ? "Class paused: students see the pause screen" : "Class running";
+  // An ended class has no code to join with, nor a projector to open.
+  document.querySelector("#live .code-panel").hidden = state.status === "ended";
   $("class-state").dataset.paused = String(state.paused);
+  $("class-state").dataset.ended = String(state.status === "ended");
   $("pause-class").hidden = state.paused || !open;
   $("resume-class").hidden = !state.paused || !open;
   renderChoices();
