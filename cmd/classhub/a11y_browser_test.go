@@ -304,12 +304,16 @@ func TestBrowserAccessibility(t *testing.T) {
 	it = currentItem(jon, bank)
 	jon.do("focus the hint button", chromedp.Focus(chromedp.CSS("#practice-item .hint-btn")))
 	jon.key(kb.Enter)
-	jon.until("a hint, the focus kept", `document.querySelectorAll("#practice-item .hints li").length === 1 && document.querySelector("#practice-item").contains(document.activeElement)`)
+	kept := `document.querySelector("#practice-item").contains(document.activeElement)`
+	if len(it.Hints) > 1 {
+		kept = focused("#practice-item .hint-btn")
+	}
+	jon.until("a hint, the focus kept", `document.querySelectorAll("#practice-item .hints li").length === 1 && `+kept)
 	jon.axe("practice, a hint")
 
 	// The help queue: a hand raised reaches the console without taking the
 	// teacher's focus, and is announced.
-	teacher.do("focus the search", chromedp.Focus(chromedp.CSS("#tab-practice")))
+	teacher.do("focus a tab", chromedp.Focus(chromedp.CSS("#tab-practice")))
 	kai.typeIn("#hand-note", "What does equivalent mean?")
 	kai.click("#raise-hand")
 	kai.until("the hand up, the focus on lowering it", isVisible("#lower-hand")+` && `+focused("#lower-hand"))
@@ -380,6 +384,10 @@ func TestBrowserAccessibility(t *testing.T) {
 	coach.clickText("#room-list a", "Year 5 fractions")
 	coach.until("the group", fmt.Sprintf(`!!document.querySelector("#groups [data-group='%s']")`, groupID))
 	coach.axe("a class")
+	other := newTab(t, b, "coach-signin", reducedMotion, chromedp.EmulateViewport(1366, 768))
+	other.do("open the coach page", chromedp.Navigate(s.url+"/coach"))
+	other.until("the sign-in", isVisible("#signin-email"))
+	other.axe("sign-in")
 
 	// The projector.
 	token := teacher.str(`JSON.parse(localStorage.getItem("classhub.teacher")).token`)

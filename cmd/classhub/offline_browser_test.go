@@ -138,6 +138,7 @@ func TestBrowserOfflineAnswers(t *testing.T) {
 		olivia.until("her answer in its field", fmt.Sprintf(`document.querySelector("#practice-item .answer-input").value === %q`, shown))
 	}
 	olivia.shot("offline-reloaded")
+	olivia.axe("saved offline, reloaded")
 	if st := olivia.str(`document.querySelector("#status").dataset.state`); st == "connected" {
 		olivia.fail("the page is connected while the network is off")
 	}

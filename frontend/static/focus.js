@@ -5,12 +5,12 @@
 // focus does not fall back to the start of the page: it returns to the
 // control when it is enabled again, or else goes to the nearest control
 // that is still there, preferring one marked data-autofocus (or, with no
-// control left, an element marked data-focus-fallback, such as a heading). It waits
-// while a region says it is busy (aria-busy). The focus is only ever
-// moved when it has been lost, never taken from where the person put it:
-// live changes are announced by the page's live regions instead. An
-// action that opens another screen puts the focus on that screen's field
-// marked data-screen-focus, or its title.
+// control left, an element marked data-focus-fallback, such as a
+// heading). It waits while a region says it is busy (aria-busy). The
+// focus is only ever moved when it has been lost, never taken from where
+// the person put it: live changes are announced by the page's live
+// regions instead. An action that opens another screen puts the focus on
+// that screen's field marked data-screen-focus, or its title.
 
 const FOCUSABLE = 'a[href], button, input:not([type="hidden"]), select, textarea, summary, [tabindex]:not([tabindex="-1"])';
 const WAIT_MS = 15000;
