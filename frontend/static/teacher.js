@@ -256,6 +256,7 @@ function render() {
   $("class-state").textContent = state.status === "ended" ? "Class ended" : state.paused ? "Class paused: students see the pause screen" : "Class running";
   // An ended class has no code to join with, nor a projector to open.
   document.querySelector("#live .code-panel").hidden = state.status === "ended";
+  document.querySelector("#live .class-controls .muted").hidden = state.status === "ended";
   $("class-state").dataset.paused = String(state.paused);
   $("class-state").dataset.ended = String(state.status === "ended");
   $("pause-class").hidden = state.paused || !open;
