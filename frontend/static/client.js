@@ -1,7 +1,11 @@
 // ClassConnection: one device's live link to its class. It says hello,
 // keeps the epoch and offset it has seen, reconnects with backoff and
 // resumes, queues commands while disconnected, and keeps a clock offset
-// so that countdowns follow the server's clock, not the device's.
+// so that countdowns follow the server's clock, not the device's. The
+// commands a page marks to keep (a student's answers) also wait in the
+// device's storage, so that they survive a reload and are sent once the
+// device is back, with their request IDs: the server answers a repeated
+// ID with its first answer, so nothing is done twice.
 
 // Close codes after which the device must not reconnect by itself.
 const FINAL = new Set([1001, 1008, 4002, 4003, 4004, 4007]);
@@ -17,7 +21,9 @@ export class CommandError extends Error {
 }
 
 export class ClassConnection {
-  constructor({ url, token, room, onWelcome, onEvent, onStatus, onClosed }) {
+  // keep names the storage that holds the kept commands of this device's
+  // person in this class (none: nothing is kept).
+  constructor({ url, token, room, keep, onWelcome, onEvent, onStatus, onClosed }) {
     this.url = url || defaultURL();
     this.token = token;
     this.room = room;
@@ -40,7 +46,19 @@ export class ClassConnection {
     this.pinger = null;
     this.timer = null;
     this.prefix = Math.random().toString(36).slice(2, 8);
+    this.keep = keep || "";
+    for (const k of this.stored()) {
+      let resolve, reject;
+      const done = new Promise((res, rej) => ((resolve = res), (reject = rej)));
+      done.catch(() => {}); // a page that does not wait for it need not
+      this.pending.set(k.id, { frame: k.frame, type: k.type, data: k.data, kept: true, done, resolve, reject });
+    }
     window.addEventListener("online", () => this.reconnectSoon(0));
+    // The system knows before TCP does that the network is gone: the
+    // device says so at once, and keeps what is sent for when it is back.
+    window.addEventListener("offline", () => {
+      if (this.ws) this.ws.close(1000);
+    });
     document.addEventListener("visibilitychange", () => {
       if (document.visibilityState === "visible" && !this.ws) this.reconnectSoon(0);
     });
@@ -50,13 +68,43 @@ export class ClassConnection {
   // send runs a command and resolves with its result. While disconnected the
   // command waits and is sent after the welcome, with the same ID, which the
   // server deduplicates.
-  send(type, data = {}) {
+  // With {keep: true} the command also waits in storage until answered.
+  send(type, data = {}, { keep = false } = {}) {
     const id = `${this.prefix}-${this.nextID++}`;
     const frame = JSON.stringify({ v: 1, id, type, data });
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { frame, resolve, reject });
+      this.pending.set(id, { frame, type, data, kept: keep && !!this.keep, resolve, reject });
+      if (keep) this.store();
       if (this.ready) this.ws.send(frame);
     });
+  }
+
+  // keptCommands are the kept commands not answered yet, oldest first:
+  // {id, type, data, done}, done a promise of the answer for those that
+  // came from storage (a page that sent one has its own).
+  keptCommands() {
+    return [...this.pending].filter(([, p]) => p.kept).map(([id, p]) => ({ id, type: p.type, data: p.data, done: p.done }));
+  }
+
+  stored() {
+    if (!this.keep) return [];
+    try {
+      const list = JSON.parse(localStorage.getItem(this.keep));
+      return Array.isArray(list) ? list.filter((k) => k && typeof k.id === "string" && typeof k.frame === "string") : [];
+    } catch {
+      return [];
+    }
+  }
+
+  store() {
+    if (!this.keep) return;
+    const list = [...this.pending].filter(([, p]) => p.kept).map(([id, p]) => ({ id, type: p.type, data: p.data, frame: p.frame }));
+    try {
+      if (list.length) localStorage.setItem(this.keep, JSON.stringify(list));
+      else localStorage.removeItem(this.keep);
+    } catch {
+      // storage full or refused: the command still waits in memory
+    }
   }
 
   close() {
@@ -106,6 +154,7 @@ export class ClassConnection {
         this.onClosed(e.code, e.reason);
         for (const p of this.pending.values()) p.reject(new CommandError("closed", e.reason || "the connection was closed"));
         this.pending.clear();
+        this.store();
         return;
       }
       // 1012: the server restarts; come back at once, spread out a little.
@@ -139,8 +188,10 @@ export class ClassConnection {
         this.clockOffset = w.server_time - Date.now();
         this.bestRTT = Infinity;
         this.onStatus("connected");
-        this.onWelcome(w);
+        // What waited goes first, in the order it was sent; what the page
+        // sends on the welcome follows it.
         for (const p of this.pending.values()) this.ws.send(p.frame);
+        this.onWelcome(w);
         this.stopPings();
         for (const d of [0, 1500, 4000]) this.pingTimers.push(setTimeout(() => this.ping(), d));
         this.pinger = setInterval(() => this.ping(), 30000);
@@ -162,6 +213,7 @@ export class ClassConnection {
           return;
         }
         this.pending.delete(f.id);
+        if (p.kept) this.store();
         if (f.type === "result") p.resolve(f.data);
         else p.reject(new CommandError(f.error.code, f.error.message, f.error.retry_after || 0));
       }

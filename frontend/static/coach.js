@@ -7,6 +7,9 @@ import { api, el, show } from "./api.js";
 import { clock, leg, stationName, trackOf } from "./orch.js";
 import { WorkspaceView, emptyWorkspace } from "./workspace.js";
 import { FlagBook, renderQueue } from "./flags.js";
+import { followFocus } from "./focus.js";
+
+followFocus();
 
 const KEY = "classhub.coach";
 const $ = (id) => document.getElementById(id);

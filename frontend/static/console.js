@@ -56,8 +56,11 @@ export function keyed(parent, items, key, create, update) {
     update(n, it);
     return n;
   });
-  const cur = parent.children;
-  if (cur.length !== nodes.length || nodes.some((n, i) => n !== cur[i])) parent.replaceChildren(...nodes);
+  // Only what moved is moved: a row that keeps its place keeps the
+  // keyboard focus.
+  const keep = new Set(nodes);
+  for (const n of [...parent.children]) if (!keep.has(n)) n.remove();
+  nodes.forEach((n, i) => parent.children[i] !== n && parent.insertBefore(n, parent.children[i] || null));
 }
 
 // idle reports whether the user is not typing in el right now.

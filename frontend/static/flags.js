@@ -108,8 +108,11 @@ export function renderQueue(list, flags, opts) {
     fillFlag(li, f, opts);
     return li;
   });
-  const cur = list.children;
-  if (cur.length !== nodes.length || nodes.some((n, i) => n !== cur[i])) list.replaceChildren(...nodes);
+  // Only what moved is moved: an item that keeps its place keeps the
+  // keyboard focus and the list its scroll position.
+  const keep = new Set(nodes);
+  for (const n of [...list.children]) if (!keep.has(n)) n.remove();
+  nodes.forEach((n, i) => list.children[i] !== n && list.insertBefore(n, list.children[i] || null));
 }
 
 function flagItem(f) {

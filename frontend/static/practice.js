@@ -29,15 +29,23 @@ function forMe(d, me) {
   return d.students.includes(me);
 }
 
+// saidAs is an answer as the student gave it: a choice by its text.
+function saidAs(item, response) {
+  return item.kind === "choice" ? (item.choices || [])[Number(response)] || response : response;
+}
+
 // The practice state kept on the device over a reload: what the server's
 // snapshot does not repeat (the choice board's labels, the lesson the
-// teacher sent).
+// teacher sent), and the practice itself, to show the problem and the
+// answers waiting to be sent when the page is loaded again offline.
 const KEPT = "classhub.student.practice";
 
 export class PracticeView {
-  // send(type, data) runs a command and resolves with its result.
-  constructor({ send }) {
+  // send(type, data, opts) runs a command and resolves with its result;
+  // online() says whether the device is connected now.
+  constructor({ send, online }) {
     this.send = send;
+    this.online = online || (() => true);
     this.p = null; // the practice: set, title, kind, item, hints, options, pick, offer, closed
     this.room = "";
     this.me = "";
@@ -57,6 +65,7 @@ export class PracticeView {
     this.answers = 0;
     this.built = null; // the item the answer form was built for
     this.review = null; // a check handed in: each problem with the answer and its explanation
+    this.saving = null; // the answer sent and not answered yet: {item, response}
   }
 
   // load takes the practice of a fresh snapshot.
@@ -87,10 +96,30 @@ export class PracticeView {
 
   keep() {
     try {
-      localStorage.setItem(KEPT, JSON.stringify({ room: this.room, me: this.me, labels: this.labels, help: this.help }));
+      localStorage.setItem(KEPT, JSON.stringify({ room: this.room, me: this.me, labels: this.labels, help: this.help, p: this.p }));
     } catch {
       // private browsing: the lesson is shown until the page reloads
     }
+  }
+
+  // restore shows the practice kept on the device before the class's
+  // snapshot arrives (the page was loaded again, maybe offline), with the
+  // answer still waiting to be sent: sent is the connection's kept
+  // command of it, if any.
+  restore(room, me, sent) {
+    this.room = room;
+    this.me = me;
+    const kept = this.kept();
+    if (!kept || !kept.p || this.p) return;
+    this.labels = kept.labels || {};
+    this.help = kept.help || null;
+    this.p = kept.p;
+    if (sent && sent.data && this.p.item && sent.data.item === this.p.item.id) {
+      this.saving = { item: sent.data.item, response: sent.data.response, shown: saidAs(this.p.item, sent.data.response) };
+      this.pending = true;
+      if (sent.done) this.settle(sent.done);
+    }
+    this.render();
   }
 
   static forget() {
@@ -184,6 +213,7 @@ export class PracticeView {
     p.item = item;
     p.hints = [];
     this.done = false;
+    this.keep();
     if (item.reason !== "a similar problem" && !p.check) this.feedback = null;
   }
 
@@ -218,12 +248,12 @@ export class PracticeView {
     }
   }
 
-  async run(type, data, button) {
+  async run(type, data, button, opts) {
     $("practice-error").textContent = "";
     if (button) button.disabled = true;
     this.pending = true;
     try {
-      return await this.send(type, data);
+      return await this.send(type, data, opts);
     } catch (err) {
       if (err.code === "closed") this.p.closed = true;
       else if (err.code === "not_given" || err.code === "duplicate") {
@@ -235,6 +265,7 @@ export class PracticeView {
       return null;
     } finally {
       this.pending = false;
+      this.saving = null;
       if (button) button.disabled = false;
       this.render();
     }
@@ -257,15 +288,35 @@ export class PracticeView {
         return;
       }
     }
-    this.run("answer", { item: item.id, response }, form.querySelector(".check")).then((r) => {
-      // The result and the events may come in either order: a similar
-      // problem given after a wrong answer is in both.
-      if (r && r.next && this.p) {
-        this.setItem(r.next);
-        this.render();
-      }
-      // A check goes straight on to its next problem.
-      if (r && this.p && this.p.check) this.next();
+    // Kept on the device until the server has it: offline, the student
+    // sees it saved, and it is sent once when the device is back, even
+    // after a reload.
+    this.saving = { item: item.id, response, shown: saidAs(item, response) };
+    this.run("answer", { item: item.id, response }, form.querySelector(".check"), { keep: true }).then((r) => this.answered(r));
+  }
+
+  answered(r) {
+    // The result and the events may come in either order: a similar
+    // problem given after a wrong answer is in both.
+    if (r && r.next && this.p) {
+      this.setItem(r.next);
+      this.render();
+    }
+    // A check goes straight on to its next problem.
+    if (r && this.p && this.p.check) this.next();
+  }
+
+  // settle waits for an answer sent before the page was loaded again.
+  settle(done) {
+    done.then((r) => this.answered(r), (err) => {
+      if (err.code === "not_given" || err.code === "duplicate") {
+        if (this.p) this.p.item = null;
+        this.next();
+      } else if (err.code !== "closed") $("practice-error").textContent = err.message;
+    }).finally(() => {
+      this.pending = false;
+      this.saving = null;
+      this.render();
     });
   }
 
@@ -284,6 +335,7 @@ export class PracticeView {
     if (!p) return;
     box.dataset.answers = String(this.answers);
     box.dataset.busy = String(this.pending || this.asking);
+    box.setAttribute("aria-busy", box.dataset.busy);
     $("practice-title").textContent = p.title || "Practice";
     $("practice-kind").textContent = p.check && !this.review
       ? "Quick check: just to see where you are. Hints and answers come when you hand it in."
@@ -315,6 +367,13 @@ export class PracticeView {
   renderFeedback() {
     const f = this.feedback;
     const box = $("practice-feedback");
+    if (this.saving && !this.online()) {
+      box.dataset.result = "queued";
+      box.replaceChildren(el("p", { class: "feedback saved" }, el("strong", {}, "Saved — will send"),
+        ` Your answer “${this.saving.shown}” is kept on this device and goes to your teacher as soon as you are back online.`));
+      delete box.dataset.key;
+      return;
+    }
     if (!f || this.p.closed) {
       box.replaceChildren();
       delete box.dataset.result;
@@ -355,6 +414,9 @@ export class PracticeView {
       box.replaceChildren(this.itemForm(item));
     }
     const form = box.querySelector("form");
+    const saving = !!this.saving && this.saving.item === item.id;
+    if (saving) this.showSaved(form, this.saving.response);
+    form.querySelector(".check").disabled = saving;
     const label = form.querySelector(".item-label");
     let text = REASONS[item.reason] || "";
     const f = this.feedback;
@@ -378,6 +440,17 @@ export class PracticeView {
     hb.textContent = left === 1 ? "Last hint (it gives the answer away)" : hints.length ? "Another hint" : "Hint";
   }
 
+  // showSaved puts an answer waiting to be sent back in its form.
+  showSaved(form, response) {
+    const input = form.querySelector(".answer-input");
+    if (input && !input.value) input.value = response;
+    const i = form.dataset.kind === "choice" ? Number(response) : -1;
+    if (i >= 0 && form.dataset.choice !== String(i)) {
+      form.querySelectorAll(".choice-btn").forEach((b, j) => b.setAttribute("aria-pressed", String(j === i)));
+      form.dataset.choice = String(i);
+    }
+  }
+
   itemForm(item) {
     const id = `answer-${item.id.replace(/[^a-z0-9]/gi, "-")}`;
     const form = el("form", { class: "item", "data-item": item.id, "data-kind": item.kind, autocomplete: "off" },
@@ -387,7 +460,7 @@ export class PracticeView {
       const group = el("div", { class: "answer-choices", role: "group", "aria-labelledby": `${id}-prompt` });
       (item.choices || []).forEach((c, i) => {
         group.append(el("button", {
-          type: "button", class: "choice-btn secondary", "aria-pressed": "false", "data-choice": String(i),
+          type: "button", class: "choice-btn secondary", "aria-pressed": "false", "data-choice": String(i), "data-autofocus": i === 0,
           onclick: (e) => {
             for (const b of group.children) b.setAttribute("aria-pressed", String(b === e.currentTarget));
             form.dataset.choice = String(i);
@@ -397,7 +470,7 @@ export class PracticeView {
       });
       form.append(group);
     } else {
-      const input = el("input", { id, class: "answer-input", maxlength: 200, autocomplete: "off", autocapitalize: "off", spellcheck: "false" });
+      const input = el("input", { id, class: "answer-input", "data-autofocus": true, maxlength: 200, autocomplete: "off", autocapitalize: "off", spellcheck: "false" });
       // append, unlike el, writes a null as the text "null": only what
       // there is goes in.
       form.append(...[
@@ -435,7 +508,7 @@ export class PracticeView {
     } else if (this.goesOn() && !this.done) {
       state = "next";
       if (p.offer) parts.push(this.offer(p), el("p", { class: "muted" }, "Or keep practising:"));
-      parts.push(el("button", { type: "button", class: "next-btn", onclick: () => this.proceed() }, "Next problem →"));
+      parts.push(el("button", { type: "button", class: "next-btn", "data-autofocus": true, onclick: () => this.proceed() }, "Next problem →"));
     } else if (this.done && this.review) {
       state = "done";
       parts.push(...this.reviewParts());

@@ -11,8 +11,12 @@ import { WorkspaceView, emptyWorkspace } from "./workspace.js";
 import { PracticeView } from "./practice.js";
 import * as pick from "./join-roster.js";
 import * as myProfile from "./me-profile.js";
+import { followFocus } from "./focus.js";
+
+followFocus();
 
 const KEY = "classhub.student";
+const OUTBOX = "classhub.student.outbox"; // answers waiting to be sent, per class and student
 const $ = (id) => document.getElementById(id);
 let conn = null;
 let state = null; // the student's snapshot, kept current by events
@@ -65,11 +69,14 @@ $("join-another").addEventListener("click", leave);
 
 function leave() {
   $("placement-notice").hidden = true;
-  if (conn) conn.close();
+  if (conn) {
+    conn.close();
+    localStorage.removeItem(conn.keep);
+  }
   conn = null;
   state = null;
   clearInterval(ticker);
-  $("pause-overlay").hidden = true;
+  paused(false);
   localStorage.removeItem(KEY);
   PracticeView.forget();
   pick.reset();
@@ -89,12 +96,14 @@ function start(s) {
     send: (op) => conn.send("edit_workspace", { group: state.group.id, op }),
     onReload: () => conn.resync(),
   });
-  practice = new PracticeView({ send: (type, data) => conn.send(type, data) });
+  practice = new PracticeView({ send: (type, data, opts) => conn.send(type, data, opts), online: () => !!conn && conn.ready });
   conn = new ClassConnection({
     token: s.token,
+    keep: `${OUTBOX}.${s.room.id}.${s.student}`,
     onStatus: (st) => {
       $("status").textContent = STATUS[st] || st;
       $("status").dataset.state = st;
+      if (practice.p) practice.render();
     },
     onWelcome: (w) => {
       if (!w.resumed) {
@@ -113,19 +122,41 @@ function start(s) {
       if (code === 4003) {
         localStorage.removeItem(KEY);
         PracticeView.forget();
-        $("pause-overlay").hidden = true;
+        paused(false);
         show("ended");
       } else if (code === 4002 || code === 4004) {
         localStorage.removeItem(KEY);
         PracticeView.forget();
         $("join-error").textContent = code === 4004 ? "Your teacher removed you from the class." : "Please join again.";
-        $("pause-overlay").hidden = true;
+        paused(false);
         show("join");
       }
     },
   });
+  // Until the class answers (the page may have been loaded offline), the
+  // practice kept on the device shows, with an answer waiting to be sent.
+  practice.restore(s.room.id, s.student, conn.keptCommands().find((k) => k.type === "answer"));
   clearInterval(ticker);
   ticker = setInterval(renderClock, 250);
+}
+
+// paused covers the page while the class is paused: the page under the
+// cover is inert (no focus, no clicks, out of the screen reader's
+// reach), the focus is on the cover's message, and it goes back where it
+// was when the class resumes.
+let focusBeforePause = null;
+function paused(on) {
+  const cover = $("pause-overlay");
+  if (on === !cover.hidden) return;
+  cover.hidden = !on;
+  $("class").inert = on;
+  if (on) {
+    focusBeforePause = document.activeElement;
+    $("pause-title").focus();
+  } else if (focusBeforePause && focusBeforePause.isConnected && focusBeforePause !== document.body) {
+    focusBeforePause.focus({ preventScroll: true });
+    focusBeforePause = null;
+  }
 }
 
 // apply folds one event into the state. It returns false when the device
@@ -262,7 +293,7 @@ function render() {
         return el("li", { class: tag ? "private" : "" }, tag ? el("span", { class: "tag" }, tag) : null, a.text);
       }),
   );
-  $("pause-overlay").hidden = !state.paused || state.status === "ended";
+  paused(state.paused && state.status !== "ended");
   practice.render();
 
   // Group.
@@ -395,6 +426,21 @@ const linked = new URLSearchParams(location.search).get("code");
 if (linked) {
   $("join-code").value = linked.toUpperCase().slice(0, 9);
   history.replaceState(null, "", location.pathname);
+}
+
+// The service worker lets this page load again offline (see sw.js): it
+// is given the files the page loaded to keep a copy of. The page says
+// when the copy is made (data-offline="ready" on the document).
+if ("serviceWorker" in navigator && window.isSecureContext) {
+  navigator.serviceWorker.addEventListener("message", (e) => {
+    if (e.data && e.data.type === "kept") document.documentElement.dataset.offline = "ready";
+  });
+  navigator.serviceWorker.register("/sw.js").then(() => navigator.serviceWorker.ready).then((reg) => {
+    const urls = [location.pathname, ...performance.getEntriesByType("resource").map((r) => r.name)];
+    if (reg.active) reg.active.postMessage({ type: "keep", urls });
+  }).catch(() => {
+    // no worker (a private window, an old browser): the page works online
+  });
 }
 
 const s = saved();

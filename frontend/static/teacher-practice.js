@@ -184,7 +184,7 @@ function renderBanks() {
             el("strong", {}, s.title || s.id),
             el("span", { class: "muted" }, ` · ${SET_KINDS[s.kind] || s.kind} · ${s.items} item${s.items === 1 ? "" : "s"}`)),
           open ? el("button", {
-            type: "button", class: "small", "data-assign": `${b.id}/${s.id}`,
+            type: "button", class: "small", "data-assign": `${b.id}/${s.id}`, "aria-label": `Assign ${s.title || s.id}`,
             onclick: (e) => assign(b, s, e.currentTarget),
           }, "Assign") : null))))));
 }

@@ -91,8 +91,8 @@ function renderStations() {
         el("p", { class: "muted" }, KINDS[s.kind] || s.kind, " · ", s.capacity ? `up to ${s.capacity} students` : "no limit"),
         a ? el("p", {}, el("strong", {}, a.title), a.text ? ` — ${a.text}` : "", a.url ? el("span", { class: "muted" }, ` (${a.url})`) : "") : null,
         el("div", { class: "row" },
-          el("button", { type: "button", class: "secondary small", onclick: () => editStation(s) }, "Edit"),
-          el("button", { type: "button", class: "secondary small", onclick: (e) => confirm(`Remove ${s.name}?`) && command("remove_station", { station: s.id }, e.target, $("station-error")) }, "Remove")),
+          el("button", { type: "button", class: "secondary small", "aria-label": `Edit ${s.name}`, onclick: () => editStation(s) }, "Edit"),
+          el("button", { type: "button", class: "secondary small", "aria-label": `Remove ${s.name}`, onclick: (e) => confirm(`Remove ${s.name}?`) && command("remove_station", { station: s.id }, e.target, $("station-error")) }, "Remove")),
       ].filter(Boolean));
     });
 }
@@ -131,15 +131,18 @@ function renderPlan() {
   keyed($("rotation-stations"), order, (id) => id,
     (id) => {
       const box = el("input", { type: "checkbox", "data-plan-station": id, onchange: (e) => (e.target.checked ? chosen.add(id) : chosen.delete(id), fillLegs()) });
-      const li = el("li", { class: "row" }, el("label", { class: "check" }, box, el("span", {})),
-        el("button", { type: "button", class: "secondary small", "aria-label": "Earlier", onclick: () => move(id, -1) }, "↑"),
-        el("button", { type: "button", class: "secondary small", "aria-label": "Later", onclick: () => move(id, 1) }, "↓"));
-      li.box = box;
+      const up = el("button", { type: "button", class: "secondary small", onclick: () => move(id, -1) }, "↑");
+      const down = el("button", { type: "button", class: "secondary small", onclick: () => move(id, 1) }, "↓");
+      const li = el("li", { class: "row" }, el("label", { class: "check" }, box, el("span", {})), up, down);
+      Object.assign(li, { box, up, down });
       return li;
     },
     (li, id) => {
       li.box.checked = chosen.has(id);
-      li.querySelector("span").textContent = ` ${station(id).name}`;
+      const name = station(id).name;
+      li.querySelector("span").textContent = ` ${name}`;
+      li.up.setAttribute("aria-label", `Move ${name} earlier`);
+      li.down.setAttribute("aria-label", `Move ${name} later`);
     });
   fillLegs();
 }
@@ -210,6 +213,9 @@ function renderLive() {
       for (const b of [tr.c.ext1, tr.c.ext5]) b.hidden = t.done || !open;
       tr.c.adv.hidden = t.done || !open;
       tr.c.adv.textContent = t.due ? "Move on" : "End leg now";
+      // Each group's buttons say which group they act on.
+      const name = tr.c.group.textContent;
+      for (const [b, what] of [[tr.c.pause, "Pause"], [tr.c.resume, "Resume"], [tr.c.ext1, "+1 min for"], [tr.c.ext5, "+5 min for"], [tr.c.adv, tr.c.adv.textContent + ":"]]) b.setAttribute("aria-label", `${what} ${name}`);
     });
   tick();
 }

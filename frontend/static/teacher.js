@@ -14,6 +14,9 @@ import * as practice from "./teacher-practice.js";
 import * as projector from "./teacher-projector.js";
 import * as glance from "./teacher-glance.js";
 import * as share from "./teacher-share.js";
+import { followFocus } from "./focus.js";
+
+followFocus();
 
 const KEY = "classhub.teacher";
 const parts = [groups, rotation, messages, flags, practice, projector, glance, share];
@@ -278,9 +281,12 @@ function render() {
   const open = state.status === "open";
   keyed($("roster"), list, (s) => s.id, rosterRow, (tr, s) => fillRow(tr, s, open));
 
-  $("class-state").textContent = state.paused ? "Class paused: students see the pause screen" : "Class running";
+  $("class-state").textContent = state.status === "ended" ? "Class ended" : state.paused ? "Class paused: students see the pause screen" : "Class running";
+  // An ended class has no code to join with, nor a projector to open.
+  document.querySelector("#live .code-panel").hidden = state.status === "ended";
+  document.querySelector("#live .class-controls .muted").hidden = state.status === "ended";
   $("class-state").dataset.paused = String(state.paused);
-  delete $("class-state").dataset.ended;
+  $("class-state").dataset.ended = String(state.status === "ended");
   $("pause-class").hidden = state.paused || !open;
   $("resume-class").hidden = !state.paused || !open;
   renderChoices();

@@ -124,7 +124,7 @@ export class WorkspaceView {
       this.commentText = el("textarea", { id: id("comment-text"), rows: 2, maxlength: 500, "aria-label": "Comment" });
       parts.push(
         el("form", { id: id("comment-form"), onsubmit: (e) => (e.preventDefault(), this.comment()) },
-          this.commentText, el("button", { type: "submit", id: id("comment-send") }, "Comment")),
+          this.commentText, (this.commentSend = el("button", { type: "submit", id: id("comment-send") }, "Comment"))),
       );
     }
     parts.push(this.error);
@@ -172,6 +172,9 @@ export class WorkspaceView {
     if (!this.ws) return;
     const names = this.names();
     const members = (this.group && this.group.members) || [];
+    // A console shows the workspaces of several groups: each button says
+    // whose it is.
+    if (this.commentSend && this.group) this.commentSend.setAttribute("aria-label", `Comment on ${this.group.name}`);
     if (this.edit) {
       const keep = this.newAssignee.value;
       this.newAssignee.replaceChildren(el("option", { value: "" }, "Anyone"), ...members.map((m) => el("option", { value: m.id }, m.name)));
@@ -187,7 +190,7 @@ export class WorkspaceView {
       if (!li) {
         const input = el("input", { maxlength: 40, placeholder: "e.g. recorder", "aria-label": `Role of ${m.name}`, "data-role-of": m.id });
         li = el("li", { class: "row", "data-member": m.id }, el("span", { class: "who" }, m.name),
-          input, el("button", { class: "secondary", type: "button", onclick: () => this.op({ kind: "set_role", student: m.id, role: input.value.trim() }) }, "Set role"));
+          input, el("button", { class: "secondary", type: "button", "aria-label": `Set role for ${m.name}`, onclick: () => this.op({ kind: "set_role", student: m.id, role: input.value.trim() }) }, "Set role"));
         li.input = input;
       }
       if (document.activeElement !== li.input) li.input.value = r ? r.role : "";
@@ -231,8 +234,8 @@ export class WorkspaceView {
     li.w.assignee = el("select", { disabled: !this.edit, "aria-label": "Who does it", onchange: () => this.editTask(t.id, "assignee", li.w.assignee.value) });
     li.w.conflict = el("div", { class: "conflict" });
     const buttons = this.edit
-      ? [el("button", { class: "secondary small", type: "button", onclick: () => this.startEdit(t.id) }, "Edit"),
-         el("button", { class: "secondary small", type: "button", onclick: () => this.op({ kind: "remove_task", task: t.id }) }, "Remove")]
+      ? [(li.w.edit = el("button", { class: "secondary small", type: "button", onclick: () => this.startEdit(t.id) }, "Edit")),
+         (li.w.remove = el("button", { class: "secondary small", type: "button", onclick: () => this.op({ kind: "remove_task", task: t.id }) }, "Remove"))]
       : [];
     li.append(el("label", { class: "task-main" }, li.w.check, li.w.title), li.w.assignee, ...buttons, li.w.conflict);
     return li;
@@ -242,6 +245,9 @@ export class WorkspaceView {
     li.classList.toggle("done", t.done);
     li.w.check.checked = t.done;
     if (li.w.title.tagName === "SPAN") li.w.title.textContent = t.title;
+    if (li.w.edit) li.w.edit.setAttribute("aria-label", `Edit ${t.title}`);
+    if (li.w.remove) li.w.remove.setAttribute("aria-label", `Remove ${t.title}`);
+    li.w.check.setAttribute("aria-label", `${t.title}: done`);
     const opts = [el("option", { value: "" }, "anyone"), ...members.map((m) => el("option", { value: m.id }, m.name))];
     if (t.assignee && !names[t.assignee]) opts.push(el("option", { value: t.assignee }, "someone who left"));
     li.w.assignee.replaceChildren(...opts);
