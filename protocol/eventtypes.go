@@ -7,6 +7,6 @@ func EventTypes() []EventType {
 		EvRoomOpened, EvStudentJoined, EvPresence, EvAnnouncement, EvHand, EvClassEnded, EvOwnerChanged, EvReply,
 		EvStations, EvGroup, EvGroups, EvProposal, EvPlacement, EvRotation, EvClassPaused, EvActivity, EvLevel,
 		EvChoices, EvChoice, EvWorkspace, EvLateRule,
-		EvPractice, EvItem, EvAttempt, EvHintShown, EvOffer, EvFlag, EvHelpSent, EvThresholds, EvClosed,
+		EvPractice, EvItem, EvAttempt, EvHintShown, EvOffer, EvFlag, EvHelpSent, EvThresholds, EvClosed, EvSmallGroup,
 	}
 }

@@ -82,6 +82,9 @@ var commands = map[protocol.MsgType]command{
 	protocol.MsgHint:           {byAnyone, live, true, (*room).hint},
 	protocol.MsgPickItems:      {byAnyone, live, true, (*room).pickItems},
 	protocol.MsgAcceptOffer:    {byAnyone, live, true, (*room).acceptOffer},
+
+	// Small groups from the help queue.
+	protocol.MsgSmallGroupAction: {byTeacher, live, true, (*room).smallGroupAction},
 }
 
 // isTeacher reports whether a is the class's teacher.
