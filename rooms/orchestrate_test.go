@@ -18,12 +18,12 @@ import (
 // it passes their time, not when the machine's clock does.
 //
 // Advance fires the timers it passes on the test's own goroutine, before
-// it returns: a room's timer hands its fire to the room's actor, which
-// takes it before the test's next command (the actor runs one step at a
-// time), so a command that moves the clock again never overtakes a fire
-// that was due before it. A timer armed already due (a deadline that
-// passed while no node ran the class) is armed from the actor itself and
-// fires on a goroutine of its own.
+// it returns: a room's timer puts its fire in the actor's timer channel,
+// and the actor takes a waiting fire before any waiting command, so the
+// test's next command (one that moves the clock again, say) never
+// overtakes a fire that was due before it. A timer armed already due (a
+// deadline that passed while no node ran the class) is armed from the
+// actor itself and fires on a goroutine of its own.
 type fakeClock struct {
 	mu     sync.Mutex
 	now    time.Time
