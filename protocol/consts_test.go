@@ -137,6 +137,7 @@ var eventTypes = map[EventType]AudienceKind{
 	EvHelpSent:   AudStudent,
 	EvThresholds: AudTeachers,
 	EvClosed:     AudAll, // or AudStudent, AudGroup or AudMembers by its target
+	EvSmallGroup: AudTeachers,
 }
 
 // eventPayloads says what data each event type carries.
@@ -173,6 +174,7 @@ var eventPayloads = map[EventType]func() any{
 	EvHelpSent:   func() any { return new(HelpSent) },
 	EvThresholds: func() any { return new(ThresholdsSet) },
 	EvClosed:     func() any { return new(PracticeClosed) },
+	EvSmallGroup: func() any { return new(SmallGroupChanged) },
 }
 
 // TestTablesCoverTheSource: every enumeration constant in the source has

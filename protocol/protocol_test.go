@@ -574,6 +574,8 @@ var allowedMatrix = map[MsgType][4]bool{
 	MsgAssignPractice: {true, false, false, false},
 	MsgClosePractice:  {true, false, false, false},
 	MsgFlagAction:     {true, false, false, false},
+
+	MsgSmallGroupAction: {true, false, false, false},
 	MsgSetThresholds:  {true, false, false, false},
 	MsgNextItem:       {false, true, false, false},
 	MsgAnswer:         {false, true, false, false},

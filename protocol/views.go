@@ -40,7 +40,7 @@ type TeacherView struct {
 	Learning []LearnerSummary `json:"learning"`
 	// SmallGroups are the small groups proposed from the help queue that
 	// wait for the teacher, or for the rotation's next leg.
-	SmallGroups []SmallGroup `json:"small_groups"`
+	SmallGroups []SmallGroup `json:"small_groups,omitempty"`
 }
 
 // LearnerSummary is one student's practice as the teacher sees it.
