@@ -576,12 +576,12 @@ var allowedMatrix = map[MsgType][4]bool{
 	MsgFlagAction:     {true, false, false, false},
 
 	MsgSmallGroupAction: {true, false, false, false},
-	MsgSetThresholds:  {true, false, false, false},
-	MsgNextItem:       {false, true, false, false},
-	MsgAnswer:         {false, true, false, false},
-	MsgHint:           {false, true, false, false},
-	MsgPickItems:      {false, true, false, false},
-	MsgAcceptOffer:    {false, true, false, false},
+	MsgSetThresholds:    {true, false, false, false},
+	MsgNextItem:         {false, true, false, false},
+	MsgAnswer:           {false, true, false, false},
+	MsgHint:             {false, true, false, false},
+	MsgPickItems:        {false, true, false, false},
+	MsgAcceptOffer:      {false, true, false, false},
 }
 
 var roles = [4]Role{RoleTeacher, RoleStudent, RoleCoach, RoleProjector}
