@@ -574,14 +574,14 @@ var allowedMatrix = map[MsgType][4]bool{
 	MsgAssignPractice: {true, false, false, false},
 	MsgClosePractice:  {true, false, false, false},
 	MsgFlagAction:     {true, false, false, false},
+	MsgSetThresholds:  {true, false, false, false},
+	MsgNextItem:       {false, true, false, false},
+	MsgAnswer:         {false, true, false, false},
+	MsgHint:           {false, true, false, false},
+	MsgPickItems:      {false, true, false, false},
+	MsgAcceptOffer:    {false, true, false, false},
 
 	MsgSmallGroupAction: {true, false, false, false},
-	MsgSetThresholds:    {true, false, false, false},
-	MsgNextItem:         {false, true, false, false},
-	MsgAnswer:           {false, true, false, false},
-	MsgHint:             {false, true, false, false},
-	MsgPickItems:        {false, true, false, false},
-	MsgAcceptOffer:      {false, true, false, false},
 }
 
 var roles = [4]Role{RoleTeacher, RoleStudent, RoleCoach, RoleProjector}
