@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
-	"strings"
 
 	"github.com/google/uuid"
 
@@ -157,27 +156,18 @@ func (r *room) fromCluster(ctx context.Context, c detect.Cluster, now int64) pro
 		Skill: c.Skill, SkillName: name, Students: r.membersOf(c.Students), Flags: slices.Clone(c.Flags),
 		Lesson: c.Lesson, Status: protocol.SmallGroupProposed, Updated: now,
 	}
-	names := make([]string, len(g.Students))
-	for i, m := range g.Students {
-		names[i] = m.Name
-	}
+	// The names are in Students, not in the sentence: erasing a student
+	// from the log removes them from the list.
 	what := "are flagged on " + name
 	if c.Prereq {
 		what = "lack the prerequisite " + name
 	}
-	g.Reason = fmt.Sprintf("%d students %s: %s. Teach them together at the teacher's table", len(names), what, joinNames(names))
+	g.Reason = fmt.Sprintf("%d students %s. Teach them together at the teacher's table", len(g.Students), what)
 	if c.Lesson != nil && c.Lesson.Title != "" {
 		g.Reason += fmt.Sprintf(", with the lesson %q", c.Lesson.Title)
 	}
 	g.Reason += "."
 	return g
-}
-
-func joinNames(names []string) string {
-	if len(names) < 2 {
-		return strings.Join(names, "")
-	}
-	return strings.Join(names[:len(names)-1], ", ") + " and " + names[len(names)-1]
 }
 
 // smallGroupAction is the teacher's answer to a proposal.

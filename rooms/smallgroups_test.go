@@ -122,7 +122,7 @@ func TestFlagsOnOnePrerequisiteProposeASmallGroup(t *testing.T) {
 	if p.Lesson == nil || p.Lesson.Title != "Angles on a straight line" || len(p.Lesson.Items) == 0 {
 		t.Fatalf("proposal lesson %+v, want the supplemental lesson of supplementary angles", p.Lesson)
 	}
-	if !strings.Contains(p.Reason, "lack the prerequisite Supplementary angles") || !strings.Contains(p.Reason, "Olivia") {
+	if p.Reason != `3 students lack the prerequisite Supplementary angles. Teach them together at the teacher's table, with the lesson "Angles on a straight line".` {
 		t.Fatalf("reason %q", p.Reason)
 	}
 	for _, f := range flags {
