@@ -140,6 +140,7 @@ var eventTypes = map[EventType]AudienceKind{
 
 	EvShare:           AudTeachers,
 	EvTeacherPresence: AudTeachers,
+	EvSmallGroup:      AudTeachers,
 }
 
 // eventPayloads says what data each event type carries.
@@ -179,6 +180,7 @@ var eventPayloads = map[EventType]func() any{
 
 	EvShare:           func() any { return new(Share) },
 	EvTeacherPresence: func() any { return new(TeacherPresence) },
+	EvSmallGroup:      func() any { return new(SmallGroupChanged) },
 }
 
 // TestTablesCoverTheSource: every enumeration constant in the source has

@@ -780,10 +780,11 @@ func checkResult(t *testing.T, f ClientFrame, r ServerFrame) {
 		}
 	case MsgApplyGroups:
 		var a struct {
-			Groups []GroupID `json:"groups"`
+			Groups    []GroupID `json:"groups"`
+			Scheduled bool      `json:"scheduled"`
 		}
 		err := strictUnmarshal(r.Data, &a)
-		if err != nil || len(a.Groups) == 0 {
+		if err != nil || (len(a.Groups) == 0) != a.Scheduled {
 			t.Errorf("PROTOCOL.md: result of apply_groups %s (%v)", r.Data, err)
 		}
 		sent, _ := DecodePayload(m, f.Data)
@@ -794,6 +795,20 @@ func checkResult(t *testing.T, f ClientFrame, r ServerFrame) {
 			if !id.Valid() {
 				t.Errorf("PROTOCOL.md: apply_groups answered with group %q", id)
 			}
+		}
+	case MsgSmallGroupAction:
+		var a struct {
+			Status SmallGroupStatus `json:"status"`
+			Group  GroupID          `json:"group"`
+		}
+		err := strictUnmarshal(r.Data, &a)
+		sent, _ := DecodePayload(m, f.Data)
+		want := map[SmallGroupActionKind][]SmallGroupStatus{
+			SmallGroupAccept:  {SmallGroupFormed, SmallGroupScheduled},
+			SmallGroupDismiss: {SmallGroupDismissed},
+		}[sent.(*SmallGroupAction).Action]
+		if err != nil || !slices.Contains(want, a.Status) || (a.Status == SmallGroupFormed) != a.Group.Valid() {
+			t.Errorf("PROTOCOL.md: result of small_group_action %s (%v)", r.Data, err)
 		}
 	case MsgEditWorkspace:
 		var a struct {
@@ -1049,7 +1064,7 @@ func TestDocRotationActions(t *testing.T) {
 func TestDocEnumerations(t *testing.T) {
 	doc := readDoc(t)
 	for _, typ := range []string{"StationKind", "GroupingMethod", "WorkspaceOpKind", "RotateAction", "LateRule", "RoomStatus", "Role",
-		"ItemKind", "FlagRule", "FlagLevel", "FlagStatus", "FlagActionKind"} {
+		"ItemKind", "FlagRule", "FlagLevel", "FlagStatus", "FlagActionKind", "SmallGroupStatus", "SmallGroupActionKind"} {
 		for _, v := range declaredValues(t, typ) {
 			if !strings.Contains(doc, "`"+v+"`") {
 				t.Errorf("PROTOCOL.md does not mention %s %q", typ, v)

@@ -43,6 +43,7 @@ const (
 	EvHelpSent   EventType = "help_sent"       // a teacher sent supplemental work to a student
 	EvThresholds EventType = "thresholds"      // the detectors' thresholds of the class changed
 	EvClosed     EventType = "practice_closed" // the teacher ended some students' practice
+	EvSmallGroup EventType = "small_group"     // a teacher-led small group proposed from the help queue, and what became of it
 )
 
 // Event is one entry of a room's log. Seq is the room's offset: 1 for the
@@ -245,6 +246,9 @@ type GroupSummary struct {
 // not listed no longer exists.
 type Groups struct {
 	Groups []GroupSummary `json:"groups"`
+	// Proposal is the scheduled regrouping these groups carry out, at the
+	// leg of a rotation it waited for.
+	Proposal ProposalID `json:"proposal,omitempty"`
 }
 
 // Placement is the data of EvPlacement.
@@ -255,7 +259,7 @@ type Placement struct {
 
 // RotationAction is one thing that happened to a rotation.
 type RotationAction struct {
-	Kind    string    `json:"kind"` // start, pause, resume, extend, advance, warn, due, done, finish, end, hold, release
+	Kind    string    `json:"kind"` // start, pause, resume, extend, advance, warn, due, done, finish, end, hold, release, regroup
 	Group   GroupID   `json:"group,omitempty"`
 	Leg     int       `json:"leg"`
 	Station StationID `json:"station,omitempty"`

@@ -170,6 +170,8 @@ var specs = map[MsgType]spec{
 	MsgHint:           {[]Role{RoleStudent}, func() validator { return new(Hint) }},
 	MsgPickItems:      {[]Role{RoleStudent}, func() validator { return new(PickItems) }},
 	MsgAcceptOffer:    {[]Role{RoleStudent}, func() validator { return new(AcceptOffer) }},
+
+	MsgSmallGroupAction: {teacher, func() validator { return new(SmallGroupAction) }},
 }
 
 var teacher = []Role{RoleTeacher}

@@ -160,6 +160,18 @@ func learningPayloadCases() []payloadCase {
 		bad(MsgAcceptOffer, `{"set":"frac-challenge"}`),
 		bad(MsgAcceptOffer, `"yes"`),
 
+		// small_group_action
+		okc(MsgSmallGroupAction, `{"small_group":`+fl+`,"action":"accept"}`, &SmallGroupAction{SmallGroup: SmallGroupID(flagA), Action: SmallGroupAccept}),
+		okc(MsgSmallGroupAction, `{"small_group":`+fl+`,"action":"dismiss"}`, &SmallGroupAction{SmallGroup: SmallGroupID(flagA), Action: SmallGroupDismiss}),
+		okc(MsgSmallGroupAction, `{"small_group":`+fl+`,"action":"accept","students":["`+string(anaID)+`"]}`, &SmallGroupAction{SmallGroup: SmallGroupID(flagA), Action: SmallGroupAccept, Students: []StudentID{anaID}}),
+		bad(MsgSmallGroupAction, `{}`),
+		bad(MsgSmallGroupAction, `{"small_group":"g1","action":"accept"}`),
+		bad(MsgSmallGroupAction, `{"small_group":`+fl+`,"action":"maybe"}`),
+		bad(MsgSmallGroupAction, `{"small_group":`+fl+`,"action":"accept","students":[]}`),
+		bad(MsgSmallGroupAction, `{"small_group":`+fl+`,"action":"dismiss","students":["`+string(anaID)+`"]}`),
+		bad(MsgSmallGroupAction, `{"small_group":`+fl+`,"action":"accept","students":["`+string(anaID)+`","`+string(anaID)+`"]}`),
+		bad(MsgSmallGroupAction, `{"small_group":`+fl+`,"action":"accept","students":["ana"]}`),
+
 		// flag_action
 		okc(MsgFlagAction, `{"flag":`+fl+`,"action":"ack"}`, &FlagAction{Flag: flagA, Action: FlagAck}),
 		okc(MsgFlagAction, `{"flag":`+fl+`,"action":"resolve","minutes":0}`, &FlagAction{Flag: flagA, Action: FlagResolve}),
@@ -342,6 +354,24 @@ func learningPromises(typ MsgType, v any, okID func(string) bool) bool {
 			if !isName(string(id)) {
 				return false
 			}
+		}
+		return true
+	case *SmallGroupAction:
+		if typ != MsgSmallGroupAction || p.SmallGroup == "" || !okID(string(p.SmallGroup)) {
+			return false
+		}
+		if p.Action != SmallGroupAccept && (p.Action != SmallGroupDismiss || p.Students != nil) {
+			return false
+		}
+		if p.Students != nil && (len(p.Students) < 1 || len(p.Students) > MaxSmallGroup) {
+			return false
+		}
+		seen := map[StudentID]bool{}
+		for _, id := range p.Students {
+			if id == "" || !okID(string(id)) || seen[id] {
+				return false
+			}
+			seen[id] = true
 		}
 		return true
 	case *FlagAction:

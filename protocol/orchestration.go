@@ -126,6 +126,10 @@ type GroupingRequest struct {
 	Together      [][]StudentID  `json:"together,omitempty"`
 	AvoidRecent   bool           `json:"avoid_recent,omitempty"` // avoid pairings of recent sessions
 	IncludeAbsent bool           `json:"include_absent,omitempty"`
+	// Skill, with level, mixed or jigsaw, groups by the class's current
+	// mastery of that skill (its knowledge-tracing estimates) instead of
+	// the levels the teacher set.
+	Skill SkillID `json:"skill,omitempty"`
 }
 
 // ProposedGroup is one group of a proposal with the reason it is as it is.
@@ -146,6 +150,9 @@ type Proposal struct {
 	Notes   []string        `json:"notes,omitempty"`   // soft constraints that could not be met, and why
 	Basis   uint64          `json:"basis"`             // the roster version it was made from
 	Made    int64           `json:"made"`
+	// Scheduled: applied while a rotation runs, it takes effect at the
+	// rotation's next leg; Groups are then the groups to be formed.
+	Scheduled bool `json:"scheduled,omitempty"`
 }
 
 // RotationPlan is the teacher's plan of a rotation: the order of the

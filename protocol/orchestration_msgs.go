@@ -251,6 +251,14 @@ func (p *ProposeGroups) validate() *Error {
 	if r.Max > 0 && r.Min > r.Max {
 		return Errorf(CodeInvalid, "propose_groups: min is larger than max")
 	}
+	if r.Skill != "" {
+		if !r.Skill.Valid() {
+			return Errorf(CodeInvalid, "propose_groups.skill is not a skill name")
+		}
+		if r.Method != GroupLevel && r.Method != GroupMixed && r.Method != GroupJigsaw {
+			return Errorf(CodeInvalid, "propose_groups.skill goes with level, mixed or jigsaw")
+		}
+	}
 	if len(r.Apart)+len(r.Together) > MaxConstraintSets {
 		return Errorf(CodeInvalid, "propose_groups: at most %d constraints", MaxConstraintSets)
 	}

@@ -580,6 +580,8 @@ var allowedMatrix = map[MsgType][4]bool{
 	MsgHint:           {false, true, false, false},
 	MsgPickItems:      {false, true, false, false},
 	MsgAcceptOffer:    {false, true, false, false},
+
+	MsgSmallGroupAction: {true, false, false, false},
 }
 
 var roles = [4]Role{RoleTeacher, RoleStudent, RoleCoach, RoleProjector}

@@ -27,6 +27,7 @@ type TeacherView struct {
 	Rotation   *Rotation        `json:"rotation,omitempty"`
 	Paused     bool             `json:"paused"`
 	Proposal   *Proposal        `json:"proposal,omitempty"`
+	Regroup    *Proposal        `json:"regroup,omitempty"` // applied during a rotation: waits for its next leg
 	Placements []Placement      `json:"placements"`
 	Activities []ActivityPushed `json:"activities"`
 	Choices    *Choices         `json:"choices,omitempty"`
@@ -42,6 +43,9 @@ type TeacherView struct {
 	Teachers []ClassTeacher `json:"teachers,omitempty"`
 	// You is what the viewing teacher is to the class.
 	You TeachRole `json:"you,omitempty"`
+	// SmallGroups are the small groups proposed from the help queue that
+	// wait for the teacher, or for the rotation's next leg.
+	SmallGroups []SmallGroup `json:"small_groups,omitempty"`
 }
 
 // LearnerSummary is one student's practice as the teacher sees it.

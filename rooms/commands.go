@@ -88,6 +88,9 @@ var commands = map[protocol.MsgType]command{
 	protocol.MsgHint:           {byAnyone, live, true, (*room).hint},
 	protocol.MsgPickItems:      {byAnyone, live, true, (*room).pickItems},
 	protocol.MsgAcceptOffer:    {byAnyone, live, true, (*room).acceptOffer},
+
+	// Small groups from the help queue.
+	protocol.MsgSmallGroupAction: {byStaff, live, true, (*room).smallGroupAction},
 }
 
 // teachRole is what a is to the class: its owner, a co-teacher, a

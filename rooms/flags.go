@@ -96,6 +96,12 @@ func (r *room) flagAction(ctx context.Context, _ protocol.Command, v any) (json.
 	if err := r.emitFlag(ctx, string(in.Action), f); err != nil {
 		return nil, err
 	}
+	if closed(f) {
+		// A small group proposed for this student may be stale now.
+		if err := r.reconcileSmallGroups(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if f.Level == protocol.LevelActNow && (in.Action == protocol.FlagResolve || in.Action == protocol.FlagSnooze) {
 		// An act-now slot is free: a flag waiting for one rises now.
 		if err := r.redetect(ctx); err != nil {

@@ -357,8 +357,8 @@ func TestRefusedAnswersMoveNothing(t *testing.T) {
 }
 
 // Idle is for students expected to be working: not while the class is
-// paused; and many idle at once are one class-level notice, not an alert
-// each.
+// paused, not at the teacher's table; and many idle at once are one
+// class-level notice, not an alert each.
 func TestIdleIsForStudentsExpectedToWork(t *testing.T) {
 	s := natstest.Start(t)
 	nc, js := s.Connect(t)
@@ -390,12 +390,56 @@ func TestIdleIsForStudentsExpectedToWork(t *testing.T) {
 		!strings.HasPrefix(n[0].Evidence.Summary, "5 students idle at once") {
 		t.Fatalf("idle flags of their own %+v, notice %+v", each, n)
 	}
+	// Four go back to work; the fifth stays quiet: still the class's, not
+	// an alert of her own.
+	for _, d := range devices[1:] {
+		d.answer(true)
+	}
+	clk.Advance(5 * time.Minute)
+	for _, d := range devices[1:] {
+		d.next()
+		d.answer(true)
+	}
+	// (Mason, who answered first, may be quiet again by the time Liam
+	// has answered: the clock moves 40 s with each answer. That is his
+	// own idleness, not the class's.)
+	each, n := idleFlags()
+	for _, f := range each {
+		if f.Student == c.students[0] {
+			t.Fatalf("the last quiet student of the class got her own idle flag: %+v", f)
+		}
+	}
+	if len(n) != 1 || !strings.Contains(n[0].Evidence.Summary, "Olivia") {
+		t.Fatalf("the class-level notice no longer speaks for Olivia: %+v", n)
+	}
 	// Paused: nobody is idle, whatever the time.
 	c.must(protocol.MsgPauseClass, struct{}{}, nil)
 	clk.Advance(10 * time.Minute)
 	poll(t, "the notice cleared while paused", func() bool { _, n := idleFlags(); return len(n) == 0 })
 	if each, _ := idleFlags(); len(each) != 0 {
 		t.Fatalf("idle flags while paused: %+v", each)
+	}
+	c.must(protocol.MsgResumeClass, struct{}{}, nil)
+	// Olivia at the teacher's table: quiet there is no sign of anything;
+	// Mason alone at his device is idle.
+	var res struct{ Station protocol.StationID }
+	c.must(protocol.MsgPutStation, protocol.PutStation{Station: protocol.Station{Name: "With me", Kind: protocol.StationTeacherLed}}, &res)
+	c.must(protocol.MsgMoveStudent, protocol.MoveStudent{Student: c.students[0], Station: res.Station}, nil)
+	// The others keep working, one answer each every two minutes, while
+	// six minutes pass: Mason's quiet crosses the watch mark and the
+	// act-now mark; Olivia, quiet for longest, is with the teacher.
+	for range 3 {
+		for _, d := range devices[2:] {
+			d.next()
+			d.answer(true)
+		}
+	}
+	poll(t, "Mason idle", func() bool {
+		each, _ := idleFlags()
+		return len(each) == 1 && each[0].Student == c.students[1]
+	})
+	if each, n := idleFlags(); len(each) != 1 || len(n) != 0 {
+		t.Fatalf("idle flags %+v, notice %+v; want Mason's alone", each, n)
 	}
 }
 

@@ -94,6 +94,10 @@ type Config struct {
 	// Thresholds are the school's detector thresholds, which a class's
 	// teacher may change for the class; nil: the defaults of detect.
 	Thresholds *detect.Thresholds
+	// SmallGroupMin is how many students flagged on one skill (or
+	// lacking one prerequisite) make the help queue propose a small
+	// group with the teacher. Default 3; at least 2.
+	SmallGroupMin int
 }
 
 // Profiles is where the mastery of rostered students lives between
@@ -143,6 +147,10 @@ func (c *Config) defaults() error {
 	if c.RequestTimeout <= 0 {
 		c.RequestTimeout = 5 * time.Second
 	}
+	if c.SmallGroupMin <= 0 {
+		c.SmallGroupMin = 3
+	}
+	c.SmallGroupMin = max(c.SmallGroupMin, 2)
 	if c.Logger == nil {
 		c.Logger = slog.Default()
 	}

@@ -82,7 +82,14 @@ func (r *room) proposeGroups(ctx context.Context, cmd protocol.Command, v any) (
 	var students []grouping.Student
 	for _, st := range r.st.Students {
 		gs := grouping.Student{ID: st.ID, Name: st.Name, Level: -1, Interest: st.Interest, Choice: st.Choice, Present: st.Online}
-		if st.Level != nil {
+		switch {
+		case req.Skill != "":
+			// What the class has shown: the knowledge-tracing estimate
+			// of the skill, unknown for a student with none yet.
+			if l := r.st.Learners[st.ID]; l != nil {
+				gs.Level = l.P(req.Skill, -1)
+			}
+		case st.Level != nil:
 			gs.Level = *st.Level
 		}
 		students = append(students, gs)
@@ -99,6 +106,14 @@ func (r *room) proposeGroups(ctx context.Context, cmd protocol.Command, v any) (
 		ID: protocol.ProposalID(uuid.NewString()), Request: req, Seed: req.Seed,
 		Groups: res.Groups, Experts: res.Experts, Notes: res.Notes, Basis: r.st.Roster, Made: r.now(),
 	}
+	if req.Skill != "" {
+		var all []protocol.StudentID
+		for sid := range r.st.Students {
+			all = append(all, sid)
+		}
+		slices.Sort(all)
+		p.Notes = append([]string{fmt.Sprintf("Levels are the class's current mastery of %s, estimated from their answers.", r.skillName(ctx, req.Skill, all))}, p.Notes...)
+	}
 	if _, err := r.emit(ctx, protocol.EvProposal, protocol.ToTeachers, p); err != nil {
 		return nil, err
 	}
@@ -114,9 +129,6 @@ func (r *room) applyGroups(ctx context.Context, cmd protocol.Command, v any) (js
 	case p.Basis != r.st.Roster:
 		return nil, protocol.Errorf(protocol.CodeStale, "the class changed since this proposal was made (someone joined, left or moved); ask for a new proposal")
 	}
-	if rot := r.st.Rotation; rot != nil && !rot.Ended {
-		return nil, protocol.Errorf(protocol.CodeWrongState, "a rotation is running; end it before regrouping the class")
-	}
 	groups := in.Groups
 	if groups == nil {
 		groups = p.Groups
@@ -124,36 +136,18 @@ func (r *room) applyGroups(ctx context.Context, cmd protocol.Command, v any) (js
 	if len(groups) == 0 {
 		return nil, protocol.Errorf(protocol.CodeInvalid, "apply_groups: no groups")
 	}
-	seen := map[protocol.StudentID]string{}
-	for _, g := range groups {
-		for _, m := range g.Members {
-			st := r.st.Students[m]
-			switch {
-			case st == nil:
-				return nil, protocol.Errorf(protocol.CodeNotFound, "no student %s in this class", m)
-			case !st.Online && !p.Request.IncludeAbsent:
-				return nil, protocol.Errorf(protocol.CodeAbsent, "%s has left the class", st.Name)
-			case seen[m] != "":
-				return nil, protocol.Errorf(protocol.CodeInvalid, "%s is in both %s and %s", st.Name, seen[m], g.Name)
-			}
-			seen[m] = g.Name
-		}
-	}
-	ids := make([]protocol.GroupID, len(groups))
-	summary := protocol.Groups{Groups: []protocol.GroupSummary{}}
-	for i, g := range groups {
-		ids[i] = protocol.GroupID(uuid.NewString())
-		members := slices.Clone(g.Members)
-		gv := protocol.Group{ID: ids[i], Name: g.Name, Members: r.membersOf(members)}
-		if _, err := r.emit(ctx, protocol.EvGroup, protocol.ToGroup(ids[i], members, nil), protocol.GroupChanged{Group: gv}); err != nil {
-			return nil, err
-		}
-		summary.Groups = append(summary.Groups, protocol.GroupSummary{ID: ids[i], Name: g.Name, Size: len(members)})
-	}
-	if _, err := r.emit(ctx, protocol.EvGroups, protocol.ToAll, summary); err != nil {
+	if err := r.checkGroups(groups, p.Request.IncludeAbsent); err != nil {
 		return nil, err
 	}
-	r.afterFlush(func(ctx context.Context) { r.m.history.record(ctx, r.st.Teacher, r.id, r.st) })
+	if rot := r.st.Rotation; rot != nil && !rot.Ended {
+		// The groups at their stations keep their leg; the new groups
+		// take over at the next one.
+		return r.scheduleRegroup(ctx, *p, groups)
+	}
+	ids, err := r.formGroups(ctx, groups, "")
+	if err != nil {
+		return nil, err
+	}
 	return reply(map[string][]protocol.GroupID{"groups": ids})
 }
 
@@ -362,6 +356,9 @@ func (r *room) emitRotation(ctx context.Context, actions []protocol.RotationActi
 	_, err := r.emit(ctx, protocol.EvRotation, protocol.ToAll, protocol.RotationChanged{Actions: actions, Rotation: rot})
 	r.armRotation()
 	if err != nil {
+		return err
+	}
+	if err := r.atNextLeg(ctx, actions); err != nil {
 		return err
 	}
 	return r.redetect(ctx)

@@ -16,6 +16,14 @@ import (
 
 // fakeClock is a clock the test moves by hand: rotation timers fire when
 // it passes their time, not when the machine's clock does.
+//
+// Advance fires the timers it passes on the test's own goroutine, before
+// it returns: a room's timer puts its fire in the actor's timer channel,
+// and the actor takes a waiting fire before any waiting command, so the
+// test's next command (one that moves the clock again, say) never
+// overtakes a fire that was due before it. A timer armed already due (a
+// deadline that passed while no node ran the class) is armed from the
+// actor itself and fires on a goroutine of its own.
 type fakeClock struct {
 	mu     sync.Mutex
 	now    time.Time
@@ -73,7 +81,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.timers = keep
 	c.mu.Unlock()
 	for _, f := range due {
-		go f()
+		f()
 	}
 }
 

@@ -76,7 +76,9 @@ func randomClass(t *testing.T, rng *rand.Rand, steps int) ([]protocol.Event, []p
 	ns := natstest.Start(t)
 	nc, js := ns.Connect(t)
 	clk := newFakeClock()
-	cfgs := []func(*Config){clk.use, func(c *Config) { c.SnapshotEvery = 1 + rng.IntN(12) }}
+	// Two students flagged on one skill make a small group here, so that
+	// a random class of six sees proposals.
+	cfgs := []func(*Config){clk.use, func(c *Config) { c.SnapshotEvery = 1 + rng.IntN(12); c.SmallGroupMin = 2 }}
 	m := newManager(t, nc, js, "node-a", cfgs...)
 	bank, err := m.Bank(ctx, "fractions-5")
 	if err != nil {
@@ -151,6 +153,9 @@ type gen struct {
 	coach    protocol.CoachID
 	conns    int
 	reqs     int
+	// wrong are the students who miss every answer: the one who
+	// struggles, and in a burst another beside them.
+	wrong map[int]bool
 }
 
 func (g *gen) do(a protocol.Actor, typ protocol.MsgType, data any) json.RawMessage {
@@ -323,8 +328,21 @@ func (g *gen) step(burst bool) {
 				break
 			}
 		}
+		g.teach(protocol.MsgAssignPractice, protocol.AssignPractice{Set: protocol.SetRef{Bank: "fractions-5", Set: "frac-operations"}, To: protocol.Target{Student: g.students[5]}})
+		g.wrong = map[int]bool{5: true}
 		for range 40 {
 			g.practise(1)
+			g.practise(5)
+		}
+		g.wrong = nil
+		// The two struggling on one skill are proposed a small group with
+		// the teacher: taken, or turned down.
+		for _, sg := range g.view().SmallGroups {
+			act := protocol.SmallGroupAction{SmallGroup: sg.ID, Action: protocol.SmallGroupAccept}
+			if rng.IntN(3) == 0 {
+				act.Action = protocol.SmallGroupDismiss
+			}
+			g.teach(protocol.MsgSmallGroupAction, act)
 		}
 		// One student sent to a station for the rest of the leg, and
 		// another's practice closed by the teacher.
@@ -358,9 +376,14 @@ func (g *gen) step(burst bool) {
 		}
 	case 2, 3:
 		var p protocol.Proposal
-		raw := g.teach(protocol.MsgProposeGroups, protocol.ProposeGroups{GroupingRequest: protocol.GroupingRequest{
+		req := protocol.GroupingRequest{
 			Method: protocol.GroupRandom, Count: 2 + rng.IntN(2), Seed: rng.Int64N(1000) + 1, IncludeAbsent: rng.IntN(2) == 0,
-		}})
+		}
+		if rng.IntN(3) == 0 {
+			// By the class's mastery of a skill.
+			req.Method, req.Skill = protocol.GroupLevel, "fractions.equivalent"
+		}
+		raw := g.teach(protocol.MsgProposeGroups, protocol.ProposeGroups{GroupingRequest: req})
 		if json.Unmarshal(raw, &p) == nil && p.ID != "" && rng.IntN(3) > 0 {
 			g.teach(protocol.MsgApplyGroups, protocol.ApplyGroups{Proposal: p.ID})
 		}
@@ -449,6 +472,16 @@ func (g *gen) step(burst bool) {
 		if rng.IntN(3) == 0 {
 			g.teach(protocol.MsgClosePractice, protocol.ClosePractice{To: g.target(tv)})
 		}
+		if sg, ok := pick(rng, tv.SmallGroups); ok {
+			act := protocol.SmallGroupAction{SmallGroup: sg.ID, Action: protocol.SmallGroupAccept}
+			switch rng.IntN(3) {
+			case 0:
+				act.Action = protocol.SmallGroupDismiss
+			case 1:
+				act.Students = []protocol.StudentID{sid}
+			}
+			g.teach(protocol.MsgSmallGroupAction, act)
+		}
 	case 24:
 		g.teach(protocol.MsgSetThresholds, protocol.SetThresholds{Thresholds: json.RawMessage(fmt.Sprintf(`{"struggle_window":%d}`, 8+rng.IntN(6)))})
 	case 25:
@@ -528,10 +561,10 @@ func (g *gen) practise(i int) *protocol.StudentPractice {
 		g.do(a, protocol.MsgHint, protocol.Hint{Item: p.Item.ID})
 	default:
 		right := g.rng.IntN(2) == 0
-		switch i {
-		case 0:
+		switch {
+		case i == 0:
 			right = true
-		case 1:
+		case i == 1 || g.wrong[i]:
 			right = false
 		}
 		resp := "no idea"

@@ -133,6 +133,24 @@ func (r *room) run() {
 	defer tick.Stop()
 	ctx := context.Background()
 	for {
+		// A timer that fired goes before the commands waiting: what was
+		// due first is done first, so a command never overtakes a
+		// deadline or a detector check that came before it (and a test
+		// that moves its clock and then sends a command sees the fire
+		// handled first, every time).
+		select {
+		case gen := <-r.rotFire:
+			if r.rotationFired(ctx, log, gen) {
+				return
+			}
+			continue
+		case gen := <-r.watchFire:
+			if r.watchFired(ctx, log, gen) {
+				return
+			}
+			continue
+		default:
+		}
 		select {
 		case <-r.quit:
 			return
@@ -172,20 +190,12 @@ func (r *room) run() {
 				return
 			}
 		case gen := <-r.rotFire:
-			_, err := r.step(ctx, "rotation timer", "", "", func() (json.RawMessage, error) { return nil, r.rotationDue(ctx, gen) })
-			if r.fault(ctx, log, err) != nil {
+			if r.rotationFired(ctx, log, gen) {
 				return
-			} else if err != nil {
-				log.Error("rotation", "err", err)
-				r.armRotation() // try again at the next deadline rather than never
 			}
 		case gen := <-r.watchFire:
-			_, err := r.step(ctx, "detector timer", "", "", func() (json.RawMessage, error) { return nil, r.watchDue(ctx, gen) })
-			if r.fault(ctx, log, err) != nil {
+			if r.watchFired(ctx, log, gen) {
 				return
-			} else if err != nil {
-				log.Error("detectors", "err", err)
-				r.armWatch()
 			}
 		case sid := <-r.timer:
 			_, err := r.step(ctx, "grace timer", "", "", func() (json.RawMessage, error) { return nil, r.graceOver(ctx, sid) })
@@ -223,6 +233,32 @@ func (r *room) run() {
 			}
 		}
 	}
+}
+
+// rotationFired handles the rotation timer's fire; it reports whether the
+// actor must stop.
+func (r *room) rotationFired(ctx context.Context, log *slog.Logger, gen uint64) (stop bool) {
+	_, err := r.step(ctx, "rotation timer", "", "", func() (json.RawMessage, error) { return nil, r.rotationDue(ctx, gen) })
+	if r.fault(ctx, log, err) != nil {
+		return true
+	} else if err != nil {
+		log.Error("rotation", "err", err)
+		r.armRotation() // try again at the next deadline rather than never
+	}
+	return false
+}
+
+// watchFired handles the detector timer's fire; it reports whether the
+// actor must stop.
+func (r *room) watchFired(ctx context.Context, log *slog.Logger, gen uint64) (stop bool) {
+	_, err := r.step(ctx, "detector timer", "", "", func() (json.RawMessage, error) { return nil, r.watchDue(ctx, gen) })
+	if r.fault(ctx, log, err) != nil {
+		return true
+	} else if err != nil {
+		log.Error("detectors", "err", err)
+		r.armWatch()
+	}
+	return false
 }
 
 // shutdown leaves the room so that any node can take it at once: no more

@@ -197,6 +197,11 @@ func (r *room) detect(ctx context.Context, sid protocol.StudentID) error {
 			return err
 		}
 	}
+	if len(changes) > 0 {
+		if err := r.reconcileSmallGroups(ctx); err != nil {
+			return err
+		}
+	}
 	r.armWatch()
 	return nil
 }

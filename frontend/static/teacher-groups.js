@@ -21,6 +21,7 @@ const HINTS = {
 export function setup(opts) {
   call = opts.call;
   $("grouping-method").addEventListener("change", hint);
+  $("grouping-skill").addEventListener("focus", skills);
   hint();
   $("grouping-add-apart").addEventListener("click", () => addSet("apart"));
   $("grouping-add-together").addEventListener("click", () => addSet("together"));
@@ -55,7 +56,24 @@ export function loaded() {
 }
 
 function hint() {
-  $("grouping-method-hint").textContent = HINTS[$("grouping-method").value] || "";
+  const m = $("grouping-method").value;
+  $("grouping-method-hint").textContent = HINTS[m] || "";
+  $("grouping-skill-row").hidden = !(m === "level" || m === "mixed" || m === "jigsaw");
+  skills();
+}
+
+// skills offers the skills the class has practised: grouping by level
+// can use their current mastery instead of the levels typed in.
+function skills() {
+  const sel = $("grouping-skill");
+  const names = new Map();
+  for (const l of (ctx.state && ctx.state.learning) || []) for (const m of l.mastery || []) names.set(m.skill, m.name || m.skill);
+  const want = ["", ...names.keys()];
+  const have = [...sel.options].map((o) => o.value);
+  if (want.join("\n") === have.join("\n")) return;
+  const keep = sel.value;
+  sel.replaceChildren(el("option", { value: "" }, "the levels I set"), ...[...names].map(([id, n]) => el("option", { value: id }, `mastery of ${n}`)));
+  sel.value = want.includes(keep) ? keep : "";
 }
 
 async function loadCoaches() {
@@ -107,6 +125,7 @@ async function propose() {
   if (max) req.max = max;
   if ($("grouping-avoid").checked) req.avoid_recent = true;
   if ($("grouping-absent").checked) req.include_absent = true;
+  if (!$("grouping-skill-row").hidden && $("grouping-skill").value) req.skill = $("grouping-skill").value;
   const apart = sets.filter((s) => s.kind === "apart").map((s) => s.students);
   const together = sets.filter((s) => s.kind === "together").map((s) => s.students);
   if (apart.length) req.apart = apart;
@@ -153,7 +172,11 @@ async function applyGroups() {
   if (draft.edited) data.groups = draft.groups.filter((g) => g.members.length).map((g) => ({ name: g.name, members: g.members }));
   $("apply-error").textContent = "";
   try {
-    await send("apply_groups", data, $("grouping-apply"));
+    const res = await send("apply_groups", data, $("grouping-apply"));
+    if (res && res.scheduled) {
+      ctx.state.regroup = Object.assign({}, ctx.state.proposal, { scheduled: true });
+      ctx.state.proposal = null;
+    }
     draft = null;
     renderProposal();
   } catch (err) {
@@ -163,6 +186,9 @@ async function applyGroups() {
 }
 
 function renderProposal() {
+  const w = ctx.state && ctx.state.regroup;
+  $("regroup-waiting").hidden = !w;
+  if (w) $("regroup-waiting").textContent = `New groups applied during the rotation: ${w.groups.map((g) => g.name).join(", ")} take over at its next leg.`;
   const p = ctx.state && ctx.state.proposal;
   if (!p) draft = null; // applied, or made stale by new groups
   else if (!draft || draft.id !== p.id) draft = fromProposal(p);

@@ -218,10 +218,15 @@ function apply(type, d, f) {
       state.workspaces = state.workspaces.filter((w) => keep.some((g) => g.id === w.group));
       for (const st of state.students) if (gone.some((g) => g.id === st.group)) st.group = "";
       state.proposal = null;
+      if (d.proposal && state.regroup && state.regroup.id === d.proposal) state.regroup = null;
       break;
     }
     case "proposal":
-      state.proposal = d;
+      // Applied during a rotation: it waits for the next leg.
+      if (d.scheduled) {
+        state.regroup = d;
+        if (state.proposal && state.proposal.id === d.id) state.proposal = null;
+      } else state.proposal = d;
       break;
     case "placement":
       state.placements = state.placements.filter((p) => p.student !== d.student);

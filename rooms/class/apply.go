@@ -58,6 +58,7 @@ var appliers = map[protocol.EventType]applier{
 
 	protocol.EvShare:           on(applyShare),
 	protocol.EvTeacherPresence: on(applyTeacherPresence),
+	protocol.EvSmallGroup:      on(applySmallGroup),
 }
 
 // Known reports whether the fold knows events of type t.
@@ -289,11 +290,21 @@ func applyGroups(s *State, ev protocol.Event, d *protocol.Groups) error {
 	}
 	s.Groups = keep
 	s.Proposal = nil
+	if s.Regroup != nil && d.Proposal == s.Regroup.ID {
+		s.Regroup = nil
+	}
 	s.Roster++
 	return nil
 }
 
 func applyProposal(s *State, ev protocol.Event, d *protocol.Proposal) error {
+	if d.Scheduled {
+		s.Regroup = d
+		if s.Proposal != nil && s.Proposal.ID == d.ID {
+			s.Proposal = nil
+		}
+		return nil
+	}
 	s.Proposal = d
 	return nil
 }
@@ -501,4 +512,37 @@ func applyFlag(s *State, ev protocol.Event, d *protocol.FlagChanged) error {
 func applyThresholds(s *State, ev protocol.Event, d *protocol.ThresholdsSet) error {
 	s.Thresholds = d.Thresholds
 	return nil
+}
+
+// keptSmallGroups bounds the small-group proposals a room keeps: those
+// still open and the latest decided, which the room reads so as not to
+// propose again what the teacher just dismissed.
+const keptSmallGroups = 40
+
+func applySmallGroup(s *State, ev protocol.Event, d *protocol.SmallGroupChanged) error {
+	g := d.SmallGroup
+	if g.ID == "" {
+		return fmt.Errorf("small group without an ID")
+	}
+	if i := slices.IndexFunc(s.SmallGroups, func(o protocol.SmallGroup) bool { return o.ID == g.ID }); i >= 0 {
+		s.SmallGroups = slices.Delete(s.SmallGroups, i, i+1)
+	}
+	s.SmallGroups = pushBounded(s.SmallGroups, g, keptSmallGroups)
+	return nil
+}
+
+// SmallGroup is the small-group proposal id, or nil.
+func (s *State) SmallGroup(id protocol.SmallGroupID) *protocol.SmallGroup {
+	for i := range s.SmallGroups {
+		if s.SmallGroups[i].ID == id {
+			return &s.SmallGroups[i]
+		}
+	}
+	return nil
+}
+
+// OpenSmallGroup reports whether a small-group proposal still waits: for
+// the teacher, or for a rotation's next leg.
+func OpenSmallGroup(g protocol.SmallGroup) bool {
+	return g.Status == protocol.SmallGroupProposed || g.Status == protocol.SmallGroupScheduled
 }

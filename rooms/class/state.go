@@ -37,11 +37,14 @@ type State struct {
 	Owner         protocol.NodeID                 `json:"owner"`
 
 	// Orchestration: stations, groups, rotation, class controls, workspaces.
-	Stations   []protocol.Station                        `json:"stations"`
-	Groups     []*Group                                  `json:"groups"`
-	Rotation   *protocol.Rotation                        `json:"rotation,omitempty"`
-	Paused     bool                                      `json:"paused"`
-	Proposal   *protocol.Proposal                        `json:"proposal,omitempty"`
+	Stations []protocol.Station `json:"stations"`
+	Groups   []*Group           `json:"groups"`
+	Rotation *protocol.Rotation `json:"rotation,omitempty"`
+	Paused   bool               `json:"paused"`
+	Proposal *protocol.Proposal `json:"proposal,omitempty"`
+	// Regroup is a regrouping applied while a rotation ran: it takes
+	// effect at the rotation's next leg.
+	Regroup    *protocol.Proposal                        `json:"regroup,omitempty"`
 	Placements map[protocol.StudentID]protocol.StationID `json:"placements"`
 	Activities []Activity                                `json:"activities"`
 	Choices    *protocol.Choices                         `json:"choices,omitempty"`
@@ -51,6 +54,9 @@ type State struct {
 	Learners   map[protocol.StudentID]*Learner `json:"learners,omitempty"`
 	Flags      []protocol.Flag                 `json:"flags,omitempty"`
 	Thresholds json.RawMessage                 `json:"thresholds,omitempty"`
+	// SmallGroups are the small groups proposed from the help queue,
+	// oldest first, with what became of them (the latest few).
+	SmallGroups []protocol.SmallGroup `json:"small_groups,omitempty"`
 	// Roster counts changes of who is in the class and who is present,
 	// so that a proposal made before such a change is known to be stale.
 	Roster uint64 `json:"roster"`

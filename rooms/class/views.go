@@ -67,7 +67,7 @@ func (s *State) staffView(v protocol.Viewer) protocol.TeacherView {
 		}
 		visible = func(sid protocol.StudentID) bool { return mine[sid] }
 	} else {
-		tv.Proposal = s.Proposal
+		tv.Proposal, tv.Regroup = s.Proposal, s.Regroup
 		tv.Teachers, tv.You = s.ClassTeachers(), s.TeachRole(v.Teacher)
 	}
 	if !teacher {
@@ -96,6 +96,12 @@ func (s *State) staffView(v protocol.Viewer) protocol.TeacherView {
 		}
 	}
 	tv.Flags = s.openFlags(visible)
+	tv.SmallGroups = []protocol.SmallGroup{}
+	for _, g := range s.SmallGroups {
+		if teacher && OpenSmallGroup(g) {
+			tv.SmallGroups = append(tv.SmallGroups, g)
+		}
+	}
 	tv.Learning = []protocol.LearnerSummary{}
 	for sid, l := range s.Learners {
 		if teacher && l.Set.Bank != "" {
