@@ -329,7 +329,7 @@ func (g *gen) step(burst bool) {
 			}
 		}
 		g.teach(protocol.MsgAssignPractice, protocol.AssignPractice{Set: protocol.SetRef{Bank: "fractions-5", Set: "frac-operations"}, To: protocol.Target{Student: g.students[5]}})
-		g.wrong = map[int]bool{5: true}
+		g.wrong = map[int]bool{1: true, 5: true}
 		for range 40 {
 			g.practise(1)
 			g.practise(5)
