@@ -329,14 +329,52 @@ func (e *evaluator) prereqGap() (Finding, bool) {
 // (wheel-spinning). Only the skill practised now counts: a student who
 // has moved on is no longer spinning on the old one.
 func (e *evaluator) stuck() (Finding, bool) {
-	th, skill := e.th, e.current()
+	f, ok := e.stuckOn(e.current())
+	if ok {
+		return f, true
+	}
+	// A student who left a skill they were stuck on for another, as
+	// tutors interleave skills, has not got over it: the flag lingers on
+	// it while it stays among the recent problems.
+	seen := map[protocol.SkillID]bool{e.current(): true}
+	for i := len(e.s.Firsts) - 1; i >= 0; i-- {
+		sk := e.s.Firsts[i].Skill
+		if seen[sk] {
+			continue
+		}
+		seen[sk] = true
+		if f, ok := e.stuckOn(sk); ok {
+			f.Lingering = true
+			return f, true
+		}
+	}
+	return Finding{}, false
+}
+
+func (e *evaluator) stuckOn(skill protocol.SkillID) (Finding, bool) {
+	th := e.th
 	n := e.s.FirstAttempts[skill]
 	p, ok := e.mastery(skill)
-	// Raised below StuckMastery; lingers until the skill is mastered.
-	if skill == "" || !ok || n < max(th.StuckAttempts, 1) || p >= e.masteredAt(skill) {
+	if skill == "" || !ok || p >= e.masteredAt(skill) {
 		return Finding{}, false
 	}
-	lingering := p >= th.StuckMastery
+	// The skill's last first attempts in the record, oldest first.
+	var firsts []Attempt
+	for i := len(e.s.Firsts) - 1; i >= 0 && len(firsts) < max(th.StuckEarly, 1); i-- {
+		if a := e.s.Firsts[i]; a.Skill == skill {
+			firsts = append(firsts, a)
+		}
+	}
+	slices.Reverse(firsts)
+	wrong := len(firsts) - correct(firsts)
+	spinning := n >= max(th.StuckAttempts, 1) && p < th.StuckMastery
+	early := th.StuckEarly > 0 && n >= th.StuckEarly && p < th.StuckEarlyMastery && wrong >= th.StuckEarlyWrong
+	// Raised by either; lingers until the skill is mastered, once the
+	// student has had the opportunities of one of them.
+	lingering := !spinning && !early
+	if lingering && n < min(max(th.StuckAttempts, 1), max(th.StuckEarly, 1)) {
+		return Finding{}, false
+	}
 	// The last ten attempts on the skill, oldest first.
 	var at [10]int
 	found := 0
@@ -356,16 +394,20 @@ func (e *evaluator) stuck() (Finding, bool) {
 		since = on[0].At
 	}
 	k := float64(max(th.StuckAttempts, 1))
+	summaryText := fmt.Sprintf("Stuck: %d problems on %s without mastering it (%.2f).", n, e.name(skill), p)
+	if early && !spinning {
+		summaryText = fmt.Sprintf("Stuck: %d of the last %d problems on %s wrong first time after %d tries, and it is at %.2f.", wrong, len(firsts), e.name(skill), n, p)
+	}
 	return Finding{
 		Rule: protocol.RuleStuck, Level: protocol.LevelActNow, Skill: skill,
 		Evidence: protocol.Evidence{
-			Summary:   fmt.Sprintf("Stuck: %d problems on %s without mastering it (%.2f).", n, e.name(skill), p),
+			Summary:   summaryText,
 			Attempts:  on,
 			LowSkills: []protocol.SkillMastery{e.skillMastery(skill, p)},
 			Since:     since,
 		},
 		Help:      e.lesson(skill, "More of the same problems is not helping: re-teach it with a worked example or another approach."),
-		Need:      0.6 + 0.3*min((float64(n)-k)/(2*k), 1),
+		Need:      0.6 + 0.3*min(max(float64(n)-k/2, 0)/(2*k), 1),
 		Lingering: lingering,
 	}, true
 }
@@ -503,18 +545,37 @@ func (e *evaluator) idleFinding() (Finding, bool) {
 		return Finding{}, false
 	}
 	level, need, after := protocol.LevelWatch, 0.35, th.IdleWatchMs
+	summary := "Idle: no action for over %s with the activity open."
+	// A long silence calls the teacher only after trouble: a student who
+	// was failing and stopped has likely given up, while one who was
+	// getting on is as likely reading, thinking or away for a reason.
 	if gone >= th.IdleActNowMs {
-		level, need, after = protocol.LevelActNow, 0.5, th.IdleActNowMs
+		after = th.IdleActNowMs
+		if e.troubled() {
+			level, need = protocol.LevelActNow, 0.5
+			summary = "Idle: no action for over %s after getting problems wrong."
+		}
 	}
 	return Finding{
 		Rule: protocol.RuleIdle, Level: level, Skill: e.current(),
 		Evidence: protocol.Evidence{
-			Summary: fmt.Sprintf("Idle: no action for over %s with the activity open.", minutes(after)),
+			Summary: fmt.Sprintf(summary, minutes(after)),
 			Since:   s.LastAction,
 		},
 		Help: &protocol.Help{Skill: e.current(), Advice: "Check in: ask what they are working on and what the next step is."},
 		Need: need,
 	}, true
+}
+
+// troubled reports whether the student's last answers show trouble: the
+// struggle rule holds at watch or above, or the student is stuck on the
+// skill in front of them.
+func (e *evaluator) troubled() bool {
+	if f, ok := e.struggle(); ok && !f.Lingering {
+		return true
+	}
+	f, ok := e.stuckOn(e.current())
+	return ok && !f.Lingering
 }
 
 // doingWell: most of the recent answers right. A suggestion, never an

@@ -31,6 +31,13 @@ func check(t *testing.T, fs []Finding, rule protocol.FlagRule, w want) Finding {
 	return f
 }
 
+// struggling gives s ten wrong answers before its last action, which
+// stays at t0.
+func struggling(s *Student) {
+	s.Attempts = tries("frac.add", "xxxxxxxxxx", t0-10*minute)
+	s.LastAction = t0
+}
+
 func TestIdle(t *testing.T) {
 	th := DefaultThresholds()
 	tests := []struct {
@@ -43,8 +50,11 @@ func TestIdle(t *testing.T) {
 		{"one ms before watch", nil, 2*minute - 1, want{}},
 		{"at watch", nil, 2 * minute, want{level: protocol.LevelWatch}},
 		{"one ms before act now", nil, 5*minute - 1, want{level: protocol.LevelWatch}},
-		{"at act now", nil, 5 * minute, want{level: protocol.LevelActNow}},
-		{"long gone", nil, 40 * minute, want{level: protocol.LevelActNow}},
+		{"at act now's time, after no trouble: watch", nil, 5 * minute, want{level: protocol.LevelWatch}},
+		{"long gone after no trouble: watch", nil, 40 * minute, want{level: protocol.LevelWatch}},
+		{"one ms before act now, after wrong answers", struggling, 5*minute - 1, want{level: protocol.LevelWatch}},
+		{"at act now, after wrong answers", struggling, 5 * minute, want{level: protocol.LevelActNow}},
+		{"long gone after wrong answers", struggling, 40 * minute, want{level: protocol.LevelActNow}},
 		{"no activity open", func(s *Student) { s.ActivityOpen = false }, 40 * minute, want{}},
 		{"hand up: waiting, not idle", func(s *Student) { s.HandUp, s.HandSince = true, t0 }, 40 * minute, want{}},
 		{"last action unknown", func(s *Student) { s.LastAction = 0 }, 40 * minute, want{}},
@@ -132,7 +142,8 @@ func TestStuck(t *testing.T) {
 		skill protocol.SkillID // practised now; "" for frac.add
 		want  want
 	}{
-		{"nine problems", 9, 0.3, "", want{}},
+		{"six problems", 6, 0.3, "", want{}},
+		{"nine problems, no forecast: only lingers", 9, 0.3, "", want{level: protocol.LevelActNow, lingering: true}},
 		{"ten problems", 10, 0.3, "", want{level: protocol.LevelActNow}},
 		{"just below 0.8", 12, 0.7999, "", want{level: protocol.LevelActNow}},
 		{"0.8: lingers until mastered", 12, 0.8, "", want{level: protocol.LevelActNow, lingering: true}},
@@ -479,5 +490,38 @@ func TestClassIdle(t *testing.T) {
 	th.IdleClass = 0
 	if got, f := ClassIdle(class(3*minute, 3*minute, 3*minute, 3*minute), nil, th, now); got != nil || f != nil {
 		t.Errorf("idle_class 0: %v, %v", got, f)
+	}
+}
+
+// The forecast of wheel-spinning: after stuck_early problems on a skill,
+// still below stuck_early_mastery, with most of them wrong first time, the
+// student is flagged before the tenth problem; a student who leaves the
+// skill for another keeps the flag while it is among the recent problems.
+func TestStuckForecast(t *testing.T) {
+	th := DefaultThresholds()
+	for _, tt := range []struct {
+		name    string
+		pattern string // first attempts on frac.add, oldest first
+		p       float64
+		skill   protocol.SkillID // practised now
+		want    want
+	}{
+		{"five of seven wrong", "xoxxoxx", 0.3, "frac.add", want{level: protocol.LevelActNow}},
+		{"four of seven wrong: only lingers", "xoxoxox", 0.3, "frac.add", want{level: protocol.LevelActNow, lingering: true}},
+		{"five of seven wrong but nearly known", "xoxxoxx", 0.45, "frac.add", want{level: protocol.LevelActNow, lingering: true}},
+		{"moved on: lingers on the skill left", "xoxxoxx", 0.3, "frac.mixed", want{level: protocol.LevelActNow, lingering: true}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := learner(t0)
+			s.Skill = tt.skill
+			s.Mastery["frac.add"] = tt.p
+			s.FirstAttempts = map[protocol.SkillID]int{"frac.add": len(tt.pattern)}
+			s.Firsts = tries("frac.add", tt.pattern, t0-10*minute)
+			s.Attempts = s.Firsts
+			f := check(t, Evaluate(s, testGraph(), th, t0), protocol.RuleStuck, tt.want)
+			if f.Skill != "frac.add" {
+				t.Errorf("stuck on %s, want frac.add", f.Skill)
+			}
+		})
 	}
 }

@@ -38,6 +38,13 @@ type Thresholds struct {
 	// skill practised while its mastery is below StuckMastery.
 	StuckAttempts int     `json:"stuck_attempts"`
 	StuckMastery  float64 `json:"stuck_mastery"`
+	// Stuck early (a forecast of wheel-spinning): at least StuckEarly
+	// first attempts on the skill, its mastery below StuckEarlyMastery, and
+	// at least StuckEarlyWrong of the skill's last StuckEarly first
+	// attempts wrong (0: no forecast).
+	StuckEarly        int     `json:"stuck_early"`
+	StuckEarlyMastery float64 `json:"stuck_early_mastery"`
+	StuckEarlyWrong   int     `json:"stuck_early_wrong"`
 
 	// Prerequisite gap: a prerequisite at most PrereqDepth steps back with
 	// mastery below PrereqMastery, while at least PrereqWrong of the last
@@ -78,6 +85,9 @@ func DefaultThresholds() Thresholds {
 		StruggleClear:      6,
 		StuckAttempts:      10,
 		StuckMastery:       0.8,
+		StuckEarly:         7,
+		StuckEarlyMastery:  0.4,
+		StuckEarlyWrong:    5,
 		PrereqMastery:      0.4,
 		PrereqDepth:        2,
 		PrereqWindow:       4,
@@ -145,6 +155,11 @@ func (th Thresholds) Validate() error {
 		}
 	}
 	prob("stuck_mastery", th.StuckMastery)
+	if th.StuckEarly != 0 {
+		count("stuck_early", th.StuckEarly, 1, MaxAttempts)
+		count("stuck_early_wrong", th.StuckEarlyWrong, 1, max(th.StuckEarly, 1))
+		prob("stuck_early_mastery", th.StuckEarlyMastery)
+	}
 	prob("prereq_mastery", th.PrereqMastery)
 	if th.StruggleWindow == th.WellWindow && th.StruggleMaxCorrect >= th.WellMinCorrect {
 		bad("struggle_max_correct (%d) must be below well_min_correct (%d): a student cannot be struggling and doing well at once",
@@ -154,15 +169,21 @@ func (th Thresholds) Validate() error {
 }
 
 // NextCheck returns when the idle rule could next change its finding for
-// s if s does nothing before then: the moment it would reach "watch" or
-// "act now". The room arms a timer for it. It returns false when no
+// s if s does nothing before then: the moment it would reach "watch", or
+// "act now" when the student was in trouble before going quiet. The room arms a timer for it. It returns false when no
 // waiting can change anything: no activity open, a hand up (waiting for
 // help is not idling), LastAction unknown, or "act now" reached already.
 func (th Thresholds) NextCheck(s Student, now int64) (int64, bool) {
 	if !s.ActivityOpen || s.HandUp || s.LastAction <= 0 {
 		return 0, false
 	}
-	for _, d := range []int64{th.IdleWatchMs, th.IdleActNowMs} {
+	ds := []int64{th.IdleWatchMs, th.IdleActNowMs}
+	if e := (evaluator{s: s, th: th, now: now}); !e.troubled() {
+		// A silence after no trouble stays at watch: nothing changes at
+		// act now's time.
+		ds = ds[:1]
+	}
+	for _, d := range ds {
 		if at := s.LastAction + d; at > now {
 			return at, true
 		}

@@ -2,11 +2,13 @@ package detect
 
 import (
 	"encoding/json"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/mastery"
 )
 
 func TestDefaultThresholds(t *testing.T) {
@@ -87,8 +89,9 @@ func TestNextCheck(t *testing.T) {
 	}{
 		{"just acted", nil, t0, t0 + 2*minute, true},
 		{"one ms before watch", nil, t0 + 2*minute - 1, t0 + 2*minute, true},
-		{"at watch: next is act now", nil, t0 + 2*minute, t0 + 5*minute, true},
-		{"at act now: nothing more", nil, t0 + 5*minute, 0, false},
+		{"at watch after no trouble: nothing more", nil, t0 + 2*minute, 0, false},
+		{"at watch after wrong answers: next is act now", struggling, t0 + 2*minute, t0 + 5*minute, true},
+		{"at act now: nothing more", struggling, t0 + 5*minute, 0, false},
 		{"no activity", func(s *Student) { s.ActivityOpen = false }, t0, 0, false},
 		{"hand up", func(s *Student) { s.HandUp = true }, t0, 0, false},
 		{"never acted", func(s *Student) { s.LastAction = 0 }, t0, 0, false},
@@ -127,7 +130,19 @@ func TestNextCheckMatchesEvaluate(t *testing.T) {
 		}
 		now = at
 	}
-	if now != t0+th.IdleActNowMs {
-		t.Errorf("last check at %d, want %d", now-t0, th.IdleActNowMs)
+	if now != t0+th.IdleWatchMs {
+		t.Errorf("last check at %d, want %d: a quiet student who was not in trouble stays at watch", now-t0, th.IdleWatchMs)
+	}
+	// After wrong answers, the silence reaches act now, and NextCheck
+	// says when.
+	for i := range 10 {
+		s.Answer(Attempt{Item: protocol.ItemID(fmt.Sprint("w", i)), Skill: "frac.add", At: t0 + int64(i)}, mastery.Default)
+		s.NewStep(0)
+	}
+	s.LastAction = t0
+	at, ok := th.NextCheck(s, t0+th.IdleWatchMs)
+	if !ok || at != t0+th.IdleActNowMs || level(at-1) != protocol.LevelWatch || level(at) != protocol.LevelActNow {
+		t.Errorf("after ten wrong answers: next check %d (%v), levels %s then %s; want act now at %d",
+			at-t0, ok, level(at-1), level(at), th.IdleActNowMs)
 	}
 }
