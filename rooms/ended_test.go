@@ -182,3 +182,46 @@ func TestRetentionRemovesWholeClasses(t *testing.T) {
 		t.Fatalf("a running class was removed: %v", err)
 	}
 }
+
+// Ending a class clears the flags still open on it, with an event each
+// that the consoles receive, so that no help queue outlives its class.
+func TestEndingAClassClearsItsFlags(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	m := newManager(t, nc, js, "node-a")
+	c := newClass(t, m, "Ana", "Ben")
+	for _, sid := range c.students {
+		b, _ := json.Marshal(protocol.RaiseHand{Note: "stuck"})
+		if _, err := m.Do(context.Background(), protocol.Command{Room: c.id, Type: protocol.MsgRaiseHand, Actor: student(sid), Data: b}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	open := func() (n int) {
+		for _, f := range c.view().Flags {
+			if f.Status != protocol.FlagCleared && f.Status != protocol.FlagResolved {
+				n++
+			}
+		}
+		return n
+	}
+	poll(t, "a help flag on each student", func() bool { return open() == 2 })
+	c.must(protocol.MsgEndClass, struct{}{}, nil)
+	if n := open(); n != 0 {
+		t.Fatalf("%d flags still open on an ended class", n)
+	}
+	cleared := 0
+	for _, ev := range c.log() {
+		if ev.Type == protocol.EvFlag {
+			var d protocol.FlagChanged
+			if err := json.Unmarshal(ev.Data, &d); err != nil {
+				t.Fatal(err)
+			}
+			if d.Change == "clear" && d.Flag.Status == protocol.FlagCleared {
+				cleared++
+			}
+		}
+		if ev.Type == protocol.EvClassEnded && cleared != 2 {
+			t.Fatalf("%d flags cleared before the class ended, want 2", cleared)
+		}
+	}
+}

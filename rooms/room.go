@@ -17,6 +17,7 @@ import (
 
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms/class"
+	"github.com/classhub/classhub/rooms/detect"
 )
 
 // request is one command waiting in a room's inbox. done is called exactly
@@ -690,6 +691,18 @@ func (r *room) lowerHand(ctx context.Context, cmd protocol.Command, v any) (json
 }
 
 func (r *room) endClass(ctx context.Context, _ protocol.Command, _ any) (json.RawMessage, error) {
+	// Nobody is left to help once the class is over: its open flags are
+	// cleared with it, so that no console shows a queue of a class gone.
+	now := r.now()
+	for _, f := range slices.Clone(r.st.Flags) {
+		if closed(f) {
+			continue
+		}
+		f.Status, f.Updated = protocol.FlagCleared, now
+		if err := r.emitFlag(ctx, detect.ChangeClear, f); err != nil {
+			return nil, err
+		}
+	}
 	if _, err := r.emit(ctx, protocol.EvClassEnded, protocol.ToAll, struct{}{}); err != nil {
 		return nil, err
 	}
