@@ -143,22 +143,38 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 }
 
 func post(url, token string, body, out any) error {
-	b, _ := json.Marshal(body)
-	req, _ := http.NewRequest("POST", url, bytes.NewReader(b))
+	status, rb, err := postRaw(http.DefaultClient, url, token, body)
+	if err != nil {
+		return err
+	}
+	if status >= 300 {
+		return fmt.Errorf("POST %s: %d %s", url, status, rb)
+	}
+	return json.Unmarshal(rb, out)
+}
+
+// postRaw sends body as JSON to url with the bearer token, if any, and
+// returns the answer's status and body.
+func postRaw(c *http.Client, url, token string, body any) (int, []byte, error) {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return 0, nil, err
+	}
+	req, err := http.NewRequest("POST", url, bytes.NewReader(b))
+	if err != nil {
+		return 0, nil, err
+	}
 	req.Header.Set("Content-Type", "application/json")
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := c.Do(req)
 	if err != nil {
-		return err
+		return 0, nil, err
 	}
 	defer res.Body.Close()
-	rb, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		return fmt.Errorf("POST %s: %d %s", url, res.StatusCode, rb)
-	}
-	return json.Unmarshal(rb, out)
+	rb, err := io.ReadAll(res.Body)
+	return res.StatusCode, rb, err
 }
 
 // class signs the teacher in and opens a class.

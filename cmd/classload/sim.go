@@ -210,27 +210,16 @@ type recEvent struct {
 }
 
 func (s *sim) post(path, token string, body, out any) error {
-	b, _ := json.Marshal(body)
-	req, err := http.NewRequest("POST", s.url+path, bytes.NewReader(b))
+	status, rb, err := postRaw(s.http, s.url+path, token, body)
 	if err != nil {
 		return err
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	res, err := s.http.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
-	rb, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		msg := fmt.Sprintf("POST %s: %d %s", path, res.StatusCode, bytes.TrimSpace(rb))
-		if res.StatusCode == http.StatusTooManyRequests {
+	if status >= 300 {
+		msg := fmt.Sprintf("POST %s: %d %s", path, status, bytes.TrimSpace(rb))
+		if status == http.StatusTooManyRequests {
 			msg += fmt.Sprintf(" (let the server take the joins: start it with --join-burst %d)", s.o.classes*(s.o.students+1))
 		}
-		return &httpError{status: res.StatusCode, msg: msg}
+		return &httpError{status: status, msg: msg}
 	}
 	return json.Unmarshal(rb, out)
 }
