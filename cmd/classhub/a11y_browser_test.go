@@ -230,11 +230,7 @@ func TestBrowserAccessibility(t *testing.T) {
 
 	// Every tab, with what it shows in a class.
 	teacher.click("#tab-stations")
-	for _, st := range []string{"Reading corner", "Laptops"} {
-		teacher.typeIn("#station-name", st)
-		teacher.click("#station-save")
-		teacher.until("the station", fmt.Sprintf(`[...document.querySelectorAll("#station-list h3")].some((h) => h.textContent === %q)`, st))
-	}
+	teacher.addStations("Reading corner", "Laptops")
 	teacher.axe("stations")
 	teacher.click("#tab-grouping")
 	teacher.set("#grouping-method", "random")
@@ -368,19 +364,7 @@ func TestBrowserAccessibility(t *testing.T) {
 	teacher.until("the coach in the console", `!!document.querySelector(`+fmt.Sprintf("%q", pick)+`)`)
 	teacher.set(pick, teacher.optionValue(pick, "Mr Diaz"))
 	teacher.until("the assignment", fmt.Sprintf(`document.querySelector("#group-list [data-group='%s'] .coaches").textContent.includes("Mr Diaz")`, groupID))
-	inList := `[...document.querySelectorAll("#room-list a")].some((a) => a.textContent === "Year 5 fractions")`
-	for n := 0; ; n++ {
-		coach.do("reload the list", chromedp.Navigate(s.url+"/coach"))
-		coach.until("the list", inList+` || document.querySelector("#rooms-note").textContent !== ""`)
-		var listed bool
-		coach.eval(inList, &listed)
-		if listed {
-			break
-		}
-		if n == 20 {
-			coach.fail("the class is not in the coach's list after %d reloads", n)
-		}
-	}
+	coach.waitForClass(s.url, "Year 5 fractions")
 	coach.clickText("#room-list a", "Year 5 fractions")
 	coach.until("the group", fmt.Sprintf(`!!document.querySelector("#groups [data-group='%s']")`, groupID))
 	coach.axe("a class")

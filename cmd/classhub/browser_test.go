@@ -647,19 +647,7 @@ func TestBrowserWorkspacesAndCoach(t *testing.T) {
 	teacher.until("the assignment", fmt.Sprintf(`document.querySelector("#group-list [data-group='%s'] .coaches").textContent.includes("Mr Diaz")`, groupID))
 	// The coach's list of classes is written just after the console
 	// hears of the assignment: a coach who looks at once may reload.
-	inList := `[...document.querySelectorAll("#room-list a")].some((a) => a.textContent === "Year 6 nature")`
-	for n := 0; ; n++ {
-		coach.do("reload the list", chromedp.Navigate(s.url+"/coach"))
-		coach.until("the list", inList+` || document.querySelector("#rooms-note").textContent.includes("No class has given you a group yet")`)
-		var listed bool
-		coach.eval(inList, &listed)
-		if listed {
-			break
-		}
-		if n == 20 {
-			coach.fail("the class is not in the coach's list after %d reloads", n)
-		}
-	}
+	coach.waitForClass(s.url, "Year 6 nature")
 	coach.clickText("#room-list a", "Year 6 nature")
 	coach.until("the group", fmt.Sprintf(`document.querySelector("#groups [data-group='%s'] h2").textContent === %q`, groupID, danaGroup))
 
@@ -1106,4 +1094,35 @@ func TestBrowserPractice(t *testing.T) {
 		st.until("the activity closed", `document.querySelector("#practice-other").dataset.state === "closed" && document.querySelector("#practice-other").textContent.includes("This activity is closed")`)
 	}
 	t.Logf("the browser scenario took %s", time.Since(began).Round(100*time.Millisecond))
+}
+
+// waitForClass reloads the coach's list of classes until title is in
+// it: the list is written just after the console hears of an
+// assignment, so a coach who looks at once may have to reload.
+func (tb *tab) waitForClass(base, title string) {
+	tb.t.Helper()
+	inList := fmt.Sprintf(`[...document.querySelectorAll("#room-list a")].some((a) => a.textContent === %q)`, title)
+	for n := 0; ; n++ {
+		tb.do("reload the list", chromedp.Navigate(base+"/coach"))
+		tb.until("the list", inList+` || document.querySelector("#rooms-note").textContent !== ""`)
+		var listed bool
+		tb.eval(inList, &listed)
+		if listed {
+			return
+		}
+		if n == 20 {
+			tb.fail("the class is not in the coach's list after %d reloads", n)
+		}
+	}
+}
+
+// addStations saves a station of each name from the console's stations
+// tab, which must be open, and waits for each to be listed.
+func (tb *tab) addStations(names ...string) {
+	tb.t.Helper()
+	for _, st := range names {
+		tb.typeIn("#station-name", st)
+		tb.click("#station-save")
+		tb.until("the station", fmt.Sprintf(`[...document.querySelectorAll("#station-list h3")].some((h) => h.textContent === %q)`, st))
+	}
 }

@@ -204,19 +204,7 @@ func TestBrowserLesson(t *testing.T) {
 	teacher.set(pick, teacher.optionValue(pick, "Mr Reyes"))
 	teacher.until("the assignment", fmt.Sprintf(`document.querySelector("#group-list [data-group='%s'] .coaches").textContent.includes("Mr Reyes")`, groupID))
 	l.screen(teacher, "groups")
-	inList := `[...document.querySelectorAll("#room-list a")].some((a) => a.textContent === "Year 5 fractions")`
-	for n := 0; ; n++ {
-		coach.do("reload the list", chromedp.Navigate(s.url+"/coach"))
-		coach.until("the list", inList+` || document.querySelector("#rooms-note").textContent !== ""`)
-		var listed bool
-		coach.eval(inList, &listed)
-		if listed {
-			break
-		}
-		if n == 20 {
-			coach.fail("the class is not in the coach's list after %d reloads", n)
-		}
-	}
+	coach.waitForClass(s.url, "Year 5 fractions")
 	l.screen(coach, "classes")
 	coach.clickText("#room-list a", "Year 5 fractions")
 	coach.until("the group", fmt.Sprintf(`!!document.querySelector("#groups [data-group='%s']")`, groupID))

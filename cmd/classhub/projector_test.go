@@ -111,11 +111,7 @@ func TestBrowserProjector(t *testing.T) {
 
 	// Two stations, two groups, and a rotation of one-minute legs.
 	teacher.click("#tab-stations")
-	for _, st := range []string{"Reading corner", "Laptops"} {
-		teacher.typeIn("#station-name", st)
-		teacher.click("#station-save")
-		teacher.until("the station", fmt.Sprintf(`[...document.querySelectorAll("#station-list h3")].some((h) => h.textContent === %q)`, st))
-	}
+	teacher.addStations("Reading corner", "Laptops")
 	teacher.click("#tab-grouping")
 	teacher.set("#grouping-method", "random")
 	teacher.set("#grouping-by", "count")
