@@ -355,26 +355,30 @@ func (e *evaluator) stuckOn(skill protocol.SkillID) (Finding, bool) {
 	th := e.th
 	n := e.s.FirstAttempts[skill]
 	p, ok := e.mastery(skill)
-	if skill == "" || !ok || p >= e.masteredAt(skill) {
+	// Raised by either condition; lingers until the skill is mastered,
+	// once the student has had the opportunities of one of them.
+	least := max(th.StuckAttempts, 1)
+	if th.StuckEarly > 0 {
+		least = min(least, th.StuckEarly)
+	}
+	if skill == "" || !ok || p >= e.masteredAt(skill) || n < least {
 		return Finding{}, false
 	}
-	// The skill's last first attempts in the record, oldest first.
-	var firsts []Attempt
-	for i := len(e.s.Firsts) - 1; i >= 0 && len(firsts) < max(th.StuckEarly, 1); i-- {
-		if a := e.s.Firsts[i]; a.Skill == skill {
-			firsts = append(firsts, a)
-		}
-	}
-	slices.Reverse(firsts)
-	wrong := len(firsts) - correct(firsts)
 	spinning := n >= max(th.StuckAttempts, 1) && p < th.StuckMastery
-	early := th.StuckEarly > 0 && n >= th.StuckEarly && p < th.StuckEarlyMastery && wrong >= th.StuckEarlyWrong
-	// Raised by either; lingers until the skill is mastered, once the
-	// student has had the opportunities of one of them.
-	lingering := !spinning && !early
-	if lingering && n < min(max(th.StuckAttempts, 1), max(th.StuckEarly, 1)) {
-		return Finding{}, false
+	early, seen, wrong := false, 0, 0
+	if !spinning && th.StuckEarly > 0 && n >= th.StuckEarly && p < th.StuckEarlyMastery {
+		// The skill's last StuckEarly first attempts in the record.
+		for i := len(e.s.Firsts) - 1; i >= 0 && seen < th.StuckEarly; i-- {
+			if a := e.s.Firsts[i]; a.Skill == skill {
+				seen++
+				if !a.Right() {
+					wrong++
+				}
+			}
+		}
+		early = wrong >= th.StuckEarlyWrong
 	}
+	lingering := !spinning && !early
 	// The last ten attempts on the skill, oldest first.
 	var at [10]int
 	found := 0
@@ -396,7 +400,7 @@ func (e *evaluator) stuckOn(skill protocol.SkillID) (Finding, bool) {
 	k := float64(max(th.StuckAttempts, 1))
 	summaryText := fmt.Sprintf("Stuck: %d problems on %s without mastering it (%.2f).", n, e.name(skill), p)
 	if early && !spinning {
-		summaryText = fmt.Sprintf("Stuck: %d of the last %d problems on %s wrong first time after %d tries, and it is at %.2f.", wrong, len(firsts), e.name(skill), n, p)
+		summaryText = fmt.Sprintf("Stuck: %d of the last %d problems on %s wrong first time after %d tries, and it is at %.2f.", wrong, seen, e.name(skill), n, p)
 	}
 	return Finding{
 		Rule: protocol.RuleStuck, Level: protocol.LevelActNow, Skill: skill,

@@ -525,3 +525,16 @@ func TestStuckForecast(t *testing.T) {
 		})
 	}
 }
+
+// With the forecast off, stuck holds from stuck_attempts problems only,
+// lingering included.
+func TestStuckWithoutForecast(t *testing.T) {
+	th := DefaultThresholds()
+	th.StuckEarly = 0
+	s := learner(t0)
+	s.Mastery["frac.add"] = 0.3
+	s.FirstAttempts = map[protocol.SkillID]int{"frac.add": 7}
+	s.Firsts = tries("frac.add", "xxxxxxx", t0-10*minute)
+	s.Attempts = s.Firsts
+	check(t, Evaluate(s, testGraph(), th, t0), protocol.RuleStuck, want{})
+}
