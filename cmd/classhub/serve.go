@@ -23,6 +23,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -263,8 +264,28 @@ type stores struct {
 // which goes on where an attempt stopped).
 var setupAttempts = append(slices.Repeat([]time.Duration{5 * time.Second}, 12), time.Minute)
 
+// setupPause is the wait before another attempt to open the stores.
+const setupPause = time.Second
+
+// JetStream's refusals while a cluster's servers are starting: a
+// stream or bucket whose replicas find too few servers online ("no
+// suitable peers for placement"), and the cluster with no meta leader
+// yet ("JetStream system temporarily unavailable").
+const (
+	jsErrNoPeers     = 10005
+	jsErrUnavailable = 10008
+)
+
+// clusterNotReady reports whether err says JetStream could not answer
+// yet, rather than answering no.
+func clusterNotReady(err error) bool {
+	var apiErr *jetstream.APIError
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) ||
+		(errors.As(err, &apiErr) && (apiErr.ErrorCode == jsErrNoPeers || apiErr.ErrorCode == jsErrUnavailable))
+}
+
 // openStores opens the stores with once, again after an attempt that
-// JetStream left unanswered.
+// JetStream left unanswered or refused for a cluster not ready yet.
 func openStores(ctx context.Context, log *slog.Logger, once func(context.Context) (stores, error)) (stores, error) {
 	var err error
 	for i, limit := range setupAttempts {
@@ -273,14 +294,23 @@ func openStores(ctx context.Context, log *slog.Logger, once func(context.Context
 		st, err = once(actx)
 		cancel()
 		// No answer, or nobody to answer yet (a stream just made, whose
-		// servers are still electing its leader): try again. Any other
-		// error is an answer.
-		unanswered := errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders)
-		if err == nil || !unanswered || ctx.Err() != nil {
+		// servers are still electing its leader), or a cluster not whole
+		// yet (a server still joining, so that a stream of several
+		// replicas has nowhere to go): try again. Any other error is an
+		// answer.
+		if err == nil || !clusterNotReady(err) || ctx.Err() != nil {
 			return st, err
 		}
 		if i < len(setupAttempts)-1 {
 			log.Warn("JetStream did not answer while opening the stores; trying again", "attempt", i+1, "within", limit, "err", err)
+			// A refusal comes back at once: give the cluster a moment.
+			t := time.NewTimer(setupPause)
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return stores{}, err
+			case <-t.C:
+			}
 		}
 	}
 	return stores{}, err
