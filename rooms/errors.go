@@ -25,6 +25,12 @@ var (
 	ErrStoreFull error = protocol.NewSentinel(protocol.CodeStorageFull,
 		"rooms: the event store is full",
 		"the server's storage is full: this was not saved, and nothing saved before is lost; try again later")
+	// ErrTooLarge means one event of a step is larger than a message of
+	// the event store may be (the NATS server's max_payload): nothing of
+	// the step was kept. Frames from devices are far smaller; this is an
+	// event a server builds, such as a reply, grown past the limit.
+	ErrTooLarge error = protocol.NewSentinel(protocol.CodeInvalid,
+		"rooms: an event too large to store", "this change is too large to be saved; nothing of it was kept")
 	// ErrStoreBusy means JetStream could not answer while a room was
 	// being started: a stream without a leader for the moment, a NATS
 	// server lost and its clients moving to the others.

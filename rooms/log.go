@@ -58,6 +58,9 @@ type logStore struct {
 	kv       jetstream.KeyValue // classhub_logs: room → logPointer
 	shards   []jetstream.Stream
 	replicas int
+	// maxMsg, when set, bounds a log message's payload below what the
+	// server allows (see maxMessage).
+	maxMsg int
 }
 
 // logShardsKey is where the number of shards of a deployment is kept in
@@ -255,11 +258,11 @@ func (l *roomLog) refresh(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("end of the log of room %s: %w", l.room, err)
 	}
-	var ev protocol.Event
-	if err := json.Unmarshal(msg.Data, &ev); err != nil {
+	evs, err := decodeEvents(msg.Header, msg.Data)
+	if err != nil {
 		return fmt.Errorf("end of the log of room %s: corrupt event at %d: %w", l.room, msg.Sequence, err)
 	}
-	l.last, l.fence = ev.Seq, msg.Sequence
+	l.last, l.fence = evs[len(evs)-1].Seq, msg.Sequence
 	return nil
 }
 
@@ -273,11 +276,11 @@ func (l *roomLog) firstSeq(ctx context.Context) (uint64, error) {
 	if err != nil {
 		return 0, err
 	}
-	var ev protocol.Event
-	if err := json.Unmarshal(msg.Data, &ev); err != nil {
+	evs, err := decodeEvents(msg.Header, msg.Data)
+	if err != nil {
 		return 0, fmt.Errorf("start of the log of room %s: corrupt event: %w", l.room, err)
 	}
-	return ev.Seq, nil
+	return evs[0].Seq, nil
 }
 
 // append stores ev as the next event, fenced on the end of the log this
@@ -294,11 +297,12 @@ func (l *roomLog) append(ctx context.Context, ev *protocol.Event) ([]byte, error
 	return encs[0], nil
 }
 
-// appendAll stores evs, whose offsets follow the last this owner knows, as
-// one atomic batch fenced on the end of the log: either every event of a
-// step is in the log or none is, so a regrouping is never half visible and
-// a command's reply is stored with its events. It returns the encoded
-// events.
+// appendAll stores evs, whose offsets follow the last this owner knows,
+// fenced on the end of the log: either every event of a step is in the log
+// or none is, so a regrouping is never half visible and a command's reply
+// is stored with its events. They go as one message (packEvents), or, when
+// they do not fit in one, as one atomic batch of messages. It returns the
+// encoded events.
 func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte, error) {
 	// On a cluster the stream's leader refuses an append fenced on a
 	// subject whose previous append it is still applying (JetStream's
@@ -379,10 +383,15 @@ func (l *roomLog) appendOnce(ctx context.Context, evs []protocol.Event) ([][]byt
 		}
 		encs[i] = b
 	}
+	msgs, err := packEvents(l.subj, encs, l.ls.maxMessage())
+	if err != nil {
+		return nil, fmt.Errorf("append to room %s at %d: %w", l.room, evs[0].Seq, err)
+	}
 	fence := strconv.FormatUint(l.fence, 10)
-	if len(evs) == 1 {
-		msg := nats.NewMsg(l.subj)
-		msg.Data = encs[0]
+	if len(msgs) == 1 {
+		// The common case: the whole step is one message, which
+		// JetStream stores whole or not at all.
+		msg := msgs[0]
 		msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, fence)
 		ack, err := l.ls.js.PublishMsg(ctx, msg)
 		if err != nil {
@@ -398,20 +407,20 @@ func (l *roomLog) appendOnce(ctx context.Context, evs []protocol.Event) ([][]byt
 			}
 			return nil, fmt.Errorf("append to room %s: %w", l.room, err)
 		}
-		l.last, l.fence = evs[0].Seq, ack.Sequence
+		l.last, l.fence = evs[len(evs)-1].Seq, ack.Sequence
 		return encs, nil
 	}
+	// A step larger than one message: its messages go as one atomic
+	// batch, all of them or none.
 	batch := uuid.NewString()
 	nc := l.ls.js.Conn()
-	for i, b := range encs {
-		msg := nats.NewMsg(l.subj)
-		msg.Data = b
+	for i, msg := range msgs {
 		msg.Header.Set("Nats-Batch-Id", batch)
 		msg.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
 		if i == 0 {
 			msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, fence)
 		}
-		if i < len(encs)-1 {
+		if i < len(msgs)-1 {
 			if err := nc.PublishMsg(msg); err != nil {
 				return nil, fmt.Errorf("append to room %s: %w", l.room, err)
 			}
@@ -445,20 +454,113 @@ func (l *roomLog) appendOnce(ctx context.Context, evs []protocol.Event) ([][]byt
 			}
 			return nil, fmt.Errorf("append to room %s: %s (%d)", l.room, ack.Error.Description, ack.Error.Code)
 		}
-		if ack.Count != len(evs) {
-			return nil, fmt.Errorf("append to room %s: stored %d events of %d", l.room, ack.Count, len(evs))
+		if ack.Count != len(msgs) {
+			return nil, fmt.Errorf("append to room %s: stored %d messages of %d", l.room, ack.Count, len(msgs))
 		}
 		l.last, l.fence = evs[len(evs)-1].Seq, ack.Seq
 	}
 	return encs, nil
 }
 
+// What a log message holds. A message without the HeaderEvents header is
+// one event, its JSON (every message of earlier releases, and a step of
+// one event now). A message with it holds that many events of one step,
+// in order and at consecutive offsets, as a JSON array of them. A step's
+// events go in one message when they fit: JetStream keeps a message whole
+// or not at all, so the step is atomic without an atomic batch, which
+// nats-server stages in a store of its own for every batch.
+const HeaderEvents = "Classhub-Events"
+
+// messageSlack is what a log message's headers may take of the server's
+// maximum payload: the fence, the event count and an atomic batch's
+// headers, with room to spare.
+const messageSlack = 1024
+
+// maxMessage is the most a log message's payload may hold: the server's
+// maximum payload (headers count towards it) less messageSlack.
+func (ls *logStore) maxMessage() int {
+	if ls.maxMsg > 0 {
+		return ls.maxMsg
+	}
+	return int(ls.js.Conn().MaxPayload()) - messageSlack
+}
+
+// packEvents puts the encoded events of a step into as few messages as
+// hold them, in order, each at most limit bytes. An event larger than a
+// message can hold on its own is refused with ErrTooLarge: nothing of the
+// step is stored.
+func packEvents(subj string, encs [][]byte, limit int) ([]*nats.Msg, error) {
+	var msgs []*nats.Msg
+	for i := 0; i < len(encs); {
+		if len(encs[i]) > limit {
+			return nil, fmt.Errorf("%w: an event of %d bytes, the most a message holds is %d", ErrTooLarge, len(encs[i]), limit)
+		}
+		// As many events as fit from i on: the array's brackets and a
+		// comma between each two.
+		j, size := i+1, len(encs[i])+2
+		for j < len(encs) && size+1+len(encs[j]) <= limit {
+			size += 1 + len(encs[j])
+			j++
+		}
+		msg := nats.NewMsg(subj)
+		if j == i+1 {
+			msg.Data = encs[i]
+		} else {
+			b := make([]byte, 0, size)
+			b = append(b, '[')
+			for k, e := range encs[i:j] {
+				if k > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, e...)
+			}
+			msg.Data = append(b, ']')
+			msg.Header.Set(HeaderEvents, strconv.Itoa(j-i))
+		}
+		msgs = append(msgs, msg)
+		i = j
+	}
+	return msgs, nil
+}
+
+// decodeEvents reads the events of one log message: one event, or as many
+// as its HeaderEvents says, which must be that many at consecutive
+// offsets.
+func decodeEvents(hdr nats.Header, data []byte) ([]protocol.Event, error) {
+	n := hdr.Get(HeaderEvents)
+	if n == "" {
+		var ev protocol.Event
+		if err := json.Unmarshal(data, &ev); err != nil {
+			return nil, err
+		}
+		return []protocol.Event{ev}, nil
+	}
+	count, err := strconv.Atoi(n)
+	if err != nil || count < 1 {
+		return nil, fmt.Errorf("a message of %q events", n)
+	}
+	evs := make([]protocol.Event, 0, count)
+	if err := json.Unmarshal(data, &evs); err != nil {
+		return nil, err
+	}
+	if len(evs) != count {
+		return nil, fmt.Errorf("a message of %d events holds %d", count, len(evs))
+	}
+	for i := 1; i < len(evs); i++ {
+		if evs[i].Seq != evs[0].Seq+uint64(i) {
+			return nil, fmt.Errorf("a message's event %d has offset %d after %d", i, evs[i].Seq, evs[0].Seq)
+		}
+	}
+	return evs, nil
+}
+
 // readBatch is how many events one request to JetStream fetches.
 const readBatch = 256
 
 // seek is the stream sequence from which a read of offsets from on may
-// start: the smallest stream sequence whose next event on the subject has
-// an offset of at least from. Offsets grow with stream sequences within a
+// start: the smallest stream sequence whose next message on the subject
+// holds an offset of at least from (that message may hold earlier ones
+// too, which the read skips). Offsets grow with stream sequences within a
 // subject, so a binary search over stream sequences finds it in about
 // log2(stream length) direct reads; most reads start at 1 (a whole log) or
 // are served by a node's ring of recent events without reading at all.
@@ -481,11 +583,11 @@ func (l *roomLog) seek(ctx context.Context, from uint64) (uint64, error) {
 		if err != nil {
 			return 0, fmt.Errorf("read log of room %s: %w", l.room, err)
 		}
-		var ev protocol.Event
-		if err := json.Unmarshal(msg.Data, &ev); err != nil {
+		evs, err := decodeEvents(msg.Header, msg.Data)
+		if err != nil {
 			return 0, fmt.Errorf("read log of room %s: corrupt event at %d: %w", l.room, msg.Sequence, err)
 		}
-		if ev.Seq >= from {
+		if evs[len(evs)-1].Seq >= from {
 			hi = mid
 		} else {
 			lo = msg.Sequence + 1
@@ -507,7 +609,7 @@ func (l *roomLog) read(ctx context.Context, from, to uint64) ([]protocol.Event, 
 	if err != nil {
 		return nil, err
 	}
-	evs, err := fetchEvents(ctx, l.ls.js, protocol.LogStream(l.shard), l.subj, start, to-from+1, to)
+	evs, err := fetchEvents(ctx, l.ls.js, protocol.LogStream(l.shard), l.subj, start, from, to-from+1, to)
 	if err != nil {
 		return nil, fmt.Errorf("read log of room %s: %w", l.room, err)
 	}
@@ -515,8 +617,9 @@ func (l *roomLog) read(ctx context.Context, from, to uint64) ([]protocol.Event, 
 }
 
 // fetchEvents reads up to max events of a stream (those on subject, when
-// one is given) from stream sequence start on, stopping at the first event
-// whose offset is past to.
+// one is given) from stream sequence start on, leaving out those before
+// offset from (the start of a message that holds several) and stopping at
+// the first event whose offset is past to.
 //
 // It reads through an ephemeral consumer of its own and leaves nothing
 // behind, on the server or here: every fetch is drained whole, so that the
@@ -525,7 +628,7 @@ func (l *roomLog) read(ctx context.Context, from, to uint64) ([]protocol.Event, 
 // should the deletion itself fail). Each request to JetStream is bounded,
 // by ctx or by JetStream's own timeout, and a fetch asks only for what is
 // there, so a read never waits for events to come.
-func fetchEvents(ctx context.Context, js jetstream.JetStream, stream, subject string, start, max, to uint64) (_ []protocol.Event, err error) {
+func fetchEvents(ctx context.Context, js jetstream.JetStream, stream, subject string, start, from, max, to uint64) (_ []protocol.Event, err error) {
 	cons, err := js.CreateConsumer(ctx, stream, jetstream.ConsumerConfig{
 		DeliverPolicy:     jetstream.DeliverByStartSequencePolicy,
 		OptStartSeq:       start,
@@ -551,15 +654,17 @@ func fetchEvents(ctx context.Context, js jetstream.JetStream, stream, subject st
 			err = fmt.Errorf("delete consumer: %w", derr)
 		}
 	}()
-	// The consumer counts what the stream holds from start on when it is
-	// made; events appended since are after to or read next time.
-	want := min(max, info.NumPending)
-	out := make([]protocol.Event, 0, want)
-	for uint64(len(out)) < want {
+	// The consumer counts the messages the stream holds from start on
+	// when it is made; events appended since are after to or read next
+	// time. A message holds one event or more, so no more messages are
+	// asked for than events are still wanted.
+	msgs := info.NumPending
+	out := make([]protocol.Event, 0, min(max, msgs))
+	for uint64(len(out)) < max && msgs > 0 {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		batch, err := cons.FetchNoWait(int(min(want-uint64(len(out)), readBatch)))
+		batch, err := cons.FetchNoWait(int(min(max-uint64(len(out)), msgs, readBatch)))
 		if err != nil {
 			return nil, err
 		}
@@ -570,17 +675,22 @@ func fetchEvents(ctx context.Context, js jetstream.JetStream, stream, subject st
 			if bad != nil || past {
 				continue
 			}
-			var ev protocol.Event
-			if err := json.Unmarshal(msg.Data(), &ev); err != nil {
+			evs, err := decodeEvents(msg.Headers(), msg.Data())
+			if err != nil {
 				bad = fmt.Errorf("corrupt event: %w", err)
 				continue
 			}
-			if ev.Seq > to {
-				past = true
-				continue
+			for _, ev := range evs {
+				switch {
+				case ev.Seq < from:
+				case ev.Seq > to || uint64(len(out)) == max:
+					past = true
+				default:
+					out = append(out, ev)
+				}
 			}
-			out = append(out, ev)
 		}
+		msgs -= min(msgs, uint64(n))
 		switch {
 		case bad != nil:
 			return nil, bad

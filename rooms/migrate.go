@@ -109,7 +109,7 @@ func (ls *logStore) migrateRoom(ctx context.Context, room protocol.RoomID) error
 		}
 		for {
 			start := max(l.last+1, info.State.FirstSeq)
-			evs, err := fetchEvents(ctx, ls.js, name, "", start, migrateBatch, info.State.LastSeq)
+			evs, err := fetchEvents(ctx, ls.js, name, "", start, start, migrateBatch, info.State.LastSeq)
 			if err != nil {
 				return fmt.Errorf("migrate the log of room %s: read: %w", room, err)
 			}

@@ -331,7 +331,7 @@ func TestRewriteRetriedLeavesNoOrphanLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, err := fetchEvents(ctx, js2, protocol.LogStream(p.Shard), fmt.Sprintf("%s.log.%d.%s.>", protocol.SubjectPrefix, p.Shard, cl.room), 1, 1<<20, 1<<62)
+	all, err := fetchEvents(ctx, js2, protocol.LogStream(p.Shard), fmt.Sprintf("%s.log.%d.%s.>", protocol.SubjectPrefix, p.Shard, cl.room), 1, 0, 1<<20, 1<<62)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -340,7 +340,7 @@ func (r *room) emit(_ context.Context, typ protocol.EventType, aud protocol.Audi
 }
 
 // step runs one unit of the actor's work (a command or a timer) and makes
-// it durable: the events it staged are appended as one atomic batch,
+// it durable: the events it staged are appended all or none (one message),
 // together with the reply to the command when it has a request key, so a
 // retried command finds its answer in the log and runs once. A panic is
 // recovered here, at the edge, and returned as a *panicError: the state
@@ -457,7 +457,7 @@ func (r *room) serveOne(ctx context.Context, log *slog.Logger, req *request) (st
 	return false
 }
 
-// flush appends the pending events in one atomic batch, then fans them
+// flush appends the pending events, all or none (appendAll), then fans them
 // out and runs the step's after functions. If the log did not take them,
 // the step is undone by reading the state again from the log.
 func (r *room) flush(ctx context.Context) error {
@@ -478,7 +478,11 @@ func (r *room) flush(ctx context.Context) error {
 			return err
 		}
 		r.m.metrics.appendErr.Inc()
-		r.m.appendFailed(err)
+		if !errors.Is(err, ErrTooLarge) {
+			// A step too large says nothing of the store: it took the
+			// steps before and takes the next.
+			r.m.appendFailed(err)
+		}
 		if n, ok := r.m.appendLog.let(time.Now()); ok {
 			// At most one line per interval: a full disk refuses every
 			// class's every step, and the log must not add to it.
