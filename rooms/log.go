@@ -61,6 +61,12 @@ type logStore struct {
 	// maxMsg, when set, bounds a log message's payload below what the
 	// server allows (see maxMessage).
 	maxMsg int
+	// tryTimeout, when set, is one try's time instead of appendTryDefault.
+	tryTimeout time.Duration
+	// fault, set by tests, runs before each try of an append: an error
+	// is the try's (its request lost before it was stored); lostAfter
+	// has the try stored and its answer lost.
+	fault func(ctx context.Context) (lostAfter bool, err error)
 }
 
 // logShardsKey is where the number of shards of a deployment is kept in
@@ -304,6 +310,26 @@ func (l *roomLog) append(ctx context.Context, ev *protocol.Event) ([]byte, error
 // they do not fit in one, as one atomic batch of messages. It returns the
 // encoded events.
 func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte, error) {
+	encs := make([][]byte, len(evs))
+	for i := range evs {
+		if evs[i].Seq != l.last+uint64(i)+1 {
+			return nil, fmt.Errorf("append to room %s: event %d staged at %d, log at %d: %w", l.room, i, evs[i].Seq, l.last, ErrFenced)
+		}
+		b, err := json.Marshal(&evs[i])
+		if err != nil {
+			return nil, fmt.Errorf("encode event: %w", err)
+		}
+		encs[i] = b
+	}
+	msgs, err := packEvents(encs, l.ls.maxMessage())
+	if err != nil {
+		return nil, fmt.Errorf("append to room %s at %d: %w", l.room, evs[0].Seq, err)
+	}
+	// The step's name, in its messages' headers: a try whose answer was
+	// lost may have stored them, and the next try, fenced by them, knows
+	// them by it.
+	step := uuid.NewString()
+	last := evs[len(evs)-1].Seq
 	// On a cluster the stream's leader refuses an append fenced on a
 	// subject whose previous append it is still applying (JetStream's
 	// "wrong last sequence" constant error, not the fence's): that one is
@@ -313,16 +339,39 @@ func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte
 	// stream has no leader for the moment (a NATS server was lost and the
 	// others are electing one), and nothing was stored. It is tried again
 	// until ctx ends, as the election takes a few seconds.
-	wait, busy := 2*time.Millisecond, 0
+	//
+	// A try that got no answer within appendTry (its server lost, or the
+	// stream's leader, with the request in flight) is tried again at once
+	// while ctx lasts, rather than waiting out the whole of ctx: a lost
+	// leader is then noticed after the election, not after the command's
+	// timeout. The first try may have been stored all the same; the fence
+	// refuses the second, and the log's last message, if it is this
+	// step's, says that it was.
+	wait, busy, unsure := 2*time.Millisecond, 0, false
 	for attempt := 1; ; attempt++ {
-		encs, err := l.appendOnce(ctx, evs)
+		tctx, cancel := context.WithTimeout(ctx, l.ls.appendTry())
+		err := l.appendOnce(tctx, msgs, step, evs[0].Seq, last)
+		lost := err != nil && ctx.Err() == nil && (tctx.Err() != nil || errors.Is(err, nats.ErrTimeout))
+		cancel()
 		switch {
+		case err == nil:
+			return encs, nil
+		case errors.Is(err, ErrFenced) && unsure:
+			if ok, lerr := l.landed(ctx, step, last); lerr != nil {
+				return nil, errors.Join(err, lerr)
+			} else if ok {
+				return encs, nil
+			}
+			return nil, err
+		case lost:
+			unsure = true
+			wait = 0
 		case errors.Is(err, errInProcess) && attempt < 8:
 		case noStream(err):
 			busy++
 			wait = min(time.Duration(busy)*50*time.Millisecond, 500*time.Millisecond)
 		default:
-			return encs, err
+			return nil, err
 		}
 		t := time.NewTimer(wait)
 		select {
@@ -331,8 +380,38 @@ func (l *roomLog) appendAll(ctx context.Context, evs []protocol.Event) ([][]byte
 			return nil, errors.Join(err, ctx.Err())
 		case <-t.C:
 		}
-		wait *= 2
+		wait = max(2*wait, 2*time.Millisecond)
 	}
+}
+
+// appendTryDefault bounds one try of an append (see appendAll): long
+// enough for an append on a busy node, a fraction of a command's time.
+const appendTryDefault = 1500 * time.Millisecond
+
+func (ls *logStore) appendTry() time.Duration {
+	if ls.tryTimeout > 0 {
+		return ls.tryTimeout
+	}
+	return appendTryDefault
+}
+
+// landed reports whether the log's last message is step's, whose last
+// event is at offset last: a try whose answer was lost stored it. The
+// log's end is then that message.
+func (l *roomLog) landed(ctx context.Context, step string, last uint64) (bool, error) {
+	msg, err := l.stream.GetLastMsgForSubject(ctx, l.subj)
+	if err != nil {
+		return false, fmt.Errorf("end of the log of room %s: %w", l.room, err)
+	}
+	if msg.Header.Get(HeaderStep) != step {
+		return false, nil
+	}
+	evs, err := decodeEvents(msg.Header, msg.Data)
+	if err != nil || evs[len(evs)-1].Seq != last {
+		return false, fmt.Errorf("end of the log of room %s: this step's message at %d does not end at %d (%v)", l.room, msg.Sequence, last, err)
+	}
+	l.last, l.fence = last, msg.Sequence
+	return true, nil
 }
 
 // noStream reports whether a write reached no stream: nothing was stored.
@@ -371,23 +450,29 @@ func whenFull(err error) error {
 	return err
 }
 
-func (l *roomLog) appendOnce(ctx context.Context, evs []protocol.Event) ([][]byte, error) {
-	encs := make([][]byte, len(evs))
-	for i := range evs {
-		if evs[i].Seq != l.last+uint64(i)+1 {
-			return nil, fmt.Errorf("append to room %s: event %d staged at %d, log at %d: %w", l.room, i, evs[i].Seq, l.last, ErrFenced)
+// appendOnce is one try of appendAll: the step's messages, fenced on the
+// end of the log this owner knows; first and last are the offsets of the
+// step's first and last events. The fault hook, set by tests, stands for
+// a try that was lost before or after it was stored.
+func (l *roomLog) appendOnce(ctx context.Context, packed []logMessage, step string, first, last uint64) error {
+	var lostAfter bool
+	if l.ls.fault != nil {
+		var err error
+		if lostAfter, err = l.ls.fault(ctx); err != nil {
+			return err
 		}
-		b, err := json.Marshal(&evs[i])
-		if err != nil {
-			return nil, fmt.Errorf("encode event: %w", err)
-		}
-		encs[i] = b
 	}
-	msgs, err := packEvents(l.subj, encs, l.ls.maxMessage())
-	if err != nil {
-		return nil, fmt.Errorf("append to room %s at %d: %w", l.room, evs[0].Seq, err)
+	msgs := make([]*nats.Msg, len(packed))
+	for i, p := range packed {
+		msgs[i] = nats.NewMsg(l.subj)
+		msgs[i].Data = p.data
+		if p.n > 1 {
+			msgs[i].Header.Set(HeaderEvents, strconv.Itoa(p.n))
+		}
+		msgs[i].Header.Set(HeaderStep, step)
 	}
 	fence := strconv.FormatUint(l.fence, 10)
+	var stored uint64
 	if len(msgs) == 1 {
 		// The common case: the whole step is one message, which
 		// JetStream stores whole or not at all.
@@ -397,39 +482,39 @@ func (l *roomLog) appendOnce(ctx context.Context, evs []protocol.Event) ([][]byt
 		if err != nil {
 			var apiErr *jetstream.APIError
 			if errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrWrongLastSequence {
-				return nil, fmt.Errorf("append to room %s at %d: %w", l.room, evs[0].Seq, ErrFenced)
+				return fmt.Errorf("append to room %s at %d: %w", l.room, first, ErrFenced)
 			}
 			if errors.As(err, &apiErr) && apiErr.ErrorCode == jsErrSubjectInProcess {
-				return nil, fmt.Errorf("append to room %s: %w: %w", l.room, errInProcess, err)
+				return fmt.Errorf("append to room %s: %w: %w", l.room, errInProcess, err)
 			}
 			if errors.As(err, &apiErr) && storeFull(int(apiErr.ErrorCode)) {
-				return nil, fmt.Errorf("append to room %s: %w: %w", l.room, ErrStoreFull, err)
+				return fmt.Errorf("append to room %s: %w: %w", l.room, ErrStoreFull, err)
 			}
-			return nil, fmt.Errorf("append to room %s: %w", l.room, err)
+			return fmt.Errorf("append to room %s: %w", l.room, err)
 		}
-		l.last, l.fence = evs[len(evs)-1].Seq, ack.Sequence
-		return encs, nil
-	}
-	// A step larger than one message: its messages go as one atomic
-	// batch, all of them or none.
-	batch := uuid.NewString()
-	nc := l.ls.js.Conn()
-	for i, msg := range msgs {
-		msg.Header.Set("Nats-Batch-Id", batch)
-		msg.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
-		if i == 0 {
-			msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, fence)
-		}
-		if i < len(msgs)-1 {
+		stored = ack.Sequence
+	} else {
+		// A step larger than one message: its messages go as one atomic
+		// batch, all of them or none.
+		batch := uuid.NewString()
+		nc := l.ls.js.Conn()
+		for i, msg := range msgs[:len(msgs)-1] {
+			msg.Header.Set("Nats-Batch-Id", batch)
+			msg.Header.Set("Nats-Batch-Sequence", strconv.Itoa(i+1))
+			if i == 0 {
+				msg.Header.Set(jetstream.ExpectedLastSubjSeqHeader, fence)
+			}
 			if err := nc.PublishMsg(msg); err != nil {
-				return nil, fmt.Errorf("append to room %s: %w", l.room, err)
+				return fmt.Errorf("append to room %s: %w", l.room, err)
 			}
-			continue
 		}
+		msg := msgs[len(msgs)-1]
+		msg.Header.Set("Nats-Batch-Id", batch)
+		msg.Header.Set("Nats-Batch-Sequence", strconv.Itoa(len(msgs)))
 		msg.Header.Set("Nats-Batch-Commit", "1")
 		resp, err := nc.RequestMsgWithContext(ctx, msg)
 		if err != nil {
-			return nil, fmt.Errorf("append to room %s: %w", l.room, err)
+			return fmt.Errorf("append to room %s: %w", l.room, err)
 		}
 		var ack struct {
 			Seq   uint64 `json:"seq"`
@@ -440,26 +525,30 @@ func (l *roomLog) appendOnce(ctx context.Context, evs []protocol.Event) ([][]byt
 			} `json:"error"`
 		}
 		if err := json.Unmarshal(resp.Data, &ack); err != nil {
-			return nil, fmt.Errorf("append to room %s: bad acknowledgement: %w", l.room, err)
+			return fmt.Errorf("append to room %s: bad acknowledgement: %w", l.room, err)
 		}
 		if ack.Error != nil {
 			if ack.Error.Code == jsErrWrongLastSequence {
-				return nil, fmt.Errorf("append to room %s at %d: %w", l.room, evs[0].Seq, ErrFenced)
+				return fmt.Errorf("append to room %s at %d: %w", l.room, first, ErrFenced)
 			}
 			if ack.Error.Code == jsErrSubjectInProcess {
-				return nil, fmt.Errorf("append to room %s: %w: %s", l.room, errInProcess, ack.Error.Description)
+				return fmt.Errorf("append to room %s: %w: %s", l.room, errInProcess, ack.Error.Description)
 			}
 			if storeFull(ack.Error.Code) {
-				return nil, fmt.Errorf("append to room %s: %w: %s (%d)", l.room, ErrStoreFull, ack.Error.Description, ack.Error.Code)
+				return fmt.Errorf("append to room %s: %w: %s (%d)", l.room, ErrStoreFull, ack.Error.Description, ack.Error.Code)
 			}
-			return nil, fmt.Errorf("append to room %s: %s (%d)", l.room, ack.Error.Description, ack.Error.Code)
+			return fmt.Errorf("append to room %s: %s (%d)", l.room, ack.Error.Description, ack.Error.Code)
 		}
 		if ack.Count != len(msgs) {
-			return nil, fmt.Errorf("append to room %s: stored %d messages of %d", l.room, ack.Count, len(msgs))
+			return fmt.Errorf("append to room %s: stored %d messages of %d", l.room, ack.Count, len(msgs))
 		}
-		l.last, l.fence = evs[len(evs)-1].Seq, ack.Seq
+		stored = ack.Seq
 	}
-	return encs, nil
+	if lostAfter {
+		return fmt.Errorf("append to room %s: %w", l.room, nats.ErrTimeout)
+	}
+	l.last, l.fence = last, stored
+	return nil
 }
 
 // What a log message holds. A message without the HeaderEvents header is
@@ -470,6 +559,9 @@ func (l *roomLog) appendOnce(ctx context.Context, evs []protocol.Event) ([][]byt
 // or not at all, so the step is atomic without an atomic batch, which
 // nats-server stages in a store of its own for every batch.
 const HeaderEvents = "Classhub-Events"
+
+// HeaderStep names the append a log message was stored by (appendAll).
+const HeaderStep = "Classhub-Step"
 
 // messageSlack is what a log message's headers may take of the server's
 // maximum payload: the fence, the event count and an atomic batch's
@@ -485,12 +577,19 @@ func (ls *logStore) maxMessage() int {
 	return int(ls.js.Conn().MaxPayload()) - messageSlack
 }
 
+// logMessage is one message of a step: its payload and how many events
+// it holds.
+type logMessage struct {
+	data []byte
+	n    int
+}
+
 // packEvents puts the encoded events of a step into as few messages as
 // hold them, in order, each at most limit bytes. An event larger than a
 // message can hold on its own is refused with ErrTooLarge: nothing of the
 // step is stored.
-func packEvents(subj string, encs [][]byte, limit int) ([]*nats.Msg, error) {
-	var msgs []*nats.Msg
+func packEvents(encs [][]byte, limit int) ([]logMessage, error) {
+	var msgs []logMessage
 	for i := 0; i < len(encs); {
 		if len(encs[i]) > limit {
 			return nil, fmt.Errorf("%w: an event of %d bytes, the most a message holds is %d", ErrTooLarge, len(encs[i]), limit)
@@ -502,9 +601,8 @@ func packEvents(subj string, encs [][]byte, limit int) ([]*nats.Msg, error) {
 			size += 1 + len(encs[j])
 			j++
 		}
-		msg := nats.NewMsg(subj)
 		if j == i+1 {
-			msg.Data = encs[i]
+			msgs = append(msgs, logMessage{data: encs[i], n: 1})
 		} else {
 			b := make([]byte, 0, size)
 			b = append(b, '[')
@@ -514,10 +612,8 @@ func packEvents(subj string, encs [][]byte, limit int) ([]*nats.Msg, error) {
 				}
 				b = append(b, e...)
 			}
-			msg.Data = append(b, ']')
-			msg.Header.Set(HeaderEvents, strconv.Itoa(j-i))
+			msgs = append(msgs, logMessage{data: append(b, ']'), n: j - i})
 		}
-		msgs = append(msgs, msg)
 		i = j
 	}
 	return msgs, nil

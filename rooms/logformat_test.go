@@ -438,3 +438,123 @@ func appendUntilKilled(t *testing.T, dir string) {
 		fmt.Printf("steps %d\n", step+1)
 	}
 }
+
+// TestAppendTryLost: a try of an append whose answer is lost is tried
+// again at once, and the log holds the step once whatever happened to the
+// first try: stored (the second is fenced by it and knows it by its
+// name), not stored (the second stores it), or not stored while another
+// owner appended (the second is fenced, and the owner told so).
+func TestAppendTryLost(t *testing.T) {
+	ns := natstest.Start(t)
+	_, js := ns.Connect(t)
+	ctx := context.Background()
+	ls, err := openLogStore(ctx, js, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := protocol.NewRoomID()
+	l, err := ls.open(ctx, room, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := appendStep(ctx, l, stepEvents(0, 2, 10)); err != nil {
+		t.Fatal(err)
+	}
+	tries := 0
+	// faults has the first try of the next append lose its answer (after)
+	// or its request, running meanwhile before it.
+	faults := func(after bool, meanwhile func()) {
+		tries = 0
+		ls.fault = func(context.Context) (bool, error) {
+			tries++
+			if tries > 1 {
+				return false, nil
+			}
+			if meanwhile != nil {
+				meanwhile()
+			}
+			if after {
+				return true, nil
+			}
+			return false, fmt.Errorf("request lost: %w", nats.ErrTimeout)
+		}
+	}
+	whole := func(what string, steps int) {
+		t.Helper()
+		fresh, err := ls.open(ctx, room, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs, err := ls.readLog(ctx, room, 1, fresh.last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for i, ev := range evs {
+			var d struct{ Step, Of, K int }
+			_ = json.Unmarshal(ev.Data, &d)
+			if ev.Seq != uint64(i+1) {
+				t.Fatalf("%s: offset %d at %d", what, ev.Seq, i)
+			}
+			if d.K == 0 {
+				if d.Step != n {
+					t.Fatalf("%s: step %d after %d steps: a step stored twice or lost", what, d.Step, n)
+				}
+				n++
+			}
+		}
+		if n != steps {
+			t.Fatalf("%s: %d steps in the log, want %d", what, n, steps)
+		}
+	}
+
+	faults(true, nil)
+	if err := appendStep(ctx, l, stepEvents(1, 3, 10)); err != nil {
+		t.Fatalf("stored, answer lost: %v", err)
+	}
+	if tries != 2 {
+		t.Fatalf("stored, answer lost: %d tries", tries)
+	}
+	whole("stored, answer lost", 2)
+	if fresh, _ := ls.open(ctx, room, false); fresh.last != l.last || fresh.fence != l.fence {
+		t.Fatalf("the owner's end of the log is %d at %d, the log's %d at %d", l.last, l.fence, fresh.last, fresh.fence)
+	}
+
+	faults(false, nil)
+	if err := appendStep(ctx, l, stepEvents(2, 1, 10)); err != nil || tries != 2 {
+		t.Fatalf("request lost: %v after %d tries", err, tries)
+	}
+	whole("request lost", 3)
+
+	// The same as a step larger than a message, which goes as a batch.
+	ls.maxMsg = 600
+	faults(true, nil)
+	if err := appendStep(ctx, l, stepEvents(3, 6, 200)); err != nil || tries != 2 {
+		t.Fatalf("a batch stored, answer lost: %v after %d tries", err, tries)
+	}
+	ls.maxMsg = 0
+	whole("a batch stored, answer lost", 4)
+
+	other := ls.at(room, 0, l.epoch)
+	other.last, other.fence = l.last, l.fence
+	faults(false, func() {
+		if err := appendStep(ctx, other, stepEvents(4, 2, 10)); err != nil {
+			t.Errorf("the other owner: %v", err)
+		}
+	})
+	if err := appendStep(ctx, l, stepEvents(4, 2, 10)); !errors.Is(err, ErrFenced) {
+		t.Fatalf("request lost while another owner appended: %v, want ErrFenced", err)
+	}
+	ls.fault = nil
+	whole("another owner appended", 5)
+
+	// Tries lost until the command's time is up: an error, nothing stored.
+	ls.fault = func(context.Context) (bool, error) { return false, nats.ErrTimeout }
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	if err := appendStep(short, other, stepEvents(5, 1, 10)); err == nil {
+		t.Fatal("an append whose every try was lost succeeded")
+	}
+	ls.fault = nil
+	whole("every try lost", 5)
+}
