@@ -272,6 +272,31 @@ func (l *roomLog) refresh(ctx context.Context) error {
 	return nil
 }
 
+// refreshWithin is refresh tried again for up to d, each try bounded by
+// the append's try: after a step the log did not take because its stream
+// had no leader (a NATS server lost), the end of the log can be read only
+// once the others have elected one, and a single request would wait out
+// its whole timeout even when the election ends sooner. The class then
+// goes on as soon as its stream answers, instead of stopping.
+func (l *roomLog) refreshWithin(ctx context.Context, d time.Duration) error {
+	deadline := time.Now().Add(d)
+	for {
+		tctx, cancel := context.WithTimeout(ctx, l.ls.appendTry())
+		err := l.refresh(tctx)
+		cancel()
+		if err == nil || ctx.Err() != nil || !time.Now().Before(deadline) {
+			return err
+		}
+		t := time.NewTimer(50 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return errors.Join(err, ctx.Err())
+		case <-t.C:
+		}
+	}
+}
+
 // firstSeq is the oldest offset still kept: 1, or later when the start of
 // the log was removed.
 func (l *roomLog) firstSeq(ctx context.Context) (uint64, error) {

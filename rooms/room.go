@@ -527,7 +527,7 @@ func (r *room) reload(ctx context.Context) (err error) {
 			err = &panicError{what: "reload", value: p, stack: debug.Stack()}
 		}
 	}()
-	if err := r.log.refresh(ctx); err != nil {
+	if err := r.log.refreshWithin(ctx, r.m.cfg.RequestTimeout); err != nil {
 		return err
 	}
 	r.st = nil
