@@ -206,7 +206,11 @@ export class ClassConnection {
       case "error": {
         const p = this.pending.get(f.id);
         if (!p) {
-          if (f.type === "error" && f.id === "hello") {
+          // A refused hello, or this connection closed as its person's
+          // oldest (too_many_connections, no id): wait as told before
+          // coming back, so that the person's devices do not take turns
+          // closing each other.
+          if (f.type === "error" && (f.id === "hello" || (!f.id && f.error.code === "too_many_connections"))) {
             if (f.error.retry_after) this.notBefore = Date.now() + f.error.retry_after;
             this.onStatus("refused", f.error);
           }
