@@ -20,6 +20,7 @@ import (
 
 	"github.com/compose-spec/compose-go/v2/cli"
 	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/nats-io/nats-server/v2/server"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -511,5 +512,43 @@ func TestDeployKubernetesAgainstServe(t *testing.T) {
 	path, _ := dig(ann, "prometheus.io/path").(string)
 	if status, body := get(t, http.DefaultClient, s.admin+path); status != http.StatusOK || !strings.Contains(body, "classhub_build_info") {
 		t.Errorf("prometheus.io/path: GET %s on the admin address answers %d %.80q", path, status, body)
+	}
+}
+
+// The NATS configurations load in the NATS server classhub is built and
+// tested with (go.mod's), with the environment compose and systemd give
+// them: JetStream, a cluster of three routes, the token.
+func TestDeployNATSConfigs(t *testing.T) {
+	t.Setenv("SERVER_NAME", "nats-1")
+	t.Setenv("NATS_TOKEN", "a-test-token")
+	for _, f := range []string{"nats-cluster.conf", filepath.Join("systemd", "nats-server.conf")} {
+		o, err := server.ProcessConfigFile(filepath.Join(deployDir, f))
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		if !o.JetStream || len(o.Routes) != 3 || o.Cluster.Name == "" || o.Authorization != "a-test-token" || o.ServerName != "nats-1" || o.LameDuckDuration <= 0 {
+			t.Errorf("%s: JetStream %v, %d routes, cluster %q, token %q, name %q, lame duck %v; want JetStream, 3 routes, a cluster, the token, the server's name and a lame duck time",
+				f, o.JetStream, len(o.Routes), o.Cluster.Name, o.Authorization, o.ServerName, o.LameDuckDuration)
+		}
+	}
+}
+
+// The load balancer's configuration passes HAProxy's own check (haproxy
+// -c; the nodes' names resolve only on the compose network, which the
+// check says and nothing else).
+func TestDeployHAProxy(t *testing.T) {
+	haproxy, err := exec.LookPath("haproxy")
+	if err != nil {
+		t.Fatal("haproxy is needed to check deploy/haproxy.cfg (Debian: apt-get install haproxy; .ci/test installs it)")
+	}
+	b, err := exec.CommandContext(t.Context(), haproxy, "-c", "-f", filepath.Join(deployDir, "haproxy.cfg")).CombinedOutput()
+	if err != nil || !bytes.Contains(b, []byte("Configuration file is valid")) {
+		t.Fatalf("haproxy -c: %v\n%s", err, b)
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if (strings.Contains(line, "[WARNING]") || strings.Contains(line, "[ALERT]")) && !strings.Contains(line, "could not resolve address 'classhub-") {
+			t.Errorf("haproxy -c: %s", line)
+		}
 	}
 }
