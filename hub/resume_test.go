@@ -192,6 +192,15 @@ func TestSlowDeviceIsClosedAndOthersAreNot(t *testing.T) {
 		if err := <-pump(t, tc, chunk, make([]protocol.StudentID, len(chunk))); err != nil {
 			t.Fatal(err)
 		}
+		// Each announcement is a stored command: on a busy machine a
+		// round of them takes longer than one wait. Their answers, in
+		// order, show the round is moving; each waits only for the next.
+		first := pumped.Load() // pump's IDs are p<first> … on
+		for id := first; id < first+uint64(len(chunk)); id++ {
+			if f := tc.answer(fmt.Sprintf("p%d", id)); f.Type != protocol.FrameResult {
+				t.Fatalf("announcement p%d: %s %+v", id, f.Type, f.Error)
+			}
+		}
 		fast.waitEvent(protocol.EvAnnouncement, hasText(chunk[len(chunk)-1]))
 	}
 	tc.must(protocol.MsgAnnounce, protocol.Announce{Text: "done"})
