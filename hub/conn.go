@@ -41,8 +41,14 @@ type conn struct {
 	actor  protocol.Actor
 	name   string // the display name in the token
 	room   *hubRoom
-	person *person // the person this connection counts for, once hello named them (limits.go)
-	wg     sync.WaitGroup
+	person *person // the person this connection counts for, once hello named them (limits.go); nil once evicted
+	cmdsOf *person // the person whose allowance its commands take, kept once evicted
+	// personKey and since name the person and the hello's time for the
+	// class's count of connections (limits.go), set before the room.
+	personKey string
+	since     time.Time // guarded by limits.mu until the connection joins its room
+	evictOnce sync.Once
+	wg        sync.WaitGroup
 
 	mu        sync.Mutex
 	live      bool
@@ -228,9 +234,9 @@ func (c *conn) hello(ctx context.Context, f protocol.ClientFrame) bool {
 			return false
 		}
 	}
-	if !c.h.lim.hold(c, personKey(room, a), time.Now()) {
-		c.tooMany(f.ID)
-		return false
+	c.personKey = personKey(room, a)
+	for _, old := range c.h.lim.hold(c, c.personKey, time.Now()) {
+		old.evicted("node")
 	}
 	c.actor, c.viewer, c.name = a, a.Viewer(), claims.Name
 
@@ -341,7 +347,8 @@ func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool 
 // called after the welcome and again when the room gets a new owner,
 // which starts with no connections.
 func (c *conn) announcePresence() {
-	_, err := c.h.cfg.Rooms.Do(context.Background(), protocol.Command{Room: c.room.id, Type: protocol.CmdConnect, Actor: c.actor, Conn: c.id})
+	data, _ := json.Marshal(c.h.holdOf([]protocol.HeldConn{c.heldData()}))
+	_, err := c.h.cfg.Rooms.Do(context.Background(), protocol.Command{Room: c.room.id, Type: protocol.CmdConnect, Actor: c.actor, Conn: c.id, Data: data})
 	if err != nil {
 		c.h.log.Warn("presence: connect", "room", c.room.id, "conn", c.id, "err", err)
 		return

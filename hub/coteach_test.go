@@ -67,6 +67,11 @@ func TestCoTeachersShareOneClass(t *testing.T) {
 	}
 
 	oc, _ := e.mustConnect("owner", protocol.Hello{Token: owner.Token, Room: info.ID})
+	// The owner counts as here once the class has taken their console's
+	// presence, which follows the welcome: the console sees it too.
+	oc.waitEvent(protocol.EvTeacherPresence, func(d json.RawMessage) bool {
+		return string(d) == `{"teacher":"`+string(owner.Teacher.ID)+`","online":true}`
+	})
 	cc, cw := e.mustConnect("co-teacher", protocol.Hello{Token: co.Token, Room: info.ID})
 	tc, _ := e.mustConnect("assistant", protocol.Hello{Token: ta.Token, Room: info.ID})
 	sc, _ := e.mustConnect("olivia", protocol.Hello{Token: olivia.Token})

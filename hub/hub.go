@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
@@ -77,12 +78,18 @@ type Config struct {
 	// limit.
 	ConnRate  float64
 	ConnBurst int
-	// ConnsPerPerson bounds one person's connections to one class on
-	// this node: the student, teacher or coach of the token (projectors
-	// by class). The hello of one more is refused with
-	// too_many_connections and close 4006; the person's other
-	// connections are not touched. Default 5; negative: no limit.
+	// ConnsPerPerson bounds one person's connections to one class, on
+	// every node together: the student, teacher or coach of the token
+	// (projectors by class). The newest wins: one more closes the
+	// person's oldest with too_many_connections and close 4006, at once
+	// when both are on this node, else when the class's owner counts it.
+	// Default 5; negative: no limit.
 	ConnsPerPerson int
+	// HoldRenew is how often the node tells each class's owner which
+	// connections it still holds; the owner's count of a connection
+	// lasts 3.5 times this, so that a node that dies leaves none counted
+	// for long. Default 10s.
+	HoldRenew time.Duration
 	// RingSize is how many recent events per room are kept for resuming
 	// devices without reading the log. Default 1024.
 	RingSize int
@@ -101,6 +108,12 @@ type Hub struct {
 	metrics *metrics
 	joins   *addressLimits
 	lim     *limits
+	// closeTo is this hub's subject for the owners' Evict messages.
+	closeTo  string
+	evictSub *nats.Subscription
+	stop     chan struct{}
+	stopOnce sync.Once
+	bg       sync.WaitGroup
 
 	mu      sync.Mutex
 	rooms   map[protocol.RoomID]*hubRoom
@@ -144,6 +157,9 @@ func New(cfg Config) (*Hub, error) {
 	if cfg.ConnsPerPerson == 0 {
 		cfg.ConnsPerPerson = 5
 	}
+	if cfg.HoldRenew <= 0 {
+		cfg.HoldRenew = 10 * time.Second
+	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = 12 * time.Hour
 	}
@@ -164,8 +180,16 @@ func New(cfg Config) (*Hub, error) {
 		joins: &addressLimits{rate: rate.Limit(cfg.JoinRate), burst: cfg.JoinBurst},
 		lim:   newLimits(cfg),
 		rooms: map[protocol.RoomID]*hubRoom{}, conns: map[*conn]struct{}{},
+		closeTo: protocol.SubjectPrefix + ".edge." + uuid.NewString() + ".evict",
+		stop:    make(chan struct{}),
 	}
 	h.metrics.maxConns.Set(float64(cfg.MaxConns))
+	var err error
+	if h.evictSub, err = cfg.NC.Subscribe(h.closeTo, h.onEvict); err != nil {
+		return nil, fmt.Errorf("hub: subscribe %s: %w", h.closeTo, err)
+	}
+	h.bg.Add(1)
+	go h.renewHolds()
 	return h, nil
 }
 
@@ -217,6 +241,11 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // devices reconnect, to this node when it is back or to another one, and
 // waits for their goroutines.
 func (h *Hub) Close(ctx context.Context) error {
+	h.stopOnce.Do(func() {
+		close(h.stop)
+		_ = h.evictSub.Unsubscribe()
+	})
+	h.bg.Wait()
 	h.mu.Lock()
 	h.closing = true
 	for c := range h.conns {

@@ -1,9 +1,11 @@
 package hub
 
 import (
+	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"net/http"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -19,12 +21,11 @@ const (
 	refusedFull   = "full"   // the node holds Config.MaxConns connections
 	refusedRate   = "rate"   // new connections came faster than Config.ConnRate
 	refusedBroker = "broker" // the node has lost NATS
-	refusedPerson = "person" // the person holds Config.ConnsPerPerson connections to the class here
 )
 
-// personWait is how long a device refused for its person's connections
-// waits before it tries again: long enough for a connection that
-// vanished without closing to be found by its pings and ended.
+// personWait is how long a device closed as its person's oldest
+// connection waits before it tries again, so that a person with more
+// devices than allowed does not make them close each other in a loop.
 const personWait = 30 * time.Second
 
 // limits is what a node takes on: how many connections, how fast new
@@ -50,7 +51,7 @@ type limits struct {
 // of theirs shares.
 type person struct {
 	key   string
-	conns int // guarded by limits.mu
+	conns []*conn // oldest first; guarded by limits.mu
 	cmds  *rate.Limiter
 }
 
@@ -104,14 +105,16 @@ func personKey(room protocol.RoomID, a protocol.Actor) string {
 	return string(room) + "/" + string(a.Role) + "/" + string(a.Teacher) + string(a.Student) + string(a.Coach)
 }
 
-// hold counts c as one of its person's connections, or reports false
-// when the person already holds as many as allowed. A connection that
+// hold counts c as one of its person's connections on this node. When
+// the person then holds more than allowed here, the oldest of theirs are
+// returned for the caller to close (evicted): the newest wins, as at the
+// class's owner across nodes (rooms/conncount.go). A connection that
 // says hello again (after a hello that failed) moves its count.
-func (l *limits) hold(c *conn, key string, now time.Time) bool {
+func (l *limits) hold(c *conn, key string, now time.Time) (evict []*conn) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if c.person != nil && c.person.key == key {
-		return true
+		return nil
 	}
 	l.releaseLocked(c, now)
 	p := l.people[key]
@@ -119,12 +122,21 @@ func (l *limits) hold(c *conn, key string, now time.Time) bool {
 		p = &person{key: key, cmds: rate.NewLimiter(l.cmdRate, l.cmdBurst)}
 		l.people[key] = p
 	}
-	if l.perPerson >= 0 && p.conns >= l.perPerson {
-		return false
+	// The hello's time, taken under the lock so that the order of the
+	// times is the order of p.conns: the owner's count closes the oldest
+	// by it, the same connections as this node's.
+	c.since = time.Now()
+	p.conns = append(p.conns, c)
+	c.person, c.cmdsOf = p, p
+	if l.perPerson >= 0 && len(p.conns) > l.perPerson {
+		n := len(p.conns) - l.perPerson
+		evict = append(evict, p.conns[:n]...)
+		for _, o := range p.conns[:n] {
+			o.person = nil
+		}
+		p.conns = append(p.conns[:0], p.conns[n:]...)
 	}
-	p.conns++
-	c.person = p
-	return true
+	return evict
 }
 
 // release ends c's count, when the connection ends.
@@ -135,17 +147,18 @@ func (l *limits) release(c *conn, now time.Time) {
 }
 
 func (l *limits) releaseLocked(c *conn, now time.Time) {
-	if c.person == nil {
-		return
+	if p := c.person; p != nil {
+		if i := slices.Index(p.conns, c); i >= 0 {
+			p.conns = slices.Delete(p.conns, i, i+1)
+		}
+		c.person = nil
 	}
-	c.person.conns--
-	c.person = nil
 	// A person with no connection is forgotten once their allowance is
 	// whole again: forgetting them sooner would hand a fresh one to a
 	// device that reconnects to get it.
 	if now.Sub(l.swept) > time.Minute {
 		for k, p := range l.people {
-			if p.conns == 0 && p.cmds.TokensAt(now) >= float64(l.cmdBurst) {
+			if len(p.conns) == 0 && p.cmds.TokensAt(now) >= float64(l.cmdBurst) {
 				delete(l.people, k)
 			}
 		}
@@ -187,24 +200,129 @@ func (h *Hub) refuseConn(w http.ResponseWriter, r *http.Request, reason string, 
 	_, _ = w.Write(body)
 }
 
-// tooMany answers a hello whose person already holds as many connections
-// to the class here as allowed, and closes the connection with 4006. The
-// person's other connections are not touched.
-func (c *conn) tooMany(id string) {
-	c.h.metrics.refused.WithLabelValues(refusedPerson).Inc()
-	c.h.quietly(refusedPerson, "refusing a connection: its person holds as many as allowed", "limit", c.h.lim.perPerson, "conn", c.id)
+// evicted closes a connection whose person opened the class on more
+// connections than allowed, this one being the oldest, with
+// too_many_connections and close 4006. It may be the one a device left
+// behind when its network dropped; a device still using it is told why,
+// and comes back after the wait (by then, the oldest again is another).
+func (c *conn) evicted(where string) {
+	c.evictOnce.Do(func() { c.evict(where) })
+}
+
+func (c *conn) evict(where string) {
+	c.h.metrics.evicted.WithLabelValues(where).Inc()
+	c.h.quietly("evicted", "closing a person's oldest connection: they opened the class on more than allowed", "limit", c.h.lim.perPerson, "conn", c.id, "counted", where)
 	e := protocol.Errorf(protocol.CodeTooManyConns,
-		"you already have %d connections to this class on this server; close one, or wait", c.h.lim.perPerson)
+		"you opened this class on more than %d connections; this one, the oldest, was closed", c.h.lim.perPerson)
 	e.RetryAfter = personWait.Milliseconds()
-	c.sendError(id, e)
-	c.closeAfterFlush(protocol.CloseTooManyConns, "too many connections for this person; retry later")
+	c.sendError("", e)
+	c.closeAfterFlush(protocol.CloseTooManyConns, "opened on too many connections; this, the oldest, was closed")
+}
+
+// onEvict closes the connection that a class's owner found to be the
+// oldest of a person holding more than allowed across nodes.
+func (h *Hub) onEvict(msg *nats.Msg) {
+	var ev protocol.Evict
+	if json.Unmarshal(msg.Data, &ev) != nil {
+		return
+	}
+	h.mu.Lock()
+	hr := h.rooms[ev.Room]
+	h.mu.Unlock()
+	if hr == nil {
+		return
+	}
+	var victim *conn
+	hr.mu.Lock()
+	for c := range hr.conns {
+		if c.id == ev.Conn {
+			victim = c
+		}
+	}
+	hr.mu.Unlock()
+	if victim != nil {
+		victim.evicted("class")
+	}
+}
+
+// heldData is what the class's owner is told of c for counting its
+// person's connections across nodes.
+func (c *conn) heldData() protocol.HeldConn {
+	return protocol.HeldConn{Conn: c.id, Person: c.personKey, Since: c.since.UnixNano()}
+}
+
+func (h *Hub) holdOf(conns []protocol.HeldConn) protocol.Hold {
+	return protocol.Hold{Conns: conns, CloseTo: h.closeTo, Limit: h.lim.perPerson, TTLMs: (h.cfg.HoldRenew * 7 / 2).Milliseconds()}
+}
+
+// renewHolds tells each class's owner, every Config.HoldRenew, which
+// connections this node still holds, so that the owner's count of them
+// lasts while they do and runs out soon after this node dies. A
+// connection the owner did not know (a new owner, or a count that ran
+// out while NATS was away) is announced again, presence with it.
+func (h *Hub) renewHolds() {
+	defer h.bg.Done()
+	t := time.NewTicker(h.cfg.HoldRenew)
+	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-h.stop
+		cancel()
+	}()
+	for {
+		select {
+		case <-h.stop:
+			return
+		case <-t.C:
+		}
+		h.mu.Lock()
+		rooms := make([]*hubRoom, 0, len(h.rooms))
+		for _, hr := range h.rooms {
+			rooms = append(rooms, hr)
+		}
+		h.mu.Unlock()
+		for _, hr := range rooms {
+			byID := map[string]*conn{}
+			var held []protocol.HeldConn
+			hr.mu.Lock()
+			for c := range hr.conns {
+				if c.isLive() {
+					byID[c.id] = c
+					held = append(held, c.heldData())
+				}
+			}
+			hr.mu.Unlock()
+			if len(held) == 0 {
+				continue
+			}
+			data, _ := json.Marshal(h.holdOf(held))
+			out, err := h.cfg.Rooms.Do(ctx, protocol.Command{Room: hr.id, Type: protocol.CmdHold, Data: data})
+			if ctx.Err() != nil {
+				return
+			}
+			var res protocol.HoldResult
+			if err == nil {
+				err = json.Unmarshal(out, &res)
+			}
+			if err != nil {
+				h.log.Debug("renewing the count of connections", "room", hr.id, "err", err)
+				continue
+			}
+			for _, id := range res.Unknown {
+				if c := byID[id]; c != nil {
+					go c.announcePresence()
+				}
+			}
+		}
+	}
 }
 
 // rateLimited reports whether a command of this connection is over its
 // person's allowance, and if so answers it rate_limited with the wait.
 // The command is not carried out; nothing else is lost.
 func (c *conn) rateLimited(id string) bool {
-	wait, ok := c.person.take(time.Now())
+	wait, ok := c.cmdsOf.take(time.Now())
 	if ok {
 		return false
 	}

@@ -120,10 +120,26 @@ func TestConnectionRate(t *testing.T) {
 	}
 }
 
-// One person may hold a few connections to a class on a node: the hello
-// of one more is refused with too_many_connections, its wait and close
-// 4006, while the person's other connections, and everyone else's, go
-// on. When one of them ends, the person may connect again.
+// wasEvicted checks that c was closed as its person's oldest
+// connection: a too_many_connections error with the wait, then 4006.
+func wasEvicted(t *testing.T, c *client) {
+	t.Helper()
+	if code := c.waitClosed(); code != websocket.StatusCode(protocol.CloseTooManyConns) {
+		t.Fatalf("%s closed with %d, want %d", c.name, code, protocol.CloseTooManyConns)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	last := c.frames[len(c.frames)-1]
+	if last.Type != protocol.FrameError || last.Error.Code != protocol.CodeTooManyConns || last.Error.RetryAfter != personWait.Milliseconds() {
+		t.Fatalf("%s: last frame %s %+v, want too_many_connections with retry_after %d", c.name, last.Type, last.Error, personWait.Milliseconds())
+	}
+}
+
+// One person may hold a few connections to a class: one more closes
+// their oldest with too_many_connections, its wait and close 4006 (the
+// newest wins, so that a device reconnecting before its dead connection
+// is noticed gets in), while the person's other connections, and
+// everyone else's, go on.
 func TestConnectionsPerPerson(t *testing.T) {
 	e := newEnv(t, func(c *Config, _ *rooms.Config) { c.ConnsPerPerson = 2 })
 	tl := e.teacher()
@@ -132,30 +148,82 @@ func TestConnectionsPerPerson(t *testing.T) {
 	tc, _ := e.mustConnect("teacher", protocol.Hello{Token: tl.Token, Room: info.ID})
 	a1, _ := e.mustConnect("ana 1", protocol.Hello{Token: ana.Token})
 	a2, _ := e.mustConnect("ana 2", protocol.Hello{Token: ana.Token})
-
-	a3, f := e.connect("ana 3", protocol.Hello{Token: ana.Token})
-	if f.Type != protocol.FrameError || f.Error.Code != protocol.CodeTooManyConns || f.Error.RetryAfter != personWait.Milliseconds() {
-		t.Fatalf("a third connection: %s %+v, want too_many_connections with retry_after %d", f.Type, f.Error, personWait.Milliseconds())
-	}
-	if code := a3.waitClosed(); code != websocket.StatusCode(protocol.CloseTooManyConns) {
-		t.Fatalf("closed with %d, want %d", code, protocol.CloseTooManyConns)
-	}
-	if got := testutil.ToFloat64(e.h.metrics.refused.WithLabelValues(refusedPerson)); got != 1 {
-		t.Fatalf("refusals counted as person: %v, want 1", got)
+	a3, _ := e.mustConnect("ana 3", protocol.Hello{Token: ana.Token, Resume: a1.resumeFrom()})
+	wasEvicted(t, a1)
+	if got := testutil.ToFloat64(e.h.metrics.evicted.WithLabelValues("node")); got != 1 {
+		t.Fatalf("evictions counted on the node: %v, want 1", got)
 	}
 
-	// Ana's two connections and Ben's go on.
+	// Ana's two newest connections and Ben's go on.
 	b1, _ := e.mustConnect("ben", protocol.Hello{Token: ben.Token})
 	tc.must(protocol.MsgAnnounce, protocol.Announce{Text: "tabs"})
-	for _, c := range []*client{a1, a2, b1} {
+	for _, c := range []*client{a2, a3, b1} {
 		c.waitEvent(protocol.EvAnnouncement, hasText("tabs"))
 	}
 	a2.must(protocol.MsgRaiseHand, protocol.RaiseHand{})
+	a3.must(protocol.MsgLowerHand, protocol.LowerHand{})
 
-	_ = a1.ws.Close(websocket.StatusNormalClosure, "")
-	pollUntil(t, "Ana's first connection to end", func() bool { return e.h.Conns() == 3 })
-	a4, _ := e.mustConnect("ana 4", protocol.Hello{Token: ana.Token, Resume: a1.resumeFrom()})
+	// One of them ends; the next takes its place without closing any.
+	_ = a2.ws.Close(websocket.StatusNormalClosure, "")
+	pollUntil(t, "Ana's second connection to end", func() bool { return e.h.Conns() == 3 })
+	a4, _ := e.mustConnect("ana 4", protocol.Hello{Token: ana.Token})
+	a4.must(protocol.MsgRaiseHand, protocol.RaiseHand{})
+	tc.must(protocol.MsgAnnounce, protocol.Announce{Text: "still two"})
+	a3.waitEvent(protocol.EvAnnouncement, hasText("still two"))
+	a4.waitEvent(protocol.EvAnnouncement, hasText("still two"))
+	if err := a3.closedErr(); err != nil {
+		t.Fatalf("ana 3 was closed: %v", err)
+	}
+}
+
+// The cap holds for the class on every node together: a person's
+// connections spread over three nodes of one NATS are counted by the
+// class's owner, which has the oldest closed on its node when one more
+// comes, wherever it is. Others, and that person's newer connections,
+// go on.
+func TestConnectionsPerPersonAcrossNodes(t *testing.T) {
+	ns := natstest.Start(t)
+	var nodes []*env
+	for _, name := range []string{"node-1", "node-2", "node-3"} {
+		nodes = append(nodes, startEnv(t, ns, func(c *Config, r *rooms.Config) {
+			r.Node = protocol.NodeID(name)
+			c.ConnsPerPerson = 2
+		}))
+	}
+	n1, n2, n3 := nodes[0], nodes[1], nodes[2]
+	tl := n1.teacher()
+	info := n1.room(tl.Token, "Across nodes")
+	ana, ben := n1.join(info.Code, "Ana"), n1.join(info.Code, "Ben")
+	tc, _ := n1.mustConnect("teacher", protocol.Hello{Token: tl.Token, Room: info.ID})
+	a1, _ := n1.mustConnect("ana@1", protocol.Hello{Token: ana.Token})
+	tc.waitEvent(protocol.EvPresence, about(ana.Student))
+	a2, _ := n2.mustConnect("ana@2", protocol.Hello{Token: ana.Token})
+	b3, _ := n3.mustConnect("ben@3", protocol.Hello{Token: ben.Token})
+	a3, _ := n3.mustConnect("ana@3", protocol.Hello{Token: ana.Token})
+
+	wasEvicted(t, a1)
+	if got := testutil.ToFloat64(n1.h.metrics.evicted.WithLabelValues("class")); got != 1 {
+		t.Fatalf("node-1 closed %v connections for the class's count, want 1", got)
+	}
+	tc.must(protocol.MsgAnnounce, protocol.Announce{Text: "across"})
+	for _, c := range []*client{a2, a3, b3} {
+		c.waitEvent(protocol.EvAnnouncement, hasText("across"))
+	}
+	a2.must(protocol.MsgRaiseHand, protocol.RaiseHand{})
+
+	// Ana's device that was closed comes back on node 2: the newest
+	// wins again, and her oldest now (on node 2) is closed.
+	a4, _ := n2.mustConnect("ana@2 again", protocol.Hello{Token: ana.Token, Resume: a1.resumeFrom()})
+	wasEvicted(t, a2)
 	a4.must(protocol.MsgLowerHand, protocol.LowerHand{})
+	if err := a3.closedErr(); err != nil {
+		t.Fatalf("ana@3 was closed: %v", err)
+	}
+	for _, n := range nodes {
+		if got := testutil.ToFloat64(n.h.metrics.evicted.WithLabelValues("node")); got != 0 {
+			t.Fatalf("a node counted %v evictions of its own; every one was across nodes", got)
+		}
+	}
 }
 
 // A flood of commands from one student's token, over several
@@ -425,9 +493,9 @@ func TestRESTCommandsShareTheAllowance(t *testing.T) {
 
 // The case that made limits a person's: one student's token opening 150
 // connections and flooding commands through all of them. With the
-// defaults, five connections are welcomed and the rest refused, and the
-// flood is carried out at one person's allowance (a burst of 40, then 20
-// a second), not 150 people's.
+// defaults, the newest five stay open and the 145 before them are closed
+// with 4006, and the flood is carried out at one person's allowance (a
+// burst of 40, then 20 a second), not 150 people's.
 func TestOneTokenIsOnePerson(t *testing.T) {
 	e := newEnv(t, func(c *Config, r *rooms.Config) {
 		c.CommandRate, c.CommandBurst, c.ConnsPerPerson = 0, 0, 0 // the defaults
@@ -436,20 +504,16 @@ func TestOneTokenIsOnePerson(t *testing.T) {
 	tl := e.teacher()
 	info := e.room(tl.Token, "One token")
 	ana := e.join(info.Code, "Ana")
-	var welcomed []*client
+	var all []*client
 	for i := range 150 {
-		c, f := e.connect("ana "+strconv.Itoa(i), protocol.Hello{Token: ana.Token})
-		switch {
-		case f.Type == protocol.FrameWelcome:
-			welcomed = append(welcomed, c)
-		case f.Error != nil && f.Error.Code == protocol.CodeTooManyConns:
-		default:
-			t.Fatalf("connection %d: %s %+v", i, f.Type, f.Error)
-		}
+		c, _ := e.mustConnect("ana "+strconv.Itoa(i), protocol.Hello{Token: ana.Token})
+		all = append(all, c)
 	}
-	if len(welcomed) != 5 {
-		t.Fatalf("%d of 150 connections welcomed, want 5", len(welcomed))
+	for _, c := range all[:145] {
+		wasEvicted(t, c)
 	}
+	pollUntil(t, "the node to hold five connections", func() bool { return e.h.Conns() == 5 })
+	welcomed := all[145:]
 	start := time.Now()
 	ids := make([][]string, len(welcomed))
 	for n := 0; n < 1274; n++ {
@@ -469,6 +533,11 @@ func TestOneTokenIsOnePerson(t *testing.T) {
 	}
 	if allowed := 40 + int(20*time.Since(start).Seconds()) + 1; done > allowed {
 		t.Fatalf("%d of 1274 commands carried out; one person's allowance is at most %d", done, allowed)
+	}
+	for _, c := range welcomed {
+		if err := c.closedErr(); err != nil {
+			t.Fatalf("%s, one of the newest five, was closed: %v", c.name, err)
+		}
 	}
 	t.Logf("1274 commands from one token: %d carried out in %v", done, time.Since(start).Round(time.Millisecond))
 }

@@ -15,6 +15,7 @@ type metrics struct {
 	gapFills  prometheus.Counter
 	lag       prometheus.Histogram
 	refused   *prometheus.CounterVec
+	evicted   *prometheus.CounterVec
 	limited   prometheus.Counter
 	maxConns  prometheus.Gauge
 }
@@ -48,8 +49,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "classhub_connections_refused_total",
-			Help: "Connections this node refused, by reason: full (it held its --max-conns), rate (new connections came faster than --conn-rate), broker (NATS was lost), all three with 503 before the upgrade; person (the person held --conns-per-person connections to the class here), at the hello with close 4006.",
+			Help: "Connections this node refused, by reason: full (it held its --max-conns), rate (new connections came faster than --conn-rate), broker (NATS was lost), all three with 503 before the upgrade.",
 		}, []string{"reason"}),
+		evicted: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "classhub_connections_evicted_total",
+			Help: "Connections this node closed with 4006 as the oldest of a person holding more than --conns-per-person to a class, by where they were counted: node (all on this node) or class (across nodes, by the class's owner).",
+		}, []string{"counted"}),
 		limited: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "classhub_commands_rate_limited_total",
 			Help: "Device commands this node answered rate_limited: their person was over their allowance in the class on this node.",
@@ -60,7 +65,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.conns, m.framesIn, m.framesOut, m.overflows, m.resumes, m.gapFills, m.lag, m.refused, m.limited, m.maxConns)
+		reg.MustRegister(m.conns, m.framesIn, m.framesOut, m.overflows, m.resumes, m.gapFills, m.lag, m.refused, m.evicted, m.limited, m.maxConns)
 	}
 	return m
 }

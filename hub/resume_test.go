@@ -150,7 +150,14 @@ func TestResumeWithRandomCuts(t *testing.T) {
 // A device that stops reading is closed when its queue is full; the
 // class is not held up, and the device resumes without loss.
 func TestSlowDeviceIsClosedAndOthersAreNot(t *testing.T) {
-	e := newEnv(t, func(c *Config, _ *rooms.Config) { c.QueueBytes = 256 << 10; c.WriteTimeout = 10 * time.Minute }) // long: only the queue may close it, however slow the machine
+	// Only the queue may close the slow device, however slow the machine:
+	// the write timeout is long, and so is the ping interval, since a
+	// device that never reads never answers a ping either, and an
+	// unanswered ping closes it (after 25 s, then 25 s more, by default:
+	// on a busy machine, before its queue was full).
+	e := newEnv(t, func(c *Config, _ *rooms.Config) {
+		c.QueueBytes, c.WriteTimeout, c.PingInterval = 256<<10, 10*time.Minute, 10*time.Minute
+	})
 	tl := e.teacher()
 	info := e.room(tl.Token, "Busy class")
 	slowS := e.join(info.Code, "Slow")
@@ -184,6 +191,15 @@ func TestSlowDeviceIsClosedAndOthersAreNot(t *testing.T) {
 		texts = append(texts, chunk...)
 		if err := <-pump(t, tc, chunk, make([]protocol.StudentID, len(chunk))); err != nil {
 			t.Fatal(err)
+		}
+		// Each announcement is a stored command: on a busy machine a
+		// round of them takes longer than one wait. Their answers, in
+		// order, show the round is moving; each waits only for the next.
+		first := pumped.Load() // pump's IDs are p<first> … on
+		for id := first; id < first+uint64(len(chunk)); id++ {
+			if f := tc.answer(fmt.Sprintf("p%d", id)); f.Type != protocol.FrameResult {
+				t.Fatalf("announcement p%d: %s %+v", id, f.Type, f.Error)
+			}
 		}
 		fast.waitEvent(protocol.EvAnnouncement, hasText(chunk[len(chunk)-1]))
 	}

@@ -40,7 +40,7 @@ const (
 	CodeBadContent     Code = "bad_content"     // a content bank has errors; the message lists every one
 
 	// Overload: a limit of the server, or its store, reached.
-	CodeTooManyConns Code = "too_many_connections" // this person has as many connections to the class on this server as it allows
+	CodeTooManyConns Code = "too_many_connections" // this person opened the class on more connections than allowed; this one, the oldest, is closed
 	CodeStorageFull  Code = "storage_full"         // the server's event store refused to write (a full disk); nothing of the request was kept
 )
 
@@ -188,7 +188,7 @@ const (
 	CloseRoomEnded    CloseCode = 4003 // final: the class session has ended
 	CloseRemoved      CloseCode = 4004 // final: the teacher erased this student from the class; their token no longer opens it
 	CloseRoomMoved    CloseCode = 4005 // the room's owner changed in a way the node could not follow; reconnect and resume
-	CloseTooManyConns CloseCode = 4006 // this person has as many connections to the class on this server as it allows; reconnect after the error's retry_after
+	CloseTooManyConns CloseCode = 4006 // this person opened the class on more connections than allowed, and this was the oldest; reconnect after the error's retry_after
 	CloseUnshared     CloseCode = 4007 // final: the class's owner stopped sharing it with this teacher; their token no longer opens it
 )
 

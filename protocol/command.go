@@ -9,7 +9,40 @@ const (
 	CmdConnect    MsgType = "connect"    // a device connected (presence)
 	CmdDisconnect MsgType = "disconnect" // a device disconnected (presence, after a grace period)
 	CmdSnapshot   MsgType = "snapshot"   // the viewer's snapshot; result: SnapshotResult
+	CmdHold       MsgType = "hold"       // a node still holds these connections (Hold); result: HoldResult
 )
+
+// HeldConn is one device connection as its node reports it to the class's
+// owner, which counts each person's connections across nodes.
+type HeldConn struct {
+	Conn   string `json:"conn"`
+	Person string `json:"person"` // the person the connection counts for
+	Since  int64  `json:"since"`  // its hello, Unix ns: the oldest goes first
+}
+
+// Hold is the data of CmdConnect and CmdHold: connections a node holds.
+// The owner counts each for TTLMs after it last heard of it, so that a
+// node that dies leaves no count behind; past Limit connections of one
+// person the owner asks the node, on CloseTo, to close the oldest (Evict).
+type Hold struct {
+	Conns   []HeldConn `json:"conns"`
+	CloseTo string     `json:"close_to"`
+	Limit   int        `json:"limit"` // per person; negative: none
+	TTLMs   int64      `json:"ttl_ms"`
+}
+
+// HoldResult answers CmdHold: the connections the owner did not know
+// (a new owner, or counts that ran out), which the node announces again.
+type HoldResult struct {
+	Unknown []string `json:"unknown,omitempty"`
+}
+
+// Evict is what an owner sends on a node's Hold.CloseTo: close this
+// connection, the oldest of a person holding more than allowed.
+type Evict struct {
+	Room RoomID `json:"room"`
+	Conn string `json:"conn"`
+}
 
 // Command is a request from any node to the owner of Room, carried on
 // CommandSubject(Room) as JSON. Data has already been validated by the node

@@ -62,7 +62,7 @@ func (a *allowance) take(key string, now time.Time) (time.Duration, bool) {
 // a person's to spend and are limited where they start.
 func personOf(cmd protocol.Command) string {
 	switch cmd.Type {
-	case protocol.CmdOpen, protocol.CmdJoin, protocol.CmdSnapshot, protocol.CmdConnect, protocol.CmdDisconnect:
+	case protocol.CmdOpen, protocol.CmdJoin, protocol.CmdSnapshot, protocol.CmdConnect, protocol.CmdDisconnect, protocol.CmdHold:
 		return ""
 	}
 	a := cmd.Actor

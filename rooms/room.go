@@ -46,6 +46,9 @@ type room struct {
 	// allowance counts each person's commands to the class; taken from
 	// in submit, by whoever submits.
 	allowance *allowance
+	// held counts each person's connections across nodes (conncount.go);
+	// counted in submit, by whoever submits.
+	held heldConns
 
 	// Owned by the actor goroutine.
 	log      *roomLog
@@ -83,6 +86,9 @@ type room struct {
 // submit puts req in the inbox without blocking. A full inbox is the room
 // telling its callers to back off, not a reason to stall a node.
 func (r *room) submit(req *request) {
+	if r.holdCmd(req) {
+		return
+	}
 	if who := personOf(req.cmd); who != "" {
 		if wait, ok := r.allowance.take(who, time.Now()); !ok {
 			r.m.metrics.limited.Inc()
@@ -228,6 +234,7 @@ func (r *room) run() {
 			default:
 				r.leaseRev = rev
 			}
+			r.dropExpired(time.Now())
 			if len(r.conns) == 0 && time.Since(r.lastUsed) > r.m.cfg.IdleTimeout {
 				log.Info("room idle; stopping actor")
 				return

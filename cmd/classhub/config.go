@@ -41,6 +41,7 @@ type config struct {
 	ConnRate       float64
 	ConnBurst      int
 	ConnsPerPerson int
+	TokenTTL       time.Duration
 	CommandRate    float64
 	CommandBurst   int
 
@@ -93,9 +94,10 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.IntVar(&c.MaxConns, "max-conns", 20000, "device connections this node holds at most; one more gets 503 with Retry-After, and those it holds go on (-1: no limit)")
 	fs.Float64Var(&c.ConnRate, "conn-rate", 500, "new device connections per second this node takes, after the burst; those over it get 503 with Retry-After (-1: no limit)")
 	fs.IntVar(&c.ConnBurst, "conn-burst", 1000, "new device connections this node takes at once")
-	fs.IntVar(&c.ConnsPerPerson, "conns-per-person", 5, "connections one person (student, teacher or coach) may hold to one class on this node; one more is refused with close 4006 (-1: no limit)")
+	fs.IntVar(&c.ConnsPerPerson, "conns-per-person", 5, "connections one person (student, teacher or coach) may hold to one class, on all nodes together; one more closes their oldest with 4006 (-1: no limit)")
 	fs.Float64Var(&c.CommandRate, "command-rate", 20, "commands per second one person may send to one class, after the burst, counted on this node and at the class's owner")
 	fs.IntVar(&c.CommandBurst, "command-burst", 40, "commands one person may send to one class at once")
+	fs.DurationVar(&c.TokenTTL, "token-ttl", 12*time.Hour, "how long a token from a sign-in, a join or a renewal lasts; the web apps renew theirs when half of it is left")
 }
 
 // defaultAdminAddr is on loopback, where only the machine's own users and

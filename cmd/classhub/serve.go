@@ -128,7 +128,7 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	h, err := hub.New(hub.Config{
 		Rooms: rm, NC: nn.nc, Tokens: hub.NewSigner(key, nil), Accounts: acct, Rosters: rosters,
 		OriginPatterns: origins, JoinRate: c.JoinRate, JoinBurst: c.JoinBurst, Logger: log, Registerer: reg,
-		MaxConns: c.MaxConns, ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, ConnsPerPerson: c.ConnsPerPerson,
+		MaxConns: c.MaxConns, ConnRate: c.ConnRate, ConnBurst: c.ConnBurst, ConnsPerPerson: c.ConnsPerPerson, TokenTTL: c.TokenTTL,
 		CommandRate: c.CommandRate, CommandBurst: c.CommandBurst,
 	})
 	if err != nil {

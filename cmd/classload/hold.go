@@ -41,7 +41,8 @@ type holdResult struct {
 	RunningLiveMiB    float64 `json:"running_live_heap_mib"`
 
 	// Still running, once the actors of the ended classes have stopped
-	// (an ended class's actor stops after a minute without a command).
+	// (an ended class's actor stops just after answering the end: it
+	// saves a snapshot and gives its lease back first).
 	QuietSeconds    float64 `json:"quiet_after_seconds,omitempty"`
 	QuietRSSMiB     float64 `json:"quiet_rss_mib,omitempty"`
 	QuietGoroutines int     `json:"quiet_goroutines,omitempty"`

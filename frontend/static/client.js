@@ -23,9 +23,15 @@ export class CommandError extends Error {
 export class ClassConnection {
   // keep names the storage that holds the kept commands of this device's
   // person in this class (none: nothing is kept).
-  constructor({ url, token, room, keep, onWelcome, onEvent, onStatus, onClosed }) {
+  // onToken(token, expires), when given, is told each fresh token the
+  // connection got by renewing its own before it expires (a console open
+  // all day, a device through a long one): the page keeps it where it
+  // keeps the first.
+  constructor({ url, token, room, keep, onWelcome, onEvent, onStatus, onClosed, onToken }) {
     this.url = url || defaultURL();
     this.token = token;
+    this.onToken = onToken || null;
+    this.renewTimer = null;
     this.room = room;
     this.onWelcome = onWelcome || (() => {});
     this.onEvent = onEvent || (() => {});
@@ -107,9 +113,52 @@ export class ClassConnection {
     }
   }
 
+  // renewLater renews the token when half of what is left of its life
+  // has passed (POST /api/v1/token/renew), and again after each renewal.
+  // A renewal the network failed is tried again a minute later; one the
+  // server refused (the class ended, the account gone) is not: the next
+  // hello says what to do.
+  renewLater(delay) {
+    clearTimeout(this.renewTimer);
+    if (delay === undefined) {
+      let exp = 0;
+      try {
+        exp = JSON.parse(atob(this.token.split(".")[1].replace(/-/g, "+").replace(/_/g, "/"))).exp * 1000;
+      } catch {
+        return; // not a token this page can read the life of
+      }
+      delay = Math.max(1000, (exp - Date.now()) / 2);
+    }
+    this.renewTimer = setTimeout(() => this.renew(), delay);
+  }
+
+  async renew() {
+    if (this.stopped) return;
+    let res;
+    try {
+      res = await fetch("/api/v1/token/renew", { method: "POST", headers: { Authorization: `Bearer ${this.token}` } });
+    } catch {
+      this.renewLater(60000);
+      return;
+    }
+    if (res.status >= 500) {
+      this.renewLater(60000);
+      return;
+    }
+    if (!res.ok) {
+      this.renewTimer = null;
+      return;
+    }
+    const r = await res.json();
+    this.token = r.token;
+    this.onToken(r.token, r.expires);
+    this.renewLater();
+  }
+
   close() {
     this.stopped = true;
     clearTimeout(this.timer);
+    clearTimeout(this.renewTimer);
     this.stopPings();
     if (this.ws) this.ws.close(1000);
   }
@@ -188,6 +237,7 @@ export class ClassConnection {
         this.clockOffset = w.server_time - Date.now();
         this.bestRTT = Infinity;
         this.onStatus("connected");
+        if (this.onToken && w.role !== "projector" && !this.renewTimer) this.renewLater();
         // What waited goes first, in the order it was sent; what the page
         // sends on the welcome follows it.
         for (const p of this.pending.values()) this.ws.send(p.frame);
@@ -206,7 +256,11 @@ export class ClassConnection {
       case "error": {
         const p = this.pending.get(f.id);
         if (!p) {
-          if (f.type === "error" && f.id === "hello") {
+          // A refused hello, or this connection closed as its person's
+          // oldest (too_many_connections, no id): wait as told before
+          // coming back, so that the person's devices do not take turns
+          // closing each other.
+          if (f.type === "error" && (f.id === "hello" || (!f.id && f.error.code === "too_many_connections"))) {
             if (f.error.retry_after) this.notBefore = Date.now() + f.error.retry_after;
             this.onStatus("refused", f.error);
           }

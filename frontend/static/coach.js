@@ -139,6 +139,11 @@ function open(r) {
   conn = new ClassConnection({
     token: session.token,
     room: r.id,
+    onToken: (token, expires) => {
+      if (!session) return;
+      session = { ...session, token, expires };
+      localStorage.setItem(KEY, JSON.stringify(session));
+    },
     onStatus: (st, err) => {
       $("live-status").textContent = st === "refused" ? err.message : st;
       $("live-status").dataset.state = st;

@@ -100,6 +100,10 @@ function start(s) {
   conn = new ClassConnection({
     token: s.token,
     keep: `${OUTBOX}.${s.room.id}.${s.student}`,
+    onToken: (token, expires) => {
+      const cur = saved();
+      if (cur) localStorage.setItem(KEY, JSON.stringify({ ...cur, token, expires }));
+    },
     onStatus: (st) => {
       $("status").textContent = STATUS[st] || st;
       $("status").dataset.state = st;

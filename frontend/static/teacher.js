@@ -136,6 +136,11 @@ function open(r) {
   ctx.conn = new ClassConnection({
     token: ctx.session.token,
     room: r.id,
+    onToken: (token, expires) => {
+      if (!ctx.session) return;
+      ctx.session = { ...ctx.session, token, expires };
+      localStorage.setItem(KEY, JSON.stringify(ctx.session));
+    },
     onStatus: (st, err) => {
       $("live-status").textContent = st === "refused" ? err.message : st;
       $("live-status").dataset.state = st;

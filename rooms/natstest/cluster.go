@@ -38,15 +38,18 @@ const clusterReady = 90 * time.Second
 func StartCluster(t testing.TB, n int) *Cluster {
 	t.Helper()
 	// A clustered JetStream server needs its routes configured before it
-	// starts, so the ports are chosen first. Client ports are fixed too,
-	// so that a server started again is where its clients look for it.
-	ports := freePorts(t, 2*n)
+	// starts. They go through links of the test's own, listening from
+	// the start, so that Crash can cut a server off from its peers before
+	// it stops. The servers' own ports are chosen by the servers as they
+	// bind (a port picked beforehand and bound later may be taken
+	// meanwhile by any process of a busy machine, and a server that cannot
+	// bind waits out its whole ready time), and kept for Start to bind
+	// them again, so that a server started again is where its clients
+	// and links look for it.
 	c := &Cluster{t: t, srvs: make([]*Server, n)}
 	t.Cleanup(c.stopAll)
-	// Routes go through links of the test's own, so that Crash can cut a
-	// server off from its peers before it stops.
 	var err error
-	if c.links, err = newLinks(ports[n:]); err != nil {
+	if c.links, err = newLinks(n); err != nil {
 		t.Fatalf("route links: %v", err)
 	}
 	for i := range n {
@@ -59,13 +62,13 @@ func StartCluster(t testing.TB, n int) *Cluster {
 		c.opts = append(c.opts, &server.Options{
 			ServerName: fmt.Sprintf("s%d", i),
 			Host:       "127.0.0.1",
-			Port:       ports[i],
+			Port:       server.RANDOM_PORT,
 			JetStream:  true,
 			StoreDir:   t.TempDir(),
 			NoLog:      true,
 			NoSigs:     true,
 			Cluster: server.ClusterOpts{
-				Name: "classhub-test", Host: "127.0.0.1", Port: ports[n+i],
+				Name: "classhub-test", Host: "127.0.0.1", Port: server.RANDOM_PORT,
 				// Peers that learn of this server from others reach it
 				// through its link too.
 				Advertise: c.links.addr(i),
@@ -78,27 +81,6 @@ func StartCluster(t testing.TB, n int) *Cluster {
 	}
 	c.WaitReady()
 	return c
-}
-
-// freePorts returns n ports that were free a moment ago.
-func freePorts(t testing.TB, n int) []int {
-	t.Helper()
-	var ports []int
-	var ls []net.Listener
-	defer func() {
-		for _, l := range ls {
-			_ = l.Close()
-		}
-	}()
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatalf("free port: %v", err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
 }
 
 // Size is the number of servers, running or not.
@@ -163,6 +145,10 @@ func (c *Cluster) Start(i int) *Server {
 		ns.Shutdown()
 		c.t.Fatalf("nats server %s not ready in %s", c.Name(i), clusterReady)
 	}
+	// The ports bound the first time are this server's from now on.
+	c.opts[i].Port = ns.Addr().(*net.TCPAddr).Port
+	c.opts[i].Cluster.Port = ns.ClusterAddr().Port
+	c.links.target(i, c.opts[i].Cluster.Port)
 	c.srvs[i] = &Server{Server: ns, Dir: opts.StoreDir}
 	return c.srvs[i]
 }
@@ -329,14 +315,14 @@ func (c *Cluster) inSync() (string, error) {
 // first (its CONNECT), so each connection is known by both its ends, and
 // cutting a server closes every route it has and refuses new ones.
 type links struct {
-	targets []int // the cluster port behind each listener
-	lns     []net.Listener
-	wg      sync.WaitGroup
+	lns []net.Listener
+	wg  sync.WaitGroup
 
-	mu    sync.Mutex
-	ids   map[string]int // server ID → index
-	isCut []bool
-	conns map[*link]struct{}
+	mu      sync.Mutex
+	targets []int          // the cluster port behind each listener; 0 until its server has bound it
+	ids     map[string]int // server ID → index
+	isCut   []bool
+	conns   map[*link]struct{}
 }
 
 // link is one route connection: from the soliciting server (-1 until it
@@ -346,9 +332,9 @@ type link struct {
 	in, out  net.Conn
 }
 
-func newLinks(targets []int) (*links, error) {
-	l := &links{targets: targets, ids: map[string]int{}, isCut: make([]bool, len(targets)), conns: map[*link]struct{}{}}
-	for i := range targets {
+func newLinks(n int) (*links, error) {
+	l := &links{targets: make([]int, n), ids: map[string]int{}, isCut: make([]bool, n), conns: map[*link]struct{}{}}
+	for i := range n {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
 			l.close()
@@ -361,6 +347,13 @@ func newLinks(targets []int) (*links, error) {
 }
 
 func (l *links) addr(i int) string { return l.lns[i].Addr().String() }
+
+// target sets the cluster port behind link i.
+func (l *links) target(i, port int) {
+	l.mu.Lock()
+	l.targets[i] = port
+	l.mu.Unlock()
+}
 
 // join records the ID of server i as it starts, and lets it be reached.
 func (l *links) join(i int, id string) {
@@ -407,7 +400,13 @@ func (l *links) accept(ln net.Listener, to int) {
 
 func (l *links) serve(in net.Conn, to int) {
 	defer in.Close()
-	out, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", l.targets[to]))
+	l.mu.Lock()
+	port := l.targets[to]
+	l.mu.Unlock()
+	if port == 0 {
+		return // not started yet: the peer tries its route again
+	}
+	out, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		return
 	}
