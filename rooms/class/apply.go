@@ -120,8 +120,10 @@ func applyShare(s *State, ev protocol.Event, d *protocol.Share) error {
 	if d.Revoked {
 		delete(s.Shares, d.Teacher)
 		delete(s.TeachersOnline, d.Teacher)
+		s.Unshared[d.Teacher] = ev.Time
 		return nil
 	}
+	delete(s.Unshared, d.Teacher)
 	if !d.Role.Shareable() {
 		return fmt.Errorf("share with role %q", d.Role)
 	}
