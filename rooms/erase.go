@@ -234,6 +234,12 @@ func (r *room) erase(ctx context.Context, sid protocol.StudentID) (json.RawMessa
 	if _, err := r.emit(ctx, protocol.EvOwnerChanged, protocol.ToNone, protocol.OwnerChanged{Node: r.m.cfg.Node}); err != nil {
 		return nil, err
 	}
+	// Who erased whom, and when, stays in the class's log: the teacher
+	// (by), and of the student only a digest of their ID.
+	erased := protocol.Erased{Digest: protocol.ErasureDigest(r.id, sid), Removed: len(evs) - len(kept)}
+	if _, err := r.emit(ctx, protocol.EvErased, protocol.ToTeachers, erased); err != nil {
+		return nil, err
+	}
 	if err := r.flush(ctx); err != nil {
 		return nil, err
 	}

@@ -82,7 +82,9 @@ func (s *proc) helloClose(token string, room protocol.RoomID) (protocol.Code, we
 // co-teacher still has both classes in their list, still reads the ended
 // one's report, and a console of theirs on the class whose share the
 // owner ended is closed with 4007, told apart from a class never shared
-// with them (4002).
+// with them (4002). The owner erases a student of the ended class, and
+// the report says, across the restarts, who did it and when, and nothing
+// of the student.
 func TestShareAnyClassSurvivesKill(t *testing.T) {
 	data := t.TempDir()
 	s := startServer(t, data)
@@ -99,8 +101,12 @@ func TestShareAnyClassSurvivesKill(t *testing.T) {
 	s.post("/api/v1/rooms", owner.Token, map[string]string{"title": "Ended class"}, &ended)
 	s.post("/api/v1/rooms", owner.Token, map[string]string{"title": "Never shared"}, &never)
 	s.post("/api/v1/rooms", owner.Token, map[string]string{"title": "Shared, then not"}, &revoked)
-	var j struct{ Token string }
+	var j, noah struct {
+		Token   string
+		Student protocol.StudentID
+	}
 	s.post("/api/v1/join", "", map[string]string{"code": ended.Code, "name": "Olivia"}, &j)
+	s.post("/api/v1/join", "", map[string]string{"code": ended.Code, "name": "Noah"}, &noah)
 	s.post("/api/v1/rooms/"+string(ended.ID)+"/end", owner.Token, nil, &ended)
 	if ended.Status != protocol.StatusEnded {
 		t.Fatalf("ending the class: %+v", ended)
@@ -126,6 +132,13 @@ func TestShareAnyClassSurvivesKill(t *testing.T) {
 	share(revoked, protocol.TeachCoTeacher)
 	// Sharing again changes the role, ended or not.
 	share(idle, protocol.TeachCoTeacher)
+	// The owner erases Noah from the ended class: the report keeps who
+	// did it and when, and nothing of him.
+	var erased struct{ Events, Removed int }
+	s.post("/api/v1/rooms/"+string(ended.ID)+"/students/"+string(noah.Student)+"/erase", owner.Token, nil, &erased)
+	if erased.Removed == 0 {
+		t.Fatalf("erasing Noah: %+v", erased)
+	}
 	var left TeachersAnswer
 	s.call("DELETE", "/api/v1/rooms/"+string(revoked.ID)+"/teachers/"+string(co.Teacher.ID), owner.Token, &left)
 	if len(left.Teachers) != 1 {
@@ -152,6 +165,13 @@ func TestShareAnyClassSurvivesKill(t *testing.T) {
 		}
 		if i := slices.IndexFunc(rep.Teachers, func(tt rooms.TeacherReport) bool { return tt.ID == co.Teacher.ID }); i < 0 || rep.Teachers[i].Role != protocol.TeachCoTeacher {
 			t.Errorf("%s: the report's teachers: %+v", when, rep.Teachers)
+		}
+		if i := slices.IndexFunc(rep.Actions, func(a rooms.ActionReport) bool { return a.Event == protocol.EvErased }); i < 0 ||
+			rep.Actions[i].Name != "Ms Okafor" || rep.Actions[i].What != fmt.Sprintf("erased a student from the class (%d events removed)", erased.Removed) {
+			t.Errorf("%s: the report's actions do not say Ms Okafor erased a student: %+v", when, rep.Actions)
+		}
+		if b, _ := json.Marshal(rep); strings.Contains(string(b), string(noah.Student)) || strings.Contains(string(b), "Noah") {
+			t.Errorf("%s: the report still names the erased student: %s", when, b)
 		}
 		if code, closed := s.helloClose(co.Token, revoked.ID); code != protocol.CodeUnauthorized || closed != websocket.StatusCode(protocol.CloseUnshared) {
 			t.Errorf("%s: the hello of a teacher whose share ended: %s, closed %d; want unauthorized and %d", when, code, closed, protocol.CloseUnshared)

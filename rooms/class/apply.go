@@ -59,6 +59,9 @@ var appliers = map[protocol.EventType]applier{
 	protocol.EvShare:           on(applyShare),
 	protocol.EvTeacherPresence: on(applyTeacherPresence),
 	protocol.EvSmallGroup:      on(applySmallGroup),
+	// An erasure is a record for the report; the class it left is the
+	// rewritten log's.
+	protocol.EvErased: on(func(*State, protocol.Event, *protocol.Erased) error { return nil }),
 }
 
 // Known reports whether the fold knows events of type t.
