@@ -100,6 +100,7 @@ type Hub struct {
 	log     *slog.Logger
 	metrics *metrics
 	joins   *addressLimits
+	lookups *addressLimits // join codes looked up before joining (limitLookups)
 	lim     *limits
 
 	mu      sync.Mutex
@@ -161,9 +162,10 @@ func New(cfg Config) (*Hub, error) {
 	}
 	h := &Hub{
 		cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer),
-		joins: &addressLimits{rate: rate.Limit(cfg.JoinRate), burst: cfg.JoinBurst},
-		lim:   newLimits(cfg),
-		rooms: map[protocol.RoomID]*hubRoom{}, conns: map[*conn]struct{}{},
+		joins:   &addressLimits{rate: rate.Limit(cfg.JoinRate), burst: cfg.JoinBurst},
+		lookups: &addressLimits{rate: rate.Limit(cfg.JoinRate), burst: cfg.JoinBurst},
+		lim:     newLimits(cfg),
+		rooms:   map[protocol.RoomID]*hubRoom{}, conns: map[*conn]struct{}{},
 	}
 	h.metrics.maxConns.Set(float64(cfg.MaxConns))
 	return h, nil
