@@ -54,7 +54,16 @@ const wcTimeout = 15 * time.Second
 // at once: stations, an applied grouping, a running rotation, practice
 // with right and wrong answers and hints, a flag, a raised hand, notes
 // edited by two students of a group, a coach who comments, students who
-// joined by picking their name from a roster. The binary is killed with
+// joined by picking their name from a roster; then the class's own
+// thresholds and late-joiner rule, choices offered and made, an interest,
+// a hand lowered by the teacher, a station put and removed, the class
+// paused and resumed, the rotation paused, resumed and extended for one
+// group, and two changes that wait for the rotation's next leg: a small
+// group proposed from the flags of three students on one skill, accepted
+// by the teacher ({"status":"scheduled"}), and a regrouping applied
+// ({"scheduled":true}); the teacher advances the rotation, and both are
+// formed then, in that step, once (the coach, whose groups that leg
+// replaced, is given one of the new ones). The binary is killed with
 // SIGKILL in one subtest and stopped with SIGTERM in the other, after a
 // number of the scripted commands chosen by the seed, possibly with a
 // command in flight. Then, on the same data folder:
