@@ -6,8 +6,8 @@ import (
 )
 
 // EvErased records that a teacher erased a student from the class: the
-// last event the erasure makes in the rewritten log, by the teacher's
-// request (its `by` says who, its time when). It keeps nothing of the
+// last event of the rewritten log, written with it (all or nothing), by
+// the teacher's request (its `by` says who, its time when). It keeps nothing of the
 // student, not even their ID: only a digest of it (ErasureDigest), from
 // which whoever holds the ID (the request to erase, an export) can tell
 // which student it was, and no one else can.
