@@ -37,13 +37,16 @@ const wholeClassStudentsEnv = "CLASSHUB_WHOLECLASS_STUDENTS"
 
 // wholeClassKillEnv, set to "practised", has the kill come only once
 // every student has practised, as in the figure of docs/BENCHMARKS.md;
-// unset, it comes at any point once every role is in class.
+// set to "after=N", right after the script's first N commands (the
+// seed still chooses how a command stands then); unset, it comes at any
+// point once every role is in class.
 const wholeClassKillEnv = "CLASSHUB_WHOLECLASS_KILL"
 
 // wcOptions are what the environment sets of TestWholeClassRestart.
 type wcOptions struct {
 	students  int
 	practised bool // kill only after every student has practised
+	after     int  // kill after this many commands of the script; 0: as the seed has it
 }
 
 // wcTimeout is how long the test waits for any one frame. A command takes
@@ -112,7 +115,11 @@ func TestWholeClassRestart(t *testing.T) {
 	case "practised":
 		opt.practised = true
 	default:
-		t.Fatalf("%s=%q: want \"practised\" or nothing", wholeClassKillEnv, s)
+		n, err := strconv.Atoi(strings.TrimPrefix(s, "after="))
+		if !strings.HasPrefix(s, "after=") || err != nil || n < 1 {
+			t.Fatalf("%s=%q: want \"practised\", \"after=N\" or nothing", wholeClassKillEnv, s)
+		}
+		opt.after = n
 	}
 	for i, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
 		t.Run(sigName[sig], func(t *testing.T) {
@@ -144,6 +151,12 @@ func wholeClass(t *testing.T, sig syscall.Signal, rng *rand.Rand, opt wcOptions)
 		minK = c.practisedStep
 	}
 	k := minK + rng.IntN(len(script)-minK+1)
+	if opt.after > 0 {
+		if opt.after < minK || opt.after > len(script) {
+			t.Fatalf("%s: the kill can come after %d to %d commands of this script", wholeClassKillEnv, minK, len(script))
+		}
+		k = opt.after
+	}
 	mode := killBetween
 	if k < len(script) {
 		mode = rng.IntN(len(killModes))
