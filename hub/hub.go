@@ -162,11 +162,11 @@ func New(cfg Config) (*Hub, error) {
 	}
 	h := &Hub{
 		cfg: cfg, log: cfg.Logger, metrics: newMetrics(cfg.Registerer),
-		joins:   &addressLimits{rate: rate.Limit(cfg.JoinRate), burst: cfg.JoinBurst},
-		lookups: &addressLimits{rate: rate.Limit(cfg.JoinRate), burst: cfg.JoinBurst},
-		lim:     newLimits(cfg),
-		rooms:   map[protocol.RoomID]*hubRoom{}, conns: map[*conn]struct{}{},
+		joins: &addressLimits{rate: rate.Limit(cfg.JoinRate), burst: cfg.JoinBurst},
+		lim:   newLimits(cfg),
+		rooms: map[protocol.RoomID]*hubRoom{}, conns: map[*conn]struct{}{},
 	}
+	h.lookups = &addressLimits{rate: rate.Limit(cfg.JoinRate), burst: cfg.JoinBurst}
 	h.metrics.maxConns.Set(float64(cfg.MaxConns))
 	return h, nil
 }
