@@ -42,6 +42,8 @@ type Config struct {
 	// JoinRate and JoinBurst limit sign-ins and joins per client address.
 	// The burst lets a whole class behind one school NAT join at once; the
 	// rate makes guessing a join code hopeless. Defaults 1/s and 60.
+	// Look-ups of a join code have an allowance of the same size of
+	// their own (limitLookups).
 	JoinRate  float64
 	JoinBurst int
 	// QueueBytes bounds each connection's write queue. A device whose
