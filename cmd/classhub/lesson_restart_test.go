@@ -1,17 +1,23 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
+	"os"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
 
+	"github.com/classhub/classhub/hub"
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
+	"github.com/classhub/classhub/roster"
 )
 
 // resend sends a command again with the request ID it had.
@@ -227,5 +233,96 @@ func TestLessonEndSurvivesKill(t *testing.T) {
 	}
 	if rep.Ended == 0 || ended != 1 {
 		t.Errorf("the report after SIGKILL: ended %d, %d action(s) ending the class: %+v", rep.Ended, ended, rep.Actions)
+	}
+}
+
+// raw makes a REST request with a body as it is, and decodes the answer,
+// which must be a success.
+func (s *proc) raw(method, path, token, contentType string, body []byte, out any) {
+	s.t.Helper()
+	req, _ := http.NewRequest(method, s.url+path, bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", contentType)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode >= 300 {
+		s.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+}
+
+// What the REST API keeps outside a class's log survives SIGKILL of the
+// real binary too: a content bank uploaded, a roster and a learner
+// profile edited, a coach's account, the key that signs tokens (a
+// teacher's token from before renews after), and a student's export.
+func TestStoresSurviveKill(t *testing.T) {
+	data := t.TempDir()
+	s := startServer(t, data)
+	addTeacher(t, data, "lee@school.example", "Ms Lee")
+	var login struct{ Token string }
+	s.post("/api/v1/login", "", map[string]string{"email": "lee@school.example", "password": "correct horse battery"}, &login)
+
+	yaml, err := os.ReadFile("../../rooms/content/demo/fractions-5.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	yaml = bytes.Replace(yaml, []byte("bank: fractions-5\n"), []byte("bank: fractions-5b\n"), 1)
+	s.raw("POST", "/api/v1/banks?name=fractions-5b.yaml", login.Token, "application/yaml", yaml, nil)
+
+	var ros roster.Roster
+	s.post("/api/v1/rosters", login.Token, hub.RosterRequest{Name: "5L maths", Students: []roster.StudentInput{{GivenName: "Olivia", FamilyName: "Smith"}}}, &ros)
+	olivia := ros.Students[0]
+	s.raw("PUT", "/api/v1/profiles/"+string(olivia.ID), login.Token, "application/json", []byte(`{"strengths":["mental arithmetic"]}`), nil)
+
+	var inv hub.InviteResponse
+	s.post("/api/v1/coaches", login.Token, map[string]string{"email": "diaz@school.example", "name": "Mr Diaz"}, &inv)
+	var accepted hub.LoginResponse
+	s.post("/api/v1/coaches/accept", "", map[string]string{"code": inv.Invite.Code, "password": "a long password of his own"}, &accepted)
+
+	var room rooms.RoomInfo
+	s.post("/api/v1/rooms", login.Token, map[string]string{"title": "Year 5 maths", "roster": string(ros.ID)}, &room)
+	var j struct{ Student protocol.StudentID }
+	s.post("/api/v1/join", "", map[string]string{"code": room.Code, "student": string(olivia.ID), "word": olivia.Code}, &j)
+
+	if err := s.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-s.done
+	s = startServer(t, data)
+
+	var banks struct {
+		Banks []struct{ ID protocol.BankID }
+	}
+	s.call("GET", "/api/v1/banks", login.Token, &banks)
+	if !slices.ContainsFunc(banks.Banks, func(b struct{ ID protocol.BankID }) bool { return b.ID == "fractions-5b" }) {
+		t.Errorf("after SIGKILL the uploaded bank is gone: %+v", banks.Banks)
+	}
+	var prof roster.Profile
+	s.call("GET", "/api/v1/profiles/"+string(olivia.ID), login.Token, &prof)
+	if !slices.Equal(prof.Strengths, []string{"mental arithmetic"}) {
+		t.Errorf("after SIGKILL Olivia's profile: %+v", prof)
+	}
+	var co hub.LoginResponse
+	s.post("/api/v1/login", "", map[string]string{"email": "diaz@school.example", "password": "a long password of his own"}, &co)
+	if co.Role != protocol.RoleCoach {
+		t.Errorf("after SIGKILL the coach signs in as %q", co.Role)
+	}
+	var renewed struct{ Token string }
+	s.raw("POST", "/api/v1/token/renew", login.Token, "application/json", nil, &renewed)
+	if renewed.Token == "" {
+		t.Error("after SIGKILL a teacher's token from before did not renew")
+	}
+	var ex rooms.Export
+	s.call("GET", "/api/v1/rooms/"+string(room.ID)+"/students/"+string(j.Student)+"/export", renewed.Token, &ex)
+	if ex.Student == nil || ex.Student.Name != "Olivia" || len(ex.Events) == 0 {
+		t.Errorf("after SIGKILL Olivia's export: %+v", ex)
 	}
 }
