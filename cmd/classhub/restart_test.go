@@ -66,7 +66,8 @@ const wcTimeout = 15 * time.Second
 // by the teacher ({"status":"scheduled"}), and a regrouping applied
 // ({"scheduled":true}); the teacher advances the rotation, and both are
 // formed then, in that step, once (the coach, whose groups that leg
-// replaced, is given one of the new ones). The binary is killed with
+// replaced, is given one of the new ones); a student moved to another
+// group; the rotation ended. The binary is killed with
 // SIGKILL in one subtest and stopped with SIGTERM in the other, after a
 // number of the scripted commands chosen by the seed, possibly with a
 // command in flight. Then, on the same data folder:
@@ -486,6 +487,8 @@ func (c *wcClass) script() []wcAction {
 		rotate(protocol.RotateAdvance, "", 0),
 		assignCoach("Otters"),
 		announce("Otters, welcome to your new group.", "Otters", ""),
+		moveToGroup(liam, "Herons"),
+		rotate(protocol.RotateEnd, "", 0),
 	)
 	return s
 }
@@ -941,6 +944,17 @@ func lowerHand(i int) wcAction {
 		s := c.pupils[i]
 		return &wcStep{what: "lower " + s.name + "'s hand", dev: c.teacher, typ: protocol.MsgLowerHand, sig: fmt.Sprintf("lowered/%s", s.id),
 			data: mustJSON(c.t, protocol.LowerHand{Student: s.id})}
+	}
+}
+
+// moveToGroup moves a student into another group. Its events (the two
+// groups and their summary) are not counted: the views before and after
+// a kill and the streams say whether it happened once.
+func moveToGroup(i int, group string) wcAction {
+	return func(c *wcClass) *wcStep {
+		s := c.pupils[i]
+		return &wcStep{what: "move " + s.name + " to the " + group, dev: c.teacher, typ: protocol.MsgMoveStudent,
+			data: mustJSON(c.t, protocol.MoveStudent{Student: s.id, Group: c.groups[group]})}
 	}
 }
 
@@ -1631,7 +1645,7 @@ func eventSigs(t *testing.T, log []wcFrame, coach protocol.CoachID) map[string]i
 			switch a := r.Actions[0]; a.Kind {
 			case "start", "regroup":
 				sigs["rotation/"+a.Kind]++
-			case "pause", "resume", "extend", "advance":
+			case "pause", "resume", "extend", "advance", "end":
 				sigs[fmt.Sprintf("rotation/%s/%s", a.Kind, a.Group)]++
 			}
 		case protocol.EvPractice:
