@@ -36,7 +36,7 @@ func (h *Hub) Register(e *echo.Echo) {
 	api.POST("/login", h.login, h.limitByAddress)
 	api.POST("/join", h.join, h.limitByAddress)
 	api.POST("/token/renew", h.renewToken)
-	api.GET("/join/:code", h.joinList, h.limitByAddress)
+	api.GET("/join/:code", h.joinList, h.limitLookups)
 	api.GET("/rooms", h.listRooms, h.teacherOnly)
 	api.POST("/rooms", h.createRoom, h.teacherOnly)
 	api.GET("/rooms/:id", h.getRoom, h.teacherOnly)
@@ -400,6 +400,15 @@ type addressLimit struct {
 }
 
 func (l *addressLimits) allow(addr string, now time.Time) bool {
+	return l.take(addr, now, true)
+}
+
+// has reports whether the address has an attempt left, without taking it.
+func (l *addressLimits) has(addr string, now time.Time) bool {
+	return l.take(addr, now, false)
+}
+
+func (l *addressLimits) take(addr string, now time.Time, take bool) bool {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.m == nil {
@@ -421,15 +430,43 @@ func (l *addressLimits) allow(addr string, now time.Time) bool {
 		l.m[addr] = a
 	}
 	a.seen = now
+	if !take {
+		return a.lim.TokensAt(now) >= 1
+	}
 	return a.lim.AllowN(now, 1)
 }
 
 func (h *Hub) limitByAddress(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		if !h.joins.allow(c.RealIP(), time.Now()) {
-			c.Response().Header().Set("Retry-After", strconv.Itoa(int(max(1, 1/float64(h.joins.rate)))))
-			return protocol.Errorf(protocol.CodeRateLimited, "too many attempts from this address; retry in a moment")
+			return h.tooManyAttempts(c)
 		}
 		return next(c)
+	}
+}
+
+func (h *Hub) tooManyAttempts(c echo.Context) error {
+	c.Response().Header().Set("Retry-After", strconv.Itoa(int(max(1, 1/float64(h.joins.rate)))))
+	return protocol.Errorf(protocol.CodeRateLimited, "too many attempts from this address; retry in a moment")
+}
+
+// limitLookups limits the look-up of a join code, which every student's
+// page makes before joining. Looking up a code that exists costs an
+// attempt of a bucket of its own, so that a class behind one address
+// joins within the join limit however many look up first; a code that
+// does not exist costs a join attempt as well, and none is looked up
+// while the address has no join attempt left, so that guessing codes
+// goes no faster than through joining.
+func (h *Hub) limitLookups(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		ip, now := c.RealIP(), time.Now()
+		if !h.joins.has(ip, now) || !h.lookups.allow(ip, now) {
+			return h.tooManyAttempts(c)
+		}
+		err := next(c)
+		if err != nil && protocol.ErrorOf(err).Code == protocol.CodeNotFound {
+			h.joins.allow(ip, time.Now())
+		}
+		return err
 	}
 }

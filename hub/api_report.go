@@ -68,7 +68,7 @@ func (h *Hub) eraseStudent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	raw, err := h.cfg.Rooms.EraseStudent(c.Request().Context(), info.Teacher, info.ID, sid)
+	raw, err := h.cfg.Rooms.EraseStudentAs(c.Request().Context(), protocol.ActedBy{Teacher: teacherOf(c), Name: nameOf(c)}, info.ID, sid)
 	if err != nil {
 		return err
 	}

@@ -272,6 +272,13 @@ func (c *conn) welcome(ctx context.Context, id string, hi *protocol.Hello) bool 
 			c.closeAfterFlush(protocol.CloseRemoved, e.Message)
 			return false
 		}
+		if pe.Code == protocol.CodeUnauthorized && c.actor.Role == protocol.RoleTeacher {
+			// The class's share with this teacher ended: 4007, as their
+			// consoles were closed when it did.
+			c.sendError(id, pe)
+			c.closeAfterFlush(protocol.CloseUnshared, pe.Message)
+			return false
+		}
 		if pe.Code == protocol.CodeForbidden || pe.Code == protocol.CodeNotFound {
 			// Not this token's class: the device must not retry it.
 			c.refuse(id, protocol.Errorf(protocol.CodeUnauthorized, "%s", pe.Message))

@@ -144,8 +144,9 @@ func TestCoTeachersShareOneClass(t *testing.T) {
 	if f.Type != protocol.FrameError || f.Error.Code != protocol.CodeUnauthorized {
 		t.Fatalf("the co-teacher's hello after revoking: %+v", f)
 	}
-	if code := again.waitClosed(); code != websocket.StatusCode(protocol.CloseUnauthorized) {
-		t.Fatalf("closed with %d", code)
+	// Revoked, not never shared: 4007 again, not 4002.
+	if code := again.waitClosed(); code != websocket.StatusCode(protocol.CloseUnshared) {
+		t.Fatalf("closed with %d, want %d", code, protocol.CloseUnshared)
 	}
 	if st, perr := e.call("GET", path, co.Token, nil, nil); perr == nil || st != http.StatusNotFound {
 		t.Fatalf("the class after revoking: %d %v", st, perr)

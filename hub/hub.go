@@ -43,6 +43,8 @@ type Config struct {
 	// JoinRate and JoinBurst limit sign-ins and joins per client address.
 	// The burst lets a whole class behind one school NAT join at once; the
 	// rate makes guessing a join code hopeless. Defaults 1/s and 60.
+	// Look-ups of a join code have an allowance of the same size of
+	// their own (limitLookups).
 	JoinRate  float64
 	JoinBurst int
 	// QueueBytes bounds each connection's write queue. A device whose
@@ -107,6 +109,7 @@ type Hub struct {
 	log     *slog.Logger
 	metrics *metrics
 	joins   *addressLimits
+	lookups *addressLimits // join codes looked up before joining (limitLookups)
 	lim     *limits
 	// closeTo is this hub's subject for the owners' Evict messages.
 	closeTo  string
@@ -183,6 +186,7 @@ func New(cfg Config) (*Hub, error) {
 		closeTo: protocol.SubjectPrefix + ".edge." + uuid.NewString() + ".evict",
 		stop:    make(chan struct{}),
 	}
+	h.lookups = &addressLimits{rate: rate.Limit(cfg.JoinRate), burst: cfg.JoinBurst}
 	h.metrics.maxConns.Set(float64(cfg.MaxConns))
 	var err error
 	if h.evictSub, err = cfg.NC.Subscribe(h.closeTo, h.onEvict); err != nil {

@@ -392,3 +392,41 @@ func TestRESTErrors(t *testing.T) {
 		t.Fatalf("list rooms: %v %v", perr, list)
 	}
 }
+
+// A class behind one address looks its code up and joins within the join
+// limit: the look-up of a code that exists has a bucket of its own. A
+// code that does not exist costs a join attempt as well, and nothing is
+// looked up while the address has no join attempt left, so codes are
+// guessed no faster than by joining.
+func TestJoinCodeLookupsDoNotSpendJoins(t *testing.T) {
+	const burst = 6
+	e := newEnv(t, func(c *Config, _ *rooms.Config) { c.JoinBurst = burst; c.JoinRate = 0.001 })
+	tl := e.teacher() // one join attempt from this address
+	var room struct{ Code string }
+	if _, perr := e.call("POST", "/api/v1/rooms", tl.Token, map[string]string{"title": "Year 5 maths"}, &room); perr != nil {
+		t.Fatal(perr)
+	}
+	// Four students look the code up and join: eight requests, four of
+	// them joins, within a burst of six with the sign-in.
+	for i := range 4 {
+		if st, perr := e.call("GET", "/api/v1/join/"+room.Code, "", nil, nil); perr != nil {
+			t.Fatalf("look-up %d: %d %v", i+1, st, perr)
+		}
+		if st, perr := e.call("POST", "/api/v1/join", "", map[string]string{"code": room.Code, "name": fmt.Sprintf("Student %d", i+1)}, nil); perr != nil {
+			t.Fatalf("join %d: %d %v", i+1, st, perr)
+		}
+	}
+	// One join attempt left: a code that does not exist spends it.
+	if st, perr := e.call("GET", "/api/v1/join/ZZZZZZ", "", nil, nil); st != http.StatusNotFound || perr.Code != protocol.CodeNotFound {
+		t.Fatalf("a code that does not exist: %d %v, want 404", st, perr)
+	}
+	for _, c := range []struct{ method, path string }{{"GET", "/api/v1/join/ZZZZZY"}, {"GET", "/api/v1/join/" + room.Code}, {"POST", "/api/v1/join"}} {
+		var body any
+		if c.method == "POST" {
+			body = map[string]string{"code": room.Code, "name": "Zed"}
+		}
+		if st, perr := e.call(c.method, c.path, "", body, nil); st != http.StatusTooManyRequests || perr.Code != protocol.CodeRateLimited {
+			t.Errorf("%s %s with no join attempt left: %d %v, want 429 rate_limited", c.method, c.path, st, perr)
+		}
+	}
+}

@@ -141,6 +141,7 @@ var eventTypes = map[EventType]AudienceKind{
 	EvShare:           AudTeachers,
 	EvTeacherPresence: AudTeachers,
 	EvSmallGroup:      AudTeachers,
+	EvErased:          AudTeachers,
 }
 
 // eventPayloads says what data each event type carries.
@@ -181,6 +182,7 @@ var eventPayloads = map[EventType]func() any{
 	EvShare:           func() any { return new(Share) },
 	EvTeacherPresence: func() any { return new(TeacherPresence) },
 	EvSmallGroup:      func() any { return new(SmallGroupChanged) },
+	EvErased:          func() any { return new(Erased) },
 }
 
 // TestTablesCoverTheSource: every enumeration constant in the source has

@@ -8,6 +8,6 @@ func EventTypes() []EventType {
 		EvStations, EvGroup, EvGroups, EvProposal, EvPlacement, EvRotation, EvClassPaused, EvActivity, EvLevel,
 		EvChoices, EvChoice, EvWorkspace, EvLateRule,
 		EvPractice, EvItem, EvAttempt, EvHintShown, EvOffer, EvFlag, EvHelpSent, EvThresholds, EvClosed,
-		EvShare, EvTeacherPresence, EvSmallGroup,
+		EvShare, EvTeacherPresence, EvSmallGroup, EvErased,
 	}
 }

@@ -50,8 +50,10 @@ var commands = map[protocol.MsgType]command{
 	protocol.CmdDisconnect: {byAnyone, always, false, (*room).disconnectCmd},
 	CmdExport:              {byOwner, always, false, (*room).exportCmd},
 	CmdErase:               {byOwner, always, false, (*room).eraseCmd},
-	protocol.CmdShare:      {byOwner, live, false, (*room).share},
-	protocol.CmdUnshare:    {byAnyone, live, false, (*room).unshare}, // the owner, or the teacher leaving
+	// Shared whatever the class's state: an ended class is shared for
+	// its report.
+	protocol.CmdShare:   {byOwner, always, false, (*room).share},
+	protocol.CmdUnshare: {byAnyone, always, false, (*room).unshare}, // the owner, or the teacher leaving
 
 	// The class.
 	protocol.MsgAnnounce:  {byStaff, live, true, (*room).announce},

@@ -203,6 +203,14 @@ func (r *room) erase(ctx context.Context, sid protocol.StudentID) (json.RawMessa
 		}
 		kept = append(kept, ev)
 	}
+	// Who erased whom, and when, is the rewritten log's last event, so
+	// that it is there as soon as the rewrite is: the teacher (by), and of
+	// the student only a digest of their ID.
+	erased, err := json.Marshal(protocol.Erased{Digest: protocol.ErasureDigest(r.id, sid), Removed: len(evs) - len(kept)})
+	if err != nil {
+		return nil, err
+	}
+	kept = append(kept, protocol.Event{Type: protocol.EvErased, Time: r.m.cfg.Now().UnixMilli(), Audience: protocol.ToTeachers, Data: erased, By: r.by})
 	// Replay before replacing anything: a log that does not fold is not
 	// written.
 	st := class.New(r.id)
@@ -242,7 +250,8 @@ func (r *room) erase(ctx context.Context, sid protocol.StudentID) (json.RawMessa
 	}
 	r.armRotation()
 	r.armWatch()
-	return reply(map[string]any{"events": len(kept), "removed": len(evs) - len(kept)})
+	// The new log holds what was kept and the record of the erasure.
+	return reply(map[string]any{"events": len(kept), "removed": len(evs) - (len(kept) - 1)})
 }
 
 // rewrite makes evs the class's log, under a new epoch, so that a crash at

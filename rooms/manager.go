@@ -671,8 +671,14 @@ func (m *Manager) ExportStudent(ctx context.Context, teacher protocol.TeacherID,
 
 // EraseStudent removes one student from the class, its log included.
 func (m *Manager) EraseStudent(ctx context.Context, teacher protocol.TeacherID, room protocol.RoomID, sid protocol.StudentID) (json.RawMessage, error) {
+	return m.EraseStudentAs(ctx, protocol.ActedBy{Teacher: teacher}, room, sid)
+}
+
+// EraseStudentAs is EraseStudent with the name of the teacher who asks,
+// which the class's record of the erasure keeps.
+func (m *Manager) EraseStudentAs(ctx context.Context, by protocol.ActedBy, room protocol.RoomID, sid protocol.StudentID) (json.RawMessage, error) {
 	data, _ := json.Marshal(StudentTarget{Student: sid})
-	return m.Do(ctx, protocol.Command{Room: room, Type: CmdErase, Actor: protocol.Actor{Role: protocol.RoleTeacher, Teacher: teacher}, Data: data})
+	return m.Do(ctx, protocol.Command{Room: room, Type: CmdErase, Actor: protocol.Actor{Role: protocol.RoleTeacher, Teacher: by.Teacher}, Name: by.Name, Data: data})
 }
 
 // RoomByCode returns the room whose join code is code (in any of the forms

@@ -122,6 +122,13 @@ func randomClass(t *testing.T, rng *rand.Rand, steps int) ([]protocol.Event, []p
 	for range 5 {
 		g.step(false) // refused now, and must change nothing
 	}
+	// A student erased after class: the log is rewritten and ends with
+	// the erasure's record, and it must fold at every cut as any other.
+	erased := g.students[len(g.students)-1]
+	if _, err := g.m.EraseStudentAs(ctx, protocol.ActedBy{Teacher: teacherA, Name: "Ms A"}, info.ID, erased); err != nil {
+		t.Fatal(err)
+	}
+	g.students = g.students[:len(g.students)-1]
 	last := g.offset()
 	evs, err := g.m.ReadLog(ctx, info.ID, 1, last)
 	if err != nil {

@@ -44,6 +44,10 @@ type StudentReport struct {
 	Activities []ActivityReport `json:"activities"`
 	Flags      []FlagReport     `json:"flags"`
 	Stations   []StationTime    `json:"stations"`
+	// ActedBy are the teachers who acted on the student (their flags,
+	// level, station, hand, help or work sent to them), in the order of
+	// their first such action.
+	ActedBy []protocol.ActedBy `json:"acted_by"`
 }
 
 // SkillReport is a skill's mastery before and after the session. Before is
@@ -218,7 +222,12 @@ func (m *Manager) Report(ctx context.Context, room protocol.RoomID) (Report, err
 		rep.Actions = []ActionReport{}
 	}
 	for sid, s := range f.st.Students {
-		sr := StudentReport{ID: sid, Name: s.Name, Joined: s.Joined, Roster: s.Roster, Skills: []SkillReport{}, Activities: []ActivityReport{}, Flags: []FlagReport{}, Stations: []StationTime{}}
+		sr := StudentReport{ID: sid, Name: s.Name, Joined: s.Joined, Roster: s.Roster, Skills: []SkillReport{}, Activities: []ActivityReport{}, Flags: []FlagReport{}, Stations: []StationTime{}, ActedBy: []protocol.ActedBy{}}
+		for _, a := range rep.Actions {
+			if a.Student == sid && !slices.ContainsFunc(sr.ActedBy, func(b protocol.ActedBy) bool { return b.Teacher == a.Teacher }) {
+				sr.ActedBy = append(sr.ActedBy, protocol.ActedBy{Teacher: a.Teacher, Name: a.Name})
+			}
+		}
 		for _, k := range f.tally[sid] {
 			k.After = f.st.Learners[sid].Mastery[k.Skill]
 			sr.Skills = append(sr.Skills, *k)
@@ -261,7 +270,7 @@ func (rep Report) CSV() []byte {
 	var buf bytes.Buffer
 	w := csv.NewWriter(&buf)
 	_ = w.Write([]string{"student_id", "name", "skill", "mastery_before", "mastery_after", "attempts", "correct",
-		"activities_completed", "flags", "act_now_flags", "median_response_s", "stations"})
+		"activities_completed", "flags", "act_now_flags", "median_response_s", "stations", "acted_by"})
 	for _, s := range rep.Students {
 		completed := 0
 		for _, a := range s.Activities {
@@ -284,6 +293,10 @@ func (rep Report) CSV() []byte {
 			slices.Sort(responds)
 			median = strconv.FormatFloat(float64(responds[len(responds)/2])/1000, 'f', 1, 64)
 		}
+		var acted []string
+		for _, b := range s.ActedBy {
+			acted = append(acted, b.Name)
+		}
 		var stations []string
 		for _, st := range s.Stations {
 			stations = append(stations, fmt.Sprintf("%s: %.1f min", st.Name, float64(st.Ms)/60000))
@@ -302,7 +315,7 @@ func (rep Report) CSV() []byte {
 				after = strconv.FormatFloat(k.After, 'f', 3, 64)
 			}
 			_ = w.Write([]string{string(s.ID), s.Name, string(k.Skill), before, after, strconv.Itoa(k.Attempts), strconv.Itoa(k.Correct),
-				strconv.Itoa(completed), strconv.Itoa(len(s.Flags)), strconv.Itoa(actNow), median, strings.Join(stations, "; ")})
+				strconv.Itoa(completed), strconv.Itoa(len(s.Flags)), strconv.Itoa(actNow), median, strings.Join(stations, "; "), strings.Join(acted, "; ")})
 		}
 	}
 	w.Flush()

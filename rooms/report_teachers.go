@@ -31,6 +31,9 @@ type ActionReport struct {
 	Teacher protocol.TeacherID `json:"teacher"`
 	Name    string             `json:"name"`
 	What    string             `json:"what"`
+	// Student is the student the action was about, when it was about
+	// one (their flag, their level, help or work sent to them).
+	Student protocol.StudentID `json:"student,omitempty"`
 }
 
 // teacherFolder collects, while the report folds the log, who taught the
@@ -90,7 +93,7 @@ func (f *teacherFolder) fold(st *class.State, ev protocol.Event) error {
 		by := *ev.By
 		f.flagBy[d.Flag.ID] = &by
 	}
-	what, err := describe(st, ev)
+	what, about, err := describe(st, ev)
 	if err != nil || what == "" {
 		return err
 	}
@@ -100,14 +103,52 @@ func (f *teacherFolder) fold(st *class.State, ev protocol.Event) error {
 		name = t.Name
 	}
 	t.Actions++
-	f.actions = append(f.actions, ActionReport{Time: ev.Time, Event: ev.Type, Teacher: ev.By.Teacher, Name: name, What: what})
+	f.actions = append(f.actions, ActionReport{Time: ev.Time, Event: ev.Type, Teacher: ev.By.Teacher, Name: name, What: what, Student: about})
 	return nil
 }
 
 // describe says in words what a teacher's event did, or "" for events
 // that are not worth a line of the report (the replies to retries, one
-// group's membership when the set of groups says it, a workspace edit).
-func describe(st *class.State, ev protocol.Event) (string, error) {
+// group's membership when the set of groups says it, a workspace edit),
+// and the student it was about, when it was about one.
+func describe(st *class.State, ev protocol.Event) (string, protocol.StudentID, error) {
+	what, err := describeWhat(st, ev)
+	if err != nil || what == "" {
+		return what, "", err
+	}
+	var about protocol.StudentID
+	switch ev.Type {
+	case protocol.EvFlag:
+		var d protocol.FlagChanged
+		_ = json.Unmarshal(ev.Data, &d)
+		about = d.Flag.Student
+	case protocol.EvAnnouncement:
+		var d protocol.Announcement
+		_ = json.Unmarshal(ev.Data, &d)
+		about = d.To
+	case protocol.EvActivity:
+		var d protocol.ActivityPushed
+		_ = json.Unmarshal(ev.Data, &d)
+		about = d.To.Student
+	case protocol.EvPractice:
+		var d protocol.PracticeStarted
+		_ = json.Unmarshal(ev.Data, &d)
+		about = d.To.Student
+	case protocol.EvClosed:
+		var d protocol.PracticeClosed
+		_ = json.Unmarshal(ev.Data, &d)
+		about = d.To.Student
+	case protocol.EvPlacement, protocol.EvHelpSent, protocol.EvLevel, protocol.EvHand:
+		var d struct {
+			Student protocol.StudentID `json:"student"`
+		}
+		_ = json.Unmarshal(ev.Data, &d)
+		about = d.Student
+	}
+	return what, about, nil
+}
+
+func describeWhat(st *class.State, ev protocol.Event) (string, error) {
 	student := func(id protocol.StudentID) string {
 		if s := st.Students[id]; s != nil {
 			return s.Name
@@ -235,6 +276,13 @@ func describe(st *class.State, ev protocol.Event) (string, error) {
 			return "stopped sharing the class with " + d.Name, nil
 		}
 		return "shared the class with " + d.Name + " as " + roleWords(d.Role), nil
+	case protocol.EvErased:
+		var d protocol.Erased
+		if err := json.Unmarshal(ev.Data, &d); err != nil {
+			return "", err
+		}
+		// Not the student's name: the erasure leaves none.
+		return fmt.Sprintf("erased a student from the class (%d events removed)", d.Removed), nil
 	}
 	return "", nil
 }

@@ -1,8 +1,11 @@
 package rooms
 
 import (
+	"bytes"
 	"context"
+	"encoding/csv"
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +69,53 @@ func TestReportFoldsTheSession(t *testing.T) {
 	}
 }
 
+// Who acted on a student is in the report and in its CSV: the teachers
+// whose commands were about them, each once, in the order they first did.
+func TestReportSaysWhoActedOnEachStudent(t *testing.T) {
+	c, _ := busyClass(t)
+	olivia, noah := c.students[0], c.students[1]
+	if _, err := doAs(t, c.m, c.id, protocol.MsgSetLevel, teacherA, "Ms Lee", protocol.SetLevel{Student: olivia, Level: 0.3}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := doAs(t, c.m, c.id, protocol.MsgAnnounce, teacherA, "Ms Lee", protocol.Announce{Text: "Look again at the second one.", To: olivia}); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := c.m.Report(context.Background(), c.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range rep.Students {
+		switch s.ID {
+		case olivia:
+			if len(s.ActedBy) != 1 || s.ActedBy[0].Teacher != teacherA || s.ActedBy[0].Name != "Ms Lee" {
+				t.Errorf("Olivia was acted on by %+v, want Ms Lee once", s.ActedBy)
+			}
+		case noah:
+			if len(s.ActedBy) != 0 {
+				t.Errorf("no teacher acted on Noah, the report says %+v", s.ActedBy)
+			}
+		}
+	}
+	r := csv.NewReader(bytes.NewReader(rep.CSV()))
+	rows, err := r.ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := slices.Index(rows[0], "acted_by")
+	if col < 0 {
+		t.Fatalf("the CSV has no acted_by column: %q", rows[0])
+	}
+	for _, row := range rows[1:] {
+		want := ""
+		if protocol.StudentID(row[0]) == olivia {
+			want = "Ms Lee"
+		}
+		if row[col] != want {
+			t.Errorf("%s's acted_by is %q, want %q", row[1], row[col], want)
+		}
+	}
+}
+
 func TestEraseStudent(t *testing.T) {
 	c, _ := busyClass(t)
 	olivia := c.students[0]
@@ -78,7 +128,7 @@ func TestEraseStudent(t *testing.T) {
 		t.Fatalf("export = %s, %v", raw, err)
 	}
 	before, _ := snapshotOf(t, c.m, c.id, teacher(teacherA))
-	if _, err := c.m.EraseStudent(context.Background(), teacherA, c.id, olivia); err != nil {
+	if _, err := c.m.EraseStudentAs(context.Background(), protocol.ActedBy{Teacher: teacherA, Name: "Ms Lee"}, c.id, olivia); err != nil {
 		t.Fatal(err)
 	}
 	after, tv := snapshotOf(t, c.m, c.id, teacher(teacherA))
@@ -115,5 +165,49 @@ func TestEraseStudent(t *testing.T) {
 	_ = json.Unmarshal(res.View, &b)
 	if len(a.Students) != len(b.Students) || len(a.Groups) != len(b.Groups) || len(a.Learning) != len(b.Learning) {
 		t.Fatalf("replayed after erasing:\nwant %s\ngot  %s", want, res.View)
+	}
+
+	// The erasure is on record, on the node that loaded the class again
+	// and after a second erasure: who, when, and of Olivia only the
+	// digest of her ID.
+	noah := c.students[1]
+	if _, err := c.m.EraseStudentAs(context.Background(), protocol.ActedBy{Teacher: teacherA, Name: "Ms Lee"}, c.id, noah); err != nil {
+		t.Fatal(err)
+	}
+	var digests []string
+	for _, ev := range c.log() {
+		if concerns(ev, olivia) || concerns(ev, noah) {
+			t.Fatalf("the log still names an erased student: %s %s", ev.Type, ev.Data)
+		}
+		if ev.Type != protocol.EvErased {
+			continue
+		}
+		var d protocol.Erased
+		if err := json.Unmarshal(ev.Data, &d); err != nil {
+			t.Fatal(err)
+		}
+		if ev.By == nil || ev.By.Teacher != teacherA || ev.By.Name != "Ms Lee" || ev.Time <= 0 || d.Removed <= 0 {
+			t.Errorf("the erasure's record: by %+v, time %d, %+v", ev.By, ev.Time, d)
+		}
+		digests = append(digests, d.Digest)
+	}
+	if want := []string{protocol.ErasureDigest(c.id, olivia), protocol.ErasureDigest(c.id, noah)}; !slices.Equal(digests, want) {
+		t.Fatalf("the erasures on record: %q, want %q", digests, want)
+	}
+	rep, err := c.m.Report(context.Background(), c.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, a := range rep.Actions {
+		if a.Event == protocol.EvErased {
+			n++
+			if a.Teacher != teacherA || a.Name != "Ms Lee" || !strings.HasPrefix(a.What, "erased a student from the class") || a.Student != "" {
+				t.Errorf("the report's erasure: %+v", a)
+			}
+		}
+	}
+	if n != 2 {
+		t.Fatalf("the report has %d erasures, want 2: %+v", n, rep.Actions)
 	}
 }

@@ -115,7 +115,8 @@ func wholeLog(t *testing.T, m *Manager, room protocol.RoomID) ([]protocol.Event,
 }
 
 // checkLogIs checks that the class's log is want followed only by the
-// owner_changed events of the nodes that loaded it since, and that the
+// owner_changed events of the nodes that loaded it since (and the
+// erasure's record), and that the
 // class's state is the fold of it.
 func checkLogIs(t *testing.T, m *Manager, room protocol.RoomID, what string, want []protocol.Event) []protocol.Event {
 	t.Helper()
@@ -125,7 +126,7 @@ func checkLogIs(t *testing.T, m *Manager, room protocol.RoomID, what string, wan
 	}
 	sameEvents(t, what, got[:len(want)], want)
 	for _, ev := range got[len(want):] {
-		if ev.Type != protocol.EvOwnerChanged {
+		if ev.Type != protocol.EvOwnerChanged && ev.Type != protocol.EvErased {
 			t.Fatalf("%s: event %d after the expected log is %s", what, ev.Seq, ev.Type)
 		}
 	}

@@ -733,6 +733,11 @@ func (r *room) snapshot(ctx context.Context, a protocol.Actor) (json.RawMessage,
 	switch a.Role {
 	case protocol.RoleTeacher:
 		if !r.isTeacher(a) {
+			if _, ok := r.st.Unshared[a.Teacher]; ok {
+				// Told apart from a class never shared, so that the
+				// console closes with 4007 and goes back to its list.
+				return nil, protocol.Errorf(protocol.CodeUnauthorized, "this class is no longer shared with you")
+			}
 			return nil, protocol.Errorf(protocol.CodeForbidden, "this is not your class")
 		}
 	case protocol.RoleStudent:

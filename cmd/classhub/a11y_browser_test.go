@@ -15,6 +15,9 @@ import (
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/classhub/classhub/hub"
+	"github.com/classhub/classhub/roster"
 )
 
 // axe-core runs in the browser tests to check every screen of the web
@@ -204,6 +207,8 @@ func TestBrowserAccessibility(t *testing.T) {
 	ivy.click("#join-submit")
 	ivy.until("the class page, the focus on its title", `document.querySelector("#status").dataset.state === "connected" && `+focused("#class-title"))
 	ivy.axe("in class")
+	// A class opened with a roster: pick a name, then a picture.
+	rosterJoinScreens(t, b, s, teacher.str(`JSON.parse(localStorage.getItem("classhub.teacher")).token`), phone...)
 	jon := join(t, b, s, code, "Jon", phone...)
 	kai := join(t, b, s, code, "Kai", reducedMotion, chromedp.EmulateViewport(1366, 768))
 	teacher.until("three students online", `document.querySelectorAll("#roster .dot.on").length === 3`)
@@ -413,4 +418,49 @@ func TestBrowserAccessibility(t *testing.T) {
 	teacher.until("the class ended", textOf("#join-code-show")+` === "ended"`)
 	teacher.axe("ended")
 	t.Logf("the accessibility scenario took %s", time.Since(began).Round(100*time.Millisecond))
+}
+
+// rosterJoinScreens checks the student page of a class opened with a
+// roster: the names to pick from once the code is typed, the pictures of
+// the name picked, a wrong picture's refusal, and the class joined. The
+// focus follows each step: the list's title, the pictures' title, the
+// picture that was wrong, the class's title.
+func rosterJoinScreens(t *testing.T, b context.Context, s *proc, token string, setup ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	var ros roster.Roster
+	s.post("/api/v1/rosters", token, hub.RosterRequest{Name: "5N maths", Students: []roster.StudentInput{
+		{GivenName: "Mia", FamilyName: "Walker"}, {GivenName: "Leo", FamilyName: "Green"}, {GivenName: "Sam", FamilyName: "Khan"}, {GivenName: "Sam", FamilyName: "Lewis"},
+	}}, &ros)
+	var room struct{ Code string }
+	s.post("/api/v1/rooms", token, map[string]string{"title": "Year 5 roster class", "roster": string(ros.ID)}, &room)
+	var mia, other roster.Student
+	for _, st := range ros.Students {
+		if st.GivenName == "Mia" {
+			mia = st
+		}
+	}
+	for _, st := range ros.Students {
+		if st.Code != mia.Code {
+			other = st
+		}
+	}
+
+	tb := newTab(t, b, "Mia", setup...)
+	tb.do("open the student page", chromedp.Navigate(s.url+"/"), chromedp.WaitVisible(chromedp.CSS("#join-code")))
+	tb.typeIn("#join-code", room.Code)
+	tb.until("the names to pick from, the focus on their title", isVisible("#pick-names")+` && document.querySelectorAll("#pick-names button").length === 4 && `+focused("#pick-title"))
+	tb.axe("pick your name")
+	tb.shot("pick-name")
+	tb.click(fmt.Sprintf(`#pick-names [data-student=%q]`, mia.ID))
+	tb.until("the pictures, the focus on their title", isVisible("#pick-words")+` && document.querySelectorAll("#pick-words button").length > 1 && `+focused("#pick-word-title"))
+	tb.axe("pick your picture")
+	tb.shot("pick-picture")
+	tb.click(fmt.Sprintf(`#pick-words [data-word=%q]`, other.Code))
+	tb.until("the refusal, the focus on the picture", `document.querySelector("#pick-error").textContent.includes("not Mia's picture") && `+focused(fmt.Sprintf(`#pick-words [data-word=%q]`, other.Code)))
+	tb.axe("pick your picture, a wrong one")
+	tb.shot("pick-wrong")
+	tb.click(fmt.Sprintf(`#pick-words [data-word=%q]`, mia.Code))
+	tb.until("the class page, the focus on its title", `document.querySelector("#status").dataset.state === "connected" && `+focused("#class-title"))
+	tb.axe("in class, picked from the roster")
+	tb.shot("picked")
 }

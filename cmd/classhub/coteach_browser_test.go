@@ -15,6 +15,9 @@ import (
 // pauses the class; the owner's console and the student's device show it
 // paused. When the owner stops sharing, the co-teacher's console goes back
 // to the class list and says so.
+//
+// Once the class ended, the owner opens it from the class list and shares
+// it again, and the co-teacher reads its report.
 func TestBrowserCoTeacher(t *testing.T) {
 	began := time.Now()
 	b := browser(t)
@@ -94,5 +97,28 @@ func TestBrowserCoTeacher(t *testing.T) {
 	owner.until("Mr Brown gone from the list", textOf("#share-status")+` === "Mr Brown no longer teaches this class." && document.querySelectorAll("#share-list li").length === 1`)
 	co.until("the co-teacher back on the class list, told why", isVisible("#classes")+` && `+textOf("#classes-error")+` === "“Year 5 maths” is no longer shared with you."`)
 	co.until("the class gone from their list", `![...document.querySelectorAll("#class-list li")].some((li) => li.textContent.includes("Year 5 maths"))`)
+
+	// The class ends, and is shared again from the class list, ended, so
+	// that Mr Brown reads its report.
+	owner.do("Escape", chromedp.KeyEvent(kb.Escape))
+	owner.until("the dialog closed", `document.querySelector("#share-dialog").hidden`)
+	owner.click("#end-class")
+	owner.until("the class ended", textOf("#join-code-show")+` === "ended"`)
+	owner.click("#back")
+	owner.until("the class list", isVisible("#classes")+` && [...document.querySelectorAll("#class-list li")].some((li) => li.textContent.includes("Year 5 maths") && li.textContent.includes("ended"))`)
+	owner.clickText("#class-list a", "Year 5 maths")
+	owner.until("the ended class, its teachers", textOf("#join-code-show")+` === "ended" && `+isVisible("#share-open"))
+	owner.click("#share-open")
+	owner.until("the dialog, the form offered", isVisible("#share-dialog")+` && `+isVisible("#share-form"))
+	owner.set("#share-email", "brown@school.example")
+	owner.set("#share-role", "co_teacher")
+	owner.click("#share-submit")
+	owner.until("Mr Brown shared the ended class", textOf("#share-status")+` === "Shared with Mr Brown as co-teacher."`)
+	owner.shot("share-ended")
+	co.do("the class list again", chromedp.Reload())
+	co.until("the ended class in their list", `[...document.querySelectorAll("#class-list li")].some((li) => li.textContent.includes("Year 5 maths") && li.textContent.includes("ended") && li.textContent.includes("you are co-teacher"))`)
+	co.follow("#class-list a.report-link")
+	co.until("the report of the ended class", textOf("#report-title")+`.includes("Year 5 maths") && `+isVisible("#report-when"))
+	co.shot("report-ended")
 	t.Logf("the scenario took %s", time.Since(began).Round(100*time.Millisecond))
 }

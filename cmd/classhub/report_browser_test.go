@@ -273,6 +273,12 @@ func TestBrowserRosterClassReport(t *testing.T) {
 	answer(ben, it, false)
 	skills["Ben"][it.Skill] = true
 
+	// The teacher sets Olivia's level: the report says who acted on her.
+	tok := teacher.str(`JSON.parse(localStorage.getItem("classhub.teacher")).token`)
+	td, _ := s.connect(tok, protocol.RoomID(teacher.str(`new URLSearchParams(location.hash.slice(1)).get("class")`)), nil)
+	td.do(protocol.MsgSetLevel, protocol.SetLevel{Student: protocol.StudentID(oliviaID), Level: 0.6})
+	td.ws.CloseNow()
+
 	// The class ends: the console says so and links the report.
 	teacher.eval(`(() => { window.confirm = () => true; return true; })()`, nil)
 	teacher.click("#end-class")
@@ -294,6 +300,13 @@ func TestBrowserRosterClassReport(t *testing.T) {
 	teacher.shot("class-list")
 	teacher.follow("#class-list .report-link")
 	teacher.until("the heatmap", `document.querySelectorAll("#heatmap .hm-row").length === 2`)
+	// Who acted on each student: Ms Lind on Olivia, nobody on Ben.
+	acted := func(sid string) string {
+		return teacher.str(fmt.Sprintf(`document.querySelector('#students tr[data-student="%s"] .acted-by').textContent`, sid))
+	}
+	if o, b := acted(oliviaID), acted(benID); o != "Ms Lind" || b != "none" {
+		teacher.fail("who acted on them: Olivia %q, Ben %q; want Ms Lind and none", o, b)
+	}
 
 	// The heatmap has a row for each student who practised and a column
 	// for each skill they answered on, named as the bank names it.

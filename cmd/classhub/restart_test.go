@@ -37,13 +37,16 @@ const wholeClassStudentsEnv = "CLASSHUB_WHOLECLASS_STUDENTS"
 
 // wholeClassKillEnv, set to "practised", has the kill come only once
 // every student has practised, as in the figure of docs/BENCHMARKS.md;
-// unset, it comes at any point once every role is in class.
+// set to "after=N", right after the script's first N commands (the
+// seed still chooses how a command stands then); unset, it comes at any
+// point once every role is in class.
 const wholeClassKillEnv = "CLASSHUB_WHOLECLASS_KILL"
 
 // wcOptions are what the environment sets of TestWholeClassRestart.
 type wcOptions struct {
 	students  int
 	practised bool // kill only after every student has practised
+	after     int  // kill after this many commands of the script; 0: as the seed has it
 }
 
 // wcTimeout is how long the test waits for any one frame. A command takes
@@ -54,7 +57,17 @@ const wcTimeout = 15 * time.Second
 // at once: stations, an applied grouping, a running rotation, practice
 // with right and wrong answers and hints, a flag, a raised hand, notes
 // edited by two students of a group, a coach who comments, students who
-// joined by picking their name from a roster. The binary is killed with
+// joined by picking their name from a roster; then the class's own
+// thresholds and late-joiner rule, choices offered and made, an interest,
+// a hand lowered by the teacher, a station put and removed, the class
+// paused and resumed, the rotation paused, resumed and extended for one
+// group, and two changes that wait for the rotation's next leg: a small
+// group proposed from the flags of three students on one skill, accepted
+// by the teacher ({"status":"scheduled"}), and a regrouping applied
+// ({"scheduled":true}); the teacher advances the rotation, and both are
+// formed then, in that step, once (the coach, whose groups that leg
+// replaced, is given one of the new ones); a student moved to another
+// group; the rotation ended. The binary is killed with
 // SIGKILL in one subtest and stopped with SIGTERM in the other, after a
 // number of the scripted commands chosen by the seed, possibly with a
 // command in flight. Then, on the same data folder:
@@ -103,7 +116,11 @@ func TestWholeClassRestart(t *testing.T) {
 	case "practised":
 		opt.practised = true
 	default:
-		t.Fatalf("%s=%q: want \"practised\" or nothing", wholeClassKillEnv, s)
+		n, err := strconv.Atoi(strings.TrimPrefix(s, "after="))
+		if !strings.HasPrefix(s, "after=") || err != nil || n < 1 {
+			t.Fatalf("%s=%q: want \"practised\", \"after=N\" or nothing", wholeClassKillEnv, s)
+		}
+		opt.after = n
 	}
 	for i, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
 		t.Run(sigName[sig], func(t *testing.T) {
@@ -135,6 +152,12 @@ func wholeClass(t *testing.T, sig syscall.Signal, rng *rand.Rand, opt wcOptions)
 		minK = c.practisedStep
 	}
 	k := minK + rng.IntN(len(script)-minK+1)
+	if opt.after > 0 {
+		if opt.after < minK || opt.after > len(script) {
+			t.Fatalf("%s: the kill can come after %d to %d commands of this script", wholeClassKillEnv, minK, len(script))
+		}
+		k = opt.after
+	}
 	mode := killBetween
 	if k < len(script) {
 		mode = rng.IntN(len(killModes))
@@ -195,21 +218,30 @@ type wcClass struct {
 	code    string
 	teacher *wcClient
 	coach   *wcClient // nil until the coach has a group
-	wall    *wcClient // the projector
-	coachID protocol.CoachID
-	coachTo string // the coach's token
-	pupils  []*wcStudent
+	// coachAway: the groups the coach coached are gone, and his tablet
+	// with them, until he is given another.
+	coachAway bool
+	// regroupWaits: a regrouping was applied during the rotation, for its
+	// next leg.
+	regroupWaits bool
+	wall         *wcClient // the projector
+	coachID      protocol.CoachID
+	coachTo      string // the coach's token
+	pupils       []*wcStudent
 	// rosterInputs are the students as the teacher typed them in.
 	rosterInputs []roster.StudentInput
 
-	stations  map[string]protocol.StationID
-	groups    map[string]protocol.GroupID
-	proposal  protocol.ProposalID
-	seed      int64 // of the latest proposal
-	notes     map[string]string
-	notesRev  map[string]uint64
-	steps     []*wcStep // every command of the script, in the order sent
-	coachStep int       // the index in the script of the command after which the coach enters
+	stations map[string]protocol.StationID
+	groups   map[string]protocol.GroupID
+	proposal protocol.ProposalID
+	seed     int64 // of the latest proposal
+	// smallGroup is the small group proposed from the flags, once the
+	// teacher accepted it.
+	smallGroup protocol.SmallGroupID
+	notes      map[string]string
+	notesRev   map[string]uint64
+	steps      []*wcStep // every command of the script, in the order sent
+	coachStep  int       // the index in the script of the command after which the coach enters
 	// practisedStep is the number of commands of the script after which
 	// the class has practised: every student has an item, and all but
 	// Mason and Liam have answered.
@@ -248,6 +280,9 @@ type wcStep struct {
 	// ran says the command ran though it was answered with an error: it
 	// was in flight at the kill, ran then, and its retry was refused.
 	ran bool
+	// also names more that the command did, each to be in the log once
+	// as sig is: what waited for the rotation's next leg and came with it.
+	also []string
 }
 
 // wcAction builds a step when its turn comes, from the class as it is
@@ -412,6 +447,49 @@ func (c *wcClass) script() []wcAction {
 		practice(noah, pNext),
 		practice(olivia, pWrong),
 	)
+	// The rest of the lesson: the whole-class controls, the rotation
+	// steered by hand, and two changes that wait for the rotation's next
+	// leg: a small group from the help queue (Mason and Noah struggle on
+	// the skill Amelia struggles on) and a regrouping.
+	s = append(s,
+		// The script answers faster than anyone reads, which the gaming
+		// rule would flag instead of the struggle: the class's thresholds
+		// look at four answers, and no pace.
+		setThresholds(`{"idle_watch_ms":3600000,"idle_act_now_ms":7200000,"struggle_window":4,"struggle_max_correct":0,"struggle_problems":0,"struggle_clear":2,"gaming_watch":10,"gaming_act_now":10}`),
+		setLateRule(protocol.LateNone),
+		offerChoices("Which story next?", "Rockets", "Rivers"),
+		choose(olivia, "Rockets"),
+		setInterest(noah, "volcanoes"),
+		lowerHand(liam),
+		putStation("Spare desks", protocol.StationIndependent, nil),
+		removeStation("Spare desks"),
+		pauseClass(true),
+		pauseClass(false),
+		rotate(protocol.RotatePause, "Herons", 0),
+		rotate(protocol.RotateResume, "Herons", 0),
+		rotate(protocol.RotateExtend, "", 120000),
+	)
+	for _, i := range []int{mason, noah} {
+		for _, k := range []practiceKind{pWrong, pHint, pWrong, pWrong, pHint, pWrong} {
+			s = append(s, practice(i, k))
+		}
+	}
+	s = append(s, practice(amelia, pWrong))
+	regroup := map[string][]int{}
+	for name, ms := range members {
+		regroup[name] = ms
+	}
+	regroup["Otters"], regroup["Herons"] = []int{olivia, amelia, liam}, []int{noah, mason}
+	s = append(s,
+		acceptSmallGroup(),
+		proposeGroups(),
+		applyGroupsAs(regroup, order, true),
+		rotate(protocol.RotateAdvance, "", 0),
+		assignCoach("Otters"),
+		announce("Otters, welcome to your new group.", "Otters", ""),
+		moveToGroup(liam, "Herons"),
+		rotate(protocol.RotateEnd, "", 0),
+	)
 	return s
 }
 
@@ -468,6 +546,12 @@ func proposeGroups() wcAction {
 // applyGroups applies the teacher's edit of the latest proposal: the
 // groups named, with these students.
 func applyGroups(members map[string][]int, order []string) wcAction {
+	return applyGroupsAs(members, order, false)
+}
+
+// applyGroupsAs applies the edit; scheduled says a rotation runs, so the
+// class answers that the groups are formed at its next leg.
+func applyGroupsAs(members map[string][]int, order []string, scheduled bool) wcAction {
 	var self wcAction
 	self = func(c *wcClass) *wcStep {
 		var groups []protocol.ProposedGroup
@@ -479,7 +563,7 @@ func applyGroups(members map[string][]int, order []string) wcAction {
 			groups = append(groups, g)
 		}
 		return &wcStep{
-			what: "apply groups", dev: c.teacher, typ: protocol.MsgApplyGroups, sig: "apply",
+			what: "apply groups", dev: c.teacher, typ: protocol.MsgApplyGroups, sig: applySig(scheduled, c.seed),
 			data: mustJSON(c.t, protocol.ApplyGroups{Proposal: c.proposal, Groups: groups}),
 			after: func(f protocol.ServerFrame) {
 				if f.Type == protocol.FrameError && f.Error.Code == protocol.CodeStale && c.restarted {
@@ -496,6 +580,13 @@ func applyGroups(members map[string][]int, order []string) wcAction {
 					return
 				}
 				c.mustResult("apply groups", f)
+				if scheduled {
+					if r := decode[struct{ Scheduled bool }](c.t, f.Data); !r.Scheduled {
+						c.t.Fatalf("apply groups during the rotation answered %s, want {\"scheduled\":true}", f.Data)
+					}
+					c.regroupWaits = true
+					return
+				}
 				ids := decode[struct{ Groups []protocol.GroupID }](c.t, f.Data).Groups
 				if len(ids) != len(order) {
 					c.t.Fatalf("apply groups answered %s", f.Data)
@@ -517,6 +608,11 @@ func assignCoach(group string) wcAction {
 			data: mustJSON(c.t, protocol.AssignCoach{Group: g, Coach: c.coachID, Assigned: true}),
 			after: func(f protocol.ServerFrame) {
 				c.mustResult("assign coach", f)
+				if c.coachAway {
+					// His tablet comes back with a group of his own.
+					c.coachAway = false
+					c.coach.connect(false)
+				}
 				if c.coach == nil {
 					// With a group, the coach's tablet may enter.
 					c.coach = c.client("coach", "c", c.coachTo, c.room)
@@ -656,6 +752,13 @@ func (c *wcClass) practiceRefused(s *wcStudent, st *wcStep, f protocol.ServerFra
 		return false
 	}
 	c.t.Errorf("%s (%s): answered %s", st.what, st.id, frameText(f))
+	c.resync(s)
+	return true
+}
+
+// resync brings what the test knows of a student's practice up to date
+// from their view.
+func (c *wcClass) resync(s *wcStudent) {
 	v := s.fresh("resync")
 	w := v.connect(false)
 	v.close()
@@ -664,7 +767,6 @@ func (c *wcClass) practiceRefused(s *wcStudent, st *wcStep, f protocol.ServerFra
 	if p := sv.Practice; p != nil && p.Item != nil {
 		s.item, s.hints = p.Item.ID, len(p.Hints)
 	}
-	return true
 }
 
 // response is a right or a wrong answer to it, as a student types it.
@@ -799,6 +901,216 @@ func ackFlag(struggling, hand int) wcAction {
 	}
 }
 
+func setThresholds(th string) wcAction {
+	return func(c *wcClass) *wcStep {
+		return &wcStep{what: "set the thresholds " + th, dev: c.teacher, typ: protocol.MsgSetThresholds, sig: "thresholds",
+			data: mustJSON(c.t, protocol.SetThresholds{Thresholds: json.RawMessage(th)})}
+	}
+}
+
+func setLateRule(rule protocol.LateRule) wcAction {
+	return func(c *wcClass) *wcStep {
+		return &wcStep{what: "late joiners: " + string(rule), dev: c.teacher, typ: protocol.MsgSetLateRule, sig: "late/" + string(rule),
+			data: mustJSON(c.t, protocol.SetLateRule{Rule: rule})}
+	}
+}
+
+func offerChoices(prompt string, options ...string) wcAction {
+	return func(c *wcClass) *wcStep {
+		return &wcStep{what: "offer " + strings.Join(options, ", "), dev: c.teacher, typ: protocol.MsgOfferChoices, sig: "choices/" + prompt,
+			data: mustJSON(c.t, protocol.OfferChoices{Prompt: prompt, Options: options})}
+	}
+}
+
+func choose(i int, option string) wcAction {
+	return func(c *wcClass) *wcStep {
+		s := c.pupils[i]
+		return &wcStep{what: s.name + " chooses " + option, dev: s.wcClient, typ: protocol.MsgChoose, sig: fmt.Sprintf("choice/%s/%s", s.id, option),
+			data: mustJSON(c.t, protocol.Choose{Option: option})}
+	}
+}
+
+func setInterest(i int, interest string) wcAction {
+	return func(c *wcClass) *wcStep {
+		s := c.pupils[i]
+		return &wcStep{what: s.name + " is interested in " + interest, dev: s.wcClient, typ: protocol.MsgSetInterest,
+			sig: fmt.Sprintf("interest/%s/%s", s.id, interest), data: mustJSON(c.t, protocol.SetInterest{Interest: interest})}
+	}
+}
+
+// lowerHand is the teacher lowering a student's raised hand.
+func lowerHand(i int) wcAction {
+	return func(c *wcClass) *wcStep {
+		s := c.pupils[i]
+		return &wcStep{what: "lower " + s.name + "'s hand", dev: c.teacher, typ: protocol.MsgLowerHand, sig: fmt.Sprintf("lowered/%s", s.id),
+			data: mustJSON(c.t, protocol.LowerHand{Student: s.id})}
+	}
+}
+
+// moveToGroup moves a student into another group. Its events (the two
+// groups and their summary) are not counted: the views before and after
+// a kill and the streams say whether it happened once.
+func moveToGroup(i int, group string) wcAction {
+	return func(c *wcClass) *wcStep {
+		s := c.pupils[i]
+		return &wcStep{what: "move " + s.name + " to the " + group, dev: c.teacher, typ: protocol.MsgMoveStudent,
+			data: mustJSON(c.t, protocol.MoveStudent{Student: s.id, Group: c.groups[group]})}
+	}
+}
+
+func removeStation(name string) wcAction {
+	return func(c *wcClass) *wcStep {
+		return &wcStep{what: "remove station " + name, dev: c.teacher, typ: protocol.MsgRemoveStation, sig: "unstation/" + name,
+			data: mustJSON(c.t, protocol.RemoveStation{Station: c.stations[name]})}
+	}
+}
+
+func pauseClass(pause bool) wcAction {
+	return func(c *wcClass) *wcStep {
+		typ, what := protocol.MsgResumeClass, "resume the class"
+		if pause {
+			typ, what = protocol.MsgPauseClass, "pause the class"
+		}
+		return &wcStep{what: what, dev: c.teacher, typ: typ, sig: fmt.Sprintf("paused/%v", pause), data: json.RawMessage(`{}`)}
+	}
+}
+
+// rotate steers the rotation by hand. Advancing it is the next leg: the
+// regrouping and the small group that waited for it are formed then, in
+// the same step.
+func rotate(action protocol.RotateAction, group string, ms int64) wcAction {
+	return func(c *wcClass) *wcStep {
+		st := &wcStep{what: fmt.Sprintf("rotation: %s %s", action, group), dev: c.teacher, typ: protocol.MsgRotate,
+			sig:  fmt.Sprintf("rotation/%s/%s", action, c.groups[group]),
+			data: mustJSON(c.t, protocol.Rotate{Action: action, Group: c.groups[group], Ms: ms})}
+		if action == protocol.RotateAdvance && c.regroupWaits {
+			// The groups the coach coached go with this leg, and his
+			// tablet with them, until he is given one of the new groups.
+			if c.coach != nil && !c.coachAway {
+				c.coach.close()
+				c.coachAway = true
+			}
+			st.after = func(f protocol.ServerFrame) {
+				c.mustResult(st.what, f)
+				st.also = append(c.regrouped(), "rotation/regroup", "regroup")
+			}
+		}
+		return st
+	}
+}
+
+// smallGroupFormed reports whether the student is in the small group
+// formed at the rotation's next leg.
+func (c *wcClass) smallGroupFormed(sid protocol.StudentID) bool {
+	return slices.ContainsFunc(c.teacher.frames(), func(f wcFrame) bool {
+		if f.Event != protocol.EvSmallGroup {
+			return false
+		}
+		sg := decode[protocol.SmallGroupChanged](c.t, f.Data)
+		return sg.Change == "formed" && slices.ContainsFunc(sg.SmallGroup.Students, func(m protocol.Member) bool { return m.ID == sid })
+	})
+}
+
+// regrouped takes the names of the groups formed at the rotation's next
+// leg.
+//
+// It returns what else the leg did, as the steps name it: the small group
+// formed, and its students placed at the teacher-led station.
+func (c *wcClass) regrouped() []string {
+	var gs protocol.Groups
+	var from uint64
+	c.teacher.wait("the groups formed at the next leg", func(fs []wcFrame) bool {
+		for _, f := range fs {
+			if f.Event == protocol.EvGroups {
+				if g := decode[protocol.Groups](c.t, f.Data); g.Proposal != "" {
+					gs, from = g, f.Seq
+					return true
+				}
+			}
+		}
+		return false
+	})
+	for _, g := range gs.Groups {
+		c.groups[g.Name] = g.ID
+	}
+	var also []string
+	if c.smallGroup != "" {
+		also = append(also, "smallgroup/formed/"+string(c.smallGroup))
+		var to uint64
+		c.teacher.wait("the small group formed at the next leg", func(fs []wcFrame) bool {
+			for _, f := range fs {
+				if f.Event == protocol.EvSmallGroup {
+					if sg := decode[protocol.SmallGroupChanged](c.t, f.Data); sg.Change == "formed" && sg.SmallGroup.ID == c.smallGroup {
+						to = f.Seq
+						return true
+					}
+				}
+			}
+			return false
+		})
+		for _, f := range c.teacher.events(from, to) {
+			if f.Event == protocol.EvPlacement {
+				p := decode[protocol.Placement](c.t, f.Data)
+				also = append(also, fmt.Sprintf("placement/%s/%s", p.Student, p.Station))
+			}
+		}
+	}
+	return also
+}
+
+// acceptSmallGroup accepts the help queue's proposal of a small group
+// while the rotation runs: it waits for the next leg.
+func acceptSmallGroup() wcAction {
+	return func(c *wcClass) *wcStep {
+		var g protocol.SmallGroup
+		err := c.teacher.waitErr("a small group proposed from the flags", func(fs []wcFrame) bool {
+			for _, f := range fs {
+				if f.Event != protocol.EvSmallGroup {
+					continue
+				}
+				sg := decode[protocol.SmallGroupChanged](c.t, f.Data).SmallGroup
+				if sg.ID == g.ID || g.ID == "" {
+					g = sg
+				}
+			}
+			return g.Status == protocol.SmallGroupProposed
+		})
+		if err != nil {
+			var flags []string
+			for _, f := range c.teacher.frames() {
+				if f.Event == protocol.EvFlag || f.Event == protocol.EvSmallGroup {
+					flags = append(flags, fmt.Sprintf("%d %s %s", f.Seq, f.Event, short(f.Data)))
+				}
+			}
+			c.t.Fatalf("%v\nthe console's flags and small groups:\n%s", err, strings.Join(flags, "\n"))
+		}
+		if len(g.Students) < 3 {
+			c.t.Fatalf("the small group proposed has %d students: %+v", len(g.Students), g)
+		}
+		c.smallGroup = g.ID
+		return &wcStep{
+			what: "accept the small group on " + string(g.Skill), dev: c.teacher, typ: protocol.MsgSmallGroupAction,
+			sig:  "smallgroup/accepted/" + string(g.ID),
+			data: mustJSON(c.t, protocol.SmallGroupAction{SmallGroup: g.ID, Action: protocol.SmallGroupAccept}),
+			after: func(f protocol.ServerFrame) {
+				c.mustResult("accept the small group", f)
+				if r := decode[struct{ Status protocol.SmallGroupStatus }](c.t, f.Data); r.Status != protocol.SmallGroupScheduled {
+					c.t.Errorf("accepting a small group during the rotation answered %s, want status scheduled", f.Data)
+				}
+			},
+		}
+	}
+}
+
+// applySig names what applying groups shows in the log: the groups, or,
+// while a rotation runs, the proposal kept for its next leg.
+func applySig(scheduled bool, seed int64) string {
+	if scheduled {
+		return fmt.Sprintf("schedule/%d", 1000+seed)
+	}
+	return "apply"
+}
+
 // --- running the script ---
 
 func (c *wcClass) build(a wcAction) *wcStep { return a(c) }
@@ -876,7 +1188,7 @@ func (c *wcClass) devices() []*wcClient {
 		ds = append(ds, s.wcClient)
 	}
 	ds = append(ds, c.teacher)
-	if c.coach != nil {
+	if c.coach != nil && !c.coachAway {
 		ds = append(ds, c.coach)
 	}
 	return append(ds, c.wall)
@@ -1008,8 +1320,9 @@ func (c *wcClass) waitReady() time.Time {
 func (c *wcClass) settle() {
 	for _, s := range c.pupils {
 		id := s.send(protocol.MsgChoose, mustJSON(c.t, protocol.Choose{Option: "anything"}))
-		if f := s.answer(id); f.Error == nil || f.Error.Code != protocol.CodeWrongState {
-			c.t.Errorf("%s: choose with nothing offered answered %s %+v, want wrong_state", s.name, f.Type, f.Error)
+		// Nothing offered (wrong_state), or not one of the options offered.
+		if f := s.answer(id); f.Error == nil || (f.Error.Code != protocol.CodeWrongState && f.Error.Code != protocol.CodeInvalid) {
+			c.t.Errorf("%s: choose of no option answered %s %+v, want wrong_state or invalid", s.name, f.Type, f.Error)
 		}
 	}
 	away := 0
@@ -1233,6 +1546,9 @@ func (c *wcClass) checkOnce(when string, log []wcFrame) {
 	for _, st := range c.steps {
 		if st.sig != "" && st.final != nil && (st.final.Type == protocol.FrameResult || st.ran) {
 			want[st.sig] = append(want[st.sig], st.id)
+			for _, sig := range st.also {
+				want[sig] = append(want[sig], st.id)
+			}
 		}
 	}
 	got := eventSigs(c.t, log, c.coachID)
@@ -1252,21 +1568,68 @@ func (c *wcClass) checkOnce(when string, log []wcFrame) {
 // it, and counts them.
 func eventSigs(t *testing.T, log []wcFrame, coach protocol.CoachID) map[string]int {
 	sigs := map[string]int{}
-	stations := map[protocol.StationID]bool{}
+	stations := map[protocol.StationID]string{}
 	coaches := map[protocol.GroupID]bool{}
+	groups := map[protocol.GroupID]bool{}
 	for _, f := range log {
 		switch f.Event {
 		case protocol.EvStations:
+			now := map[protocol.StationID]bool{}
 			for _, s := range decode[protocol.Stations](t, f.Data).Stations {
-				if !stations[s.ID] {
+				if stations[s.ID] == "" {
 					sigs["station/"+s.Name]++
 				}
-				stations[s.ID] = true
+				stations[s.ID], now[s.ID] = s.Name, true
+			}
+			for id, name := range stations {
+				if !now[id] {
+					sigs["unstation/"+name]++
+					delete(stations, id)
+				}
 			}
 		case protocol.EvProposal:
-			sigs[fmt.Sprintf("proposal/%d", decode[protocol.Proposal](t, f.Data).Request.Seed)]++
+			p := decode[protocol.Proposal](t, f.Data)
+			if p.Scheduled {
+				sigs[fmt.Sprintf("schedule/%d", p.Request.Seed)]++
+			} else {
+				sigs[fmt.Sprintf("proposal/%d", p.Request.Seed)]++
+			}
 		case protocol.EvGroups:
-			sigs["apply"]++
+			// A regrouping is groups all new; a small group formed adds
+			// one to those there were.
+			gs := decode[protocol.Groups](t, f.Data)
+			fresh := !slices.ContainsFunc(gs.Groups, func(g protocol.GroupSummary) bool { return groups[g.ID] })
+			switch {
+			case gs.Proposal != "":
+				sigs["regroup"]++
+			case fresh:
+				sigs["apply"]++
+			}
+			for _, g := range gs.Groups {
+				groups[g.ID] = true
+			}
+		case protocol.EvThresholds:
+			sigs["thresholds"]++
+		case protocol.EvLateRule:
+			sigs["late/"+string(decode[protocol.LateRuleSet](t, f.Data).Rule)]++
+		case protocol.EvChoices:
+			sigs["choices/"+decode[protocol.Choices](t, f.Data).Prompt]++
+		case protocol.EvChoice:
+			ch := decode[protocol.Choice](t, f.Data)
+			if ch.Option != nil {
+				sigs[fmt.Sprintf("choice/%s/%s", ch.Student, *ch.Option)]++
+			}
+			if ch.Interest != nil {
+				sigs[fmt.Sprintf("interest/%s/%s", ch.Student, *ch.Interest)]++
+			}
+		case protocol.EvClassPaused:
+			sigs[fmt.Sprintf("paused/%v", decode[protocol.ClassPaused](t, f.Data).Paused)]++
+		case protocol.EvSmallGroup:
+			sg := decode[protocol.SmallGroupChanged](t, f.Data)
+			switch sg.Change {
+			case "accepted", "formed":
+				sigs[fmt.Sprintf("smallgroup/%s/%s", sg.Change, sg.SmallGroup.ID)]++
+			}
 		case protocol.EvGroup:
 			g := decode[protocol.GroupChanged](t, f.Data).Group
 			has := slices.Contains(g.Coaches, coach)
@@ -1275,8 +1638,15 @@ func eventSigs(t *testing.T, log []wcFrame, coach protocol.CoachID) map[string]i
 			}
 			coaches[g.ID] = has
 		case protocol.EvRotation:
-			if r := decode[protocol.RotationChanged](t, f.Data); len(r.Actions) > 0 && r.Actions[0].Kind == "start" {
-				sigs["rotation/start"]++
+			r := decode[protocol.RotationChanged](t, f.Data)
+			if len(r.Actions) == 0 {
+				break
+			}
+			switch a := r.Actions[0]; a.Kind {
+			case "start", "regroup":
+				sigs["rotation/"+a.Kind]++
+			case "pause", "resume", "extend", "advance", "end":
+				sigs[fmt.Sprintf("rotation/%s/%s", a.Kind, a.Group)]++
 			}
 		case protocol.EvPractice:
 			p := decode[protocol.PracticeStarted](t, f.Data)
@@ -1290,6 +1660,8 @@ func eventSigs(t *testing.T, log []wcFrame, coach protocol.CoachID) map[string]i
 		case protocol.EvHand:
 			if h := decode[protocol.Hand](t, f.Data); h.Raised {
 				sigs[fmt.Sprintf("hand/%s/%s", h.Student, h.Note)]++
+			} else {
+				sigs[fmt.Sprintf("lowered/%s", h.Student)]++
 			}
 		case protocol.EvWorkspace:
 			w := decode[protocol.WorkspaceChanged](t, f.Data)
@@ -1326,6 +1698,10 @@ func eventSigs(t *testing.T, log []wcFrame, coach protocol.CoachID) map[string]i
 // graded; Mason has had his item since before it.
 func (c *wcClass) answerAgain() {
 	for i, s := range c.pupils {
+		if c.smallGroupFormed(s.id) {
+			// The small group's lesson came in front of what they had.
+			c.resync(s)
+		}
 		if s.item == "" && !s.done {
 			c.run(practice(i, pNext))
 		}

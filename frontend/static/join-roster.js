@@ -7,6 +7,8 @@ let onJoined = null;
 let info = null; // the class of the code looked up, if it has a roster
 let code = ""; // the code it was looked up with
 let picked = null; // the name picked
+let plain = ""; // a code looked up whose class has no roster: joined by typing a name
+let asking = null; // the look-up under way: {code, answer}, so that a code is looked up once
 
 const normal = (c) => String(c || "").toUpperCase().replace(/[^A-Z0-9]/g, "");
 
@@ -15,7 +17,7 @@ export function setup(joined) {
   // The names show as soon as a whole code is typed.
   $("join-code").addEventListener("input", () => {
     const c = normal($("join-code").value);
-    if (c === code) return;
+    if (c === code || c === plain) return;
     reset();
     if (c.length === 6) lookup(c).catch(() => {});
   });
@@ -32,6 +34,7 @@ export function setup(joined) {
 export function reset() {
   info = null;
   code = "";
+  plain = "";
   picked = null;
   $("pick").hidden = true;
   $("join-name-box").hidden = false;
@@ -45,10 +48,20 @@ export async function lookup(typed) {
   const c = normal(typed);
   if (c.length !== 6) return false;
   if (c === code && info) return true;
-  const res = await api("GET", `/api/v1/join/${encodeURIComponent(c)}`);
+  if (c === plain) return false;
+  // One look-up per code: the page's own look-up as the code is typed and
+  // the one of the join button share it, and a code known to have no
+  // roster is not asked again.
+  if (!asking || asking.code !== c) {
+    const answer = api("GET", `/api/v1/join/${encodeURIComponent(c)}`);
+    asking = { code: c, answer };
+    answer.catch(() => {}).finally(() => { if (asking && asking.answer === answer) asking = null; });
+  }
+  const res = await asking.answer;
   if (normal($("join-code").value) !== c) return false; // typed on meanwhile
   if (!res.rostered) {
     reset();
+    plain = c;
     return false;
   }
   info = res;

@@ -151,6 +151,7 @@ function renderStudents() {
     return el("tr", { "data-student": s.id },
       el("td", {}, s.name),
       el("td", {}, new Date(s.joined).toLocaleTimeString([], { timeStyle: "short" })),
+      el("td", { class: "acted-by" }, (s.acted_by || []).length ? s.acted_by.map((b) => b.name || "a teacher").join(", ") : el("span", { class: "muted" }, "none")),
       el("td", {}, s.roster ? el("a", { href: `/profile?student=${encodeURIComponent(s.roster)}`, "aria-label": `Profile of ${s.name}` }, "Profile") : el("span", { class: "muted" }, "typed their name")),
       el("td", {}, el("div", { class: "row tight" }, exp, erase), err));
   }));

@@ -54,12 +54,13 @@ const you = () => (ctx.state && ctx.state.you) || "";
 
 export function render() {
   const teachers = (ctx.state && ctx.state.teachers) || [];
-  const open = ctx.state && ctx.state.status === "open";
   $("teachers-line").textContent = teachers.length > 1 || you() !== "owner"
     ? `Taught by ${teachers.map((t) => `${t.name || "a teacher"} (${ROLE[t.role] || t.role}${t.online && t.id !== ctx.session.teacher.id ? ", here now" : ""})`).join(", ")}`
     : "";
   $("share-open").textContent = you() === "owner" ? "Share this class" : "Teachers of this class";
-  $("share-open").hidden = !open && you() !== "owner";
+  // Whatever the class's state: an ended class is shared for its report,
+  // and left by a teacher who no longer wants it in their list.
+  $("share-open").hidden = !ctx.state;
   // An assistant does not end the class or set it up (app.css hides
   // those forms); the server would refuse it.
   document.body.dataset.you = you();
@@ -72,8 +73,8 @@ export function render() {
 
 function renderList() {
   const owner = you() === "owner";
-  const open = ctx.state && ctx.state.status === "open";
-  $("share-form").hidden = !owner || !open;
+  // Shared whatever its state: an ended class for its report.
+  $("share-form").hidden = !owner;
   $("share-intro").textContent = owner
     ? "A co-teacher can do everything you can except share the class and export or erase a student. A teaching assistant steers the live lesson but does not set it up, end it or read its report."
     : `You are a ${ROLE[you()] || "teacher"} of this class.`;
@@ -81,7 +82,7 @@ function renderList() {
   $("share-list").replaceChildren(...teachers.map((t) => {
     const me = t.id === ctx.session.teacher.id;
     let button = null;
-    if (open && t.role !== "owner" && (owner || me)) {
+    if (t.role !== "owner" && (owner || me)) {
       const label = me ? "Leave this class" : `Stop sharing with ${t.name}`;
       button = el("button", { type: "button", class: "secondary", "data-unshare": t.id, onclick: (e) => unshare(t, e.target) }, label);
     }

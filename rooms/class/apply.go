@@ -59,6 +59,9 @@ var appliers = map[protocol.EventType]applier{
 	protocol.EvShare:           on(applyShare),
 	protocol.EvTeacherPresence: on(applyTeacherPresence),
 	protocol.EvSmallGroup:      on(applySmallGroup),
+	// An erasure is a record for the report; the class it left is the
+	// rewritten log's.
+	protocol.EvErased: on(func(*State, protocol.Event, *protocol.Erased) error { return nil }),
 }
 
 // Known reports whether the fold knows events of type t.
@@ -120,8 +123,10 @@ func applyShare(s *State, ev protocol.Event, d *protocol.Share) error {
 	if d.Revoked {
 		delete(s.Shares, d.Teacher)
 		delete(s.TeachersOnline, d.Teacher)
+		s.Unshared[d.Teacher] = ev.Time
 		return nil
 	}
+	delete(s.Unshared, d.Teacher)
 	if !d.Role.Shareable() {
 		return fmt.Errorf("share with role %q", d.Role)
 	}

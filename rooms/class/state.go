@@ -78,6 +78,10 @@ type State struct {
 	TeacherName    string                        `json:"teacher_name,omitempty"`
 	Shares         map[protocol.TeacherID]*Share `json:"shares,omitempty"`
 	TeachersOnline map[protocol.TeacherID]bool   `json:"teachers_online,omitempty"`
+	// Unshared are the teachers whose share ended, and when: so that a
+	// console of theirs is told the class was taken from them (4007),
+	// not that it never was theirs.
+	Unshared map[protocol.TeacherID]int64 `json:"unshared,omitempty"`
 }
 
 // Reply is the remembered answer to one command.
@@ -195,6 +199,9 @@ func (s *State) normalize() {
 	}
 	if s.TeachersOnline == nil {
 		s.TeachersOnline = map[protocol.TeacherID]bool{}
+	}
+	if s.Unshared == nil {
+		s.Unshared = map[protocol.TeacherID]int64{}
 	}
 	maps.DeleteFunc(s.TeachersOnline, func(_ protocol.TeacherID, on bool) bool { return !on })
 	if s.LateRule == "" {
