@@ -143,22 +143,31 @@ func TestStuck(t *testing.T) {
 		want  want
 	}{
 		{"six problems", 6, 0.3, "", want{}},
-		{"nine problems, no forecast: only lingers", 9, 0.3, "", want{level: protocol.LevelActNow, lingering: true}},
+		{"nine problems, no forecast: only lingers", -9, 0.3, "", want{level: protocol.LevelActNow, lingering: true}},
 		{"ten problems", 10, 0.3, "", want{level: protocol.LevelActNow}},
 		{"just below 0.8", 12, 0.7999, "", want{level: protocol.LevelActNow}},
 		{"0.8: lingers until mastered", 12, 0.8, "", want{level: protocol.LevelActNow, lingering: true}},
 		{"mastered", 12, 0.95, "", want{}},
-		{"moved on to another skill", 12, 0.3, "frac.mixed", want{}},
+		// Left for another skill while among the recent problems: lingers.
+		{"moved on to another skill", 12, 0.3, "frac.mixed", want{level: protocol.LevelActNow, lingering: true}},
+		// Wheel-spinning by the definition, but right on most of the last
+		// problems: the teacher should know, not come at once.
+		{"ten problems, not failing now", -10, 0.3, "", want{level: protocol.LevelWatch}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := learner(t0)
 			s.Mastery["frac.add"] = tt.p
+			pattern := "xoxxxxx" // failing now: 6 of the last 7 problems wrong
+			if tt.n < 0 {
+				tt.n, pattern = -tt.n, "oxoxoox"
+			}
 			s.FirstAttempts = map[protocol.SkillID]int{"frac.add": tt.n}
 			if tt.skill != "" {
 				s.Skill = tt.skill
 			}
-			s.Attempts = tries("frac.add", "xoxx", t0)
+			s.Attempts = tries("frac.add", pattern, t0)
+			s.Firsts = firstsOf(s.Attempts)
 			f := check(t, Evaluate(s, testGraph(), th, t0+5*minute), protocol.RuleStuck, tt.want)
 			if tt.want.level != "" {
 				if len(f.Evidence.LowSkills) != 1 || f.Evidence.LowSkills[0].P != tt.p {
