@@ -499,7 +499,7 @@ func (e *evaluator) struggle() (Finding, bool) {
 	lingering := full && !watch && c < max(th.StruggleClear, th.StruggleMaxCorrect+1)
 	var fs []Attempt
 	fc := 0
-	if th.StruggleProblems > 0 {
+	if watch && th.StruggleProblems > 0 {
 		fs = e.practised(th.StruggleProblems)
 		fc = correct(fs)
 	}
@@ -540,12 +540,17 @@ func (e *evaluator) struggle() (Finding, bool) {
 // student had practised before: a skill's first opportunity shows what
 // the student was never taught, not that they struggle.
 func (e *evaluator) practised(n int) []Attempt {
-	i := len(e.s.Firsts)
+	i, fresh := len(e.s.Firsts), false
 	for k := 0; i > 0 && k < n; {
 		i--
-		if !e.s.Firsts[i].New {
+		if e.s.Firsts[i].New {
+			fresh = true
+		} else {
 			k++
 		}
+	}
+	if !fresh {
+		return e.s.Firsts[i:]
 	}
 	out := make([]Attempt, 0, n)
 	for _, a := range e.s.Firsts[i:] {
