@@ -663,13 +663,13 @@ func (e *evaluator) idleFinding() (Finding, bool) {
 
 // troubled reports whether the student's last answers show trouble: the
 // struggle rule holds at watch or above, or the student is stuck on the
-// skill in front of them.
+// skill in front of them and failing it now.
 func (e *evaluator) troubled() bool {
 	if f, ok := e.struggle(); ok && !f.Lingering {
 		return true
 	}
 	f, ok := e.stuckOn(e.current())
-	return ok && !f.Lingering
+	return ok && !f.Lingering && f.Level == protocol.LevelActNow
 }
 
 // doingWell: most of the recent answers right. A suggestion, never an
