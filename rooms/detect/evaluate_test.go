@@ -55,6 +55,10 @@ func TestIdle(t *testing.T) {
 		{"one ms before act now, after wrong answers", struggling, 5*minute - 1, want{level: protocol.LevelWatch}},
 		{"at act now, after wrong answers", struggling, 5 * minute, want{level: protocol.LevelActNow}},
 		{"long gone after wrong answers", struggling, 40 * minute, want{level: protocol.LevelActNow}},
+		// Past ten problems on the skill but right on the last ones: no
+		// trouble now, the silence stays at watch; failing it now, act now.
+		{"long gone, stuck but getting it right", spinningRight, 40 * minute, want{level: protocol.LevelWatch}},
+		{"long gone, stuck and failing", spinningWrong, 40 * minute, want{level: protocol.LevelActNow}},
 		{"no activity open", func(s *Student) { s.ActivityOpen = false }, 40 * minute, want{}},
 		{"hand up: waiting, not idle", func(s *Student) { s.HandUp, s.HandSince = true, t0 }, 40 * minute, want{}},
 		{"last action unknown", func(s *Student) { s.LastAction = 0 }, 40 * minute, want{}},
@@ -71,6 +75,18 @@ func TestIdle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// spinningRight has had twelve problems on frac.add without mastering
+// it, the last of them mostly right; spinningWrong mostly wrong.
+func spinningRight(s *Student) { spinning(s, "oxoooxo") }
+func spinningWrong(s *Student) { spinning(s, "xxoxxxx") }
+
+func spinning(s *Student, pattern string) {
+	s.Mastery["frac.add"] = 0.5
+	s.FirstAttempts = map[protocol.SkillID]int{"frac.add": 12}
+	s.Attempts = tries("frac.add", pattern, t0-int64(len(pattern))*30*second)
+	s.Firsts = firstsOf(s.Attempts)
 }
 
 func TestStruggle(t *testing.T) {
