@@ -487,7 +487,8 @@ func TestWheelSpinningAcrossSessions(t *testing.T) {
 		mastery:  map[string]map[protocol.SkillID]float64{"r-olivia": {skill: 0.3}},
 		practice: map[string]map[protocol.SkillID]int{"r-olivia": {skill: 12}},
 	}
-	m := newManager(t, nc, js, "node-a", func(c *Config) { c.Profiles = profiles })
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use, func(c *Config) { c.Profiles = profiles })
 	ctx := context.Background()
 	info, err := m.CreateRoom(ctx, teacherA, "Fractions")
 	if err != nil {
@@ -497,21 +498,45 @@ func TestWheelSpinningAcrossSessions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &testClass{t: t, m: m, id: info.ID, students: []protocol.StudentID{res.Student}}
+	c := &testClass{t: t, m: m, id: info.ID, students: []protocol.StudentID{res.Student}, clk: clk}
 	c.assign("frac-equivalence", protocol.Target{})
 	olivia := c.device(0)
 	olivia.next()
 	olivia.answer(false)
+	// Past ten problems from her earlier sessions: the teacher should
+	// know at once; act now once she is failing the skill now.
 	fs := flagsOf(c.view(), olivia.id)
-	if len(fs) != 1 || fs[0].Rule != protocol.RuleStuck || fs[0].Level != protocol.LevelActNow ||
+	if len(fs) != 1 || fs[0].Rule != protocol.RuleStuck || fs[0].Level != protocol.LevelWatch ||
 		!strings.HasPrefix(fs[0].Evidence.Summary, "Stuck: 13 problems on") {
 		t.Fatalf("flags after the first answer: %+v", fs)
 	}
+	olivia.failUntil(func(fs []protocol.Flag) bool {
+		return len(fs) == 1 && fs[0].Rule == protocol.RuleStuck && fs[0].Level == protocol.LevelActNow
+	})
 	c.must(protocol.MsgEndClass, struct{}{}, nil)
 	poll(t, "practice recorded", func() bool {
 		n, _ := profiles.Practice(ctx, "r-olivia")
-		return n[skill] >= 13
+		return n[skill] >= 15
 	})
+}
+
+// failUntil answers wrong, problem after problem, at a deliberate pace,
+// until done holds for the student's flags; it fails the test after 30
+// answers.
+func (d *learnerDevice) failUntil(done func([]protocol.Flag) bool) {
+	d.t.Helper()
+	for range 30 {
+		if d.item == nil {
+			if ok, _ := d.next(); !ok {
+				d.t.Fatalf("the set ended before the flags did")
+			}
+		}
+		d.answer(false)
+		if fs := flagsOf(d.c.view(), d.id); done(fs) {
+			return
+		}
+	}
+	d.t.Fatalf("flags after 30 wrong answers: %+v", flagsOf(d.c.view(), d.id))
 }
 
 // At most three flags of a class are at act now at once; a fourth waits
@@ -527,13 +552,14 @@ func TestActNowBudgetInAClass(t *testing.T) {
 		profiles.mastery["r-"+n] = map[protocol.SkillID]float64{skill: 0.3}
 		profiles.practice["r-"+n] = map[protocol.SkillID]int{skill: 12}
 	}
-	m := newManager(t, nc, js, "node-a", func(c *Config) { c.Profiles = profiles })
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use, func(c *Config) { c.Profiles = profiles })
 	ctx := context.Background()
 	info, err := m.CreateRoom(ctx, teacherA, "Fractions")
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &testClass{t: t, m: m, id: info.ID}
+	c := &testClass{t: t, m: m, id: info.ID, clk: clk}
 	for _, n := range names {
 		_, res, err := m.JoinAs(ctx, info.Code, protocol.JoinRoom{Name: n, Roster: "r-" + n})
 		if err != nil {
@@ -542,10 +568,13 @@ func TestActNowBudgetInAClass(t *testing.T) {
 		c.students = append(c.students, res.Student)
 	}
 	c.assign("frac-equivalence", protocol.Target{})
+	// Each fails problem after problem: past ten problems without
+	// mastery and failing now, wheel-spinning at act now, or waiting for
+	// a slot.
 	for i := range names {
-		d := c.device(i)
-		d.next()
-		d.answer(false)
+		c.device(i).failUntil(func(fs []protocol.Flag) bool {
+			return len(fs) == 1 && fs[0].Rule == protocol.RuleStuck && (fs[0].Level == protocol.LevelActNow || fs[0].Waiting)
+		})
 	}
 	level := func() (actNow []protocol.Flag, waiting []protocol.Flag) {
 		for _, f := range c.view().Flags {

@@ -486,7 +486,7 @@ func (au *auditor) first(st *seat, a LogAction) error {
 	o := opportunity{right: right}
 	for _, f := range st.desk.live() {
 		fa.Flags = append(fa.Flags, OpenFlag{Rule: f.Rule, Level: f.Level, Skill: f.Skill})
-		if concern(f.Rule) != concernNeed || f.Skill != a.Skill {
+		if concern(f.Rule) != concernNeed || !OnSkill(f, a.Skill) {
 			continue
 		}
 		o.flag = o.flag || f.Level == protocol.LevelWatch || f.Level == protocol.LevelActNow
@@ -671,4 +671,14 @@ func (au *auditor) wheel(learners []*learnerLog) {
 			}
 		}
 	}
+}
+
+// OnSkill reports whether flag f is about skill: the skill of the flag,
+// or one its evidence names as low (the other skills a student is stuck
+// on, a weak prerequisite).
+func OnSkill(f protocol.Flag, skill protocol.SkillID) bool {
+	if f.Skill == skill {
+		return true
+	}
+	return slices.ContainsFunc(f.Evidence.LowSkills, func(m protocol.SkillMastery) bool { return m.Skill == skill })
 }

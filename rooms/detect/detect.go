@@ -46,12 +46,16 @@ type Attempt struct {
 	Skill    protocol.SkillID `json:"skill"`
 	Response string           `json:"response"`
 	Correct  bool             `json:"correct"`
-	First    bool             `json:"first"`           // the first attempt on its step
-	Hint     bool             `json:"hint,omitempty"`  // a hint asked for before any answer on the step
-	Hints    int              `json:"hints,omitempty"` // hints taken on the step before this attempt
-	Ms       int64            `json:"ms"`              // time on the item before answering
-	ReadMs   int64            `json:"read_ms"`         // least time a deliberate read of the item takes; 0 if unknown
-	At       int64            `json:"at"`
+	First    bool             `json:"first"` // the first attempt on its step
+	// New says it was the student's first opportunity on the skill ever
+	// (as far as the record knows): a wrong answer there is not yet
+	// trouble, the student has not had a chance to learn it.
+	New    bool  `json:"new,omitempty"`
+	Hint   bool  `json:"hint,omitempty"`  // a hint asked for before any answer on the step
+	Hints  int   `json:"hints,omitempty"` // hints taken on the step before this attempt
+	Ms     int64 `json:"ms"`              // time on the item before answering
+	ReadMs int64 `json:"read_ms"`         // least time a deliberate read of the item takes; 0 if unknown
+	At     int64 `json:"at"`
 	// Mastered says the skill's estimate was at its mastery threshold
 	// after this entry, by the parameters the room used; the detectors
 	// do not read it, the views of the class do.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms/mastery"
@@ -326,29 +327,97 @@ func (e *evaluator) prereqGap() (Finding, bool) {
 }
 
 // stuck: many practice opportunities on the skill without mastering it
-// (wheel-spinning). Only the skill practised now counts: a student who
-// has moved on is no longer spinning on the old one.
+// (wheel-spinning): the skill practised now, else the last one of the
+// recent problems the rule lingers on; the other skills of the recent
+// problems the student spins on are named in the same finding.
 func (e *evaluator) stuck() (Finding, bool) {
-	f, ok := e.stuckOn(e.current())
-	if ok {
-		return f, true
-	}
-	// A student who left a skill they were stuck on for another, as
-	// tutors interleave skills, has not got over it: the flag lingers on
-	// it while it stays among the recent problems.
-	seen := map[protocol.SkillID]bool{e.current(): true}
-	for i := len(e.s.Firsts) - 1; i >= 0; i-- {
-		sk := e.s.Firsts[i].Skill
+	// Every skill of the recent problems the student spins on, the one
+	// in front of them first: several skills at once are one student for
+	// the teacher to go to, with the skills in the evidence.
+	var main Finding
+	found := false
+	var also []protocol.SkillMastery
+	seen := map[protocol.SkillID]bool{}
+	consider := func(sk protocol.SkillID, left bool) {
 		if seen[sk] {
-			continue
+			return
 		}
 		seen[sk] = true
-		if f, ok := e.stuckOn(sk); ok {
-			f.Lingering = true
-			return f, true
+		if !found {
+			f, ok := e.stuckOn(sk)
+			if !ok {
+				return
+			}
+			// A student who left a skill they were stuck on for another,
+			// as tutors interleave skills, has not got over it: the flag
+			// lingers on it while it stays among the recent problems.
+			f.Lingering = f.Lingering || left
+			main, found = f, true
+			return
+		}
+		if spinning, _, ok := e.spins(sk); ok && spinning {
+			p, _ := e.mastery(sk)
+			also = append(also, e.skillMastery(sk, p))
 		}
 	}
-	return Finding{}, false
+	cur := e.current()
+	consider(cur, false)
+	for i := len(e.s.Firsts) - 1; i >= 0; i-- {
+		consider(e.s.Firsts[i].Skill, e.s.Firsts[i].Skill != cur)
+	}
+	if !found {
+		return Finding{}, false
+	}
+	if len(also) > 0 {
+		names := make([]string, len(also))
+		for i, m := range also {
+			names[i] = fmt.Sprintf("%s (%.2f)", m.Name, m.P)
+		}
+		main.Evidence.Summary += " Also stuck on " + strings.Join(names, ", ") + "."
+		main.Evidence.LowSkills = append(main.Evidence.LowSkills, also...)
+		main.Need = min(main.Need+MergeBonus*float64(len(also)), 1)
+	}
+	return main, true
+}
+
+// recentWrong counts the skill's last StuckEarly first attempts in the
+// record, and the wrong ones among them.
+func (e *evaluator) recentWrong(skill protocol.SkillID) (seen, wrong int) {
+	k := e.th.StuckEarly
+	if k <= 0 {
+		k = 7
+	}
+	for i := len(e.s.Firsts) - 1; i >= 0 && seen < k; i-- {
+		if a := e.s.Firsts[i]; a.Skill == skill {
+			seen++
+			if !a.Right() {
+				wrong++
+			}
+		}
+	}
+	return seen, wrong
+}
+
+// spins reports whether the stuck rule holds on skill (spinning: not
+// lingering) or lingers there, without building the evidence.
+func (e *evaluator) spins(skill protocol.SkillID) (spinning, lingering, ok bool) {
+	th := e.th
+	n := e.s.FirstAttempts[skill]
+	p, known := e.mastery(skill)
+	least := max(th.StuckAttempts, 1)
+	if th.StuckEarly > 0 {
+		least = min(least, th.StuckEarly)
+	}
+	if skill == "" || !known || p >= e.masteredAt(skill) || n < least {
+		return false, false, false
+	}
+	if n >= max(th.StuckAttempts, 1) && p < th.StuckMastery {
+		return true, false, true
+	}
+	if _, wrong := e.recentWrong(skill); th.StuckEarly > 0 && n >= th.StuckEarly && p < th.StuckEarlyMastery && wrong >= th.StuckEarlyWrong {
+		return true, false, true
+	}
+	return false, true, true
 }
 
 func (e *evaluator) stuckOn(skill protocol.SkillID) (Finding, bool) {
@@ -365,18 +434,14 @@ func (e *evaluator) stuckOn(skill protocol.SkillID) (Finding, bool) {
 		return Finding{}, false
 	}
 	spinning := n >= max(th.StuckAttempts, 1) && p < th.StuckMastery
-	early, seen, wrong := false, 0, 0
-	if !spinning && th.StuckEarly > 0 && n >= th.StuckEarly && p < th.StuckEarlyMastery {
-		// The skill's last StuckEarly first attempts in the record.
-		for i := len(e.s.Firsts) - 1; i >= 0 && seen < th.StuckEarly; i-- {
-			if a := e.s.Firsts[i]; a.Skill == skill {
-				seen++
-				if !a.Right() {
-					wrong++
-				}
-			}
-		}
-		early = wrong >= th.StuckEarlyWrong
+	seen, wrong := e.recentWrong(skill)
+	failing := th.StuckEarly > 0 && wrong >= th.StuckEarlyWrong
+	early := !spinning && th.StuckEarly > 0 && n >= th.StuckEarly && p < th.StuckEarlyMastery && failing
+	level := protocol.LevelActNow
+	if spinning && !failing {
+		// Ten problems without mastery, but not failing now: the
+		// teacher should know, not come at once.
+		level = protocol.LevelWatch
 	}
 	lingering := !spinning && !early
 	// The last ten attempts on the skill, oldest first.
@@ -403,7 +468,7 @@ func (e *evaluator) stuckOn(skill protocol.SkillID) (Finding, bool) {
 		summaryText = fmt.Sprintf("Stuck: %d of the last %d problems on %s wrong first time after %d tries, and it is at %.2f.", wrong, seen, e.name(skill), n, p)
 	}
 	return Finding{
-		Rule: protocol.RuleStuck, Level: protocol.LevelActNow, Skill: skill,
+		Rule: protocol.RuleStuck, Level: level, Skill: skill,
 		Evidence: protocol.Evidence{
 			Summary:   summaryText,
 			Attempts:  on,
@@ -434,8 +499,8 @@ func (e *evaluator) struggle() (Finding, bool) {
 	lingering := full && !watch && c < max(th.StruggleClear, th.StruggleMaxCorrect+1)
 	var fs []Attempt
 	fc := 0
-	if th.StruggleProblems > 0 {
-		fs = last(e.s.Firsts, th.StruggleProblems)
+	if watch && th.StruggleProblems > 0 {
+		fs = e.practised(th.StruggleProblems)
 		fc = correct(fs)
 	}
 	act := watch && len(fs) == th.StruggleProblems && th.StruggleProblems > 0 && fc <= th.StruggleMaxCorrect
@@ -469,6 +534,31 @@ func (e *evaluator) struggle() (Finding, bool) {
 		Need:      need,
 		Lingering: lingering,
 	}, true
+}
+
+// practised returns the last n first attempts (or fewer) on skills the
+// student had practised before: a skill's first opportunity shows what
+// the student was never taught, not that they struggle.
+func (e *evaluator) practised(n int) []Attempt {
+	i, fresh := len(e.s.Firsts), false
+	for k := 0; i > 0 && k < n; {
+		i--
+		if e.s.Firsts[i].New {
+			fresh = true
+		} else {
+			k++
+		}
+	}
+	if !fresh {
+		return e.s.Firsts[i:]
+	}
+	out := make([]Attempt, 0, n)
+	for _, a := range e.s.Firsts[i:] {
+		if !a.New {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // fast reports whether an action came quicker than a deliberate read of
@@ -573,13 +663,13 @@ func (e *evaluator) idleFinding() (Finding, bool) {
 
 // troubled reports whether the student's last answers show trouble: the
 // struggle rule holds at watch or above, or the student is stuck on the
-// skill in front of them.
+// skill in front of them and failing it now.
 func (e *evaluator) troubled() bool {
 	if f, ok := e.struggle(); ok && !f.Lingering {
 		return true
 	}
 	f, ok := e.stuckOn(e.current())
-	return ok && !f.Lingering
+	return ok && !f.Lingering && f.Level == protocol.LevelActNow
 }
 
 // doingWell: most of the recent answers right. A suggestion, never an

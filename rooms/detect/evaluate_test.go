@@ -55,6 +55,10 @@ func TestIdle(t *testing.T) {
 		{"one ms before act now, after wrong answers", struggling, 5*minute - 1, want{level: protocol.LevelWatch}},
 		{"at act now, after wrong answers", struggling, 5 * minute, want{level: protocol.LevelActNow}},
 		{"long gone after wrong answers", struggling, 40 * minute, want{level: protocol.LevelActNow}},
+		// Past ten problems on the skill but right on the last ones: no
+		// trouble now, the silence stays at watch; failing it now, act now.
+		{"long gone, stuck but getting it right", spinningRight, 40 * minute, want{level: protocol.LevelWatch}},
+		{"long gone, stuck and failing", spinningWrong, 40 * minute, want{level: protocol.LevelActNow}},
 		{"no activity open", func(s *Student) { s.ActivityOpen = false }, 40 * minute, want{}},
 		{"hand up: waiting, not idle", func(s *Student) { s.HandUp, s.HandSince = true, t0 }, 40 * minute, want{}},
 		{"last action unknown", func(s *Student) { s.LastAction = 0 }, 40 * minute, want{}},
@@ -71,6 +75,18 @@ func TestIdle(t *testing.T) {
 			}
 		})
 	}
+}
+
+// spinningRight has had twelve problems on frac.add without mastering
+// it, the last of them mostly right; spinningWrong mostly wrong.
+func spinningRight(s *Student) { spinning(s, "oxoooxo") }
+func spinningWrong(s *Student) { spinning(s, "xxoxxxx") }
+
+func spinning(s *Student, pattern string) {
+	s.Mastery["frac.add"] = 0.5
+	s.FirstAttempts = map[protocol.SkillID]int{"frac.add": 12}
+	s.Attempts = tries("frac.add", pattern, t0-int64(len(pattern))*30*second)
+	s.Firsts = firstsOf(s.Attempts)
 }
 
 func TestStruggle(t *testing.T) {
@@ -143,22 +159,31 @@ func TestStuck(t *testing.T) {
 		want  want
 	}{
 		{"six problems", 6, 0.3, "", want{}},
-		{"nine problems, no forecast: only lingers", 9, 0.3, "", want{level: protocol.LevelActNow, lingering: true}},
+		{"nine problems, no forecast: only lingers", -9, 0.3, "", want{level: protocol.LevelActNow, lingering: true}},
 		{"ten problems", 10, 0.3, "", want{level: protocol.LevelActNow}},
 		{"just below 0.8", 12, 0.7999, "", want{level: protocol.LevelActNow}},
 		{"0.8: lingers until mastered", 12, 0.8, "", want{level: protocol.LevelActNow, lingering: true}},
 		{"mastered", 12, 0.95, "", want{}},
-		{"moved on to another skill", 12, 0.3, "frac.mixed", want{}},
+		// Left for another skill while among the recent problems: lingers.
+		{"moved on to another skill", 12, 0.3, "frac.mixed", want{level: protocol.LevelActNow, lingering: true}},
+		// Wheel-spinning by the definition, but right on most of the last
+		// problems: the teacher should know, not come at once.
+		{"ten problems, not failing now", -10, 0.3, "", want{level: protocol.LevelWatch}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := learner(t0)
 			s.Mastery["frac.add"] = tt.p
+			pattern := "xoxxxxx" // failing now: 6 of the last 7 problems wrong
+			if tt.n < 0 {
+				tt.n, pattern = -tt.n, "oxoxoox"
+			}
 			s.FirstAttempts = map[protocol.SkillID]int{"frac.add": tt.n}
 			if tt.skill != "" {
 				s.Skill = tt.skill
 			}
-			s.Attempts = tries("frac.add", "xoxx", t0)
+			s.Attempts = tries("frac.add", pattern, t0)
+			s.Firsts = firstsOf(s.Attempts)
 			f := check(t, Evaluate(s, testGraph(), th, t0+5*minute), protocol.RuleStuck, tt.want)
 			if tt.want.level != "" {
 				if len(f.Evidence.LowSkills) != 1 || f.Evidence.LowSkills[0].P != tt.p {

@@ -215,12 +215,20 @@ func ReconcileWithin(open []protocol.Flag, findings []Finding, now int64, newID 
 				top = max(top, levelRank(f.Level))
 			}
 		}
+		var m Finding
+		if len(hold) > 0 {
+			m = Merge(hold)
+			if settling(m, done, now) {
+				m.Level = protocol.LevelWatch
+				top = min(top, levelRank(protocol.LevelWatch))
+			}
+		}
 		switch {
 		case len(lives) == 0:
 			if len(hold) == 0 {
 				continue
 			}
-			if m := Merge(hold); !coolingDown(m, hold, done, now) {
+			if !coolingDown(m, hold, done, now) {
 				f := opened(m, now, newID())
 				if held(m, slots) {
 					f.Level, f.Waiting = protocol.LevelWatch, true
@@ -228,7 +236,7 @@ func ReconcileWithin(open []protocol.Flag, findings []Finding, now int64, newID 
 				changes = append(changes, Change{ChangeOpen, f})
 			}
 		case len(hold) > 0:
-			if ch, ok := revise(lives[0], Merge(hold), top, now, slots); ok {
+			if ch, ok := revise(lives[0], m, top, now, slots); ok {
 				changes = append(changes, ch)
 			}
 		default:
@@ -267,6 +275,34 @@ func opened(m Finding, now int64, id protocol.FlagID) protocol.Flag {
 		Status: protocol.FlagOpen, Skill: m.Skill, Opened: now, Updated: now,
 		Need: m.Need, Evidence: m.Evidence, Help: m.Help,
 	}
+}
+
+// ReAlert is how long after a student's flag at act now closes a new
+// one of theirs may not rise to act now again on the same evidence: only
+// a skill in trouble the closed flag did not name, or a hand raised since,
+// calls the teacher again so soon.
+const ReAlert int64 = 20 * 60_000
+
+// newSkill reports whether m names a skill in trouble that flag f does
+// not.
+func newSkill(m Finding, f protocol.Flag) bool {
+	if m.Skill != "" && !OnSkill(f, m.Skill) {
+		return true
+	}
+	return slices.ContainsFunc(m.Evidence.LowSkills, func(l protocol.SkillMastery) bool { return !OnSkill(f, l.Skill) })
+}
+
+// settling reports whether m, at act now, comes too soon after the
+// student left act now (a flag of theirs at act now closed within
+// ReAlert) and names no skill in trouble that flag did not. A raised
+// hand is never held back.
+func settling(m Finding, done []protocol.Flag, now int64) bool {
+	if m.Level != protocol.LevelActNow || m.Rule == protocol.RuleHelp {
+		return false
+	}
+	return slices.ContainsFunc(done, func(c protocol.Flag) bool {
+		return c.Level == protocol.LevelActNow && now-c.Updated < ReAlert && !newSkill(m, c)
+	})
 }
 
 // coolingDown reports whether a flag of the concern closed too recently

@@ -95,6 +95,8 @@ func (r *Record) RecordAttempt(a Attempt, pL float64) {
 	r.Actions = push(r.Actions, Action{Kind: KindAttempt, Ms: a.Ms, ReadMs: a.ReadMs, At: a.At}, MaxActions)
 	r.LastAction = max(r.LastAction, a.At)
 	if a.First {
+		a.New = r.FirstAttempts[a.Skill] == 0
+		r.Attempts[len(r.Attempts)-1].New = a.New
 		r.Firsts = push(r.Firsts, a, MaxAttempts)
 		r.observe(a.Skill, pL)
 	}
@@ -111,6 +113,7 @@ func (r *Record) RecordHint(a Attempt, pL float64) {
 	r.LastAction = max(r.LastAction, a.At)
 	if !r.Tried {
 		a.Response, a.Correct, a.First, a.Hint, a.Hints = "", false, true, true, 0
+		a.New = r.FirstAttempts[a.Skill] == 0
 		r.Attempts = push(r.Attempts, a, MaxAttempts)
 		r.Firsts = push(r.Firsts, a, MaxAttempts)
 		r.observe(a.Skill, pL)

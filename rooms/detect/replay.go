@@ -307,7 +307,7 @@ func (d *desk) within(s Student, g Graph, th Thresholds, now int64, newID func()
 func (d *desk) reconcile(findings []Finding, now int64, newID func() protocol.FlagID, slots int) []Change {
 	d.pass = d.pass[:0]
 	for _, f := range d.flags {
-		if live(f) || (closed(f) && now-f.Updated < Cooldown) {
+		if live(f) || (closed(f) && now-f.Updated < max(Cooldown, ReAlert)) {
 			d.pass = append(d.pass, f)
 		}
 	}
@@ -325,7 +325,7 @@ func (d *desk) reconcile(findings []Finding, now int64, newID func() protocol.Fl
 	}
 	// Flags closed beyond the cool-down are of no more use to Reconcile.
 	d.flags = slices.DeleteFunc(d.flags, func(f protocol.Flag) bool {
-		return closed(f) && now-f.Updated >= Cooldown
+		return closed(f) && now-f.Updated >= max(Cooldown, ReAlert)
 	})
 	return changes
 }
