@@ -149,6 +149,22 @@ func TestOldLogsReadTheSame(t *testing.T) {
 	sameEvents(t, "the old events in the whole log", all[:len(evs)], evs)
 }
 
+// newClassLog opens a log store of one shard on js and the log of a new
+// class in it.
+func newClassLog(ctx context.Context, t *testing.T, js jetstream.JetStream) (*logStore, protocol.RoomID, *roomLog) {
+	t.Helper()
+	ls, err := openLogStore(ctx, js, 1, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	room := protocol.NewRoomID()
+	l, err := ls.open(ctx, room, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ls, room, l
+}
+
 // stepEvents makes n events of one step, numbered in their data.
 func stepEvents(step, n, pad int) []protocol.Event {
 	evs := make([]protocol.Event, n)
@@ -176,15 +192,7 @@ func TestReadLogInsideSteps(t *testing.T) {
 	ns := natstest.Start(t)
 	_, js := ns.Connect(t)
 	ctx := context.Background()
-	ls, err := openLogStore(ctx, js, 1, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	room := protocol.NewRoomID()
-	l, err := ls.open(ctx, room, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ls, room, l := newClassLog(ctx, t, js)
 	o, err := ls.open(ctx, protocol.NewRoomID(), true)
 	if err != nil {
 		t.Fatal(err)
@@ -253,15 +261,7 @@ func TestStepLargerThanAMessage(t *testing.T) {
 		t.Fatalf("the server's max payload is %d", nc.MaxPayload())
 	}
 	ctx := context.Background()
-	ls, err := openLogStore(ctx, js, 1, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	room := protocol.NewRoomID()
-	l, err := ls.open(ctx, room, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ls, room, l := newClassLog(ctx, t, js)
 	first := stepEvents(0, 3, 100)
 	if err := appendStep(ctx, l, first); err != nil {
 		t.Fatal(err)
@@ -421,15 +421,7 @@ func appendUntilKilled(t *testing.T, dir string) {
 	ns := natstest.StartIn(t, dir)
 	_, js := ns.Connect(t)
 	ctx := context.Background()
-	ls, err := openLogStore(ctx, js, 1, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	room := protocol.NewRoomID()
-	l, err := ls.open(ctx, room, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, room, l := newClassLog(ctx, t, js)
 	fmt.Printf("room %s\n", room)
 	for step := 0; ; step++ {
 		if err := appendStep(ctx, l, stepEvents(step, 1+step%7, 200)); err != nil {
@@ -448,15 +440,7 @@ func TestAppendTryLost(t *testing.T) {
 	ns := natstest.Start(t)
 	_, js := ns.Connect(t)
 	ctx := context.Background()
-	ls, err := openLogStore(ctx, js, 1, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	room := protocol.NewRoomID()
-	l, err := ls.open(ctx, room, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ls, room, l := newClassLog(ctx, t, js)
 	if err := appendStep(ctx, l, stepEvents(0, 2, 10)); err != nil {
 		t.Fatal(err)
 	}
