@@ -41,14 +41,7 @@ func (s *proc) call(method, path, token string, out any) {
 func TestCoTeacherShareSurvivesKill(t *testing.T) {
 	data := t.TempDir()
 	s := startServer(t, data)
-	addTeacher(t, data, "okafor@school.example", "Ms Okafor")
-	addTeacher(t, data, "brown@school.example", "Mr Brown")
-	var owner, co struct {
-		Token   string
-		Teacher struct{ ID protocol.TeacherID }
-	}
-	s.post("/api/v1/login", "", map[string]string{"email": "okafor@school.example", "password": "correct horse battery"}, &owner)
-	s.post("/api/v1/login", "", map[string]string{"email": "brown@school.example", "password": "correct horse battery"}, &co)
+	owner, co := ownerAndCoTeacher(t, s, data)
 	var room rooms.RoomInfo
 	s.post("/api/v1/rooms", owner.Token, map[string]string{"title": "Year 5 maths"}, &room)
 	var shared struct{ Teachers []protocol.ClassTeacher }
@@ -108,4 +101,21 @@ func TestCoTeacherShareSurvivesKill(t *testing.T) {
 	if by["paused the class"] != "Mr Brown" || by["resumed the class"] != "Mr Brown" || by["stopped sharing the class with Mr Brown"] != "Ms Okafor" {
 		t.Fatalf("the report's actions: %+v", rep.Actions)
 	}
+}
+
+// signedIn is a teacher's sign-in: the token and who they are.
+type signedIn struct {
+	Token   string
+	Teacher struct{ ID protocol.TeacherID }
+}
+
+// ownerAndCoTeacher adds two teachers to the server's data, Ms Okafor (who
+// will own the class) and Mr Brown (who will share it), and signs both in.
+func ownerAndCoTeacher(t *testing.T, s *proc, data string) (owner, co signedIn) {
+	t.Helper()
+	addTeacher(t, data, "okafor@school.example", "Ms Okafor")
+	addTeacher(t, data, "brown@school.example", "Mr Brown")
+	s.post("/api/v1/login", "", map[string]string{"email": "okafor@school.example", "password": "correct horse battery"}, &owner)
+	s.post("/api/v1/login", "", map[string]string{"email": "brown@school.example", "password": "correct horse battery"}, &co)
+	return owner, co
 }

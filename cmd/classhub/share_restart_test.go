@@ -88,14 +88,7 @@ func (s *proc) helloClose(token string, room protocol.RoomID) (protocol.Code, we
 func TestShareAnyClassSurvivesKill(t *testing.T) {
 	data := t.TempDir()
 	s := startServer(t, data)
-	addTeacher(t, data, "okafor@school.example", "Ms Okafor")
-	addTeacher(t, data, "brown@school.example", "Mr Brown")
-	var owner, co struct {
-		Token   string
-		Teacher struct{ ID protocol.TeacherID }
-	}
-	s.post("/api/v1/login", "", map[string]string{"email": "okafor@school.example", "password": "correct horse battery"}, &owner)
-	s.post("/api/v1/login", "", map[string]string{"email": "brown@school.example", "password": "correct horse battery"}, &co)
+	owner, co := ownerAndCoTeacher(t, s, data)
 	var idle, ended, never, revoked rooms.RoomInfo
 	s.post("/api/v1/rooms", owner.Token, map[string]string{"title": "Idle class"}, &idle)
 	s.post("/api/v1/rooms", owner.Token, map[string]string{"title": "Ended class"}, &ended)
