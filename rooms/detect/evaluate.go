@@ -398,17 +398,27 @@ func (e *evaluator) recentWrong(skill protocol.SkillID) (seen, wrong int) {
 	return seen, wrong
 }
 
-// spins reports whether the stuck rule holds on skill (spinning: not
-// lingering) or lingers there, without building the evidence.
-func (e *evaluator) spins(skill protocol.SkillID) (spinning, lingering, ok bool) {
+// stuckCandidate is the skill's first attempts and mastery when the stuck
+// rule may hold on it: a known skill, not mastered, with the opportunities
+// of one of its conditions (raised by either, it lingers until the skill
+// is mastered once the student has had them).
+func (e *evaluator) stuckCandidate(skill protocol.SkillID) (n int, p float64, ok bool) {
 	th := e.th
-	n := e.s.FirstAttempts[skill]
+	n = e.s.FirstAttempts[skill]
 	p, known := e.mastery(skill)
 	least := max(th.StuckAttempts, 1)
 	if th.StuckEarly > 0 {
 		least = min(least, th.StuckEarly)
 	}
-	if skill == "" || !known || p >= e.masteredAt(skill) || n < least {
+	return n, p, skill != "" && known && p < e.masteredAt(skill) && n >= least
+}
+
+// spins reports whether the stuck rule holds on skill (spinning: not
+// lingering) or lingers there, without building the evidence.
+func (e *evaluator) spins(skill protocol.SkillID) (spinning, lingering, ok bool) {
+	th := e.th
+	n, p, ok := e.stuckCandidate(skill)
+	if !ok {
 		return false, false, false
 	}
 	if n >= max(th.StuckAttempts, 1) && p < th.StuckMastery {
@@ -422,15 +432,8 @@ func (e *evaluator) spins(skill protocol.SkillID) (spinning, lingering, ok bool)
 
 func (e *evaluator) stuckOn(skill protocol.SkillID) (Finding, bool) {
 	th := e.th
-	n := e.s.FirstAttempts[skill]
-	p, ok := e.mastery(skill)
-	// Raised by either condition; lingers until the skill is mastered,
-	// once the student has had the opportunities of one of them.
-	least := max(th.StuckAttempts, 1)
-	if th.StuckEarly > 0 {
-		least = min(least, th.StuckEarly)
-	}
-	if skill == "" || !ok || p >= e.masteredAt(skill) || n < least {
+	n, p, ok := e.stuckCandidate(skill)
+	if !ok {
 		return Finding{}, false
 	}
 	spinning := n >= max(th.StuckAttempts, 1) && p < th.StuckMastery
