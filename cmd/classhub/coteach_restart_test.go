@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"net/http"
 	"syscall"
 	"testing"
 	"time"
@@ -15,23 +13,11 @@ import (
 	"github.com/classhub/classhub/rooms"
 )
 
-// call makes a REST request with any method and decodes the answer.
+// call makes a REST request with any method and no body and decodes the
+// answer.
 func (s *proc) call(method, path, token string, out any) {
 	s.t.Helper()
-	req, _ := http.NewRequest(method, s.url+path, nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	defer res.Body.Close()
-	b, _ := io.ReadAll(res.Body)
-	if res.StatusCode >= 300 {
-		s.t.Fatalf("%s %s: %d %s", method, path, res.StatusCode, b)
-	}
-	if err := json.Unmarshal(b, out); err != nil {
-		s.t.Fatal(err)
-	}
+	s.raw(method, path, token, "", nil, out)
 }
 
 // A share is in the class's log: after SIGKILL of the real binary the

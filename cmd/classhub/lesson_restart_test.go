@@ -236,13 +236,16 @@ func TestLessonEndSurvivesKill(t *testing.T) {
 	}
 }
 
-// raw makes a REST request with a body as it is, and decodes the answer,
-// which must be a success.
+// raw makes a REST request with a body as it is (contentType "": none)
+// and decodes the answer, which must be a success, into out (nil: not
+// decoded).
 func (s *proc) raw(method, path, token, contentType string, body []byte, out any) {
 	s.t.Helper()
 	req, _ := http.NewRequest(method, s.url+path, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", contentType)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
 		s.t.Fatal(err)
