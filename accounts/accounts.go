@@ -15,6 +15,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/classhub/classhub/jsstore"
 	"github.com/classhub/classhub/protocol"
 )
 
@@ -98,9 +99,9 @@ func (a *Store) now() time.Time {
 
 // Open opens the teacher bucket, creating it if missing.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := jsstore.KeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket: protocol.BucketTeachers, History: 1, Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
-	})
+	}, false)
 	if err != nil {
 		return nil, fmt.Errorf("accounts: teacher bucket: %w", err)
 	}

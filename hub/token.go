@@ -10,6 +10,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/classhub/classhub/jsstore"
 	"github.com/classhub/classhub/protocol"
 )
 
@@ -46,9 +47,12 @@ type tokenClaims struct {
 // issued by one node is good on all; two nodes racing to create it end
 // with the one that was stored first.
 func LoadOrCreateKey(ctx context.Context, js jetstream.JetStream, replicas int) ([]byte, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	// Read through the stream's leader, as the rooms read this bucket
+	// too: a node that lost the race to create the key reads the one
+	// that won at once, never a replica that has not got it yet.
+	kv, err := jsstore.KeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket: protocol.BucketConfig, History: 1, Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
-	})
+	}, true)
 	if err != nil {
 		return nil, fmt.Errorf("hub: config bucket: %w", err)
 	}

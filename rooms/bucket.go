@@ -8,6 +8,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/classhub/classhub/jsstore"
 )
 
 // openBucket creates or opens a KV bucket whose reads see the writes
@@ -18,19 +20,16 @@ import (
 // makes no difference.
 //
 // A handle decides how it reads when it is opened, from the stream's
-// configuration then; and every node that opens a bucket (creating or
-// updating it) turns direct gets on for a moment before it turns them off
-// again. So on a cluster whose nodes start together, a node may hold a
-// handle that reads directly from a stream that no longer answers direct
-// reads: every read of it is "no responders". The handle returned is
-// opened again, reading through the leader, when that happens.
+// configuration then; and a bucket is created with direct gets on, which
+// its creator turns off just after. So on a cluster whose nodes start
+// together for the first time, a node may hold a handle that reads
+// directly from a stream that no longer answers direct reads: every read
+// of it is "no responders". The handle returned is opened again, reading
+// through the leader, when that happens.
 func openBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
-	if _, err := js.CreateOrUpdateKeyValue(ctx, cfg); err != nil {
-		return nil, err
-	}
-	kv, err := leaderReads(ctx, js, cfg.Bucket)
+	kv, err := jsstore.KeyValue(ctx, js, cfg, true)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
 	}
 	l := &leaderKV{js: js, bucket: cfg.Bucket}
 	l.cur.Store(&kv)

@@ -12,7 +12,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sync/errgroup"
 
+	"github.com/classhub/classhub/jsstore"
 	"github.com/classhub/classhub/protocol"
 )
 
@@ -90,38 +92,52 @@ func openLogStore(ctx context.Context, js jetstream.JetStream, shards, replicas 
 	if shards, err = strconv.Atoi(string(e.Value())); err != nil || shards < 1 || shards > protocol.MaxLogShards {
 		return nil, fmt.Errorf("the number of log shards in %s is %q: not 1 to %d", protocol.BucketConfig, e.Value(), protocol.MaxLogShards)
 	}
-	kv, err := openBucket(ctx, js, jetstream.KeyValueConfig{
-		Bucket: protocol.BucketLogs, History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("log bucket: %w", err)
-	}
-	ls := &logStore{js: js, kv: kv, replicas: replicas}
-	for i := range shards {
-		st, err := js.CreateOrUpdateStream(ctx, jetstream.StreamConfig{
-			Name:      protocol.LogStream(i),
-			Subjects:  []string{protocol.LogShardSubjects(i)},
-			Storage:   jetstream.FileStorage,
-			Retention: jetstream.LimitsPolicy,
-			Discard:   jetstream.DiscardOld,
-			Replicas:  replicas,
-			// Reads of a log's end and of an offset's place go to the
-			// stream's leader: a replica that is behind would tell an
-			// owner a wrong fence, or a reader a short log.
-			AllowDirect: false,
-			// The events of one step are appended as one atomic batch:
-			// all of them or none.
-			AllowAtomicPublish: true,
-			// A class's log is removed subject by subject (retention,
-			// erasure); nothing else removes events.
-			DenyDelete: true,
-		})
-		if err != nil {
-			return nil, fmt.Errorf("log stream %d: %w", i, err)
+	// The bucket and the shards side by side, as the rooms' other stores.
+	ls := &logStore{js: js, replicas: replicas, shards: make([]jetstream.Stream, shards)}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		var err error
+		if ls.kv, err = openBucket(gctx, js, jetstream.KeyValueConfig{
+			Bucket: protocol.BucketLogs, History: 1, Storage: jetstream.FileStorage, Replicas: replicas,
+		}); err != nil {
+			return fmt.Errorf("log bucket: %w", err)
 		}
-		ls.shards = append(ls.shards, st)
+		return nil
+	})
+	for i := range shards {
+		g.Go(func() error { return ls.openShard(gctx, i) })
+	}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return ls, nil
+}
+
+// openShard opens (or creates) log stream i.
+func (ls *logStore) openShard(ctx context.Context, i int) error {
+	st, err := jsstore.Stream(ctx, ls.js, jetstream.StreamConfig{
+		Name:      protocol.LogStream(i),
+		Subjects:  []string{protocol.LogShardSubjects(i)},
+		Storage:   jetstream.FileStorage,
+		Retention: jetstream.LimitsPolicy,
+		Discard:   jetstream.DiscardOld,
+		Replicas:  ls.replicas,
+		// Reads of a log's end and of an offset's place go to the
+		// stream's leader: a replica that is behind would tell an
+		// owner a wrong fence, or a reader a short log.
+		AllowDirect: false,
+		// The events of one step are appended as one atomic batch:
+		// all of them or none.
+		AllowAtomicPublish: true,
+		// A class's log is removed subject by subject (retention,
+		// erasure); nothing else removes events.
+		DenyDelete: true,
+	})
+	if err != nil {
+		return fmt.Errorf("log stream %d: %w", i, err)
+	}
+	ls.shards[i] = st
+	return nil
 }
 
 // shardOf is the shard a new class's log goes to.

@@ -14,6 +14,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms/class"
@@ -202,43 +203,53 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	leaseKV, err := openBucket(ctx, cfg.JS, jetstream.KeyValueConfig{
+	// The stores are opened side by side: on a new deployment each is
+	// created, and on a cluster a creation waits for the new stream's
+	// replicas to elect a leader, which on a busy machine can take
+	// seconds. Side by side, a first start waits for about one of them.
+	var (
+		leaseKV, snaps, dirKV, histKV, bankKV jetstream.KeyValue
+		logs                                  *logStore
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	open := func(dst *jetstream.KeyValue, what string, kc jetstream.KeyValueConfig) {
+		g.Go(func() error {
+			kv, err := openBucket(gctx, cfg.JS, kc)
+			if err != nil {
+				return fmt.Errorf("rooms: %s bucket: %w", what, err)
+			}
+			*dst = kv
+			return nil
+		})
+	}
+	open(&leaseKV, "lease", jetstream.KeyValueConfig{
 		Bucket: protocol.BucketLeases, TTL: cfg.LeaseTTL, History: 1,
 		Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 	})
-	if err != nil {
-		return nil, fmt.Errorf("rooms: lease bucket: %w", err)
-	}
-	snaps, err := openBucket(ctx, cfg.JS, jetstream.KeyValueConfig{
+	open(&snaps, "snapshot", jetstream.KeyValueConfig{
 		Bucket: protocol.BucketSnapshots, History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 	})
-	if err != nil {
-		return nil, fmt.Errorf("rooms: snapshot bucket: %w", err)
-	}
-	dirKV, err := openBucket(ctx, cfg.JS, jetstream.KeyValueConfig{
+	open(&dirKV, "room", jetstream.KeyValueConfig{
 		Bucket: protocol.BucketRooms, History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 	})
-	if err != nil {
-		return nil, fmt.Errorf("rooms: room bucket: %w", err)
-	}
-	histKV, err := openBucket(ctx, cfg.JS, jetstream.KeyValueConfig{
+	open(&histKV, "history", jetstream.KeyValueConfig{
 		Bucket: protocol.BucketHistory, History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 	})
-	if err != nil {
-		return nil, fmt.Errorf("rooms: history bucket: %w", err)
-	}
-	bankKV, err := openBucket(ctx, cfg.JS, jetstream.KeyValueConfig{
+	open(&bankKV, "content", jetstream.KeyValueConfig{
 		Bucket: protocol.BucketContent, History: 1, Storage: jetstream.FileStorage, Replicas: cfg.Replicas,
 	})
-	if err != nil {
-		return nil, fmt.Errorf("rooms: content bucket: %w", err)
+	g.Go(func() error {
+		var err error
+		if logs, err = openLogStore(gctx, cfg.JS, cfg.LogShards, cfg.Replicas); err != nil {
+			return fmt.Errorf("rooms: %w", err)
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	bs := &banks{kv: bankKV, log: cfg.Logger, parsed: map[protocol.BankID]parsedBank{}}
 	if err := bs.seed(ctx); err != nil {
-		return nil, fmt.Errorf("rooms: %w", err)
-	}
-	logs, err := openLogStore(ctx, cfg.JS, cfg.LogShards, cfg.Replicas)
-	if err != nil {
 		return nil, fmt.Errorf("rooms: %w", err)
 	}
 	if n, err := logs.migrateAll(ctx, cfg.Logger); err != nil {
@@ -262,6 +273,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		starting: map[protocol.RoomID]chan struct{}{},
 		failed:   map[protocol.RoomID]error{},
 	}
+	var err error
 	if m.alive, err = answerAlive(cfg.NC, cfg.Node); err != nil {
 		return nil, fmt.Errorf("rooms: alive subject: %w", err)
 	}

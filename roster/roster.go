@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/classhub/classhub/jsstore"
 	"github.com/classhub/classhub/protocol"
 )
 
@@ -140,9 +141,9 @@ func (s *Store) now() time.Time {
 
 // Open opens the roster bucket, creating it if missing.
 func Open(ctx context.Context, js jetstream.JetStream, replicas int) (*Store, error) {
-	kv, err := js.CreateOrUpdateKeyValue(ctx, jetstream.KeyValueConfig{
+	kv, err := jsstore.KeyValue(ctx, js, jetstream.KeyValueConfig{
 		Bucket: Bucket, History: 1, Storage: jetstream.FileStorage, Replicas: max(replicas, 1),
-	})
+	}, false)
 	if err != nil {
 		return nil, fmt.Errorf("roster: bucket: %w", err)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/classhub/classhub/accounts"
 	"github.com/classhub/classhub/frontend"
@@ -256,13 +257,15 @@ type stores struct {
 
 // setupAttempts bound each attempt to open the stores. Nodes starting at
 // once on a new JetStream cluster race to create the same buckets and
-// streams, and the cluster may leave the loser's request unanswered (an
-// update of a stream that another server is creating). Each attempt
-// that runs out of time has let at least one more bucket be made, so
-// short attempts get through the few the stores have; the last is as
+// streams, and the cluster may leave a request unanswered (an update of
+// a stream that another server is creating); on a busy machine a
+// creation itself can take longer than an attempt. A creation goes on
+// in the cluster when its attempt gives up, and the next attempt finds
+// the store made, so the attempts start short and grow; the last is as
 // long as a slow start needs (moving class logs of an older release,
 // which goes on where an attempt stopped).
-var setupAttempts = append(slices.Repeat([]time.Duration{5 * time.Second}, 12), time.Minute)
+var setupAttempts = append([]time.Duration{5 * time.Second, 10 * time.Second, 15 * time.Second},
+	append(slices.Repeat([]time.Duration{20 * time.Second}, 8), time.Minute)...)
 
 // setupPause is the wait before another attempt to open the stores.
 const setupPause = time.Second
@@ -323,16 +326,16 @@ func openStoresOnce(ctx context.Context, c *config, nn *natsNode, node string, t
 	if err := settleReplicas(ctx, c, nn.js, log); err != nil {
 		return st, err
 	}
+	// Side by side: on a new deployment each is a creation that waits for
+	// its stream's replicas to elect a leader.
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) { st.rosters, err = roster.Open(gctx, nn.js, c.Replicas); return err })
+	g.Go(func() (err error) { st.key, err = hub.LoadOrCreateKey(gctx, nn.js, c.Replicas); return err })
+	g.Go(func() (err error) { st.accounts, err = accounts.Open(gctx, nn.js, c.Replicas); return err })
+	if err := g.Wait(); err != nil {
+		return st, err
+	}
 	var err error
-	if st.rosters, err = roster.Open(ctx, nn.js, c.Replicas); err != nil {
-		return st, err
-	}
-	if st.key, err = hub.LoadOrCreateKey(ctx, nn.js, c.Replicas); err != nil {
-		return st, err
-	}
-	if st.accounts, err = accounts.Open(ctx, nn.js, c.Replicas); err != nil {
-		return st, err
-	}
 	st.rooms, err = rooms.New(ctx, rooms.Config{
 		Thresholds: th,
 		NC:         nn.nc, JS: nn.js, Node: protocol.NodeID(node), Grace: c.Grace,
