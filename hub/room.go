@@ -155,6 +155,9 @@ func (hr *hubRoom) push(ev protocol.Event) {
 	if frame == nil {
 		return
 	}
+	// Before the devices get it: whoever has seen the event finds it
+	// counted.
+	hr.h.metrics.observeLag(ev.Time)
 	ended := ev.Type == protocol.EvClassEnded
 	unshared := unsharedBy(ev)
 	for c := range hr.conns {
@@ -168,7 +171,6 @@ func (hr *hubRoom) push(ev protocol.Event) {
 			c.closeAfterEvents(protocol.CloseUnshared, "this class is no longer shared with you")
 		}
 	}
-	hr.h.metrics.observeLag(ev.Time)
 }
 
 // unsharedBy is the teacher a share event takes out of the class, or "".
