@@ -3,6 +3,7 @@ package rooms
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/class"
 	"github.com/classhub/classhub/rooms/natstest"
 )
 
@@ -222,5 +224,59 @@ func TestAFaultHalfWayKeepsNothingOfTheCommand(t *testing.T) {
 				t.Fatalf("after the retries the log holds %d hands and %d replies to it, want 1 each", hands, replies)
 			}
 		})
+	}
+}
+
+// A device whose answer was lost retries it once it is back, however many
+// commands the rest of the class sent meanwhile: more than the class
+// keeps replies for (class.MaxReplies) do not make its retry run the
+// command twice (an answer refused as duplicate), because the replies
+// forgotten first are those of whoever sent the most.
+func TestARetryOutlastsABusyClass(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	ctx := context.Background()
+	m := newManager(t, nc, js, "node-a")
+	c := newClass(t, m, "Olivia")
+	c.assign("frac-operations", protocol.Target{})
+	d := c.device(0)
+	if more, _ := d.next(); !more {
+		t.Fatal("no item to answer")
+	}
+	raw, _ := json.Marshal(protocol.Answer{Item: d.item.ID, Response: d.bank.Item(d.item.ID).Answer()})
+	answer := protocol.Command{Room: c.id, Type: protocol.MsgAnswer, ReqID: "o-7", Actor: student(d.id), Data: raw}
+	first, err := m.Do(ctx, answer)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// Olivia's device did not get that answer; while it reconnects, the
+	// teacher's console sends more commands than the class keeps replies
+	// for, a few at a time, as a console and a class of devices do.
+	const others = class.MaxReplies + class.MaxReplies/4
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for i := range next {
+				data, _ := json.Marshal(protocol.Announce{Text: fmt.Sprintf("announcement %d", i)})
+				if _, err := m.Do(ctx, protocol.Command{Room: c.id, Type: protocol.MsgAnnounce, ReqID: fmt.Sprintf("t-%d", i), Actor: teacher(teacherA), Data: data}); err != nil {
+					t.Errorf("announcement %d: %v", i, err)
+				}
+			}
+		})
+	}
+	for i := range others {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+
+	again, err := m.Do(ctx, answer)
+	if err != nil {
+		t.Fatalf("the retry after %d commands of others: %v", others, err)
+	}
+	if string(again) != string(first) {
+		t.Fatalf("the retry was answered %s, the first try %s", again, first)
 	}
 }
