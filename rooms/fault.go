@@ -138,6 +138,9 @@ func (r *room) faultReply(err error) error {
 		return protocol.Errorf(protocol.CodeUnavailable, "the class's log did not answer; retry")
 	}
 	if isUndone(err) {
+		if pe := protocol.ErrorOf(err); pe.Code != protocol.CodeInternal {
+			return pe // a cause that says what the device is told (storage_full, ...)
+		}
 		return protocol.Errorf(protocol.CodeUnavailable, "the server could not finish this command; nothing of it was kept; retry")
 	}
 	return protocol.Errorf(protocol.CodeInternal, "the class met an error on this command and was read again from its log; nothing of the command was kept")
