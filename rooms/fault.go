@@ -32,6 +32,22 @@ func isPanic(err error) bool {
 	return errors.As(err, &pe)
 }
 
+// undoneError is a step that staged events and then failed with a fault
+// rather than a refusal (stage): nothing of it is kept, and the state,
+// which holds its events, is read again from the log (fault).
+type undoneError struct {
+	what string // the command or timer that was running
+	err  error
+}
+
+func (e *undoneError) Error() string { return e.what + " failed half way: " + e.err.Error() }
+func (e *undoneError) Unwrap() error { return e.err }
+
+func isUndone(err error) bool {
+	var ue *undoneError
+	return errors.As(err, &ue)
+}
+
 // lostError means the state could not be read again after a failed step.
 type lostError struct{ err error }
 
@@ -45,6 +61,9 @@ func (r *room) fault(ctx context.Context, log *slog.Logger, err error) error {
 		return nil
 	}
 	if errors.Is(err, ErrFenced) {
+		if isUndone(err) {
+			r.stale = true // the state holds the undone step's events
+		}
 		log.Warn("room fenced: another node appended; stopping")
 		return err
 	}
@@ -60,6 +79,21 @@ func (r *room) fault(ctx context.Context, log *slog.Logger, err error) error {
 		r.stale = true
 		log.Warn("room stopped: its state could not be read again; the next command loads it", "err", err)
 		return err
+	}
+	var ue *undoneError
+	if errors.As(err, &ue) {
+		// Not a bug of the class: the step is not counted as a panic.
+		log.Warn("a step failed half way; nothing of it is kept and the class is read again from its log", "during", ue.what, "err", ue.err)
+		if rerr := r.reload(ctx); rerr != nil {
+			if unloadableLog(rerr) {
+				r.fail(log, rerr)
+			} else {
+				r.stale = true
+				log.Warn("room stopped: its state could not be read again; the next command loads it", "err", rerr)
+			}
+			return rerr
+		}
+		return nil
 	}
 	var pe *panicError
 	if !errors.As(err, &pe) {
@@ -102,6 +136,12 @@ func (r *room) faultReply(err error) error {
 	var lost *lostError
 	if errors.As(err, &lost) || r.stale {
 		return protocol.Errorf(protocol.CodeUnavailable, "the class's log did not answer; retry")
+	}
+	if isUndone(err) {
+		if pe := protocol.ErrorOf(err); pe.Code != protocol.CodeInternal {
+			return pe // a cause that says what the device is told (storage_full, ...)
+		}
+		return protocol.Errorf(protocol.CodeUnavailable, "the server could not finish this command; nothing of it was kept; retry")
 	}
 	return protocol.Errorf(protocol.CodeInternal, "the class met an error on this command and was read again from its log; nothing of the command was kept")
 }

@@ -354,7 +354,7 @@ func (r *room) emit(_ context.Context, typ protocol.EventType, aud protocol.Audi
 // may be half changed, so the caller reloads it (see fault).
 func (r *room) step(ctx context.Context, what, key string, sid protocol.StudentID, fn func() (json.RawMessage, error)) (json.RawMessage, error) {
 	data, err := r.stage(ctx, what, key, sid, fn)
-	if isPanic(err) {
+	if isPanic(err) || isUndone(err) {
 		return nil, err
 	}
 	if ferr := r.flush(ctx); ferr != nil {
@@ -378,6 +378,18 @@ func (r *room) stage(ctx context.Context, what, key string, sid protocol.Student
 		return data, err
 	}
 	var pe *protocol.Error
+	if err != nil && !errors.As(err, &pe) {
+		// fn staged events and then met a fault (a store that did not
+		// answer, say the content bank's), not a refusal: no reply is
+		// recorded for it, so its events must not be kept either. Kept
+		// without their reply, they would make the device's retry (same
+		// request ID) find the command done and no answer to give: a
+		// hand raised again answered from the "already so" path, an
+		// answer refused as duplicate. The step is dropped like one that
+		// panicked, and the state is read again from the log (fault).
+		r.pending, r.after = nil, nil
+		return nil, &undoneError{what: what, err: err}
+	}
 	if key != "" && (err == nil || errors.As(err, &pe)) {
 		rec := protocol.ReplyRecorded{Key: key, Student: sid, Data: data, Error: pe}
 		if _, rerr := r.emit(ctx, protocol.EvReply, protocol.ToNone, rec); rerr != nil {
@@ -420,9 +432,16 @@ func (r *room) serve(ctx context.Context, log *slog.Logger, group []*request) (s
 	res := make([]result, len(group))
 	for i, req := range group {
 		data, err := r.handleStaged(ctx, req.cmd)
-		if isPanic(err) {
+		if isPanic(err) || isUndone(err) {
 			if rerr := r.reload(ctx); rerr != nil {
-				r.fail(log, rerr)
+				if isPanic(err) || unloadableLog(rerr) {
+					r.fail(log, rerr)
+				} else {
+					// A step undone for a store that did not answer, and
+					// the log did not answer either: as in fault.
+					r.stale = true
+					log.Warn("room stopped: its state could not be read again; the next command loads it", "err", rerr)
+				}
 				for _, q := range group {
 					q.done(nil, r.faultReply(rerr))
 				}
@@ -456,7 +475,7 @@ func (r *room) serve(ctx context.Context, log *slog.Logger, group []*request) (s
 func (r *room) serveOne(ctx context.Context, log *slog.Logger, req *request) (stop bool) {
 	data, err := r.handle(ctx, req.cmd)
 	r.m.metrics.commands.WithLabelValues(string(req.cmd.Type)).Observe(time.Since(req.start).Seconds())
-	if f := r.fault(ctx, log, err); f != nil || isPanic(err) {
+	if f := r.fault(ctx, log, err); f != nil || isPanic(err) || isUndone(err) {
 		req.done(nil, r.faultReply(cmp.Or(f, err)))
 		return f != nil
 	}

@@ -3,7 +3,9 @@ package class
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/classhub/classhub/protocol"
@@ -206,8 +208,61 @@ func applyReply(s *State, ev protocol.Event, d *protocol.ReplyRecorded) error {
 	}
 	cut := ev.Time - RepliesKept.Milliseconds()
 	s.Replies = slices.DeleteFunc(s.Replies, func(r Reply) bool { return r.Time < cut || r.Key == d.Key })
-	s.Replies = pushBounded(s.Replies, Reply{Key: d.Key, Time: ev.Time, Student: d.Student, Data: d.Data, Error: d.Error}, MaxReplies)
+	s.Replies = append(s.Replies, Reply{Key: d.Key, Time: ev.Time, Student: d.Student, Data: d.Data, Error: d.Error})
+	if len(s.Replies) > MaxReplies {
+		s.Replies = trimReplies(s.Replies, MaxReplies-MaxReplies/10)
+	}
 	return nil
+}
+
+// trimReplies keeps keep of rs (oldest first), forgetting the replies of
+// whoever holds the most, oldest first, one at a time: not the class's
+// oldest. A device whose answer was lost retries it only once it is back
+// (a reconnect, a server lost), and meanwhile the rest of the class goes
+// on: a console announcing, a room of students practising make a
+// thousand replies within seconds, and forgetting the oldest would forget
+// the one answer that device has yet to get, and run its command twice.
+// This way each sender keeps its latest replies, at least its share of
+// MaxReplies. A class trims a tenth at a time, so that the fold does this
+// once per hundred replies, not at every one. Ties go to the sender that
+// sorts first, so every node trims alike.
+func trimReplies(rs []Reply, keep int) []Reply {
+	count := map[string]int{}
+	for _, r := range rs {
+		count[replySender(r.Key)]++
+	}
+	senders := slices.Sorted(maps.Keys(count))
+	drop := map[string]int{}
+	for range len(rs) - keep {
+		most := senders[0]
+		for _, who := range senders[1:] {
+			if count[who] > count[most] {
+				most = who
+			}
+		}
+		count[most]--
+		drop[most]++
+	}
+	return slices.DeleteFunc(rs, func(r Reply) bool {
+		who := replySender(r.Key)
+		if drop[who] == 0 {
+			return false
+		}
+		drop[who]--
+		return true
+	})
+}
+
+// replySender is who sent the command a reply answers: its key is the
+// sender's role and ID, then the request ID, each after a slash (as
+// package rooms makes it); a key of another form is a sender of its own.
+func replySender(key string) string {
+	if i := strings.IndexByte(key, '/'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '/'); j >= 0 {
+			return key[:i+1+j]
+		}
+	}
+	return key
 }
 
 // Reply is the remembered answer to one command, by its key.

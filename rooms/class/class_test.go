@@ -3,6 +3,7 @@ package class
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -222,5 +223,57 @@ func TestOlderLearnerSnapshot(t *testing.T) {
 	}
 	if len(l.Attempts) != 1 || l.Attempts[0].Item != "i1" || !l.Attempts[0].First || l.FirstAttempts["k"] != 1 || l.LastAction != 1_800_000_001_000 || l.Hints != 1 || !l.Tried {
 		t.Fatalf("read back %+v", l)
+	}
+}
+
+// A class over MaxReplies forgets the replies of whoever sent the most,
+// not its oldest: a device whose answer was lost, retrying once it is
+// back, finds it however many commands the rest of the class sent
+// meanwhile, and a sender with fewer than its share keeps them all; the
+// busy sender keeps its latest. The same events fold to the same replies
+// from a snapshot read back as from the start.
+func TestRepliesOfAQuietDeviceOutlastABusyOne(t *testing.T) {
+	var l log
+	l.add(protocol.EvRoomOpened, protocol.ToAll, protocol.RoomOpened{Title: "T"})
+	l.add(protocol.EvReply, protocol.ToNone, protocol.ReplyRecorded{Key: "student/olivia/o-1", Student: "olivia", Data: json.RawMessage(`{"correct":true}`)})
+	const busy = 3 * MaxReplies
+	noah := 0
+	for i := range busy {
+		l.add(protocol.EvReply, protocol.ToNone, protocol.ReplyRecorded{Key: fmt.Sprintf("teacher/rivera/t-%d", i), Data: json.RawMessage(fmt.Sprintf(`{"seq":%d}`, i))})
+		if i%7 == 0 {
+			noah++
+			l.add(protocol.EvReply, protocol.ToNone, protocol.ReplyRecorded{Key: fmt.Sprintf("student/noah/n-%d", noah), Student: "noah", Data: json.RawMessage(`{}`)})
+		}
+	}
+	for i := range l.evs {
+		l.evs[i].Time = 1_800_000_000_000 + int64(i) // all within RepliesKept
+	}
+	s := fold(t, New(room), l.evs)
+	if len(s.Replies) > MaxReplies {
+		t.Fatalf("%d replies kept, at most %d", len(s.Replies), MaxReplies)
+	}
+	if r, ok := s.Reply("student/olivia/o-1"); !ok || string(r.Data) != `{"correct":true}` {
+		t.Fatalf("Olivia's one reply was forgotten while the teacher sent %d commands: %+v %v", busy, r, ok)
+	}
+	kept := map[string]int{}
+	for _, r := range s.Replies {
+		kept[replySender(r.Key)]++
+	}
+	if kept["student/noah"] != noah {
+		t.Errorf("Noah sent %d commands, fewer than his share, and keeps %d replies", noah, kept["student/noah"])
+	}
+	if _, ok := s.Reply(fmt.Sprintf("teacher/rivera/t-%d", busy-1)); !ok {
+		t.Error("the teacher's latest reply was forgotten")
+	}
+	if _, ok := s.Reply("teacher/rivera/t-0"); ok {
+		t.Error("the teacher's oldest reply is kept, over the bound")
+	}
+	// Cut anywhere, through a snapshot: the same replies.
+	for _, cut := range []int{len(l.evs) / 3, len(l.evs) - 5} {
+		back := throughJSON(t, fold(t, New(room), l.evs[:cut]))
+		fold(t, back, l.evs[cut:])
+		if !reflect.DeepEqual(back.Replies, s.Replies) {
+			t.Fatalf("cut at %d: the replies folded through a snapshot differ", cut)
+		}
 	}
 }
