@@ -157,7 +157,11 @@ type Flag struct {
 	// Waiting says the flag's condition calls for act now but the class's
 	// act-now budget is spent: it waits at watch, first among the watch
 	// flags, and rises to act now when a teacher frees a slot.
-	Waiting  bool     `json:"waiting,omitempty"`
+	Waiting bool `json:"waiting,omitempty"`
+	// Rising is when the flag's condition began to call for act now,
+	// while it waits at watch for the condition to last (the thresholds'
+	// act_now_persist_ms); 0 otherwise.
+	Rising   int64    `json:"rising,omitempty"`
 	Evidence Evidence `json:"evidence"`
 	Help     *Help    `json:"help,omitempty"`
 }

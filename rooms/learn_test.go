@@ -732,3 +732,50 @@ func TestACheckRunsAsACheck(t *testing.T) {
 		t.Fatalf("Judy's practice: %+v (%v)", sv.Practice, err)
 	}
 }
+
+// A condition calling for act now waits at watch, rising, and the room's
+// own timer raises it to act now once it has lasted long enough, with no
+// further action of the student's.
+func TestActNowRisesOnTheRoomsTimer(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	// Olivia has had twelve problems on the skill in earlier lessons
+	// without mastering it: failing it now is wheel-spinning by the
+	// definition, not the forecast (which never waits).
+	const skill = protocol.SkillID("fractions.equivalent")
+	profiles := &memProfiles{
+		mastery:  map[string]map[protocol.SkillID]float64{"r-Olivia": {skill: 0.3}},
+		practice: map[string]map[protocol.SkillID]int{"r-Olivia": {skill: 12}},
+	}
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use, func(c *Config) { c.Profiles = profiles })
+	ctx := context.Background()
+	info, err := m.CreateRoom(ctx, teacherA, "Fractions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &testClass{t: t, m: m, id: info.ID, clk: clk}
+	_, res, err := m.JoinAs(ctx, info.Code, protocol.JoinRoom{Name: "Olivia", Roster: "r-Olivia"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.students = append(c.students, res.Student)
+	c.assign("frac-equivalence", protocol.Target{})
+	d := c.device(0)
+	d.failUntil(func(fs []protocol.Flag) bool { return len(fs) == 1 && fs[0].Rising > 0 })
+	f := flagsOf(c.view(), d.id)[0]
+	if f.Level != protocol.LevelWatch || f.Waiting {
+		t.Fatalf("rising flag %+v, want it at watch", f)
+	}
+	// The wait is at most act_now_persist_ms / 0.5 (the least need of a
+	// condition at act now): 4 minutes, before a silence after trouble
+	// would call for act now by itself (5 minutes).
+	clk.Advance(4*time.Minute + 10*time.Second)
+	poll(t, "the flag risen to act now", func() bool {
+		fs := flagsOf(c.view(), d.id)
+		return len(fs) == 1 && fs[0].Level == protocol.LevelActNow
+	})
+	if g := flagsOf(c.view(), d.id)[0]; g.ID != f.ID || g.Rising != 0 {
+		t.Fatalf("risen flag %+v, want the same flag, rising no more", g)
+	}
+}

@@ -187,7 +187,8 @@ func (r *room) detect(ctx context.Context, sid protocol.StudentID) error {
 		}
 	}
 	slots := detect.Slots(r.st.Flags, sid, th.ActNowBudget, now)
-	changes := detect.ReconcileWithin(mine, findings, now, func() protocol.FlagID { return protocol.FlagID(uuid.NewString()) }, slots)
+	changes := detect.ReconcileWithin(mine, findings, now, func() protocol.FlagID { return protocol.FlagID(uuid.NewString()) },
+		detect.Budget{Slots: slots, Persist: th.ActNowPersistMs})
 	for _, c := range changes {
 		f := c.Flag
 		if f.Name == "" {

@@ -436,7 +436,7 @@ func (au *auditor) together(seats []*seat, notice *desk, now int64) {
 	if f != nil {
 		fs = append(fs, *f)
 	}
-	for _, c := range notice.reconcile(fs, now, au.newID, -1) {
+	for _, c := range notice.reconcile(fs, now, au.newID, Budget{Slots: -1}) {
 		if c.Kind == ChangeOpen {
 			au.sum.ClassNotices++
 		}

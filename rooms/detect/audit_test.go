@@ -179,3 +179,46 @@ func TestAuditClassIdle(t *testing.T) {
 		t.Errorf("idle flags %+v, want one: the student idle alone", idle)
 	}
 }
+
+// The replay runs act now's persistence as the room does: a student who
+// fails problem after problem and then gets the next ones right never
+// calls the teacher; one who fails one more problem does; and with
+// act_now_persist_ms 0 the first does too.
+func TestAuditActNowPersists(t *testing.T) {
+	fails := func(wrong int, then string) []LogAction {
+		var l logOf
+		at := t0
+		// Three skills in turn, five problems or fewer wrong on each:
+		// struggle, not wheel-spinning.
+		for i := range wrong {
+			at = l.problem("a", protocol.SkillID(fmt.Sprintf("k%d", i%3)), at, "x")
+		}
+		for i, c := range then {
+			at = l.problem("a", protocol.SkillID(fmt.Sprintf("k%d", (wrong+i)%3)), at, string(c))
+		}
+		return l.acts
+	}
+	for _, tt := range []struct {
+		name    string
+		acts    []LogAction
+		persist int64
+		want    int
+	}{
+		{"a dip fixed at once", fails(13, "oooooo"), 2 * minute, 0},
+		{"one more problem failed", fails(14, "oooooo"), 2 * minute, 1},
+		{"a dip fixed at once, no persistence", fails(13, "oooooo"), 0, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := auditConfig()
+			cfg.Thresholds.ActNowPersistMs = tt.persist
+			sum, err := Audit(tt.acts, cfg, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rc := sum.Rules[protocol.RuleStruggle]
+			if sum.ActNow.Alerts != tt.want || rc == nil || rc.ActNow != tt.want {
+				t.Errorf("act-now alerts %d, struggle %+v; want %d, all on struggle", sum.ActNow.Alerts, rc, tt.want)
+			}
+		})
+	}
+}

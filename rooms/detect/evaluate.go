@@ -29,6 +29,15 @@ type Finding struct {
 	// hysteresis band (docs/DETECTORS.md). A lingering finding keeps a
 	// live flag from clearing; it never opens or escalates one.
 	Lingering bool `json:"lingering,omitempty"`
+	// Failed is when the student last got a problem wrong first time (a
+	// wrong first attempt in Record.Firsts); 0 if none is recorded. A
+	// condition waiting to rise to act now rises at the next failure
+	// (ReconcileWithin).
+	Failed int64 `json:"failed,omitempty"`
+	// Forecast says the finding foretells trouble that is only worth
+	// foretelling before it comes (wheel-spinning before the tenth
+	// problem): it rises to act now without waiting to persist.
+	Forecast bool `json:"forecast,omitempty"`
 }
 
 // strength orders the rules when several hold at once: the merged flag
@@ -79,9 +88,16 @@ func Evaluate(s Student, g Graph, th Thresholds, now int64) []Finding {
 	s.Actions = last(s.Actions, MaxActions)
 	e := evaluator{s: s, g: g, th: th, now: now}
 	var out []Finding
+	var failed int64
+	for i := len(s.Firsts) - 1; i >= 0; i-- {
+		if !s.Firsts[i].Right() {
+			failed = s.Firsts[i].At
+			break
+		}
+	}
 	add := func(f Finding, ok bool) {
 		if ok {
-			f.Student, f.Name = s.ID, s.Name
+			f.Student, f.Name, f.Failed = s.ID, s.Name, failed
 			out = append(out, f)
 		}
 	}
@@ -481,6 +497,7 @@ func (e *evaluator) stuckOn(skill protocol.SkillID) (Finding, bool) {
 		Help:      e.lesson(skill, "More of the same problems is not helping: re-teach it with a worked example or another approach."),
 		Need:      0.6 + 0.3*min(max(float64(n)-k/2, 0)/(2*k), 1),
 		Lingering: lingering,
+		Forecast:  early,
 	}, true
 }
 

@@ -547,6 +547,13 @@ func TestStuckForecast(t *testing.T) {
 			if f.Skill != "frac.add" {
 				t.Errorf("stuck on %s, want frac.add", f.Skill)
 			}
+			if (f.Forecast && !f.Lingering) != !tt.want.lingering {
+				t.Errorf("forecast %v, want it only while the forecast holds", f.Forecast)
+			}
+			// The last problem wrong first time: when the student last failed.
+			if last := s.Firsts[len(s.Firsts)-1]; f.Failed != last.At {
+				t.Errorf("failed at %d, want the last first attempt's %d", f.Failed, last.At)
+			}
 		})
 	}
 }

@@ -167,17 +167,63 @@ func lowerFirst(s string) string {
 // oldest, carries the concern; the others are cleared when their rule no
 // longer holds and left alone otherwise.
 func Reconcile(open []protocol.Flag, findings []Finding, now int64, newID func() protocol.FlagID) []Change {
-	return ReconcileWithin(open, findings, now, newID, -1)
+	return ReconcileWithin(open, findings, now, newID, Budget{Slots: -1})
 }
 
-// ReconcileWithin is Reconcile under the class's act-now budget: slots is
-// how many more flags may be raised to "act now" for this student now
-// (Slots gives it; negative for no limit). With none left, a flag that
-// would open at act now opens at watch instead, and one that would be
-// escalated to act now stays at watch, both marked Waiting: in the help
-// queue they come first among the watch flags, and they rise to act now
-// at a later call once a slot is free. A raised hand is never held back.
-func ReconcileWithin(open []protocol.Flag, findings []Finding, now int64, newID func() protocol.FlagID, slots int) []Change {
+// Budget is what a class allows a student's flags to reach act now.
+type Budget struct {
+	// Slots is how many more flags may be raised to act now for the
+	// student now (Slots gives it); negative: no limit.
+	Slots int
+	// Persist is how long a condition calling for act now must last, at
+	// need 1 on one piece of evidence, before the flag rises to act now
+	// (Thresholds.ActNowPersistMs); 0: at once.
+	Persist int64
+}
+
+// persistFor is how long m, calling for act now on the conditions hold,
+// must last before it calls the teacher: b.Persist divided by m's need
+// and by the pieces of evidence (each condition at act now, each further
+// skill wheel-spun on). A raised hand never waits, nor a forecast that
+// is only of use before a deadline (Finding.Forecast).
+func (b Budget) persistFor(m Finding, hold []Finding) int64 {
+	if b.Persist <= 0 || m.Rule == protocol.RuleHelp {
+		return 0
+	}
+	k := 0
+	for _, f := range hold {
+		if f.Level != protocol.LevelActNow {
+			continue
+		}
+		if f.Forecast {
+			return 0
+		}
+		k++
+		if f.Rule == protocol.RuleStuck && len(f.Evidence.LowSkills) > 1 {
+			k += len(f.Evidence.LowSkills) - 1
+		}
+	}
+	return int64(float64(b.Persist) / (max(m.Need, 0.1) * float64(max(k, 1))))
+}
+
+// ReconcileWithin is Reconcile under the class's act-now budget b.
+//
+// Persistence: a condition that calls for act now first opens (or keeps)
+// its flag at watch, marked Rising with the time it began; the flag rises
+// to act now once the condition has lasted b.persistFor (need × time ≥
+// b.Persist, sooner on more evidence). A condition that stops calling
+// for act now before then never calls the teacher, and its clock starts
+// again. A raised hand never waits.
+//
+// Slots: b.Slots is how many more flags may be raised to "act now" for
+// this student now (Slots gives it; negative for no limit). With none
+// left, a flag that would open at act now opens at watch instead, and one
+// that would be escalated to act now stays at watch, both marked Waiting:
+// in the help queue they come first among the watch flags, and they rise
+// to act now at a later call once a slot is free. A raised hand is never
+// held back.
+func ReconcileWithin(open []protocol.Flag, findings []Finding, now int64, newID func() protocol.FlagID, b Budget) []Change {
+	slots := b.Slots
 	var changes []Change
 	for c := range concerns {
 		var fs []Finding
@@ -216,11 +262,25 @@ func ReconcileWithin(open []protocol.Flag, findings []Finding, now int64, newID 
 			}
 		}
 		var m Finding
+		var rising int64 // when the condition began calling for act now, while it waits to rise
+		cool := false
 		if len(hold) > 0 {
 			m = Merge(hold)
 			if settling(m, done, now) {
 				m.Level = protocol.LevelWatch
 				top = min(top, levelRank(protocol.LevelWatch))
+			}
+			cool = coolingDown(m, hold, done, now)
+			if wait := b.persistFor(m, hold); wait > 0 && m.Level == protocol.LevelActNow &&
+				(len(lives) == 0 || lives[0].Level != protocol.LevelActNow) {
+				rising = now
+				if len(lives) > 0 && lives[0].Rising > 0 {
+					rising = lives[0].Rising
+				}
+				if now < rising+wait && m.Failed <= rising {
+					m.Level = protocol.LevelWatch
+					top = min(top, levelRank(protocol.LevelWatch))
+				}
 			}
 		}
 		switch {
@@ -228,15 +288,16 @@ func ReconcileWithin(open []protocol.Flag, findings []Finding, now int64, newID 
 			if len(hold) == 0 {
 				continue
 			}
-			if !coolingDown(m, hold, done, now) {
+			if !cool {
 				f := opened(m, now, newID())
+				f.Rising = rising
 				if held(m, slots) {
 					f.Level, f.Waiting = protocol.LevelWatch, true
 				}
 				changes = append(changes, Change{ChangeOpen, f})
 			}
 		case len(hold) > 0:
-			if ch, ok := revise(lives[0], m, top, now, slots); ok {
+			if ch, ok := revise(lives[0], m, top, now, slots, rising); ok {
 				changes = append(changes, ch)
 			}
 		default:
@@ -245,7 +306,7 @@ func ReconcileWithin(open []protocol.Flag, findings []Finding, now int64, newID 
 			i := slices.IndexFunc(fs, func(f Finding) bool { return f.Rule == lives[0].Rule })
 			switch {
 			case i >= 0:
-				if ch, ok := revise(lives[0], fs[i], top, now, slots); ok {
+				if ch, ok := revise(lives[0], fs[i], top, now, slots, 0); ok {
 					changes = append(changes, ch)
 				}
 			case !snoozing(lives[0], now):
@@ -332,9 +393,10 @@ func held(m Finding, slots int) bool {
 }
 
 // revise returns the change, if any, that brings live flag f up to m,
-// where top is the rank of the highest level that holds (not lingers) and
-// slots the act-now budget left (negative: no limit).
-func revise(f protocol.Flag, m Finding, top int, now int64, slots int) (Change, bool) {
+// where top is the rank of the highest level that holds (not lingers),
+// slots the act-now budget left (negative: no limit) and rising when the
+// condition began calling for act now, if it does and f is not there yet.
+func revise(f protocol.Flag, m Finding, top int, now int64, slots int, rising int64) (Change, bool) {
 	if snoozing(f, now) {
 		return Change{}, false
 	}
@@ -347,12 +409,15 @@ func revise(f protocol.Flag, m Finding, top int, now int64, slots int) (Change, 
 	if woke {
 		g.Status, g.Snooze = protocol.FlagOpen, 0
 	}
-	g.Waiting = false
+	g.Waiting, g.Rising = false, rising
 	if top > levelRank(f.Level) {
 		if !held(m, slots) || levelRank(f.Level) < levelRank(protocol.LevelWatch) {
 			// A teacher who saw it at a lower level has not seen it at
 			// this one: it is open again.
 			g.Level, g.Status, g.Snooze = m.Level, protocol.FlagOpen, 0
+			if g.Level == protocol.LevelActNow {
+				g.Rising = 0
+			}
 			if held(m, slots) {
 				g.Level, g.Waiting = protocol.LevelWatch, true
 			}
@@ -360,7 +425,7 @@ func revise(f protocol.Flag, m Finding, top int, now int64, slots int) (Change, 
 		}
 		g.Waiting = true
 	}
-	if woke || f.Waiting != g.Waiting || meaningful(f, m, now) {
+	if woke || f.Waiting != g.Waiting || f.Rising != g.Rising || meaningful(f, m, now) {
 		return Change{ChangeUpdate, g}, true
 	}
 	return Change{}, false
@@ -452,10 +517,13 @@ func Queue(flags []protocol.Flag, now int64) []protocol.Flag {
 		}
 	}
 	waiting := func(f protocol.Flag) int {
-		if f.Waiting {
+		switch {
+		case f.Waiting:
 			return 0
+		case f.Rising > 0:
+			return 1
 		}
-		return 1
+		return 2
 	}
 	acked := func(f protocol.Flag) int {
 		if f.Status == protocol.FlagAcked {
@@ -494,7 +562,7 @@ func Wake(flags []protocol.Flag, now int64) (int64, bool) {
 			consider(f.Snooze)
 		case closed(f):
 			consider(f.Updated + Cooldown)
-		case f.Waiting:
+		case f.Waiting || (f.Rising > 0 && live(f)):
 			consider(now + WaitingCheck)
 		}
 	}

@@ -431,26 +431,26 @@ func TestActNowBudget(t *testing.T) {
 	actNow := Finding{Student: "s1", Rule: protocol.RuleStuck, Level: protocol.LevelActNow, Skill: "frac.add", Need: 0.7,
 		Evidence: protocol.Evidence{Summary: "Stuck."}}
 	next := ids()
-	cs := ReconcileWithin(nil, []Finding{actNow}, t0, next, 0)
+	cs := ReconcileWithin(nil, []Finding{actNow}, t0, next, Budget{Slots: 0})
 	if len(cs) != 1 || cs[0].Kind != ChangeOpen || cs[0].Flag.Level != protocol.LevelWatch || !cs[0].Flag.Waiting {
 		t.Fatalf("no slot: %+v", cs)
 	}
 	f := cs[0].Flag
-	if cs := ReconcileWithin([]protocol.Flag{f}, []Finding{actNow}, t0+second, next, 0); len(cs) != 0 {
+	if cs := ReconcileWithin([]protocol.Flag{f}, []Finding{actNow}, t0+second, next, Budget{Slots: 0}); len(cs) != 0 {
 		t.Fatalf("still no slot: %v, want nothing new", kinds(cs))
 	}
-	cs = ReconcileWithin([]protocol.Flag{f}, []Finding{actNow}, t0+2*second, next, 1)
+	cs = ReconcileWithin([]protocol.Flag{f}, []Finding{actNow}, t0+2*second, next, Budget{Slots: 1})
 	if len(cs) != 1 || cs[0].Kind != ChangeEscalate || cs[0].Flag.Level != protocol.LevelActNow || cs[0].Flag.Waiting {
 		t.Fatalf("a slot: %+v", cs)
 	}
 	hand := Finding{Student: "s2", Rule: protocol.RuleHelp, Level: protocol.LevelActNow, Need: 0.8}
-	if cs := ReconcileWithin(nil, []Finding{hand}, t0, next, 0); len(cs) != 1 || cs[0].Flag.Level != protocol.LevelActNow {
+	if cs := ReconcileWithin(nil, []Finding{hand}, t0, next, Budget{Slots: 0}); len(cs) != 1 || cs[0].Flag.Level != protocol.LevelActNow {
 		t.Fatalf("a raised hand waited: %+v", cs)
 	}
 	// The condition eases to watch: the flag waits no more.
 	watch := actNow
 	watch.Level, watch.Rule = protocol.LevelWatch, protocol.RuleStruggle
-	cs = ReconcileWithin([]protocol.Flag{f}, []Finding{watch}, t0+3*second, next, 0)
+	cs = ReconcileWithin([]protocol.Flag{f}, []Finding{watch}, t0+3*second, next, Budget{Slots: 0})
 	if len(cs) != 1 || cs[0].Kind != ChangeUpdate || cs[0].Flag.Waiting {
 		t.Fatalf("eased: %+v", cs)
 	}
@@ -503,5 +503,107 @@ func TestSlots(t *testing.T) {
 	}
 	if want := []protocol.StudentID{"a", "b", "g", "e", "f"}; !slices.Equal(order, want) {
 		t.Errorf("queue %v, want %v", order, want)
+	}
+}
+
+// A condition calling for act now waits at watch, Rising, until it has
+// lasted Persist at need 1 (longer at less need, shorter on more
+// evidence) or the student fails another problem; a condition that eases
+// before then never calls the teacher, and its clock starts again; a
+// raised hand and a forecast of wheel-spinning never wait.
+func TestActNowPersists(t *testing.T) {
+	b := Budget{Slots: -1, Persist: 2 * minute}
+	next := ids()
+	struggle := finding(protocol.RuleStruggle, protocol.LevelActNow, 0.5) // waits 2 min / 0.5 = 4 min
+	struggle.Failed = t0
+	cs := ReconcileWithin(nil, []Finding{struggle}, t0, next, b)
+	if len(cs) != 1 || cs[0].Kind != ChangeOpen || cs[0].Flag.Level != protocol.LevelWatch || cs[0].Flag.Rising != t0 || cs[0].Flag.Waiting {
+		t.Fatalf("opened %+v, want at watch, rising since t0", cs)
+	}
+	f := cs[0].Flag
+	if cs := ReconcileWithin([]protocol.Flag{f}, []Finding{struggle}, t0+3*minute, next, b); len(cs) != 0 {
+		t.Fatalf("after 3 of 4 minutes: %v, want nothing", kinds(cs))
+	}
+	cs = ReconcileWithin([]protocol.Flag{f}, []Finding{struggle}, t0+4*minute, next, b)
+	if len(cs) != 1 || cs[0].Kind != ChangeEscalate || cs[0].Flag.Level != protocol.LevelActNow || cs[0].Flag.Rising != 0 {
+		t.Fatalf("after 4 minutes: %+v, want escalated to act now", cs)
+	}
+	// One more problem failed since it began: at once.
+	again := struggle
+	again.Failed = t0 + 40*second
+	cs = ReconcileWithin([]protocol.Flag{f}, []Finding{again}, t0+40*second, next, b)
+	if len(cs) != 1 || cs[0].Kind != ChangeEscalate || cs[0].Flag.Level != protocol.LevelActNow {
+		t.Fatalf("failed again: %+v, want escalated", cs)
+	}
+	// Eased to watch within the wait: the clock stops, and starts again
+	// when the condition comes back.
+	eased := finding(protocol.RuleStruggle, protocol.LevelWatch, 0.4)
+	cs = ReconcileWithin([]protocol.Flag{f}, []Finding{eased}, t0+minute, next, b)
+	if len(cs) != 1 || cs[0].Kind != ChangeUpdate || cs[0].Flag.Rising != 0 || cs[0].Flag.Level != protocol.LevelWatch {
+		t.Fatalf("eased: %+v, want an update, rising no more", cs)
+	}
+	g := cs[0].Flag
+	cs = ReconcileWithin([]protocol.Flag{g}, []Finding{struggle}, t0+2*minute, next, b)
+	if len(cs) != 1 || cs[0].Flag.Rising != t0+2*minute || cs[0].Flag.Level != protocol.LevelWatch {
+		t.Fatalf("back: %+v, want rising again from now", cs)
+	}
+	if cs := ReconcileWithin([]protocol.Flag{cs[0].Flag}, []Finding{struggle}, t0+5*minute, next, b); len(cs) != 0 {
+		t.Fatalf("3 minutes into the new wait: %v, want nothing", kinds(cs))
+	}
+	// Two conditions at act now, more need: the wait is 2 min / (0.65 · 2).
+	stuck := finding(protocol.RuleStuck, protocol.LevelActNow, 0.6)
+	both := []Finding{struggle, stuck}
+	cs = ReconcileWithin(nil, both, t0, next, b)
+	h := cs[0].Flag
+	if cs := ReconcileWithin([]protocol.Flag{h}, both, t0+80*second, next, b); len(cs) != 0 {
+		t.Fatalf("two conditions after 80 s: %v, want nothing yet", kinds(cs))
+	}
+	if cs := ReconcileWithin([]protocol.Flag{h}, both, t0+95*second, next, b); len(cs) != 1 || cs[0].Flag.Level != protocol.LevelActNow {
+		t.Fatalf("two conditions after 95 s: %+v, want act now", cs)
+	}
+	// Never waiting: a raised hand, a forecast, or no persistence asked.
+	hand := finding(protocol.RuleHelp, protocol.LevelActNow, 0.8)
+	forecast := stuck
+	forecast.Forecast = true
+	for name, c := range map[string]struct {
+		fs []Finding
+		b  Budget
+	}{
+		"hand": {[]Finding{hand}, b}, "forecast": {[]Finding{forecast}, b}, "no persistence": {[]Finding{struggle}, Budget{Slots: -1}},
+	} {
+		if cs := ReconcileWithin(nil, c.fs, t0, next, c.b); len(cs) != 1 || cs[0].Flag.Level != protocol.LevelActNow || cs[0].Flag.Rising != 0 {
+			t.Errorf("%s: %+v, want act now at once", name, cs)
+		}
+	}
+	// A rising flag wakes the room's timer, and comes after the flags
+	// waiting for a slot and before the other watch flags in the queue.
+	if at, ok := Wake([]protocol.Flag{f}, t0+minute); !ok || at != t0+minute+WaitingCheck {
+		t.Errorf("Wake %d %v, want in WaitingCheck", at, ok)
+	}
+	plain := flag("plain", finding(protocol.RuleIdle, protocol.LevelWatch, 0.9), t0)
+	waiting := flag("waiting", finding(protocol.RuleStuck, protocol.LevelWatch, 0.1), t0)
+	waiting.Waiting = true
+	q := Queue([]protocol.Flag{plain, f, waiting}, t0+minute)
+	if len(q) != 3 || q[0].ID != "waiting" || q[1].ID != f.ID || q[2].ID != "plain" {
+		t.Errorf("queue %v %v %v, want waiting, rising, the rest", q[0].ID, q[1].ID, q[2].ID)
+	}
+}
+
+// Rising to act now after persisting still needs a slot of the budget.
+func TestPersistedWaitsForASlot(t *testing.T) {
+	next := ids()
+	struggle := finding(protocol.RuleStruggle, protocol.LevelActNow, 0.5)
+	cs := ReconcileWithin(nil, []Finding{struggle}, t0, next, Budget{Slots: 0, Persist: 2 * minute})
+	f := cs[0].Flag
+	if f.Waiting || f.Rising != t0 {
+		t.Fatalf("opened %+v, want rising, not yet waiting for a slot", f)
+	}
+	cs = ReconcileWithin([]protocol.Flag{f}, []Finding{struggle}, t0+5*minute, next, Budget{Slots: 0, Persist: 2 * minute})
+	if len(cs) != 1 || !cs[0].Flag.Waiting || cs[0].Flag.Level != protocol.LevelWatch || cs[0].Flag.Rising != t0 {
+		t.Fatalf("persisted, no slot: %+v, want waiting at watch", cs)
+	}
+	cs = ReconcileWithin([]protocol.Flag{cs[0].Flag}, []Finding{struggle}, t0+5*minute+second, next, Budget{Slots: 1, Persist: 2 * minute})
+	if len(cs) != 1 || cs[0].Kind != ChangeEscalate || cs[0].Flag.Level != protocol.LevelActNow || cs[0].Flag.Waiting || cs[0].Flag.Rising != 0 {
+		t.Fatalf("a slot: %+v, want act now", cs)
 	}
 }

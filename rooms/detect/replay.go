@@ -295,23 +295,23 @@ type desk struct {
 // after an action or on its timer, keeps the flags up to date and
 // returns the changes.
 func (d *desk) step(s Student, g Graph, th Thresholds, now int64, newID func() protocol.FlagID) []Change {
-	return d.reconcile(Evaluate(s, g, th, now), now, newID, -1)
+	return d.reconcile(Evaluate(s, g, th, now), now, newID, Budget{Slots: -1, Persist: th.ActNowPersistMs})
 }
 
 // within is step under an act-now budget of slots (ReconcileWithin).
 func (d *desk) within(s Student, g Graph, th Thresholds, now int64, newID func() protocol.FlagID, slots int) []Change {
-	return d.reconcile(Evaluate(s, g, th, now), now, newID, slots)
+	return d.reconcile(Evaluate(s, g, th, now), now, newID, Budget{Slots: slots, Persist: th.ActNowPersistMs})
 }
 
 // reconcile applies ReconcileWithin's changes for findings to the flags.
-func (d *desk) reconcile(findings []Finding, now int64, newID func() protocol.FlagID, slots int) []Change {
+func (d *desk) reconcile(findings []Finding, now int64, newID func() protocol.FlagID, b Budget) []Change {
 	d.pass = d.pass[:0]
 	for _, f := range d.flags {
 		if live(f) || (closed(f) && now-f.Updated < max(Cooldown, ReAlert)) {
 			d.pass = append(d.pass, f)
 		}
 	}
-	changes := ReconcileWithin(d.pass, findings, now, newID, slots)
+	changes := ReconcileWithin(d.pass, findings, now, newID, b)
 	for _, c := range changes {
 		if c.Kind == ChangeOpen {
 			d.flags = append(d.flags, c.Flag)

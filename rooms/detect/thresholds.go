@@ -22,6 +22,12 @@ type Thresholds struct {
 	// (open or acknowledged); the others wait at watch (Flag.Waiting) and
 	// rise as those are dealt with. 0: no limit.
 	ActNowBudget int `json:"act_now_budget"`
+	// ActNowPersistMs is how long a condition calling for act now must
+	// last, at need 1 and on one piece of evidence, before its flag rises
+	// from watch to act now: the wait is ActNowPersistMs divided by the
+	// need and by the pieces of evidence (Budget). A raised hand never
+	// waits. 0: at once.
+	ActNowPersistMs int64 `json:"act_now_persist_ms"`
 
 	// Struggle: at most StruggleMaxCorrect right among the last
 	// StruggleWindow attempts, once there are that many, is "watch"; at
@@ -79,6 +85,7 @@ func DefaultThresholds() Thresholds {
 		IdleActNowMs:       5 * 60_000,
 		IdleClass:          4,
 		ActNowBudget:       3,
+		ActNowPersistMs:    2 * 60_000,
 		StruggleWindow:     10,
 		StruggleMaxCorrect: 3,
 		StruggleProblems:   10,
@@ -117,6 +124,9 @@ func (th Thresholds) Validate() error {
 	}
 	if th.ActNowBudget < 0 {
 		bad("act_now_budget = %d, want 0 (no limit) or more", th.ActNowBudget)
+	}
+	if th.ActNowPersistMs < 0 {
+		bad("act_now_persist_ms = %d, want 0 (at once) or more", th.ActNowPersistMs)
 	}
 	if th.IdleClass == 1 || th.IdleClass < 0 {
 		bad("idle_class = %d, want 0 (never) or 2 and more", th.IdleClass)

@@ -43,6 +43,8 @@ func TestValidateThresholds(t *testing.T) {
 		{"no escalation from struggle", func(th *Thresholds) { th.StruggleProblems = 0 }, ""},
 		{"idle zero", func(th *Thresholds) { th.IdleWatchMs = 0 }, "idle_watch_ms"},
 		{"no class-level idle", func(th *Thresholds) { th.IdleClass = 0 }, ""},
+		{"act now at once", func(th *Thresholds) { th.ActNowPersistMs = 0 }, ""},
+		{"act now before it began", func(th *Thresholds) { th.ActNowPersistMs = -1 }, "act_now_persist_ms"},
 		{"a class of one idle", func(th *Thresholds) { th.IdleClass = 1 }, "idle_class"},
 		{"idle act now before watch", func(th *Thresholds) { th.IdleActNowMs = th.IdleWatchMs }, "idle_act_now_ms"},
 		{"window beyond the history", func(th *Thresholds) { th.StruggleWindow = MaxAttempts + 1 }, "struggle_window"},
