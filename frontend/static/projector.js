@@ -50,6 +50,11 @@ function start(t) {
   $("wall-join").hidden = !t.code;
   conn = new ClassConnection({
     token: t.token,
+    // A wall screen stays on all day: its token is renewed like the
+    // console's, and a reload of this tab takes the fresh one.
+    onToken: (token, expires) => {
+      sessionStorage.setItem(KEY, JSON.stringify({ ...t, token, expires }));
+    },
     onStatus: (st) => {
       $("wall-status").textContent = STATUS[st] || st;
       $("wall-status").dataset.state = st;
