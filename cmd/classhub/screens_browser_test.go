@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -83,7 +82,7 @@ func (sc *screens) look(tb *tab, size string, name string) {
 	sc.t.Helper()
 	ctx, cancel := context.WithTimeout(tb.ctx, 30*time.Second)
 	defer cancel()
-	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(90))
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
 	if err != nil {
 		tb.fail("screenshot of %s: %v", name, err)
 	}
@@ -207,5 +206,5 @@ func TestBrowserScreensFit(t *testing.T) {
 		teacher.until("the rosters page", isVisible("#new-form"))
 		sc.look(teacher, size.name, "rosters")
 	}
-	t.Logf("the screens took %s; screenshots in %s", time.Since(began).Round(100*time.Millisecond), strings.TrimSpace(dir))
+	t.Logf("the screens took %s; screenshots in %s", time.Since(began).Round(100*time.Millisecond), dir)
 }
