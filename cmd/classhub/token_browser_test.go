@@ -81,6 +81,14 @@ func TestBrowserTokenRenewal(t *testing.T) {
 	if got, want := strings.ReplaceAll(wall.str(textOf("#wall-code")), "-", ""), code; got != want {
 		wall.fail("the reloaded projector shows the code %q, want %q", got, want)
 	}
+	// Opened again from the console, into the same window: the projector
+	// takes the new token, and the address bar on the wall does not keep
+	// showing it.
+	var kept string
+	wall.eval(`JSON.parse(sessionStorage.getItem("classhub.projector")).token`, &kept)
+	teacher.click("#projector-open")
+	wall.until("the projector on its new token", `location.hash === "" && JSON.parse(sessionStorage.getItem("classhub.projector")).token !== `+strconv.Quote(kept)+
+		` && document.querySelector("#wall-status").dataset.state === "connected" && `+textOf("#wall-title")+` === "A long lesson"`)
 }
 
 // tokenExpiry reads when a token expires from its claims (the test knows

@@ -210,6 +210,16 @@ function tick() {
 $("wall-fullscreen").addEventListener("click", () => document.documentElement.requestFullscreen().catch(() => {}));
 document.addEventListener("fullscreenchange", () => ($("wall-fullscreen").hidden = !!document.fullscreenElement));
 
+// Opened again from the console into this same window, the page gets
+// the new ticket as a change of the fragment alone, which does not load
+// it again: it takes the ticket (out of the address bar) and starts over
+// with it.
+window.addEventListener("hashchange", () => {
+  if (!new URLSearchParams(location.hash.slice(1)).get("token")) return;
+  ticket();
+  location.reload();
+});
+
 const t = ticket();
 if (t && t.token) start(t);
 else show("wall-none");
