@@ -23,8 +23,10 @@ type RenewResponse struct {
 // through a long day, need not sign in or join again. An expired token is
 // not renewed: that is a new sign-in. What sign-in or join would check
 // now is checked again where it is cheap: a teacher's account must still
-// exist, and a student's class must still be open. A projector's token
-// is not renewed: the teacher issues a new one for the class.
+// exist, and a student's or a projector's class must still be open (a
+// wall screen left on all day stays on). The fresh token says exactly
+// what the old one said, so a projector's token renews into a
+// projector's token for the same class and nothing more.
 func (h *Hub) renewToken(c echo.Context) error {
 	tok, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
 	if !ok || strings.TrimSpace(tok) == "" {
@@ -40,7 +42,7 @@ func (h *Hub) renewToken(c echo.Context) error {
 		if _, err := h.cfg.Accounts.Get(ctx, cl.Teacher); err != nil {
 			return err
 		}
-	case protocol.RoleStudent:
+	case protocol.RoleStudent, protocol.RoleProjector:
 		info, err := h.cfg.Rooms.Room(ctx, cl.Room)
 		if errors.Is(err, rooms.ErrNoRoom) {
 			return protocol.Errorf(protocol.CodeUnauthorized, "the class of this token no longer exists; join again")

@@ -9,9 +9,9 @@ import (
 	"github.com/classhub/classhub/protocol"
 )
 
-// A teacher's, a coach's and a student's token are each exchanged for a
-// fresh one that says the same and lasts TokenTTL from now, and the fresh
-// one works where the old one did.
+// A teacher's, a coach's, a student's and a projector's token are each
+// exchanged for a fresh one that says the same and lasts TokenTTL from
+// now, and the fresh one works where the old one did, and nowhere more.
 func TestRenewToken(t *testing.T) {
 	e := newEnv(t)
 	key, err := LoadOrCreateKey(context.Background(), e.js, 1)
@@ -23,6 +23,10 @@ func TestRenewToken(t *testing.T) {
 	tl := e.teacher()
 	info := e.room(tl.Token, "Science")
 	jr := e.join(info.Code, "Olivia")
+	var pr ProjectorResponse
+	if _, perr := e.call("POST", "/api/v1/rooms/"+string(info.ID)+"/projector", tl.Token, nil, &pr); perr != nil {
+		t.Fatal(perr)
+	}
 	var ir InviteResponse
 	if _, perr := e.call("POST", "/api/v1/coaches", tl.Token, map[string]string{"email": "okafor@school.example", "name": "Mr Okafor"}, &ir); perr != nil {
 		t.Fatal(perr)
@@ -44,6 +48,8 @@ func TestRenewToken(t *testing.T) {
 			old, _, err = earlier.IssueCoach(cl.Coach, cl.Name, e.cfg.TokenTTL)
 		case protocol.RoleStudent:
 			old, _, err = earlier.IssueStudent(cl.Room, cl.Student, cl.Name, e.cfg.TokenTTL)
+		case protocol.RoleProjector:
+			old, _, err = earlier.IssueProjector(cl.Room, e.cfg.TokenTTL)
 		}
 		if err != nil || old == "" {
 			t.Fatal(err)
@@ -59,6 +65,7 @@ func TestRenewToken(t *testing.T) {
 		{"teacher", reissue(tl.Token), "/api/v1/rooms"},
 		{"coach", reissue(co.Token), "/api/v1/coach/rooms"},
 		{"student", reissue(jr.Token), ""},
+		{"projector", reissue(pr.Token), ""},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			want, err := e.cfg.Tokens.Verify(c.token)
@@ -104,10 +111,32 @@ func TestRenewToken(t *testing.T) {
 	if w.Student != jr.Student || w.Room != info.ID {
 		t.Fatalf("the fresh token welcomed %s in %s, want %s in %s", w.Student, w.Room, jr.Student, info.ID)
 	}
+
+	// The projector's fresh token opens the class's WebSocket as its
+	// projector, and is still refused where a teacher's token is needed.
+	if _, perr := e.call("POST", "/api/v1/token/renew", pr.Token, nil, &res); perr != nil {
+		t.Fatal(perr)
+	}
+	if res.Role != protocol.RoleProjector {
+		t.Fatalf("a projector's token renewed as a %s's", res.Role)
+	}
+	_, w = e.mustConnect("projector", protocol.Hello{Token: res.Token})
+	if w.Role != protocol.RoleProjector || w.Room != info.ID || w.Student != "" {
+		t.Fatalf("the fresh projector token welcomed %+v", w)
+	}
+	for _, route := range []struct{ method, path string }{
+		{"GET", "/api/v1/rooms"},
+		{"POST", "/api/v1/rooms/" + string(info.ID) + "/projector"},
+		{"GET", "/api/v1/coach/rooms"},
+	} {
+		if st, perr := e.call(route.method, route.path, res.Token, nil, nil); st != http.StatusForbidden || perr == nil || perr.Code != protocol.CodeForbidden {
+			t.Errorf("%s %s with a renewed projector token: %d %v, want 403 forbidden", route.method, route.path, st, perr)
+		}
+	}
 }
 
 // What is not renewed: no token, a token that is not ours, an expired
-// token, a projector's token, and a student's token once the class ended.
+// token, and a student's or a projector's token once the class ended.
 func TestRenewTokenRefused(t *testing.T) {
 	e := newEnv(t)
 	key, err := LoadOrCreateKey(context.Background(), e.js, 1)
@@ -145,12 +174,12 @@ func TestRenewTokenRefused(t *testing.T) {
 	check("another key's token", foreign, http.StatusUnauthorized, protocol.CodeUnauthorized)
 	check("expired", expired, http.StatusUnauthorized, protocol.CodeUnauthorized)
 	check("a teacher without an account", gone, http.StatusUnauthorized, protocol.CodeUnauthorized)
-	check("projector", pr.Token, http.StatusForbidden, protocol.CodeForbidden)
 
 	if _, perr := e.call("POST", "/api/v1/rooms/"+string(info.ID)+"/end", tl.Token, nil, nil); perr != nil {
 		t.Fatal(perr)
 	}
 	check("student of an ended class", jr.Token, http.StatusGone, protocol.CodeRoomEnded)
+	check("projector of an ended class", pr.Token, http.StatusGone, protocol.CodeRoomEnded)
 	// The teacher's token is still renewed: it is not bound to the class.
 	if st, perr := e.call("POST", "/api/v1/token/renew", tl.Token, nil, nil); perr != nil {
 		t.Errorf("teacher after the class ended: %d %v", st, perr)

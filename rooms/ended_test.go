@@ -225,3 +225,96 @@ func TestEndingAClassClearsItsFlags(t *testing.T) {
 		}
 	}
 }
+
+// Nobody is here in an ended class: the students, the owner and the
+// co-teacher were all on it when it ended, a hand was up, and none of
+// the consoles or devices said goodbye before it ended. Every view of it
+// shows no one online and no hand up, and the class's teachers none here
+// now, even though its state keeps the presence the last events left.
+func TestEndedClassShowsNobodyHere(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	m := newManager(t, nc, js, "node-a")
+	ctx := context.Background()
+	c := newClass(t, m, "Ana", "Ben")
+	if _, err := m.Share(ctx, teacherA, "Ms Rivera", c.id, protocol.ShareClass{Teacher: coTeacherB, Name: "Mr Brown", Role: protocol.TeachCoTeacher}); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range []struct {
+		who  protocol.Actor
+		conn string
+	}{{teacher(teacherA), "t-a"}, {teacher(coTeacherB), "t-b"}} {
+		if _, err := m.Do(ctx, protocol.Command{Room: c.id, Type: protocol.CmdConnect, Actor: a.who, Conn: a.conn}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := do(t, m, c.id, protocol.MsgRaiseHand, student(c.students[0]), protocol.RaiseHand{Note: "stuck"}); err != nil {
+		t.Fatal(err)
+	}
+	projector := protocol.Actor{Role: protocol.RoleProjector}
+	wall := func() protocol.ProjectorView {
+		t.Helper()
+		res, _ := snapshotOf(t, m, c.id, projector)
+		var pv protocol.ProjectorView
+		if err := json.Unmarshal(res.View, &pv); err != nil {
+			t.Fatal(err)
+		}
+		return pv
+	}
+	// Open: everyone here, the hand up.
+	before := c.view()
+	for _, tc := range before.Teachers {
+		if !tc.Online {
+			t.Fatalf("teacher %s not here in the open class: %+v", tc.Name, before.Teachers)
+		}
+	}
+	if len(before.Students) != 2 || !before.Students[0].Online || !before.Students[1].Online || !before.Students[0].Hand {
+		t.Fatalf("the open class's roster: %+v", before.Students)
+	}
+	if pv := wall(); pv.Online != 2 {
+		t.Fatalf("the projector counts %d online in the open class, want 2", pv.Online)
+	}
+
+	c.must(protocol.MsgEndClass, struct{}{}, nil)
+	for _, who := range []protocol.Actor{teacher(teacherA), teacher(coTeacherB)} {
+		_, tv := snapshotOf(t, m, c.id, who)
+		if tv.Status != protocol.StatusEnded {
+			t.Fatalf("status %s after the end", tv.Status)
+		}
+		for _, tc := range tv.Teachers {
+			if tc.Online {
+				t.Errorf("%s's view of the ended class shows %s here now", who.Teacher, tc.Name)
+			}
+		}
+		for _, st := range tv.Students {
+			if st.Online || st.Hand || st.Note != "" {
+				t.Errorf("%s's view of the ended class shows %+v", who.Teacher, st)
+			}
+		}
+	}
+	var sv protocol.StudentView
+	res, _ := snapshotOf(t, m, c.id, student(c.students[0]))
+	if err := json.Unmarshal(res.View, &sv); err != nil {
+		t.Fatal(err)
+	}
+	if sv.Me.Online || sv.Me.Hand {
+		t.Errorf("Ana's own view of the ended class: %+v", sv.Me)
+	}
+	if pv := wall(); pv.Online != 0 {
+		t.Errorf("the projector counts %d online in the ended class", pv.Online)
+	}
+	// The teachers' list the share commands answer with says the same.
+	out, err := m.Share(ctx, teacherA, "Ms Rivera", c.id, protocol.ShareClass{Teacher: coTeacherB, Name: "Mr Brown", Role: protocol.TeachAssistant})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []protocol.ClassTeacher
+	if err := json.Unmarshal(out, &list); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range list {
+		if tc.Online {
+			t.Errorf("the share's answer shows %s here now in the ended class", tc.Name)
+		}
+	}
+}

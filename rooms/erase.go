@@ -3,7 +3,9 @@ package rooms
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -291,13 +293,23 @@ func (r *room) rewrite(ctx context.Context, evs []protocol.Event) (*roomLog, err
 	if err := r.m.crashPoint("pending"); err != nil {
 		return abandon(err)
 	}
+	renewed := time.Time{}
 	for i := 0; i < len(evs); i += migrateBatch {
+		if time.Since(renewed) >= r.m.cfg.LeaseTTL/3 {
+			if err := r.keepLease(ctx); err != nil {
+				return abandon(err)
+			}
+			renewed = time.Now()
+		}
 		if _, err := nl.appendAll(ctx, evs[i:min(i+migrateBatch, len(evs))]); err != nil {
 			return abandon(err)
 		}
 		if err := r.m.crashPoint("writing"); err != nil {
 			return abandon(err)
 		}
+	}
+	if err := r.keepLease(ctx); err != nil {
+		return abandon(err)
 	}
 	if rev, err = ls.setPointer(ctx, r.id, logPointer{Epoch: nl.epoch, Shard: p.Shard, Retired: p.Epoch}, rev); err != nil {
 		return abandon(err)
@@ -318,4 +330,30 @@ func (r *room) rewrite(ctx context.Context, evs []protocol.Event) (*roomLog, err
 		r.m.log.Warn("erase: the old log is left for the next open to remove", "room", r.id, "err", err)
 	}
 	return nl, nil
+}
+
+// keepLease renews the room's lease from inside a long step. The actor's
+// tick renews it between steps only, and a rewrite of a long log (batch
+// after batch, then the old log removed) can outlast the lease: the class
+// was then erased and its actor stopped at the next tick, so that the
+// next command loaded it again as a takeover would, ending the presence
+// of every student online after a grace period. A renewal refused for
+// want of room in the store is not a lost lease (as on the tick); any
+// other failure is, and the rewrite stops before it makes its log the
+// class's.
+func (r *room) keepLease(ctx context.Context) error {
+	if r.leaseRev == 0 {
+		return nil
+	}
+	rctx, cancel := context.WithTimeout(ctx, r.m.cfg.LeaseTTL/3)
+	defer cancel()
+	rev, err := r.m.leases.renew(rctx, r.id, r.leaseRev)
+	switch {
+	case errors.Is(err, ErrStoreFull):
+		return nil
+	case err != nil:
+		return err
+	}
+	r.leaseRev = rev
+	return nil
 }

@@ -179,7 +179,11 @@ func TestEraseCrashLeavesOneLog(t *testing.T) {
 			ctx := context.Background()
 			ns := natstest.Start(t)
 			nc1, js1 := ns.Connect(t)
-			m1 := newManager(t, nc1, js1, "node-a")
+			// A long grace here too: should the node lose the class's
+			// lease under load and load it again, the students the log
+			// says are online must not go offline (no hub re-announces
+			// them here) while the test compares the log.
+			m1 := newManager(t, nc1, js1, "node-a", longGrace)
 			cl := buildEraseClass(t, m1)
 			var steps []string
 			crash := crashAt(c.step, c.n)
@@ -238,6 +242,76 @@ func TestEraseCrashLeavesOneLog(t *testing.T) {
 				t.Fatalf("announce after erasing again: %v", err)
 			}
 		})
+	}
+}
+
+// TestLongRewriteKeepsTheLease: a rewrite that takes longer than the
+// room's lease lives, on a store this slow, once lost the lease (the
+// actor's tick cannot renew it while a step runs): the erasure succeeded
+// and the actor stopped at its next tick, so the next command loaded the
+// class again, as after a takeover. The rewrite now renews the lease as
+// it goes, and the class carries on with the same actor.
+func TestLongRewriteKeepsTheLease(t *testing.T) {
+	ctx := context.Background()
+	ns := natstest.Start(t)
+	nc, js := ns.Connect(t)
+	m := newManager(t, nc, js, "node-a", longGrace, func(c *Config) {
+		c.LeaseTTL = 2 * time.Second
+		c.RequestTimeout = time.Minute // the erasure below is slow on purpose
+	})
+	cl := buildEraseClass(t, m)
+	// Each batch of the new log takes half the lease's life to write:
+	// the three batches take longer than the lease lives.
+	m.crash = func(step string) error {
+		if step == "writing" {
+			time.Sleep(m.cfg.LeaseTTL / 2)
+		}
+		return nil
+	}
+	began := time.Now()
+	if _, err := m.EraseStudent(ctx, teacherA, cl.room, cl.erased); err != nil {
+		t.Fatalf("erase: %v", err)
+	}
+	if took := time.Since(began); took <= m.cfg.LeaseTTL {
+		t.Fatalf("the erasure took %v, not longer than the lease lives (%v): the test proves nothing", took, m.cfg.LeaseTTL)
+	}
+	m.crash = nil
+	// The actor's tick renews the lease again after the erasure; a lease
+	// that ran out during it is gone instead.
+	after, err := m.leases.kv.Get(ctx, string(cl.room))
+	if err != nil {
+		t.Fatalf("the lease is gone right after the erasure: %v", err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		e, err := m.leases.kv.Get(ctx, string(cl.room))
+		if err != nil {
+			t.Fatalf("the lease ran out after the erasure: %v", err)
+		}
+		if e.Revision() > after.Revision() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the lease was not renewed after the erasure")
+		}
+		<-tick.C
+	}
+	// The same actor goes on: a command appends right after the
+	// erasure's own owner_changed, with no other owner_changed of a class
+	// loaded again.
+	checkLogIs(t, m, cl.room, "after a slow erasure", cl.rewritten())
+	if _, err := do(t, m, cl.room, protocol.MsgAnnounce, teacher(teacherA), protocol.Announce{Text: "after"}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := wholeLog(t, m, cl.room)
+	var tail []protocol.EventType
+	for _, ev := range got[len(cl.rewritten()):] {
+		tail = append(tail, ev.Type)
+	}
+	if want := []protocol.EventType{protocol.EvErased, protocol.EvOwnerChanged, protocol.EvAnnouncement}; fmt.Sprint(tail) != fmt.Sprint(want) {
+		t.Fatalf("after the rewritten log: %v, want %v", tail, want)
 	}
 }
 

@@ -16,8 +16,9 @@ import (
 // paused. When the owner stops sharing, the co-teacher's console goes back
 // to the class list and says so.
 //
-// Once the class ended, the owner opens it from the class list and shares
-// it again, and the co-teacher reads its report.
+// Once the class ended, nobody shows as here in it, student or teacher;
+// the owner opens it from the class list and shares it again, and the
+// co-teacher opens it and reads its report.
 func TestBrowserCoTeacher(t *testing.T) {
 	began := time.Now()
 	b := browser(t)
@@ -104,19 +105,36 @@ func TestBrowserCoTeacher(t *testing.T) {
 	owner.until("the dialog closed", `document.querySelector("#share-dialog").hidden`)
 	owner.click("#end-class")
 	owner.until("the class ended", textOf("#join-code-show")+` === "ended"`)
+	// Nobody is here in a class that has ended: Ana's device was closed
+	// with it, and the console says so at once, as a reload would.
+	owner.until("nobody online in the ended class", textOf("#counts")+` === "1 joined · 0 online · 0 hands up" && `+
+		textOf(`#roster tr[data-student] td:nth-child(2)`)+` === "offline"`)
 	owner.click("#back")
 	owner.until("the class list", isVisible("#classes")+` && [...document.querySelectorAll("#class-list li")].some((li) => li.textContent.includes("Year 5 maths") && li.textContent.includes("ended"))`)
 	owner.clickText("#class-list a", "Year 5 maths")
 	owner.until("the ended class, its teachers", textOf("#join-code-show")+` === "ended" && `+isVisible("#share-open"))
+	owner.until("nobody online in the ended class, opened again", textOf("#counts")+` === "1 joined · 0 online · 0 hands up"`)
 	owner.click("#share-open")
 	owner.until("the dialog, the form offered", isVisible("#share-dialog")+` && `+isVisible("#share-form"))
 	owner.set("#share-email", "brown@school.example")
 	owner.set("#share-role", "co_teacher")
 	owner.click("#share-submit")
 	owner.until("Mr Brown shared the ended class", textOf("#share-status")+` === "Shared with Mr Brown as co-teacher."`)
+	// The owner's console was on the class when it ended, and is on it
+	// now: still, no teacher of an ended class is here now.
+	owner.until("no teacher here now in the ended class", `document.querySelectorAll("#share-list li").length === 2 && `+
+		`![...document.querySelectorAll("#share-list li")].some((li) => li.textContent.includes("here now"))`)
 	owner.shot("share-ended")
 	co.do("the class list again", chromedp.Reload())
 	co.until("the ended class in their list", `[...document.querySelectorAll("#class-list li")].some((li) => li.textContent.includes("Year 5 maths") && li.textContent.includes("ended") && li.textContent.includes("you are co-teacher"))`)
+	// Opened on the co-teacher's console, the ended class shows its owner,
+	// whose console is open on it too, not as here now.
+	co.clickText("#class-list a", "Year 5 maths")
+	co.until("the ended class on the co-teacher's console", textOf("#join-code-show")+` === "ended" && `+textOf("#live-title")+` === "Year 5 maths" && `+
+		textOf("#teachers-line")+` === "Taught by Ms Okafor (owner), Mr Brown (co-teacher)"`)
+	co.shot("ended-teachers")
+	co.click("#back")
+	co.until("the class list", isVisible("#classes"))
 	co.follow("#class-list a.report-link")
 	co.until("the report of the ended class", textOf("#report-title")+`.includes("Year 5 maths") && `+isVisible("#report-when"))
 	co.shot("report-ended")

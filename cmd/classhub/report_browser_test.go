@@ -171,6 +171,7 @@ func TestBrowserRosterClassReport(t *testing.T) {
 		teacher.fail("after the refusal the list reads %q, want what was typed", got)
 	}
 	teacher.shot("roster-mistake")
+	teacher.axe("rosters, a mistake")
 	teacher.set("#new-students", "Olivia Smith\nBen Jones\nSam Kim")
 	teacher.click("#new-submit")
 	teacher.until("the roster shown", isVisible("#roster")+` && document.querySelectorAll("#edit-students tr").length === 3`)
@@ -184,6 +185,7 @@ func TestBrowserRosterClassReport(t *testing.T) {
 		teacher.fail("the roster shows %+v", rows)
 	}
 	teacher.shot("roster")
+	teacher.axe("rosters")
 
 	// Olivia's profile, written by the teacher.
 	teacher.follow(fmt.Sprintf(`#edit-students tr[data-id=%q] a`, student["Olivia"].ID))
@@ -205,6 +207,7 @@ func TestBrowserRosterClassReport(t *testing.T) {
 	teacher.click("#profile-save")
 	teacher.until("the profile saved", `document.querySelector("#profile-saved").textContent === "Saved." && document.querySelector("#profile-save-error").textContent === ""`)
 	teacher.shot("profile-edit")
+	teacher.axe("profile")
 
 	// The class is started with the roster.
 	teacher.follow("#back-roster")
@@ -226,6 +229,7 @@ func TestBrowserRosterClassReport(t *testing.T) {
 		olivia.fail("the teacher's note of her challenges reaches her device")
 	}
 	olivia.shot("profile")
+	olivia.axe("her profile")
 
 	// Ben picks a picture that is not his first: told so, and tries again.
 	ben := newTab(t, b, "Ben", chromedp.EmulateViewport(1366, 768))
@@ -351,6 +355,7 @@ func TestBrowserRosterClassReport(t *testing.T) {
 		teacher.fail("Olivia's mastery after the class is %v", after)
 	}
 	teacher.shot("report")
+	teacher.axe("report")
 
 	// The CSV: a row for each student and skill.
 	dir := downloads(teacher)
@@ -406,6 +411,7 @@ func TestBrowserRosterClassReport(t *testing.T) {
 		}
 	}
 	teacher.shot("erase-confirm")
+	teacher.axe("report, erase confirmation")
 	teacher.click("#erase-cancel")
 	teacher.until("the focus back on the button", fmt.Sprintf(`!document.querySelector("#erase-dialog").open && document.activeElement.dataset.erase === %q`, benID))
 	if n := teacher.str(`String(document.querySelectorAll("#students tr[data-student]").length)`); n != "2" {
@@ -443,6 +449,7 @@ func TestBrowserRosterClassReport(t *testing.T) {
 		teacher.fail("the challenges read %q", got)
 	}
 	teacher.shot("profile-mastery")
+	teacher.axe("profile, mastery")
 	t.Logf("the roster, class and report scenario took %s", time.Since(began).Round(100*time.Millisecond))
 }
 
@@ -505,6 +512,7 @@ func TestBrowserOneRosterImport(t *testing.T) {
 		teacher.fail("a refused import left %s rosters", n)
 	}
 	teacher.shot("import-problems")
+	teacher.axe("rosters, import problems")
 
 	good := zipOf(t, map[string]string{
 		"users.csv":       "sourcedId,status,role,givenName,familyName\r\nu1,active,student,Olivia,Smith\r\nu2,active,student,Ben,Jones\r\n",
@@ -518,6 +526,7 @@ func TestBrowserOneRosterImport(t *testing.T) {
 		teacher.fail("the imported roster is named %q", got)
 	}
 	teacher.shot("imported")
+	teacher.axe("rosters, imported")
 
 	// The roster edited: Ben gets a new picture word, Olivia leaves, a
 	// student is added with a family name too long (said on its line, the
@@ -528,7 +537,7 @@ func TestBrowserOneRosterImport(t *testing.T) {
 		return teacher.str(fmt.Sprintf(`[...document.querySelectorAll("#edit-students tr")].find((tr) => tr.children[2].textContent === %q).querySelector(".word").lastChild.textContent`, name))
 	}
 	old := wordOf("Ben")
-	teacher.click(`#edit-students button[aria-label="Give Ben a new picture word"]`)
+	teacher.click(`#edit-students button[aria-label="New word for Ben"]`)
 	teacher.until("Ben's new word", fmt.Sprintf(`[...document.querySelectorAll("#edit-students tr")].find((tr) => tr.children[2].textContent === "Ben").querySelector(".word").lastChild.textContent !== %q`, old))
 	teacher.click(`#edit-students button[aria-label="Remove Olivia"]`)
 	teacher.until("Olivia marked", `!!document.querySelector('#edit-students button[aria-label="Keep Olivia"]')`)

@@ -25,8 +25,8 @@ export class ClassConnection {
   // person in this class (none: nothing is kept).
   // onToken(token, expires), when given, is told each fresh token the
   // connection got by renewing its own before it expires (a console open
-  // all day, a device through a long one): the page keeps it where it
-  // keeps the first.
+  // all day, a device through a long one, a projector on the wall): the
+  // page keeps it where it keeps the first.
   constructor({ url, token, room, keep, onWelcome, onEvent, onStatus, onClosed, onToken }) {
     this.url = url || defaultURL();
     this.token = token;
@@ -237,7 +237,7 @@ export class ClassConnection {
         this.clockOffset = w.server_time - Date.now();
         this.bestRTT = Infinity;
         this.onStatus("connected");
-        if (this.onToken && w.role !== "projector" && !this.renewTimer) this.renewLater();
+        if (this.onToken && !this.renewTimer) this.renewLater();
         // What waited goes first, in the order it was sent; what the page
         // sends on the welcome follows it.
         for (const p of this.pending.values()) this.ws.send(p.frame);

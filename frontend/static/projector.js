@@ -50,6 +50,11 @@ function start(t) {
   $("wall-join").hidden = !t.code;
   conn = new ClassConnection({
     token: t.token,
+    // A wall screen stays on all day: its token is renewed like the
+    // console's, and a reload of this tab takes the fresh one.
+    onToken: (token, expires) => {
+      sessionStorage.setItem(KEY, JSON.stringify({ ...t, token, expires }));
+    },
     onStatus: (st) => {
       $("wall-status").textContent = STATUS[st] || st;
       $("wall-status").dataset.state = st;
@@ -204,6 +209,16 @@ function tick() {
 
 $("wall-fullscreen").addEventListener("click", () => document.documentElement.requestFullscreen().catch(() => {}));
 document.addEventListener("fullscreenchange", () => ($("wall-fullscreen").hidden = !!document.fullscreenElement));
+
+// Opened again from the console into this same window, the page gets
+// the new ticket as a change of the fragment alone, which does not load
+// it again: it takes the ticket (out of the address bar) and starts over
+// with it.
+window.addEventListener("hashchange", () => {
+  if (!new URLSearchParams(location.hash.slice(1)).get("token")) return;
+  ticket();
+  location.reload();
+});
 
 const t = ticket();
 if (t && t.token) start(t);

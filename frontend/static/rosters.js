@@ -95,7 +95,7 @@ function renderStudents() {
     const gone = removed.has(s.id);
     const err = el("p", { class: "error", role: "alert" });
     const word = el("span", { class: "word" }, el("span", { class: "pic", "aria-hidden": "true" }, s.picture), s.code);
-    const reissue = el("button", { type: "button", class: "secondary small", "aria-label": `Give ${s.name} a new picture word` }, "New word");
+    const reissue = el("button", { type: "button", class: "secondary small", "aria-label": `New word for ${s.name}` }, "New word");
     reissue.addEventListener("click", () => busy(reissue, err, `give ${s.name} a new word`, async () => {
       const { student } = await call("POST", `/api/v1/rosters/${encodeURIComponent(r.id)}/students/${encodeURIComponent(s.id)}/code`);
       Object.assign(s, student);

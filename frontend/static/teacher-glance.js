@@ -147,6 +147,8 @@ function fill(li, s, now) {
   li.dataset.level = f ? f.level : "";
   c.open.tabIndex = s.id === focusID ? 0 : -1;
   setText(c.open, s.name);
+  // A long name is cut with an ellipsis on the tile; the whole of it on hover.
+  if (c.open.title !== s.name) c.open.title = s.name;
   c.open.setAttribute("aria-expanded", String(open.has(s.id)));
   c.dot.className = `dot ${s.online ? "on" : "off"}`;
   setText(c.presence, s.online ? "online" : "offline");

@@ -164,12 +164,21 @@ function open(r) {
       if (code === 4003) {
         $("live-status").textContent = "class ended";
         if (ctx.state) {
-          ctx.state.status = "ended";
+          over(ctx.state);
           render();
         } else ended(true);
       }
     },
   });
+}
+
+// over marks the class ended as the server's view of an ended class
+// shows it: nobody is here now (students or teachers) and no hand is up,
+// so that the console a teacher kept open says what a reload would.
+function over(state) {
+  state.status = "ended";
+  for (const s of state.students) Object.assign(s, { online: false, hand: false, note: "" });
+  for (const t of state.teachers || []) t.online = false;
 }
 
 const pretty = (code) => (code ? `${code.slice(0, 3)}-${code.slice(3)}` : "");
@@ -195,7 +204,7 @@ function apply(type, d, f) {
       state.announcements.push(d);
       break;
     case "class_ended":
-      state.status = "ended";
+      over(state);
       break;
     case "stations":
       state.stations = d.stations;

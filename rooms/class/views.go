@@ -7,11 +7,21 @@ import (
 	"github.com/classhub/classhub/protocol"
 )
 
-func (st *Student) entry() protocol.RosterEntry {
-	return protocol.RosterEntry{
+// entry is what a roster shows of one student. In an ended class nobody
+// is here and nobody waits for help: the state keeps presence and hands
+// as the last events left them (no event marks every device gone when a
+// class ends, and the log is not rewritten), but a view says what is
+// true now, so an ended class shows every student offline with no hand
+// up. ClassTeachers does the same for its teachers.
+func (s *State) entry(st *Student) protocol.RosterEntry {
+	e := protocol.RosterEntry{
 		ID: st.ID, Name: st.Name, Online: st.Online, Hand: st.Hand, Note: st.Note, Joined: st.Joined,
 		Group: st.Group, Level: st.Level, Interest: st.Interest, Choice: st.Choice,
 	}
+	if s.Status == protocol.StatusEnded {
+		e.Online, e.Hand, e.Note = false, false, ""
+	}
+	return e
 }
 
 func sortRoster(list []protocol.RosterEntry) {
@@ -38,7 +48,7 @@ func (s *State) View(v protocol.Viewer) any {
 			Activities: s.activitiesFor(v),
 		}
 		for _, st := range s.Students {
-			if st.Online {
+			if st.Online && s.Status != protocol.StatusEnded {
 				pv.Online++
 			}
 		}
@@ -75,7 +85,7 @@ func (s *State) staffView(v protocol.Viewer) protocol.TeacherView {
 	}
 	for _, st := range s.Students {
 		if visible(st.ID) {
-			e := st.entry()
+			e := s.entry(st)
 			if !teacher {
 				// A coach follows projects: names, groups and who is
 				// here (presence goes to the group's coaches too). Hands,
@@ -119,11 +129,14 @@ func (s *State) staffView(v protocol.Viewer) protocol.TeacherView {
 }
 
 // ClassTeachers lists the class's teachers: the owner, then those it is
-// shared with, by name.
+// shared with, by name. In an ended class none is online: the consoles
+// that were on it when it ended are closed, and presence is no longer
+// kept (see entry).
 func (s *State) ClassTeachers() []protocol.ClassTeacher {
-	out := []protocol.ClassTeacher{{ID: s.Teacher, Name: s.TeacherName, Role: protocol.TeachOwner, Online: s.TeachersOnline[s.Teacher]}}
+	here := func(t protocol.TeacherID) bool { return s.Status != protocol.StatusEnded && s.TeachersOnline[t] }
+	out := []protocol.ClassTeacher{{ID: s.Teacher, Name: s.TeacherName, Role: protocol.TeachOwner, Online: here(s.Teacher)}}
 	for _, sh := range s.Shares {
-		out = append(out, protocol.ClassTeacher{ID: sh.Teacher, Name: sh.Name, Email: sh.Email, Role: sh.Role, Since: sh.Since, Online: s.TeachersOnline[sh.Teacher]})
+		out = append(out, protocol.ClassTeacher{ID: sh.Teacher, Name: sh.Name, Email: sh.Email, Role: sh.Role, Since: sh.Since, Online: here(sh.Teacher)})
 	}
 	slices.SortFunc(out[1:], func(a, b protocol.ClassTeacher) int {
 		if c := strings.Compare(strings.ToLower(a.Name), strings.ToLower(b.Name)); c != 0 {
@@ -144,7 +157,7 @@ func (s *State) studentView(v protocol.Viewer) protocol.StudentView {
 	if st == nil {
 		return sv
 	}
-	sv.Me = st.entry()
+	sv.Me = s.entry(st)
 	sv.Me.Level = nil // the teacher's estimate is the teacher's
 	if g := s.Group(st.Group); g != nil {
 		gv := s.groupView(g)
