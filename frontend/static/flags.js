@@ -58,14 +58,19 @@ export class FlagBook {
 
   // queue is the flags a teacher should see at server time now: snoozed
   // ones only once their snooze is over; act now first, then watch, then
-  // info; within a level the unacknowledged first; then by need and wait.
+  // info; within a level those waiting for act now, then those rising,
+  // then the unacknowledged first; then by need and wait.
   queue(now) {
     const score = (f) => (f.need || 0) + (WAIT_WEIGHT * Math.min(Math.max(now - f.opened, 0), WAIT_CAP)) / WAIT_CAP;
     const acked = (f) => (f.status === "acked" ? 1 : 0);
+    // Within a level: waiting for an act-now slot, then rising (calling
+    // for act now, not yet for long enough), then the rest.
+    const waiting = (f) => (f.waiting ? 0 : f.rising ? 1 : 2);
     return [...this.flags.values()]
       .filter((f) => f.status === "open" || f.status === "acked" || (f.status === "snoozed" && now >= (f.snooze || 0)))
       .sort((a, b) =>
         (RANK[b.level] || 0) - (RANK[a.level] || 0) ||
+        waiting(a) - waiting(b) ||
         acked(a) - acked(b) ||
         score(b) - score(a) ||
         a.opened - b.opened ||
@@ -158,7 +163,7 @@ function fillFlag(li, f, opts) {
   setText(c.rule, RULES[f.rule] || f.rule);
   const since = (f.evidence && f.evidence.since) || f.opened;
   setText(c.age, since ? `for ${age(opts.now - since)}` : "");
-  setText(c.status, f.status === "acked" ? "seen" : f.status === "snoozed" ? "back from snooze" : f.waiting ? "next for act now" : "");
+  setText(c.status, f.status === "acked" ? "seen" : f.status === "snoozed" ? "back from snooze" : f.waiting ? "next for act now" : f.rising ? "act now if it goes on" : "");
   setText(c.summary, (f.evidence && f.evidence.summary) || "");
   // What the student wrote when raising their hand, where the teacher
   // decides whom to go to first.
