@@ -472,7 +472,11 @@ func (t *classhubTarget) start(ctx context.Context, work string) error {
 	data := filepath.Join(work, "data")
 	devices := t.o.classes * t.o.students
 	args := []string{"serve", "--data", data, "--addr", addr, "--admin-addr", t.admin, "--log-level", "warn",
-		"--join-rate", "100000", "--join-burst", strconv.Itoa(devices + 100)}
+		"--join-rate", "100000", "--join-burst", strconv.Itoa(devices + 100),
+		// The devices connect as fast as the tool opens them: what is
+		// measured is the fan-out, not the node's admission of new
+		// connections, which the peers do not limit either.
+		"--conn-rate", "-1", "--max-conns", "-1"}
 	if t.logFile, err = os.Create(filepath.Join(work, "server.log")); err != nil {
 		return err
 	}
