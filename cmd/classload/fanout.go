@@ -74,8 +74,8 @@ type fanoutResult struct {
 	IdleRSSBeforeMiB float64 `json:"idle_rss_before_mib"`
 	IdleRSSMiB       float64 `json:"idle_rss_mib"`
 	IdleKiBPerConn   float64 `json:"idle_rss_per_conn_kib"`
-	LoadCPU     float64 `json:"classload_cpu_s"`
-	Load1       float64 `json:"load1"`
+	LoadCPU          float64 `json:"classload_cpu_s"`
+	Load1            float64 `json:"load1"`
 }
 
 // target is a server that fans messages out: classhub through its real
