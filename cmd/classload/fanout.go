@@ -533,6 +533,9 @@ func (t *classhubTarget) open(ctx context.Context, c int) error {
 		for {
 			_, b, err := ws.Read(ctx)
 			if err != nil {
+				if ctx.Err() == nil {
+					progress("class %d: the teacher's connection ended: %v", c, err)
+				}
 				return
 			}
 			if bytes.Contains(b, []byte(`"type":"error"`)) {
