@@ -495,11 +495,6 @@ func (c *conn) prepare(f protocol.ClientFrame) (protocol.Command, []byte) {
 	}, nil
 }
 
-func (c *conn) sendResult(id string, v any) {
-	data, _ := json.Marshal(v)
-	c.send(mustFrame(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameResult, ID: id, Data: data}))
-}
-
 // clientError is what the device is told of err (protocol.ErrorOf); an
 // error that is the server's fault is logged here, since the device is
 // told nothing of it.
