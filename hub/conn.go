@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms"
 )
 
 // maxReplay is the most events a resume replays; a device further behind
@@ -50,6 +51,15 @@ type conn struct {
 	evictOnce sync.Once
 	wg        sync.WaitGroup
 
+	// The commands running (command): a slot each in running, so that
+	// one device has at most maxInFlight; turn is closed once the answer
+	// to the last command read is queued, and the next answer waits for
+	// it, so that answers go out in the order the commands came. Owned by
+	// the read loop.
+	running chan struct{}
+	turn    chan struct{}
+	cmds    sync.WaitGroup
+
 	mu        sync.Mutex
 	live      bool
 	offset    uint64 // the last event queued, once live
@@ -63,8 +73,16 @@ func newConn(h *Hub, ws *websocket.Conn) *conn {
 	id := uuid.NewString()
 	return &conn{
 		h: h, ws: ws, id: id, w: newWriter(h, ws, id),
+		running: make(chan struct{}, maxInFlight), turn: answered,
 	}
 }
+
+// maxInFlight is how many commands of one connection run at once; the
+// read loop reads the next frame only when one of them is answered.
+const maxInFlight = 8
+
+// answered is a turn that has passed: the answer before the first.
+var answered = func() chan struct{} { ch := make(chan struct{}); close(ch); return ch }()
 
 // send queues a frame. A full queue closes the connection with 4000.
 func (c *conn) send(frame []byte) { c.w.push(frame) }
@@ -166,6 +184,9 @@ func (c *conn) serve() {
 	c.readLoop(ctx, hello)
 	hello.Stop()
 	cancel()
+	// The commands still running end before the room is told the
+	// connection left, so that the disconnection follows them.
+	c.cmds.Wait()
 	c.close(protocol.CloseNormal, "")
 	c.wg.Wait()
 	_ = c.ws.CloseNow()
@@ -183,12 +204,12 @@ func (c *conn) readLoop(ctx context.Context, hello *time.Timer) {
 		}
 		c.h.metrics.framesIn.Inc()
 		if typ != websocket.MessageText {
-			c.sendError("", protocol.Errorf(protocol.CodeBadFrame, "frames must be text (JSON), not binary"))
+			c.refuseFrame(ctx, "", protocol.Errorf(protocol.CodeBadFrame, "frames must be text (JSON), not binary"))
 			continue
 		}
 		f, perr := protocol.DecodeClientFrame(b)
 		if perr != nil {
-			c.sendError(f.ID, perr)
+			c.refuseFrame(ctx, f.ID, perr)
 			continue
 		}
 		if c.room == nil {
@@ -203,6 +224,17 @@ func (c *conn) readLoop(ctx context.Context, hello *time.Timer) {
 		}
 		c.command(ctx, f)
 	}
+}
+
+// refuseFrame answers a frame that is not a command that can run. Once
+// the connection is in a room it takes its turn among the commands'
+// answers.
+func (c *conn) refuseFrame(ctx context.Context, id string, e *protocol.Error) {
+	if c.room == nil {
+		c.sendError(id, e)
+		return
+	}
+	c.run(ctx, id, protocol.Command{}, c.errorFrame(id, e))
 }
 
 // hello authenticates the device, puts it in its room and sends the
@@ -379,47 +411,88 @@ func (c *conn) disconnect() {
 }
 
 // command runs one device command through the room's owner and answers
-// it. Commands of one connection run in order.
+// it. A connection's commands go to the class in the order they came, each
+// once the one before it has its place in the class's order
+// (rooms.WhenQueued), and up to maxInFlight run at once; their answers are
+// sent in the same order, whatever order they finish in.
 func (c *conn) command(ctx context.Context, f protocol.ClientFrame) {
-	switch {
-	case f.Type == protocol.MsgHello:
-		c.sendError(f.ID, protocol.Errorf(protocol.CodeInvalid, "hello was already answered on this connection"))
-		return
-	case !protocol.Allowed(f.Type, c.actor.Role):
-		c.sendError(f.ID, protocol.Errorf(protocol.CodeForbidden, "a %s may not send %s", c.actor.Role, f.Type))
-		return
-	case c.rateLimited(f.ID):
-		return
+	cmd, answer := c.prepare(f)
+	c.run(ctx, f.ID, cmd, answer)
+}
+
+// run runs cmd in the room, or, when answer is set, only sends answer, in
+// its turn after the answers to the commands before it.
+func (c *conn) run(ctx context.Context, id string, cmd protocol.Command, answer []byte) {
+	prev, mine := c.turn, make(chan struct{})
+	c.turn = mine
+	if answer != nil {
+		select {
+		case <-prev:
+			// Nothing before it waits: answered at once.
+			c.send(answer)
+			close(mine)
+			return
+		default:
+		}
 	}
-	v, perr := protocol.DecodePayload(f.Type, f.Data)
-	if perr != nil {
-		c.sendError(f.ID, perr)
-		return
-	}
-	if f.Type == protocol.MsgPing {
-		c.sendResult(f.ID, protocol.Pong{ServerTime: time.Now().UnixMilli()})
-		return
-	}
-	data, err := json.Marshal(v)
-	if err != nil {
-		c.sendError(f.ID, protocol.Errorf(protocol.CodeInternal, "encode %s: %v", f.Type, err))
+	select {
+	case c.running <- struct{}{}:
+	case <-ctx.Done():
+		close(mine)
 		return
 	}
 	c.w.hold()
-	defer c.w.release()
-	out, err := c.h.cfg.Rooms.Do(ctx, protocol.Command{
-		Room: c.room.id, Type: f.Type, ReqID: f.ID, Actor: c.actor, Conn: c.id, Name: c.name, Data: data,
-	})
-	if err != nil {
-		c.sendError(f.ID, c.clientError(err))
-		return
-	}
-	c.send(mustFrame(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameResult, ID: f.ID, Data: out}))
+	c.cmds.Add(1)
+	queued := make(chan struct{})
+	var once sync.Once
+	placed := func() { once.Do(func() { close(queued) }) }
+	go func() {
+		defer c.cmds.Done()
+		if answer == nil {
+			out, err := c.h.cfg.Rooms.Do(rooms.WhenQueued(ctx, placed), cmd)
+			if err != nil {
+				answer = c.errorFrame(id, c.clientError(err))
+			} else {
+				answer = mustFrame(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameResult, ID: id, Data: out})
+			}
+		}
+		placed()
+		<-prev
+		c.send(answer)
+		close(mine)
+		c.w.release()
+		<-c.running
+	}()
+	<-queued
 }
 
-func (c *conn) sendResult(id string, v any) {
-	data, _ := json.Marshal(v)
-	c.send(mustFrame(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameResult, ID: id, Data: data}))
+// prepare checks a command frame: either the command to run in the room,
+// or the answer to send without it (a refusal, or a ping's pong).
+func (c *conn) prepare(f protocol.ClientFrame) (protocol.Command, []byte) {
+	switch {
+	case f.Type == protocol.MsgHello:
+		return protocol.Command{}, c.errorFrame(f.ID, protocol.Errorf(protocol.CodeInvalid, "hello was already answered on this connection"))
+	case !protocol.Allowed(f.Type, c.actor.Role):
+		return protocol.Command{}, c.errorFrame(f.ID, protocol.Errorf(protocol.CodeForbidden, "a %s may not send %s", c.actor.Role, f.Type))
+	}
+	if e := c.rateLimited(); e != nil {
+		return protocol.Command{}, c.errorFrame(f.ID, e)
+	}
+	v, perr := protocol.DecodePayload(f.Type, f.Data)
+	if perr != nil {
+		return protocol.Command{}, c.errorFrame(f.ID, perr)
+	}
+	if f.Type == protocol.MsgPing {
+		data, _ := json.Marshal(protocol.Pong{ServerTime: time.Now().UnixMilli()})
+		return protocol.Command{}, mustFrame(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameResult, ID: f.ID, Data: data})
+	}
+	data, err := json.Marshal(v)
+	if err != nil {
+		return protocol.Command{}, c.errorFrame(f.ID, protocol.Errorf(protocol.CodeInternal, "encode %s: %v", f.Type, err))
+	}
+	return protocol.Command{
+		Room: c.room.id, Type: f.Type, ReqID: f.ID, Actor: c.actor, Conn: c.id, Name: c.name, Data: data,
+	}, nil
 }
 
 // clientError is what the device is told of err (protocol.ErrorOf); an
@@ -437,8 +510,10 @@ func (c *conn) clientError(err error) *protocol.Error {
 	return pe
 }
 
-func (c *conn) sendError(id string, e *protocol.Error) {
-	c.send(mustFrame(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameError, ID: id, Error: e}))
+func (c *conn) sendError(id string, e *protocol.Error) { c.send(c.errorFrame(id, e)) }
+
+func (c *conn) errorFrame(id string, e *protocol.Error) []byte {
+	return mustFrame(protocol.ServerFrame{V: protocol.Version, Type: protocol.FrameError, ID: id, Error: e})
 }
 
 // refuse answers a hello whose token will never work and closes with

@@ -318,20 +318,19 @@ func (h *Hub) renewHolds() {
 	}
 }
 
-// rateLimited reports whether a command of this connection is over its
-// person's allowance, and if so answers it rate_limited with the wait.
-// The command is not carried out; nothing else is lost.
-func (c *conn) rateLimited(id string) bool {
+// rateLimited takes a command of this connection from its person's
+// allowance; over it, it returns the rate_limited answer with the wait.
+// Such a command is not carried out; nothing else is lost.
+func (c *conn) rateLimited() *protocol.Error {
 	wait, ok := c.cmdsOf.take(time.Now())
 	if ok {
-		return false
+		return nil
 	}
 	c.h.metrics.limited.Inc()
 	c.h.quietly("commands", "refusing commands over a person's allowance", "room", c.room.id, "conn", c.id)
 	e := protocol.Errorf(protocol.CodeRateLimited, "too many commands from you in this class; wait a moment")
 	e.RetryAfter = max(1, wait.Milliseconds()+1)
-	c.sendError(id, e)
-	return true
+	return e
 }
 
 // quietLog lets one line through per interval and counts the rest, so

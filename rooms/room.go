@@ -27,6 +27,8 @@ type request struct {
 	cmd   protocol.Command
 	start time.Time
 	done  func(json.RawMessage, error)
+	// queued, when set, is called once req is in the inbox (WhenQueued).
+	queued func()
 }
 
 // room is the actor of one live room. Everything below the mutex-free line
@@ -100,6 +102,9 @@ func (r *room) submit(req *request) {
 	case <-r.done:
 		req.done(nil, ErrStopped)
 	case r.inbox <- req:
+		if req.queued != nil {
+			req.queued()
+		}
 	default:
 		req.done(nil, protocol.Errorf(protocol.CodeBusy, "the room is busy; retry"))
 	}
@@ -112,7 +117,7 @@ func (r *room) do(ctx context.Context, cmd protocol.Command) (json.RawMessage, e
 		err  error
 	}
 	ch := make(chan result, 1)
-	r.submit(&request{cmd: cmd, start: time.Now(), done: func(d json.RawMessage, err error) { ch <- result{d, err} }})
+	r.submit(&request{cmd: cmd, start: time.Now(), done: func(d json.RawMessage, err error) { ch <- result{d, err} }, queued: queuedHook(ctx)})
 	select {
 	case res := <-ch:
 		return res.data, res.err

@@ -41,6 +41,11 @@ type device struct {
 	practice chan struct{} // a practice event came
 
 	wmu sync.Mutex // one frame written at a time
+	// recon is held while the connection is replaced, so that commands
+	// running at once replace a lost connection once; backoff is the
+	// reconnection's jitter, used under it.
+	recon   sync.Mutex
+	backoff *rand.Rand
 
 	mu      sync.Mutex
 	ws      *websocket.Conn
@@ -60,7 +65,7 @@ type device struct {
 func newDevice(s *sim, cl *simClass, idx int, seed uint64) *device {
 	rng := rand.New(rand.NewPCG(seed, uint64(idx)))
 	return &device{
-		s: s, cl: cl, idx: idx, rng: rng,
+		s: s, cl: cl, idx: idx, rng: rng, backoff: rand.New(rand.NewPCG(seed^0x9e3779b97f4a7c15, uint64(idx))),
 		prefix:  strconv.FormatUint(rng.Uint64()&0xffffffff, 36) + "-",
 		pending: map[string]chan protocol.ServerFrame{}, practice: make(chan struct{}, 1),
 	}
@@ -225,9 +230,30 @@ func (d *device) drop() {
 // reconnect connects again and resumes, backing off with jitter (0.5 s
 // doubling to 8 s, ±50 %) while the server does not take it.
 func (d *device) reconnect(ctx context.Context) error {
+	d.recon.Lock()
+	defer d.recon.Unlock()
+	return d.reconnectLocked(ctx)
+}
+
+// redial replaces the connection whose reader stopped (down), unless a
+// command running at the same time already did.
+func (d *device) redial(ctx context.Context, down chan struct{}) error {
+	d.recon.Lock()
+	defer d.recon.Unlock()
+	d.mu.Lock()
+	cur := d.down
+	d.mu.Unlock()
+	if cur != down {
+		return nil
+	}
+	d.drop()
+	return d.reconnectLocked(ctx)
+}
+
+func (d *device) reconnectLocked(ctx context.Context) error {
 	back := 500 * time.Millisecond
 	for {
-		wait := time.Duration(float64(back) * (0.5 + d.rng.Float64()))
+		wait := time.Duration(float64(back) * (0.5 + d.backoff.Float64()))
 		if err := sleep(ctx, wait); err != nil {
 			return err
 		}
@@ -293,8 +319,7 @@ func (d *device) call(ctx context.Context, typ protocol.MsgType, data any) (json
 			return nil, err
 		}
 		d.s.fail("dropped_by_server")
-		d.drop()
-		if err := d.reconnect(ctx); err != nil {
+		if err := d.redial(ctx, down); err != nil {
 			return nil, err
 		}
 	}

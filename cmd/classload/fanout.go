@@ -68,8 +68,14 @@ type fanoutResult struct {
 	AppendMs    float64 `json:"append_mean_ms,omitempty"`
 	ServerCores float64 `json:"server_cores"`
 	RSSMiB      float64 `json:"server_rss_mib"`
-	LoadCPU     float64 `json:"classload_cpu_s"`
-	Load1       float64 `json:"load1"`
+	// The server's resident memory with the classes open and no device,
+	// then with every device connected and idle (3 s after the last
+	// connected, before any event is sent), and the growth per device.
+	IdleRSSBeforeMiB float64 `json:"idle_rss_before_mib"`
+	IdleRSSMiB       float64 `json:"idle_rss_mib"`
+	IdleKiBPerConn   float64 `json:"idle_rss_per_conn_kib"`
+	LoadCPU          float64 `json:"classload_cpu_s"`
+	Load1            float64 `json:"load1"`
 }
 
 // target is a server that fans messages out: classhub through its real
@@ -151,6 +157,7 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 	}); err != nil {
 		return err
 	}
+	res.IdleRSSBeforeMiB, _ = rssMiB(t.pid())
 	devs := make([]*fanoutDevice, o.classes*o.students)
 	if err := parallel(ctx, len(devs), o.connectors, func(k int) error {
 		c, i := k/o.students, k%o.students
@@ -167,6 +174,11 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	res.ConnectSecs = seconds(time.Since(t0))
+	time.Sleep(3 * time.Second)
+	if rss, err := rssMiB(t.pid()); err == nil && res.IdleRSSBeforeMiB > 0 {
+		res.IdleRSSMiB = rss
+		res.IdleKiBPerConn = (rss - res.IdleRSSBeforeMiB) * 1024 / float64(len(devs))
+	}
 	progress("%d devices connected in %.1f s; %v of load, then %v measured", len(devs), res.ConnectSecs, o.warmup, o.duration)
 
 	// One sender per class, spread over the period so that the classes'
@@ -472,7 +484,11 @@ func (t *classhubTarget) start(ctx context.Context, work string) error {
 	data := filepath.Join(work, "data")
 	devices := t.o.classes * t.o.students
 	args := []string{"serve", "--data", data, "--addr", addr, "--admin-addr", t.admin, "--log-level", "warn",
-		"--join-rate", "100000", "--join-burst", strconv.Itoa(devices + 100)}
+		"--join-rate", "100000", "--join-burst", strconv.Itoa(devices + 100),
+		// The devices connect as fast as the tool opens them: what is
+		// measured is the fan-out, not the node's admission of new
+		// connections, which the peers do not limit either.
+		"--conn-rate", "-1", "--max-conns", "-1"}
 	if t.logFile, err = os.Create(filepath.Join(work, "server.log")); err != nil {
 		return err
 	}
@@ -517,6 +533,9 @@ func (t *classhubTarget) open(ctx context.Context, c int) error {
 		for {
 			_, b, err := ws.Read(ctx)
 			if err != nil {
+				if ctx.Err() == nil {
+					progress("class %d: the teacher's connection ended: %v", c, err)
+				}
 				return
 			}
 			if bytes.Contains(b, []byte(`"type":"error"`)) {

@@ -863,21 +863,42 @@ func (cl *simClass) runTeacher(ctx context.Context) {
 	}
 	set := protocol.SetRef{Bank: protocol.BankID(s.o.bank), Set: s.o.set}
 	n, rotating, step := 0, false, 0
+	// Practice and announcements need no answer before the next command,
+	// so the console sends them without waiting, up to what the server
+	// runs of one connection at once (PROTOCOL.md, "Commands").
+	var running sync.WaitGroup
+	defer running.Wait()
+	slots := make(chan struct{}, 8)
+	async := func(f func()) {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		running.Add(1)
+		go func() {
+			defer running.Done()
+			defer func() { <-slots }()
+			f()
+		}()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case st := <-cl.work:
-			if _, err := d.call(ctx, protocol.MsgAssignPractice, protocol.AssignPractice{Set: set, To: protocol.Target{Student: st}}); errCode(err) == protocol.CodeNotFound {
-				s.say("noset", "class %d: the server has no set %s of bank %s (give --bank and --set)", cl.i+1, s.o.set, s.o.bank)
-			}
+			async(func() {
+				if _, err := d.call(ctx, protocol.MsgAssignPractice, protocol.AssignPractice{Set: set, To: protocol.Target{Student: st}}); errCode(err) == protocol.CodeNotFound {
+					s.say("noset", "class %d: the server has no set %s of bank %s (give --bank and --set)", cl.i+1, s.o.set, s.o.bank)
+				}
+			})
 		case <-announce.C:
 			n++
 			text := fmt.Sprintf("Class %d, notice %d: eyes on the board.", cl.i+1, n)
 			cl.mu.Lock()
 			cl.announced[text] = time.Now()
 			cl.mu.Unlock()
-			_, _ = d.call(ctx, protocol.MsgAnnounce, protocol.Announce{Text: text})
+			async(func() { _, _ = d.call(ctx, protocol.MsgAnnounce, protocol.Announce{Text: text}) })
 			announce.Reset(jitter(d.rng, s.o.announceEvery))
 		case <-rotate.C:
 			if !rotating {
