@@ -3,7 +3,6 @@ package rooms
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
@@ -337,23 +336,12 @@ func (r *room) rewrite(ctx context.Context, evs []protocol.Event) (*roomLog, err
 // after batch, then the old log removed) can outlast the lease: the class
 // was then erased and its actor stopped at the next tick, so that the
 // next command loaded it again as a takeover would, ending the presence
-// of every student online after a grace period. A renewal refused for
-// want of room in the store is not a lost lease (as on the tick); any
-// other failure is, and the rewrite stops before it makes its log the
-// class's.
+// of every student online after a grace period. What counts as a lost
+// lease is as on the tick (renewLease); a lost lease stops the rewrite
+// before it makes its log the class's.
 func (r *room) keepLease(ctx context.Context) error {
 	if r.leaseRev == 0 {
 		return nil
 	}
-	rctx, cancel := context.WithTimeout(ctx, r.m.cfg.LeaseTTL/3)
-	defer cancel()
-	rev, err := r.m.leases.renew(rctx, r.id, r.leaseRev)
-	switch {
-	case errors.Is(err, ErrStoreFull):
-		return nil
-	case err != nil:
-		return err
-	}
-	r.leaseRev = rev
-	return nil
+	return r.renewLease(ctx, r.m.log.With("room", r.id))
 }

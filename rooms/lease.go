@@ -42,6 +42,11 @@ type leases struct {
 
 	mu      sync.Mutex
 	missing map[protocol.NodeID]unreachable
+
+	// fault, set by tests, runs before each try of a renewal: an error
+	// is the try's (no answer); lostAfter has the renewal stored and its
+	// answer lost.
+	fault func() (lostAfter bool, err error)
 }
 
 // unreachable is when a holder was first and last found unreachable, in
@@ -135,6 +140,15 @@ func (l *leases) gone(ctx context.Context, holder protocol.NodeID) bool {
 func (l *leases) renew(ctx context.Context, room protocol.RoomID, rev uint64) (uint64, error) {
 	wait := 50 * time.Millisecond
 	for {
+		if l.fault != nil {
+			lostAfter, ferr := l.fault()
+			if lostAfter {
+				_, _ = l.kv.Update(ctx, string(room), []byte(l.node), rev)
+			}
+			if ferr != nil {
+				return 0, fmt.Errorf("renew lease of room %s: %w", room, ferr)
+			}
+		}
 		next, err := l.kv.Update(ctx, string(room), []byte(l.node), rev)
 		if err == nil {
 			return next, nil
@@ -151,6 +165,16 @@ func (l *leases) renew(ctx context.Context, room protocol.RoomID, rev uint64) (u
 		}
 		wait = min(2*wait, 500*time.Millisecond)
 	}
+}
+
+// ours reports the revision of room's lease when this node holds it at a
+// revision after rev: a renewal of ours stored whose answer was lost.
+func (l *leases) ours(ctx context.Context, room protocol.RoomID, rev uint64) (uint64, bool) {
+	e, err := l.kv.Get(ctx, string(room))
+	if err != nil || string(e.Value()) != string(l.node) || e.Revision() <= rev {
+		return 0, false
+	}
+	return e.Revision(), true
 }
 
 // release gives the lease up, if it is still ours.

@@ -481,6 +481,7 @@ func (m *Manager) startRoom(ctx context.Context, id protocol.RoomID, create bool
 		quit:      make(chan struct{}),
 		done:      make(chan struct{}),
 		leaseRev:  rev,
+		leaseAt:   time.Now(),
 		conns:     map[string]protocol.StudentID{},
 		tconns:    map[string]protocol.TeacherID{},
 		grace:     map[protocol.StudentID]*time.Timer{},

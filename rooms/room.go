@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms/class"
@@ -56,6 +57,7 @@ type room struct {
 	log      *roomLog
 	st       *class.State
 	leaseRev uint64
+	leaseAt  time.Time // when the lease was last claimed or renewed
 	sub      *nats.Subscription
 	conns    map[string]protocol.StudentID // connection → student ("" for staff)
 	tconns   map[string]protocol.TeacherID // connection → teacher, for teachers' presence
@@ -168,6 +170,18 @@ func (r *room) run() {
 			return
 		case req := <-r.inbox:
 			r.lastUsed = time.Now()
+			if time.Since(r.leaseAt) >= 2*r.m.cfg.LeaseTTL/3 {
+				// The tick has not renewed the lease for two of its
+				// periods: a store slow to answer, commands waiting
+				// without end. Renew it before anything else, while it
+				// still lives.
+				if err := r.renewLease(ctx, log); err != nil {
+					log.Warn("lease lost; stopping", "err", err)
+					r.leaseRev = 0
+					req.done(nil, ErrStopped)
+					return
+				}
+			}
 			// Commands already waiting are taken together: their events
 			// go to the log in one atomic append, one round trip for all
 			// of them, instead of one each.
@@ -217,27 +231,10 @@ func (r *room) run() {
 				log.Error("presence", "err", err)
 			}
 		case <-tick.C:
-			rctx, cancel := context.WithTimeout(ctx, r.m.cfg.LeaseTTL/3)
-			rev, err := r.m.leases.renew(rctx, r.id, r.leaseRev)
-			cancel()
-			switch {
-			case errors.Is(err, ErrStoreFull):
-				// Not lost: the store had no room for the renewal. The
-				// class goes on, telling its devices storage_full for
-				// what it cannot save, rather than stopping and leaving
-				// them a class no node can load. The fence still rules:
-				// should the lease run out and another node take the
-				// class, this actor's next append is refused and it
-				// stops.
-				if n, ok := r.m.leaseLog.let(time.Now()); ok {
-					log.Warn("lease not renewed: the store is full; the class goes on", "err", err, "more_since_last", n)
-				}
-			case err != nil:
+			if err := r.renewLease(ctx, log); err != nil {
 				log.Warn("lease lost; stopping", "err", err)
 				r.leaseRev = 0
 				return
-			default:
-				r.leaseRev = rev
 			}
 			r.dropExpired(time.Now())
 			if len(r.conns) == 0 && time.Since(r.lastUsed) > r.m.cfg.IdleTimeout {
@@ -246,6 +243,53 @@ func (r *room) run() {
 			}
 		}
 	}
+}
+
+// renewLease renews the class's lease, and returns an error only when
+// the lease is lost: another node holds it, or it is gone, or it was not
+// renewed while it lived. A renewal the store had no room for is not a
+// loss: the class goes on, telling its devices storage_full for what it
+// cannot save, rather than stopping and leaving them a class no node can
+// load. Nor is one the store did not answer in time while the lease has
+// more than a tick to live: the next tick tries again. (Under load a renewal once took
+// longer than its try, and a class whose lease had seconds to live
+// stopped and was loaded again.) The fence still rules: should the lease
+// run out and another node take the class, this actor's next append is
+// refused and it stops.
+func (r *room) renewLease(ctx context.Context, log *slog.Logger) error {
+	rctx, cancel := context.WithTimeout(ctx, r.m.cfg.LeaseTTL/3)
+	defer cancel()
+	rev, err := r.m.leases.renew(rctx, r.id, r.leaseRev)
+	if err == nil {
+		r.leaseRev, r.leaseAt = rev, time.Now()
+		return nil
+	}
+	switch {
+	case errors.Is(err, jetstream.ErrKeyRevisionMismatch):
+		// At another revision: ours, if a renewal whose answer was lost
+		// was stored after all.
+		if rev, ok := r.m.leases.ours(rctx, r.id, r.leaseRev); ok {
+			r.leaseRev, r.leaseAt = rev, time.Now()
+			return nil
+		}
+		return err
+	case errors.Is(err, ErrStoreFull):
+		// The class goes on for as long as the store is full: no node
+		// could load it meanwhile.
+		if n, ok := r.m.leaseLog.let(time.Now()); ok {
+			log.Warn("lease not renewed: the store is full; the class goes on", "err", err, "more_since_last", n)
+		}
+		return nil
+	case !errors.Is(err, context.DeadlineExceeded) && !noStream(err):
+		return err
+	}
+	if left := r.m.cfg.LeaseTTL - time.Since(r.leaseAt); left <= r.m.cfg.LeaseTTL/3 {
+		return fmt.Errorf("not renewed for %v: %w", time.Since(r.leaseAt).Round(time.Millisecond), err)
+	}
+	if n, ok := r.m.leaseLog.let(time.Now()); ok {
+		log.Warn("lease not renewed: the store did not answer in time; the class goes on", "err", err, "more_since_last", n)
+	}
+	return nil
 }
 
 // rotationFired handles the rotation timer's fire; it reports whether the
