@@ -92,6 +92,18 @@ func allOffline(d *device, ids []protocol.StudentID) {
 	})
 }
 
+// leeSignedIn starts a server on a new data folder with Ms Lee, the
+// teacher, signed in.
+func leeSignedIn(t *testing.T) (string, *proc, hub.LoginResponse) {
+	t.Helper()
+	data := t.TempDir()
+	s := startServer(t, data)
+	addTeacher(t, data, "lee@school.example", "Ms Lee")
+	var login hub.LoginResponse
+	s.post("/api/v1/login", "", map[string]string{"email": "lee@school.example", "password": "correct horse battery"}, &login)
+	return data, s, login
+}
+
 type joined struct {
 	Token   string
 	Student protocol.StudentID
@@ -106,11 +118,7 @@ func TestSmallGroupDismissSurvivesKill(t *testing.T) {
 	bank := demoBank(t, "fractions-5")
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
 		t.Run(sigName[sig], func(t *testing.T) {
-			data := t.TempDir()
-			s := startServer(t, data)
-			addTeacher(t, data, "lee@school.example", "Ms Lee")
-			var login hub.LoginResponse
-			s.post("/api/v1/login", "", map[string]string{"email": "lee@school.example", "password": "correct horse battery"}, &login)
+			data, s, login := leeSignedIn(t)
 			var room rooms.RoomInfo
 			s.post("/api/v1/rooms", login.Token, map[string]string{"title": "Year 5 maths"}, &room)
 			var pupils []joined
@@ -248,11 +256,7 @@ func oneRosterBundle(t *testing.T) []byte {
 func TestRosterImportSurvivesKill(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
 		t.Run(sigName[sig], func(t *testing.T) {
-			data := t.TempDir()
-			s := startServer(t, data)
-			addTeacher(t, data, "lee@school.example", "Ms Lee")
-			var login hub.LoginResponse
-			s.post("/api/v1/login", "", map[string]string{"email": "lee@school.example", "password": "correct horse battery"}, &login)
+			data, s, login := leeSignedIn(t)
 			bundle := oneRosterBundle(t)
 			var imported roster.ImportResult
 			s.raw("POST", "/api/v1/rosters/import", login.Token, "application/zip", bundle, &imported)
@@ -311,11 +315,7 @@ func TestRosterImportSurvivesKill(t *testing.T) {
 func TestCoachInvitationSurvivesKill(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
 		t.Run(sigName[sig], func(t *testing.T) {
-			data := t.TempDir()
-			s := startServer(t, data)
-			addTeacher(t, data, "lee@school.example", "Ms Lee")
-			var login hub.LoginResponse
-			s.post("/api/v1/login", "", map[string]string{"email": "lee@school.example", "password": "correct horse battery"}, &login)
+			data, s, login := leeSignedIn(t)
 			var room rooms.RoomInfo
 			s.post("/api/v1/rooms", login.Token, map[string]string{"title": "Year 5 science"}, &room)
 			td, _ := s.connect(login.Token, room.ID, nil)
