@@ -84,16 +84,7 @@ func (r *room) fault(ctx context.Context, log *slog.Logger, err error) error {
 	if errors.As(err, &ue) {
 		// Not a bug of the class: the step is not counted as a panic.
 		log.Warn("a step failed half way; nothing of it is kept and the class is read again from its log", "during", ue.what, "err", ue.err)
-		if rerr := r.reload(ctx); rerr != nil {
-			if unloadableLog(rerr) {
-				r.fail(log, rerr)
-			} else {
-				r.stale = true
-				log.Warn("room stopped: its state could not be read again; the next command loads it", "err", rerr)
-			}
-			return rerr
-		}
-		return nil
+		return r.readAgain(ctx, log)
 	}
 	var pe *panicError
 	if !errors.As(err, &pe) {
@@ -106,16 +97,24 @@ func (r *room) fault(ctx context.Context, log *slog.Logger, err error) error {
 		r.fail(log, err)
 		return err
 	}
-	if rerr := r.reload(ctx); rerr != nil {
-		if unloadableLog(rerr) {
-			r.fail(log, rerr)
-		} else {
-			r.stale = true
-			log.Warn("room stopped after a panic: its state could not be read again; the next command loads it", "err", rerr)
-		}
-		return rerr
+	return r.readAgain(ctx, log)
+}
+
+// readAgain reads the class's state again from its log after a step that
+// was not kept. A log that cannot be folded fails the room; a store that
+// did not answer stops the actor without saving anything, and the next
+// command loads the class again. It returns the error of reading, if any.
+func (r *room) readAgain(ctx context.Context, log *slog.Logger) error {
+	rerr := r.reload(ctx)
+	switch {
+	case rerr == nil:
+	case unloadableLog(rerr):
+		r.fail(log, rerr)
+	default:
+		r.stale = true
+		log.Warn("room stopped: its state could not be read again; the next command loads it", "err", rerr)
 	}
-	return nil
+	return rerr
 }
 
 // unloadableLog says whether an error of reading a class again means the

@@ -482,15 +482,7 @@ func (r *room) serve(ctx context.Context, log *slog.Logger, group []*request) (s
 	for i, req := range group {
 		data, err := r.handleStaged(ctx, req.cmd)
 		if isPanic(err) || isUndone(err) {
-			if rerr := r.reload(ctx); rerr != nil {
-				if isPanic(err) || unloadableLog(rerr) {
-					r.fail(log, rerr)
-				} else {
-					// A step undone for a store that did not answer, and
-					// the log did not answer either: as in fault.
-					r.stale = true
-					log.Warn("room stopped: its state could not be read again; the next command loads it", "err", rerr)
-				}
+			if rerr := r.readAgain(ctx, log); rerr != nil {
 				for _, q := range group {
 					q.done(nil, r.faultReply(rerr))
 				}
