@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,14 +17,17 @@ import (
 // for on nc's account.
 type writes struct {
 	nc *nats.Conn
-	n  atomic.Int64
+	ch chan *nats.Msg
+	n  int64
 }
 
 func countWrites(t *testing.T, nc *nats.Conn) *writes {
 	t.Helper()
-	w := &writes{nc: nc}
+	w := &writes{nc: nc, ch: make(chan *nats.Msg, 1024)}
 	for _, subj := range []string{"$JS.API.STREAM.CREATE.*", "$JS.API.STREAM.UPDATE.*"} {
-		sub, err := nc.Subscribe(subj, func(*nats.Msg) { w.n.Add(1) })
+		// A channel, not a callback: a message is in it once the client
+		// has read it, so after a round trip every request before it is.
+		sub, err := nc.ChanSubscribe(subj, w.ch)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -44,7 +46,14 @@ func (w *writes) count(t *testing.T) int64 {
 	if err := w.nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	return w.n.Load()
+	for {
+		select {
+		case <-w.ch:
+			w.n++
+		default:
+			return w.n
+		}
+	}
 }
 
 func ctx(t *testing.T) context.Context {
