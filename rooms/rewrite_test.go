@@ -260,17 +260,47 @@ func TestLongRewriteKeepsTheLease(t *testing.T) {
 		c.RequestTimeout = time.Minute // the erasure below is slow on purpose
 	})
 	cl := buildEraseClass(t, m)
-	// Each batch of the new log takes half the lease's life to write:
-	// the three batches take longer than the lease lives.
+	// Each batch of the new log is written on a store this slow: the
+	// batch is done once the lease has aged half its life, so that the
+	// three batches take longer than the lease lives. And from the second
+	// batch on, the lease must have been renewed since the batch before
+	// (the actor's tick cannot do it while the step runs).
+	var lastRev uint64
+	var between error
 	m.crash = func(step string) error {
-		if step == "writing" {
-			time.Sleep(m.cfg.LeaseTTL / 2)
+		if step != "writing" {
+			return nil
 		}
-		return nil
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			e, err := m.leases.kv.Get(ctx, string(cl.room))
+			if err != nil {
+				between = fmt.Errorf("the lease is gone during the rewrite: %w", err)
+				return nil
+			}
+			if lastRev != 0 && e.Revision() == lastRev {
+				between = errors.New("the lease was not renewed between two batches of the rewrite")
+				return nil
+			}
+			if time.Since(e.Created()) >= m.cfg.LeaseTTL/2 {
+				lastRev = e.Revision()
+				return nil
+			}
+			if time.Now().After(deadline) {
+				between = errors.New("the lease did not age half its life in 30 s")
+				return nil
+			}
+			<-tick.C
+		}
 	}
 	began := time.Now()
 	if _, err := m.EraseStudent(ctx, teacherA, cl.room, cl.erased); err != nil {
 		t.Fatalf("erase: %v", err)
+	}
+	if between != nil {
+		t.Fatal(between)
 	}
 	if took := time.Since(began); took <= m.cfg.LeaseTTL {
 		t.Fatalf("the erasure took %v, not longer than the lease lives (%v): the test proves nothing", took, m.cfg.LeaseTTL)
