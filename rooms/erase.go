@@ -292,13 +292,11 @@ func (r *room) rewrite(ctx context.Context, evs []protocol.Event) (*roomLog, err
 	if err := r.m.crashPoint("pending"); err != nil {
 		return abandon(err)
 	}
-	renewed := time.Time{}
 	for i := 0; i < len(evs); i += migrateBatch {
-		if time.Since(renewed) >= r.m.cfg.LeaseTTL/3 {
+		if time.Since(r.leaseAt) >= r.m.cfg.LeaseTTL/3 {
 			if err := r.keepLease(ctx); err != nil {
 				return abandon(err)
 			}
-			renewed = time.Now()
 		}
 		if _, err := nl.appendAll(ctx, evs[i:min(i+migrateBatch, len(evs))]); err != nil {
 			return abandon(err)

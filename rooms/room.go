@@ -176,8 +176,7 @@ func (r *room) run() {
 				// without end. Renew it before anything else, while it
 				// still lives.
 				if err := r.renewLease(ctx, log); err != nil {
-					log.Warn("lease lost; stopping", "err", err)
-					r.leaseRev = 0
+					r.leaseLost(log, err)
 					req.done(nil, ErrStopped)
 					return
 				}
@@ -232,8 +231,7 @@ func (r *room) run() {
 			}
 		case <-tick.C:
 			if err := r.renewLease(ctx, log); err != nil {
-				log.Warn("lease lost; stopping", "err", err)
-				r.leaseRev = 0
+				r.leaseLost(log, err)
 				return
 			}
 			r.dropExpired(time.Now())
@@ -251,11 +249,11 @@ func (r *room) run() {
 // loss: the class goes on, telling its devices storage_full for what it
 // cannot save, rather than stopping and leaving them a class no node can
 // load. Nor is one the store did not answer in time while the lease has
-// more than a tick to live: the next tick tries again. (Under load a renewal once took
-// longer than its try, and a class whose lease had seconds to live
-// stopped and was loaded again.) The fence still rules: should the lease
-// run out and another node take the class, this actor's next append is
-// refused and it stops.
+// more than a tick to live: the next tick tries again. (Under load a
+// renewal once took longer than its try, and a class whose lease had
+// seconds to live stopped and was loaded again.) The fence still rules:
+// should the lease run out and another node take the class, this
+// actor's next append is refused and it stops.
 func (r *room) renewLease(ctx context.Context, log *slog.Logger) error {
 	rctx, cancel := context.WithTimeout(ctx, r.m.cfg.LeaseTTL/3)
 	defer cancel()
@@ -290,6 +288,13 @@ func (r *room) renewLease(ctx context.Context, log *slog.Logger) error {
 		log.Warn("lease not renewed: the store did not answer in time; the class goes on", "err", err, "more_since_last", n)
 	}
 	return nil
+}
+
+// leaseLost records that the class's lease is lost; the actor then stops
+// without giving back a lease it no longer holds.
+func (r *room) leaseLost(log *slog.Logger, err error) {
+	log.Warn("lease lost; stopping", "err", err)
+	r.leaseRev = 0
 }
 
 // rotationFired handles the rotation timer's fire; it reports whether the
