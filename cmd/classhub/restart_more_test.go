@@ -326,6 +326,9 @@ func TestCoachInvitationSurvivesKill(t *testing.T) {
 				s.post("/api/v1/join", "", map[string]string{"code": room.Code, "name": name}, &j)
 				d, _ := s.connect(j.Token, "", nil)
 				ids, devs = append(ids, j.Student), append(devs, d)
+				// Its arrival is in the class before the proposal: a
+				// proposal made before it would be stale.
+				td.until(name+" online", presenceOf(j.Student, true))
 			}
 			_, f := td.do(protocol.MsgProposeGroups, protocol.ProposeGroups{GroupingRequest: protocol.GroupingRequest{Method: protocol.GroupRandom, Count: 2, Seed: 7}})
 			var prop protocol.Proposal
