@@ -206,13 +206,48 @@ func applyReply(s *State, ev protocol.Event, d *protocol.ReplyRecorded) error {
 	if d.Key == "" {
 		return fmt.Errorf("reply without a key")
 	}
+	at := s.replyIndex()
 	cut := ev.Time - RepliesKept.Milliseconds()
-	s.Replies = slices.DeleteFunc(s.Replies, func(r Reply) bool { return r.Time < cut || r.Key == d.Key })
+	// What is forgotten: replies older than RepliesKept, and an earlier
+	// reply under the same key. Most often that is none, or the oldest
+	// few (the replies are in the order recorded, and so by time unless a
+	// clock went back), which only moves the base of the index.
+	old := 0
+	for old < len(s.Replies) && s.Replies[old].Time < cut {
+		old++
+	}
+	rest := old < len(s.Replies) && slices.ContainsFunc(s.Replies[old:], func(r Reply) bool { return r.Time < cut })
+	_, same := at[d.Key]
+	for _, r := range s.Replies[:old] {
+		delete(at, r.Key)
+	}
+	s.Replies = s.Replies[old:]
+	s.replyBase += old
+	if rest || same {
+		s.Replies = slices.DeleteFunc(s.Replies, func(r Reply) bool { return r.Time < cut || r.Key == d.Key })
+		s.replyAt = nil
+	}
 	s.Replies = append(s.Replies, Reply{Key: d.Key, Time: ev.Time, Student: d.Student, Data: d.Data, Error: d.Error})
+	if s.replyAt != nil {
+		s.replyAt[d.Key] = s.replyBase + len(s.Replies) - 1
+	}
 	if len(s.Replies) > MaxReplies {
 		s.Replies = trimReplies(s.Replies, MaxReplies-MaxReplies/10)
+		s.replyAt = nil
 	}
 	return nil
+}
+
+// replyIndex is the index of the replies by key, built if need be.
+func (s *State) replyIndex() map[string]int {
+	if s.replyAt == nil {
+		s.replyAt = make(map[string]int, len(s.Replies))
+		s.replyBase = 0
+		for i, r := range s.Replies {
+			s.replyAt[r.Key] = i
+		}
+	}
+	return s.replyAt
 }
 
 // trimReplies keeps keep of rs (oldest first), forgetting the replies of
@@ -267,12 +302,11 @@ func replySender(key string) string {
 
 // Reply is the remembered answer to one command, by its key.
 func (s *State) Reply(key string) (Reply, bool) {
-	for i := len(s.Replies) - 1; i >= 0; i-- {
-		if s.Replies[i].Key == key {
-			return s.Replies[i], true
-		}
+	i, ok := s.replyIndex()[key]
+	if !ok {
+		return Reply{}, false
 	}
-	return Reply{}, false
+	return s.Replies[i-s.replyBase], true
 }
 
 func pushBounded[T any](list []T, v T, n int) []T {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"slices"
 	"testing"
@@ -274,6 +275,73 @@ func TestRepliesOfAQuietDeviceOutlastABusyOne(t *testing.T) {
 		fold(t, back, l.evs[cut:])
 		if !reflect.DeepEqual(back.Replies, s.Replies) {
 			t.Fatalf("cut at %d: the replies folded through a snapshot differ", cut)
+		}
+	}
+}
+
+// TestReplyIndexIsTheList: the index of replies by key answers as a scan
+// of the list would, whatever the order of times (a clock that goes back),
+// keys recorded twice, expiry and trimming, and through a snapshot at any
+// cut.
+func TestReplyIndexIsTheList(t *testing.T) {
+	const room = protocol.RoomID("4b955ea0-e456-4b43-a44e-e3de91013e9e")
+	scan := func(rs []Reply, key string) (Reply, bool) {
+		for i := len(rs) - 1; i >= 0; i-- {
+			if rs[i].Key == key {
+				return rs[i], true
+			}
+		}
+		return Reply{}, false
+	}
+	for seed := range 20 {
+		r := rand.New(rand.NewPCG(uint64(seed), 7))
+		var evs []protocol.Event
+		now := int64(1_800_000_000_000)
+		keys := 50 + r.IntN(2000)
+		for i := range 3000 {
+			switch r.IntN(20) {
+			case 0:
+				now -= r.Int64N(RepliesKept.Milliseconds()) // a clock goes back
+			case 1:
+				now += RepliesKept.Milliseconds() / 2
+			default:
+				now += r.Int64N(2000)
+			}
+			key := fmt.Sprintf("%s/%d/r-%d", []string{"teacher", "student"}[r.IntN(2)], r.IntN(40), r.IntN(keys))
+			evs = append(evs, protocol.Event{Seq: uint64(i + 1), Type: protocol.EvReply, Time: now, Audience: protocol.ToNone,
+				Data: json.RawMessage(fmt.Sprintf(`{"key":%q,"data":{"n":%d}}`, key, i))})
+		}
+		s := New(room)
+		cut := r.IntN(len(evs))
+		var back *State
+		for i, ev := range evs {
+			if i == cut {
+				back = throughJSON(t, s)
+			}
+			if err := s.Apply(ev); err != nil {
+				t.Fatal(err)
+			}
+			if back != nil {
+				if err := back.Apply(ev); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for range 3 {
+				key := fmt.Sprintf("%s/%d/r-%d", []string{"teacher", "student"}[r.IntN(2)], r.IntN(40), r.IntN(keys))
+				for _, st := range []*State{s, back} {
+					if st == nil {
+						continue
+					}
+					got, ok := st.Reply(key)
+					want, wok := scan(st.Replies, key)
+					if ok != wok || !reflect.DeepEqual(got, want) {
+						t.Fatalf("seed %d, event %d: Reply(%q) = %+v %v, the list has %+v %v", seed, i, key, got, ok, want, wok)
+					}
+				}
+			}
+		}
+		if !reflect.DeepEqual(back.Replies, s.Replies) {
+			t.Fatalf("seed %d: cut at %d: the replies folded through a snapshot differ", seed, cut)
 		}
 	}
 }

@@ -71,6 +71,12 @@ type State struct {
 	// Replies are the answers to recent commands with a request ID
 	// (EvReply), oldest first.
 	Replies []Reply `json:"replies,omitempty"`
+	// replyAt finds a reply by its key: the reply's place in Replies plus
+	// replyBase, so that dropping the oldest replies moves the base instead
+	// of every place. Built from Replies when first needed (a state read
+	// from a snapshot has none), never saved.
+	replyAt   map[string]int
+	replyBase int
 
 	// Co-teaching: the owner's name, the teachers the owner shared the
 	// class with, and those of its teachers with a console on it
