@@ -207,17 +207,18 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	h.wg.Add(1)
 	h.mu.Unlock()
-	defer h.wg.Done()
 	if reason, wait := h.lim.admit(h.cfg.NC, time.Now()); reason != "" {
 		h.refuseConn(w, r, reason, wait)
+		h.wg.Done()
 		return
 	}
-	defer h.lim.done()
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	ws, err := websocket.Accept(smallReads{w}, r, &websocket.AcceptOptions{
 		OriginPatterns:  h.cfg.OriginPatterns,
 		CompressionMode: websocket.CompressionDisabled,
 	})
 	if err != nil {
+		h.lim.done()
+		h.wg.Done()
 		return // Accept has written the HTTP error
 	}
 	ws.SetReadLimit(protocol.HardFrameBytes)
@@ -226,19 +227,27 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.closing {
 		h.mu.Unlock()
 		_ = ws.Close(websocket.StatusCode(protocol.CloseRestart), "server restart")
+		h.lim.done()
+		h.wg.Done()
 		return
 	}
 	h.conns[c] = struct{}{}
 	h.mu.Unlock()
 	h.metrics.conns.Inc()
-	defer func() {
+	// The connection is served on a goroutine of its own, and this
+	// handler returns: what the HTTP server kept for the request (its
+	// buffers, the request, the handler's stack) is let go while the
+	// device stays connected for a lesson.
+	go func() {
+		defer h.wg.Done()
+		defer h.lim.done()
+		c.serve()
+		h.lim.release(c, time.Now())
 		h.mu.Lock()
 		delete(h.conns, c)
 		h.mu.Unlock()
 		h.metrics.conns.Dec()
 	}()
-	c.serve()
-	h.lim.release(c, time.Now())
 }
 
 // Close closes every connection with 1012 (service restart), so that

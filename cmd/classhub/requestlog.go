@@ -14,8 +14,9 @@ import (
 // the request matched (/api/v1/join/:code), never the path or the query,
 // so that join codes, IDs and anything secret a client put in a URL stay
 // out of the log; tokens travel in headers, which are not logged either.
-// A WebSocket's line comes when it closes, with its whole duration; its
-// frames are not HTTP requests. The probes' and scrapers' routes log at
+// A WebSocket's line comes when it is opened (101, the upgrade's
+// duration): the connection is served on after its handler returns, and
+// its frames are not HTTP requests. The probes' and scrapers' routes log at
 // debug, not to drown the rest.
 func requestLog(log *slog.Logger) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
