@@ -115,7 +115,50 @@ func TestReplayBadInput(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = run(context.Background(), []string{"replay", other}, nil, &stdout, &stderr)
-	if err == nil || !strings.Contains(err.Error(), other+":1:1: want the tab-separated header") {
+	if err == nil || !strings.Contains(err.Error(), other+":1:1: want the header of a DataShop transaction export") {
 		t.Errorf("an unknown format: err = %v", err)
+	}
+}
+
+// A log as an online course's export and a spreadsheet leave it: page
+// views and saves among the answers, rows of empty fields, dates with
+// slashes. The command replays the answers and hints and says what it
+// left out; the order of the dates must be named.
+func TestReplaySpreadsheetExport(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("Anon Student ID\tTime\tTime Zone\tStudent Response Type\tProblem Name\tStep Name\tOutcome\tKC (Default)\r\n")
+	at := time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)
+	for i := range 10 {
+		at = at.Add(30 * time.Second)
+		fmt.Fprintf(&b, "Stu_a\t%s\tAmerica/New_York\tVIEW_PAGE\tp%d\t\t\t\r\n", at.Format("1/2/2006 3:04:05 PM"), i)
+		at = at.Add(30 * time.Second)
+		fmt.Fprintf(&b, "Stu_a\t%s\tAmerica/New_York\tATTEMPT\tp%d\tx\tINCORRECT\tfractions\r\n", at.Format("1/2/2006 3:04:05 PM"), i)
+	}
+	b.WriteString("\t\t\t\t\t\t\t\r\n\t\t\t\t\t\t\t\r\n")
+	log := filepath.Join(dir, "export.txt")
+	if err := os.WriteFile(log, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"replay", log}, nil, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), log+":3:7: Time: \"3/1/2024 9:01:00 AM\" is a date with slashes") || !strings.Contains(err.Error(), "--dates mdy") {
+		t.Fatalf("dates with slashes and no order: err = %v", err)
+	}
+	stdout.Reset()
+	if err := run(context.Background(), []string{"replay", "--dates", "mdy", log}, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("replay: %v\n%s", err, stderr.String())
+	}
+	out := stdout.String()
+	for _, want := range []string{
+		"10 actions",
+		"10 rows left out: neither an answer nor a hint (Student Response Type VIEW_PAGE)",
+		"2 rows left out: blank (no field filled)",
+		"1 students, 1 class periods",
+		"10 first attempts, 100 % (10 of 10) wrong",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
 }
