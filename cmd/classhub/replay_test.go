@@ -162,3 +162,42 @@ func TestReplaySpreadsheetExport(t *testing.T) {
 		}
 	}
 }
+
+// A student-step export keeps one row per step; when a student moves
+// between two steps and back, the rows' times overlap. Each row is one
+// first attempt, however its actions interleave with another's.
+func TestReplayStudentStepOverlap(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	b.WriteString("Row\tSample\tAnon Student Id\tProblem Hierarchy\tProblem Name\tProblem View\tStep Name\tStep Start Time\tFirst Transaction Time\tCorrect Transaction Time\tStep End Time\tFirst Attempt\tIncorrects\tHints\tCorrects\tKC (Default)\tOpportunity (Default)\n")
+	at := time.Date(2024, 3, 1, 9, 0, 0, 0, time.UTC)
+	ts := func(s int) string { return at.Add(time.Duration(s) * time.Second).Format("2006-01-02 15:04:05") }
+	rows := 0
+	for p := range 6 {
+		base := p * 300
+		// x and y are worked on together: x's first attempt, y's, then
+		// x's hint and y's and x's correct answers.
+		fmt.Fprintf(&b, "%d\tAll Data\tStu_a\tUnit 1\tp%d\t1\tx\t\t%s\t%s\t%s\tincorrect\t1\t1\t1\tfractions\t%d\n", rows+1, p, ts(base), ts(base+120), ts(base+120), p+1)
+		fmt.Fprintf(&b, "%d\tAll Data\tStu_a\tUnit 1\tp%d\t1\ty\t\t%s\t%s\t%s\tcorrect\t0\t0\t1\tfractions\t%d\n", rows+2, p, ts(base+30), ts(base+30), ts(base+30), p+1)
+		rows += 2
+	}
+	log := filepath.Join(dir, "steps.txt")
+	if err := os.WriteFile(log, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	lines := filepath.Join(dir, "lines.jsonl")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"replay", "--lines", lines, log}, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("replay: %v\n%s", err, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "step, sha256 ") || !strings.Contains(stdout.String(), "12 first attempts") {
+		t.Errorf("want a student-step export with 12 first attempts, one a row:\n%s", stdout.String())
+	}
+	data, err := os.ReadFile(lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(string(data), "\n"); n != rows {
+		t.Errorf("%d lines of first attempts, want %d (one a row)", n, rows)
+	}
+}

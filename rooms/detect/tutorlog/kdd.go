@@ -26,7 +26,8 @@ const maxStepActions = 10_000
 // other incorrect answers, evenly spaced up to the correct answer, which
 // comes at its own time (or at "Step End Time" if the step was never
 // answered correctly). What counts for the knowledge model and the
-// opportunities is the same whatever the order was.
+// opportunities is the same whatever the order was. The actions are
+// numbered on their step (Attempt) as DataShop's transactions are.
 func readSteps(format, name string, data []byte, o Options) (*Log, error) {
 	t, err := newTable(name, data, o)
 	if err != nil {
@@ -173,9 +174,13 @@ func readSteps(format, name string, data []byte, o Options) (*Log, error) {
 			add(false, true)
 		}
 		// The first action at its time, the correct answers at theirs,
-		// the others evenly between.
+		// the others evenly between. They are numbered on their step, so
+		// that the replay knows a student coming back to the step after
+		// working on another (whose row's times overlap this one's) has
+		// no first attempt left on it.
 		middle := len(acts) - 1 - cor
 		for i := range acts {
+			acts[i].Attempt = i + 1
 			switch {
 			case i == 0:
 				acts[i].At = firstAt

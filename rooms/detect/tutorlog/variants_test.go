@@ -288,13 +288,13 @@ func TestStudentStep(t *testing.T) {
 	}
 	step := func(s string) string { return "p1 (view 1)\x00" + s }
 	want := []Action{
-		{Student: "Stu_a", At: at("05:34:51"), Hint: true, Problem: "p1 (view 1)", Step: step("x1"), Skill: "add", Line: 2},
-		{Student: "Stu_a", At: at("05:35:11"), Hint: true, Problem: "p1 (view 1)", Step: step("x1"), Skill: "add", Line: 2},
-		{Student: "Stu_a", At: at("05:35:31"), Problem: "p1 (view 1)", Step: step("x1"), Skill: "add", Line: 2},
-		{Student: "Stu_a", At: at("05:35:51"), Correct: true, Problem: "p1 (view 1)", Step: step("x1"), Skill: "add", Line: 2},
-		{Student: "Stu_a", At: at("05:36:00"), Correct: true, Problem: "p1 (view 1)", Step: step("x2"), Skill: "add~~carry", Line: 3},
-		{Student: "Stu_a", At: at("05:36:10"), Problem: "p1 (view 1)", Step: step("x3"), Skill: "carry", Line: 4},
-		{Student: "Stu_a", At: at("05:36:25"), Hint: true, Problem: "p1 (view 1)", Step: step("x3"), Skill: "carry", Line: 4},
+		{Student: "Stu_a", At: at("05:34:51"), Hint: true, Problem: "p1 (view 1)", Step: step("x1"), Skill: "add", Attempt: 1, Line: 2},
+		{Student: "Stu_a", At: at("05:35:11"), Hint: true, Problem: "p1 (view 1)", Step: step("x1"), Skill: "add", Attempt: 2, Line: 2},
+		{Student: "Stu_a", At: at("05:35:31"), Problem: "p1 (view 1)", Step: step("x1"), Skill: "add", Attempt: 3, Line: 2},
+		{Student: "Stu_a", At: at("05:35:51"), Correct: true, Problem: "p1 (view 1)", Step: step("x1"), Skill: "add", Attempt: 4, Line: 2},
+		{Student: "Stu_a", At: at("05:36:00"), Correct: true, Problem: "p1 (view 1)", Step: step("x2"), Skill: "add~~carry", Attempt: 1, Line: 3},
+		{Student: "Stu_a", At: at("05:36:10"), Problem: "p1 (view 1)", Step: step("x3"), Skill: "carry", Attempt: 1, Line: 4},
+		{Student: "Stu_a", At: at("05:36:25"), Hint: true, Problem: "p1 (view 1)", Step: step("x3"), Skill: "carry", Attempt: 2, Line: 4},
 	}
 	if !slices.Equal(log.Actions, want) || log.NoSkill != 1 || log.Format != StudentStep {
 		t.Errorf("got %s, %d without a KC:\n%+v\nwant\n%+v", log.Format, log.NoSkill, log.Actions, want)
