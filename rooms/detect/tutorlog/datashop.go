@@ -11,7 +11,9 @@ import (
 // answer, whose "Outcome" is CORRECT (or OK) or INCORRECT (or ERROR,
 // BUG); HINT_REQUEST is a hint request, whatever its outcome (HINT,
 // INITIAL_HINT, HINT_LEVEL_CHANGE, STUDY, or none). The case of these
-// does not matter. Rows that are neither, with no outcome (a page view, a
+// does not matter. Where the type is empty or the column is not there
+// (DataShop does not require it), the outcome says: HINT is a hint
+// request, the others an answer, as in DataShop's own step rollup. Rows that are neither, with no outcome (a page view, a
 // save, a row with no field filled), answers with no outcome or UNGRADED,
 // rows on no step (a hint on the whole problem) and steps whose "Student
 // Response Subtype" is tutor-performed are left out and counted by why;
@@ -33,7 +35,7 @@ func readDataShop(name string, data []byte, o Options) (*Log, error) {
 	}{
 		{&c.student, "Anon Student Id", true},
 		{&c.when, "Time", true},
-		{&c.typ, "Student Response Type", true},
+		{&c.typ, "Student Response Type", false},
 		{&c.subtype, "Student Response Subtype", false},
 		{&c.outcome, "Outcome", true},
 		{&c.problem, "Problem Name", true},
@@ -60,7 +62,18 @@ func readDataShop(name string, data []byte, o Options) (*Log, error) {
 		}
 		a := Action{Line: t.line + 1}
 		out := strings.ToUpper(strings.TrimSpace(t.get(c.outcome)))
-		switch typ := strings.ToUpper(strings.TrimSpace(t.get(c.typ))); typ {
+		typ := strings.ToUpper(strings.TrimSpace(t.get(c.typ)))
+		if typ == "" {
+			// No response type (the column is optional in DataShop's
+			// format): the outcome says, as in DataShop's own step rollup.
+			switch out {
+			case "HINT":
+				typ = "HINT_REQUEST"
+			case "CORRECT", "OK", "INCORRECT", "ERROR", "BUG":
+				typ = "ATTEMPT"
+			}
+		}
+		switch typ {
 		case "ATTEMPT":
 			switch out {
 			case "CORRECT", "OK":
@@ -76,6 +89,9 @@ func readDataShop(name string, data []byte, o Options) (*Log, error) {
 			a.Hint = true
 		default:
 			if out != "" {
+				if c.typ < 0 {
+					return nil, t.errAt(c.outcome, "%q with no Student Response Type: want CORRECT, INCORRECT (or OK, ERROR, BUG) or HINT, or nothing (a row that is neither, left out)", t.get(c.outcome))
+				}
 				return nil, t.errAt(c.typ, "%q with the Outcome %q: want ATTEMPT or HINT_REQUEST, or another type with no outcome (a row that is neither, left out)", t.get(c.typ), t.get(c.outcome))
 			}
 			if typ == "" {

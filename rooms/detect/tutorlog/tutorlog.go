@@ -138,14 +138,14 @@ func Detect(name string, data []byte) (string, error) {
 	}
 	has := func(name string) bool { return slices.Contains(cols, headerName(name)) }
 	switch {
-	case has("Student Response Type") && has("Outcome"):
+	case has("Outcome") && (has("Student Response Type") || has("Time") && has("Step Name")):
 		return DataShop, nil
 	case has("Correct First Attempt"):
 		return KDD, nil
 	case has("First Attempt") && has("Incorrects") && has("Hints") && has("Corrects"):
 		return StudentStep, nil
 	}
-	return "", &Error{File: name, Line: 1, Col: 1, What: `want the header of a DataShop transaction export (with "Student Response Type" and "Outcome"), of a DataShop student-step export (with "First Attempt", "Incorrects", "Hints" and "Corrects") or of the KDD Cup 2010 step format (with "Correct First Attempt"), tab-separated; for ASSISTments skill-builder sequences say --format assist`}
+	return "", &Error{File: name, Line: 1, Col: 1, What: `want the header of a DataShop transaction export (with "Outcome", and "Student Response Type" or "Time" and "Step Name"), of a DataShop student-step export (with "First Attempt", "Incorrects", "Hints" and "Corrects") or of the KDD Cup 2010 step format (with "Correct First Attempt"), tab-separated; for ASSISTments skill-builder sequences say --format assist`}
 }
 
 // Read reads a log of the given format.

@@ -321,3 +321,46 @@ func TestStudentStep(t *testing.T) {
 		t.Errorf("a test file: err = %v", err)
 	}
 }
+
+// Without a response type (the column is optional in DataShop's format,
+// and empty in some logs), the outcome says what the student did, as in
+// DataShop's step rollup; the same log reads as the same actions.
+func TestDataShopNoResponseType(t *testing.T) {
+	want, err := Read(DataShop, "tx.txt", tsv(dataShopLog()...), Options{Model: "Default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	empty := dataShopLog()
+	for _, r := range empty[1:] {
+		r[4] = ""
+		if r[9] == "" {
+			r[9] = "HINT"
+		}
+	}
+	without := dataShopLog()
+	for i, r := range without {
+		without[i] = slices.Delete(r, 4, 5)
+	}
+	for i := 1; i < len(without); i++ {
+		if without[i][8] == "" {
+			without[i][8] = "HINT"
+		}
+	}
+	for name, rows := range map[string][][]string{"empty": empty, "no column": without} {
+		data := tsv(rows...)
+		if f, err := Detect("tx.txt", data); err != nil || f != DataShop {
+			t.Fatalf("%s: Detect = %q, %v", name, f, err)
+		}
+		got, err := Read(DataShop, "tx.txt", data, Options{Model: "Default"})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if !slices.Equal(got.Actions, want.Actions) {
+			t.Errorf("%s:\n%+v\nwant\n%+v", name, got.Actions, want.Actions)
+		}
+	}
+	without[2][8] = "STUDY"
+	if _, err := Read(DataShop, "tx.txt", tsv(without...), Options{Model: "Default"}); err == nil || !strings.HasPrefix(err.Error(), `tx.txt:3:`) || !strings.Contains(err.Error(), `Outcome: "STUDY" with no Student Response Type: want CORRECT, INCORRECT`) {
+		t.Errorf("an outcome that says nothing: err = %v", err)
+	}
+}
