@@ -39,6 +39,7 @@ func replayCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("classhub replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	format := fs.String("format", "", "the log's format: datashop, step (DataShop student-step), kdd or assist (default: from the header)")
+	sample := fs.String("sample", "", "the DataShop sample to read, from an export of several (which writes an action in two samples twice)")
 	dates := fs.String("dates", "", `the order of dates written with slashes, as a spreadsheet writes them: mdy (1/13/2020) or dmy (13/1/2020); such dates are refused without it`)
 	kc := fs.String("kc", "", `the knowledge-component model to read, as named in its column ("Default" for "KC (Default)"); needed when the log has several`)
 	gap := fs.Duration("gap", time.Duration(detect.DefaultGap)*time.Millisecond, "a pause in a student's actions this long ends a class period")
@@ -88,7 +89,7 @@ func replayCmd(args []string, stdout, stderr io.Writer) error {
 				return fmt.Errorf("replay: %w", err)
 			}
 		}
-		log, err := tutorlog.Read(f, name, data, tutorlog.Options{Model: *kc, Pace: pace.Milliseconds(), Start: 1_700_000_000_000, Dates: *dates})
+		log, err := tutorlog.Read(f, name, data, tutorlog.Options{Model: *kc, Pace: pace.Milliseconds(), Start: 1_700_000_000_000, Dates: *dates, Sample: *sample})
 		if err != nil {
 			return fmt.Errorf("replay: %w", err)
 		}

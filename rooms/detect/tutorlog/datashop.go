@@ -60,6 +60,12 @@ func readDataShop(name string, data []byte, o Options) (*Log, error) {
 		if !ok {
 			break
 		}
+		if in, err := t.inSample(); err != nil {
+			return nil, err
+		} else if !in {
+			log.leave("of another sample than " + t.want)
+			continue
+		}
 		a := Action{Line: t.line + 1}
 		out := strings.ToUpper(strings.TrimSpace(t.get(c.outcome)))
 		typ := strings.ToUpper(strings.TrimSpace(t.get(c.typ)))

@@ -72,6 +72,12 @@ func readSteps(format, name string, data []byte, o Options) (*Log, error) {
 		if !ok {
 			break
 		}
+		if in, err := t.inSample(); err != nil {
+			return nil, err
+		} else if !in {
+			log.leave("of another sample than " + t.want)
+			continue
+		}
 		base := Action{Line: t.line + 1}
 		if base.Student = strings.TrimSpace(t.get(c.student)); base.Student == "" {
 			return nil, t.errAt(c.student, "empty: want the student's ID")

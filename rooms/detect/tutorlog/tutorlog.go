@@ -24,6 +24,8 @@
 package tutorlog
 
 import (
+	"bytes"
+	"encoding/binary"
 	"fmt"
 	"maps"
 	"regexp"
@@ -32,6 +34,7 @@ import (
 	"strings"
 	"time"
 	_ "time/tzdata" // the zones of a log's "Time Zone" column, whatever the machine has
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -106,6 +109,9 @@ type Options struct {
 	// Dates is the order of a date written with slashes (MonthFirst or
 	// DayFirst); such a date is refused without it.
 	Dates string
+	// Sample is the DataShop sample to read from an export of several;
+	// such an export is refused without it.
+	Sample string
 }
 
 // Error is the first problem found in a log: where and what was expected.
@@ -197,9 +203,13 @@ type table struct {
 	dates  string
 	zone   int // the "Time Zone" column, or -1
 	zones  map[string]*time.Location
-	blank  int  // rows with no field filled, left out
-	coarse int  // rows with a time to the minute only
-	rough  bool // the current row has one
+	sample int    // the "Sample Name" (or "Sample") column, or -1
+	want   string // the sample to read (Options.Sample)
+	seen   string // the first sample met, when none was named
+	seenAt int    // its line
+	blank  int    // rows with no field filled, left out
+	coarse int    // rows with a time to the minute only
+	rough  bool   // the current row has one
 }
 
 func newTable(name string, data []byte, o Options) (*table, error) {
@@ -229,6 +239,18 @@ func newTable(name string, data []byte, o Options) (*table, error) {
 	t.header = header
 	if t.zone, err = t.column("Time Zone", false); err != nil {
 		return nil, err
+	}
+	t.want = o.Sample
+	if t.sample, err = t.column("Sample Name", false); err != nil {
+		return nil, err
+	}
+	if t.sample < 0 {
+		if t.sample, err = t.column("Sample", false); err != nil {
+			return nil, err
+		}
+	}
+	if t.sample < 0 && t.want != "" {
+		return nil, &Error{File: name, Line: 1, Col: 1, What: fmt.Sprintf("no column \"Sample Name\" or \"Sample\" in the header, yet the sample %q was asked for", t.want)}
 	}
 	return t, nil
 }
@@ -318,11 +340,31 @@ func (t *table) next() (bool, error) {
 	}
 }
 
+// decode is the text of a file: UTF-8 (or bytes that are not, as they
+// are), or UTF-16 with its byte-order mark, as a spreadsheet saves
+// "Unicode text".
+func decode(data []byte) string {
+	var order binary.ByteOrder
+	switch {
+	case bytes.HasPrefix(data, []byte{0xff, 0xfe}):
+		order = binary.LittleEndian
+	case bytes.HasPrefix(data, []byte{0xfe, 0xff}):
+		order = binary.BigEndian
+	default:
+		return string(data)
+	}
+	units := make([]uint16, 0, len(data)/2)
+	for i := 2; i+1 < len(data); i += 2 {
+		units = append(units, order.Uint16(data[i:]))
+	}
+	return string(utf16.Decode(units))
+}
+
 // splitLines cuts a file into its lines, without a UTF-8 byte-order mark
 // at the start: lines end in LF or CR LF, or in CR alone in a file that
 // has no LF (as spreadsheets on old Macs save text).
 func splitLines(data []byte) []string {
-	text := strings.TrimPrefix(string(data), "\ufeff")
+	text := strings.TrimPrefix(decode(data), "\ufeff")
 	if !strings.Contains(text, "\n") {
 		return strings.Split(text, "\r")
 	}
@@ -526,6 +568,27 @@ func (t *table) parseTime(i int) (int64, error) {
 		return 0, t.errAt(i, "%q is a number, not a time (a spreadsheet's day number?): want YYYY-MM-DD HH:MM:SS; save the column as text", v)
 	}
 	return 0, t.errAt(i, "%q is not a time: want YYYY-MM-DD HH:MM:SS, with fractions of a second or not", v)
+}
+
+// inSample says whether the current row is of the sample to read. An
+// export of several samples writes an action that is in two of them
+// twice: such a file is refused unless the sample to read is named.
+func (t *table) inSample() (bool, error) {
+	if t.sample < 0 {
+		return true, nil
+	}
+	v := strings.TrimSpace(t.fields[t.sample])
+	if t.want != "" {
+		return v == t.want, nil
+	}
+	switch {
+	case v == "":
+	case t.seen == "":
+		t.seen, t.seenAt = v, t.line+1
+	case v != t.seen:
+		return false, t.errAt(t.sample, "%q, after %q from line %d: an export of several samples writes an action that is in two of them twice; say which sample to read with --sample", v, t.seen, t.seenAt)
+	}
+	return true, nil
 }
 
 // roughly counts the current row as timed to the minute only, once.

@@ -1,12 +1,14 @@
 package tutorlog
 
 import (
+	"encoding/binary"
 	"errors"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 )
 
 // The same log written as the exports, spreadsheets and scripts of the
@@ -54,6 +56,8 @@ func TestDataShopVariants(t *testing.T) {
 		{"CR line ends", join(dataShopLog(), "\t", "\r", same)},
 		{"a byte-order mark and no line end at the end", []byte("\ufeff" + strings.TrimSuffix(string(tsv(dataShopLog()...)), "\n"))},
 		{"empty lines at the end", append(tsv(dataShopLog()...), "\n\n\r\n"...)},
+		{"UTF-16, little-endian, as a spreadsheet saves Unicode text", utf16Text(binary.LittleEndian, strings.ReplaceAll(string(tsv(dataShopLog()...)), "\n", "\r\n"))},
+		{"UTF-16, big-endian", utf16Text(binary.BigEndian, string(tsv(dataShopLog()...)))},
 		{"every field quoted", join(dataShopLog(), "\t", "\n", quote)},
 		{"comma-separated, quoted where needed", join(dataShopLog(), ",", "\r\n", func(s string) string {
 			if strings.ContainsAny(s, `,"`) {
@@ -362,5 +366,51 @@ func TestDataShopNoResponseType(t *testing.T) {
 	without[2][8] = "STUDY"
 	if _, err := Read(DataShop, "tx.txt", tsv(without...), Options{Model: "Default"}); err == nil || !strings.HasPrefix(err.Error(), `tx.txt:3:`) || !strings.Contains(err.Error(), `Outcome: "STUDY" with no Student Response Type: want CORRECT, INCORRECT`) {
 		t.Errorf("an outcome that says nothing: err = %v", err)
+	}
+}
+
+// utf16Text writes text as UTF-16 with its byte-order mark.
+func utf16Text(order binary.AppendByteOrder, text string) []byte {
+	b := order.AppendUint16(nil, 0xfeff)
+	for _, u := range utf16.Encode([]rune(text)) {
+		b = order.AppendUint16(b, u)
+	}
+	return b
+}
+
+// An export of several samples writes an action in two of them twice:
+// it is refused unless the sample to read is named.
+func TestSamples(t *testing.T) {
+	rows := dataShopLog()
+	rows[0][2] = "Sample Name"
+	for _, r := range rows[1:] {
+		r[2] = "All Data"
+	}
+	one, err := Read(DataShop, "tx.txt", tsv(rows...), Options{Model: "Default"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := slices.Clone(rows)
+	for _, r := range rows[1:4] {
+		r = slices.Clone(r)
+		r[2] = "Week 1"
+		both = append(both, r)
+	}
+	_, err = Read(DataShop, "tx.txt", tsv(both...), Options{Model: "Default"})
+	if err == nil || !strings.HasPrefix(err.Error(), `tx.txt:8:9: Sample Name: "Week 1", after "All Data" from line 2: an export of several samples`) || !strings.Contains(err.Error(), "--sample") {
+		t.Fatalf("two samples: err = %v", err)
+	}
+	got, err := Read(DataShop, "tx.txt", tsv(both...), Options{Model: "Default", Sample: "All Data"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(got.Actions, one.Actions) || got.Left["of another sample than All Data"] != 3 {
+		t.Errorf("the sample All Data: %d actions (want %d), left out %v", len(got.Actions), len(one.Actions), got.Left)
+	}
+	if _, err := Read(DataShop, "tx.txt", tsv(both...), Options{Model: "Default", Sample: "Week 2"}); err == nil || !strings.Contains(err.Error(), "every row was left out (9 of another sample than Week 2)") {
+		t.Errorf("a sample not in the file: err = %v", err)
+	}
+	if _, err := Read(DataShop, "tx.txt", tsv(dataShopLog()...), Options{Model: "Default", Sample: "All Data"}); err == nil || !strings.Contains(err.Error(), `no column "Sample Name" or "Sample"`) {
+		t.Errorf("a sample asked of a log without samples: err = %v", err)
 	}
 }
