@@ -201,3 +201,40 @@ func TestReplayStudentStepOverlap(t *testing.T) {
 		t.Errorf("%d lines of first attempts, want %d (one a row)", n, rows)
 	}
 }
+
+// --sample picks one sample of an export of several, which is refused
+// without it.
+func TestReplaySample(t *testing.T) {
+	dir := t.TempDir()
+	b, err := os.ReadFile(writeDataShop(t, dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	for i, l := range strings.SplitAfter(string(b), "\n") {
+		switch {
+		case i == 0:
+			out.WriteString("Sample Name\t" + l)
+		case l != "":
+			out.WriteString("All Data\t" + l)
+			out.WriteString("Week 1\t" + l)
+		}
+	}
+	log := filepath.Join(dir, "samples.txt")
+	if err := os.WriteFile(log, []byte(out.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"replay", log}, nil, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), log+`:3:1: Sample Name: "Week 1", after "All Data" from line 2`) {
+		t.Fatalf("two samples: err = %v", err)
+	}
+	if err := run(context.Background(), []string{"replay", "--sample", "Week 1", log}, nil, &stdout, &stderr); err != nil {
+		t.Fatalf("replay: %v\n%s", err, stderr.String())
+	}
+	for _, want := range []string{"rows left out: of another sample than Week 1", "2 students, 2 class periods", "28 first attempts"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+}
