@@ -1,6 +1,7 @@
 package tutorlog
 
 import (
+	"encoding/binary"
 	"errors"
 	"testing"
 )
@@ -36,6 +37,10 @@ func FuzzDataShop(f *testing.F) {
 		[]byte("\ufeff\"Anon Student ID\"\t\"Time\"\t\"Time Zone\"\t\"Student Response Type\"\t\"Outcome\"\t\"Problem Name\"\t\"Step Name\"\t\"KC(Default)\"\r\n"+
 			"\"s\"\t\"1/7/2012 1:00:28 PM\"\t\"America/New_York\"\t\"attempt\"\t\"correct\"\t\"p\"\t\"x\"\t\"a~~b\"\r\n\t\t\t\t\t\t\t\r\n"),
 		[]byte("Anon Student Id,Time,Student Response Type,Outcome,Problem Name,Step Name,KC (Default)\rs,2024-02-16 05:34,VIEW_PAGE,,\"p, 1\",,\rs,2024-02-16 05:35,HINT_REQUEST,,\"p, 1\",x,k\r"))
+}
+
+func FuzzDataShopUTF16(f *testing.F) {
+	fuzzFormat(f, DataShop, Options{Model: "Default", Sample: "All Data"}, utf16Text(binary.LittleEndian, string(tsv(dataShopLog()...))), []byte{0xfe, 0xff, 0, 'R'})
 }
 
 func FuzzStudentStep(f *testing.F) {
