@@ -214,11 +214,7 @@ func readAssist(name string, data []byte, o Options) (*Log, error) {
 	if o.Pace <= 0 {
 		return nil, &Error{File: name, Line: 1, What: "this format has no times: say how long an answer takes with --pace (for example --pace 1m)"}
 	}
-	text := strings.TrimPrefix(string(data), "\ufeff")
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
-	}
+	lines := splitLines(data)
 	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
 		lines = lines[:len(lines)-1]
 	}

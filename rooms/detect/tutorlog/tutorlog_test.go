@@ -209,6 +209,12 @@ func TestAssist(t *testing.T) {
 	if b := log.Actions[3]; b.Student != "student-2" || b.Correct || b.At != 1_000 || b.Step == a.Step {
 		t.Errorf("fourth answer %+v", b)
 	}
+	for _, in := range []string{"3\r\n7,7,9,\r\n1,0,1,\r\n1\r\n9\r\n0\r\n", "\ufeff3\r7,7,9\r1,0,1\r1\r9\r0\r"} {
+		again, err := Read(Assist, "b.csv", []byte(in), Options{Pace: 60_000, Start: 1_000})
+		if err != nil || !slices.Equal(again.Actions, log.Actions) {
+			t.Errorf("%q: %v, %+v", in, err, again)
+		}
+	}
 	for _, tt := range []struct{ in, want string }{
 		{"2\n7,7\n1,2\n", `b.csv:3:3: "2": want 1 (right) or 0`},
 		{"2\n7\n1,1\n", "b.csv:2:1: 1 values, want 2"},
