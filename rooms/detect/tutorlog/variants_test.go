@@ -414,3 +414,31 @@ func TestSamples(t *testing.T) {
 		t.Errorf("a sample asked of a log without samples: err = %v", err)
 	}
 }
+
+// The KDD Cup's later files (Bridge to Algebra, Algebra 2006–2009) have
+// two models, SubSkills and KTracedSkills, with several components a
+// step, and Opportunity columns beside them.
+func TestKDDTwoModels(t *testing.T) {
+	header := []string{"Row", "Anon Student Id", "Problem Hierarchy", "Problem Name", "Problem View", "Step Name", "Step Start Time",
+		"First Transaction Time", "Correct Transaction Time", "Step End Time", "Step Duration (sec)", "Correct Step Duration (sec)",
+		"Error Step Duration (sec)", "Correct First Attempt", "Incorrects", "Hints", "Corrects",
+		"KC(SubSkills)", "Opportunity(SubSkills)", "KC(KTracedSkills)", "Opportunity(KTracedSkills)"}
+	row := []string{"9", "stu_de2777346f", "Unit CTA1_01, Section CTA1_01-3", "REAL20B", "1", "R6C2", "2008-09-19 13:30:46.0",
+		"2008-09-19 13:30:46.0", "2008-09-19 13:30:46.0", "2008-09-19 13:30:46.0", "0", "0", "", "1", "0", "0", "1",
+		"Using simple numbers~~Find Y, any form~~Using large numbers~~Find Y, negative slope", "4~~3~~4~~3",
+		"Using simple numbers-1~~Using large numbers-1~~Find Y, negative slope-1", "4~~4~~3"}
+	data := tsv(header, row)
+	if _, err := Read(KDD, "b.txt", data, Options{}); err == nil || !strings.Contains(err.Error(), "2 knowledge-component models (SubSkills, KTracedSkills): say which to read with --kc") {
+		t.Fatalf("two models: err = %v", err)
+	}
+	log, err := Read(KDD, "b.txt", data, Options{Model: "KTracedSkills"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2008, 9, 19, 13, 30, 46, 0, time.UTC).UnixMilli()
+	want := []Action{{Student: "stu_de2777346f", At: at, Correct: true, Problem: "REAL20B (view 1)", Step: "REAL20B (view 1)\x00R6C2",
+		Skill: "Find Y, negative slope-1~~Using large numbers-1~~Using simple numbers-1", Attempt: 1, Line: 2}}
+	if !slices.Equal(log.Actions, want) {
+		t.Errorf("got %+v\nwant %+v", log.Actions, want)
+	}
+}
