@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"os"
 	"slices"
@@ -26,8 +27,8 @@ Replays a tutor's log through what a classhub room runs (the learner record,
 mastery, the detectors and the flag policy) and measures the flags against
 what the students did next, beside the raw published rules on the same
 attempts. The files are the parts of one log, all in one format:
-DataShop transaction exports and the KDD Cup 2010 step format are known by
-their header; ASSISTments skill-builder sequences need --format assist and
+DataShop transaction and student-step exports and the KDD Cup 2010 step
+format are known by their header; ASSISTments skill-builder sequences need --format assist and
 --pace. docs/DETECTORS.md says what each figure means.
 
 Flags:
@@ -37,7 +38,9 @@ Flags:
 func replayCmd(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("classhub replay", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	format := fs.String("format", "", "the log's format: datashop, kdd or assist (default: from the header)")
+	format := fs.String("format", "", "the log's format: datashop, step (DataShop student-step), kdd or assist (default: from the header)")
+	sample := fs.String("sample", "", "the DataShop sample to read, from an export of several (which writes an action in two samples twice)")
+	dates := fs.String("dates", "", `the order of dates written with slashes, as a spreadsheet writes them: mdy (1/13/2020) or dmy (13/1/2020); such dates are refused without it`)
 	kc := fs.String("kc", "", `the knowledge-component model to read, as named in its column ("Default" for "KC (Default)"); needed when the log has several`)
 	gap := fs.Duration("gap", time.Duration(detect.DefaultGap)*time.Millisecond, "a pause in a student's actions this long ends a class period")
 	pace := fs.Duration("pace", 0, "for a log without times (assist): the time one answer takes")
@@ -86,7 +89,7 @@ func replayCmd(args []string, stdout, stderr io.Writer) error {
 				return fmt.Errorf("replay: %w", err)
 			}
 		}
-		log, err := tutorlog.Read(f, name, data, tutorlog.Options{Model: *kc, Pace: pace.Milliseconds(), Start: 1_700_000_000_000})
+		log, err := tutorlog.Read(f, name, data, tutorlog.Options{Model: *kc, Pace: pace.Milliseconds(), Start: 1_700_000_000_000, Dates: *dates, Sample: *sample})
 		if err != nil {
 			return fmt.Errorf("replay: %w", err)
 		}
@@ -97,6 +100,12 @@ func replayCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(&report, ", %d actions\n", len(log.Actions))
 		noSkill += log.NoSkill
+		for _, why := range slices.Sorted(maps.Keys(log.Left)) {
+			fmt.Fprintf(&report, "  - %d rows left out: %s\n", log.Left[why], why)
+		}
+		if log.Coarse > 0 {
+			fmt.Fprintf(&report, "  - %d rows timed to the minute only: the actions of one minute keep their order in the file\n", log.Coarse)
+		}
 		for _, a := range log.Actions {
 			acts = append(acts, detect.LogAction{
 				Student: protocol.StudentID(a.Student), At: a.At, Hint: a.Hint, Correct: a.Correct,

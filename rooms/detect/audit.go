@@ -318,6 +318,10 @@ type auditor struct {
 	ids     int
 	reached map[protocol.FlagID]int64 // when each flag reached act now
 	held    map[protocol.FlagID]bool  // the flags that waited for a slot
+	// Buffers used afresh by each check and tick, so that a long log
+	// does not allocate them again for every student every 30 s.
+	flags []protocol.Flag
+	in    []Student
 }
 
 func (au *auditor) newID() protocol.FlagID {
@@ -417,7 +421,8 @@ func (au *auditor) tick(seats []*seat, notice *desk, now int64) {
 // together marks the students idle with many others at now and keeps
 // the class-level notice up to date.
 func (au *auditor) together(seats []*seat, notice *desk, now int64) {
-	in := make([]Student, 0, len(seats))
+	in := au.in[:0]
+	defer func() { au.in = in[:0] }()
 	for _, st := range seats {
 		st.s.Together = false
 		if now >= st.p.start && now <= st.p.end {
@@ -574,11 +579,12 @@ func (au *auditor) check(seats []*seat, st *seat, now int64) {
 	sum := au.sum
 	slots := -1
 	if b := au.cfg.Thresholds.ActNowBudget; b > 0 {
-		var all []protocol.Flag
+		all := au.flags[:0]
 		for _, o := range seats {
 			all = append(all, o.desk.flags...)
 		}
 		slots = Slots(all, st.s.ID, b, now)
+		au.flags = all
 	}
 	for _, c := range st.desk.within(st.s, au.g, au.cfg.Thresholds, now, au.newID, slots) {
 		need := concern(c.Flag.Rule) == concernNeed

@@ -10,24 +10,32 @@ import (
 // may stand for, so that a count gone wrong cannot exhaust memory.
 const maxStepActions = 10_000
 
-// readKDD reads the KDD Cup 2010 step format: one row per step, with its
-// counts of incorrect answers, hints and correct answers, the time of its
-// first action ("First Transaction Time") and of its correct answer
-// ("Correct Transaction Time"), and "Correct First Attempt".
+// readSteps reads a log of one row per step, with its counts of
+// incorrect answers, hints and correct answers, the time of its first
+// action ("First Transaction Time") and of its correct answer ("Correct
+// Transaction Time"): the KDD Cup 2010 step format, whose "Correct First
+// Attempt" is 1 or 0, and DataShop's student-step export, whose "First
+// Attempt" is correct, incorrect or hint.
 //
 // The format does not keep the order of the actions within a step, only
 // their counts, so a row is laid out as actions in a fixed way: the first
-// action at the first transaction time (a correct answer when "Correct
-// First Attempt" is 1; otherwise an incorrect answer if there is any, or
-// else a hint, since either is a wrong first attempt), then the other
-// hints, then the other incorrect answers, evenly spaced up to the
-// correct answer, which comes at its own time (or at "Step End Time" if
-// the step was never answered correctly). What counts for the knowledge
-// model and the opportunities is the same whatever the order was.
-func readKDD(name string, data []byte, o Options) (*Log, error) {
-	t, err := newTable(name, data)
+// action at the first transaction time (a correct answer when the first
+// attempt was right; a hint when DataShop says the first attempt was
+// one; otherwise an incorrect answer if there is any, or else a hint,
+// since either is a wrong first attempt), then the other hints, then the
+// other incorrect answers, evenly spaced up to the correct answer, which
+// comes at its own time (or at "Step End Time" if the step was never
+// answered correctly). What counts for the knowledge model and the
+// opportunities is the same whatever the order was. The actions are
+// numbered on their step (Attempt) as DataShop's transactions are.
+func readSteps(format, name string, data []byte, o Options) (*Log, error) {
+	t, err := newTable(name, data, o)
 	if err != nil {
 		return nil, err
+	}
+	first := "Correct First Attempt"
+	if format == StudentStep {
+		first = "First Attempt"
 	}
 	var c struct{ student, problem, view, step, first, correctAt, end, cfa, incorrects, hints, corrects int }
 	for _, f := range []struct {
@@ -42,7 +50,7 @@ func readKDD(name string, data []byte, o Options) (*Log, error) {
 		{&c.first, "First Transaction Time", true},
 		{&c.correctAt, "Correct Transaction Time", false},
 		{&c.end, "Step End Time", false},
-		{&c.cfa, "Correct First Attempt", true},
+		{&c.cfa, first, true},
 		{&c.incorrects, "Incorrects", true},
 		{&c.hints, "Hints", true},
 		{&c.corrects, "Corrects", true},
@@ -51,11 +59,11 @@ func readKDD(name string, data []byte, o Options) (*Log, error) {
 			return nil, err
 		}
 	}
-	kcs, models, model, err := t.kcColumns("KC(", o.Model)
+	kcs, models, model, err := t.kcColumns(o.Model)
 	if err != nil {
 		return nil, err
 	}
-	log := &Log{Format: KDD, Model: model, Models: models}
+	log := &Log{Format: format, Model: model, Models: models, file: name}
 	for {
 		ok, err := t.next()
 		if err != nil {
@@ -64,32 +72,38 @@ func readKDD(name string, data []byte, o Options) (*Log, error) {
 		if !ok {
 			break
 		}
+		if in, err := t.inSample(); err != nil {
+			return nil, err
+		} else if !in {
+			log.leave("of another sample than " + t.want)
+			continue
+		}
 		base := Action{Line: t.line + 1}
-		if base.Student = t.get(c.student); base.Student == "" {
+		if base.Student = strings.TrimSpace(t.get(c.student)); base.Student == "" {
 			return nil, t.errAt(c.student, "empty: want the student's ID")
 		}
-		if base.Problem = t.get(c.problem); base.Problem == "" {
+		if base.Problem = strings.TrimSpace(t.get(c.problem)); base.Problem == "" {
 			return nil, t.errAt(c.problem, "empty: want the problem's name")
 		}
-		if v := t.get(c.view); v != "" {
+		if v := strings.TrimSpace(t.get(c.view)); v != "" {
 			if n, err := strconv.Atoi(v); err != nil || n < 1 {
 				return nil, t.errAt(c.view, "%q: want the problem view, a whole number from 1", v)
 			}
 			base.Problem += " (view " + v + ")"
 		}
-		base.Step = base.Problem + "\x00" + t.get(c.step)
-		first, err := t.parseTime(c.first)
+		base.Step = base.Problem + "\x00" + strings.TrimSpace(t.get(c.step))
+		firstAt, err := t.parseTime(c.first)
 		if err != nil {
 			return nil, err
 		}
-		end := first
+		end := firstAt
 		for _, col := range []int{c.correctAt, c.end} {
 			if col >= 0 && strings.TrimSpace(t.get(col)) != "" {
 				at, err := t.parseTime(col)
 				if err != nil {
 					return nil, err
 				}
-				if at < first {
+				if at < firstAt {
 					return nil, t.errAt(col, "before the First Transaction Time: want a time at or after it")
 				}
 				end = at
@@ -97,12 +111,20 @@ func readKDD(name string, data []byte, o Options) (*Log, error) {
 			}
 		}
 		var cfa, inc, hints, cor int
-		switch v := t.get(c.cfa); v {
-		case "1":
+		firstHint := false
+		v := strings.TrimSpace(t.get(c.cfa))
+		switch {
+		case format == KDD && v == "1", format == StudentStep && strings.EqualFold(v, "correct"):
 			cfa = 1
-		case "0":
-		default:
+		case format == KDD && v == "0", format == StudentStep && strings.EqualFold(v, "incorrect"):
+		case format == StudentStep && strings.EqualFold(v, "hint"):
+			firstHint = true
+		case format == KDD && v == "":
+			return nil, t.errAt(c.cfa, "empty: want 1 (right first time) or 0 (a KDD Cup test file keeps it back: replay the training file)")
+		case format == KDD:
 			return nil, t.errAt(c.cfa, "%q: want 1 (right first time) or 0", v)
+		default:
+			return nil, t.errAt(c.cfa, "%q: want correct, incorrect or hint", v)
 		}
 		if inc, err = t.parseCount(c.incorrects); err != nil {
 			return nil, err
@@ -130,10 +152,15 @@ func readKDD(name string, data []byte, o Options) (*Log, error) {
 		}
 		switch {
 		case cfa == 1 && cor == 0:
-			return nil, t.errAt(c.corrects, "0 with Correct First Attempt 1: want at least the first correct answer")
+			return nil, t.errAt(c.corrects, "0 with a first attempt right: want at least the first correct answer")
 		case cfa == 1:
 			add(false, true)
 			cor--
+		case firstHint && hints == 0:
+			return nil, t.errAt(c.hints, "0 with a first attempt that was a hint: want at least that hint")
+		case firstHint:
+			add(true, false)
+			hints--
 		case inc > 0:
 			add(false, false)
 			inc--
@@ -141,7 +168,7 @@ func readKDD(name string, data []byte, o Options) (*Log, error) {
 			add(true, false)
 			hints--
 		default:
-			return nil, t.errAt(c.cfa, "0 with no incorrect answer and no hint: want what the first attempt was")
+			return nil, t.errAt(c.cfa, "a wrong first attempt with no incorrect answer and no hint: want what the first attempt was")
 		}
 		for range hints {
 			add(true, false)
@@ -153,20 +180,25 @@ func readKDD(name string, data []byte, o Options) (*Log, error) {
 			add(false, true)
 		}
 		// The first action at its time, the correct answers at theirs,
-		// the others evenly between.
+		// the others evenly between. They are numbered on their step, so
+		// that the replay knows a student coming back to the step after
+		// working on another (whose row's times overlap this one's) has
+		// no first attempt left on it.
 		middle := len(acts) - 1 - cor
 		for i := range acts {
+			acts[i].Attempt = i + 1
 			switch {
 			case i == 0:
-				acts[i].At = first
+				acts[i].At = firstAt
 			case i > middle:
 				acts[i].At = end
 			default:
-				acts[i].At = first + (end-first)*int64(i)/int64(middle+1)
+				acts[i].At = firstAt + (end-firstAt)*int64(i)/int64(middle+1)
 			}
 		}
 		log.Actions = append(log.Actions, acts...)
 	}
+	t.done(log)
 	return log, nil
 }
 
@@ -182,11 +214,7 @@ func readAssist(name string, data []byte, o Options) (*Log, error) {
 	if o.Pace <= 0 {
 		return nil, &Error{File: name, Line: 1, What: "this format has no times: say how long an answer takes with --pace (for example --pace 1m)"}
 	}
-	text := strings.TrimPrefix(string(data), "\ufeff")
-	lines := strings.Split(text, "\n")
-	for i, l := range lines {
-		lines[i] = strings.TrimSuffix(l, "\r")
-	}
+	lines := splitLines(data)
 	for len(lines) > 0 && strings.TrimSpace(lines[len(lines)-1]) == "" {
 		lines = lines[:len(lines)-1]
 	}

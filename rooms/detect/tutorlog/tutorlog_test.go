@@ -89,8 +89,19 @@ func TestDataShopErrors(t *testing.T) {
 		want   string
 	}{
 		{"an unknown outcome", set(3, 9, "MAYBE"), "Default", `tx.txt:4:52: Outcome: "MAYBE" for an ATTEMPT: want CORRECT or INCORRECT`},
-		{"an unknown response type", set(2, 4, "CLICK"), "Default", `tx.txt:3:32: Student Response Type: "CLICK": want ATTEMPT or HINT_REQUEST`},
-		{"not a time", set(1, 3, "16/02/2024 05:34"), "Default", `tx.txt:2:12: Time: "16/02/2024 05:34" is not a time: want YYYY-MM-DD HH:MM:SS`},
+		{"an unknown response type", set(2, 4, "CLICK"), "Default", `tx.txt:3:32: Student Response Type: "CLICK" with the Outcome "CORRECT": want ATTEMPT or HINT_REQUEST`},
+		{"not a time", set(1, 3, "16th February 2024"), "Default", `tx.txt:2:12: Time: "16th February 2024" is not a time: want YYYY-MM-DD HH:MM:SS`},
+		{"a date with slashes", set(1, 3, "16/02/2024 05:34"), "Default", `tx.txt:2:12: Time: "16/02/2024 05:34" is a date with slashes, which a spreadsheet writes month first or day first: say which with --dates mdy or --dates dmy`},
+		{"a spreadsheet's day number", set(1, 3, "45338.2325"), "Default", `tx.txt:2:12: Time: "45338.2325" is a number, not a time`},
+		{"an unknown time zone", func(rows [][]string) [][]string {
+			rows[0][2] = "Time Zone"
+			for _, r := range rows[1:] {
+				r[2] = "UTC"
+			}
+			rows[2][2] = "Mars/Olympus"
+			return rows
+		}, "Default", `tx.txt:3:9: Time Zone: "Mars/Olympus" is not a time zone: want a zoneinfo name`},
+		{"an answer graded HINT", set(2, 9, "HINT"), "Default", `tx.txt:3:50: Outcome: "HINT" for an ATTEMPT: want CORRECT or INCORRECT`},
 		{"no student", set(1, 1, ""), "Default", `tx.txt:2:3: Anon Student Id: empty: want the student's ID`},
 		{"a bad problem view", set(1, 6, "first"), "Default", `tx.txt:2:48: Problem View: "first": want the problem view`},
 		{"a bad attempt number", set(1, 8, "0"), "Default", `tx.txt:2:53: Attempt At Step: "0": want the action's number on its step`},
@@ -103,7 +114,7 @@ func TestDataShopErrors(t *testing.T) {
 				rows[i] = rows[i][:10]
 			}
 			return rows
-		}, "", "tx.txt:1:1: no knowledge-component column (KC (name)) in the header"},
+		}, "", "tx.txt:1:1: no knowledge-component column (KC (model)) in the header"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -163,7 +174,7 @@ func TestKDD(t *testing.T) {
 			t.Errorf("action %d: %+v, want %+v", i, a, w)
 		}
 	}
-	if log.Actions[0].Skill != "[SkillRule: Remove constant]~~[SkillRule: Distribute]" || log.Actions[0].Step == log.Actions[4].Step {
+	if log.Actions[0].Skill != "[SkillRule: Distribute]~~[SkillRule: Remove constant]" || log.Actions[0].Step == log.Actions[4].Step {
 		t.Errorf("skill %q, steps %q and %q", log.Actions[0].Skill, log.Actions[0].Step, log.Actions[4].Step)
 	}
 	bad := kddLog()
@@ -198,6 +209,12 @@ func TestAssist(t *testing.T) {
 	if b := log.Actions[3]; b.Student != "student-2" || b.Correct || b.At != 1_000 || b.Step == a.Step {
 		t.Errorf("fourth answer %+v", b)
 	}
+	for _, in := range []string{"3\r\n7,7,9,\r\n1,0,1,\r\n1\r\n9\r\n0\r\n", "\ufeff3\r7,7,9\r1,0,1\r1\r9\r0\r"} {
+		again, err := Read(Assist, "b.csv", []byte(in), Options{Pace: 60_000, Start: 1_000})
+		if err != nil || !slices.Equal(again.Actions, log.Actions) {
+			t.Errorf("%q: %v, %+v", in, err, again)
+		}
+	}
 	for _, tt := range []struct{ in, want string }{
 		{"2\n7,7\n1,2\n", `b.csv:3:3: "2": want 1 (right) or 0`},
 		{"2\n7\n1,1\n", "b.csv:2:1: 1 values, want 2"},
@@ -214,7 +231,7 @@ func TestAssist(t *testing.T) {
 
 func TestDetectUnknown(t *testing.T) {
 	_, err := Detect("x.csv", []byte("student,skill,correct\n"))
-	if err == nil || !strings.HasPrefix(err.Error(), "x.csv:1:1: want the tab-separated header") {
+	if err == nil || !strings.HasPrefix(err.Error(), "x.csv:1:1: want the header of a DataShop transaction export") {
 		t.Errorf("err = %v", err)
 	}
 }
