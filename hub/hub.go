@@ -115,8 +115,12 @@ type Hub struct {
 	closeTo  string
 	evictSub *nats.Subscription
 	stop     chan struct{}
-	stopOnce sync.Once
-	bg       sync.WaitGroup
+	// The write sweep (sweepWrites) runs until every connection is closed.
+	sweepStop chan struct{}
+	sweepOnce sync.Once
+	sweeping  sync.WaitGroup
+	stopOnce  sync.Once
+	bg        sync.WaitGroup
 
 	mu      sync.Mutex
 	rooms   map[protocol.RoomID]*hubRoom
@@ -183,8 +187,9 @@ func New(cfg Config) (*Hub, error) {
 		joins: &addressLimits{rate: rate.Limit(cfg.JoinRate), burst: cfg.JoinBurst},
 		lim:   newLimits(cfg),
 		rooms: map[protocol.RoomID]*hubRoom{}, conns: map[*conn]struct{}{},
-		closeTo: protocol.SubjectPrefix + ".edge." + uuid.NewString() + ".evict",
-		stop:    make(chan struct{}),
+		closeTo:   protocol.SubjectPrefix + ".edge." + uuid.NewString() + ".evict",
+		stop:      make(chan struct{}),
+		sweepStop: make(chan struct{}),
 	}
 	h.lookups = &addressLimits{rate: rate.Limit(cfg.JoinRate), burst: cfg.JoinBurst}
 	h.metrics.maxConns.Set(float64(cfg.MaxConns))
@@ -194,7 +199,41 @@ func New(cfg Config) (*Hub, error) {
 	}
 	h.bg.Add(1)
 	go h.renewHolds()
+	h.sweeping.Add(1)
+	go h.sweepWrites()
 	return h, nil
+}
+
+// sweepWrites drops the socket of a device whose frame has been writing
+// for longer than the write timeout (its network gone, or it reads
+// nothing and its socket is full): its writer is stuck, and the device
+// resumes once it is back. It runs until the last connection is closed.
+func (h *Hub) sweepWrites() {
+	defer h.sweeping.Done()
+	t := time.NewTicker(min(max(h.cfg.WriteTimeout/4, 10*time.Millisecond), time.Second))
+	defer t.Stop()
+	var stuck []*conn
+	for {
+		select {
+		case <-h.sweepStop:
+			return
+		case <-t.C:
+		}
+		now, limit := sinceStart(), int64(h.cfg.WriteTimeout)
+		h.mu.Lock()
+		for c := range h.conns {
+			if since := c.w.since.Load(); since != 0 && now-since > limit {
+				stuck = append(stuck, c)
+			}
+		}
+		h.mu.Unlock()
+		for i, c := range stuck {
+			h.log.Debug("a write to the device is stuck; dropping it", "conn", c.id)
+			_ = c.ws.CloseNow()
+			stuck[i] = nil
+		}
+		stuck = stuck[:0]
+	}
 }
 
 // ServeHTTP accepts a device WebSocket and serves it until it closes.
@@ -269,6 +308,8 @@ func (h *Hub) Close(ctx context.Context) error {
 	go func() { h.wg.Wait(); close(done) }()
 	select {
 	case <-done:
+		h.sweepOnce.Do(func() { close(h.sweepStop) })
+		h.sweeping.Wait()
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("hub: close: %w", ctx.Err())

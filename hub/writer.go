@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"log/slog"
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -20,22 +21,26 @@ import (
 // short lock and wakes the loop at most once, however many frames arrive
 // before it runs; the loop takes the whole queue at once and writes it
 // without waking again and without allocating: the two slices of the
-// queue are swapped rather than made anew, and a write's timeout is one
-// reusable timer rather than a context per frame. Each frame is still
-// one WebSocket message, as PROTOCOL.md says.
+// queue are swapped rather than made anew, and a write's timeout is the
+// time it started, which the hub sweeps, rather than a context or a timer
+// per frame. Each frame is still one WebSocket message, as PROTOCOL.md
+// says.
 type writer struct {
 	ws        *websocket.Conn
 	m         *metrics
-	limit     int           // bytes the queue may hold
-	timeout   time.Duration // the longest one frame may take to write
+	limit     int // bytes the queue may hold
 	pingEvery time.Duration
 	conn      string // the connection's ID, for the log
 	log       *slog.Logger
 
-	wake     chan struct{} // something is queued or the connection closes; capacity 1
-	taken    chan struct{} // the loop took the queue; capacity 1, for pushPaced
-	stopped  atomic.Bool   // close or overflow: write nothing more of the batch in hand
-	watchdog *time.Timer   // drops the socket when a write is stuck
+	wake    chan struct{} // something is queued, a ping is due, or the connection closes; capacity 1
+	taken   chan struct{} // the loop took the queue; capacity 1, for pushPaced
+	stopped atomic.Bool   // close or overflow: write nothing more of the batch in hand
+	pingDue atomic.Bool   // the ping timer fired: the loop starts a ping
+	// writing since: the monotonic time (sinceStart) at which the frame
+	// being written started, 0 between frames. The hub's sweep drops a
+	// socket whose write has taken longer than the write timeout.
+	since atomic.Int64
 
 	mu      sync.Mutex
 	queue   [][]byte
@@ -61,7 +66,7 @@ const maxSpare = 256
 
 func newWriter(h *Hub, ws *websocket.Conn, id string) *writer {
 	return &writer{
-		ws: ws, m: h.metrics, limit: h.cfg.QueueBytes, timeout: h.cfg.WriteTimeout, pingEvery: h.cfg.PingInterval,
+		ws: ws, m: h.metrics, limit: h.cfg.QueueBytes, pingEvery: h.cfg.PingInterval,
 		conn: id, log: h.log,
 		wake: make(chan struct{}, 1), taken: make(chan struct{}, 1),
 	}
@@ -198,18 +203,33 @@ func (w *writer) closed() bool {
 }
 
 // run is the only writer of the socket. It returns when the connection
-// is closed, after sending the close frame when it can.
+// is closed, after sending the close frame when it can. It sleeps on its
+// wake channel alone: the ping timer and the end of ctx wake it too.
 func (w *writer) run(ctx context.Context) {
-	w.watchdog = time.AfterFunc(time.Hour, func() { _ = w.ws.CloseNow() })
-	w.watchdog.Stop()
-	defer w.watchdog.Stop()
-	ping := time.NewTicker(w.pingEvery)
-	defer ping.Stop()
 	pctx, cancel := context.WithCancel(ctx)
 	var pings sync.WaitGroup
 	defer func() {
 		cancel()
 		pings.Wait()
+	}()
+	stopWaking := context.AfterFunc(ctx, w.signal)
+	defer stopWaking()
+	var (
+		pinger *time.Timer
+		done   atomic.Bool // the loop returned: the timer is not set again
+	)
+	pinger = time.AfterFunc(math.MaxInt64, func() {
+		if done.Load() {
+			return
+		}
+		w.pingDue.Store(true)
+		w.signal()
+		pinger.Reset(w.pingEvery)
+	})
+	pinger.Reset(w.pingEvery) // pinger is set before the timer can fire
+	defer func() {
+		done.Store(true)
+		pinger.Stop()
 	}()
 	var batch [][]byte
 	for {
@@ -251,16 +271,21 @@ func (w *writer) run(ctx context.Context) {
 			w.mu.Unlock()
 			continue // look again before sleeping: more may have come meanwhile
 		}
-		select {
-		case <-w.wake:
-		case <-ctx.Done():
+		if ctx.Err() != nil {
 			return
-		case <-ping.C:
+		}
+		if w.pingDue.Swap(false) {
 			pings.Add(1)
 			go w.ping(pctx, &pings)
 		}
+		<-w.wake
 	}
 }
+
+// sinceStart is a monotonic clock for the write sweep (Hub.sweepWrites).
+var clockStart = time.Now()
+
+func sinceStart() int64 { return int64(time.Since(clockStart)) + 1 } // never 0
 
 // write writes a batch, each frame one message, and reports whether the
 // socket is still good. The batch's entries are cleared as they go out,
@@ -273,11 +298,11 @@ func (w *writer) write(batch [][]byte) bool {
 			clear(batch[i:])
 			return true // the loop finds the close
 		}
-		w.watchdog.Reset(w.timeout)
-		// No context deadline: the watchdog bounds the write, without a
-		// context and a callback made for every frame.
+		// No context deadline: the hub's sweep bounds the write, without
+		// a context and a callback, or a timer's reset, for every frame.
+		w.since.Store(sinceStart())
 		err := w.ws.Write(context.Background(), websocket.MessageText, frame)
-		w.watchdog.Stop()
+		w.since.Store(0)
 		batch[i] = nil
 		if err != nil {
 			clear(batch[i:])
