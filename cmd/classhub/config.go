@@ -80,7 +80,7 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.StringVar(&c.AdminAddr, "admin-addr", defaultAdminAddr, "address of /metrics and /debug/pprof, apart from --addr so that neither is public; empty: no admin listener, and /metrics is served on --addr")
 	fs.StringVar(&c.TLSCert, "tls-cert", "", "certificate file (PEM, with its chain) to serve HTTPS and WSS on --addr; read again when it changes on disk")
 	fs.StringVar(&c.TLSKey, "tls-key", "", "private key file (PEM) of --tls-cert")
-	fs.BoolVar(&c.RequestLog, "request-log", true, "log one line per HTTP request: method, route, status, duration (a WebSocket's line comes when it closes)")
+	fs.BoolVar(&c.RequestLog, "request-log", true, "log one line per HTTP request: method, route, status, duration (a WebSocket's line comes when it opens)")
 	fs.StringVar(&c.Node, "node", "", "this node's name in room leases; default: an ID kept in the data folder")
 	fs.BoolVar(&c.TrustProxy, "trust-proxy", false, "take client addresses from X-Forwarded-For (only behind a reverse proxy you run)")
 	fs.StringVar(&c.Origins, "origins", "", "extra origins allowed to open WebSockets, comma-separated host patterns (the server's own is always allowed)")

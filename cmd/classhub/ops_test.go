@@ -237,7 +237,7 @@ func requestLines(t *testing.T, logs string) []map[string]any {
 
 // One line per HTTP request, with the route's pattern rather than the
 // path, so that nothing a client puts in a URL reaches the log; a
-// WebSocket's line comes when it closes; health probes stay out of the
+// WebSocket's line comes when it opens; health probes stay out of the
 // info level; a WebSocket from a foreign origin is refused, and its
 // refusal logged.
 func TestRequestLogAndOrigins(t *testing.T) {
