@@ -1,0 +1,415 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// cPrivacy holds the server to "Privacy: who sees what": Olivia and
+// Mason are the Otters, Noah the Herons; the teacher and the class do
+// what each audience is for, and every device's stream, its resume from
+// offset 0 and its snapshot are checked against the Events table's
+// audiences.
+func cPrivacy(s *cServer, teacher string) {
+	t := s.t
+	aud := cAudiences(t)
+	room := s.newRoom(teacher, "Privacy")
+	td, _ := s.enter("teacher", teacher, room.id, nil)
+	proj := s.projector(teacher, room.id)
+	pd, _ := s.enter("projector", proj, "", nil)
+	names := []string{"Olivia", "Mason", "Noah"}
+	st := map[string]cStudent{}
+	dev := map[string]*cDev{}
+	for _, n := range names {
+		st[n] = s.join(room.code, n)
+		dev[n], _ = s.enter(n, st[n].token, "", nil)
+	}
+	for _, n := range names {
+		td.wait(n+" online", func(f frame) bool {
+			return f.event() == "presence" && str(f.data(), "student") == st[n].id && f.data()["online"] == true
+		})
+	}
+	olivia, mason, noah := st["Olivia"], st["Mason"], st["Noah"]
+
+	prop := td.must("propose_groups", obj{"method": "random", "count": 2})
+	applied := td.must("apply_groups", obj{"proposal": str(prop, "id"), "groups": []any{
+		obj{"name": "Otters", "members": []any{olivia.id, mason.id}},
+		obj{"name": "Herons", "members": []any{noah.id}},
+	}})
+	gids, _ := applied["groups"].([]any)
+	if len(gids) != 2 {
+		t.Fatalf("apply_groups: %v", applied)
+	}
+	otters, herons := gids[0].(string), gids[1].(string)
+	station := str(td.must("put_station", obj{"station": obj{"name": "Laptops", "kind": "online", "capacity": 0}}), "station")
+	td.must("move_student", obj{"student": noah.id, "station": station})
+	td.must("announce", obj{"text": "For everyone."})
+	td.must("announce", obj{"text": "For Olivia alone.", "to": olivia.id})
+	td.must("announce", obj{"text": "For the Otters.", "group": otters})
+	td.must("announce", obj{"text": "For the Herons.", "group": herons})
+	td.must("announce", obj{"text": "For the laptops.", "station": station})
+	td.must("push_activity", obj{"activity": obj{"title": "Olivia's reading"}, "to": obj{"student": olivia.id}})
+	td.must("push_activity", obj{"activity": obj{"title": "Everyone's reading"}})
+	td.must("set_level", obj{"student": olivia.id, "level": 0.35})
+	dev["Olivia"].must("raise_hand", obj{"note": "stuck on 3b"})
+	dev["Olivia"].must("set_interest", obj{"interest": "robots"})
+	td.must("offer_choices", obj{"prompt": "Which passage?", "options": []any{"Volcanoes", "Space"}})
+	dev["Mason"].must("choose", obj{"option": "volcanoes"})
+	// The hand raises a help flag: for the teachers only.
+	td.wait("the help flag", func(f frame) bool { return f.event() == "flag" })
+	marker := td.must("announce", obj{"text": "The end."})
+	end, _ := num(marker, "seq")
+	all := append([]*cDev{td, pd}, dev["Olivia"], dev["Mason"], dev["Noah"])
+	for _, d := range all {
+		d.wait("the last announcement", func(f frame) bool { return f.seq() == end })
+	}
+
+	// who: the students each device is, for the audience rules.
+	type viewer struct {
+		d       *cDev
+		role    string
+		student string
+		group   string
+		token   string
+	}
+	viewers := []viewer{
+		{td, "teacher", "", "", teacher},
+		{pd, "projector", "", "", proj},
+		{dev["Olivia"], "student", olivia.id, otters, olivia.token},
+		{dev["Mason"], "student", mason.id, otters, mason.token},
+		{dev["Noah"], "student", noah.id, herons, noah.token},
+	}
+	// may says whether the viewer may see the event, from the Events
+	// table and the Privacy section; "" when it may, else why not.
+	may := func(v viewer, f frame) string {
+		kinds, ok := aud[f.event()]
+		if !ok {
+			return "" // an event type the document does not know: ignored
+		}
+		if v.role == "teacher" {
+			if slices.Equal(kinds, []string{"none"}) {
+				return "an event of audience none"
+			}
+			return ""
+		}
+		data := f.data()
+		target := data
+		if to := sub(data, "to"); to != nil {
+			target = to
+		}
+		switch {
+		case slices.Contains(kinds, "all") && str(target, "student") == "" && str(target, "group") == "" && str(target, "station") == "":
+			return ""
+		case v.role == "projector":
+			return "not for everyone"
+		case slices.Contains(kinds, "student") && (str(data, "student") == v.student || str(target, "student") == v.student):
+			return ""
+		case slices.Contains(kinds, "group") && (str(target, "group") == v.group || str(sub(data, "group"), "id") == v.group):
+			return ""
+		case slices.Contains(kinds, "members") && str(target, "station") == station && v.student == noah.id:
+			return ""
+		}
+		return fmt.Sprintf("audience %v, not for %s", kinds, v.d.name)
+	}
+	for _, v := range viewers {
+		live := v.d.events()
+		for _, f := range live {
+			if why := may(v, f); why != "" {
+				t.Errorf("%s received %s: %s", v.d.name, f, why)
+			}
+		}
+		// "A device receives exactly the events whose audience includes
+		// it, on the live connection, in a resume and in a snapshot alike":
+		// a device of the same person resuming from 0.
+		e, _ := v.d.state()
+		r, w := s.enter(v.d.name+" from 0", v.token, roomFor(v.role, room.id), obj{"epoch": e, "offset": 0})
+		if w["resumed"] != true {
+			t.Errorf("%s: a resume from offset 0 was not resumed: %v", v.d.name, w)
+			continue
+		}
+		r.wait("the last announcement", func(f frame) bool { return f.seq() == end })
+		var replay []frame
+		for _, f := range r.events() {
+			if why := may(v, f); why != "" {
+				t.Errorf("%s, resuming from 0, received %s: %s", v.d.name, f, why)
+			}
+			if f.seq() > v.d.wOffset && f.seq() <= end {
+				replay = append(replay, f)
+			}
+		}
+		var upto []frame
+		for _, f := range live {
+			if f.seq() <= end {
+				upto = append(upto, f)
+			}
+		}
+		sameEvents(t, v.d.name+": live and resumed from 0", replay, upto)
+		// A fresh snapshot: the view this role may see.
+		_, fw := s.enter(v.d.name+" fresh", v.token, roomFor(v.role, room.id), nil)
+		snap := cJSON(t, fw["snapshot"])
+		switch {
+		case v.role == "projector":
+			for _, n := range names {
+				if bytes.Contains(snap, []byte(n)) || bytes.Contains(snap, []byte(st[n].id)) {
+					t.Errorf("the projector's snapshot names %s: %s", n, snap)
+				}
+			}
+			for _, never := range []string{"For Olivia", "For the Otters", "For the Herons", "For the laptops", "Olivia's reading", "stuck on 3b", "robots"} {
+				if bytes.Contains(snap, []byte(never)) {
+					t.Errorf("the projector's snapshot shows %q: %s", never, snap)
+				}
+			}
+		case v.student == noah.id:
+			for _, n := range []string{"Olivia", "Mason"} {
+				if bytes.Contains(snap, []byte(n)) || bytes.Contains(snap, []byte(st[n].id)) {
+					t.Errorf("Noah's snapshot names %s, who is not in his group: %s", n, snap)
+				}
+			}
+		case v.student == mason.id:
+			for _, never := range []string{"For Olivia", "For the Herons", "For the laptops", "Olivia's reading", "stuck on 3b", "robots", "0.35"} {
+				if bytes.Contains(snap, []byte(never)) {
+					t.Errorf("Mason's snapshot shows %q: %s", never, snap)
+				}
+			}
+		}
+		if v.role != "teacher" {
+			for _, k := range []string{"flags", "learning", "students"} {
+				if _, ok := sub(fw, "snapshot")[k]; ok {
+					t.Errorf("%s's snapshot has %q: %s", v.d.name, k, snap)
+				}
+			}
+		}
+	}
+
+	// What each must have seen, so that the checks above are not empty.
+	has := func(d *cDev, what string, ok func(frame) bool) {
+		t.Helper()
+		for _, f := range d.events() {
+			if ok(f) {
+				return
+			}
+		}
+		t.Errorf("%s did not receive %s", d.name, what)
+	}
+	text := func(x string) func(frame) bool {
+		return func(f frame) bool { return f.event() == "announcement" && str(f.data(), "text") == x }
+	}
+	ev := func(e string) func(frame) bool { return func(f frame) bool { return f.event() == e } }
+	has(td, "the hand", ev("hand"))
+	has(td, "the level", ev("level"))
+	has(td, "the proposal", ev("proposal"))
+	has(td, "the announcement to Olivia", text("For Olivia alone."))
+	has(dev["Olivia"], "her own hand", ev("hand"))
+	has(dev["Olivia"], "her announcement", text("For Olivia alone."))
+	has(dev["Olivia"], "her group's announcement", text("For the Otters."))
+	has(dev["Mason"], "his group's announcement", text("For the Otters."))
+	has(dev["Mason"], "his choice", ev("choice"))
+	has(dev["Noah"], "the station's announcement", text("For the laptops."))
+	has(dev["Noah"], "his group's announcement", text("For the Herons."))
+	has(pd, "the announcement to everyone", text("For everyone."))
+	has(pd, "the groups", ev("groups"))
+	// Names never reach the projector, in any frame.
+	for _, f := range pd.all() {
+		for _, n := range names {
+			if strings.Contains(f.String(), n) || strings.Contains(f.String(), st[n].id) {
+				t.Errorf("the projector received a frame naming %s: %s", n, f)
+			}
+		}
+	}
+}
+
+// roomFor is the room a hello names: required for teachers, left out for
+// tokens bound to a class.
+func roomFor(role, room string) string {
+	if role == "teacher" || role == "coach" {
+		return room
+	}
+	return ""
+}
+
+// cResume: a dropped device resumes with its epoch and offset and gets
+// every event it missed, once; a resume that cannot be served gets a
+// snapshot and not_recoverable.
+func cResume(s *cServer, teacher string) {
+	t := s.t
+	room := s.newRoom(teacher, "Resume")
+	olivia := s.join(room.code, "Olivia")
+	noah := s.join(room.code, "Noah")
+	td, _ := s.enter("teacher", teacher, room.id, nil)
+	od, _ := s.enter("Olivia", olivia.token, "", nil)
+	td.must("announce", obj{"text": "before the drop"})
+	od.wait("the first announcement", func(f frame) bool { return str(f.data(), "text") == "before the drop" })
+	epoch, offset := od.state()
+	before := od.events()
+	_ = od.ws.CloseNow()
+	od.closed()
+
+	// While she is away: for everyone, for her, for another student.
+	td.must("announce", obj{"text": "missed 1"})
+	td.must("announce", obj{"text": "missed 2", "to": olivia.id})
+	td.must("announce", obj{"text": "not hers", "to": noah.id})
+	last := td.must("announce", obj{"text": "missed 3"})
+	end, _ := num(last, "seq")
+
+	od2, w := s.enter("Olivia again", olivia.token, "", obj{"epoch": epoch, "offset": offset})
+	if w["resumed"] != true || str(w, "epoch") != epoch || w["snapshot"] != nil {
+		t.Fatalf("a resume within the class's log: %v", w)
+	}
+	if wo, _ := num(w, "offset"); wo < end {
+		t.Errorf("the welcome's offset %d is below the last event %d", wo, end)
+	}
+	od2.wait("the last missed event", func(f frame) bool { return f.seq() == end })
+	var texts []string
+	for _, f := range od2.events() {
+		if f.seq() <= offset {
+			t.Errorf("a resume from %d delivered seq %d", offset, f.seq())
+		}
+		texts = append(texts, str(f.data(), "text"))
+	}
+	if want := []string{"missed 1", "missed 2", "missed 3"}; !slices.Equal(texts, want) {
+		t.Errorf("after resuming Olivia received %q, want %q", texts, want)
+	}
+	// The whole: before the drop and after it, against a resume from 0.
+	ref, _ := s.enter("Olivia from 0", olivia.token, "", obj{"epoch": epoch, "offset": 0})
+	ref.wait("the last missed event", func(f frame) bool { return f.seq() == end })
+	var got []frame
+	for _, f := range append(before, od2.events()...) {
+		if f.seq() <= end {
+			got = append(got, f)
+		}
+	}
+	var want []frame
+	for _, f := range ref.events() {
+		if f.seq() <= end && f.seq() > before[0].seq()-1 {
+			want = append(want, f)
+		}
+	}
+	sameEvents(t, "Olivia across the drop", got, want)
+
+	// After a resumed welcome, the offset the device keeps is the largest
+	// seq it received, and it resumes from there once more with nothing
+	// to replay.
+	e2, o2 := od2.state()
+	if o2 != end {
+		t.Errorf("Olivia keeps offset %d after the replay, want %d", o2, end)
+	}
+	od3, w3 := s.enter("Olivia a third time", olivia.token, "", obj{"epoch": e2, "offset": o2})
+	if w3["resumed"] != true {
+		t.Errorf("a resume from the latest offset: %v", w3)
+	}
+	od3.isOpen()
+	for _, f := range od3.events() {
+		if f.seq() <= o2 {
+			t.Errorf("a resume from the latest offset replayed %s", f)
+		}
+	}
+
+	// Resumes that cannot be served: another epoch, an offset ahead of
+	// the class.
+	for _, c := range []struct {
+		what   string
+		resume obj
+	}{
+		{"another epoch", obj{"epoch": "32e691a4-5ca2-4992-aa75-a51a7ea2d48f", "offset": offset}},
+		{"an offset ahead of the class", obj{"epoch": epoch, "offset": end + 1000}},
+	} {
+		_, w := s.enter("Olivia, "+c.what, olivia.token, "", c.resume)
+		if w["resumed"] != false || str(sub(w, "reason"), "code") != "not_recoverable" || str(sub(w, "reason"), "message") == "" {
+			t.Errorf("a resume from %s: %v", c.what, w)
+		}
+		if me := sub(sub(w, "snapshot"), "me"); str(me, "id") != olivia.id {
+			t.Errorf("a resume from %s: the snapshot is not Olivia's view: %v", c.what, w)
+		}
+	}
+}
+
+// cConnections: the sixth connection of one person is welcomed and the
+// oldest is told too_many_connections and closed with 4006.
+func cConnections(s *cServer, teacher string) {
+	t := s.t
+	room := s.newRoom(teacher, "Connections")
+	olivia := s.join(room.code, "Olivia")
+	var devs []*cDev
+	for i := range cMaxConns + 1 {
+		d, _ := s.enter(fmt.Sprintf("Olivia's device %d", i+1), olivia.token, "", nil)
+		devs = append(devs, d)
+	}
+	oldest := devs[0]
+	f := oldest.wait("too_many_connections", func(f frame) bool { return f.typ() == "error" })
+	oldest.isError(f, "too_many_connections", false)
+	if ra, ok := num(sub(f.m, "error"), "retry_after"); !ok || ra != 30000 {
+		t.Errorf("too_many_connections: retry_after %v, want 30000", sub(f.m, "error")["retry_after"])
+	}
+	if code := oldest.closed(); code != 4006 {
+		t.Errorf("the oldest connection was closed with %d, want 4006", code)
+	}
+	for _, d := range devs[1:] {
+		d.isOpen()
+	}
+	// A class's projectors count as one person.
+	proj := s.projector(teacher, room.id)
+	var walls []*cDev
+	for i := range cMaxConns + 1 {
+		d, _ := s.enter(fmt.Sprintf("projector %d", i+1), proj, "", nil)
+		walls = append(walls, d)
+	}
+	if code := walls[0].closed(); code != 4006 {
+		t.Errorf("the oldest of six projectors was closed with %d, want 4006", code)
+	}
+}
+
+// cEnded: end_class reaches every device as class_ended, then close 4003;
+// a hello to the ended class is welcomed with its snapshot, then closed
+// with 4003.
+func cEnded(s *cServer, teacher string) {
+	t := s.t
+	room := s.newRoom(teacher, "Ended")
+	olivia := s.join(room.code, "Olivia")
+	td, _ := s.enter("teacher", teacher, room.id, nil)
+	od, _ := s.enter("Olivia", olivia.token, "", nil)
+	pd, _ := s.enter("projector", s.projector(teacher, room.id), "", nil)
+	od.must("raise_hand", obj{})
+	td.wait("the help flag", func(f frame) bool { return f.event() == "flag" })
+	if r := td.must("end_class", obj{}); len(r) != 0 {
+		t.Errorf("end_class's result: %v", r)
+	}
+	for _, d := range []*cDev{td, od, pd} {
+		d.wait("class_ended", func(f frame) bool { return f.event() == "class_ended" })
+		if code := d.closed(); code != 4003 {
+			t.Errorf("%s: closed with %d after the class ended, want 4003", d.name, code)
+		}
+	}
+	// The flags still open are cleared just before class_ended.
+	var cleared bool
+	for _, f := range td.events() {
+		if f.event() == "flag" && str(f.data(), "change") == "clear" {
+			cleared = true
+		}
+		if f.event() == "class_ended" && !cleared {
+			t.Errorf("class_ended came before the open flag was cleared")
+		}
+	}
+	for _, who := range []struct{ name, token, room string }{{"teacher", teacher, room.id}, {"Olivia", olivia.token, ""}} {
+		d := s.dial(who.name + " after the end")
+		f := d.hello(who.token, who.room, nil)
+		snap := sub(f.data(), "snapshot")
+		if f.typ() != "welcome" || str(snap, "status") != "ended" {
+			t.Errorf("%s's hello to an ended class: %s", who.name, f)
+		}
+		if code := d.closed(); code != 4003 {
+			t.Errorf("%s: a hello to an ended class closed with %d, want 4003", who.name, code)
+		}
+		if who.name == "teacher" {
+			for _, x := range snap["students"].([]any) {
+				m := x.(obj)
+				if m["online"] != false || m["hand"] != false || m["note"] != nil {
+					t.Errorf("in an ended class a student is %v", m)
+				}
+			}
+		} else if me := sub(snap, "me"); me["online"] != false || me["hand"] != false {
+			t.Errorf("in an ended class Olivia's view of herself is %v", me)
+		}
+	}
+}
