@@ -1,0 +1,195 @@
+package main
+
+import (
+	"bytes"
+	"slices"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// The real process killed mid-class with SIGKILL, and stopped with
+// SIGTERM, as a client sees it: every acknowledged command is still in
+// effect after the restart, a command whose answer was lost and one in
+// flight at the kill are retried with their ids and carried out once,
+// and every device resumes from its offset with nothing missing or
+// doubled.
+func TestConformanceRestart(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
+		t.Run(sigName[sig], func(t *testing.T) { cRestart(t, sig) })
+	}
+}
+
+func cRestart(t *testing.T, sig syscall.Signal) {
+	s := cStart(t)
+	teacher := s.login()
+	room := s.newRoom(teacher, "Restart")
+	olivia := s.join(room.code, "Olivia")
+	noah := s.join(room.code, "Noah")
+	proj := s.projector(teacher, room.id)
+	td, _ := s.enter("teacher", teacher, room.id, nil)
+	pd, _ := s.enter("projector", proj, "", nil)
+	od, _ := s.enter("Olivia", olivia.token, "", nil)
+	nd, _ := s.enter("Noah", noah.token, "", nil)
+	for _, st := range []cStudent{olivia, noah} {
+		td.wait(st.name+" online", func(f frame) bool {
+			return f.event() == "presence" && str(f.data(), "student") == st.id && f.data()["online"] == true
+		})
+	}
+
+	// Acknowledged before the kill.
+	od.must("raise_hand", obj{"note": "help with 2"})
+	nd.must("set_interest", obj{"interest": "volcanoes"})
+	td.must("set_level", obj{"student": noah.id, "level": 0.6})
+	station := str(td.must("put_station", obj{"station": obj{"name": "Laptops", "kind": "online", "capacity": 4}}), "station")
+	td.must("announce", obj{"text": "acknowledged 1"})
+	td.must("announce", obj{"text": "acknowledged for Olivia", "to": olivia.id})
+	td.must("pause_class", obj{})
+	// A command whose answer the device will be said to have lost: it
+	// was answered, and is sent again with its id after the restart.
+	lostID := td.nextID()
+	td.send(lostID, "announce", obj{"text": "answer lost"})
+	lost := td.answer(lostID)
+	if lost.typ() != "result" {
+		t.Fatalf("the command whose answer is lost: %s", lost)
+	}
+	mark := td.must("announce", obj{"text": "before the kill"})
+	end, _ := num(mark, "seq")
+	for _, d := range []*cDev{td, pd, od, nd} {
+		d.wait("the last event before the kill", func(f frame) bool { return f.seq() == end })
+	}
+	// A command in flight at the kill: sent, its answer not awaited.
+	flightID := td.nextID()
+	td.send(flightID, "announce", obj{"text": "in flight"})
+
+	if err := s.p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	devs := []*cDev{td, pd, od, nd}
+	for _, d := range devs {
+		code := d.closed()
+		// "1012: the server is restarting"; a killed process closes
+		// nothing, and the device sees the connection drop.
+		if sig == syscall.SIGTERM && code != websocket.StatusServiceRestart {
+			t.Errorf("%s: on SIGTERM closed with %d, want 1012", d.name, code)
+		}
+	}
+	select {
+	case <-s.p.exited:
+	case <-time.After(cWait):
+		t.Fatalf("the server did not exit within %v of %s", cWait, sigName[sig])
+	}
+	s.p = startServer(t, s.data)
+
+	// Every device resumes from what it kept.
+	type back struct {
+		old, d *cDev
+		token  string
+		room   string
+	}
+	var backs []back
+	for _, c := range []struct {
+		d           *cDev
+		token, room string
+	}{{td, teacher, room.id}, {pd, proj, ""}, {od, olivia.token, ""}, {nd, noah.token, ""}} {
+		d, w := s.enter(c.d.name+" after", c.token, c.room, c.d.resumeOf())
+		if w["resumed"] != true {
+			t.Fatalf("%s did not resume after %s: %v", c.d.name, sigName[sig], w)
+		}
+		backs = append(backs, back{c.d, d, c.token, c.room})
+	}
+	tb := backs[0].d
+
+	// The answer lost: the same answer again, and done once.
+	tb.send(lostID, "announce", obj{"text": "answer lost"})
+	if again := tb.answer(lostID); again.typ() != "result" || !bytes.Equal(cJSON(t, again.data()), cJSON(t, lost.data())) {
+		t.Errorf("the command whose answer was lost, retried after %s: %s, first %s", sigName[sig], again, lost)
+	}
+	// The one in flight: retried with its id, it is carried out once
+	// whether or not it ran before the kill.
+	tb.send(flightID, "announce", obj{"text": "in flight"})
+	flight := tb.answer(flightID)
+	if flight.typ() != "result" {
+		t.Errorf("the command in flight at the kill, retried: %s", flight)
+	}
+	mark = tb.must("announce", obj{"text": "after the restart"})
+	end, _ = num(mark, "seq")
+	for _, b := range backs {
+		b.d.wait("the first event after the restart", func(f frame) bool { return f.seq() == end })
+	}
+
+	for _, b := range backs {
+		// The device's stream across the restart against a device of the
+		// same person resuming from 0: no event missing, none twice.
+		e, _ := b.d.state()
+		ref, _ := s.enter(b.old.name+" from 0", b.token, b.room, obj{"epoch": e, "offset": 0})
+		ref.wait("the first event after the restart", func(f frame) bool { return f.seq() == end })
+		var got, want []frame
+		for _, f := range append(b.old.events(), b.d.events()...) {
+			if f.seq() <= end {
+				got = append(got, f)
+			}
+		}
+		for _, f := range ref.events() {
+			if f.seq() > b.old.wOffset && f.seq() <= end {
+				want = append(want, f)
+			}
+		}
+		sameEvents(t, b.old.name+" across "+sigName[sig], got, want)
+		if b.old == td {
+			var n, lostN int
+			for _, f := range ref.events() {
+				switch str(f.data(), "text") {
+				case "in flight":
+					n++
+					if s, _ := num(flight.data(), "seq"); s != f.seq() {
+						t.Errorf("the command in flight: its answer names seq %d, its event is at %d", s, f.seq())
+					}
+				case "answer lost":
+					lostN++
+				}
+			}
+			if n != 1 || lostN != 1 {
+				t.Errorf("after %s the class's log holds the command in flight %d times and the one whose answer was lost %d times; want once each", sigName[sig], n, lostN)
+			}
+		}
+	}
+
+	// What was acknowledged is in effect: the teacher's fresh view.
+	_, w := s.enter("teacher fresh", teacher, room.id, nil)
+	v := sub(w, "snapshot")
+	if v["paused"] != true {
+		t.Errorf("after %s the class is not paused: %v", sigName[sig], v)
+	}
+	var texts []string
+	for _, a := range v["announcements"].([]any) {
+		texts = append(texts, str(a.(obj), "text"))
+	}
+	for _, want := range []string{"acknowledged 1", "acknowledged for Olivia", "answer lost", "before the kill", "in flight", "after the restart"} {
+		if !slices.Contains(texts, want) {
+			t.Errorf("after %s the announcements are %q, without %q", sigName[sig], texts, want)
+		}
+	}
+	stations, _ := v["stations"].([]any)
+	if len(stations) != 1 || str(stations[0].(obj), "id") != station {
+		t.Errorf("after %s the stations are %v", sigName[sig], stations)
+	}
+	for _, x := range v["students"].([]any) {
+		m := x.(obj)
+		switch str(m, "id") {
+		case olivia.id:
+			if m["hand"] != true || str(m, "note") != "help with 2" {
+				t.Errorf("after %s Olivia is %v", sigName[sig], m)
+			}
+		case noah.id:
+			if str(m, "interest") != "volcanoes" {
+				t.Errorf("after %s Noah is %v", sigName[sig], m)
+			}
+			if l, _ := m["level"].(interface{ String() string }); l == nil || l.String() != "0.6" {
+				t.Errorf("after %s Noah's level is %v", sigName[sig], m["level"])
+			}
+		}
+	}
+}
