@@ -494,6 +494,29 @@ func (d *cDev) cmd(typ string, data any) frame {
 	return d.answer(id)
 }
 
+// resend sends a command again with its id and returns the answer to
+// this sending.
+func (d *cDev) resend(id, typ string, data any) frame {
+	d.t.Helper()
+	from := d.count()
+	d.send(id, typ, data)
+	f, ok := d.waitFrom(from, "the answer to "+id+" sent again", func(f frame) bool {
+		return (f.typ() == "result" || f.typ() == "error") && f.id() == id
+	})
+	if !ok {
+		d.t.Fatalf("%s: the connection ended before %s was answered again: %v", d.name, id, d.readErr)
+	}
+	return f
+}
+
+// pause waits as long as the server asked (a retry_after): the protocol's
+// own wait, not one in place of a condition.
+func (d *cDev) pause(ms time.Duration) {
+	tm := time.NewTimer(ms)
+	defer tm.Stop()
+	<-tm.C
+}
+
 // must is cmd that must succeed; it returns the result's data.
 func (d *cDev) must(typ string, data any) obj {
 	d.t.Helper()

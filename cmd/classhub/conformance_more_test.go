@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // cPrivacy holds the server to "Privacy: who sees what": Olivia and
@@ -411,5 +412,131 @@ func cEnded(s *cServer, teacher string) {
 		} else if me := sub(snap, "me"); me["online"] != false || me["hand"] != false {
 			t.Errorf("in an ended class Olivia's view of herself is %v", me)
 		}
+	}
+}
+
+// cRoles holds the server to the Messages table's "sent by": every type
+// a role may not send is forbidden, whatever its data.
+func cRoles(s *cServer, teacher string) {
+	t := s.t
+	room := s.newRoom(teacher, "Roles")
+	olivia := s.join(room.code, "Olivia")
+	devs := map[string]*cDev{}
+	devs["student"], _ = s.enter("Olivia", olivia.token, "", nil)
+	devs["projector"], _ = s.enter("projector", s.projector(teacher, room.id), "", nil)
+	devs["teacher"], _ = s.enter("teacher", teacher, room.id, nil)
+	rows := cTable(t, "## Messages")
+	checked := 0
+	for _, r := range rows[1:] {
+		typ := cSpans(r[0])[0]
+		if typ == "hello" {
+			continue
+		}
+		words := strings.FieldsFunc(r[1], func(c rune) bool { return c < 'a' || c > 'z' })
+		for role, d := range devs {
+			if strings.Contains(r[1], "every role") || slices.Contains(words, role) {
+				continue
+			}
+			checked++
+			// With data the type would take from its own role, and with
+			// none: the role is refused either way.
+			d.refused("forbidden", typ, obj{})
+			d.refused("forbidden", typ, nil)
+		}
+	}
+	if checked < 40 {
+		t.Errorf("only %d refusals read from the Messages table", checked)
+	}
+	// Nothing refused changed the class: the teacher's view is as new.
+	_, w := s.enter("teacher fresh", teacher, room.id, nil)
+	v := sub(w, "snapshot")
+	if a, _ := v["announcements"].([]any); len(a) != 0 || v["paused"] != false || str(v, "status") != "open" {
+		t.Errorf("refused commands changed the class: %v", v)
+	}
+}
+
+// cLimits: the documented limits a client can reach.
+func cLimits(s *cServer, teacher string) {
+	t := s.t
+	room := s.newRoom(teacher, "Limits")
+	olivia := s.join(room.code, "Olivia")
+	od, _ := s.enter("Olivia", olivia.token, "", nil)
+
+	// data may be left out, or null, when it would be empty.
+	for _, b := range []string{`{"v":1,"id":"n1","type":"ping"}`, `{"v":1,"id":"n2","type":"ping","data":null}`} {
+		od.sendRaw([]byte(b))
+	}
+	for _, id := range []string{"n1", "n2"} {
+		if f := od.answer(id); f.typ() != "result" {
+			t.Errorf("a ping with its data %s: %s", map[string]string{"n1": "left out", "n2": "null"}[id], f)
+		}
+	}
+
+	// The hello's limits: a token over 4096 bytes, an epoch over 64.
+	d := s.dial("limits")
+	d.refused("invalid", "hello", obj{"token": strings.Repeat("t", 4097)})
+	d.refused("invalid", "hello", obj{"token": olivia.token, "resume": obj{"epoch": strings.Repeat("e", 65), "offset": 1}})
+	d.refused("invalid", "hello", obj{"token": olivia.token, "resume": obj{"epoch": "", "offset": 1}})
+	// A student may name their own class.
+	if f := d.hello(olivia.token, room.id, nil); f.typ() != "welcome" {
+		t.Errorf("a student's hello naming their own class: %s", f)
+	}
+
+	// Commands per person: 20 a second, bursts of 40. Sent without
+	// waiting, some are refused with rate_limited and a retry_after, and
+	// are not carried out; each is carried out once retried with its id.
+	var ids []string
+	for range 60 {
+		id := od.nextID()
+		ids = append(ids, id)
+		od.send(id, "set_interest", obj{"interest": id})
+	}
+	var limited []string
+	for _, id := range ids {
+		f := od.answer(id)
+		switch f.typ() {
+		case "result":
+		case "error":
+			od.isError(f, "rate_limited", true)
+			if ra, ok := num(sub(f.m, "error"), "retry_after"); !ok || ra == 0 {
+				t.Errorf("rate_limited without a retry_after: %s", f)
+			}
+			limited = append(limited, id)
+		}
+	}
+	if len(limited) == 0 {
+		t.Fatalf("60 commands at once from one person: none was rate_limited")
+	}
+	for _, id := range limited {
+		od.patiently(id, "set_interest", obj{"interest": id})
+	}
+	// Each interest was stated once: one choice event per id.
+	od.patiently(od.nextID(), "set_interest", obj{"interest": "the end"})
+	od.wait("the last choice", func(f frame) bool { return f.event() == "choice" && str(f.data(), "interest") == "the end" })
+	seen := map[string]int{}
+	for _, f := range od.events() {
+		if f.event() == "choice" {
+			seen[str(f.data(), "interest")]++
+		}
+	}
+	for _, id := range ids {
+		if seen[id] != 1 {
+			t.Errorf("the interest %s was stated %d times", id, seen[id])
+		}
+	}
+}
+
+// patiently sends a command until it is carried out, waiting as long as
+// each rate_limited asks ("wait that long and retry with the same id").
+func (d *cDev) patiently(id, typ string, data any) frame {
+	d.t.Helper()
+	for {
+		f := d.resend(id, typ, data)
+		if f.typ() == "result" {
+			return f
+		}
+		d.isError(f, "rate_limited", true)
+		ra, _ := num(sub(f.m, "error"), "retry_after")
+		d.pause(time.Duration(ra) * time.Millisecond)
 	}
 }

@@ -33,6 +33,8 @@ func TestConformance(t *testing.T) {
 	t.Run("Privacy", func(t *testing.T) { s.t = t; cPrivacy(s, teacher) })
 	t.Run("Resume", func(t *testing.T) { s.t = t; cResume(s, teacher) })
 	t.Run("Connections", func(t *testing.T) { s.t = t; cConnections(s, teacher) })
+	t.Run("Roles", func(t *testing.T) { s.t = t; cRoles(s, teacher) })
+	t.Run("Limits", func(t *testing.T) { s.t = t; cLimits(s, teacher) })
 	t.Run("Ended", func(t *testing.T) { s.t = t; cEnded(s, teacher) })
 	s.t = t
 
