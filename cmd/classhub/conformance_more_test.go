@@ -34,6 +34,20 @@ func cPrivacy(s *cServer, teacher string) {
 	}
 	olivia, mason, noah := st["Olivia"], st["Mason"], st["Noah"]
 
+	// Mr Diaz, a coach, by invitation.
+	inv := s.ok(201, "POST", "/api/v1/coaches", teacher, obj{"email": "diaz@school.example", "name": "Mr Diaz"})
+	co := s.ok(200, "POST", "/api/v1/coaches/accept", "", obj{"code": " " + strings.ToLower(str(sub(inv, "invite"), "code")) + " ", "password": "a long password of his own"})
+	coach, coachID := str(co, "token"), str(sub(co, "coach"), "id")
+	if str(co, "role") != "coach" || coach == "" || !cUUID.MatchString(coachID) {
+		t.Fatalf("a coach's acceptance: %v", co)
+	}
+	// Before he has a group, his hello is refused.
+	early := s.dial("Mr Diaz, no group")
+	early.isError(early.hello(coach, room.id, nil), "unauthorized", true)
+	if code := early.closed(); code != 4002 {
+		t.Errorf("a coach of no group: closed with %d, want 4002", code)
+	}
+
 	prop := td.must("propose_groups", obj{"method": "random", "count": 2})
 	applied := td.must("apply_groups", obj{"proposal": str(prop, "id"), "groups": []any{
 		obj{"name": "Otters", "members": []any{olivia.id, mason.id}},
@@ -44,6 +58,15 @@ func cPrivacy(s *cServer, teacher string) {
 		t.Fatalf("apply_groups: %v", applied)
 	}
 	otters, herons := gids[0].(string), gids[1].(string)
+	td.must("assign_coach", obj{"group": otters, "coach": coachID, "assigned": true})
+	cr := s.ok(200, "GET", "/api/v1/coach/rooms", coach, nil)
+	if rs, _ := cr["rooms"].([]any); len(rs) != 1 || str(rs[0].(obj), "id") != room.id {
+		t.Errorf("the coach's classes: %v", cr)
+	}
+	cd, cw := s.enter("Mr Diaz", coach, room.id, nil)
+	if str(cw, "role") != "coach" {
+		t.Errorf("the coach's welcome: %v", cw)
+	}
 	station := str(td.must("put_station", obj{"station": obj{"name": "Laptops", "kind": "online", "capacity": 0}}), "station")
 	td.must("move_student", obj{"student": noah.id, "station": station})
 	td.must("announce", obj{"text": "For everyone."})
@@ -62,7 +85,7 @@ func cPrivacy(s *cServer, teacher string) {
 	td.wait("the help flag", func(f frame) bool { return f.event() == "flag" })
 	marker := td.must("announce", obj{"text": "The end."})
 	end, _ := num(marker, "seq")
-	all := append([]*cDev{td, pd}, dev["Olivia"], dev["Mason"], dev["Noah"])
+	all := append([]*cDev{td, pd, cd}, dev["Olivia"], dev["Mason"], dev["Noah"])
 	for _, d := range all {
 		d.wait("the last announcement", func(f frame) bool { return f.seq() == end })
 	}
@@ -78,6 +101,7 @@ func cPrivacy(s *cServer, teacher string) {
 	viewers := []viewer{
 		{td, "teacher", "", "", teacher},
 		{pd, "projector", "", "", proj},
+		{cd, "coach", "", otters, coach},
 		{dev["Olivia"], "student", olivia.id, otters, olivia.token},
 		{dev["Mason"], "student", mason.id, otters, mason.token},
 		{dev["Noah"], "student", noah.id, herons, noah.token},
@@ -105,6 +129,21 @@ func cPrivacy(s *cServer, teacher string) {
 			return ""
 		case v.role == "projector":
 			return "not for everyone"
+		case v.role == "coach":
+			// Their groups' group events, and staff events about the
+			// students of their groups; never one student's, a station's
+			// or the teachers'.
+			if slices.Contains(kinds, "group") && (str(target, "group") == v.group || str(sub(data, "group"), "id") == v.group) {
+				return ""
+			}
+			about := str(data, "student")
+			if fl := sub(data, "flag"); fl != nil {
+				about = str(fl, "student")
+			}
+			if slices.Contains(kinds, "staff") && (about == olivia.id || about == mason.id) {
+				return ""
+			}
+			return fmt.Sprintf("audience %v, not for a coach of the Otters", kinds)
 		case slices.Contains(kinds, "student") && (str(data, "student") == v.student || str(target, "student") == v.student):
 			return ""
 		case slices.Contains(kinds, "group") && (str(target, "group") == v.group || str(sub(data, "group"), "id") == v.group):
@@ -168,6 +207,17 @@ func cPrivacy(s *cServer, teacher string) {
 					t.Errorf("Noah's snapshot names %s, who is not in his group: %s", n, snap)
 				}
 			}
+		case v.role == "coach":
+			for _, never := range []string{"For Olivia", "For the Herons", "For the laptops", "Olivia's reading", "0.35", "Noah", noah.id, "proposal"} {
+				if bytes.Contains(snap, []byte(never)) {
+					t.Errorf("the coach's snapshot shows %q: %s", never, snap)
+				}
+			}
+			for _, x := range sub(fw, "snapshot")["students"].([]any) {
+				if _, ok := x.(obj)["level"]; ok {
+					t.Errorf("the coach's snapshot shows a level: %s", snap)
+				}
+			}
 		case v.student == mason.id:
 			for _, never := range []string{"For Olivia", "For the Herons", "For the laptops", "Olivia's reading", "stuck on 3b", "robots", "0.35"} {
 				if bytes.Contains(snap, []byte(never)) {
@@ -175,7 +225,7 @@ func cPrivacy(s *cServer, teacher string) {
 				}
 			}
 		}
-		if v.role != "teacher" {
+		if v.role != "teacher" && v.role != "coach" {
 			for _, k := range []string{"flags", "learning", "students"} {
 				if _, ok := sub(fw, "snapshot")[k]; ok {
 					t.Errorf("%s's snapshot has %q: %s", v.d.name, k, snap)
@@ -210,6 +260,8 @@ func cPrivacy(s *cServer, teacher string) {
 	has(dev["Noah"], "the station's announcement", text("For the laptops."))
 	has(dev["Noah"], "his group's announcement", text("For the Herons."))
 	has(pd, "the announcement to everyone", text("For everyone."))
+	has(cd, "his group's announcement", text("For the Otters."))
+	has(cd, "the help flag on Olivia", ev("flag"))
 	has(pd, "the groups", ev("groups"))
 	// Names never reach the projector, in any frame.
 	for _, f := range pd.all() {
