@@ -81,6 +81,20 @@ func cPrivacy(s *cServer, teacher string) {
 	dev["Olivia"].must("set_interest", obj{"interest": "robots"})
 	td.must("offer_choices", obj{"prompt": "Which passage?", "options": []any{"Volcanoes", "Space"}})
 	dev["Mason"].must("choose", obj{"option": "volcanoes"})
+	// Practice: items, hints and answers are for the student and the
+	// teachers.
+	given := td.must("assign_practice", obj{"set": obj{"bank": "fractions-5", "set": "frac-equivalence"}})
+	if n, _ := num(given, "students"); n != 3 {
+		t.Errorf("assign_practice to the class of three: %v", given)
+	}
+	item := str(sub(dev["Olivia"].must("next_item", obj{}), "item"), "id")
+	if h := dev["Olivia"].must("hint", obj{"item": item}); h["text"] == nil {
+		t.Errorf("a hint: %v", h)
+	}
+	if a := dev["Olivia"].must("answer", obj{"item": item, "response": "3"}); a["correct"] == nil || a["p"] == nil {
+		t.Errorf("an answer: %v", a)
+	}
+	dev["Mason"].must("next_item", obj{})
 	// The hand raises a help flag: for the teachers only.
 	td.wait("the help flag", func(f frame) bool { return f.event() == "flag" })
 	marker := td.must("announce", obj{"text": "The end."})
@@ -257,6 +271,10 @@ func cPrivacy(s *cServer, teacher string) {
 	has(dev["Olivia"], "her group's announcement", text("For the Otters."))
 	has(dev["Mason"], "his group's announcement", text("For the Otters."))
 	has(dev["Mason"], "his choice", ev("choice"))
+	has(dev["Mason"], "his item", ev("item"))
+	has(dev["Olivia"], "her attempt", ev("attempt"))
+	has(dev["Olivia"], "her hint", ev("hint"))
+	has(td, "Olivia's attempt", ev("attempt"))
 	has(dev["Noah"], "the station's announcement", text("For the laptops."))
 	has(dev["Noah"], "his group's announcement", text("For the Herons."))
 	has(pd, "the announcement to everyone", text("For everyone."))
