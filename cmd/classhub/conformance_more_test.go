@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
@@ -608,5 +610,120 @@ func (d *cDev) patiently(id, typ string, data any) frame {
 		d.isError(f, "rate_limited", true)
 		ra, _ := num(sub(f.m, "error"), "retry_after")
 		d.pause(time.Duration(ra) * time.Millisecond)
+	}
+}
+
+// cErase: erasing a student closes every device with 4005, refuses the
+// erased student's token with 4004, gives the others a fresh snapshot
+// (not_recoverable) in a new epoch, and ends the rewritten log with an
+// erased event that keeps only a digest of the student's ID.
+func cErase(s *cServer, teacher string) {
+	t := s.t
+	room := s.newRoom(teacher, "Erase")
+	olivia := s.join(room.code, "Olivia")
+	noah := s.join(room.code, "Noah")
+	td, tw := s.enter("teacher", teacher, room.id, nil)
+	od, _ := s.enter("Olivia", olivia.token, "", nil)
+	nd, _ := s.enter("Noah", noah.token, "", nil)
+	od.must("raise_hand", obj{"note": "a private note"})
+	td.must("announce", obj{"text": "before the erasure"})
+	nd.wait("the announcement", func(f frame) bool { return f.event() == "announcement" })
+	epoch, offset := nd.state()
+
+	// The export first: everything the class holds about her.
+	ex := s.ok(200, "GET", "/api/v1/rooms/"+room.id+"/students/"+olivia.id+"/export", teacher, nil)
+	if str(ex, "room") != room.id || str(sub(ex, "student"), "id") != olivia.id || ex["events"] == nil {
+		t.Errorf("the export: %v", ex)
+	}
+
+	r := s.ok(200, "POST", "/api/v1/rooms/"+room.id+"/students/"+olivia.id+"/erase", teacher, nil)
+	removed, ok1 := num(r, "removed")
+	if _, ok2 := num(r, "events"); !ok1 || !ok2 || removed == 0 {
+		t.Errorf("the erasure answered %v", r)
+	}
+	for _, d := range []*cDev{td, od, nd} {
+		if code := d.closed(); code != 4005 {
+			t.Errorf("%s: closed with %d by the erasure, want 4005", d.name, code)
+		}
+	}
+	d := s.dial("Olivia, erased")
+	d.isError(d.hello(olivia.token, "", nil), "unauthorized", true)
+	if code := d.closed(); code != 4004 {
+		t.Errorf("the erased student's hello: closed with %d, want 4004", code)
+	}
+	nd2, w := s.enter("Noah after", noah.token, "", obj{"epoch": epoch, "offset": offset})
+	if w["resumed"] != false || str(sub(w, "reason"), "code") != "not_recoverable" || str(w, "epoch") == epoch {
+		t.Errorf("Noah's resume after the erasure: %v", w)
+	}
+	nd2.isOpen()
+	e2 := str(w, "epoch")
+	_, fw := s.enter("teacher after", teacher, room.id, nil)
+	if snap := cJSON(t, fw["snapshot"]); bytes.Contains(snap, []byte(olivia.id)) || bytes.Contains(snap, []byte("a private note")) {
+		t.Errorf("the class still holds the erased student: %s", snap)
+	}
+	// The rewritten log, from its start: nothing of her, and an erased
+	// event last, with the digest of her ID.
+	// "The answer says how many events the new log holds": the erased
+	// event is the last of them.
+	held, _ := num(r, "events")
+	ref, _ := s.enter("teacher from 0", teacher, room.id, obj{"epoch": e2, "offset": 0})
+	erased := ref.wait("the erased event", func(f frame) bool { return f.event() == "erased" })
+	for _, f := range ref.events() {
+		if strings.Contains(f.String(), olivia.id) {
+			t.Errorf("the rewritten log names the erased student: %s", f)
+		}
+		if f.seq() > held {
+			break
+		}
+	}
+	sum := sha256.Sum256([]byte("classhub-erasure:" + room.id + ":" + olivia.id))
+	if erased.seq() != held || str(erased.data(), "digest") != hex.EncodeToString(sum[:]) {
+		t.Errorf("the rewritten log of %d events has %s, want erased last with the digest %x", held, erased, sum)
+	} else if n, _ := num(erased.data(), "removed"); n != removed {
+		t.Errorf("the erased event says %d removed, the answer %d", n, removed)
+	}
+	_ = tw
+	again := s.json("POST", "/api/v1/rooms/"+room.id+"/students/"+olivia.id+"/erase", teacher, nil)
+	if again.status != 404 || again.errCode() != "not_found" {
+		t.Errorf("erasing her again: %d %s", again.status, again.raw)
+	}
+}
+
+// cShare: a co-teacher whose share ends is closed with 4007, and their
+// hello is refused with unauthorized and 4007.
+func cShare(s *cServer, teacher string) {
+	t := s.t
+	addTeacher(t, s.data, "brown@school.example", "Mr Brown")
+	b := s.ok(200, "POST", "/api/v1/login", "", obj{"email": "brown@school.example", "password": cPassword})
+	brown, brownID := str(b, "token"), str(sub(b, "teacher"), "id")
+	room := s.newRoom(teacher, "Shared")
+
+	// Not his class: the hello is refused with 4002.
+	d := s.dial("Mr Brown, not his")
+	d.isError(d.hello(brown, room.id, nil), "unauthorized", true)
+	if code := d.closed(); code != 4002 {
+		t.Errorf("a teacher's hello to another's class: closed with %d, want 4002", code)
+	}
+	if r := s.json("GET", "/api/v1/rooms/"+room.id, brown, nil); r.status != 404 || r.errCode() != "not_found" {
+		t.Errorf("another teacher's class over REST: %d %s", r.status, r.raw)
+	}
+
+	sh := s.ok(200, "POST", "/api/v1/rooms/"+room.id+"/teachers", teacher, obj{"email": " Brown@School.example ", "role": "co_teacher"})
+	if str(sh, "you") != "owner" {
+		t.Errorf("sharing: %v", sh)
+	}
+	bd, bw := s.enter("Mr Brown", brown, room.id, nil)
+	if str(sub(bw, "snapshot"), "you") != "co_teacher" {
+		t.Errorf("the co-teacher's view says you are %v", sub(bw, "snapshot")["you"])
+	}
+	bd.must("announce", obj{"text": "from the co-teacher"})
+	s.ok(200, "DELETE", "/api/v1/rooms/"+room.id+"/teachers/"+brownID, teacher, nil)
+	if code := bd.closed(); code != 4007 {
+		t.Errorf("the co-teacher's console after the share ended: closed with %d, want 4007", code)
+	}
+	d = s.dial("Mr Brown, unshared")
+	d.isError(d.hello(brown, room.id, nil), "unauthorized", true)
+	if code := d.closed(); code != 4007 {
+		t.Errorf("the hello of a teacher whose share ended: closed with %d, want 4007", code)
 	}
 }

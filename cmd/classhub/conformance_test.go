@@ -35,6 +35,8 @@ func TestConformance(t *testing.T) {
 	t.Run("Connections", func(t *testing.T) { s.t = t; cConnections(s, teacher) })
 	t.Run("Roles", func(t *testing.T) { s.t = t; cRoles(s, teacher) })
 	t.Run("Limits", func(t *testing.T) { s.t = t; cLimits(s, teacher) })
+	t.Run("Erase", func(t *testing.T) { s.t = t; cErase(s, teacher) })
+	t.Run("Share", func(t *testing.T) { s.t = t; cShare(s, teacher) })
 	t.Run("Ended", func(t *testing.T) { s.t = t; cEnded(s, teacher) })
 	s.t = t
 
