@@ -554,6 +554,15 @@ func cLimits(s *cServer, teacher string) {
 		t.Errorf("a student's hello naming their own class: %s", f)
 	}
 
+	// "A class has at most 20 stations (a 21st is refused with invalid)."
+	td, _ := s.enter("teacher", teacher, room.id, nil)
+	for i := range 20 {
+		td.patiently(td.nextID(), "put_station", obj{"station": obj{"name": fmt.Sprintf("Station %d", i+1), "kind": "independent", "capacity": 0}})
+	}
+	if f := td.patiently21(); f.code() != "invalid" {
+		t.Errorf("a 21st station: %s", f)
+	}
+
 	// Commands per person: 20 a second, bursts of 40. Sent without
 	// waiting, some are refused with rate_limited and a retry_after, and
 	// are not carried out; each is carried out once retried with its id.
@@ -725,5 +734,20 @@ func cShare(s *cServer, teacher string) {
 	d.isError(d.hello(brown, room.id, nil), "unauthorized", true)
 	if code := d.closed(); code != 4007 {
 		t.Errorf("the hello of a teacher whose share ended: closed with %d, want 4007", code)
+	}
+}
+
+// patiently21 puts a 21st station, waiting out the rate limit, and
+// returns its refusal.
+func (d *cDev) patiently21() frame {
+	d.t.Helper()
+	id := d.nextID()
+	for {
+		f := d.resend(id, "put_station", obj{"station": obj{"name": "One too many", "kind": "custom", "capacity": 0}})
+		if f.code() != "rate_limited" {
+			return f
+		}
+		ra, _ := num(sub(f.m, "error"), "retry_after")
+		d.pause(time.Duration(ra) * time.Millisecond)
 	}
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"strings"
 	"testing"
@@ -212,6 +214,20 @@ func cHello(s *cServer, teacher string) {
 	// A second hello on a welcomed connection is invalid.
 	sd.refused("invalid", "hello", obj{"token": olivia.token})
 	sd.isOpen()
+
+	// A page of another origin may not open a WebSocket; the server's
+	// own may, and a program that sends no Origin is not checked.
+	for origin, want := range map[string]int{"https://elsewhere.example": 403, s.p.url: 101} {
+		ctx, cancel := context.WithTimeout(context.Background(), cWait)
+		ws, res, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(s.p.url, "http")+"/ws", &websocket.DialOptions{HTTPHeader: http.Header{"Origin": {origin}}})
+		cancel()
+		if err == nil {
+			_ = ws.CloseNow()
+		}
+		if res == nil || res.StatusCode != want {
+			t.Errorf("a WebSocket from a page of %s: %v %v, want HTTP %d", origin, res, err, want)
+		}
+	}
 
 	// Before the welcome: any other frame is not_ready.
 	d := s.dial("early")
