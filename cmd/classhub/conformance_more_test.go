@@ -97,6 +97,28 @@ func cPrivacy(s *cServer, teacher string) {
 		t.Errorf("an answer: %v", a)
 	}
 	dev["Mason"].must("next_item", obj{})
+	// The Otters' workspace: members edit it, their coach comments, and
+	// no one else touches it. Two edits made on the same notes both land,
+	// the first applied first.
+	ws := func(d *cDev, op obj) frame { return d.cmd("edit_workspace", obj{"group": otters, "op": op}) }
+	if f := ws(dev["Olivia"], obj{"kind": "edit_notes", "notes_base": 0, "edits": []any{obj{"pos": 0, "ins": "A"}}}); f.typ() != "result" {
+		t.Fatalf("Olivia edits her group's notes: %s", f)
+	}
+	ws(dev["Olivia"], obj{"kind": "edit_notes", "notes_base": 1, "edits": []any{obj{"pos": 1, "ins": "B"}}})
+	if f := ws(dev["Mason"], obj{"kind": "edit_notes", "notes_base": 1, "edits": []any{obj{"pos": 1, "ins": "C"}}}); f.typ() != "result" {
+		t.Errorf("Mason's edit on the notes before Olivia's: %s", f)
+	}
+	if f := ws(cd, obj{"kind": "comment", "text": "Good start."}); f.typ() != "result" {
+		t.Errorf("the coach comments: %s", f)
+	}
+	dev["Noah"].isError(ws(dev["Noah"], obj{"kind": "add_task", "title": "not my group"}), "forbidden", true)
+	cd.isError(ws(cd, obj{"kind": "add_task", "title": "coaches comment"}), "forbidden", true)
+	cd.refused("forbidden", "edit_workspace", obj{"group": herons, "op": obj{"kind": "comment", "text": "not my group"}})
+	_, ow := s.enter("Olivia's notes", olivia.token, "", nil)
+	if w := sub(sub(ow, "snapshot"), "workspace"); str(w, "group") != otters || str(w, "notes") != "ABC" {
+		t.Errorf("Olivia's view of her group's workspace is %v, want the Otters' notes \"ABC\" (both inserts at one place, the first applied first)", w)
+	}
+
 	// The hand raises a help flag: for the teachers only.
 	td.wait("the help flag", func(f frame) bool { return f.event() == "flag" })
 	marker := td.must("announce", obj{"text": "The end."})
@@ -281,6 +303,8 @@ func cPrivacy(s *cServer, teacher string) {
 	has(dev["Noah"], "his group's announcement", text("For the Herons."))
 	has(pd, "the announcement to everyone", text("For everyone."))
 	has(cd, "his group's announcement", text("For the Otters."))
+	has(cd, "his group's workspace", ev("workspace"))
+	has(dev["Mason"], "his group's workspace", ev("workspace"))
 	has(cd, "the help flag on Olivia", ev("flag"))
 	has(pd, "the groups", ev("groups"))
 	// Names never reach the projector, in any frame.
