@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -773,5 +774,36 @@ func (d *cDev) patiently21() frame {
 		}
 		ra, _ := num(sub(f.m, "error"), "retry_after")
 		d.pause(time.Duration(ra) * time.Millisecond)
+	}
+}
+
+// cJoinLimit: sign-ins, joins and look-ups of codes that do not exist
+// share an allowance per address, a burst of 60 and then one a second;
+// over it, 429 rate_limited with Retry-After and, as every rate_limited,
+// retry_after in the body.
+func cJoinLimit(s *cServer, teacher string) {
+	t := s.t
+	room := s.newRoom(teacher, "Join limit")
+	var r cResp
+	for i := 0; ; i++ {
+		if i > 200 {
+			t.Fatalf("200 look-ups of codes that do not exist were never refused")
+		}
+		r = s.json("GET", "/api/v1/join/ZZZZZ"+string(rune('2'+i%8)), "", nil)
+		if r.status != 404 {
+			break
+		}
+	}
+	for what, r := range map[string]cResp{
+		"a look-up of a code that does not exist": r,
+		"a join":                        s.json("POST", "/api/v1/join", "", obj{"code": room.code, "name": "Olivia"}),
+		"a sign-in":                     s.json("POST", "/api/v1/login", "", obj{"email": cTeacherEmail, "password": cPassword}),
+		"a look-up of a code that does": s.json("GET", "/api/v1/join/"+room.code, "", nil),
+	} {
+		ra, ok := num(sub(r.body, "error"), "retry_after")
+		secs, err := strconv.Atoi(r.header.Get("Retry-After"))
+		if r.status != 429 || r.errCode() != "rate_limited" || err != nil || secs < 1 || !ok || ra < 1 {
+			t.Errorf("%s over the address's allowance: %d, Retry-After %q, %s; want 429 rate_limited with Retry-After and retry_after", what, r.status, r.header.Get("Retry-After"), r.raw)
+		}
 	}
 }
