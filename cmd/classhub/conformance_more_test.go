@@ -489,6 +489,25 @@ func cEnded(s *cServer, teacher string) {
 			t.Errorf("class_ended came before the open flag was cleared")
 		}
 	}
+	// The session report, as JSON and as CSV.
+	rep := s.ok(200, "GET", "/api/v1/rooms/"+room.id+"/report", teacher, nil)
+	if str(rep, "room") != room.id || rep["ended"] == nil || rep["opened"] == nil {
+		t.Errorf("the report: %v", rep)
+	}
+	if sts, _ := rep["students"].([]any); len(sts) != 1 || str(sts[0].(obj), "id") != olivia.id {
+		t.Errorf("the report's students: %v", rep["students"])
+	} else if fl, _ := sts[0].(obj)["flags"].([]any); len(fl) != 1 || str(fl[0].(obj), "rule") != "help" {
+		t.Errorf("the report's flags of Olivia: %v", sts[0])
+	}
+	csv := s.do("GET", "/api/v1/rooms/"+room.id+"/report?format=csv", teacher, nil)
+	header := "student_id,name,skill,mastery_before,mastery_after,attempts,correct,activities_completed,flags,act_now_flags,median_response_s,stations,acted_by"
+	lines := strings.Split(strings.TrimSpace(string(csv.raw)), "\n")
+	if csv.status != 200 || !strings.HasPrefix(csv.header.Get("Content-Type"), "text/csv") ||
+		!strings.Contains(csv.header.Get("Content-Disposition"), `attachment; filename="classhub-report-`+room.id+`.csv"`) ||
+		strings.TrimSpace(lines[0]) != header || len(lines) != 2 || !strings.HasPrefix(lines[1], olivia.id+",Olivia,") {
+		t.Errorf("the report as CSV: %d %v\n%s", csv.status, csv.header, csv.raw)
+	}
+
 	for _, who := range []struct{ name, token, room string }{{"teacher", teacher, room.id}, {"Olivia", olivia.token, ""}} {
 		d := s.dial(who.name + " after the end")
 		f := d.hello(who.token, who.room, nil)

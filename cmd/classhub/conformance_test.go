@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"testing"
@@ -82,6 +83,42 @@ func cRest(s *cServer, teacher string) {
 	}
 	if !found {
 		t.Errorf("the class is not in the teacher's list as owner: %v", list)
+	}
+
+	// The list a page at a time: limit, and next as the following
+	// page's before.
+	for i := range 3 {
+		s.newRoom(teacher, fmt.Sprintf("Page %d", i+1))
+	}
+	var seen []string
+	for page, before := 0, ""; ; page++ {
+		path := "/api/v1/rooms?limit=2"
+		if before != "" {
+			path += "&before=" + url.QueryEscape(before)
+		}
+		b := s.ok(200, "GET", path, teacher, nil)
+		rs, _ := b["rooms"].([]any)
+		if len(rs) > 2 || page > 10 {
+			t.Fatalf("a page of limit 2: %v", b)
+		}
+		for _, r := range rs {
+			seen = append(seen, str(r.(obj), "id"))
+		}
+		next, more := b["next"]
+		if !more {
+			break
+		}
+		before = fmt.Sprint(next)
+	}
+	if all, _ := s.ok(200, "GET", "/api/v1/rooms?limit=500", teacher, nil)["rooms"].([]any); len(all) != len(seen) {
+		t.Errorf("the pages held %d classes, one page of 500 %d", len(seen), len(all))
+	}
+	sorted := slices.Sorted(slices.Values(seen))
+	if len(slices.Compact(sorted)) != len(seen) || len(seen) < 4 {
+		t.Errorf("the pages hold a class twice, or too few: %v", seen)
+	}
+	for _, bad := range []string{"0", "501", "x"} {
+		isErr("a limit of "+bad, s.json("GET", "/api/v1/rooms?limit="+bad, teacher, nil), "invalid")
 	}
 
 	// "When a student types one, case, spaces and dashes are ignored."
