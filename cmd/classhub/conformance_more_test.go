@@ -228,6 +228,32 @@ func cPrivacy(s *cServer, teacher string) {
 		// A fresh snapshot: the view this role may see.
 		_, fw := s.enter(v.d.name+" fresh", v.token, roomFor(v.role, room.id), nil)
 		snap := cJSON(t, fw["snapshot"])
+		// "Apply the events that follow to the snapshot": the
+		// announcements and activities a snapshot shows are those the
+		// same person's events carried, in order.
+		for _, k := range []struct{ field, event, key string }{{"announcements", "announcement", "text"}, {"activities", "activity", "title"}} {
+			var fromEvents, inSnap []string
+			for _, f := range r.events() {
+				if f.event() == k.event {
+					if k.key == "title" {
+						fromEvents = append(fromEvents, str(sub(f.data(), "activity"), "title"))
+					} else {
+						fromEvents = append(fromEvents, str(f.data(), "text"))
+					}
+				}
+			}
+			list, _ := sub(fw, "snapshot")[k.field].([]any)
+			for _, x := range list {
+				if k.key == "title" {
+					inSnap = append(inSnap, str(sub(x.(obj), "activity"), "title")+str(x.(obj), "title"))
+				} else {
+					inSnap = append(inSnap, str(x.(obj), "text"))
+				}
+			}
+			if !slices.Equal(fromEvents, inSnap) {
+				t.Errorf("%s: the snapshot's %s are %q, the events carried %q", v.d.name, k.field, inSnap, fromEvents)
+			}
+		}
 		switch {
 		case v.role == "projector":
 			for _, n := range names {
