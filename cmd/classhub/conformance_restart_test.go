@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"slices"
 	"syscall"
 	"testing"
@@ -60,9 +61,14 @@ func cRestart(t *testing.T, sig syscall.Signal) {
 	for _, d := range []*cDev{td, pd, od, nd} {
 		d.wait("the last event before the kill", func(f frame) bool { return f.seq() == end })
 	}
-	// A command in flight at the kill: sent, its answer not awaited.
-	flightID := td.nextID()
-	td.send(flightID, "announce", obj{"text": "in flight"})
+	// Commands in flight at the kill: a burst, sent without waiting for
+	// the answers, the signal right after.
+	var flightIDs []string
+	for i := range cPipelined {
+		id := td.nextID()
+		flightIDs = append(flightIDs, id)
+		td.send(id, "announce", obj{"text": fmt.Sprintf("in flight %d", i)})
+	}
 
 	if err := s.p.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
@@ -107,13 +113,25 @@ func cRestart(t *testing.T, sig syscall.Signal) {
 	if again := tb.answer(lostID); again.typ() != "result" || !bytes.Equal(cJSON(t, again.data()), cJSON(t, lost.data())) {
 		t.Errorf("the command whose answer was lost, retried after %s: %s, first %s", sigName[sig], again, lost)
 	}
-	// The one in flight: retried with its id, it is carried out once
-	// whether or not it ran before the kill.
-	tb.send(flightID, "announce", obj{"text": "in flight"})
-	flight := tb.answer(flightID)
-	if flight.typ() != "result" {
-		t.Errorf("the command in flight at the kill, retried: %s", flight)
+	// Those in flight: each retried with its id is carried out once,
+	// whether or not it ran before the kill, and one answered before the
+	// kill is answered the same again.
+	before := map[string]frame{}
+	for _, f := range td.all() {
+		if slices.Contains(flightIDs, f.id()) {
+			before[f.id()] = f
+		}
 	}
+	flight := map[string]uint64{} // text → seq, as the answers say
+	for i, id := range flightIDs {
+		f := tb.patiently(id, "announce", obj{"text": fmt.Sprintf("in flight %d", i)})
+		seq, _ := num(f.data(), "seq")
+		flight[fmt.Sprintf("in flight %d", i)] = seq
+		if b, ok := before[id]; ok && !bytes.Equal(cJSON(t, b.data()), cJSON(t, f.data())) {
+			t.Errorf("%s answered %s before the kill and %s after", id, b, f)
+		}
+	}
+	t.Logf("%d of the %d commands in flight were answered before the %s", len(before), len(flightIDs), sigName[sig])
 	mark = tb.must("announce", obj{"text": "after the restart"})
 	end, _ = num(mark, "seq")
 	for _, b := range backs {
@@ -139,20 +157,21 @@ func cRestart(t *testing.T, sig syscall.Signal) {
 		}
 		sameEvents(t, b.old.name+" across "+sigName[sig], got, want)
 		if b.old == td {
-			var n, lostN int
+			count := map[string]int{}
 			for _, f := range ref.events() {
-				switch str(f.data(), "text") {
-				case "in flight":
-					n++
-					if s, _ := num(flight.data(), "seq"); s != f.seq() {
-						t.Errorf("the command in flight: its answer names seq %d, its event is at %d", s, f.seq())
-					}
-				case "answer lost":
-					lostN++
+				text := str(f.data(), "text")
+				count[text]++
+				if s, ok := flight[text]; ok && s != f.seq() {
+					t.Errorf("%q: its answer names seq %d, its event is at %d", text, s, f.seq())
 				}
 			}
-			if n != 1 || lostN != 1 {
-				t.Errorf("after %s the class's log holds the command in flight %d times and the one whose answer was lost %d times; want once each", sigName[sig], n, lostN)
+			for text := range flight {
+				if count[text] != 1 {
+					t.Errorf("after %s the class's log holds %q, in flight at the kill, %d times; want once", sigName[sig], text, count[text])
+				}
+			}
+			if count["answer lost"] != 1 {
+				t.Errorf("after %s the class's log holds the command whose answer was lost %d times; want once", sigName[sig], count["answer lost"])
 			}
 		}
 	}
@@ -167,7 +186,7 @@ func cRestart(t *testing.T, sig syscall.Signal) {
 	for _, a := range v["announcements"].([]any) {
 		texts = append(texts, str(a.(obj), "text"))
 	}
-	for _, want := range []string{"acknowledged 1", "acknowledged for Olivia", "answer lost", "before the kill", "in flight", "after the restart"} {
+	for _, want := range []string{"acknowledged 1", "acknowledged for Olivia", "answer lost", "before the kill", "in flight 0", "in flight 7", "after the restart"} {
 		if !slices.Contains(texts, want) {
 			t.Errorf("after %s the announcements are %q, without %q", sigName[sig], texts, want)
 		}
