@@ -338,6 +338,9 @@ type cDev struct {
 	// bad lists what the reader found against the document.
 	bad []string
 
+	// sent counts the commands sent with each id (send).
+	sent map[string]int
+
 	// What the document says a device keeps.
 	epoch    string
 	offset   uint64
@@ -483,7 +486,34 @@ func (d *cDev) send(id, typ string, data any) {
 	if err != nil {
 		d.t.Fatal(err)
 	}
+	if d.sent == nil {
+		d.sent = map[string]int{}
+	}
+	d.sent[id]++
 	d.sendRaw(b)
+}
+
+// answeredOnce checks "each command gets exactly one result or error
+// frame with the same id": as many answers to each id as it was sent,
+// once every one of them has been answered.
+func (d *cDev) answeredOnce() {
+	d.t.Helper()
+	for id := range d.sent {
+		d.answer(id)
+	}
+	// A ping last: every answer before it has arrived.
+	d.isOpen()
+	got := map[string]int{}
+	for _, f := range d.all() {
+		if f.typ() == "result" || f.typ() == "error" || f.typ() == "welcome" {
+			got[f.id()]++
+		}
+	}
+	for id, n := range d.sent {
+		if got[id] != n {
+			d.t.Errorf("%s: %s was sent %d times and answered %d times", d.name, id, n, got[id])
+		}
+	}
 }
 
 // cmd sends a command with a new id and returns its answer.
@@ -643,7 +673,8 @@ func (d *cDev) closed() websocket.StatusCode {
 // isOpen says the connection is still up: a ping is answered.
 func (d *cDev) isOpen() {
 	d.t.Helper()
-	if f := d.cmd("ping", obj{}); f.typ() != "result" {
+	// A ping is a command like any other, and counts against the rate.
+	if f := d.patiently(d.nextID(), "ping", obj{}); f.typ() != "result" {
 		d.t.Fatalf("%s: ping answered %s", d.name, f)
 	}
 }

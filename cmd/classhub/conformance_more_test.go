@@ -299,6 +299,10 @@ func cPrivacy(s *cServer, teacher string) {
 		}
 	}
 
+	for _, d := range all {
+		d.answeredOnce()
+	}
+
 	// What each must have seen, so that the checks above are not empty.
 	has := func(d *cDev, what string, ok func(frame) bool) {
 		t.Helper()
@@ -661,6 +665,8 @@ func cLimits(s *cServer, teacher string) {
 	for _, id := range limited {
 		od.patiently(id, "set_interest", obj{"interest": id})
 	}
+	od.answeredOnce()
+	td.answeredOnce()
 	// Each interest was stated once: one choice event per id.
 	od.patiently(od.nextID(), "set_interest", obj{"interest": "the end"})
 	od.wait("the last choice", func(f frame) bool { return f.event() == "choice" && str(f.data(), "interest") == "the end" })

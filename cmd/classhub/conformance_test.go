@@ -360,6 +360,8 @@ func cFrames(s *cServer, teacher string) {
 	raw("an id that is not a string", []byte(`{"v":1,"id":7,"type":"ping"}`), "bad_frame", false)
 	raw("an id over 64 bytes", []byte(`{"v":1,"id":"`+strings.Repeat("i", cMaxIDBytes+1)+`","type":"ping"}`), "invalid", false)
 	raw("an id over 64 bytes and no v", []byte(`{"id":"`+strings.Repeat("i", cMaxIDBytes+1)+`","type":"ping"}`), "invalid", false)
+	raw("no id", []byte(`{"v":1,"type":"ping"}`), "invalid", false)
+	raw("an empty id", []byte(`{"v":1,"id":"","type":"ping"}`), "invalid", false)
 	raw("a type that is not a string", []byte(`{"v":1,"id":"x1","type":3}`), "bad_frame", true)
 	raw("an unknown envelope field", []byte(`{"v":1,"id":"x1","type":"ping","extra":1}`), "bad_frame", true)
 	raw("an unknown type", []byte(`{"v":1,"id":"x1","type":"teleport","data":{}}`), "unknown_type", true)
@@ -610,6 +612,9 @@ func cCommands(s *cServer, teacher string) {
 	}
 	if !slices.Equal(order, ids) {
 		t.Errorf("pipelined commands answered in the order %v, sent %v", order, ids)
+	}
+	for _, d := range []*cDev{td, sd, second} {
+		d.answeredOnce()
 	}
 }
 
