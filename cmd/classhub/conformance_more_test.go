@@ -858,3 +858,117 @@ func cJoinLimit(s *cServer, teacher string) {
 		}
 	}
 }
+
+// cMoves: who sees a group's events is decided as of the moment each
+// happened. Mason moves from the Otters to the Herons, Liam joins late
+// and is placed by the rule; each device's stream, live and resumed from
+// 0, is the same, and holds a group's events only while its student was
+// a member.
+func cMoves(s *cServer, teacher string) {
+	t := s.t
+	room := s.newRoom(teacher, "Moves")
+	td, _ := s.enter("teacher", teacher, room.id, nil)
+	st := map[string]cStudent{}
+	dev := map[string]*cDev{}
+	for _, n := range []string{"Olivia", "Mason", "Noah"} {
+		st[n] = s.join(room.code, n)
+		dev[n], _ = s.enter(n, st[n].token, "", nil)
+		td.wait(n+" online", func(f frame) bool {
+			return f.event() == "presence" && str(f.data(), "student") == st[n].id && f.data()["online"] == true
+		})
+	}
+	prop := td.must("propose_groups", obj{"method": "random", "count": 2})
+	gids := td.must("apply_groups", obj{"proposal": str(prop, "id"), "groups": []any{
+		obj{"name": "Otters", "members": []any{st["Olivia"].id, st["Mason"].id}},
+		obj{"name": "Herons", "members": []any{st["Noah"].id}},
+	}})["groups"].([]any)
+	otters, herons := gids[0].(string), gids[1].(string)
+	td.must("announce", obj{"text": "Otters, before", "group": otters})
+	td.must("move_student", obj{"student": st["Mason"].id, "group": herons})
+	td.refused("not_found", "move_student", obj{"student": "4b955ea0-e456-4b43-a44e-e3de91013e9e", "group": herons})
+	td.must("announce", obj{"text": "Otters, after", "group": otters})
+	td.must("announce", obj{"text": "Herons, after", "group": herons})
+	// Liam joins late: the smallest group by students online, the Otters.
+	st["Liam"] = s.join(room.code, "Liam")
+	dev["Liam"], _ = s.enter("Liam", st["Liam"].token, "", nil)
+	td.wait("Liam online", func(f frame) bool {
+		return f.event() == "presence" && str(f.data(), "student") == st["Liam"].id && f.data()["online"] == true
+	})
+	td.must("announce", obj{"text": "Otters, with Liam", "group": otters})
+	end, _ := num(td.must("announce", obj{"text": "The end."}), "seq")
+
+	// A student who joined but is not online cannot be moved.
+	ada := s.join(room.code, "Ada")
+	td.refused("absent", "move_student", obj{"student": ada.id, "group": herons})
+	td.refused("absent", "move_student", obj{"student": ada.id, "station": str(td.must("put_station", obj{"station": obj{"name": "Table", "kind": "teacher_led", "capacity": 1}}), "station")})
+
+	texts := func(d *cDev) []string {
+		var out []string
+		for _, f := range d.events() {
+			if f.event() == "announcement" {
+				out = append(out, str(f.data(), "text"))
+			}
+		}
+		return out
+	}
+	want := map[string][]string{
+		"Olivia": {"Otters, before", "Otters, after", "Otters, with Liam", "The end."},
+		"Mason":  {"Otters, before", "Herons, after", "The end."},
+		"Noah":   {"Herons, after", "The end."},
+		"Liam":   {"Otters, with Liam", "The end."},
+	}
+	for n, d := range dev {
+		d.wait("the end", func(f frame) bool { return f.seq() == end })
+		if got := texts(d); !slices.Equal(got, want[n]) {
+			t.Errorf("%s received the announcements %q, want %q", n, got, want[n])
+		}
+		// The group events a student receives: the last of a group they
+		// left lists its members without them.
+		var lastOtters obj
+		for _, f := range d.events() {
+			if g := sub(f.data(), "group"); f.event() == "group" && str(g, "id") == otters {
+				lastOtters = g
+			}
+		}
+		switch n {
+		case "Mason":
+			if lastOtters == nil || strings.Contains(string(cJSON(t, lastOtters)), st["Mason"].id) {
+				t.Errorf("Mason's last event of the Otters, whom he left: %v", lastOtters)
+			}
+		case "Noah":
+			if lastOtters != nil {
+				t.Errorf("Noah received an event of the Otters: %v", lastOtters)
+			}
+		case "Liam", "Olivia":
+			if lastOtters == nil || !strings.Contains(string(cJSON(t, lastOtters)), st["Liam"].id) {
+				t.Errorf("%s: the Otters' group event does not list Liam, the late joiner: %v", n, lastOtters)
+			}
+		}
+		// Resumed from 0, the same stream.
+		e, _ := d.state()
+		r, _ := s.enter(n+" from 0", st[n].token, "", obj{"epoch": e, "offset": 0})
+		r.wait("the end", func(f frame) bool { return f.seq() == end })
+		var replay, live []frame
+		for _, f := range r.events() {
+			if f.seq() > d.wOffset && f.seq() <= end {
+				replay = append(replay, f)
+			}
+		}
+		for _, f := range d.events() {
+			if f.seq() <= end {
+				live = append(live, f)
+			}
+		}
+		sameEvents(t, n+": live and resumed from 0", replay, live)
+		// Liam's fresh snapshot names no one of the Herons.
+		if n == "Liam" {
+			_, w := s.enter("Liam fresh", st[n].token, "", nil)
+			snap := cJSON(t, w["snapshot"])
+			for _, other := range []string{"Noah", "Mason"} {
+				if bytes.Contains(snap, []byte(other)) {
+					t.Errorf("Liam's snapshot names %s, of another group: %s", other, snap)
+				}
+			}
+		}
+	}
+}
