@@ -897,6 +897,50 @@ func cMoves(s *cServer, teacher string) {
 	td.must("announce", obj{"text": "Otters, with Liam", "group": otters})
 	end, _ := num(td.must("announce", obj{"text": "The end."}), "seq")
 
+	// Ms Eve coaches the Otters; while her tablet is off she is moved to
+	// the Herons. Resuming, she gets the rest of the Otters' events up to
+	// her taking away, then the Herons' from her giving, and nothing of
+	// the Herons from before.
+	inv := s.ok(201, "POST", "/api/v1/coaches", teacher, obj{"email": "eve@school.example", "name": "Ms Eve"})
+	co := s.ok(200, "POST", "/api/v1/coaches/accept", "", obj{"code": str(sub(inv, "invite"), "code"), "password": "another long password"})
+	eve, eveID := str(co, "token"), str(sub(co, "coach"), "id")
+	td.must("assign_coach", obj{"group": otters, "coach": eveID, "assigned": true})
+	ed, _ := s.enter("Ms Eve", eve, room.id, nil)
+	td.must("announce", obj{"text": "Otters, Eve here", "group": otters})
+	ed.wait("her group's announcement", func(f frame) bool { return str(f.data(), "text") == "Otters, Eve here" })
+	eveResume := ed.resumeOf()
+	_ = ed.ws.CloseNow()
+	ed.closed()
+	td.must("announce", obj{"text": "Otters, Eve away", "group": otters})
+	td.must("assign_coach", obj{"group": otters, "coach": eveID, "assigned": false})
+	td.must("announce", obj{"text": "Otters, Eve gone", "group": otters})
+	td.must("assign_coach", obj{"group": herons, "coach": eveID, "assigned": true})
+	td.must("announce", obj{"text": "Herons, Eve's now", "group": herons})
+	eveEnd, _ := num(td.must("announce", obj{"text": "Eve's end"}), "seq")
+	ed2, w := s.enter("Ms Eve again", eve, room.id, eveResume)
+	if w["resumed"] != true {
+		t.Fatalf("the coach's resume: %v", w)
+	}
+	ed2.wait("the end", func(f frame) bool { return f.seq() == eveEnd })
+	var got []string
+	var groupsSeen []string
+	for _, f := range ed2.events() {
+		switch f.event() {
+		case "announcement":
+			got = append(got, str(f.data(), "text"))
+		case "group":
+			g := sub(f.data(), "group")
+			coaches, _ := g["coaches"].([]any)
+			groupsSeen = append(groupsSeen, fmt.Sprintf("%s %v", str(g, "name"), slices.Contains(coaches, any(eveID))))
+		}
+	}
+	if want := []string{"Otters, Eve away", "Herons, Eve's now", "Eve's end"}; !slices.Equal(got, want) {
+		t.Errorf("the coach, moved while away, resumed with the announcements %q, want %q", got, want)
+	}
+	if want := []string{"Otters false", "Herons true"}; !slices.Equal(groupsSeen, want) {
+		t.Errorf("the coach resumed with the group events %q, want the Otters' taking her away and the Herons' giving", groupsSeen)
+	}
+
 	// A student who joined but is not online cannot be moved.
 	ada := s.join(room.code, "Ada")
 	td.refused("absent", "move_student", obj{"student": ada.id, "group": herons})
@@ -905,7 +949,7 @@ func cMoves(s *cServer, teacher string) {
 	texts := func(d *cDev) []string {
 		var out []string
 		for _, f := range d.events() {
-			if f.event() == "announcement" {
+			if f.event() == "announcement" && f.seq() <= end {
 				out = append(out, str(f.data(), "text"))
 			}
 		}
