@@ -1016,3 +1016,69 @@ func cMoves(s *cServer, teacher string) {
 		}
 	}
 }
+
+// cNoOps: "these commands succeed without an event when they would
+// change nothing", and a hand raised twice or lowered twice likewise.
+func cNoOps(s *cServer, teacher string) {
+	t := s.t
+	room := s.newRoom(teacher, "No-ops")
+	olivia := s.join(room.code, "Olivia")
+	td, _ := s.enter("teacher", teacher, room.id, nil)
+	od, _ := s.enter("Olivia", olivia.token, "", nil)
+	td.wait("Olivia online", func(f frame) bool { return f.event() == "presence" && f.data()["online"] == true })
+	prop := td.must("propose_groups", obj{"method": "random", "count": 1})
+	group := td.must("apply_groups", obj{"proposal": str(prop, "id")})["groups"].([]any)[0].(string)
+	station := str(td.must("put_station", obj{"station": obj{"name": "Table", "kind": "teacher_led", "capacity": 0}}), "station")
+	inv := s.ok(201, "POST", "/api/v1/coaches", teacher, obj{"email": "fox@school.example", "name": "Mr Fox"})
+	co := s.ok(200, "POST", "/api/v1/coaches/accept", "", obj{"code": str(sub(inv, "invite"), "code"), "password": "yet another long password"})
+	coach := str(sub(co, "coach"), "id")
+	td.must("offer_choices", obj{"prompt": "Which?", "options": []any{"Volcanoes", "Space"}})
+	start, _ := num(td.must("announce", obj{"text": "start"}), "seq")
+
+	twice := []struct {
+		d    *cDev
+		typ  string
+		data obj
+	}{
+		{td, "pause_class", obj{}},
+		{td, "resume_class", obj{}},
+		{td, "move_student", obj{"student": olivia.id, "station": station}},
+		{td, "move_student", obj{"student": olivia.id, "group": group}},
+		{td, "assign_coach", obj{"group": group, "coach": coach, "assigned": true}},
+		{td, "assign_coach", obj{"group": group, "coach": coach, "assigned": false}},
+		{od, "choose", obj{"option": "Space"}},
+		{od, "set_interest", obj{"interest": "robots"}},
+		{od, "raise_hand", obj{"note": "stuck"}},
+		{od, "lower_hand", obj{}},
+	}
+	for _, c := range twice {
+		c.d.patiently(c.d.nextID(), c.typ, c.data)
+		c.d.patiently(c.d.nextID(), c.typ, c.data)
+	}
+	// Already in force in a new class: no event at all.
+	td.patiently(td.nextID(), "set_late_rule", obj{"rule": "smallest"})
+	td.patiently(td.nextID(), "resume_class", obj{})
+	end, _ := num(td.patiently(td.nextID(), "announce", obj{"text": "end"}).data(), "seq")
+	td.wait("the end", func(f frame) bool { return f.seq() == end })
+	n := map[string]int{}
+	for _, f := range td.events() {
+		if f.seq() > start && f.seq() < end {
+			n[f.event()]++
+		}
+	}
+	// One event for each change made, none for the repeats: a pause and a
+	// resume, the placement at the station, the coach given and taken
+	// (moving her into the group she is in changes nothing), a choice and
+	// an interest, the hand up and down.
+	want := map[string]int{"class_paused": 2, "placement": 1, "group": 2, "choice": 2, "hand": 2}
+	for ev, c := range want {
+		if n[ev] != c {
+			t.Errorf("%s: %d events for commands made twice, want %d (all: %v)", ev, n[ev], c, n)
+		}
+	}
+	for _, ev := range []string{"late_rule"} {
+		if n[ev] != 0 {
+			t.Errorf("%s: %d events for a rule already in force", ev, n[ev])
+		}
+	}
+}

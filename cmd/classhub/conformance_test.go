@@ -35,6 +35,7 @@ func TestConformance(t *testing.T) {
 	t.Run("Commands", func(t *testing.T) { s.t = t; cCommands(s, teacher) })
 	t.Run("Privacy", func(t *testing.T) { s.t = t; cPrivacy(s, teacher) })
 	t.Run("Moves", func(t *testing.T) { s.t = t; cMoves(s, teacher) })
+	t.Run("NoOps", func(t *testing.T) { s.t = t; cNoOps(s, teacher) })
 	t.Run("Resume", func(t *testing.T) { s.t = t; cResume(s, teacher) })
 	t.Run("Connections", func(t *testing.T) { s.t = t; cConnections(s, teacher) })
 	t.Run("Roles", func(t *testing.T) { s.t = t; cRoles(s, teacher) })
