@@ -566,6 +566,11 @@ func cCommands(s *cServer, teacher string) {
 	td.must("announce", obj{"text": "line one\nline two\tand a tab"})
 	td.refused("invalid", "announce", obj{"text": "hi", "to": olivia.id, "group": olivia.id})
 	td.refused("not_found", "announce", obj{"text": "hi", "to": "4b955ea0-e456-4b43-a44e-e3de91013e9e"})
+	// An empty target is no way to mean the whole class.
+	td.refused("invalid", "announce", obj{"text": "meant for one", "to": ""})
+	td.refused("invalid", "announce", obj{"text": "meant for one", "group": ""})
+	td.refused("invalid", "push_activity", obj{"activity": obj{"title": "meant for one"}, "to": obj{"student": ""}})
+	td.refused("invalid", "assign_practice", obj{"set": obj{"bank": "fractions-5", "set": "frac-equivalence"}, "to": obj{"station": ""}})
 	td.refused("invalid", "announce", obj{"text": "hi", "to": strings.ToUpper(olivia.id)})
 	td.refused("not_found", "lower_hand", obj{"student": "4b955ea0-e456-4b43-a44e-e3de91013e9e"})
 	td.refused("invalid", "lower_hand", obj{})
@@ -583,22 +588,26 @@ func cCommands(s *cServer, teacher string) {
 	sd.must("lower_hand", obj{})
 
 	// Pipelining: more than 8 commands without waiting; each answered
-	// once, in the order sent.
+	// once, in the order sent. In a class of its own, whose allowance of
+	// commands is fresh ("20 a second with bursts of 40, per person and
+	// class").
+	pipe := s.newRoom(teacher, "Pipelined")
+	tp, _ := s.enter("teacher, pipelining", teacher, pipe.id, nil)
 	var ids []string
 	for i := range cPipelined*2 + 3 {
-		id := td.nextID()
+		id := tp.nextID()
 		ids = append(ids, id)
 		if i%3 == 2 {
-			td.send(id, "ping", obj{})
+			tp.send(id, "ping", obj{})
 		} else {
-			td.send(id, "announce", obj{"text": fmt.Sprintf("pipelined %d", i)})
+			tp.send(id, "announce", obj{"text": fmt.Sprintf("pipelined %d", i)})
 		}
 	}
-	last := td.answer(ids[len(ids)-1])
+	last := tp.answer(ids[len(ids)-1])
 	_ = last
 	var order []string
 	var lastSeq uint64
-	for _, f := range td.all() {
+	for _, f := range tp.all() {
 		if (f.typ() == "result" || f.typ() == "error") && slices.Contains(ids, f.id()) {
 			order = append(order, f.id())
 			if f.typ() != "result" {
@@ -615,8 +624,13 @@ func cCommands(s *cServer, teacher string) {
 	if !slices.Equal(order, ids) {
 		t.Errorf("pipelined commands answered in the order %v, sent %v", order, ids)
 	}
-	for _, d := range []*cDev{td, sd, second} {
+	for _, d := range []*cDev{td, sd, second, tp} {
 		d.answeredOnce()
+	}
+	for _, f := range sd.events() {
+		if str(f.data(), "text") == "meant for one" || str(sub(f.data(), "activity"), "title") == "meant for one" {
+			t.Errorf("a command refused for its empty target reached Olivia: %s", f)
+		}
 	}
 }
 
