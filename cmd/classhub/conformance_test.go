@@ -376,6 +376,12 @@ func cFrames(s *cServer, teacher string) {
 		t.Errorf("whitespace after the object: answered %s", f)
 	}
 
+	// A field given twice counts as its last value.
+	d.sendRaw([]byte(`{"v":2,"id":"first","id":"dup2","type":"ping","v":1}`))
+	if f := d.answer("dup2"); f.typ() != "result" {
+		t.Errorf("a frame with v and id given twice: %s", f)
+	}
+
 	// "Binary frames are answered with bad_frame and ignored."
 	from := d.count()
 	if err := d.writeRaw(websocket.MessageBinary, []byte(`{"v":1,"id":"b1","type":"ping"}`)); err != nil {
@@ -513,6 +519,14 @@ func cCommands(s *cServer, teacher string) {
 	ev := sd.wait("the announcement", func(f frame) bool { return f.event() == "announcement" })
 	if ev.seq() != seq || str(ev.data(), "text") != "Pens down." {
 		t.Errorf("the announcement arrived as %s, the result said seq %d", ev, seq)
+	}
+
+	// Half a surrogate pair, escaped, is read as U+FFFD.
+	half := td.nextID()
+	td.sendRaw([]byte(`{"v":1,"id":"` + half + `","type":"announce","data":{"text":"cut \ud83d"}}`))
+	hs, _ := num(td.answer(half).data(), "seq")
+	if f := sd.wait("the cut announcement", func(f frame) bool { return f.seq() == hs }); str(f.data(), "text") != "cut \ufffd" {
+		t.Errorf("a text with half a surrogate pair arrived as %q", str(f.data(), "text"))
 	}
 
 	// A retry with the same id gets the same answer, and nothing is done
