@@ -500,6 +500,13 @@ func cEnded(s *cServer, teacher string) {
 	pd, _ := s.enter("projector", s.projector(teacher, room.id), "", nil)
 	od.must("raise_hand", obj{})
 	td.wait("the help flag", func(f frame) bool { return f.event() == "flag" })
+	// Noah's device drops before the end, and comes back after it.
+	noah := s.join(room.code, "Noah")
+	nd, _ := s.enter("Noah", noah.token, "", nil)
+	nd.isOpen()
+	noahResume := nd.resumeOf()
+	_ = nd.ws.CloseNow()
+	nd.closed()
 	if r := td.must("end_class", obj{}); len(r) != 0 {
 		t.Errorf("end_class's result: %v", r)
 	}
@@ -519,22 +526,38 @@ func cEnded(s *cServer, teacher string) {
 			t.Errorf("class_ended came before the open flag was cleared")
 		}
 	}
+	// "If the class has ended, the welcome is followed by a close with
+	// 4003": a resumed one by the missed events, class_ended among them.
+	nd2 := s.dial("Noah, resuming after the end")
+	w := nd2.hello(noah.token, "", noahResume)
+	if code := nd2.closed(); code != 4003 {
+		t.Errorf("a resume into an ended class: closed with %d, want 4003", code)
+	}
+	var ended bool
+	for _, f := range nd2.events() {
+		ended = ended || f.event() == "class_ended"
+	}
+	if w.typ() != "welcome" || w.data()["resumed"] != true || !ended {
+		t.Errorf("a resume into an ended class: %s, then %v; want it resumed with class_ended among the missed events", w, nd2.events())
+	}
+
 	// The session report, as JSON and as CSV.
 	rep := s.ok(200, "GET", "/api/v1/rooms/"+room.id+"/report", teacher, nil)
 	if str(rep, "room") != room.id || rep["ended"] == nil || rep["opened"] == nil {
 		t.Errorf("the report: %v", rep)
 	}
-	if sts, _ := rep["students"].([]any); len(sts) != 1 || str(sts[0].(obj), "id") != olivia.id {
+	// Every student, sorted by name.
+	if sts, _ := rep["students"].([]any); len(sts) != 2 || str(sts[0].(obj), "id") != noah.id || str(sts[1].(obj), "id") != olivia.id {
 		t.Errorf("the report's students: %v", rep["students"])
-	} else if fl, _ := sts[0].(obj)["flags"].([]any); len(fl) != 1 || str(fl[0].(obj), "rule") != "help" {
-		t.Errorf("the report's flags of Olivia: %v", sts[0])
+	} else if fl, _ := sts[1].(obj)["flags"].([]any); len(fl) != 1 || str(fl[0].(obj), "rule") != "help" {
+		t.Errorf("the report's flags of Olivia: %v", sts[1])
 	}
 	csv := s.do("GET", "/api/v1/rooms/"+room.id+"/report?format=csv", teacher, nil)
 	header := "student_id,name,skill,mastery_before,mastery_after,attempts,correct,activities_completed,flags,act_now_flags,median_response_s,stations,acted_by"
 	lines := strings.Split(strings.TrimSpace(string(csv.raw)), "\n")
 	if csv.status != 200 || !strings.HasPrefix(csv.header.Get("Content-Type"), "text/csv") ||
 		!strings.Contains(csv.header.Get("Content-Disposition"), `attachment; filename="classhub-report-`+room.id+`.csv"`) ||
-		strings.TrimSpace(lines[0]) != header || len(lines) != 2 || !strings.HasPrefix(lines[1], olivia.id+",Olivia,") {
+		strings.TrimSpace(lines[0]) != header || len(lines) != 3 || !strings.HasPrefix(lines[1], noah.id+",Noah,") || !strings.HasPrefix(lines[2], olivia.id+",Olivia,") {
 		t.Errorf("the report as CSV: %d %v\n%s", csv.status, csv.header, csv.raw)
 	}
 
