@@ -656,7 +656,7 @@ func cLimits(s *cServer, teacher string) {
 	for i := range 20 {
 		td.patiently(td.nextID(), "put_station", obj{"station": obj{"name": fmt.Sprintf("Station %d", i+1), "kind": "independent", "capacity": 0}})
 	}
-	if f := td.patiently21(); f.code() != "invalid" {
+	if f := td.politely(td.nextID(), "put_station", obj{"station": obj{"name": "One too many", "kind": "custom", "capacity": 0}}); f.code() != "invalid" {
 		t.Errorf("a 21st station: %s", f)
 	}
 
@@ -710,12 +710,22 @@ func cLimits(s *cServer, teacher string) {
 // each rate_limited asks ("wait that long and retry with the same id").
 func (d *cDev) patiently(id, typ string, data any) frame {
 	d.t.Helper()
+	f := d.politely(id, typ, data)
+	if f.typ() != "result" {
+		d.t.Fatalf("%s: %s answered %s", d.name, typ, f)
+	}
+	return f
+}
+
+// politely sends a command until it is answered with anything but
+// rate_limited, and returns that answer.
+func (d *cDev) politely(id, typ string, data any) frame {
+	d.t.Helper()
 	for {
 		f := d.resend(id, typ, data)
-		if f.typ() == "result" {
+		if f.code() != "rate_limited" {
 			return f
 		}
-		d.isError(f, "rate_limited", true)
 		ra, _ := num(sub(f.m, "error"), "retry_after")
 		d.pause(time.Duration(ra) * time.Millisecond)
 	}
@@ -833,21 +843,6 @@ func cShare(s *cServer, teacher string) {
 	d.isError(d.hello(brown, room.id, nil), "unauthorized", true)
 	if code := d.closed(); code != 4007 {
 		t.Errorf("the hello of a teacher whose share ended: closed with %d, want 4007", code)
-	}
-}
-
-// patiently21 puts a 21st station, waiting out the rate limit, and
-// returns its refusal.
-func (d *cDev) patiently21() frame {
-	d.t.Helper()
-	id := d.nextID()
-	for {
-		f := d.resend(id, "put_station", obj{"station": obj{"name": "One too many", "kind": "custom", "capacity": 0}})
-		if f.code() != "rate_limited" {
-			return f
-		}
-		ra, _ := num(sub(f.m, "error"), "retry_after")
-		d.pause(time.Duration(ra) * time.Millisecond)
 	}
 }
 
@@ -1104,4 +1099,99 @@ func cNoOps(s *cServer, teacher string) {
 			t.Errorf("%s: %d events for a rule already in force", ev, n[ev])
 		}
 	}
+}
+
+// cCoTeachers holds the server to the Co-teachers table: what a
+// co-teacher and a teaching assistant may not do is forbidden, over the
+// WebSocket and over REST.
+func cCoTeachers(s *cServer, teacher string) {
+	t := s.t
+	room := s.newRoom(teacher, "Co-teachers")
+	olivia := s.join(room.code, "Olivia")
+	tok := map[string]string{}
+	for role, who := range map[string][2]string{"co_teacher": {"white@school.example", "Ms White"}, "assistant": {"green@school.example", "Mr Green"}} {
+		addTeacher(t, s.data, who[0], who[1])
+		tok[role] = str(s.ok(200, "POST", "/api/v1/login", "", obj{"email": who[0], "password": cPassword}), "token")
+		s.ok(200, "POST", "/api/v1/rooms/"+room.id+"/teachers", teacher, obj{"email": who[0], "role": role})
+	}
+	devs := map[string]*cDev{}
+	for _, role := range []string{"co_teacher", "assistant"} {
+		token := tok[role]
+		d, w := s.enter(role, token, room.id, nil)
+		if str(sub(w, "snapshot"), "you") != role {
+			t.Errorf("the %s's view says you are %v", role, sub(w, "snapshot")["you"])
+		}
+		devs[role] = d
+	}
+	rows := cTable(t, "### Co-teachers")
+	if got := strings.Join(rows[0], "|"); got != "command|co-teacher|teaching assistant" {
+		t.Fatalf("the Co-teachers table's header: %q", got)
+	}
+	n := 0
+	for _, r := range rows[1:] {
+		for i, role := range []string{"co_teacher", "assistant"} {
+			if !strings.HasPrefix(r[i+1], "no") {
+				continue
+			}
+			if strings.HasPrefix(r[0], "REST") {
+				n++
+				base := "/api/v1/rooms/" + room.id
+				var reqs [][3]string
+				switch {
+				case strings.Contains(r[0], "ending the class"):
+					reqs = [][3]string{{"POST", base + "/end"}, {"GET", base + "/report"}}
+				case strings.Contains(r[0], "sharing the class"):
+					reqs = [][3]string{{"POST", base + "/teachers", `{"email":"conf@school.example","role":"assistant"}`},
+						{"GET", base + "/students/" + olivia.id + "/export"}, {"POST", base + "/students/" + olivia.id + "/erase"}}
+				default:
+					t.Errorf("a REST row of the Co-teachers table this suite does not know: %q", r[0])
+				}
+				for _, q := range reqs {
+					var body []byte
+					if q[2] != "" {
+						body = []byte(q[2])
+					}
+					if res := s.do(q[0], q[1], tok[role], body); res.status != 403 || res.errCode() != "forbidden" {
+						t.Errorf("%s %s by the %s: %d %s, want 403 forbidden", q[0], q[1], role, res.status, res.raw)
+					}
+				}
+				continue
+			}
+			for _, typ := range cSpans(r[0]) {
+				n++
+				// Data that is well formed: a command's data is checked
+				// before the sender's share of the class.
+				data, ok := wellFormed[typ]
+				if !ok {
+					t.Errorf("no well-formed data for %s, which the Co-teachers table names", typ)
+					continue
+				}
+				if f := devs[role].politely(devs[role].nextID(), typ, data); f.code() != "forbidden" {
+					t.Errorf("%s from the %s: %s, want forbidden", typ, role, f)
+				}
+			}
+		}
+	}
+	if n < 10 {
+		t.Fatalf("only %d refusals read from the Co-teachers table", n)
+	}
+	// The class is as it was: open, and Olivia in it.
+	_, w := s.enter("owner", teacher, room.id, nil)
+	if v := sub(w, "snapshot"); str(v, "status") != "open" || !bytes.Contains(cJSON(t, v), []byte(olivia.id)) {
+		t.Errorf("after the refusals the class is %v", v)
+	}
+}
+
+// wellFormed is data each command a share may forbid takes, well formed
+// and naming things the class need not have.
+var wellFormed = map[string]obj{
+	"put_station":    {"station": obj{"name": "Reading corner", "kind": "independent", "capacity": 0}},
+	"remove_station": {"station": "4b955ea0-e456-4b43-a44e-e3de91013e9e"},
+	"propose_groups": {"method": "random", "count": 2},
+	"apply_groups":   {"proposal": "4b955ea0-e456-4b43-a44e-e3de91013e9e"},
+	"assign_coach":   {"group": "4b955ea0-e456-4b43-a44e-e3de91013e9e", "coach": "4b955ea0-e456-4b43-a44e-e3de91013e9e", "assigned": true},
+	"start_rotation": {"plan": obj{"stations": []any{"4b955ea0-e456-4b43-a44e-e3de91013e9e"}, "legs": []any{600000}, "warn_ms": 60000, "auto": false}},
+	"set_late_rule":  {"rule": "none"},
+	"set_thresholds": {"thresholds": obj{}},
+	"end_class":      {},
 }
