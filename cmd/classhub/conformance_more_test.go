@@ -416,6 +416,38 @@ func cResume(s *cServer, teacher string) {
 	}
 	sameEvents(t, "Olivia across the drop", got, want)
 
+	// "A device that resumes, from any offset (0 included), receives
+	// exactly the events a device of the same person connected throughout
+	// received": from every offset up to the end, seqs she saw and seqs
+	// that were for others alike, as a device that lost its connection in
+	// the middle of a replay resumes from the largest seq it received.
+	for o := uint64(0); o <= end; o++ {
+		d, w := s.enter(fmt.Sprintf("Olivia from %d", o), olivia.token, "", obj{"epoch": epoch, "offset": o})
+		if w["resumed"] != true {
+			t.Errorf("a resume from offset %d: %v", o, w)
+			continue
+		}
+		var got, want []frame
+		if o < end {
+			d.wait("the last missed event", func(f frame) bool { return f.seq() == end })
+		} else {
+			d.isOpen()
+		}
+		for _, f := range d.events() {
+			if f.seq() <= end {
+				got = append(got, f)
+			}
+		}
+		for _, f := range ref.events() {
+			if f.seq() > o && f.seq() <= end {
+				want = append(want, f)
+			}
+		}
+		sameEvents(t, fmt.Sprintf("Olivia resumed from %d", o), got, want)
+		_ = d.ws.CloseNow()
+		d.closed()
+	}
+
 	// After a resumed welcome, the offset the device keeps is the largest
 	// seq it received, and it resumes from there once more with nothing
 	// to replay.
