@@ -256,6 +256,9 @@ func cPrivacy(s *cServer, teacher string) {
 		}
 		switch {
 		case v.role == "projector":
+			if n, _ := num(sub(fw, "snapshot"), "online"); n != 3 {
+				t.Errorf("the projector's snapshot counts %d students online, want 3: %s", n, snap)
+			}
 			for _, n := range names {
 				if bytes.Contains(snap, []byte(n)) || bytes.Contains(snap, []byte(st[n].id)) {
 					t.Errorf("the projector's snapshot names %s: %s", n, snap)
@@ -529,7 +532,8 @@ func cEnded(s *cServer, teacher string) {
 	olivia := s.join(room.code, "Olivia")
 	td, _ := s.enter("teacher", teacher, room.id, nil)
 	od, _ := s.enter("Olivia", olivia.token, "", nil)
-	pd, _ := s.enter("projector", s.projector(teacher, room.id), "", nil)
+	proj := s.projector(teacher, room.id)
+	pd, _ := s.enter("projector", proj, "", nil)
 	od.must("raise_hand", obj{})
 	td.wait("the help flag", func(f frame) bool { return f.event() == "flag" })
 	// Noah's device drops before the end, and comes back after it.
@@ -593,7 +597,7 @@ func cEnded(s *cServer, teacher string) {
 		t.Errorf("the report as CSV: %d %v\n%s", csv.status, csv.header, csv.raw)
 	}
 
-	for _, who := range []struct{ name, token, room string }{{"teacher", teacher, room.id}, {"Olivia", olivia.token, ""}} {
+	for _, who := range []struct{ name, token, room string }{{"teacher", teacher, room.id}, {"Olivia", olivia.token, ""}, {"projector", proj, ""}} {
 		d := s.dial(who.name + " after the end")
 		f := d.hello(who.token, who.room, nil)
 		snap := sub(f.data(), "snapshot")
@@ -609,6 +613,10 @@ func cEnded(s *cServer, teacher string) {
 				if m["online"] != false || m["hand"] != false || m["note"] != nil {
 					t.Errorf("in an ended class a student is %v", m)
 				}
+			}
+		} else if who.name == "projector" {
+			if n, ok := num(snap, "online"); !ok || n != 0 {
+				t.Errorf("in an ended class the projector counts %v online", snap["online"])
 			}
 		} else if me := sub(snap, "me"); me["online"] != false || me["hand"] != false {
 			t.Errorf("in an ended class Olivia's view of herself is %v", me)
