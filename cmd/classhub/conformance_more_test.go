@@ -120,8 +120,14 @@ func cPrivacy(s *cServer, teacher string) {
 		t.Errorf("Olivia's view of her group's workspace is %v, want the Otters' notes \"ABC\" (both inserts at one place, the first applied first)", w)
 	}
 
-	// The hand raises a help flag: for the teachers only.
-	td.wait("the help flag", func(f frame) bool { return f.event() == "flag" })
+	// A hand raises a help flag: for the teachers, and the coaches of
+	// the student's group. Noah's group has none.
+	dev["Noah"].must("raise_hand", obj{"note": "Noah's question"})
+	for _, who := range []cStudent{olivia, noah} {
+		td.wait(who.name+"'s help flag", func(f frame) bool {
+			return f.event() == "flag" && str(sub(f.data(), "flag"), "student") == who.id
+		})
+	}
 	marker := td.must("announce", obj{"text": "The end."})
 	end, _ := num(marker, "seq")
 	all := append([]*cDev{td, pd, cd}, dev["Olivia"], dev["Mason"], dev["Noah"])
@@ -276,15 +282,30 @@ func cPrivacy(s *cServer, teacher string) {
 				}
 			}
 		case v.role == "coach":
-			for _, never := range []string{"For Olivia", "For the Herons", "For the laptops", "Olivia's reading", "0.35", "Noah", noah.id, "proposal"} {
+			for _, never := range []string{"For Olivia", "For the Herons", "For the laptops", "Olivia's reading", "0.35", "Noah", noah.id, "proposal", "Noah's question"} {
 				if bytes.Contains(snap, []byte(never)) {
 					t.Errorf("the coach's snapshot shows %q: %s", never, snap)
 				}
 			}
-			for _, x := range sub(fw, "snapshot")["students"].([]any) {
+			cs := sub(fw, "snapshot")
+			for _, x := range cs["students"].([]any) {
 				if _, ok := x.(obj)["level"]; ok {
 					t.Errorf("the coach's snapshot shows a level: %s", snap)
 				}
+			}
+			// "Coach view: the flags of the students of the coach's
+			// groups; learning is always empty."
+			if l, ok := cs["learning"].([]any); !ok || len(l) != 0 {
+				t.Errorf("the coach's snapshot's learning: %v", cs["learning"])
+			}
+			fl, _ := cs["flags"].([]any)
+			for _, x := range fl {
+				if who := str(x.(obj), "student"); who != olivia.id && who != mason.id {
+					t.Errorf("the coach's snapshot has a flag of a student not in his group: %v", x)
+				}
+			}
+			if len(fl) == 0 {
+				t.Errorf("the coach's snapshot has no flag, though Olivia of his group raised her hand")
 			}
 		case v.student == mason.id:
 			for _, never := range []string{"For Olivia", "For the Herons", "For the laptops", "Olivia's reading", "stuck on 3b", "robots", "0.35"} {
