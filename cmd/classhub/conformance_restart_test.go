@@ -40,8 +40,24 @@ func cRestart(t *testing.T, sig syscall.Signal) {
 		})
 	}
 
+	// Groups, and a coach for Olivia's.
+	prop := td.must("propose_groups", obj{"method": "random", "count": 2})
+	gids := td.must("apply_groups", obj{"proposal": str(prop, "id"), "groups": []any{
+		obj{"name": "Otters", "members": []any{olivia.id}},
+		obj{"name": "Herons", "members": []any{noah.id}},
+	}})["groups"].([]any)
+	otters := gids[0].(string)
+	inv := s.ok(201, "POST", "/api/v1/coaches", teacher, obj{"email": "diaz@school.example", "name": "Mr Diaz"})
+	co := s.ok(200, "POST", "/api/v1/coaches/accept", "", obj{"code": str(sub(inv, "invite"), "code"), "password": "a long password of his own"})
+	coach := str(co, "token")
+	td.must("assign_coach", obj{"group": otters, "coach": str(sub(co, "coach"), "id"), "assigned": true})
+	cd, _ := s.enter("Mr Diaz", coach, room.id, nil)
+
 	// Acknowledged before the kill.
 	od.must("raise_hand", obj{"note": "help with 2"})
+	td.must("announce", obj{"text": "for the Otters", "group": otters})
+	od.must("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "measure the current"}})
+	cd.must("edit_workspace", obj{"group": otters, "op": obj{"kind": "comment", "text": "good start"}})
 	nd.must("set_interest", obj{"interest": "volcanoes"})
 	td.must("set_level", obj{"student": noah.id, "level": 0.6})
 	station := str(td.must("put_station", obj{"station": obj{"name": "Laptops", "kind": "online", "capacity": 4}}), "station")
@@ -58,7 +74,7 @@ func cRestart(t *testing.T, sig syscall.Signal) {
 	}
 	mark := td.must("announce", obj{"text": "before the kill"})
 	end, _ := num(mark, "seq")
-	for _, d := range []*cDev{td, pd, od, nd} {
+	for _, d := range []*cDev{td, pd, od, nd, cd} {
 		d.wait("the last event before the kill", func(f frame) bool { return f.seq() == end })
 	}
 	// Commands in flight at the kill: a burst, sent without waiting for
@@ -73,7 +89,7 @@ func cRestart(t *testing.T, sig syscall.Signal) {
 	if err := s.p.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	devs := []*cDev{td, pd, od, nd}
+	devs := []*cDev{td, pd, od, nd, cd}
 	for _, d := range devs {
 		code := d.closed()
 		// "1012: the server is restarting"; a killed process closes
@@ -99,7 +115,7 @@ func cRestart(t *testing.T, sig syscall.Signal) {
 	for _, c := range []struct {
 		d           *cDev
 		token, room string
-	}{{td, teacher, room.id}, {pd, proj, ""}, {od, olivia.token, ""}, {nd, noah.token, ""}} {
+	}{{td, teacher, room.id}, {pd, proj, ""}, {od, olivia.token, ""}, {nd, noah.token, ""}, {cd, coach, room.id}} {
 		d, w := s.enter(c.d.name+" after", c.token, c.room, c.d.resumeOf())
 		if w["resumed"] != true {
 			t.Fatalf("%s did not resume after %s: %v", c.d.name, sigName[sig], w)
@@ -189,6 +205,18 @@ func cRestart(t *testing.T, sig syscall.Signal) {
 	for _, want := range []string{"acknowledged 1", "acknowledged for Olivia", "answer lost", "before the kill", "in flight 0", "in flight 7", "after the restart"} {
 		if !slices.Contains(texts, want) {
 			t.Errorf("after %s the announcements are %q, without %q", sigName[sig], texts, want)
+		}
+	}
+	for _, x := range v["workspaces"].([]any) {
+		w := x.(obj)
+		if str(w, "group") != otters {
+			continue
+		}
+		if tasks, _ := w["tasks"].([]any); len(tasks) != 1 || str(tasks[0].(obj), "title") != "measure the current" {
+			t.Errorf("after %s the Otters' tasks are %v", sigName[sig], w["tasks"])
+		}
+		if cs, _ := w["comments"].([]any); len(cs) != 1 || str(cs[0].(obj), "text") != "good start" {
+			t.Errorf("after %s the Otters' comments are %v", sigName[sig], w["comments"])
 		}
 	}
 	stations, _ := v["stations"].([]any)
