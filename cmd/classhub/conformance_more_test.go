@@ -751,6 +751,31 @@ func cLimits(s *cServer, teacher string) {
 	}
 	od.answeredOnce()
 	td.answeredOnce()
+
+	// The allowance is the person's, "however many connections they
+	// use": two devices of one student, 30 commands each, share it.
+	two := s.newRoom(teacher, "Two devices")
+	mia := s.join(two.code, "Mia")
+	a, _ := s.enter("Mia's laptop", mia.token, "", nil)
+	b, _ := s.enter("Mia's tablet", mia.token, "", nil)
+	var sentA, sentB []string
+	for i := range 30 {
+		ia, ib := a.nextID(), b.nextID()
+		sentA, sentB = append(sentA, ia), append(sentB, ib)
+		a.send(ia, "set_interest", obj{"interest": fmt.Sprintf("a%d", i)})
+		b.send(ib, "set_interest", obj{"interest": fmt.Sprintf("b%d", i)})
+	}
+	refused := 0
+	for d, ids := range map[*cDev][]string{a: sentA, b: sentB} {
+		for _, id := range ids {
+			if d.answer(id).code() == "rate_limited" {
+				refused++
+			}
+		}
+	}
+	if refused == 0 {
+		t.Errorf("60 commands of one student on two connections at once: none was rate_limited")
+	}
 	// Each interest was stated once: one choice event per id.
 	od.patiently(od.nextID(), "set_interest", obj{"interest": "the end"})
 	od.wait("the last choice", func(f frame) bool { return f.event() == "choice" && str(f.data(), "interest") == "the end" })
