@@ -128,6 +128,10 @@ func cPrivacy(s *cServer, teacher string) {
 			return f.event() == "flag" && str(sub(f.data(), "flag"), "student") == who.id
 		})
 	}
+	// "A student who arrives at the station later does not get it":
+	// Olivia goes to the laptops after their announcement; her snapshot
+	// must not show it (checked below against her events).
+	td.must("move_student", obj{"student": olivia.id, "station": station})
 	marker := td.must("announce", obj{"text": "The end."})
 	end, _ := num(marker, "seq")
 	all := append([]*cDev{td, pd, cd}, dev["Olivia"], dev["Mason"], dev["Noah"])
