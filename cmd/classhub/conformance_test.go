@@ -253,6 +253,20 @@ func cHello(s *cServer, teacher string) {
 	pd.refused("forbidden", "announce", obj{"text": "hi"})
 	pd.refused("forbidden", "raise_hand", obj{})
 
+	// A renewed token says the same; the old one stays valid.
+	renewed := s.ok(200, "POST", "/api/v1/token/renew", olivia.token, nil)
+	for _, tok := range []string{str(renewed, "token"), olivia.token} {
+		_, w := s.enter("Olivia, renewed", tok, "", nil)
+		if str(w, "student") != olivia.id || str(w, "name") != "Olivia" {
+			t.Errorf("a hello with a renewed token: %v", w)
+		}
+	}
+	if r := s.ok(200, "POST", "/api/v1/token/renew", teacher, nil); str(r, "role") != "teacher" {
+		t.Errorf("a teacher's token renewed: %v", r)
+	} else if _, w := s.enter("teacher, renewed", str(r, "token"), room.id, nil); str(w, "role") != "teacher" {
+		t.Errorf("a hello with a teacher's renewed token: %v", w)
+	}
+
 	// A second hello on a welcomed connection is invalid.
 	sd.refused("invalid", "hello", obj{"token": olivia.token})
 	sd.isOpen()
