@@ -298,6 +298,20 @@ func cHello(s *cServer, teacher string) {
 		t.Errorf("a corrected hello after an invalid one: %s", f)
 	}
 
+	// Commands pipelined after the hello are the welcomed connection's;
+	// after a malformed hello they are not_ready.
+	piped := s.dial("pipelined")
+	piped.send("ph", "hello", obj{"token": olivia.token})
+	piped.send("pp", "ping", obj{})
+	if w, p := piped.answer("ph"), piped.answer("pp"); w.typ() != "welcome" || p.typ() != "result" {
+		t.Errorf("a ping pipelined after a hello: %s, then %s", w, p)
+	}
+	badPipe := s.dial("pipelined, malformed")
+	badPipe.send("ph", "hello", obj{"token": olivia.token, "room": "not a room"})
+	badPipe.send("pp", "ping", obj{})
+	badPipe.isError(badPipe.answer("ph"), "invalid", true)
+	badPipe.isError(badPipe.answer("pp"), "not_ready", true)
+
 	// Refusals that close with 4002.
 	for _, c := range []struct {
 		what, token, room string
