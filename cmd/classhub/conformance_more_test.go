@@ -1285,3 +1285,30 @@ var wellFormed = map[string]obj{
 	"set_thresholds": {"thresholds": obj{}},
 	"end_class":      {},
 }
+
+// cKept: the teacher view keeps "the 50 most recent" announcements, oldest
+// first, and a class "its 20 most recent activities".
+func cKept(s *cServer, teacher string) {
+	t := s.t
+	room := s.newRoom(teacher, "Kept")
+	olivia := s.join(room.code, "Olivia")
+	td, _ := s.enter("teacher", teacher, room.id, nil)
+	for i := range 52 {
+		td.patiently(td.nextID(), "announce", obj{"text": fmt.Sprintf("announcement %d", i+1)})
+	}
+	for i := range 22 {
+		td.patiently(td.nextID(), "push_activity", obj{"activity": obj{"title": fmt.Sprintf("activity %d", i+1)}})
+	}
+	for _, who := range []struct{ name, token, room string }{{"teacher", teacher, room.id}, {"Olivia", olivia.token, ""}} {
+		_, w := s.enter(who.name+" fresh", who.token, who.room, nil)
+		v := sub(w, "snapshot")
+		as, _ := v["announcements"].([]any)
+		if len(as) != 50 || str(as[0].(obj), "text") != "announcement 3" || str(as[49].(obj), "text") != "announcement 52" {
+			t.Errorf("%s's snapshot holds %d announcements, from %v to %v; want the 50 most recent, oldest first", who.name, len(as), as[0], as[len(as)-1])
+		}
+		acts, _ := v["activities"].([]any)
+		if len(acts) != 20 || str(sub(acts[0].(obj), "activity"), "title") != "activity 3" {
+			t.Errorf("%s's snapshot holds %d activities, the first %v; want the 20 most recent", who.name, len(acts), acts[0])
+		}
+	}
+}

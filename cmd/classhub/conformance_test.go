@@ -43,6 +43,7 @@ func TestConformance(t *testing.T) {
 	t.Run("Erase", func(t *testing.T) { s.t = t; cErase(s, teacher) })
 	t.Run("Share", func(t *testing.T) { s.t = t; cShare(s, teacher) })
 	t.Run("CoTeachers", func(t *testing.T) { s.t = t; cCoTeachers(s, teacher) })
+	t.Run("Kept", func(t *testing.T) { s.t = t; cKept(s, teacher) })
 	t.Run("Ended", func(t *testing.T) { s.t = t; cEnded(s, teacher) })
 	// Last: it spends this address's allowance of joins and sign-ins.
 	t.Run("JoinLimit", func(t *testing.T) { s.t = t; cJoinLimit(s, teacher) })
