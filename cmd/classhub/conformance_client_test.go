@@ -667,7 +667,13 @@ func (d *cDev) closed() websocket.StatusCode {
 	case <-time.After(cWait):
 		d.t.Fatalf("%s: the connection was not closed within %v\nframes: %s", d.name, cWait, d.dump())
 	}
-	return websocket.CloseStatus(d.readErr)
+	code := websocket.CloseStatus(d.readErr)
+	// Every close the server sends is one the document lists; a drop
+	// without a close (-1) is "reconnect and resume".
+	if _, ok := cCloseCodes(d.t)[int(code)]; !ok && code != -1 && code != websocket.StatusNormalClosure {
+		d.t.Errorf("%s: closed with %d, which the Close codes table does not list", d.name, code)
+	}
+	return code
 }
 
 // isOpen says the connection is still up: a ping is answered.
@@ -718,17 +724,6 @@ func (s *cServer) enter(name, token, room string, resume obj) (*cDev, obj) {
 func (d *cDev) resumeOf() obj {
 	e, o := d.state()
 	return obj{"epoch": e, "offset": o}
-}
-
-// seqs lists the seqs of the device's events.
-func seqs(fs []frame) []uint64 {
-	var out []uint64
-	for _, f := range fs {
-		if f.typ() == "event" {
-			out = append(out, f.seq())
-		}
-	}
-	return out
 }
 
 // sameEvents compares two streams of events by seq, type and data.
