@@ -146,6 +146,10 @@ func cErrorCodes(t *testing.T) map[string]int {
 	return out
 }
 
+// cSeen holds every error code the server answered the suite with, in
+// frames, welcomes and REST bodies.
+var cSeen sync.Map
+
 // obj is a decoded JSON object; numbers stay json.Number so that offsets
 // are read exactly.
 type obj = map[string]any
@@ -222,6 +226,13 @@ func (s *cServer) do(method, path, token string, body []byte, header ...string) 
 	if len(bytes.TrimSpace(raw)) > 0 && strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") {
 		if r.body, err = cDecode(raw); err != nil {
 			s.t.Fatalf("%s %s answered JSON that is not one object: %v\n%s", method, path, err, raw)
+		}
+	}
+	if c := r.errCode(); c != "" {
+		cSeen.Store(c, true)
+		// "Every error has the HTTP status of its code."
+		if want := cErrorCodes(s.t)[c]; want != r.status {
+			s.t.Errorf("%s %s: error %s with HTTP %d; the Error codes table says %d", method, path, c, r.status, want)
 		}
 	}
 	return r
@@ -397,6 +408,12 @@ func (d *cDev) read() {
 			d.bad = append(d.bad, fmt.Sprintf("a server frame that is not one JSON object (%v): %s", derr, b))
 		default:
 			f.m = m
+			if c := str(sub(m, "error"), "code"); c != "" {
+				cSeen.Store(c, true)
+			}
+			if c := str(sub(sub(m, "data"), "reason"), "code"); c != "" {
+				cSeen.Store(c, true)
+			}
 			if v, ok := m["v"].(json.Number); !ok || v != "1" {
 				d.bad = append(d.bad, fmt.Sprintf("a server frame without \"v\":1: %s", b))
 			}

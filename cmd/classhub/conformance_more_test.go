@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 )
 
@@ -1309,6 +1310,90 @@ func cKept(s *cServer, teacher string) {
 		acts, _ := v["activities"].([]any)
 		if len(acts) != 20 || str(sub(acts[0].(obj), "activity"), "title") != "activity 3" {
 			t.Errorf("%s's snapshot holds %d activities, the first %v; want the 20 most recent", who.name, len(acts), acts[0])
+		}
+	}
+}
+
+// cCodes provokes the documented error codes the rest of the suite does
+// not, each as the document describes it.
+func cCodes(s *cServer, teacher string) {
+	t := s.t
+	// conflict: an invitation for an e-mail that has an account.
+	if r := s.json("POST", "/api/v1/coaches", teacher, obj{"email": cTeacherEmail, "name": "Ms Conf"}); r.errCode() != "conflict" {
+		t.Errorf("inviting an e-mail that has an account: %d %s", r.status, r.raw)
+	}
+	// bad_content: a bank with errors, every one of them, one a line.
+	bad := s.do("POST", "/api/v1/banks?name=broken.yaml", teacher, []byte("id: broken\ntitle: Broken\nskills:\n  - id: a\n    prereqs: [nope]\n"))
+	if bad.status != 422 || bad.errCode() != "bad_content" || !strings.Contains(str(sub(bad.body, "error"), "message"), "broken.yaml:") {
+		t.Errorf("a broken bank: %d %s", bad.status, bad.raw)
+	}
+
+	room := s.newRoom(teacher, "Codes")
+	olivia, noah := s.join(room.code, "Olivia"), s.join(room.code, "Noah")
+	td, _ := s.enter("teacher", teacher, room.id, nil)
+	od, _ := s.enter("Olivia", olivia.token, "", nil)
+	nd, _ := s.enter("Noah", noah.token, "", nil)
+	for _, who := range []cStudent{olivia, noah} {
+		td.wait(who.name+" online", func(f frame) bool {
+			return f.event() == "presence" && str(f.data(), "student") == who.id && f.data()["online"] == true
+		})
+	}
+	// infeasible: two groups of at least 4 from two students.
+	td.refused("infeasible", "propose_groups", obj{"method": "random", "count": 2, "min": 4})
+	// stale: a proposal that is not the latest.
+	old := str(td.must("propose_groups", obj{"method": "random", "count": 1}), "id")
+	td.must("propose_groups", obj{"method": "random", "count": 2})
+	td.refused("stale", "apply_groups", obj{"proposal": old})
+	// full: a station at capacity.
+	table := str(td.must("put_station", obj{"station": obj{"name": "Table", "kind": "teacher_led", "capacity": 1}}), "station")
+	td.must("move_student", obj{"student": olivia.id, "station": table})
+	td.refused("full", "move_student", obj{"student": noah.id, "station": table})
+	// not_given, duplicate, closed: practice.
+	od.refused("wrong_state", "next_item", obj{})
+	td.must("assign_practice", obj{"set": obj{"bank": "fractions-5", "set": "frac-equivalence"}})
+	item := sub(od.must("next_item", obj{}), "item")
+	nd.must("next_item", obj{})
+	od.refused("not_given", "answer", obj{"item": "not-the-item", "response": "1"})
+	// duplicate: an answer to an item already solved. She reads the
+	// hints, then tries answers until one is right (a wrong one that
+	// moves her on ends the attempt).
+	var solved bool
+	for range 3 {
+		h := od.cmd("hint", obj{"item": str(item, "id")})
+		if h.typ() != "result" || h.data()["last"] == true {
+			break
+		}
+	}
+	for _, response := range []string{"15", "3", "6", "4", "10", "2/3"} {
+		a := od.cmd("answer", obj{"item": str(item, "id"), "response": response})
+		if a.typ() == "result" && a.data()["correct"] == true {
+			solved = true
+			od.refused("duplicate", "answer", obj{"item": str(item, "id"), "response": response})
+			break
+		}
+		if a.typ() != "result" || a.data()["next"] != nil {
+			break
+		}
+	}
+	if !solved {
+		t.Logf("no answer guessed for %v: duplicate is left to the rest of the suite", item)
+	}
+	td.must("close_practice", obj{})
+	nd.refused("closed", "next_item", obj{})
+}
+
+// cAllCodes checks that the suite met every error code of the Error codes
+// table but those it cannot provoke from outside.
+func cAllCodes(t *testing.T) {
+	unreachable := map[string]string{
+		"storage_full": "needs a store that refuses to write",
+		"busy":         "needs an overloaded class",
+		"unavailable":  "needs a class moving or a lost broker",
+		"internal":     "needs a server fault",
+	}
+	for code := range cErrorCodes(t) {
+		if _, ok := cSeen.Load(code); !ok && unreachable[code] == "" {
+			t.Errorf("the suite never met the error code %s", code)
 		}
 	}
 }

@@ -28,27 +28,29 @@ func TestConformance(t *testing.T) {
 	silent := s.dial("silent")
 
 	teacher := s.login()
-	t.Run("REST", func(t *testing.T) { s.t = t; cRest(s, teacher) })
-	t.Run("Hello", func(t *testing.T) { s.t = t; cHello(s, teacher) })
-	t.Run("Frames", func(t *testing.T) { s.t = t; cFrames(s, teacher) })
-	t.Run("Versions", func(t *testing.T) { s.t = t; cVersions(s, teacher) })
-	t.Run("Commands", func(t *testing.T) { s.t = t; cCommands(s, teacher) })
-	t.Run("Privacy", func(t *testing.T) { s.t = t; cPrivacy(s, teacher) })
-	t.Run("Moves", func(t *testing.T) { s.t = t; cMoves(s, teacher) })
-	t.Run("NoOps", func(t *testing.T) { s.t = t; cNoOps(s, teacher) })
-	t.Run("Resume", func(t *testing.T) { s.t = t; cResume(s, teacher) })
-	t.Run("Connections", func(t *testing.T) { s.t = t; cConnections(s, teacher) })
-	t.Run("Roles", func(t *testing.T) { s.t = t; cRoles(s, teacher) })
-	t.Run("Limits", func(t *testing.T) { s.t = t; cLimits(s, teacher) })
-	t.Run("Erase", func(t *testing.T) { s.t = t; cErase(s, teacher) })
-	t.Run("Share", func(t *testing.T) { s.t = t; cShare(s, teacher) })
-	t.Run("CoTeachers", func(t *testing.T) { s.t = t; cCoTeachers(s, teacher) })
-	t.Run("Kept", func(t *testing.T) { s.t = t; cKept(s, teacher) })
-	t.Run("Ended", func(t *testing.T) { s.t = t; cEnded(s, teacher) })
-	// Last: it spends this address's allowance of joins and sign-ins.
-	t.Run("JoinLimit", func(t *testing.T) { s.t = t; cJoinLimit(s, teacher) })
+	parts := []struct {
+		name string
+		run  func(*cServer, string)
+	}{
+		{"REST", cRest}, {"Hello", cHello}, {"Frames", cFrames}, {"Versions", cVersions},
+		{"Commands", cCommands}, {"Privacy", cPrivacy}, {"Moves", cMoves}, {"NoOps", cNoOps},
+		{"Resume", cResume}, {"Connections", cConnections}, {"Roles", cRoles}, {"Limits", cLimits},
+		{"Erase", cErase}, {"Share", cShare}, {"CoTeachers", cCoTeachers}, {"Kept", cKept},
+		{"Codes", cCodes}, {"Ended", cEnded},
+		// Last: it spends this address's allowance of joins and sign-ins.
+		{"JoinLimit", cJoinLimit},
+	}
+	ran := 0
+	for _, p := range parts {
+		t.Run(p.name, func(t *testing.T) { ran++; s.t = t; p.run(s, teacher) })
+	}
 	s.t = t
 
+	// With every part run and passed, every error code a client can
+	// provoke was met.
+	if ran == len(parts) && !t.Failed() {
+		cAllCodes(t)
+	}
 	if code := silent.closed(); code != 4001 {
 		t.Errorf("a connection without a hello was closed with %d, want 4001", code)
 	}
