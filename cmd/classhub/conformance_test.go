@@ -670,7 +670,45 @@ func cCommands(s *cServer, teacher string) {
 	if !slices.Equal(order, ids) {
 		t.Errorf("pipelined commands answered in the order %v, sent %v", order, ids)
 	}
-	for _, d := range []*cDev{td, sd, second, tp} {
+	// Carried out in the order sent: a student's hand raised and lowered
+	// nine times without waiting ends as the last command left it.
+	ps := s.join(pipe.code, "Pia")
+	pd, _ := s.enter("Pia", ps.token, "", nil)
+	var handIDs []string
+	for i := range 9 {
+		id := pd.nextID()
+		handIDs = append(handIDs, id)
+		if i%2 == 0 {
+			pd.send(id, "raise_hand", obj{"note": fmt.Sprintf("note %d", i)})
+		} else {
+			pd.send(id, "lower_hand", obj{})
+		}
+	}
+	for _, id := range handIDs {
+		if f := pd.answer(id); f.typ() != "result" {
+			t.Errorf("a pipelined hand: %s", f)
+		}
+	}
+	// Events may come after the answers: the last one, and so all before it.
+	pd.wait("the last hand", func(f frame) bool { return f.event() == "hand" && str(f.data(), "note") == "note 8" })
+	var hands []string
+	for _, f := range pd.events() {
+		if f.event() == "hand" {
+			hands = append(hands, fmt.Sprint(f.data()["raised"], " ", str(f.data(), "note")))
+		}
+	}
+	want := []string{"true note 0", "false ", "true note 2", "false ", "true note 4", "false ", "true note 6", "false ", "true note 8"}
+	if !slices.Equal(hands, want) {
+		t.Errorf("a hand raised and lowered without waiting: the events say %q, want %q", hands, want)
+	}
+	_, pw := s.enter("teacher, after the hands", teacher, pipe.id, nil)
+	for _, x := range sub(pw, "snapshot")["students"].([]any) {
+		if m := x.(obj); m["hand"] != true || str(m, "note") != "note 8" {
+			t.Errorf("after the pipelined hands Pia is %v", m)
+		}
+	}
+
+	for _, d := range []*cDev{td, sd, second, tp, pd} {
 		d.answeredOnce()
 	}
 	for _, f := range sd.events() {
