@@ -734,6 +734,12 @@ func (s *cServer) enter(name, token, room string, resume obj) (*cDev, obj) {
 	if resumed, _ := w["resumed"].(bool); !resumed && w["snapshot"] == nil {
 		s.t.Fatalf("%s: a welcome neither resumed nor with a snapshot: %s", name, f)
 	}
+	// A snapshot's lists are lists, empty when there is nothing (the
+	// document shows "flags":[]); a field that does not apply is left
+	// out. null is neither.
+	for _, path := range nulls("snapshot", w["snapshot"]) {
+		s.t.Errorf("%s: the snapshot holds null at %s: %s", name, path, f)
+	}
 	return d, w
 }
 
@@ -764,4 +770,28 @@ func sameEvents(t *testing.T, what string, got, want []frame) {
 	if !slices.Equal(g, w) {
 		t.Errorf("%s: the streams differ\n got: %s\nwant: %s", what, strings.Join(g, "\n      "), strings.Join(w, "\n      "))
 	}
+}
+
+// nulls lists the paths in v that hold JSON null.
+func nulls(path string, v any) []string {
+	var out []string
+	switch x := v.(type) {
+	case obj:
+		for k, e := range x {
+			if e == nil {
+				out = append(out, path+"."+k)
+				continue
+			}
+			out = append(out, nulls(path+"."+k, e)...)
+		}
+	case []any:
+		for i, e := range x {
+			if e == nil {
+				out = append(out, fmt.Sprintf("%s[%d]", path, i))
+				continue
+			}
+			out = append(out, nulls(fmt.Sprintf("%s[%d]", path, i), e)...)
+		}
+	}
+	return out
 }

@@ -142,6 +142,20 @@ func cRest(s *cServer, teacher string) {
 	}
 	isErr("a join code that does not exist", s.json("POST", "/api/v1/join", "", obj{"code": "ZZZZZZ", "name": "Noah"}), "not_found")
 
+	// Health, readiness, and metrics on the admin address only.
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, "/metrics": 404} {
+		if r := s.do("GET", path, "", nil); r.status != want {
+			t.Errorf("GET %s: %d, want %d", path, r.status, want)
+		}
+	}
+	if s.p.admin == "" {
+		t.Errorf("the server did not say its admin address")
+	} else if res, err := http.Get(s.p.admin + "/metrics"); err != nil || res.StatusCode != 200 {
+		t.Errorf("GET /metrics on the admin address: %v %v", res, err)
+	} else {
+		_ = res.Body.Close()
+	}
+
 	// Routes and methods.
 	isErr("a path that is no route", s.json("GET", "/api/v1/room", "", nil), "not_found")
 	r := s.json("DELETE", "/api/v1/rooms", teacher, nil)
