@@ -414,6 +414,9 @@ func (d *cDev) read() {
 			if c := str(sub(sub(m, "data"), "reason"), "code"); c != "" {
 				cSeen.Store(c, true)
 			}
+			for _, path := range nulls("frame", m) {
+				d.bad = append(d.bad, fmt.Sprintf("a frame holds null at %s: %s", path, b))
+			}
 			if v, ok := m["v"].(json.Number); !ok || v != "1" {
 				d.bad = append(d.bad, fmt.Sprintf("a server frame without \"v\":1: %s", b))
 			}
