@@ -930,6 +930,15 @@ func cShare(s *cServer, teacher string) {
 	if code := bd.closed(); code != 4007 {
 		t.Errorf("the co-teacher's console after the share ended: closed with %d, want 4007", code)
 	}
+	// "Every console of that teacher on the class receives it, then is
+	// closed with 4007."
+	var revoked bool
+	for _, f := range bd.events() {
+		revoked = revoked || (f.event() == "share" && f.data()["revoked"] == true && str(f.data(), "teacher") == brownID)
+	}
+	if !revoked {
+		t.Errorf("the co-teacher's console was closed without the share event that ended it")
+	}
 	d = s.dial("Mr Brown, unshared")
 	d.isError(d.hello(brown, room.id, nil), "unauthorized", true)
 	if code := d.closed(); code != 4007 {
