@@ -835,6 +835,15 @@ func cErase(s *cServer, teacher string) {
 	od, _ := s.enter("Olivia", olivia.token, "", nil)
 	nd, _ := s.enter("Noah", noah.token, "", nil)
 	od.must("raise_hand", obj{"note": "a private note"})
+	for _, who := range []cStudent{olivia, noah} {
+		td.wait(who.name+" online", func(f frame) bool {
+			return f.event() == "presence" && str(f.data(), "student") == who.id && f.data()["online"] == true
+		})
+	}
+	// Olivia and Noah share a group, its list and its workspace.
+	prop := td.must("propose_groups", obj{"method": "random", "count": 1})
+	group := td.must("apply_groups", obj{"proposal": str(prop, "id")})["groups"].([]any)[0].(string)
+	od.must("edit_workspace", obj{"group": group, "op": obj{"kind": "add_task", "title": "measure the current"}})
 	td.must("announce", obj{"text": "before the erasure"})
 	nd.wait("the announcement", func(f frame) bool { return f.event() == "announcement" })
 	epoch, offset := nd.state()
@@ -865,7 +874,27 @@ func cErase(s *cServer, teacher string) {
 		t.Errorf("Noah's resume after the erasure: %v", w)
 	}
 	nd2.isOpen()
+	if snap := cJSON(t, w["snapshot"]); bytes.Contains(snap, []byte(olivia.id)) || bytes.Contains(snap, []byte("Olivia")) {
+		t.Errorf("Noah's snapshot after the erasure still names her: %s", snap)
+	}
 	e2 := str(w, "epoch")
+	nref, _ := s.enter("Noah from 0", noah.token, "", obj{"epoch": e2, "offset": 0})
+	after, _ := s.enter("teacher, marking", teacher, room.id, nil)
+	mk, _ := num(after.must("announce", obj{"text": "after the erasure"}), "seq")
+	nref.wait("the announcement after the erasure", func(f frame) bool { return f.seq() == mk })
+	var signed bool
+	for _, f := range nref.events() {
+		// "Their workspace edits are signed (erased)."
+		if f.event() == "workspace" && str(sub(f.data(), "by"), "name") == "(erased)" {
+			signed = true
+		}
+		if strings.Contains(f.String(), olivia.id) || strings.Contains(f.String(), "Olivia") {
+			t.Errorf("Noah's events of the rewritten log name the erased student: %s", f)
+		}
+	}
+	if !signed {
+		t.Errorf("Noah's events of the rewritten log have no workspace edit signed (erased): %v", nref.events())
+	}
 	_, fw := s.enter("teacher after", teacher, room.id, nil)
 	if snap := cJSON(t, fw["snapshot"]); bytes.Contains(snap, []byte(olivia.id)) || bytes.Contains(snap, []byte("a private note")) {
 		t.Errorf("the class still holds the erased student: %s", snap)
