@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coder/websocket"
 )
@@ -28,6 +29,19 @@ func TestConformance(t *testing.T) {
 	silent := s.dial("silent")
 
 	teacher := s.login()
+	// "A student who disconnects is shown offline (presence with
+	// online:false) only after a grace period (5 to 7.5 seconds by
+	// default)": the test's servers run with --grace 300ms. A student
+	// leaves now, and the teacher's console is read at the end.
+	away := s.newRoom(teacher, "Presence")
+	leaver := s.join(away.code, "Leo")
+	watcher, _ := s.enter("teacher, watching", teacher, away.id, nil)
+	ld, _ := s.enter("Leo", leaver.token, "", nil)
+	watcher.wait("Leo online", func(f frame) bool { return f.event() == "presence" && f.data()["online"] == true })
+	_ = ld.ws.CloseNow()
+	ld.closed()
+	left := time.Now()
+
 	parts := []struct {
 		name string
 		run  func(*cServer, string)
@@ -51,6 +65,12 @@ func TestConformance(t *testing.T) {
 	if ran == len(parts) && !t.Failed() {
 		cAllCodes(t)
 	}
+	s.t = t
+	off := watcher.wait("Leo offline", func(f frame) bool {
+		return f.event() == "presence" && str(f.data(), "student") == leaver.id && f.data()["online"] == false
+	})
+	at, _ := num(off.m, "time")
+	t.Logf("a student who left was shown offline %v later, by the server's clock", time.UnixMilli(int64(at)).Sub(left).Round(100*time.Millisecond))
 	if code := silent.closed(); code != 4001 {
 		t.Errorf("a connection without a hello was closed with %d, want 4001", code)
 	}
