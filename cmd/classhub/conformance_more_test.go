@@ -21,7 +21,7 @@ func cPrivacy(s *cServer, teacher string) {
 	t := s.t
 	aud := cAudiences(t)
 	room := s.newRoom(teacher, "Privacy")
-	td, _ := s.enter("teacher", teacher, room.id, nil)
+	td, tw0 := s.enter("teacher", teacher, room.id, nil)
 	proj := s.projector(teacher, room.id)
 	pd, _ := s.enter("projector", proj, "", nil)
 	names := []string{"Olivia", "Mason", "Noah"}
@@ -330,6 +330,44 @@ func cPrivacy(s *cServer, teacher string) {
 
 	for _, d := range all {
 		d.answeredOnce()
+	}
+
+	// "Apply the events that follow to the snapshot": the roster of the
+	// teacher's first snapshot, with student_joined, presence and hand
+	// applied, is the roster of a fresh one.
+	show := func(m obj) string {
+		return fmt.Sprintf("%s online=%v hand=%v note=%q", str(m, "name"), m["online"], m["hand"], str(m, "note"))
+	}
+	state := map[string]obj{}
+	for _, x := range sub(tw0, "snapshot")["students"].([]any) {
+		state[str(x.(obj), "id")] = x.(obj)
+	}
+	for _, f := range td.events() {
+		d := f.data()
+		id := str(d, "student")
+		if _, ok := state[id]; !ok && f.event() != "student_joined" {
+			continue
+		}
+		switch f.event() {
+		case "student_joined":
+			state[id] = obj{"name": str(d, "name"), "online": false, "hand": false}
+		case "presence":
+			state[id]["online"] = d["online"]
+		case "hand":
+			state[id]["hand"] = d["raised"]
+			if n, ok := d["note"]; ok && d["raised"] == true {
+				state[id]["note"] = n
+			} else {
+				delete(state[id], "note")
+			}
+		}
+	}
+	_, fresh := s.enter("teacher, fresh roster", teacher, room.id, nil)
+	for _, x := range sub(fresh, "snapshot")["students"].([]any) {
+		m := x.(obj)
+		if got, want := show(state[str(m, "id")]), show(m); got != want {
+			t.Errorf("the teacher's roster from events: %s; a fresh snapshot: %s", got, want)
+		}
 	}
 
 	// What each must have seen, so that the checks above are not empty.
