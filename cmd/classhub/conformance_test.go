@@ -437,6 +437,10 @@ func cFrames(s *cServer, teacher string) {
 	raw("data that is not an object", []byte(`{"v":1,"id":"x1","type":"announce","data":"hi"}`), "invalid", true)
 	raw("a command with its data left out", []byte(`{"v":1,"id":"x1","type":"announce"}`), "invalid", true)
 
+	d.sendRaw([]byte("\n { \"v\" : 1 ,\t\"id\":\"ws0\" , \"type\": \"ping\" }"))
+	if f := d.answer("ws0"); f.typ() != "result" {
+		t.Errorf("whitespace around the envelope's fields: answered %s", f)
+	}
 	d.sendRaw([]byte("{\"v\":1,\"id\":\"ws1\",\"type\":\"ping\"} \n\t"))
 	if f := d.answer("ws1"); f.typ() != "result" {
 		t.Errorf("whitespace after the object: answered %s", f)
