@@ -446,8 +446,14 @@ func (h *Hub) limitByAddress(next echo.HandlerFunc) echo.HandlerFunc {
 }
 
 func (h *Hub) tooManyAttempts(c echo.Context) error {
-	c.Response().Header().Set("Retry-After", strconv.Itoa(int(max(1, 1/float64(h.joins.rate)))))
-	return protocol.Errorf(protocol.CodeRateLimited, "too many attempts from this address; retry in a moment")
+	secs := int(max(1, 1/float64(h.joins.rate)))
+	c.Response().Header().Set("Retry-After", strconv.Itoa(secs))
+	// The body says it too, as every rate_limited does (retry_after, in
+	// milliseconds), for a client that reads the error rather than the
+	// headers.
+	e := protocol.Errorf(protocol.CodeRateLimited, "too many attempts from this address; retry in a moment")
+	e.RetryAfter = int64(secs) * 1000
+	return e
 }
 
 // limitLookups limits the look-up of a join code, which every student's

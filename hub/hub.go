@@ -241,7 +241,13 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
-		http.Error(w, `{"error":{"code":"unavailable","message":"the server is shutting down"}}`, http.StatusServiceUnavailable)
+		// As every refusal before the upgrade: a JSON error and a
+		// Retry-After, so that the device waits, then comes back to any
+		// server.
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = w.Write([]byte(`{"error":{"code":"unavailable","message":"the server is shutting down; connect again in a moment","retry_after":1000}}`))
 		return
 	}
 	h.wg.Add(1)

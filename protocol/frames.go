@@ -278,6 +278,9 @@ func DecodePayload(t MsgType, data json.RawMessage) (any, *Error) {
 	if err := strictUnmarshal(data, v); err != nil {
 		return nil, Errorf(CodeInvalid, "data of %s: %s", t, jsonReason(err))
 	}
+	if e := refuseEmptyTargets(t, data); e != nil {
+		return nil, e
+	}
 	if e := v.validate(); e != nil {
 		return nil, e
 	}

@@ -121,7 +121,8 @@ func orchestrationPayloadCases() []payloadCase {
 		// announce: the group and station targets.
 		okc(MsgAnnounce, `{"text":"Otters, tidy up","group":`+ga+`}`, &Announce{Text: "Otters, tidy up", Group: grpA}),
 		okc(MsgAnnounce, `{"text":"Laptops closed","station":`+sa+`}`, &Announce{Text: "Laptops closed", Station: stA}),
-		okc(MsgAnnounce, `{"text":"hi","to":"","group":"","station":""}`, &Announce{Text: "hi"}),
+		bad(MsgAnnounce, `{"text":"hi","to":"","group":"","station":""}`),
+		okc(MsgAnnounce, `{"text":"hi","to":null,"group":null,"station":null}`, &Announce{Text: "hi"}),
 		bad(MsgAnnounce, `{"text":"hi","to":`+ana+`,"group":`+ga+`}`),
 		bad(MsgAnnounce, `{"text":"hi","to":`+ana+`,"station":`+sa+`}`),
 		bad(MsgAnnounce, `{"text":"hi","group":`+ga+`,"station":`+sa+`}`),

@@ -336,7 +336,8 @@ func payloadCases() []payloadCase {
 		okc(MsgAnnounce, `{"text":"`+rep("é", MaxTextRunes)+`"}`, &Announce{Text: rep("é", MaxTextRunes)}),
 		okc(MsgAnnounce, `{"text":"🙂 ok"}`, &Announce{Text: "🙂 ok"}),
 		okc(MsgAnnounce, `{"text":"hi","to":"`+sid+`"}`, &Announce{Text: "hi", To: anaID}),
-		okc(MsgAnnounce, `{"text":"hi","to":""}`, &Announce{Text: "hi"}),
+		bad(MsgAnnounce, `{"text":"hi","to":""}`), // an empty ID is no way to mean everyone
+		okc(MsgAnnounce, `{"text":"hi","to":null}`, &Announce{Text: "hi"}),
 		bad(MsgAnnounce, `{}`),
 		bad(MsgAnnounce, ``),
 		bad(MsgAnnounce, `{"text":""}`),

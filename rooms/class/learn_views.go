@@ -70,7 +70,12 @@ func (s *State) openFlags(visible func(protocol.StudentID) bool) []protocol.Flag
 			out = append(out, f)
 		}
 	}
-	return detect.Queue(out, s.Clock)
+	// An empty help queue is an empty list, as every list of a view is,
+	// never null: a console iterates it.
+	if q := detect.Queue(out, s.Clock); q != nil {
+		return q
+	}
+	return []protocol.Flag{}
 }
 
 // Closed reports whether a flag is over: resolved by a teacher or cleared
