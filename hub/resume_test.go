@@ -5,11 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"net"
-	"net/http"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -166,13 +163,7 @@ func TestSlowDeviceIsClosedAndOthersAreNot(t *testing.T) {
 	fast, _ := e.mustConnect("fast", protocol.Hello{Token: fastS.Token})
 
 	// The slow device has a tiny socket buffer and never reads.
-	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		_ = rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-		return serr
-	}}
-	slowWS := e.dialRaw(&websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}})
-	slow := &client{t: t, ws: slowWS, name: "slow", changed: make(chan struct{}, 1)}
+	slow := e.unreadClient("slow")
 	slow.send(protocol.MsgHello, protocol.Hello{Token: slowS.Token})
 	tc.waitEvent(protocol.EvPresence, about(slowS.Student))
 

@@ -67,14 +67,8 @@ func TestStuckWriteDropsTheDevice(t *testing.T) {
 	fastS := e.join(info.Code, "Fast")
 	tc, _ := e.mustConnect("teacher", protocol.Hello{Token: tl.Token, Room: info.ID})
 	fast, _ := e.mustConnect("fast", protocol.Hello{Token: fastS.Token})
-	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		var serr error
-		_ = rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
-		return serr
-	}}
-	ws := e.dialRaw(&websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}})
-	defer ws.CloseNow()
-	stuck := &client{t: t, ws: ws, name: "stuck", changed: make(chan struct{}, 1)}
+	stuck := e.unreadClient("stuck")
+	defer stuck.ws.CloseNow()
 	stuck.send(protocol.MsgHello, protocol.Hello{Token: stuckS.Token})
 	tc.waitEvent(protocol.EvPresence, about(stuckS.Student))
 
@@ -120,4 +114,16 @@ func TestStuckWriteDropsTheDevice(t *testing.T) {
 	if err := tc.closedErr(); err != nil {
 		t.Fatalf("the teacher was closed: %v", err)
 	}
+}
+
+// unreadClient connects a device with a tiny socket read buffer whose
+// frames nobody reads: its socket fills after a few frames.
+func (e *env) unreadClient(name string) *client {
+	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		_ = rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return serr
+	}}
+	ws := e.dialRaw(&websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}})
+	return &client{t: e.t, ws: ws, name: name, changed: make(chan struct{}, 1)}
 }
