@@ -3,6 +3,7 @@ package hub
 import (
 	"context"
 	"encoding/json"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -181,7 +182,7 @@ func (c *conn) serve() {
 	hello := time.AfterFunc(c.h.cfg.HelloTimeout, func() {
 		c.close(protocol.CloseHelloTimeout, "no hello in time")
 	})
-	c.readLoop(ctx, hello)
+	c.readSafely(ctx, hello)
 	hello.Stop()
 	cancel()
 	// The commands still running end before the room is told the
@@ -196,6 +197,26 @@ func (c *conn) serve() {
 	}
 }
 
+// readSafely is the read loop, with a panic in it (a bug met by one
+// device's frames) kept to that connection: it is logged with its stack
+// and counted, the device is closed with 1011 and resumes, and the
+// connection ends as if its socket had, leaving its class and the node
+// as they were.
+func (c *conn) readSafely(ctx context.Context, hello *time.Timer) {
+	defer func() {
+		if p := recover(); p != nil {
+			c.h.metrics.panics.Inc()
+			c.h.log.Error("a connection's read loop panicked; closing it", "conn", c.id, "panic", p, "stack", string(debug.Stack()))
+			c.close(protocol.CloseInternal, "server fault; reconnect")
+		}
+	}()
+	c.readLoop(ctx, hello)
+}
+
+// frameRead, when set (by tests), sees every frame a connection reads,
+// once decoded.
+var frameRead func(protocol.ClientFrame)
+
 func (c *conn) readLoop(ctx context.Context, hello *time.Timer) {
 	for {
 		typ, b, err := c.ws.Read(ctx)
@@ -208,6 +229,9 @@ func (c *conn) readLoop(ctx context.Context, hello *time.Timer) {
 			continue
 		}
 		f, perr := protocol.DecodeClientFrame(b)
+		if frameRead != nil {
+			frameRead(f)
+		}
 		if perr != nil {
 			c.refuseFrame(ctx, f.ID, perr)
 			continue

@@ -18,12 +18,16 @@ type metrics struct {
 	evicted   *prometheus.CounterVec
 	limited   prometheus.Counter
 	maxConns  prometheus.Gauge
+	panics    prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
 	m := &metrics{
 		conns: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "classhub_connections", Help: "Open device WebSocket connections on this node.",
+		}),
+		panics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "classhub_connection_panics_total", Help: "Panics recovered in a device connection's read loop; each is logged with its stack, and the device closed with 1011.",
 		}),
 		framesIn: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "classhub_frames_in_total", Help: "Frames received from devices.",
@@ -65,7 +69,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.conns, m.framesIn, m.framesOut, m.overflows, m.resumes, m.gapFills, m.lag, m.refused, m.evicted, m.limited, m.maxConns)
+		reg.MustRegister(m.conns, m.framesIn, m.framesOut, m.overflows, m.resumes, m.gapFills, m.lag, m.refused, m.evicted, m.limited, m.maxConns, m.panics)
 	}
 	return m
 }

@@ -127,3 +127,38 @@ func (e *env) unreadClient(name string) *client {
 	ws := e.dialRaw(&websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}}})
 	return &client{t: e.t, ws: ws, name: name, changed: make(chan struct{}, 1)}
 }
+
+// A panic in one connection's read loop closes that device with 1011 and
+// is counted; its class, the other devices and the node go on, and the
+// device comes back.
+func TestReadLoopPanicStaysWithItsConnection(t *testing.T) {
+	frameRead = func(f protocol.ClientFrame) {
+		if f.ID == "boom" {
+			panic("a bug met by one device's frame")
+		}
+	}
+	t.Cleanup(func() { frameRead = nil })
+	e := newEnv(t)
+	tl := e.teacher()
+	info := e.room(tl.Token, "Panic")
+	ana := e.join(info.Code, "Ana")
+	ben := e.join(info.Code, "Ben")
+	tc, _ := e.mustConnect("teacher", protocol.Hello{Token: tl.Token, Room: info.ID})
+	a, _ := e.mustConnect("ana", protocol.Hello{Token: ana.Token})
+	b, _ := e.mustConnect("ben", protocol.Hello{Token: ben.Token})
+	a.sendRaw([]byte(`{"v":1,"id":"boom","type":"ping","data":{}}`))
+	if code := a.waitClosed(); code != websocket.StatusCode(protocol.CloseInternal) {
+		t.Fatalf("the device whose frame met the bug closed with %d, want %d", code, protocol.CloseInternal)
+	}
+	if got := testutil.ToFloat64(e.h.metrics.panics); got != 1 {
+		t.Fatalf("%v panics counted, want 1", got)
+	}
+	tc.must(protocol.MsgAnnounce, protocol.Announce{Text: "after the bug"})
+	b.waitEvent(protocol.EvAnnouncement, hasText("after the bug"))
+	again, _ := e.mustConnect("ana again", protocol.Hello{Token: ana.Token})
+	tc.must(protocol.MsgAnnounce, protocol.Announce{Text: "welcome back"})
+	again.waitEvent(protocol.EvAnnouncement, hasText("welcome back"))
+	if err := tc.closedErr(); err != nil {
+		t.Fatalf("the teacher was closed: %v", err)
+	}
+}
