@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -215,7 +216,7 @@ func (c *conn) readSafely(ctx context.Context, hello *time.Timer) {
 
 // frameRead, when set (by tests), sees every frame a connection reads,
 // once decoded.
-var frameRead func(protocol.ClientFrame)
+var frameRead atomic.Pointer[func(protocol.ClientFrame)]
 
 func (c *conn) readLoop(ctx context.Context, hello *time.Timer) {
 	for {
@@ -229,8 +230,8 @@ func (c *conn) readLoop(ctx context.Context, hello *time.Timer) {
 			continue
 		}
 		f, perr := protocol.DecodeClientFrame(b)
-		if frameRead != nil {
-			frameRead(f)
+		if see := frameRead.Load(); see != nil {
+			(*see)(f)
 		}
 		if perr != nil {
 			c.refuseFrame(ctx, f.ID, perr)

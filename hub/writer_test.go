@@ -132,12 +132,13 @@ func (e *env) unreadClient(name string) *client {
 // is counted; its class, the other devices and the node go on, and the
 // device comes back.
 func TestReadLoopPanicStaysWithItsConnection(t *testing.T) {
-	frameRead = func(f protocol.ClientFrame) {
+	boom := func(f protocol.ClientFrame) {
 		if f.ID == "boom" {
 			panic("a bug met by one device's frame")
 		}
 	}
-	t.Cleanup(func() { frameRead = nil })
+	frameRead.Store(&boom)
+	t.Cleanup(func() { frameRead.Store(nil) })
 	e := newEnv(t)
 	tl := e.teacher()
 	info := e.room(tl.Token, "Panic")
