@@ -69,11 +69,26 @@ func LoadOrCreateKey(ctx context.Context, js jetstream.JetStream, replicas int) 
 		if !errors.Is(err, jetstream.ErrKeyExists) {
 			return nil, fmt.Errorf("hub: store token key: %w", err)
 		}
-		e, err := kv.Get(ctx, keyName)
-		if err != nil {
-			return nil, fmt.Errorf("hub: read token key: %w", err)
+		// Another node stored it first. On a cluster just formed, a read
+		// may still reach a server that has not applied that write (seen:
+		// "key exists", then "not found" through the leader): the key is
+		// there, so it is read again, a few times, until it is seen.
+		wait := 50 * time.Millisecond
+		for try := 1; ; try++ {
+			e, err := kv.Get(ctx, keyName)
+			if err == nil {
+				return e.Value(), nil
+			}
+			if !errors.Is(err, jetstream.ErrKeyNotFound) || try == 10 {
+				return nil, fmt.Errorf("hub: read token key another node stored: %w", err)
+			}
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return nil, fmt.Errorf("hub: read token key another node stored: %w", ctx.Err())
+			}
+			wait = min(2*wait, time.Second)
 		}
-		return e.Value(), nil
 	}
 	return key, nil
 }
