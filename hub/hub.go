@@ -257,13 +257,18 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.wg.Done()
 		return
 	}
+	served := false // by the goroutine below, which then ends what began here
+	defer func() {
+		if !served {
+			h.lim.done()
+			h.wg.Done()
+		}
+	}()
 	ws, err := websocket.Accept(smallReads{w}, r, &websocket.AcceptOptions{
 		OriginPatterns:  h.cfg.OriginPatterns,
 		CompressionMode: websocket.CompressionDisabled,
 	})
 	if err != nil {
-		h.lim.done()
-		h.wg.Done()
 		return // Accept has written the HTTP error
 	}
 	ws.SetReadLimit(protocol.HardFrameBytes)
@@ -272,8 +277,6 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.closing {
 		h.mu.Unlock()
 		_ = ws.Close(websocket.StatusCode(protocol.CloseRestart), "server restart")
-		h.lim.done()
-		h.wg.Done()
 		return
 	}
 	h.conns[c] = struct{}{}
@@ -283,6 +286,7 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// handler returns: what the HTTP server kept for the request (its
 	// buffers, the request, the handler's stack) is let go while the
 	// device stays connected for a lesson.
+	served = true
 	go func() {
 		defer h.wg.Done()
 		defer h.lim.done()

@@ -37,9 +37,9 @@ type writer struct {
 	taken   chan struct{} // the loop took the queue; capacity 1, for pushPaced
 	stopped atomic.Bool   // close or overflow: write nothing more of the batch in hand
 	pingDue atomic.Bool   // the ping timer fired: the loop starts a ping
-	// writing since: the monotonic time (sinceStart) at which the frame
-	// being written started, 0 between frames. The hub's sweep drops a
-	// socket whose write has taken longer than the write timeout.
+	// since is when the frame being written started (sinceStart), 0
+	// between frames. The hub's sweep drops a socket whose write has
+	// taken longer than the write timeout.
 	since atomic.Int64
 
 	mu      sync.Mutex
