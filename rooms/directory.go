@@ -65,10 +65,15 @@ func newCode() (string, error) {
 	return string(b), nil
 }
 
+// codeSeparators are what a person may type between a code's letters.
+// A Replacer builds its tables on first use; one for every join was most
+// of what a join allocated.
+var codeSeparators = strings.NewReplacer(" ", "", "-", "", "\t", "")
+
 // NormalizeCode upper-cases a typed code and drops spaces and dashes. It
 // reports false if what is left cannot be a code.
 func NormalizeCode(s string) (string, bool) {
-	s = strings.ToUpper(strings.NewReplacer(" ", "", "-", "", "\t", "").Replace(s))
+	s = strings.ToUpper(codeSeparators.Replace(s))
 	if len(s) != CodeLength {
 		return "", false
 	}

@@ -167,3 +167,31 @@ func TestDeposedOwnerCannotAppend(t *testing.T) {
 		}
 	}
 }
+
+func TestNormalizeCode(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"ab3-k7p", "AB3K7P", true},
+		{" AB3 K7P\t", "AB3K7P", true},
+		{"AB3--K7P", "AB3K7P", true},
+		{"AB3K7", "", false},
+		{"AB3K7PQ", "", false},
+		{"", "", false},
+	} {
+		got, ok := NormalizeCode(c.in)
+		if got != c.want || ok != c.ok {
+			t.Errorf("NormalizeCode(%q) = %q, %v; want %q, %v", c.in, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func BenchmarkNormalizeCode(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok := NormalizeCode("ab3-k7p"); !ok {
+			b.Fatal("refused")
+		}
+	}
+}
