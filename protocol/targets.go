@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"bytes"
 	"encoding/json"
 	"strings"
 )
@@ -19,12 +20,16 @@ var targetFields = map[MsgType][][]string{
 	MsgClosePractice:  {{"to", "student"}, {"to", "group"}, {"to", "station"}},
 }
 
+var emptyString = []byte(`""`)
+
 // refuseEmptyTargets answers invalid when data names its target with
 // nothing but empty strings. data has been read as the message's struct
 // already, so it is a JSON object.
 func refuseEmptyTargets(t MsgType, data json.RawMessage) *Error {
 	paths := targetFields[t]
-	if len(paths) == 0 {
+	// An empty string is the two bytes "" in the text; without them no
+	// field is empty, and data need not be read again.
+	if len(paths) == 0 || !bytes.Contains(data, emptyString) {
 		return nil
 	}
 	var top map[string]json.RawMessage

@@ -17,6 +17,11 @@ func TestEmptyTargetRefused(t *testing.T) {
 		{MsgAnnounce, `{"text":"hi","to":""}`, false},
 		{MsgAnnounce, `{"text":"hi","group":""}`, false},
 		{MsgAnnounce, `{"text":"hi","station":""}`, false},
+		{MsgAnnounce, `{"text":"hi", "to" : ""}`, false},
+		// Quotes inside a text are not an empty field, and do not hide one.
+		{MsgAnnounce, `{"text":"say \"\""}`, true},
+		{MsgAnnounce, `{"text":"say \"hi\""}`, true},
+		{MsgAnnounce, `{"text":"say \"\"","to":""}`, false},
 		{MsgPushActivity, `{"activity":{"title":"Read"},"to":{}}`, true},
 		{MsgPushActivity, `{"activity":{"title":"Read"}}`, true},
 		{MsgPushActivity, `{"activity":{"title":"Read"},"to":{"student":""}}`, false},
