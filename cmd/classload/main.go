@@ -43,6 +43,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/coder/websocket"
@@ -51,9 +52,15 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		if ctx.Err() != nil {
+			// Stopped by a signal: the servers it started are stopped and
+			// their data folders removed; say which signal, not only that
+			// a context was cancelled.
+			err = fmt.Errorf("%w (%v)", err, context.Cause(ctx))
+		}
 		fmt.Fprintln(os.Stderr, "classload:", err)
 		os.Exit(1)
 	}
