@@ -41,10 +41,11 @@ func maskedFrame(payload []byte) []byte {
 // TestUpgradeKeepsWhatTheDeviceSentAhead: frames a device sends in the
 // same write as its upgrade request, before the server's answer, reach
 // the connection whole and in order, whether they fit the small read
-// buffer or not, and frames larger than the buffer are read whole.
+// buffer or not, and frames larger than the buffer are read whole; the
+// echoes come back whole whether they fit the small write buffer or not.
 func TestUpgradeKeepsWhatTheDeviceSentAhead(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(smallReads{w}, r, nil)
+		ws, err := websocket.Accept(smallBuffers{w}, r, nil)
 		if err != nil {
 			return
 		}
@@ -62,7 +63,7 @@ func TestUpgradeKeepsWhatTheDeviceSentAhead(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	for _, sizes := range [][]int{{10}, {10, 20, 30}, {readBuffer - 200, 150}, {3 * readBuffer}, {readBuffer + 50, 5}, {100 << 10, 7}} {
+	for _, sizes := range [][]int{{10}, {10, 20, 30}, {readBuffer - 200, 150}, {3 * readBuffer}, {readBuffer + 50, 5}, {100 << 10, 7}, {writeBuffer - 4, writeBuffer - 3, 2*writeBuffer + 1}} {
 		nc, err := net.Dial("tcp", srv.Listener.Addr().String())
 		if err != nil {
 			t.Fatal(err)
