@@ -135,10 +135,12 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(work)
+	// Stopped whatever start did, or failed at: a run stopped while the
+	// server starts (its account being made, say) leaves nothing running.
+	defer t.stop()
 	if err := t.start(ctx, work); err != nil {
 		return err
 	}
-	defer t.stop()
 	res := fanoutResult{Target: o.peer, Classes: o.classes, Devices: o.classes * o.students, Rate: o.rate}
 	if res.Target == "" {
 		res.Target = "classhub"
