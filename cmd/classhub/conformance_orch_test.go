@@ -1,0 +1,1443 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The "Class orchestration" part of PROTOCOL.md, held to the real binary
+// by the independent client of conformance_client_test.go: stations,
+// groups and proposals, late joiners, moving students, the rotation,
+// whole-class controls, group workspaces, coaches and co-teachers, each
+// as every audience sees it, and the snapshots of an orchestrated class,
+// rebuilt from the first snapshot and the events as the document says,
+// against a fresh one.
+
+// ---- commands ----
+
+// do sends a command until it is carried out, waiting as long as each
+// rate_limited asks; it returns the result's data.
+func (d *cDev) do(typ string, data any) obj {
+	d.t.Helper()
+	return d.patiently(d.nextID(), typ, data).data()
+}
+
+// deny sends a command that must be refused with code, with a message
+// and the command's id.
+func (d *cDev) deny(code, typ string, data any) frame {
+	d.t.Helper()
+	id := d.nextID()
+	f := d.politely(id, typ, data)
+	if f.typ() != "error" || f.code() != code || str(sub(f.m, "error"), "message") == "" || f.id() != id {
+		d.t.Errorf("%s: %s %s: want an error %s with a message and the id, got %s", d.name, typ, cJSONs(d.t, data), code, f)
+	}
+	return f
+}
+
+func cJSONs(t *testing.T, v any) string { return string(cJSON(t, v)) }
+
+// after returns the events with a seq above from.
+func (d *cDev) after(from uint64) []frame {
+	var out []frame
+	for _, f := range d.events() {
+		if f.seq() > from {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// kinds lists the event types of frames.
+func kinds(fs []frame) []string {
+	var out []string
+	for _, f := range fs {
+		out = append(out, f.event())
+	}
+	return out
+}
+
+func ids(xs []any) []string {
+	var out []string
+	for _, x := range xs {
+		switch v := x.(type) {
+		case string:
+			out = append(out, v)
+		case obj:
+			out = append(out, str(v, "id"))
+		}
+	}
+	return out
+}
+
+func list(m obj, k string) []any { l, _ := m[k].([]any); return l }
+
+func n64(m obj, k string) int64 {
+	n, ok := m[k].(json.Number)
+	if !ok {
+		return -1
+	}
+	v, err := n.Int64()
+	if err != nil {
+		return -1
+	}
+	return v
+}
+
+// peek opens the class on a new connection without resume and returns
+// its snapshot, then closes it.
+func (s *cServer) peek(name, token, room string) obj {
+	s.t.Helper()
+	d, w := s.enter(name, token, room, nil)
+	_ = d.ws.CloseNow()
+	d.closed()
+	return sub(w, "snapshot")
+}
+
+// ---- a class ----
+
+// oClass is one class with its teacher's console, a projector and
+// students online, each device keeping its first welcome.
+type oClass struct {
+	s       *cServer
+	t       *testing.T
+	room    cRoom
+	teacher string
+	td, pd  *cDev
+	proj    string
+	st      map[string]cStudent
+	dev     map[string]*cDev
+	first   map[*cDev]obj // each device's first welcome
+	coach   struct{ token, id string }
+	cd      *cDev
+}
+
+func oNew(s *cServer, teacher, title string, names ...string) *oClass {
+	c := &oClass{s: s, t: s.t, teacher: teacher, st: map[string]cStudent{}, dev: map[string]*cDev{}, first: map[*cDev]obj{}}
+	c.room = s.newRoom(teacher, title)
+	var w obj
+	c.td, w = s.enter("teacher", teacher, c.room.id, nil)
+	c.first[c.td] = w
+	c.proj = s.projector(teacher, c.room.id)
+	c.pd, w = s.enter("projector", c.proj, "", nil)
+	c.first[c.pd] = w
+	for _, n := range names {
+		c.add(n)
+	}
+	return c
+}
+
+// add joins a student and brings their device online.
+func (c *oClass) add(name string) *cDev {
+	c.st[name] = c.s.join(c.room.code, name)
+	var w obj
+	c.dev[name], w = c.s.enter(name, c.st[name].token, "", nil)
+	c.first[c.dev[name]] = w
+	c.online(name, true)
+	return c.dev[name]
+}
+
+// online waits until the teacher sees the student online or offline.
+func (c *oClass) online(name string, on bool) {
+	c.td.wait(fmt.Sprintf("%s online %v", name, on), func(f frame) bool {
+		return f.event() == "presence" && str(f.data(), "student") == c.st[name].id && f.data()["online"] == on
+	})
+}
+
+// leave closes the student's device and waits until the teacher sees
+// them offline.
+func (c *oClass) leave(name string) {
+	d := c.dev[name]
+	_ = d.ws.CloseNow()
+	d.closed()
+	c.online(name, false)
+	delete(c.dev, name)
+}
+
+func (c *oClass) id(name string) string { return c.st[name].id }
+
+// groups proposes and applies the teacher's groups, and returns their
+// IDs in order.
+func (c *oClass) groups(spec ...[]string) []string {
+	c.t.Helper()
+	prop := c.td.do("propose_groups", obj{"method": "random", "count": len(spec)})
+	var gs []any
+	for i, names := range spec {
+		var ms []any
+		for _, n := range names[1:] {
+			ms = append(ms, c.id(n))
+		}
+		_ = i
+		gs = append(gs, obj{"name": names[0], "members": ms})
+	}
+	res := c.td.do("apply_groups", obj{"proposal": str(prop, "id"), "groups": gs})
+	return ids(list(res, "groups"))
+}
+
+// withCoach invites a coach, gives them the group and opens their tablet.
+func (c *oClass) withCoach(email, name, group string) {
+	c.t.Helper()
+	inv := c.s.ok(201, "POST", "/api/v1/coaches", c.teacher, obj{"email": email, "name": name})
+	co := c.s.ok(200, "POST", "/api/v1/coaches/accept", "", obj{"code": str(sub(inv, "invite"), "code"), "password": "a coach's long password"})
+	c.coach.token, c.coach.id = str(co, "token"), str(sub(co, "coach"), "id")
+	c.td.do("assign_coach", obj{"group": group, "coach": c.coach.id, "assigned": true})
+	var w obj
+	c.cd, w = c.s.enter(name, c.coach.token, c.room.id, nil)
+	c.first[c.cd] = w
+}
+
+// mark announces to everyone and waits until every device has it; it
+// returns its seq.
+func (c *oClass) mark(text string) uint64 {
+	c.t.Helper()
+	seq, _ := num(c.td.do("announce", obj{"text": text}), "seq")
+	for _, d := range c.devices() {
+		d.wait("the announcement "+text, func(f frame) bool { return f.seq() == seq })
+	}
+	return seq
+}
+
+func (c *oClass) devices() []*cDev {
+	out := []*cDev{c.td, c.pd}
+	names := make([]string, 0, len(c.dev))
+	for n := range c.dev {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		out = append(out, c.dev[n])
+	}
+	if c.cd != nil {
+		out = append(out, c.cd)
+	}
+	return out
+}
+
+// nothing checks that the commands between from and the mark made no
+// event on any device: "a refused command has changed nothing and
+// produced no event".
+func (c *oClass) nothing(what string, from uint64) {
+	c.t.Helper()
+	end := c.mark("after " + what)
+	for _, d := range c.devices() {
+		for _, f := range d.after(from) {
+			if f.seq() < end {
+				c.t.Errorf("%s: %s received %s", what, d.name, f)
+			}
+		}
+	}
+}
+
+// last is the class's latest offset, as the teacher sees it.
+func (c *oClass) last() uint64 { return c.mark("now") }
+
+// whoGot lists the devices that received an event satisfying ok after
+// from.
+func (c *oClass) whoGot(from uint64, ok func(frame) bool) []string {
+	var out []string
+	for _, d := range c.devices() {
+		for _, f := range d.after(from) {
+			if ok(f) {
+				out = append(out, d.name)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func (c *oClass) sees(what string, from uint64, ok func(frame) bool, want ...string) {
+	c.t.Helper()
+	got := c.whoGot(from, ok)
+	sort.Strings(got)
+	sort.Strings(want)
+	if !slices.Equal(got, want) {
+		c.t.Errorf("%s reached %q, want %q", what, got, want)
+	}
+}
+
+func evIs(ev string) func(frame) bool { return func(f frame) bool { return f.event() == ev } }
+
+// check holds every device's view to the document: its first snapshot
+// with the events it received applied "as described" equals a fresh
+// snapshot of the same person, and its stream equals one resumed from
+// offset 0.
+func (c *oClass) check(what string) {
+	c.t.Helper()
+	type who struct {
+		d            *cDev
+		role, token  string
+		me, coachID  string
+	}
+	var ws []who
+	ws = append(ws, who{c.td, "teacher", c.teacher, "", ""}, who{c.pd, "projector", c.proj, "", ""})
+	for n, d := range c.dev {
+		ws = append(ws, who{d, "student", c.st[n].token, c.st[n].id, ""})
+	}
+	if c.cd != nil {
+		ws = append(ws, who{c.cd, "coach", c.coach.token, "", c.coach.id})
+	}
+	type fresh struct {
+		w   obj
+		off uint64
+	}
+	snaps := map[*cDev]fresh{}
+	for _, v := range ws {
+		fd, fw := c.s.enter(v.d.name+" fresh", v.token, roomFor(v.role, c.room.id), nil)
+		off, _ := num(fw, "offset")
+		snaps[v.d] = fresh{fw, off}
+		_ = fd.ws.CloseNow()
+		fd.closed()
+	}
+	end := c.mark("checked: " + what)
+	for _, v := range ws {
+		fr := snaps[v.d]
+		first := c.first[v.d]
+		from, _ := num(first, "offset")
+		view := newView(c.t, v.role, v.me, v.coachID, sub(first, "snapshot"))
+		for _, f := range v.d.events() {
+			if f.seq() <= fr.off {
+				view.apply(f)
+			}
+		}
+		got, want := view.norm(), normView(v.role, sub(fr.w, "snapshot"))
+		for k := range want {
+			if view.unknown[k] {
+				continue
+			}
+			g, w := cJSONs(c.t, got[k]), cJSONs(c.t, want[k])
+			if g != w {
+				c.t.Errorf("%s: %s's %s built from the events (offsets %d to %d):\n  %s\na fresh snapshot's:\n  %s", what, v.d.name, k, from, fr.off, g, w)
+			}
+		}
+		// Resumed from 0: the same events.
+		e, _ := v.d.state()
+		rd, rw := c.s.enter(v.d.name+" from 0", v.token, roomFor(v.role, c.room.id), obj{"epoch": e, "offset": 0})
+		if rw["resumed"] != true {
+			c.t.Errorf("%s: %s could not resume from 0: %v", what, v.d.name, rw)
+			continue
+		}
+		rd.wait("the check's mark", func(f frame) bool { return f.seq() == end })
+		var replay, live []frame
+		for _, f := range rd.events() {
+			if f.seq() > from && f.seq() <= end {
+				replay = append(replay, f)
+			}
+		}
+		for _, f := range v.d.events() {
+			if f.seq() <= end {
+				live = append(live, f)
+			}
+		}
+		sameEvents(c.t, what+": "+v.d.name+" live and resumed from 0", replay, live)
+		_ = rd.ws.CloseNow()
+		rd.closed()
+	}
+}
+
+// ---- views ----
+
+// oView is a device's view of the class, built as "Apply the events that
+// follow to the snapshot" says.
+type oView struct {
+	t                 *testing.T
+	role, me, coachID string
+	v                 obj
+	// placement is a student's own placement, from placement events.
+	placement string
+	// unknown names the fields the events cannot tell (the document
+	// says to take a fresh snapshot for them).
+	unknown map[string]bool
+}
+
+func clone(t *testing.T, v any) obj {
+	m, err := cDecode(cJSON(t, v))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func newView(t *testing.T, role, me, coachID string, snap obj) *oView {
+	v := &oView{t: t, role: role, me: me, coachID: coachID, v: clone(t, snap), unknown: map[string]bool{}}
+	if role == "student" {
+		v.placement = str(v.v, "station")
+		if g := sub(v.v, "group"); g != nil && v.placement == str(v.trackOf(str(g, "id")), "station") && v.running() {
+			// At their group's station, not placed (a placement elsewhere
+			// differs from the track).
+			v.placement = ""
+		}
+	}
+	return v
+}
+
+func (v *oView) staff() bool { return v.role == "teacher" || v.role == "coach" }
+
+func (v *oView) running() bool {
+	r := sub(v.v, "rotation")
+	return r != nil && r["ended"] != true
+}
+
+func (v *oView) trackOf(group string) obj {
+	for _, x := range list(sub(v.v, "rotation"), "tracks") {
+		if str(x.(obj), "group") == group {
+			return x.(obj)
+		}
+	}
+	return nil
+}
+
+func (v *oView) students() []obj {
+	var out []obj
+	for _, x := range list(v.v, "students") {
+		out = append(out, x.(obj))
+	}
+	return out
+}
+
+func (v *oView) student(id string) obj {
+	if v.role == "student" {
+		if id == v.me {
+			return sub(v.v, "me")
+		}
+		return nil
+	}
+	for _, s := range v.students() {
+		if str(s, "id") == id {
+			return s
+		}
+	}
+	return nil
+}
+
+func (v *oView) groupOf(id string) obj {
+	for _, x := range list(v.v, "groups") {
+		if str(x.(obj), "id") == id {
+			return x.(obj)
+		}
+	}
+	return nil
+}
+
+func (v *oView) workspace(group string) obj {
+	if v.role == "student" {
+		if w := sub(v.v, "workspace"); w != nil && str(w, "group") == group {
+			return w
+		}
+		return nil
+	}
+	for _, x := range list(v.v, "workspaces") {
+		if str(x.(obj), "group") == group {
+			return x.(obj)
+		}
+	}
+	return nil
+}
+
+func emptyWorkspace(group string) obj {
+	return obj{"group": group, "rev": json.Number("0"), "tasks": []any{}, "notes": "", "notes_rev": json.Number("0"), "comments": []any{}}
+}
+
+// dropGroup removes a group, its workspace and the students' group that
+// names it.
+func (v *oView) dropGroup(id string) {
+	switch v.role {
+	case "student":
+		if g := sub(v.v, "group"); g != nil && str(g, "id") == id {
+			delete(v.v, "group")
+			delete(v.v, "workspace")
+			delete(sub(v.v, "me"), "group")
+		}
+	default:
+		v.v["groups"] = slices.DeleteFunc(list(v.v, "groups"), func(x any) bool { return str(x.(obj), "id") == id })
+		v.v["workspaces"] = slices.DeleteFunc(list(v.v, "workspaces"), func(x any) bool { return str(x.(obj), "group") == id })
+		for _, s := range v.students() {
+			if str(s, "group") == id {
+				delete(s, "group")
+			}
+		}
+		if v.role == "coach" {
+			v.trimCoachStudents()
+		}
+	}
+}
+
+// trimCoachStudents keeps the coach's students to the members of their
+// groups.
+func (v *oView) trimCoachStudents() {
+	in := map[string]bool{}
+	for _, x := range list(v.v, "groups") {
+		for _, m := range ids(list(x.(obj), "members")) {
+			in[m] = true
+		}
+	}
+	v.v["students"] = slices.DeleteFunc(list(v.v, "students"), func(x any) bool { return !in[str(x.(obj), "id")] })
+	v.v["placements"] = slices.DeleteFunc(list(v.v, "placements"), func(x any) bool { return !in[str(x.(obj), "student")] })
+}
+
+func (v *oView) dropPlacements(students []string, all bool) {
+	if v.role == "student" {
+		if all || slices.Contains(students, v.me) {
+			v.placement = ""
+		}
+		return
+	}
+	if _, ok := v.v["placements"]; !ok {
+		return
+	}
+	v.v["placements"] = slices.DeleteFunc(list(v.v, "placements"), func(x any) bool {
+		return all || slices.Contains(students, str(x.(obj), "student"))
+	})
+}
+
+func (v *oView) apply(f frame) {
+	d := f.data()
+	s := v.v
+	switch f.event() {
+	case "student_joined":
+		if v.role == "teacher" {
+			s["students"] = append(list(s, "students"), obj{"id": str(d, "student"), "name": str(d, "name")})
+		}
+	case "announcement":
+		a := obj{"text": d["text"]}
+		for _, k := range []string{"to", "group", "station"} {
+			if x, ok := d[k]; ok {
+				a[k] = x
+			}
+		}
+		as := append(list(s, "announcements"), a)
+		if len(as) > 50 {
+			as = as[len(as)-50:]
+		}
+		s["announcements"] = as
+	case "stations":
+		s["stations"] = d["stations"]
+		listed := ids(list(d, "stations"))
+		if v.role == "student" {
+			if v.placement != "" && !slices.Contains(listed, v.placement) {
+				v.placement = ""
+			}
+		} else if _, ok := s["placements"]; ok {
+			s["placements"] = slices.DeleteFunc(list(s, "placements"), func(x any) bool { return !slices.Contains(listed, str(x.(obj), "station")) })
+		}
+	case "group":
+		g := sub(d, "group")
+		id := str(g, "id")
+		members := ids(list(g, "members"))
+		switch v.role {
+		case "student":
+			own := sub(s, "group")
+			if slices.Contains(members, v.me) {
+				ng := obj{"id": id, "name": g["name"], "members": g["members"]}
+				if own != nil && str(own, "id") == id {
+					if r, ok := own["roles"]; ok {
+						ng["roles"] = r
+					}
+				} else {
+					// A group the student is new to. A new group starts
+					// with an empty workspace; of one that was there
+					// before (the student moved into it), the workspace
+					// so far and the roles are not in the events.
+					if slices.Contains(ids(list(s, "groups")), id) {
+						v.unknown["workspace"], v.unknown["group"] = true, true
+					}
+					s["workspace"] = emptyWorkspace(id)
+				}
+				s["group"] = ng
+				sub(s, "me")["group"] = id
+			} else if own != nil && str(own, "id") == id {
+				delete(s, "group")
+				delete(s, "workspace")
+				delete(sub(s, "me"), "group")
+			}
+		case "teacher", "coach":
+			if v.role == "coach" {
+				if cs := ids(list(g, "coaches")); !slices.Contains(cs, v.coachID) {
+					v.dropGroup(id)
+					return
+				}
+			}
+			ng := obj{"id": id, "name": g["name"], "members": g["members"]}
+			if cs := list(g, "coaches"); len(cs) > 0 {
+				ng["coaches"] = cs
+			}
+			if old := v.groupOf(id); old != nil {
+				if r, ok := old["roles"]; ok {
+					ng["roles"] = r
+				}
+				for i, x := range list(s, "groups") {
+					if str(x.(obj), "id") == id {
+						list(s, "groups")[i] = ng
+					}
+				}
+			} else {
+				s["groups"] = append(list(s, "groups"), ng)
+				s["workspaces"] = append(list(s, "workspaces"), emptyWorkspace(id))
+				if v.role == "coach" {
+					v.unknown["students"], v.unknown["workspaces"] = true, true
+				}
+			}
+			for _, st := range v.students() {
+				switch {
+				case slices.Contains(members, str(st, "id")):
+					st["group"] = id
+				case str(st, "group") == id:
+					delete(st, "group")
+				}
+			}
+			if v.role == "coach" {
+				for _, m := range list(g, "members") {
+					if v.student(str(m.(obj), "id")) == nil {
+						s["students"] = append(list(s, "students"), obj{"id": str(m.(obj), "id"), "name": str(m.(obj), "name"), "group": id})
+					}
+				}
+				v.trimCoachStudents()
+			}
+		}
+	case "groups":
+		listed := ids(list(d, "groups"))
+		switch v.role {
+		case "student", "projector":
+			var keep []string
+			if own := sub(s, "group"); own != nil {
+				keep = append(keep, str(own, "id"))
+			}
+			for _, id := range keep {
+				if !slices.Contains(listed, id) {
+					v.dropGroup(id)
+				}
+			}
+			s["groups"] = d["groups"]
+		default:
+			for _, id := range ids(list(s, "groups")) {
+				if !slices.Contains(listed, id) {
+					v.dropGroup(id)
+				}
+			}
+			// In the order the event lists them.
+			var ordered []any
+			for _, id := range listed {
+				if g := v.groupOf(id); g != nil {
+					ordered = append(ordered, g)
+				}
+			}
+			if ordered == nil {
+				ordered = []any{}
+			}
+			s["groups"] = ordered
+			delete(s, "proposal")
+			if r := sub(s, "regroup"); r != nil && str(r, "id") == str(d, "proposal") {
+				delete(s, "regroup")
+			}
+		}
+	case "proposal":
+		if d["scheduled"] == true {
+			s["regroup"] = d
+			if p := sub(s, "proposal"); p != nil && str(p, "id") == str(d, "id") {
+				delete(s, "proposal")
+			}
+		} else {
+			s["proposal"] = d
+		}
+	case "placement":
+		st := str(d, "student")
+		if v.role == "student" {
+			if st == v.me {
+				v.placement = str(d, "station")
+			}
+			return
+		}
+		ps := slices.DeleteFunc(list(s, "placements"), func(x any) bool { return str(x.(obj), "student") == st })
+		if station := str(d, "station"); station != "" {
+			ps = append(ps, obj{"student": st, "station": station})
+		}
+		if ps == nil {
+			ps = []any{}
+		}
+		s["placements"] = ps
+	case "rotation":
+		s["rotation"] = d["rotation"]
+		for _, x := range list(d, "actions") {
+			a := x.(obj)
+			switch str(a, "kind") {
+			case "advance", "done":
+				if g := str(a, "group"); g != "" {
+					v.dropPlacements(v.membersOf(g), false)
+				}
+			case "end":
+				v.dropPlacements(nil, true)
+			}
+		}
+	case "class_paused":
+		s["paused"] = d["paused"]
+	case "activity":
+		a := obj{"activity": d["activity"]}
+		if to, ok := d["to"]; ok {
+			a["to"] = to
+		}
+		as := append(list(s, "activities"), a)
+		if len(as) > 20 {
+			as = as[len(as)-20:]
+		}
+		s["activities"] = as
+	case "level":
+		if st := v.student(str(d, "student")); st != nil {
+			st["level"] = d["level"]
+		}
+	case "choices":
+		if len(list(d, "options")) == 0 {
+			delete(s, "choices")
+		} else {
+			s["choices"] = obj{"prompt": d["prompt"], "options": d["options"]}
+		}
+		if v.role == "student" {
+			delete(sub(s, "me"), "choice")
+		}
+		for _, st := range v.students() {
+			delete(st, "choice")
+		}
+	case "choice":
+		st := v.student(str(d, "student"))
+		if st == nil {
+			return
+		}
+		for _, k := range []string{"option", "interest"} {
+			x, ok := d[k]
+			if !ok {
+				continue
+			}
+			field := k
+			if k == "option" {
+				field = "choice"
+			}
+			if x == "" {
+				delete(st, field)
+			} else {
+				st[field] = x
+			}
+		}
+	case "workspace":
+		v.applyWorkspace(f)
+	case "late_rule":
+		s["late_rule"] = d["rule"]
+	}
+}
+
+// membersOf is the members of a group as the view knows them.
+func (v *oView) membersOf(group string) []string {
+	if v.role == "student" {
+		if g := sub(v.v, "group"); g != nil && str(g, "id") == group {
+			return []string{v.me}
+		}
+		return nil
+	}
+	if g := v.groupOf(group); g != nil {
+		return ids(list(g, "members"))
+	}
+	return nil
+}
+
+func (v *oView) applyWorkspace(f frame) {
+	d := f.data()
+	g := str(d, "group")
+	w := v.workspace(g)
+	if w == nil {
+		return
+	}
+	w["rev"] = d["rev"]
+	op := sub(d, "op")
+	switch str(op, "kind") {
+	case "add_task":
+		task := obj{"id": op["task"], "title": op["title"], "done": false,
+			"vers": obj{"title": json.Number("1"), "assignee": json.Number("1"), "due": json.Number("1"), "done": json.Number("1")}}
+		for _, k := range []string{"assignee", "due"} {
+			if x, ok := op[k]; ok {
+				task[k] = x
+			}
+		}
+		w["tasks"] = append(list(w, "tasks"), task)
+	case "edit_task":
+		for _, x := range list(w, "tasks") {
+			task := x.(obj)
+			if str(task, "id") != str(op, "task") {
+				continue
+			}
+			vers := sub(task, "vers")
+			for _, k := range []string{"title", "assignee", "due", "done"} {
+				nv, ok := op[k]
+				if !ok {
+					continue
+				}
+				switch {
+				case k == "assignee" && nv == "", k == "due" && fmt.Sprint(nv) == "0":
+					delete(task, k)
+				default:
+					task[k] = nv
+				}
+				vers[k] = json.Number(fmt.Sprint(n64(vers, k) + 1))
+			}
+		}
+	case "remove_task":
+		w["tasks"] = slices.DeleteFunc(list(w, "tasks"), func(x any) bool { return str(x.(obj), "id") == str(op, "task") })
+	case "set_role":
+		var grp obj
+		if v.role == "student" {
+			grp = sub(v.v, "group")
+		} else {
+			grp = v.groupOf(g)
+		}
+		if grp == nil {
+			return
+		}
+		roles := slices.DeleteFunc(list(grp, "roles"), func(x any) bool { return str(x.(obj), "student") == str(op, "student") })
+		if r := str(op, "role"); r != "" {
+			roles = append(roles, obj{"student": op["student"], "role": r})
+		}
+		if len(roles) == 0 {
+			delete(grp, "roles")
+		} else {
+			grp["roles"] = roles
+		}
+	case "edit_notes":
+		notes := []rune(str(w, "notes"))
+		for _, x := range list(op, "edits") {
+			e := x.(obj)
+			pos, del := int(n64(e, "pos")), int(max(n64(e, "del"), 0))
+			if pos < 0 || pos+del > len(notes) {
+				v.t.Errorf("an edit_notes event that does not fit the notes %q: %v", string(notes), e)
+				return
+			}
+			notes = slices.Concat(notes[:pos], []rune(str(e, "ins")), notes[pos+del:])
+		}
+		w["notes"] = string(notes)
+		w["notes_rev"] = json.Number(fmt.Sprint(n64(w, "notes_rev") + 1))
+	case "comment":
+		by := sub(d, "by")
+		cs := append(list(w, "comments"), obj{"by": by["name"], "role": by["role"], "text": op["text"], "time": f.m["time"]})
+		if len(cs) > 100 {
+			cs = cs[len(cs)-100:]
+		}
+		w["comments"] = cs
+	}
+}
+
+// norm is the view's fields of class orchestration, in a form to
+// compare: lists whose order the document does not fix are sorted.
+func (v *oView) norm() obj {
+	n := normView(v.role, v.v)
+	if v.role == "student" {
+		// "Where a student is now: at the station of their placement if
+		// they have one, else at their group's station while a rotation
+		// runs, else nowhere in particular."
+		station := v.placement
+		if station == "" && v.running() {
+			if g := sub(v.v, "group"); g != nil {
+				if tr := v.trackOf(str(g, "id")); tr != nil && tr["done"] != true {
+					station = str(tr, "station")
+				}
+			}
+		}
+		if station != "" {
+			n["station"] = station
+		} else {
+			delete(n, "station")
+		}
+	}
+	return n
+}
+
+func normView(role string, snap obj) obj {
+	n := obj{}
+	keep := map[string][]string{
+		"teacher":   {"stations", "groups", "rotation", "paused", "proposal", "regroup", "placements", "activities", "choices", "workspaces", "late_rule", "announcements", "status"},
+		"coach":     {"stations", "groups", "rotation", "paused", "proposal", "regroup", "placements", "activities", "choices", "workspaces", "announcements", "status"},
+		"student":   {"stations", "groups", "group", "station", "rotation", "paused", "activities", "workspace", "choices", "announcements", "status"},
+		"projector": {"stations", "groups", "rotation", "paused", "activities", "announcements", "status"},
+	}[role]
+	for _, k := range keep {
+		if x, ok := snap[k]; ok {
+			n[k] = x
+		}
+	}
+	byKey := func(xs []any, k string) []any {
+		out := slices.Clone(xs)
+		slices.SortFunc(out, func(a, b any) int { return strings.Compare(str(a.(obj), k), str(b.(obj), k)) })
+		return out
+	}
+	if ps, ok := n["placements"].([]any); ok {
+		n["placements"] = byKey(ps, "student")
+	}
+	if ws, ok := n["workspaces"].([]any); ok {
+		n["workspaces"] = byKey(ws, "group")
+	}
+	sortRoles := func(g obj) obj {
+		if g == nil {
+			return nil
+		}
+		g = shallow(g)
+		if rs, ok := g["roles"].([]any); ok {
+			g["roles"] = byKey(rs, "student")
+		}
+		return g
+	}
+	if gs, ok := n["groups"].([]any); ok && role != "student" && role != "projector" {
+		var out []any
+		for _, g := range gs {
+			out = append(out, sortRoles(g.(obj)))
+		}
+		if out == nil {
+			out = []any{}
+		}
+		n["groups"] = out
+	}
+	if g, ok := n["group"].(obj); ok {
+		n["group"] = sortRoles(g)
+	}
+	switch role {
+	case "teacher", "coach":
+		var roster []any
+		for _, x := range list(snap, "students") {
+			s := x.(obj)
+			e := obj{"id": s["id"], "name": s["name"]}
+			for _, k := range []string{"group", "level", "interest", "choice"} {
+				if y, ok := s[k]; ok {
+					e[k] = y
+				}
+			}
+			roster = append(roster, e)
+		}
+		n["students"] = byKey(roster, "id")
+	case "student":
+		me := sub(snap, "me")
+		e := obj{"id": me["id"]}
+		for _, k := range []string{"group", "interest", "choice", "level"} {
+			if y, ok := me[k]; ok {
+				e[k] = y
+			}
+		}
+		n["me"] = e
+	}
+	return n
+}
+
+// shallow is a shallow copy of an object.
+func shallow(m obj) obj {
+	out := obj{}
+	for k, x := range m {
+		out[k] = x
+	}
+	return out
+}
+
+var _ = time.Second
+
+// ---- the suite ----
+
+func TestConformanceOrchestration(t *testing.T) {
+	s := cStart(t)
+	teacher := s.login()
+	parts := []struct {
+		name string
+		run  func(*cServer, string)
+	}{
+		{"Stations", oStations}, {"Groups", oGroups}, {"LateJoiners", oLate}, {"Moving", oMoving},
+	}
+	for _, p := range parts {
+		t.Run(p.name, func(t *testing.T) { s.t = t; p.run(s, teacher) })
+	}
+}
+
+// oStations: "Stations".
+func oStations(s *cServer, teacher string) {
+	t := s.t
+	c := oNew(s, teacher, "Stations", "Olivia", "Noah")
+	td := c.td
+	from := c.last()
+	table := str(td.do("put_station", obj{"station": obj{"name": "Teacher table", "kind": "teacher_led", "capacity": 6}}), "station")
+	laptops := str(td.do("put_station", obj{"station": obj{"name": "Laptops", "kind": "online", "capacity": 6, "activity": obj{"title": "Circuits practice", "text": "Start at level 1.\nMove up after 4 right in a row.", "url": "https://practice.example.org/circuits"}}}), "station")
+	build := str(td.do("put_station", obj{"station": obj{"name": "Build", "kind": "collab", "capacity": 0}}), "station")
+	for _, id := range []string{table, laptops, build} {
+		if !cUUID.MatchString(id) {
+			t.Fatalf("put_station named the station %q", id)
+		}
+	}
+	// Replacing: "send every field, as for a new one"; the result names
+	// the same station, and the list keeps the order of creation.
+	if got := str(td.do("put_station", obj{"station": obj{"id": table, "name": "Teacher table", "kind": "teacher_led", "capacity": 3}}), "station"); got != table {
+		t.Errorf("replacing a station: the result names %q, want %q", got, table)
+	}
+	// Every device receives stations after each change: the whole list.
+	c.mark("stations made")
+	c.sees("stations", from, evIs("stations"), "teacher", "projector", "Olivia", "Noah")
+	for _, d := range c.devices() {
+		var n int
+		var lastList []any
+		for _, f := range d.after(from) {
+			if f.event() == "stations" {
+				n++
+				lastList = list(f.data(), "stations")
+			}
+		}
+		if n != 4 {
+			t.Errorf("%s received %d stations events for four changes", d.name, n)
+		}
+		if got := ids(lastList); !slices.Equal(got, []string{table, laptops, build}) {
+			t.Errorf("%s: the stations are %v, want in the order they were created", d.name, got)
+		}
+		for _, x := range lastList {
+			st := x.(obj)
+			if str(st, "id") == table && (n64(st, "capacity") != 3 || st["activity"] != nil) {
+				t.Errorf("%s: the replaced station is %v", d.name, st)
+			}
+			if str(st, "id") == laptops && str(sub(st, "activity"), "text") != "Start at level 1.\nMove up after 4 right in a row." {
+				t.Errorf("%s: the laptops' activity is %v", d.name, st["activity"])
+			}
+		}
+	}
+
+	// Refusals: each changes nothing and makes no event.
+	from = c.last()
+	c.dev["Olivia"].deny("forbidden", "put_station", obj{"station": obj{"name": "Mine", "kind": "custom", "capacity": 0}})
+	c.pd.deny("forbidden", "put_station", obj{"station": obj{"name": "Mine", "kind": "custom", "capacity": 0}})
+	c.dev["Olivia"].deny("forbidden", "remove_station", obj{"station": build})
+	for _, bad := range []obj{
+		{"name": strings.Repeat("x", 41), "kind": "custom", "capacity": 0},
+		{"name": "", "kind": "custom", "capacity": 0},
+		{"name": "two\nlines", "kind": "custom", "capacity": 0},
+		{"name": "Lab", "kind": "lab", "capacity": 0},
+		{"name": "Lab", "kind": "custom", "capacity": 501},
+		{"name": "Lab", "kind": "custom", "capacity": -1},
+		{"name": "Lab", "kind": "custom", "capacity": 0, "activity": obj{"title": ""}},
+		{"name": "Lab", "kind": "custom", "capacity": 0, "activity": obj{"title": strings.Repeat("t", 121)}},
+		{"name": "Lab", "kind": "custom", "capacity": 0, "activity": obj{"title": "T", "text": strings.Repeat("t", 1001)}},
+		{"name": "Lab", "kind": "custom", "capacity": 0, "activity": obj{"title": "T", "url": "ftp://example.org/x"}},
+		{"name": "Lab", "kind": "custom", "capacity": 0, "activity": obj{"title": "T", "url": "https://example.org/" + strings.Repeat("x", 2000)}},
+		{"name": "Lab", "kind": "custom", "capacity": 0, "colour": "red"},
+	} {
+		td.deny("invalid", "put_station", obj{"station": bad})
+	}
+	td.deny("not_found", "put_station", obj{"station": obj{"id": "4b955ea0-e456-4b43-a44e-e3de91013e9e", "name": "Lab", "kind": "custom", "capacity": 0}})
+	td.deny("not_found", "remove_station", obj{"station": "4b955ea0-e456-4b43-a44e-e3de91013e9e"})
+	td.deny("invalid", "remove_station", obj{"station": "4B955EA0-E456-4B43-A44E-E3DE91013E9E"})
+	c.nothing("refused station commands", from)
+
+	// "a class has at most 20 stations (a 21st is refused with invalid)".
+	var extra []string
+	for i := 4; i <= 20; i++ {
+		extra = append(extra, str(td.do("put_station", obj{"station": obj{"name": fmt.Sprintf("Station %d", i), "kind": "independent", "capacity": 0}}), "station"))
+	}
+	from = c.last()
+	td.deny("invalid", "put_station", obj{"station": obj{"name": "Station 21", "kind": "independent", "capacity": 0}})
+	c.nothing("a 21st station", from)
+	for _, id := range extra {
+		td.do("remove_station", obj{"station": id})
+	}
+
+	// "Students the teacher had sent to that station are no longer there.
+	// No placement event says so."
+	td.do("move_student", obj{"student": c.id("Olivia"), "station": build})
+	from = c.last()
+	if r := td.do("remove_station", obj{"station": build}); len(r) != 0 {
+		t.Errorf("remove_station answered %v, want {}", r)
+	}
+	c.mark("build removed")
+	c.sees("a placement event for a removed station", from, evIs("placement"))
+	c.sees("stations after a removal", from, evIs("stations"), "teacher", "projector", "Olivia", "Noah")
+	if st, ok := s.peek("Olivia, after the removal", c.st["Olivia"].token, "")["station"]; ok {
+		t.Errorf("Olivia's view has her at %v, a station that was removed", st)
+	}
+	c.check("stations")
+}
+
+// oGroups: "Groups and proposals".
+func oGroups(s *cServer, teacher string) {
+	t := s.t
+	c := oNew(s, teacher, "Groups", "Olivia", "Noah", "Mason", "Amelia", "Judy")
+	td := c.td
+	ada := s.join(c.room.code, "Ada") // joined, never online
+	online := []string{c.id("Olivia"), c.id("Noah"), c.id("Mason"), c.id("Amelia"), c.id("Judy")}
+
+	// Asking: the result is the proposal, and the proposal event carries
+	// the same to the teachers only.
+	from := c.last()
+	req := obj{"method": "mixed", "size": 2, "apart": []any{[]any{c.id("Noah"), c.id("Mason")}}}
+	p := td.do("propose_groups", req)
+	if !cUUID.MatchString(str(p, "id")) || n64(p, "seed") <= 0 || n64(sub(p, "request"), "seed") != n64(p, "seed") ||
+		str(sub(p, "request"), "method") != "mixed" || n64(p, "basis") < 0 || n64(p, "made") <= 0 {
+		t.Errorf("a proposal without its id, request, seed, basis or made: %v", p)
+	}
+	var members []string
+	var sizes []int
+	for i, x := range list(p, "groups") {
+		g := x.(obj)
+		if str(g, "name") != fmt.Sprintf("Group %d", i+1) || str(g, "reason") == "" {
+			t.Errorf("proposed group %d: %v", i, g)
+		}
+		ms := ids(list(g, "members"))
+		if slices.Contains(ms, c.id("Noah")) && slices.Contains(ms, c.id("Mason")) {
+			t.Errorf("Noah and Mason were to be apart: %v", g)
+		}
+		members = append(members, ms...)
+		sizes = append(sizes, len(ms))
+	}
+	slices.Sort(members)
+	want := slices.Clone(online)
+	slices.Sort(want)
+	if !slices.Equal(members, want) {
+		t.Errorf("the proposal groups %v; want the students online, once each: %v", members, want)
+	}
+	if len(sizes) > 0 && slices.Max(sizes)-slices.Min(sizes) > 1 {
+		t.Errorf("the proposed groups' sizes differ by more than one: %v", sizes)
+	}
+	c.mark("proposed")
+	c.sees("a proposal", from, evIs("proposal"), "teacher")
+	for _, f := range td.after(from) {
+		if f.event() == "proposal" && cJSONs(t, f.data()) != cJSONs(t, p) {
+			t.Errorf("the proposal event %s differs from the result %s", cJSONs(t, f.data()), cJSONs(t, p))
+		}
+	}
+	// include_absent groups Ada too; without it she is left out.
+	withAda := td.do("propose_groups", obj{"method": "random", "count": 2, "include_absent": true})
+	if !strings.Contains(cJSONs(t, list(withAda, "groups")), ada.id) {
+		t.Errorf("include_absent left Ada out: %v", withAda)
+	}
+	if strings.Contains(cJSONs(t, list(p, "groups")), ada.id) {
+		t.Errorf("a proposal grouped Ada, who is not online: %v", p)
+	}
+
+	// Refusals of propose_groups.
+	from = c.last()
+	for _, bad := range []obj{
+		{"method": "random"},
+		{"method": "random", "size": 2, "count": 2},
+		{"method": "random", "size": 0},
+		{"method": "random", "size": 101},
+		{"method": "random", "count": 41},
+		{"method": "alphabetical", "count": 2},
+		{"method": "random", "count": 2, "skill": "science.circuits"},
+		{"method": "random", "count": 2, "apart": []any{[]any{c.id("Noah")}}},
+		{"method": "random", "count": 2, "colour": "red"},
+	} {
+		td.deny("invalid", "propose_groups", bad)
+	}
+	c.dev["Olivia"].deny("forbidden", "propose_groups", obj{"method": "random", "count": 2})
+	c.pd.deny("forbidden", "propose_groups", obj{"method": "random", "count": 2})
+	// "a request that cannot be met is refused with infeasible, and its
+	// message lists every reason, separated by "; "".
+	inf := td.deny("infeasible", "propose_groups", obj{"method": "random", "count": 2, "min": 4,
+		"apart": []any{[]any{c.id("Noah"), c.id("Mason")}}, "together": []any{[]any{c.id("Noah"), c.id("Mason")}}})
+	if m := str(sub(inf.m, "error"), "message"); !strings.Contains(m, "; ") {
+		t.Errorf("an infeasible request with two reasons: the message %q does not list them separated by \"; \"", m)
+	}
+	c.nothing("refused proposals", from)
+
+	// Applying: the refusals, in the order the document gives them.
+	latest := td.do("propose_groups", obj{"method": "random", "count": 2, "seed": 42})
+	pid := str(latest, "id")
+	from = c.last()
+	td.deny("stale", "apply_groups", obj{"proposal": str(p, "id")})
+	td.deny("stale", "apply_groups", obj{"proposal": str(p, "id"), "groups": []any{obj{"name": "A", "members": []any{"4b955ea0-e456-4b43-a44e-e3de91013e9e"}}}})
+	td.deny("not_found", "apply_groups", obj{"proposal": pid, "groups": []any{obj{"name": "A", "members": []any{"4b955ea0-e456-4b43-a44e-e3de91013e9e"}}}})
+	td.deny("absent", "apply_groups", obj{"proposal": pid, "groups": []any{obj{"name": "A", "members": []any{ada.id, c.id("Olivia")}}}})
+	td.deny("invalid", "apply_groups", obj{"proposal": pid, "groups": []any{
+		obj{"name": "A", "members": []any{c.id("Olivia")}}, obj{"name": "B", "members": []any{c.id("Olivia"), c.id("Noah")}}}})
+	td.deny("invalid", "apply_groups", obj{"proposal": pid, "groups": []any{}})
+	td.deny("invalid", "apply_groups", obj{"proposal": pid, "groups": []any{obj{"name": strings.Repeat("n", 41), "members": []any{c.id("Olivia")}}}})
+	td.deny("invalid", "apply_groups", obj{"proposal": pid, "groups": []any{obj{"name": "A", "members": []any{c.id("Olivia")}, "reason": "mine"}}})
+	// A proposal the class never made is not the latest either.
+	td.deny("stale", "apply_groups", obj{"proposal": "4b955ea0-e456-4b43-a44e-e3de91013e9e"})
+	c.dev["Olivia"].deny("forbidden", "apply_groups", obj{"proposal": pid})
+	c.nothing("refused applications", from)
+	// The proposal made with include_absent may name Ada.
+	td.do("propose_groups", obj{"method": "random", "count": 2, "include_absent": true})
+	// "the class changed since it was made: a student joined, came online
+	// or went offline": Liam comes online.
+	p2 := td.do("propose_groups", obj{"method": "random", "count": 2})
+	c.add("Liam")
+	td.deny("stale", "apply_groups", obj{"proposal": str(p2, "id")})
+
+	// The teacher's edit, applied: Judy and Liam in no group.
+	p3 := td.do("propose_groups", obj{"method": "random", "count": 2})
+	from = c.last()
+	res := td.do("apply_groups", obj{"proposal": str(p3, "id"), "groups": []any{
+		obj{"name": "Otters", "members": []any{c.id("Olivia"), c.id("Mason")}},
+		obj{"name": "Herons", "members": []any{c.id("Noah"), c.id("Amelia")}},
+	}})
+	gids := ids(list(res, "groups"))
+	if len(gids) != 2 || !cUUID.MatchString(gids[0]) || !cUUID.MatchString(gids[1]) {
+		t.Fatalf("apply_groups answered %v", res)
+	}
+	otters, herons := gids[0], gids[1]
+	c.mark("applied")
+	// One group event per new group, for its members and the teachers,
+	// then one groups event for everyone, with names and sizes only.
+	if got := kinds(filter(td.after(from), "group", "groups")); !slices.Equal(got, []string{"group", "group", "groups"}) {
+		t.Errorf("the teacher received %v after apply_groups, want group, group, groups", got)
+	}
+	var groupIDs []string
+	for _, f := range td.after(from) {
+		if f.event() == "group" {
+			groupIDs = append(groupIDs, str(sub(f.data(), "group"), "id"))
+		}
+	}
+	if !slices.Equal(groupIDs, gids) {
+		t.Errorf("the group events name %v, want the groups in the order given, %v", groupIDs, gids)
+	}
+	c.sees("the Otters' group event", from, func(f frame) bool { return f.event() == "group" && str(sub(f.data(), "group"), "id") == otters }, "teacher", "Olivia", "Mason")
+	c.sees("the Herons' group event", from, func(f frame) bool { return f.event() == "group" && str(sub(f.data(), "group"), "id") == herons }, "teacher", "Noah", "Amelia")
+	c.sees("groups", from, evIs("groups"), "teacher", "projector", "Olivia", "Noah", "Mason", "Amelia", "Judy", "Liam")
+	for _, d := range c.devices() {
+		for _, f := range d.after(from) {
+			if f.event() != "groups" {
+				continue
+			}
+			want := fmt.Sprintf(`{"groups":[{"id":%q,"name":"Otters","size":2},{"id":%q,"name":"Herons","size":2}]}`, otters, herons)
+			if got := cJSONs(t, f.data()); got != want {
+				t.Errorf("%s: groups %s, want %s", d.name, got, want)
+			}
+		}
+	}
+	for _, f := range td.after(from) {
+		if f.event() == "group" && str(sub(f.data(), "group"), "id") == otters {
+			g := sub(f.data(), "group")
+			if str(g, "name") != "Otters" || cJSONs(t, list(g, "members")) != fmt.Sprintf(`[{"id":%q,"name":"Olivia"},{"id":%q,"name":"Mason"}]`, c.id("Olivia"), c.id("Mason")) {
+				t.Errorf("the Otters' group event: %v", g)
+			}
+		}
+	}
+	// "After a groups event the class has no proposal": the same proposal
+	// again is stale.
+	td.deny("stale", "apply_groups", obj{"proposal": str(p3, "id")})
+	if _, ok := s.peek("teacher, after applying", teacher, c.room.id)["proposal"]; ok {
+		t.Errorf("the teacher's view still has a proposal after the groups changed")
+	}
+	// A student in none of the groups has no group.
+	if js := s.peek("Judy, after applying", c.st["Judy"].token, ""); js["group"] != nil || sub(js, "me")["group"] != nil {
+		t.Errorf("Judy, in no group, has one: %v", js)
+	}
+	// Proposal and then the students' and projector's views.
+	td.do("propose_groups", obj{"method": "random", "count": 2})
+	c.check("groups applied")
+
+	// Applying again replaces every group: the old ones end with their
+	// workspaces.
+	c.dev["Olivia"].do("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "a task of the old Otters"}})
+	p4 := td.do("propose_groups", obj{"method": "random", "count": 3})
+	from = c.last()
+	res = td.do("apply_groups", obj{"proposal": str(p4, "id")})
+	if len(list(res, "groups")) != 3 {
+		t.Errorf("a proposal of 3 groups, applied as it is: %v", res)
+	}
+	c.mark("regrouped")
+	for _, f := range td.after(from) {
+		if f.event() == "groups" && strings.Contains(cJSONs(t, f.data()), otters) {
+			t.Errorf("after a regrouping the old groups remain: %s", f)
+		}
+	}
+	if strings.Contains(cJSONs(t, s.peek("teacher, regrouped", teacher, c.room.id)), "a task of the old Otters") {
+		t.Errorf("the old Otters' workspace outlived the regrouping")
+	}
+	c.check("regrouped")
+}
+
+// filter keeps the events of the given types.
+func filter(fs []frame, evs ...string) []frame {
+	var out []frame
+	for _, f := range fs {
+		if slices.Contains(evs, f.event()) {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// oLate: "Late joiners".
+func oLate(s *cServer, teacher string) {
+	t := s.t
+	c := oNew(s, teacher, "Late joiners", "Olivia", "Mason", "Noah", "Amelia", "Judy")
+	otters, herons := func(g []string) (string, string) { return g[0], g[1] }(c.groups(
+		[]string{"Otters", "Olivia", "Mason"},
+		[]string{"Herons", "Noah", "Amelia", "Judy"}))
+	// The Herons have more members but fewer online: Amelia and Judy
+	// leave. "the group with the fewest students online".
+	c.leave("Amelia")
+	c.leave("Judy")
+	from := c.last()
+	c.add("Liam")
+	c.mark("Liam joined")
+	// "The student's student_joined is followed by that group's group
+	// event and a groups event."
+	var seq []string
+	for _, f := range filter(c.td.after(from), "student_joined", "group", "groups") {
+		seq = append(seq, f.event())
+		if f.event() == "group" {
+			g := sub(f.data(), "group")
+			if str(g, "id") != herons || !slices.Contains(ids(list(g, "members")), c.id("Liam")) {
+				t.Errorf("Liam, late, was placed by %s; the Herons have one student online, the Otters two", f)
+			}
+		}
+	}
+	if !slices.Equal(seq, []string{"student_joined", "group", "groups"}) {
+		t.Errorf("a late joiner: the teacher received %v, want student_joined, group, groups", seq)
+	}
+	if g := sub(c.first[c.dev["Liam"]], "snapshot"); str(sub(g, "group"), "id") != herons || str(sub(g, "me"), "group") != herons {
+		t.Errorf("Liam's first view: %v", g)
+	}
+	// Of several such groups, the first: the Otters and the Herons now
+	// have two online each.
+	c.add("Ava")
+	if g := sub(c.first[c.dev["Ava"]], "snapshot"); str(sub(g, "me"), "group") != otters {
+		t.Errorf("Ava joined with the Otters and the Herons at two online each, and went to %v, want the first", sub(g, "me")["group"])
+	}
+
+	// set_late_rule: for the teachers only.
+	from = c.last()
+	c.td.deny("invalid", "set_late_rule", obj{"rule": "random"})
+	c.td.deny("invalid", "set_late_rule", obj{})
+	c.dev["Olivia"].deny("forbidden", "set_late_rule", obj{"rule": "none"})
+	c.pd.deny("forbidden", "set_late_rule", obj{"rule": "none"})
+	c.nothing("refused late rules", from)
+	from = c.last()
+	c.td.do("set_late_rule", obj{"rule": "none"})
+	c.mark("rule set")
+	c.sees("late_rule", from, evIs("late_rule"), "teacher")
+	for _, f := range c.td.after(from) {
+		if f.event() == "late_rule" && cJSONs(t, f.data()) != `{"rule":"none"}` {
+			t.Errorf("late_rule: %s", f)
+		}
+	}
+	from = c.last()
+	c.add("Zoe")
+	c.mark("Zoe joined")
+	if got := kinds(filter(c.td.after(from), "group", "groups")); len(got) != 0 {
+		t.Errorf("with the rule none, a late joiner made %v", got)
+	}
+	if g := sub(c.first[c.dev["Zoe"]], "snapshot"); g["group"] != nil || sub(g, "me")["group"] != nil {
+		t.Errorf("with the rule none, Zoe has a group: %v", g)
+	}
+	if v := s.peek("teacher, rule none", teacher, c.room.id); str(v, "late_rule") != "none" {
+		t.Errorf("the teacher view's late_rule: %v", v["late_rule"])
+	}
+	for _, who := range []struct{ name, token string }{{"Olivia", c.st["Olivia"].token}, {"projector", c.proj}} {
+		if v := s.peek(who.name+", rule none", who.token, ""); v["late_rule"] != nil {
+			t.Errorf("%s's view shows the late-join rule: %v", who.name, v["late_rule"])
+		}
+	}
+	c.check("late joiners")
+}
+
+// oMoving: "Moving students".
+func oMoving(s *cServer, teacher string) {
+	t := s.t
+	c := oNew(s, teacher, "Moving", "Olivia", "Mason", "Noah", "Amelia")
+	g := c.groups([]string{"Otters", "Olivia", "Mason"}, []string{"Herons", "Noah", "Amelia"})
+	otters, herons := g[0], g[1]
+	table := str(c.td.do("put_station", obj{"station": obj{"name": "Teacher table", "kind": "teacher_led", "capacity": 1}}), "station")
+	c.dev["Olivia"].do("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "Draw the circuit"}})
+	c.dev["Olivia"].do("edit_workspace", obj{"group": otters, "op": obj{"kind": "set_role", "student": c.id("Olivia"), "role": "recorder"}})
+
+	// Refusals.
+	from := c.last()
+	for _, bad := range []obj{
+		{"student": c.id("Mason")},
+		{"student": c.id("Mason"), "group": herons, "station": table},
+		{"student": c.id("Mason"), "group": herons, "clear": true},
+		{"group": herons},
+	} {
+		c.td.deny("invalid", "move_student", bad)
+	}
+	c.td.deny("not_found", "move_student", obj{"student": c.id("Mason"), "group": "4b955ea0-e456-4b43-a44e-e3de91013e9e"})
+	c.td.deny("not_found", "move_student", obj{"student": c.id("Mason"), "station": "4b955ea0-e456-4b43-a44e-e3de91013e9e"})
+	c.td.deny("not_found", "move_student", obj{"student": "4b955ea0-e456-4b43-a44e-e3de91013e9e", "group": herons})
+	c.dev["Noah"].deny("forbidden", "move_student", obj{"student": c.id("Noah"), "group": otters})
+	c.nothing("refused moves", from)
+
+	// Noah moves to the Otters: group (Herons, without him), group
+	// (Otters, with him), then groups.
+	from = c.last()
+	if r := c.td.do("move_student", obj{"student": c.id("Noah"), "group": otters}); len(r) != 0 {
+		t.Errorf("move_student answered %v, want {}", r)
+	}
+	c.mark("Noah moved")
+	var order []string
+	for _, f := range filter(c.td.after(from), "group", "groups") {
+		if f.event() == "group" {
+			gr := sub(f.data(), "group")
+			order = append(order, fmt.Sprintf("%s %v", str(gr, "name"), slices.Contains(ids(list(gr, "members")), c.id("Noah"))))
+		} else {
+			order = append(order, "groups")
+		}
+	}
+	if want := []string{"Herons false", "Otters true", "groups"}; !slices.Equal(order, want) {
+		t.Errorf("moving Noah to the Otters: the teacher received %v, want %v", order, want)
+	}
+	isGroup := func(id string) func(frame) bool {
+		return func(f frame) bool { return f.event() == "group" && str(sub(f.data(), "group"), "id") == id }
+	}
+	c.sees("the Herons' event of Noah leaving", from, isGroup(herons), "teacher", "Noah", "Amelia")
+	c.sees("the Otters' event of Noah joining", from, isGroup(otters), "teacher", "Noah", "Olivia", "Mason")
+	c.sees("groups after a move", from, evIs("groups"), "teacher", "projector", "Noah", "Amelia", "Olivia", "Mason")
+	// "nothing of that group after it".
+	from = c.last()
+	c.td.do("announce", obj{"text": "Herons only", "group": herons})
+	c.dev["Amelia"].do("edit_workspace", obj{"group": herons, "op": obj{"kind": "add_task", "title": "Herons' task"}})
+	c.mark("after Noah left the Herons")
+	for _, f := range c.dev["Noah"].after(from) {
+		if strings.Contains(cJSONs(t, f.data()), herons) {
+			t.Errorf("Noah received an event of the Herons after he left them: %s", f)
+		}
+	}
+	// The group he joined had a workspace and roles before him: his
+	// fresh view has them.
+	v := s.peek("Noah, moved", c.st["Noah"].token, "")
+	if w := sub(v, "workspace"); str(w, "group") != otters || len(list(w, "tasks")) != 1 {
+		t.Errorf("Noah, moved to the Otters, sees the workspace %v", w)
+	}
+	if r := list(sub(v, "group"), "roles"); len(r) != 1 {
+		t.Errorf("Noah, moved to the Otters, sees the roles %v", r)
+	}
+
+	// To a station: placement for the student and the teachers.
+	from = c.last()
+	c.td.do("move_student", obj{"student": c.id("Amelia"), "station": table})
+	c.td.deny("full", "move_student", obj{"student": c.id("Mason"), "station": table})
+	c.mark("Amelia at the table")
+	c.sees("a placement", from, evIs("placement"), "teacher", "Amelia")
+	for _, f := range c.td.after(from) {
+		if f.event() == "placement" && cJSONs(t, f.data()) != fmt.Sprintf(`{"station":%q,"student":%q}`, table, c.id("Amelia")) {
+			t.Errorf("placement: %s", f)
+		}
+	}
+	if v := s.peek("Amelia at the table", c.st["Amelia"].token, ""); str(v, "station") != table {
+		t.Errorf("Amelia's view puts her at %v, want the table", v["station"])
+	}
+	if v := s.peek("teacher, Amelia at the table", teacher, c.room.id); cJSONs(t, v["placements"]) != fmt.Sprintf(`[{"station":%q,"student":%q}]`, table, c.id("Amelia")) {
+		t.Errorf("the teacher's placements: %v", v["placements"])
+	}
+	// "as many students online are at the station as its capacity":
+	// Amelia leaves, and the table has room again.
+	c.leave("Amelia")
+	c.td.do("move_student", obj{"student": c.id("Mason"), "station": table})
+	c.td.do("move_student", obj{"student": c.id("Mason"), "clear": true})
+	// Absent: Amelia is not online.
+	c.td.deny("absent", "move_student", obj{"student": c.id("Amelia"), "group": otters})
+	c.td.deny("absent", "move_student", obj{"student": c.id("Amelia"), "station": table})
+	from = c.last()
+	c.td.do("move_student", obj{"student": c.id("Olivia"), "station": table})
+	c.td.do("move_student", obj{"student": c.id("Olivia"), "clear": true})
+	c.mark("Olivia back")
+	var ps []string
+	for _, f := range c.dev["Olivia"].after(from) {
+		if f.event() == "placement" {
+			ps = append(ps, cJSONs(t, f.data()))
+		}
+	}
+	if want := []string{fmt.Sprintf(`{"station":%q,"student":%q}`, table, c.id("Olivia")), fmt.Sprintf(`{"student":%q}`, c.id("Olivia"))}; !slices.Equal(ps, want) {
+		t.Errorf("Olivia's placements: %v, want %v", ps, want)
+	}
+	c.check("moves")
+}
