@@ -269,9 +269,9 @@ func evIs(ev string) func(frame) bool { return func(f frame) bool { return f.eve
 func (c *oClass) check(what string) {
 	c.t.Helper()
 	type who struct {
-		d            *cDev
-		role, token  string
-		me, coachID  string
+		d           *cDev
+		role, token string
+		me, coachID string
 	}
 	var ws []who
 	ws = append(ws, who{c.td, "teacher", c.teacher, "", ""}, who{c.pd, "projector", c.proj, "", ""})
