@@ -945,6 +945,7 @@ func TestConformanceOrchestration(t *testing.T) {
 		run  func(*cServer, string)
 	}{
 		{"Stations", oStations}, {"Groups", oGroups}, {"LateJoiners", oLate}, {"Moving", oMoving},
+		{"Rotation", oRotation},
 	}
 	for _, p := range parts {
 		t.Run(p.name, func(t *testing.T) { s.t = t; p.run(s, teacher) })
@@ -1440,4 +1441,416 @@ func oMoving(s *cServer, teacher string) {
 		t.Errorf("Olivia's placements: %v, want %v", ps, want)
 	}
 	c.check("moves")
+}
+
+// rotationEvents is the rotation events a device received after from.
+func rotationEvents(d *cDev, from uint64) []frame { return filter(d.after(from), "rotation") }
+
+// actions writes a rotation event's actions as kind:group:leg:station,
+// naming groups and stations by the names given.
+func actions(f frame, names map[string]string) []string {
+	var out []string
+	for _, x := range list(f.data(), "actions") {
+		a := x.(obj)
+		s := str(a, "kind")
+		if g := str(a, "group"); g != "" {
+			s += ":" + names[g]
+		}
+		if l := n64(a, "leg"); l >= 0 {
+			s += fmt.Sprintf(":%d", l)
+		}
+		if st := str(a, "station"); st != "" {
+			s += ":" + names[st]
+		}
+		if n64(a, "at") <= 0 {
+			s += ":no at"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// tracks writes a rotation's tracks as group:first:leg:station and the
+// state of the clock.
+func tracks(rot obj, names map[string]string) []string {
+	var out []string
+	for _, x := range list(rot, "tracks") {
+		tr := x.(obj)
+		s := fmt.Sprintf("%s:%d:%d:%s", names[str(tr, "group")], n64(tr, "first"), n64(tr, "leg"), names[str(tr, "station")])
+		for _, k := range []string{"deadline", "left"} {
+			if _, ok := tr[k]; ok {
+				s += " " + k
+			}
+		}
+		for _, k := range []string{"paused", "held", "warned", "due", "done"} {
+			if tr[k] == true {
+				s += " " + k
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+func trackOf(rot obj, group string) obj {
+	for _, x := range list(rot, "tracks") {
+		if str(x.(obj), "group") == group {
+			return x.(obj)
+		}
+	}
+	return nil
+}
+
+// lastRotation is the rotation of the last rotation event a device
+// received after from, which must be one.
+func (c *oClass) lastRotation(d *cDev, from uint64) (obj, frame) {
+	c.t.Helper()
+	rs := rotationEvents(d, from)
+	if len(rs) == 0 {
+		c.t.Fatalf("%s received no rotation event", d.name)
+	}
+	f := rs[len(rs)-1]
+	return sub(f.data(), "rotation"), f
+}
+
+// oRotation: "Rotation" and "Rotation actions", with a regrouping
+// applied mid-rotation.
+func oRotation(s *cServer, teacher string) {
+	t := s.t
+	c := oNew(s, teacher, "Rotation", "Olivia", "Mason", "Noah", "Amelia", "Judy")
+	td := c.td
+	station := func(name string, capacity int) string {
+		return str(td.do("put_station", obj{"station": obj{"name": name, "kind": "custom", "capacity": capacity}}), "station")
+	}
+	tt, lp, bd, xx := station("Teacher table", 2), station("Laptops", 0), station("Build", 0), station("Spare", 0)
+	plan := func(stations []string, legs []int, warn int) obj {
+		var ss, ls []any
+		for _, s := range stations {
+			ss = append(ss, s)
+		}
+		for _, l := range legs {
+			ls = append(ls, l)
+		}
+		return obj{"plan": obj{"stations": ss, "legs": ls, "warn_ms": warn, "auto": false}}
+	}
+	// The legs are long: the teacher moves the groups on with advance,
+	// and no clock runs out while the test looks.
+	const leg = 600000
+	good := plan([]string{tt, lp, bd}, []int{leg, leg, leg}, 0)
+	td.deny("wrong_state", "start_rotation", good) // no groups yet
+	g := c.groups([]string{"Otters", "Olivia", "Mason"}, []string{"Herons", "Noah", "Amelia"})
+	otters, herons := g[0], g[1]
+	names := map[string]string{otters: "Otters", herons: "Herons", tt: "T", lp: "L", bd: "B", xx: "X"}
+
+	// Refusals of start_rotation.
+	from := c.last()
+	var twentyOne []int
+	for range 21 {
+		twentyOne = append(twentyOne, leg)
+	}
+	for _, bad := range []obj{
+		plan(nil, []int{leg}, 0),
+		plan([]string{tt, tt}, []int{leg}, 0),
+		plan([]string{tt}, nil, 0),
+		plan([]string{tt}, []int{9999}, 0),
+		plan([]string{tt}, []int{14400001}, 0),
+		plan([]string{tt}, twentyOne, 0),
+		plan([]string{tt}, []int{leg}, 999),
+		plan([]string{tt}, []int{leg, 20000}, 20001),
+		{"plan": sub(good, "plan"), "groups": []any{}},
+	} {
+		td.deny("invalid", "start_rotation", bad)
+	}
+	td.deny("not_found", "start_rotation", plan([]string{tt, "4b955ea0-e456-4b43-a44e-e3de91013e9e"}, []int{leg}, 0))
+	td.deny("not_found", "start_rotation", obj{"plan": sub(good, "plan"), "groups": []any{"4b955ea0-e456-4b43-a44e-e3de91013e9e"}})
+	c.dev["Olivia"].deny("forbidden", "start_rotation", good)
+	// full: the teacher's table holds two; Noah, sent there, and the two
+	// Otters who start there would be three.
+	td.do("move_student", obj{"student": c.id("Noah"), "station": tt})
+	from2 := c.last()
+	td.deny("full", "start_rotation", good)
+	c.nothing("a rotation that would overfill a station", from2)
+	td.do("move_student", obj{"student": c.id("Noah"), "clear": true})
+	c.td.deny("wrong_state", "rotate", obj{"action": "advance"})
+	_ = from
+
+	// Start: every device gets the rotation.
+	from = c.last()
+	if r := td.do("start_rotation", good); len(r) != 0 {
+		t.Errorf("start_rotation answered %v, want {}", r)
+	}
+	c.mark("started")
+	c.sees("the rotation's start", from, evIs("rotation"), "teacher", "projector", "Olivia", "Mason", "Noah", "Amelia", "Judy")
+	rot, f := c.lastRotation(td, from)
+	if got := actions(f, names); !slices.Equal(got, []string{"start:0"}) {
+		t.Errorf("the start's actions: %v", got)
+	}
+	started := n64(rot, "started")
+	if n64(sub(rot, "plan"), "warn_ms") != 60000 || rot["ended"] != false || started <= 0 {
+		t.Errorf("the rotation as started (warn_ms 0 is one minute, half the shortest leg being more): %v", rot)
+	}
+	if got := tracks(rot, names); !slices.Equal(got, []string{"Otters:0:0:T deadline", "Herons:1:0:L deadline"}) {
+		t.Errorf("the tracks at the start: %v", got)
+	}
+	for _, id := range []string{otters, herons} {
+		if dl := n64(trackOf(rot, id), "deadline"); dl != started+leg {
+			t.Errorf("%s's first deadline is %d, want the start %d and a leg", names[id], dl, started)
+		}
+	}
+	for _, d := range c.devices() {
+		if r, _ := c.lastRotation(d, from); cJSONs(t, r) != cJSONs(t, rot) {
+			t.Errorf("%s's rotation differs from the teacher's: %v", d.name, r)
+		}
+	}
+	if v := s.peek("Olivia, at the table", c.st["Olivia"].token, ""); str(v, "station") != tt {
+		t.Errorf("Olivia, whose group starts at the table, is at %v", v["station"])
+	}
+	td.deny("wrong_state", "start_rotation", good)
+	td.deny("wrong_state", "remove_station", obj{"station": lp})
+	td.do("remove_station", obj{"station": xx})
+
+	// What is sent to a station reaches the students there now.
+	from = c.last()
+	td.do("announce", obj{"text": "Laptops: save your work now.", "station": lp})
+	act := td.do("push_activity", obj{"activity": obj{"title": "At the table"}, "to": obj{"station": tt}})
+	if n64(act, "seq") <= 0 {
+		t.Errorf("push_activity answered %v, want its seq", act)
+	}
+	td.do("move_student", obj{"student": c.id("Olivia"), "station": bd})
+	td.do("announce", obj{"text": "Build: the glue is out.", "station": bd})
+	td.do("announce", obj{"text": "Table: pens down.", "station": tt})
+	c.mark("to the stations")
+	text := func(s string) func(frame) bool {
+		return func(f frame) bool { return str(f.data(), "text") == s || str(sub(f.data(), "activity"), "title") == s }
+	}
+	c.sees("an announcement to the laptops", from, text("Laptops: save your work now."), "teacher", "Noah", "Amelia")
+	c.sees("an activity to the table", from, text("At the table"), "teacher", "Olivia", "Mason")
+	c.sees("an announcement to Build, where Olivia was sent", from, text("Build: the glue is out."), "teacher", "Olivia")
+	c.sees("an announcement to the table, after Olivia left it", from, text("Table: pens down."), "teacher", "Mason")
+
+	// Moving into a group at a full station: full, unless the student was
+	// sent to a station of their own.
+	td.do("move_student", obj{"student": c.id("Olivia"), "clear": true})
+	td.deny("full", "move_student", obj{"student": c.id("Judy"), "group": otters})
+	td.do("move_student", obj{"student": c.id("Judy"), "station": bd})
+	td.do("move_student", obj{"student": c.id("Judy"), "group": otters})
+
+	// A regrouping while the rotation runs: as many groups as tracks, and
+	// it waits for the next leg.
+	p3 := td.do("propose_groups", obj{"method": "random", "count": 3})
+	td.deny("wrong_state", "apply_groups", obj{"proposal": str(p3, "id")})
+	p := td.do("propose_groups", obj{"method": "random", "count": 2})
+	if r := td.do("apply_groups", obj{"proposal": str(p, "id")}); cJSONs(t, r) != `{"scheduled":true}` {
+		t.Errorf("apply_groups while a rotation runs answered %v", r)
+	}
+	// A later one replaces the one waiting.
+	p = td.do("propose_groups", obj{"method": "random", "count": 2})
+	from = c.last()
+	if r := td.do("apply_groups", obj{"proposal": str(p, "id"), "groups": []any{
+		obj{"name": "Foxes", "members": []any{c.id("Olivia"), c.id("Noah"), c.id("Judy")}},
+		obj{"name": "Owls", "members": []any{c.id("Mason"), c.id("Amelia")}},
+	}}); cJSONs(t, r) != `{"scheduled":true}` {
+		t.Errorf("apply_groups while a rotation runs answered %v", r)
+	}
+	c.mark("regroup scheduled")
+	c.sees("the scheduled regrouping", from, evIs("proposal"), "teacher")
+	c.sees("group or groups before the next leg", from, func(f frame) bool { return f.event() == "group" || f.event() == "groups" })
+	var scheduled obj
+	for _, f := range td.after(from) {
+		if f.event() == "proposal" {
+			scheduled = f.data()
+		}
+	}
+	if scheduled["scheduled"] != true || str(scheduled, "id") != str(p, "id") || !strings.Contains(cJSONs(t, scheduled), `"name":"Foxes"`) {
+		t.Errorf("the proposal event of a scheduled regrouping: %v", scheduled)
+	}
+	if v := s.peek("teacher, regroup waiting", teacher, c.room.id); str(sub(v, "regroup"), "id") != str(p, "id") {
+		t.Errorf("the teacher's view shows the waiting regrouping as %v", v["regroup"])
+	}
+
+	// The controls.
+	from = c.last()
+	td.do("rotate", obj{"action": "pause", "group": otters})
+	td.deny("wrong_state", "rotate", obj{"action": "pause", "group": otters})
+	td.deny("wrong_state", "rotate", obj{"action": "resume", "group": herons})
+	td.do("rotate", obj{"action": "extend", "group": herons, "ms": 120000})
+	td.do("rotate", obj{"action": "extend", "group": otters, "ms": 60000})
+	for _, bad := range []obj{
+		{"action": "extend", "group": herons, "ms": 999},
+		{"action": "extend", "group": herons, "ms": 7200001},
+		{"action": "extend", "group": herons},
+		{"action": "skip"},
+		{"action": "end", "group": herons},
+	} {
+		td.deny("invalid", "rotate", bad)
+	}
+	td.deny("not_found", "rotate", obj{"action": "pause", "group": "4b955ea0-e456-4b43-a44e-e3de91013e9e"})
+	c.dev["Olivia"].deny("forbidden", "rotate", obj{"action": "advance"})
+	c.mark("controls")
+	rs := rotationEvents(td, from)
+	if len(rs) != 3 {
+		t.Fatalf("pause, extend and extend made %d rotation events, want 3: %v", len(rs), kinds(rs))
+	}
+	paused, extended, extendedPaused := rs[0], rs[1], rs[2]
+	if got := actions(paused, names); !slices.Equal(got, []string{"pause:Otters:0"}) {
+		t.Errorf("the pause's actions: %v", got)
+	}
+	pr := sub(paused.data(), "rotation")
+	ot := trackOf(pr, otters)
+	left := n64(ot, "left")
+	if ot["paused"] != true || left <= 0 || left > leg || ot["deadline"] != nil {
+		t.Errorf("the Otters, paused: %v", ot)
+	}
+	if got := actions(extended, names); !slices.Equal(got, []string{"extend:Herons:0"}) {
+		t.Errorf("the extension's actions: %v", got)
+	}
+	if a, b := n64(trackOf(pr, herons), "deadline"), n64(trackOf(sub(extended.data(), "rotation"), herons), "deadline"); b != a+120000 {
+		t.Errorf("two more minutes for the Herons moved their deadline from %d to %d", a, b)
+	}
+	if l := n64(trackOf(sub(extendedPaused.data(), "rotation"), otters), "left"); l != left+60000 {
+		t.Errorf("a minute more for the paused Otters: left %d, then %d", left, l)
+	}
+	from = c.last()
+	td.do("rotate", obj{"action": "resume", "group": otters})
+	c.mark("resumed")
+	rot, f = c.lastRotation(td, from)
+	at := n64(list(f.data(), "actions")[0].(obj), "at")
+	if ot := trackOf(rot, otters); n64(ot, "deadline") != at+left+60000 || ot["paused"] != nil || ot["left"] != nil {
+		t.Errorf("the Otters resumed at %d with %d left: %v", at, left+60000, ot)
+	}
+
+	// The whole class paused: class_paused, then hold; the clocks stop.
+	td.do("rotate", obj{"action": "pause", "group": herons})
+	from = c.last()
+	td.do("pause_class", obj{})
+	td.deny("wrong_state", "rotate", obj{"action": "resume", "group": otters})
+	c.mark("class paused")
+	if got := kinds(filter(c.dev["Olivia"].after(from), "class_paused", "rotation")); !slices.Equal(got, []string{"class_paused", "rotation"}) {
+		t.Errorf("pause_class: Olivia received %v, want class_paused then rotation", got)
+	}
+	rot, f = c.lastRotation(td, from)
+	if got := actions(f, names); !slices.Equal(got, []string{"hold:0"}) {
+		t.Errorf("the hold's actions: %v", got)
+	}
+	if got := tracks(rot, names); !slices.Equal(got, []string{"Otters:0:0:T left held", "Herons:1:0:L left paused held"}) {
+		t.Errorf("the tracks held: %v", got)
+	}
+	heldLeft := n64(trackOf(rot, otters), "left")
+	from = c.last()
+	td.do("resume_class", obj{})
+	c.mark("class resumed")
+	if got := kinds(filter(c.pd.after(from), "class_paused", "rotation")); !slices.Equal(got, []string{"class_paused", "rotation"}) {
+		t.Errorf("resume_class: the projector received %v, want class_paused then rotation", got)
+	}
+	rot, f = c.lastRotation(td, from)
+	if got := actions(f, names); !slices.Equal(got, []string{"release:0"}) {
+		t.Errorf("the release's actions: %v", got)
+	}
+	// "A group the teacher paused on its own stays paused."
+	if got := tracks(rot, names); !slices.Equal(got, []string{"Otters:0:0:T deadline", "Herons:1:0:L left paused"}) {
+		t.Errorf("the tracks released: %v", got)
+	}
+	at = n64(list(f.data(), "actions")[0].(obj), "at")
+	if dl := n64(trackOf(rot, otters), "deadline"); dl != at+heldLeft {
+		t.Errorf("the Otters released at %d with %d left: deadline %d", at, heldLeft, dl)
+	}
+	c.check("rotation, first leg")
+
+	// The next leg: the regrouping takes effect.
+	from = c.last()
+	td.do("rotate", obj{"action": "advance"})
+	c.mark("second leg")
+	var seen []string
+	var foxes, owls string
+	for _, f := range filter(td.after(from), "group", "groups", "rotation") {
+		switch f.event() {
+		case "group":
+			gr := sub(f.data(), "group")
+			seen = append(seen, "group "+str(gr, "name"))
+			names[str(gr, "id")] = str(gr, "name")
+			if str(gr, "name") == "Foxes" {
+				foxes = str(gr, "id")
+			} else {
+				owls = str(gr, "id")
+			}
+		case "groups":
+			seen = append(seen, "groups")
+			if str(f.data(), "proposal") != str(p, "id") {
+				t.Errorf("the groups event of the regrouping names the proposal %q, want %q", str(f.data(), "proposal"), str(p, "id"))
+			}
+		case "rotation":
+			seen = append(seen, "rotation "+strings.Join(actions(f, names), " "))
+		}
+	}
+	// The groups move on as they were; then the new groups are formed,
+	// and take the tracks.
+	if want := []string{"rotation advance:0 advance:Otters:1:L advance:Herons:1:B", "group Foxes", "group Owls", "groups", "rotation regroup:0"}; !slices.Equal(seen, want) {
+		t.Errorf("the advance that carries out the regrouping: the teacher received\n  %q\nwant\n  %q", seen, want)
+	}
+	rot, _ = c.lastRotation(td, from)
+	// The Owls' clock stays stopped: they take the Herons' track, which
+	// the teacher had paused.
+	if got := tracks(rot, names); !slices.Equal(got, []string{"Foxes:0:1:L deadline", "Owls:1:1:B left paused"}) {
+		t.Errorf("the tracks after the regrouping: %v", got)
+	}
+	if v := s.peek("teacher, regrouped", teacher, c.room.id); v["regroup"] != nil || len(list(v, "placements")) != 0 {
+		t.Errorf("after the next leg the teacher's view still has a regroup or placements: %v %v", v["regroup"], v["placements"])
+	}
+	if v := s.peek("Judy, regrouped", c.st["Judy"].token, ""); str(v, "station") != lp || str(sub(v, "group"), "id") != foxes {
+		t.Errorf("Judy, a Fox whose placement ended with the leg, is at %v in %v", v["station"], sub(v, "group")["name"])
+	}
+	td.do("rotate", obj{"action": "resume", "group": owls})
+	c.check("rotation, regrouped")
+
+	// To the end: the Foxes alone, then everyone.
+	from = c.last()
+	td.do("rotate", obj{"action": "advance", "group": foxes})
+	td.do("rotate", obj{"action": "advance"})
+	td.do("rotate", obj{"action": "advance"})
+	td.deny("wrong_state", "rotate", obj{"action": "advance"})
+	td.deny("wrong_state", "rotate", obj{"action": "end"})
+	c.mark("finished")
+	rs = rotationEvents(td, from)
+	var all []string
+	for _, f := range rs {
+		all = append(all, strings.Join(actions(f, names), " "))
+	}
+	if want := []string{"advance:Foxes:0 advance:Foxes:2:B", "advance:0 done:Foxes:3 advance:Owls:2:T", "advance:0 done:Owls:3 finish:3"}; !slices.Equal(all, want) {
+		t.Errorf("advancing to the end: the actions\n  %q\nwant\n  %q", all, want)
+	}
+	rot = sub(rs[len(rs)-1].data(), "rotation")
+	if got := tracks(rot, names); rot["ended"] != true || !slices.Equal(got, []string{"Foxes:0:3: done", "Owls:1:3: done"}) {
+		t.Errorf("the rotation finished: %v", rot)
+	}
+	c.check("rotation finished")
+
+	// A rotation started while the class is paused starts held, and
+	// end ends it at once, without finish.
+	td.do("pause_class", obj{})
+	from = c.last()
+	td.do("start_rotation", plan([]string{lp, bd}, []int{leg, leg, leg}, -1))
+	c.mark("started paused")
+	rot, f = c.lastRotation(td, from)
+	if got := actions(f, names); !slices.Equal(got, []string{"start:0", "hold:0"}) {
+		t.Errorf("a start while paused: %v", got)
+	}
+	if got := tracks(rot, names); !slices.Equal(got, []string{"Foxes:0:0:L left held", "Owls:1:0:B left held"}) || n64(sub(rot, "plan"), "warn_ms") != 0 {
+		t.Errorf("a rotation started held, without warnings: %v", rot)
+	}
+	if n64(trackOf(rot, foxes), "left") != leg {
+		t.Errorf("a rotation started held has the whole leg left: %v", trackOf(rot, foxes))
+	}
+	td.do("resume_class", obj{})
+	from = c.last()
+	td.do("rotate", obj{"action": "end"})
+	c.mark("ended")
+	rot, f = c.lastRotation(td, from)
+	if got := actions(f, names); !slices.Equal(got, []string{"end:0"}) {
+		t.Errorf("the end's actions: %v", got)
+	}
+	if got := tracks(rot, names); rot["ended"] != true || !slices.Equal(got, []string{"Foxes:0:3: done", "Owls:1:3: done"}) {
+		t.Errorf("the rotation ended: %v", rot)
+	}
+	td.deny("wrong_state", "rotate", obj{"action": "pause"})
+	c.check("rotation ended")
 }
