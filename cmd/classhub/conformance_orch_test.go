@@ -940,16 +940,20 @@ var _ = time.Second
 func TestConformanceOrchestration(t *testing.T) {
 	s := cStart(t)
 	teacher := s.login()
+	// The rotation's own clock, with the shortest legs the plan allows,
+	// runs in its class while the other parts run; it is read at the end.
+	clock := oClockStart(s, teacher)
 	parts := []struct {
 		name string
 		run  func(*cServer, string)
 	}{
 		{"Stations", oStations}, {"Groups", oGroups}, {"LateJoiners", oLate}, {"Moving", oMoving},
-		{"Rotation", oRotation},
+		{"Rotation", oRotation}, {"Controls", oControls}, {"Workspaces", oWorkspaces},
 	}
 	for _, p := range parts {
 		t.Run(p.name, func(t *testing.T) { s.t = t; p.run(s, teacher) })
 	}
+	t.Run("Clock", func(t *testing.T) { s.t = t; clock.t = t; oClockCheck(clock) })
 }
 
 // oStations: "Stations".
@@ -1853,4 +1857,413 @@ func oRotation(s *cServer, teacher string) {
 	}
 	td.deny("wrong_state", "rotate", obj{"action": "pause"})
 	c.check("rotation ended")
+}
+
+// oClock is a class whose rotation runs on its own clock, with auto,
+// the shortest legs and the shortest warning the plan allows.
+type oClock struct {
+	*oClass
+	names map[string]string
+	start uint64
+}
+
+func oClockStart(s *cServer, teacher string) *oClock {
+	c := oNew(s, teacher, "Clock", "Olivia", "Noah")
+	g := c.groups([]string{"Otters", "Olivia"}, []string{"Herons", "Noah"})
+	a := str(c.td.do("put_station", obj{"station": obj{"name": "A", "kind": "custom", "capacity": 0}}), "station")
+	b := str(c.td.do("put_station", obj{"station": obj{"name": "B", "kind": "custom", "capacity": 0}}), "station")
+	k := &oClock{oClass: c, names: map[string]string{g[0]: "Otters", g[1]: "Herons", a: "A", b: "B"}}
+	k.start = c.last()
+	c.td.do("start_rotation", obj{"plan": obj{"stations": []any{a, b}, "legs": []any{10000, 10000}, "warn_ms": 1000, "auto": true}})
+	return k
+}
+
+// oClockCheck: "Warnings and time up", with auto. Every moment is given
+// once, at the moment it was due, and moments that fall together come in
+// one event; the schedule holds.
+func oClockCheck(k *oClock) {
+	t := k.t
+	c := k.oClass
+	c.t = t
+	for _, d := range c.devices() {
+		d.t = t
+	}
+	fin := c.td.wait("the rotation's finish", func(f frame) bool {
+		return f.event() == "rotation" && sub(f.data(), "rotation")["ended"] == true
+	})
+	c.mark("finished")
+	rs := rotationEvents(c.td, k.start)
+	var got []string
+	for _, f := range rs {
+		got = append(got, strings.Join(actions(f, k.names), " "))
+	}
+	want := []string{"start:0", "warn:Otters:0:A warn:Herons:0:B", "advance:Otters:1:B advance:Herons:1:A",
+		"warn:Otters:1:B warn:Herons:1:A", "done:Otters:2 done:Herons:2 finish:2"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("a rotation of two 10-second legs with auto: the actions\n  %q\nwant\n  %q", got, want)
+	}
+	started := n64(sub(rs[0].data(), "rotation"), "started")
+	if n64(sub(sub(rs[0].data(), "rotation"), "plan"), "warn_ms") != 1000 {
+		t.Errorf("the plan as started: %v", sub(rs[0].data(), "rotation"))
+	}
+	// The moment each action was due.
+	due := []int64{started, started + 9000, started + 10000, started + 19000, started + 20000}
+	for i, f := range rs {
+		for _, x := range list(f.data(), "actions") {
+			if at := n64(x.(obj), "at"); at != due[i] {
+				t.Errorf("%s: at %d, want %d (started %d)", strings.Join(actions(f, k.names), " "), at, due[i], started)
+			}
+		}
+		if tm, _ := num(f.m, "time"); int64(tm) < due[i] {
+			t.Errorf("a rotation event recorded at %d, before its moment %d", tm, due[i])
+		}
+	}
+	// After the advance: the next deadline counted from the old one.
+	for _, x := range list(sub(rs[2].data(), "rotation"), "tracks") {
+		if dl := n64(x.(obj), "deadline"); dl != started+20000 || x.(obj)["warned"] != nil {
+			t.Errorf("after an advance on time the track is %v, want the deadline %d, not warned", x, started+20000)
+		}
+	}
+	for _, x := range list(sub(rs[1].data(), "rotation"), "tracks") {
+		if x.(obj)["warned"] != true {
+			t.Errorf("after the warning, the track is not warned: %v", x)
+		}
+	}
+	if got := tracks(sub(fin.data(), "rotation"), k.names); !slices.Equal(got, []string{"Otters:0:2: done", "Herons:1:2: done"}) {
+		t.Errorf("the rotation finished: %v", got)
+	}
+	for _, d := range c.devices() {
+		sameEvents(t, d.name+"'s rotation events", rotationEvents(d, k.start), rs)
+	}
+	c.check("a rotation on its own clock")
+}
+
+// oControls: "Whole-class controls".
+func oControls(s *cServer, teacher string) {
+	t := s.t
+	c := oNew(s, teacher, "Controls", "Olivia", "Mason", "Noah")
+	g := c.groups([]string{"Otters", "Olivia", "Mason"}, []string{"Herons", "Noah"})
+	otters, herons := g[0], g[1]
+	c.withCoach("moss@school.example", "Ms Moss", otters)
+	td := c.td
+	lab := str(td.do("put_station", obj{"station": obj{"name": "Lab", "kind": "custom", "capacity": 0}}), "station")
+	td.do("move_student", obj{"student": c.id("Mason"), "station": lab})
+
+	// Pause: everyone; a paused class still takes commands.
+	from := c.last()
+	td.do("pause_class", obj{})
+	td.do("pause_class", obj{})
+	c.dev["Olivia"].do("raise_hand", obj{"note": "while paused"})
+	td.do("resume_class", obj{})
+	c.mark("paused and resumed")
+	c.sees("class_paused", from, evIs("class_paused"), "teacher", "projector", "Olivia", "Mason", "Noah", "Ms Moss")
+	var ps []string
+	for _, f := range filter(c.pd.after(from), "class_paused") {
+		ps = append(ps, cJSONs(t, f.data()))
+	}
+	if !slices.Equal(ps, []string{`{"paused":true}`, `{"paused":false}`}) {
+		t.Errorf("the projector's class_paused: %v", ps)
+	}
+
+	// Announcements and activities by target, each seen by its audience.
+	from = c.last()
+	td.deny("invalid", "announce", obj{"text": "two targets", "group": otters, "station": lab})
+	td.deny("invalid", "announce", obj{"text": "two targets", "to": c.id("Noah"), "group": otters})
+	td.deny("not_found", "announce", obj{"text": "no such group", "group": "4b955ea0-e456-4b43-a44e-e3de91013e9e"})
+	td.deny("not_found", "announce", obj{"text": "no such station", "station": "4b955ea0-e456-4b43-a44e-e3de91013e9e"})
+	td.deny("invalid", "push_activity", obj{"activity": obj{"title": "two targets"}, "to": obj{"group": otters, "station": lab}})
+	td.deny("invalid", "push_activity", obj{"activity": obj{"title": "empty"}, "to": obj{"student": ""}})
+	td.deny("invalid", "push_activity", obj{"activity": obj{"title": ""}})
+	td.deny("invalid", "push_activity", obj{"activity": obj{"title": "T", "url": "javascript:alert(1)"}})
+	td.deny("not_found", "push_activity", obj{"activity": obj{"title": "T"}, "to": obj{"group": "4b955ea0-e456-4b43-a44e-e3de91013e9e"}})
+	c.dev["Olivia"].deny("forbidden", "push_activity", obj{"activity": obj{"title": "T"}})
+	c.cd.deny("forbidden", "announce", obj{"text": "from a coach"})
+	c.pd.deny("forbidden", "pause_class", obj{})
+	c.nothing("refused announcements and activities", from)
+	from = c.last()
+	results := map[string]int64{}
+	for _, a := range []struct {
+		title string
+		to    obj
+	}{{"whole class", nil}, {"whole class, {}", obj{}}, {"Olivia's", obj{"student": c.id("Olivia")}}, {"the Otters'", obj{"group": otters}}, {"the Lab's", obj{"station": lab}}} {
+		data := obj{"activity": obj{"title": a.title, "text": "Read it.\tThen try.", "url": "https://example.org/" + strings.ReplaceAll(a.title, " ", "-")}}
+		if a.to != nil {
+			data["to"] = a.to
+		}
+		results[a.title] = n64(td.do("push_activity", data), "seq")
+	}
+	results["ann: group"] = n64(td.do("announce", obj{"text": "ann: group", "group": herons}), "seq")
+	results["ann: station"] = n64(td.do("announce", obj{"text": "ann: station", "station": lab}), "seq")
+	c.mark("sent")
+	title := func(s string) func(frame) bool {
+		return func(f frame) bool {
+			return str(sub(f.data(), "activity"), "title") == s || f.event() == "announcement" && str(f.data(), "text") == s
+		}
+	}
+	everyone := []string{"teacher", "projector", "Olivia", "Mason", "Noah", "Ms Moss"}
+	c.sees("an activity to the whole class", from, title("whole class"), everyone...)
+	c.sees("an activity to {}", from, title("whole class, {}"), everyone...)
+	c.sees("an activity to Olivia", from, title("Olivia's"), "teacher", "Olivia")
+	c.sees("an activity to the Otters", from, title("the Otters'"), "teacher", "Olivia", "Mason", "Ms Moss")
+	c.sees("an activity to the Lab", from, title("the Lab's"), "teacher", "Mason")
+	c.sees("an announcement to the Herons", from, title("ann: group"), "teacher", "Noah")
+	c.sees("an announcement to the Lab", from, title("ann: station"), "teacher", "Mason")
+	// "The result is the activity's offset": the event at that seq.
+	for _, f := range td.after(from) {
+		key := str(sub(f.data(), "activity"), "title")
+		if f.event() == "announcement" {
+			key = str(f.data(), "text")
+		}
+		if seq, ok := results[key]; ok && uint64(seq) != f.seq() {
+			t.Errorf("%q: the result names seq %d, the event is at %d", key, seq, f.seq())
+		}
+		if f.event() == "activity" && key == "the Lab's" {
+			if want := fmt.Sprintf(`{"activity":{"text":"Read it.\tThen try.","title":"the Lab's","url":"https://example.org/the-Lab's"},"to":{"station":%q}}`, lab); cJSONs(t, f.data()) != want {
+				t.Errorf("an activity event %s, want %s", cJSONs(t, f.data()), want)
+			}
+		}
+	}
+
+	// Levels: the teachers only.
+	from = c.last()
+	td.deny("invalid", "set_level", obj{"student": c.id("Olivia"), "level": 1.5})
+	td.deny("invalid", "set_level", obj{"student": c.id("Olivia"), "level": -0.1})
+	td.deny("not_found", "set_level", obj{"student": "4b955ea0-e456-4b43-a44e-e3de91013e9e", "level": 0.5})
+	c.nothing("refused levels", from)
+	from = c.last()
+	td.do("set_level", obj{"student": c.id("Olivia"), "level": 0.35})
+	c.mark("level set")
+	c.sees("a level", from, evIs("level"), "teacher")
+	if v := s.peek("Olivia, levelled", c.st["Olivia"].token, ""); strings.Contains(cJSONs(t, v), "0.35") {
+		t.Errorf("Olivia's view shows her level: %v", v)
+	}
+
+	// Choices and interests.
+	from = c.last()
+	c.dev["Olivia"].deny("wrong_state", "choose", obj{"option": "Volcanoes"})
+	for _, bad := range []obj{
+		{"prompt": "Which?", "options": []any{"Rock", " rock "}},
+		{"prompt": "Which?", "options": []any{""}},
+		{"prompt": "Which?", "options": []any{strings.Repeat("o", 61)}},
+		{"prompt": "two\nlines", "options": []any{"A"}},
+		{"prompt": strings.Repeat("p", 501), "options": []any{"A"}},
+		{"prompt": "Which?", "options": []any{"1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13"}},
+	} {
+		td.deny("invalid", "offer_choices", bad)
+	}
+	c.dev["Olivia"].deny("forbidden", "offer_choices", obj{"prompt": "Which?", "options": []any{"A"}})
+	td.deny("forbidden", "choose", obj{"option": "A"})
+	c.dev["Olivia"].deny("invalid", "set_interest", obj{"interest": strings.Repeat("i", 61)})
+	c.dev["Olivia"].deny("invalid", "set_interest", obj{"interest": "two\nlines"})
+	c.nothing("refused choices", from)
+	from = c.last()
+	td.do("offer_choices", obj{"prompt": "Which passage will you read?", "options": []any{" Rock music ", "Volcanoes", "Space travel"}})
+	c.dev["Olivia"].deny("invalid", "choose", obj{"option": "Dinosaurs"})
+	c.dev["Olivia"].do("choose", obj{"option": "  rock MUSIC "})
+	c.dev["Noah"].do("set_interest", obj{"interest": "robots"})
+	c.mark("chosen")
+	c.sees("choices", from, evIs("choices"), everyone...)
+	for _, f := range filter(c.pd.after(from), "choices") {
+		if cJSONs(t, f.data()) != `{"options":["Rock music","Volcanoes","Space travel"],"prompt":"Which passage will you read?"}` {
+			t.Errorf("choices: %s", f)
+		}
+	}
+	c.sees("Olivia's choice", from, func(f frame) bool { return f.event() == "choice" && str(f.data(), "student") == c.id("Olivia") }, "teacher", "Olivia")
+	c.sees("Noah's interest", from, func(f frame) bool { return f.event() == "choice" && str(f.data(), "student") == c.id("Noah") }, "teacher", "Noah")
+	for _, f := range filter(c.td.after(from), "choice") {
+		want := fmt.Sprintf(`{"option":"Rock music","student":%q}`, c.id("Olivia"))
+		if str(f.data(), "student") == c.id("Noah") {
+			want = fmt.Sprintf(`{"interest":"robots","student":%q}`, c.id("Noah"))
+		}
+		if cJSONs(t, f.data()) != want {
+			t.Errorf("choice: %s, want %s", cJSONs(t, f.data()), want)
+		}
+	}
+	c.check("choices made")
+	// A new offer clears every choice; none withdraws it.
+	td.do("offer_choices", obj{"prompt": "And now?", "options": []any{"Rock music", "Jazz"}})
+	if v := s.peek("teacher, offered again", teacher, c.room.id); strings.Contains(cJSONs(t, v["students"]), `"choice"`) {
+		t.Errorf("after a new offer a student still has a choice: %v", v["students"])
+	}
+	c.dev["Noah"].do("set_interest", obj{"interest": ""})
+	td.do("offer_choices", obj{"prompt": "", "options": []any{}})
+	c.dev["Olivia"].deny("wrong_state", "choose", obj{"option": "Jazz"})
+	for _, who := range []struct{ name, token, room string }{{"teacher", teacher, c.room.id}, {"Olivia", c.st["Olivia"].token, ""}, {"projector", c.proj, ""}} {
+		if v := s.peek(who.name+", offer withdrawn", who.token, who.room); v["choices"] != nil {
+			t.Errorf("%s's view after the offer was withdrawn: choices %v", who.name, v["choices"])
+		}
+	}
+	c.check("controls")
+}
+
+// oWorkspaces: "Group workspaces", the document's own example first.
+func oWorkspaces(s *cServer, teacher string) {
+	t := s.t
+	c := oNew(s, teacher, "Workspaces", "Olivia", "Mason", "Liam", "Noah")
+	g := c.groups([]string{"Otters", "Olivia", "Mason", "Liam"}, []string{"Herons", "Noah"})
+	otters, herons := g[0], g[1]
+	c.withCoach("diaz@school.example", "Mr Diaz", herons)
+	olivia, mason, liam, noah := c.dev["Olivia"], c.dev["Mason"], c.dev["Liam"], c.dev["Noah"]
+	ws := func(d *cDev, group string, op obj) frame {
+		return d.politely(d.nextID(), "edit_workspace", obj{"group": group, "op": op})
+	}
+	okWS := func(d *cDev, group string, op obj) obj {
+		t.Helper()
+		f := ws(d, group, op)
+		if f.typ() != "result" {
+			t.Fatalf("%s: edit_workspace %v answered %s", d.name, op, f)
+		}
+		return f.data()
+	}
+	from := c.last()
+	r := okWS(olivia, otters, obj{"kind": "add_task", "title": "  Draw the circuit  "})
+	task := str(sub(r, "op"), "task")
+	if want := fmt.Sprintf(`{"op":{"kind":"add_task","task":%q,"title":"Draw the circuit"},"rev":1}`, task); cJSONs(t, r) != want || !cUUID.MatchString(task) {
+		t.Errorf("add_task answered %s, want %s", cJSONs(t, r), want)
+	}
+	base := obj{"title": 1, "assignee": 1, "due": 1, "done": 1}
+	// From the same versions, Mason takes the task and Liam renames it:
+	// both apply.
+	okWS(mason, otters, obj{"kind": "edit_task", "task": task, "base": base, "assignee": c.id("Mason")})
+	okWS(liam, otters, obj{"kind": "edit_task", "task": task, "base": base, "title": "Draw the circuit neatly"})
+	st := ws(olivia, otters, obj{"kind": "edit_task", "task": task, "base": obj{"title": 1, "assignee": 2, "due": 1, "done": 1}, "title": "Draw and label the circuit"})
+	olivia.isError(st, "stale", true)
+	if m := str(sub(st.m, "error"), "message"); !strings.Contains(m, "Draw the circuit neatly") {
+		t.Errorf("a stale edit's message %q does not say what changed", m)
+	}
+	r = okWS(mason, otters, obj{"kind": "set_role", "student": c.id("Mason"), "role": "recorder"})
+	if n64(r, "rev") != 4 {
+		t.Errorf("the fourth change: rev %v", r["rev"])
+	}
+	// The notes: "Bulb lights up." at notes_rev 1, then Mason's change and
+	// Olivia's, both made on revision 1.
+	okWS(olivia, otters, obj{"kind": "edit_notes", "notes_base": 0, "edits": []any{obj{"pos": 0, "ins": "Bulb lights up."}}})
+	r = okWS(mason, otters, obj{"kind": "edit_notes", "notes_base": 1, "edits": []any{obj{"pos": 0, "del": 4, "ins": "The lamp"}}})
+	if cJSONs(t, sub(r, "op")) != `{"edits":[{"del":4,"ins":"The lamp","pos":0}],"kind":"edit_notes","notes_base":1}` || n64(r, "rev") != 6 {
+		t.Errorf("Mason's change answered %s", cJSONs(t, r))
+	}
+	r = okWS(olivia, otters, obj{"kind": "edit_notes", "notes_base": 1, "edits": []any{obj{"pos": 15, "ins": " It gets warm."}}})
+	if cJSONs(t, r) != `{"op":{"edits":[{"ins":" It gets warm.","pos":19}],"kind":"edit_notes","notes_base":2},"rev":7}` {
+		t.Errorf("Olivia's change, transformed over Mason's, answered %s", cJSONs(t, r))
+	}
+	// The coach of the Herons comments; a coach does not edit tasks; a
+	// student does not comment.
+	r = okWS(c.cd, herons, obj{"kind": "comment", "text": "Good start. Which resistor did you pick, and why?"})
+	if cJSONs(t, r) != `{"op":{"kind":"comment","text":"Good start. Which resistor did you pick, and why?"},"rev":1}` {
+		t.Errorf("the coach's comment answered %s", cJSONs(t, r))
+	}
+	c.mark("the example")
+	v := s.peek("Olivia, after the example", c.st["Olivia"].token, "")
+	w := sub(v, "workspace")
+	want := fmt.Sprintf(`{"comments":[],"group":%q,"notes":"The lamp lights up. It gets warm.","notes_rev":3,"rev":7,"tasks":[{"assignee":%q,"done":false,"id":%q,"title":"Draw the circuit neatly","vers":{"assignee":2,"done":1,"due":1,"title":2}}]}`, otters, c.id("Mason"), task)
+	if cJSONs(t, w) != want {
+		t.Errorf("the Otters' workspace after the document's example:\n  %s\nwant\n  %s", cJSONs(t, w), want)
+	}
+	if cJSONs(t, list(sub(v, "group"), "roles")) != fmt.Sprintf(`[{"role":"recorder","student":%q}]`, c.id("Mason")) {
+		t.Errorf("the Otters' roles: %v", sub(v, "group")["roles"])
+	}
+	// The events: to the group's members, its coaches and the teachers,
+	// each with who made it.
+	isWS := func(group string) func(frame) bool {
+		return func(f frame) bool { return f.event() == "workspace" && str(f.data(), "group") == group }
+	}
+	c.sees("the Otters' workspace", from, isWS(otters), "teacher", "Olivia", "Mason", "Liam")
+	c.sees("the Herons' workspace", from, isWS(herons), "teacher", "Noah", "Mr Diaz")
+	var revs []int64
+	for _, f := range filter(liam.after(from), "workspace") {
+		revs = append(revs, n64(f.data(), "rev"))
+		by := sub(f.data(), "by")
+		if str(by, "role") != "student" || str(by, "name") == "" || !cUUID.MatchString(str(by, "student")) {
+			t.Errorf("a student's workspace change signed %v", by)
+		}
+	}
+	if fmt.Sprint(revs) != "[1 2 3 4 5 6 7]" {
+		t.Errorf("Liam received the Otters' revisions %v", revs)
+	}
+	for _, f := range filter(c.td.after(from), "workspace") {
+		if str(f.data(), "group") == herons && cJSONs(t, f.data()["by"]) != `{"name":"Mr Diaz","role":"coach"}` {
+			t.Errorf("the coach's comment signed %v", f.data()["by"])
+		}
+	}
+
+	// Refusals, each changing nothing.
+	from = c.last()
+	for _, x := range []struct {
+		d     *cDev
+		code  string
+		group string
+		op    obj
+	}{
+		{noah, "forbidden", otters, obj{"kind": "add_task", "title": "not my group"}},
+		{c.cd, "forbidden", herons, obj{"kind": "add_task", "title": "Measure the current"}},
+		{c.cd, "forbidden", otters, obj{"kind": "comment", "text": "not my group"}},
+		{olivia, "forbidden", otters, obj{"kind": "comment", "text": "students write in the notes"}},
+		{c.pd, "forbidden", otters, obj{"kind": "add_task", "title": "a projector"}},
+		{olivia, "invalid", otters, obj{"kind": "add_task", "title": ""}},
+		{olivia, "invalid", otters, obj{"kind": "add_task", "title": strings.Repeat("t", 201)}},
+		{olivia, "invalid", otters, obj{"kind": "add_task", "title": "two\nlines"}},
+		{olivia, "invalid", otters, obj{"kind": "add_task", "title": "T", "assignee": c.id("Noah")}},
+		{olivia, "invalid", otters, obj{"kind": "edit_task", "task": task, "base": obj{"title": 2, "assignee": 2, "due": 1, "done": 1}}},
+		{olivia, "invalid", otters, obj{"kind": "edit_task", "task": task, "base": obj{"title": 3, "assignee": 2, "due": 1, "done": 1}, "done": true}},
+		{olivia, "not_found", otters, obj{"kind": "edit_task", "task": "4b955ea0-e456-4b43-a44e-e3de91013e9e", "base": base, "done": true}},
+		{olivia, "not_found", otters, obj{"kind": "remove_task", "task": "4b955ea0-e456-4b43-a44e-e3de91013e9e"}},
+		{olivia, "invalid", otters, obj{"kind": "set_role", "student": c.id("Olivia"), "role": "Recorder"}},
+		{olivia, "invalid", otters, obj{"kind": "set_role", "student": c.id("Noah"), "role": "facilitator"}},
+		{olivia, "invalid", otters, obj{"kind": "set_role", "student": c.id("Olivia"), "role": strings.Repeat("r", 41)}},
+		{olivia, "invalid", otters, obj{"kind": "edit_notes", "notes_base": 4, "edits": []any{obj{"pos": 0, "ins": "ahead"}}}},
+		{olivia, "invalid", otters, obj{"kind": "edit_notes", "notes_base": 3, "edits": []any{obj{"pos": 34, "ins": "past the end"}}}},
+		{olivia, "invalid", otters, obj{"kind": "edit_notes", "notes_base": 3, "edits": []any{obj{"pos": 30, "del": 4}}}},
+		{olivia, "invalid", otters, obj{"kind": "edit_notes", "notes_base": 3, "edits": []any{}}},
+		{olivia, "invalid", otters, obj{"kind": "edit_notes", "notes_base": 3, "edits": []any{obj{"pos": 0, "ins": "a\rb"}}}},
+		{olivia, "invalid", otters, obj{"kind": "edit_notes", "notes_base": 3, "edits": []any{obj{"pos": 0, "ins": strings.Repeat("x", 2001)}}}},
+		{c.td, "invalid", otters, obj{"kind": "comment", "text": strings.Repeat("c", 501)}},
+		{olivia, "invalid", otters, obj{"kind": "rename", "name": "Otters!"}},
+		{c.td, "not_found", "4b955ea0-e456-4b43-a44e-e3de91013e9e", obj{"kind": "comment", "text": "no such group"}},
+	} {
+		f := ws(x.d, x.group, x.op)
+		x.d.isError(f, x.code, true)
+	}
+	c.nothing("refused workspace changes", from)
+
+	// Characters are code points: an emoji is one.
+	okWS(olivia, otters, obj{"kind": "edit_notes", "notes_base": 3, "edits": []any{obj{"pos": 0, "ins": "🙂 é "}}})
+	okWS(mason, otters, obj{"kind": "edit_notes", "notes_base": 4, "edits": []any{obj{"pos": 1, "del": 3, "ins": "!"}}})
+	// Every accepted change raises rev, even one that changes nothing;
+	// due and done, cleared.
+	okWS(liam, otters, obj{"kind": "edit_task", "task": task, "base": obj{"title": 2, "assignee": 2, "due": 1, "done": 1}, "due": 1795452130000, "done": true})
+	okWS(liam, otters, obj{"kind": "edit_task", "task": task, "base": obj{"title": 2, "assignee": 2, "due": 2, "done": 2}, "due": 0, "assignee": ""})
+	okWS(c.td, otters, obj{"kind": "set_role", "student": c.id("Mason"), "role": "recorder"})
+	okWS(c.td, otters, obj{"kind": "comment", "text": "Lovely notes.\nKeep going."})
+	t2 := str(sub(okWS(olivia, otters, obj{"kind": "add_task", "title": "Tidy up", "assignee": c.id("Liam"), "due": 1795452250000}), "op"), "task")
+	okWS(olivia, otters, obj{"kind": "remove_task", "task": t2})
+	okWS(olivia, otters, obj{"kind": "set_role", "student": c.id("Olivia"), "role": "facilitator"})
+	// "A student who left the group can still lose their role."
+	c.td.do("move_student", obj{"student": c.id("Olivia"), "group": herons})
+	okWS(c.td, otters, obj{"kind": "set_role", "student": c.id("Olivia"), "role": ""})
+	v = s.peek("teacher, workspaces", teacher, c.room.id)
+	for _, x := range list(v, "workspaces") {
+		w := x.(obj)
+		if str(w, "group") != otters {
+			continue
+		}
+		if str(w, "notes") != "🙂!The lamp lights up. It gets warm." || n64(w, "notes_rev") != 5 || n64(w, "rev") != 17 {
+			t.Errorf("the Otters' notes after edits by code points: %q, notes_rev %v, rev %v", str(w, "notes"), w["notes_rev"], w["rev"])
+		}
+		if got := cJSONs(t, list(w, "tasks")); got != fmt.Sprintf(`[{"done":true,"id":%q,"title":"Draw the circuit neatly","vers":{"assignee":3,"done":2,"due":3,"title":2}}]`, task) {
+			t.Errorf("the Otters' tasks: %s", got)
+		}
+	}
+	c.check("workspaces")
+
+	// The notes' limit: 20000 characters, in code points.
+	rev, size := int64(5), len([]rune("🙂!The lamp lights up. It gets warm."))
+	for i := 0; size < 20000; i++ {
+		n := min(2000, 20000-size)
+		okWS(liam, otters, obj{"kind": "edit_notes", "notes_base": rev, "edits": []any{obj{"pos": 0, "ins": strings.Repeat(string(rune('a'+i)), n)}}})
+		rev++
+		size += n
+	}
+	if f := ws(liam, otters, obj{"kind": "edit_notes", "notes_base": rev, "edits": []any{obj{"pos": 0, "ins": "é"}}}); f.code() != "invalid" {
+		t.Errorf("notes that would grow over 20000 characters: %s", f)
+	}
 }
