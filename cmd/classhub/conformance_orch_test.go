@@ -305,7 +305,14 @@ func (c *oClass) check(what string) {
 			}
 		}
 		got, want := view.norm(), normView(v.role, sub(fr.w, "snapshot"))
+		keys := map[string]bool{}
+		for k := range got {
+			keys[k] = true
+		}
 		for k := range want {
+			keys[k] = true
+		}
+		for k := range keys {
 			if view.unknown[k] {
 				continue
 			}
@@ -856,7 +863,7 @@ func normView(role string, snap obj) obj {
 		"teacher":   {"stations", "groups", "rotation", "paused", "proposal", "regroup", "placements", "activities", "choices", "workspaces", "late_rule", "announcements", "status"},
 		"coach":     {"stations", "groups", "rotation", "paused", "proposal", "regroup", "placements", "activities", "choices", "workspaces", "announcements", "status"},
 		"student":   {"stations", "groups", "group", "station", "rotation", "paused", "activities", "workspace", "choices", "announcements", "status"},
-		"projector": {"stations", "groups", "rotation", "paused", "activities", "announcements", "status"},
+		"projector": {"stations", "groups", "rotation", "paused", "activities", "choices", "announcements", "status"},
 	}[role]
 	for _, k := range keep {
 		if x, ok := snap[k]; ok {
@@ -949,6 +956,7 @@ func TestConformanceOrchestration(t *testing.T) {
 	}{
 		{"Stations", oStations}, {"Groups", oGroups}, {"LateJoiners", oLate}, {"Moving", oMoving},
 		{"Rotation", oRotation}, {"Controls", oControls}, {"Workspaces", oWorkspaces},
+		{"Coaches", oCoaches}, {"CoTeachers", oCoTeachers},
 	}
 	for _, p := range parts {
 		t.Run(p.name, func(t *testing.T) { s.t = t; p.run(s, teacher) })
@@ -2266,4 +2274,236 @@ func oWorkspaces(s *cServer, teacher string) {
 	if f := ws(liam, otters, obj{"kind": "edit_notes", "notes_base": rev, "edits": []any{obj{"pos": 0, "ins": "é"}}}); f.code() != "invalid" {
 		t.Errorf("notes that would grow over 20000 characters: %s", f)
 	}
+}
+
+// oCoaches: "Coaches".
+func oCoaches(s *cServer, teacher string) {
+	t := s.t
+	c := oNew(s, teacher, "Coaches", "Olivia", "Mason", "Noah", "Amelia")
+	g := c.groups([]string{"Otters", "Olivia", "Mason"}, []string{"Herons", "Noah", "Amelia"})
+	otters, herons := g[0], g[1]
+	td := c.td
+	lab := str(td.do("put_station", obj{"station": obj{"name": "Lab", "kind": "custom", "capacity": 0}}), "station")
+	td.do("announce", obj{"text": "to the Otters, before a coach", "group": otters})
+	td.do("set_level", obj{"student": c.id("Olivia"), "level": 0.4})
+	td.do("move_student", obj{"student": c.id("Mason"), "station": lab})
+	td.do("move_student", obj{"student": c.id("Noah"), "station": lab})
+
+	inv := s.ok(201, "POST", "/api/v1/coaches", teacher, obj{"email": "rook@school.example", "name": "Mr Rook"})
+	co := s.ok(200, "POST", "/api/v1/coaches/accept", "", obj{"code": str(sub(inv, "invite"), "code"), "password": "a coach's long password"})
+	c.coach.token, c.coach.id = str(co, "token"), str(sub(co, "coach"), "id")
+	from := c.last()
+	td.deny("not_found", "assign_coach", obj{"group": "4b955ea0-e456-4b43-a44e-e3de91013e9e", "coach": c.coach.id, "assigned": true})
+	td.deny("invalid", "assign_coach", obj{"group": otters, "coach": "Mr Diaz", "assigned": true})
+	c.dev["Olivia"].deny("forbidden", "assign_coach", obj{"group": otters, "coach": c.coach.id, "assigned": true})
+	c.nothing("refused assignments", from)
+	from = c.last()
+	td.do("assign_coach", obj{"group": otters, "coach": c.coach.id, "assigned": true})
+	c.mark("Mr Diaz has the Otters")
+	c.sees("the group event giving the Otters a coach", from, evIs("group"), "teacher", "Olivia", "Mason")
+	for _, f := range filter(td.after(from), "group") {
+		if cs := ids(list(sub(f.data(), "group"), "coaches")); !slices.Equal(cs, []string{c.coach.id}) {
+			t.Errorf("the Otters' group event lists the coaches %v", cs)
+		}
+	}
+	if rs := list(s.ok(200, "GET", "/api/v1/coach/rooms", c.coach.token, nil), "rooms"); len(rs) != 1 || str(rs[0].(obj), "id") != c.room.id {
+		t.Errorf("the coach's classes: %v", rs)
+	}
+	var w obj
+	c.cd, w = s.enter("Mr Rook", c.coach.token, c.room.id, nil)
+	c.first[c.cd] = w
+	v := sub(w, "snapshot")
+	if got := ids(list(v, "students")); len(got) != 2 || !slices.Contains(got, c.id("Olivia")) || !slices.Contains(got, c.id("Mason")) {
+		t.Errorf("the coach's students: %v, want the Otters only", got)
+	}
+	if got := ids(list(v, "groups")); !slices.Equal(got, []string{otters}) {
+		t.Errorf("the coach's groups: %v", got)
+	}
+	var wsg []string
+	for _, x := range list(v, "workspaces") {
+		wsg = append(wsg, str(x.(obj), "group"))
+	}
+	if !slices.Equal(wsg, []string{otters}) {
+		t.Errorf("the coach's workspaces: %v", wsg)
+	}
+	// A placement is for the student and the teachers, as its event is.
+	if cJSONs(t, v["placements"]) != `[]` {
+		t.Errorf("the coach's placements: %v, want none", v["placements"])
+	}
+	snap := cJSONs(t, v)
+	for _, never := range []string{"0.4", `"level"`, `"proposal"`, "Noah", "Amelia", c.id("Noah")} {
+		if strings.Contains(snap, never) {
+			t.Errorf("the coach's view shows %q: %s", never, snap)
+		}
+	}
+	// "Announcements and activities are those for everyone and those
+	// sent to a group while they coached it."
+	if strings.Contains(snap, "to the Otters, before a coach") {
+		t.Errorf("the coach's view shows an announcement to the Otters from before he coached them: %s", snap)
+	}
+
+	// Live: for everyone, and for their group; nothing for the teachers
+	// only, for one student or for the students at a station.
+	from = c.last()
+	td.do("propose_groups", obj{"method": "random", "count": 2})
+	td.do("set_level", obj{"student": c.id("Mason"), "level": 0.7})
+	td.do("set_late_rule", obj{"rule": "none"})
+	td.do("announce", obj{"text": "to Olivia", "to": c.id("Olivia")})
+	td.do("announce", obj{"text": "to the Lab", "station": lab})
+	td.do("announce", obj{"text": "to the Otters", "group": otters})
+	td.do("announce", obj{"text": "to the Herons", "group": herons})
+	td.do("push_activity", obj{"activity": obj{"title": "for the Otters"}, "to": obj{"group": otters}})
+	td.do("move_student", obj{"student": c.id("Olivia"), "station": lab})
+	c.dev["Olivia"].do("raise_hand", obj{"note": "a hand"})
+	c.dev["Olivia"].do("set_interest", obj{"interest": "rocks"})
+	c.dev["Olivia"].do("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "Otters' task"}})
+	c.dev["Noah"].do("edit_workspace", obj{"group": herons, "op": obj{"kind": "add_task", "title": "Herons' task"}})
+	c.cd.do("edit_workspace", obj{"group": otters, "op": obj{"kind": "comment", "text": "Nice."}})
+	c.cd.deny("forbidden", "edit_workspace", obj{"group": herons, "op": obj{"kind": "comment", "text": "not mine"}})
+	for _, typ := range []string{"announce", "pause_class", "move_student", "set_level", "rotate", "push_activity", "raise_hand", "choose"} {
+		data, ok := map[string]obj{
+			"announce": {"text": "hi"}, "pause_class": {}, "move_student": {"student": c.id("Olivia"), "clear": true},
+			"set_level": {"student": c.id("Olivia"), "level": 0.1}, "rotate": {"action": "end"},
+			"push_activity": {"activity": obj{"title": "T"}}, "raise_hand": {}, "choose": {"option": "A"},
+		}[typ]
+		if !ok {
+			t.Fatal(typ)
+		}
+		c.cd.deny("forbidden", typ, data)
+	}
+	c.cd.do("ping", obj{})
+	c.mark("the coach's events")
+	var got []string
+	for _, f := range c.cd.after(from) {
+		k := f.event()
+		switch k {
+		case "flag":
+			continue // the help flag of Olivia's hand: see Learning
+		case "announcement":
+			k += " " + str(f.data(), "text")
+		case "activity":
+			k += " " + str(sub(f.data(), "activity"), "title")
+		case "workspace":
+			k += " " + str(sub(f.data(), "op"), "kind")
+		}
+		got = append(got, k)
+	}
+	if want := []string{"announcement to the Otters", "activity for the Otters", "workspace add_task", "workspace comment", "announcement the coach's events"}; !slices.Equal(got, want) {
+		t.Errorf("the coach received\n  %q\nwant\n  %q", got, want)
+	}
+
+	// A second group: its group event is the first of it he receives;
+	// taking the first away is the last of that one.
+	from = c.last()
+	td.do("assign_coach", obj{"group": herons, "coach": c.coach.id, "assigned": true})
+	td.do("announce", obj{"text": "Herons, coached", "group": herons})
+	td.do("assign_coach", obj{"group": otters, "coach": c.coach.id, "assigned": false})
+	td.do("announce", obj{"text": "Otters, uncoached", "group": otters})
+	c.dev["Olivia"].do("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "unseen"}})
+	c.mark("moved")
+	got = nil
+	for _, f := range c.cd.after(from) {
+		k := f.event()
+		if k == "group" {
+			gr := sub(f.data(), "group")
+			k = fmt.Sprintf("group %v %v", str(gr, "id") == otters, slices.Contains(ids(list(gr, "coaches")), c.coach.id))
+		} else if k == "announcement" {
+			k = str(f.data(), "text")
+		}
+		got = append(got, k)
+	}
+	if want := []string{"group false true", "Herons, coached", "group true false", "moved"}; !slices.Equal(got, want) {
+		t.Errorf("the coach, given the Herons and then without the Otters, received %q, want %q", got, want)
+	}
+	c.check("coaches")
+
+	// Regrouping ends every assignment: the groups event says so, and
+	// the coach's hello is refused.
+	from = c.last()
+	p := td.do("propose_groups", obj{"method": "random", "count": 2})
+	td.do("apply_groups", obj{"proposal": str(p, "id")})
+	c.mark("regrouped")
+	if gs := filter(c.cd.after(from), "groups"); len(gs) != 1 || strings.Contains(cJSONs(t, gs[0].data()), herons) {
+		t.Errorf("the coach's groups event after a regrouping: %v", gs)
+	}
+	if n := len(filter(c.cd.after(from), "group")); n != 0 {
+		t.Errorf("the coach received %d group events of the new groups", n)
+	}
+	late := s.dial("Mr Rook, no group")
+	late.isError(late.hello(c.coach.token, c.room.id, nil), "unauthorized", true)
+	if code := late.closed(); code != 4002 {
+		t.Errorf("a coach whose groups ended: closed with %d, want 4002", code)
+	}
+	c.cd = nil
+	c.check("coaches after a regrouping")
+}
+
+// oCoTeachers: "Co-teachers": every teacher's console gets the same
+// events, their views differ only in you, and what each role may do it
+// does.
+func oCoTeachers(s *cServer, teacher string) {
+	t := s.t
+	c := oNew(s, teacher, "Co-teaching", "Olivia", "Mason", "Noah")
+	tok := map[string]string{}
+	for role, who := range map[string][2]string{"co_teacher": {"grey@school.example", "Ms Grey"}, "assistant": {"plum@school.example", "Mr Plum"}} {
+		addTeacher(t, s.data, who[0], who[1])
+		tok[role] = str(s.ok(200, "POST", "/api/v1/login", "", obj{"email": who[0], "password": cPassword}), "token")
+		s.ok(200, "POST", "/api/v1/rooms/"+c.room.id+"/teachers", teacher, obj{"email": who[0], "role": role})
+	}
+	co, _ := s.enter("co-teacher", tok["co_teacher"], c.room.id, nil)
+	as, _ := s.enter("assistant", tok["assistant"], c.room.id, nil)
+	from := c.last()
+	// The co-teacher sets the class up.
+	table := str(co.do("put_station", obj{"station": obj{"name": "Table", "kind": "teacher_led", "capacity": 0}}), "station")
+	lab := str(co.do("put_station", obj{"station": obj{"name": "Lab", "kind": "custom", "capacity": 0}}), "station")
+	p := co.do("propose_groups", obj{"method": "random", "count": 2})
+	g := ids(list(co.do("apply_groups", obj{"proposal": str(p, "id"), "groups": []any{
+		obj{"name": "Otters", "members": []any{c.id("Olivia"), c.id("Mason")}},
+		obj{"name": "Herons", "members": []any{c.id("Noah")}},
+	}}), "groups"))
+	co.do("set_late_rule", obj{"rule": "none"})
+	co.do("start_rotation", obj{"plan": obj{"stations": []any{table, lab}, "legs": []any{600000, 600000}, "warn_ms": -1, "auto": false}})
+	// The assistant steers it.
+	as.do("announce", obj{"text": "from the assistant"})
+	as.do("pause_class", obj{})
+	as.do("resume_class", obj{})
+	as.do("rotate", obj{"action": "extend", "ms": 60000})
+	as.do("rotate", obj{"action": "advance"})
+	as.do("move_student", obj{"student": c.id("Olivia"), "station": table})
+	as.do("push_activity", obj{"activity": obj{"title": "from the assistant"}, "to": obj{"group": g[0]}})
+	as.do("set_level", obj{"student": c.id("Noah"), "level": 0.5})
+	as.do("offer_choices", obj{"prompt": "Which?", "options": []any{"A", "B"}})
+	as.do("edit_workspace", obj{"group": g[1], "op": obj{"kind": "comment", "text": "from the assistant"}})
+	as.deny("forbidden", "start_rotation", obj{"plan": obj{"stations": []any{table}, "legs": []any{600000}, "warn_ms": -1, "auto": false}})
+	end := c.mark("co-taught")
+	for _, d := range []*cDev{co, as} {
+		d.wait("the mark", func(f frame) bool { return f.seq() == end })
+		var mine, owners []frame
+		for _, f := range d.after(from) {
+			if f.event() != "teacher_presence" {
+				mine = append(mine, f)
+			}
+		}
+		for _, f := range c.td.after(from) {
+			if f.event() != "teacher_presence" {
+				owners = append(owners, f)
+			}
+		}
+		sameEvents(t, d.name+" and the owner", mine, owners)
+	}
+	views := map[string]obj{}
+	for role, token := range map[string]string{"owner": teacher, "co_teacher": tok["co_teacher"], "assistant": tok["assistant"]} {
+		v := s.peek(role+", fresh", token, c.room.id)
+		if str(v, "you") != role {
+			t.Errorf("the %s's view says you are %v", role, v["you"])
+		}
+		delete(v, "you")
+		views[role] = v
+	}
+	for _, role := range []string{"co_teacher", "assistant"} {
+		if a, b := cJSONs(t, views[role]), cJSONs(t, views["owner"]); a != b {
+			t.Errorf("the %s's view differs from the owner's in more than you:\n  %s\n  %s", role, a, b)
+		}
+	}
+	c.check("co-taught")
 }
