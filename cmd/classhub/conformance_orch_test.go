@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -112,12 +113,15 @@ type oClass struct {
 	st      map[string]cStudent
 	dev     map[string]*cDev
 	first   map[*cDev]obj // each device's first welcome
+	// prior holds, for a device that resumed on a new connection, the
+	// events of the connections before it.
+	prior map[*cDev][]frame
 	coach   struct{ token, id string }
 	cd      *cDev
 }
 
 func oNew(s *cServer, teacher, title string, names ...string) *oClass {
-	c := &oClass{s: s, t: s.t, teacher: teacher, st: map[string]cStudent{}, dev: map[string]*cDev{}, first: map[*cDev]obj{}}
+	c := &oClass{s: s, t: s.t, teacher: teacher, st: map[string]cStudent{}, dev: map[string]*cDev{}, first: map[*cDev]obj{}, prior: map[*cDev][]frame{}}
 	c.room = s.newRoom(teacher, title)
 	var w obj
 	c.td, w = s.enter("teacher", teacher, c.room.id, nil)
@@ -299,7 +303,8 @@ func (c *oClass) check(what string) {
 		first := c.first[v.d]
 		from, _ := num(first, "offset")
 		view := newView(c.t, v.role, v.me, v.coachID, sub(first, "snapshot"))
-		for _, f := range v.d.events() {
+		events := append(slices.Clone(c.prior[v.d]), v.d.events()...)
+		for _, f := range events {
 			if f.seq() <= fr.off {
 				view.apply(f)
 			}
@@ -335,7 +340,7 @@ func (c *oClass) check(what string) {
 				replay = append(replay, f)
 			}
 		}
-		for _, f := range v.d.events() {
+		for _, f := range events {
 			if f.seq() <= end {
 				live = append(live, f)
 			}
@@ -940,7 +945,6 @@ func shallow(m obj) obj {
 	return out
 }
 
-var _ = time.Second
 
 // ---- the suite ----
 
@@ -2506,4 +2510,229 @@ func oCoTeachers(s *cServer, teacher string) {
 		}
 	}
 	c.check("co-taught")
+}
+
+// ---- restarts ----
+
+// The real process killed with SIGKILL, and stopped with SIGTERM, in the
+// middle of a rotation: every acknowledged command is still in effect,
+// the rotation's timing and legs are as they were, a regrouping waiting
+// for the next leg still waits, a leg whose time ran out while the
+// server was down is recorded at the moment it was due, and every device
+// resumes with nothing missing or doubled.
+func TestConformanceOrchestrationRestart(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
+		// Each on its own server, side by side: most of each is the
+		// wait for a leg to end while its server is down.
+		t.Run(sigName[sig], func(t *testing.T) { t.Parallel(); oRestart(t, sig) })
+	}
+}
+
+func oRestart(t *testing.T, sig syscall.Signal) {
+	s := cStart(t)
+	teacher := s.login()
+	// A rotation on its own clock: a 10-second leg, which ends while the
+	// server is down.
+	auto := oNew(s, teacher, "Auto", "Ada", "Ben")
+	ag := auto.groups([]string{"Reds", "Ada"}, []string{"Blues", "Ben"})
+	a1 := str(auto.td.do("put_station", obj{"station": obj{"name": "A", "kind": "custom", "capacity": 0}}), "station")
+	a2 := str(auto.td.do("put_station", obj{"station": obj{"name": "B", "kind": "custom", "capacity": 0}}), "station")
+	from := auto.last()
+	auto.td.do("start_rotation", obj{"plan": obj{"stations": []any{a1, a2}, "legs": []any{10000, 600000}, "warn_ms": -1, "auto": true}})
+	auto.mark("started")
+	autoRot, _ := auto.lastRotation(auto.td, from)
+	due := n64(autoRot, "started") + 10000
+	autoNames := map[string]string{ag[0]: "Reds", ag[1]: "Blues", a1: "A", a2: "B"}
+
+	// The class: a rotation in its second leg, one group paused, another
+	// given more time, a regrouping waiting, a student sent to a station.
+	c := oNew(s, teacher, "Restart", "Olivia", "Mason", "Noah", "Amelia", "Judy")
+	g := c.groups([]string{"Otters", "Olivia", "Mason"}, []string{"Herons", "Noah", "Amelia"})
+	otters, herons := g[0], g[1]
+	c.withCoach("diaz@school.example", "Mr Diaz", otters)
+	td := c.td
+	st := func(name string) string {
+		return str(td.do("put_station", obj{"station": obj{"name": name, "kind": "custom", "capacity": 0}}), "station")
+	}
+	tt, lp, bd := st("Table"), st("Laptops"), st("Build")
+	names := map[string]string{otters: "Otters", herons: "Herons", tt: "T", lp: "L", bd: "B"}
+	td.do("start_rotation", obj{"plan": obj{"stations": []any{tt, lp, bd}, "legs": []any{600000, 600000, 600000}, "warn_ms": 0, "auto": false}})
+	td.do("rotate", obj{"action": "advance"})
+	td.do("rotate", obj{"action": "pause", "group": otters})
+	td.do("rotate", obj{"action": "extend", "group": herons, "ms": 60000})
+	p := td.do("propose_groups", obj{"method": "random", "count": 2})
+	td.do("apply_groups", obj{"proposal": str(p, "id"), "groups": []any{
+		obj{"name": "Foxes", "members": []any{c.id("Olivia"), c.id("Noah"), c.id("Judy")}},
+		obj{"name": "Owls", "members": []any{c.id("Mason"), c.id("Amelia")}},
+	}})
+	td.do("move_student", obj{"student": c.id("Judy"), "station": bd})
+	td.do("announce", obj{"text": "to the laptops", "station": lp})
+	td.do("push_activity", obj{"activity": obj{"title": "for the Otters"}, "to": obj{"group": otters}})
+	c.dev["Olivia"].do("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "acknowledged"}})
+	c.cd.do("edit_workspace", obj{"group": otters, "op": obj{"kind": "comment", "text": "acknowledged"}})
+	td.do("offer_choices", obj{"prompt": "Which?", "options": []any{"A", "B"}})
+	c.dev["Mason"].do("choose", obj{"option": "b"})
+	c.mark("before the " + sigName[sig])
+	before := s.peek("teacher, before", teacher, c.room.id)
+	// In flight at the signal: sent, not waited for.
+	type cmd struct {
+		d    *cDev
+		id   string
+		typ  string
+		data obj
+	}
+	flight := []cmd{
+		{td, td.nextID(), "move_student", obj{"student": c.id("Judy"), "clear": true}},
+		{td, td.nextID(), "set_level", obj{"student": c.id("Noah"), "level": 0.5}},
+		{td, td.nextID(), "announce", obj{"text": "in flight"}},
+		{c.dev["Noah"], c.dev["Noah"].nextID(), "edit_workspace", obj{"group": herons, "op": obj{"kind": "add_task", "title": "in flight"}}},
+	}
+	for _, f := range flight {
+		f.d.send(f.id, f.typ, f.data)
+	}
+	if err := s.p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	olds := map[string]*cDev{}
+	for _, d := range append(c.devices(), auto.devices()...) {
+		if code := d.closed(); sig == syscall.SIGTERM && code != 1012 {
+			t.Errorf("%s: on SIGTERM closed with %d, want 1012", d.name, code)
+		}
+	}
+	select {
+	case <-s.p.exited:
+	case <-time.After(cWait):
+		t.Fatalf("the server did not exit within %v of %s", cWait, sigName[sig])
+	}
+	// The auto leg ends while the server is down.
+	if wait := time.Until(time.UnixMilli(due + 50)); wait > 0 {
+		c.td.pause(wait)
+	}
+	s.p = startServer(t, s.data)
+
+	// Every device resumes from what it kept.
+	resume := func(k *oClass) {
+		swap := func(d *cDev, token, room string) *cDev {
+			nd, w := s.enter(d.name, token, room, d.resumeOf())
+			if w["resumed"] != true {
+				t.Fatalf("%s did not resume after the %s: %v", d.name, sigName[sig], w)
+			}
+			nd.pfx, nd.n = d.pfx, d.n+1000 // the same person
+			k.first[nd] = k.first[d]
+			k.prior[nd] = append(k.prior[d], d.events()...)
+			olds[d.name] = d
+			return nd
+		}
+		k.td = swap(k.td, teacher, k.room.id)
+		k.pd = swap(k.pd, k.proj, "")
+		for n, d := range k.dev {
+			k.dev[n] = swap(d, k.st[n].token, "")
+		}
+		if k.cd != nil {
+			k.cd = swap(k.cd, k.coach.token, k.room.id)
+		}
+	}
+	resume(c)
+	resume(auto)
+
+	// The commands in flight, retried with their ids: each carried out
+	// once, with the answer it had if it had one.
+	for _, f := range flight {
+		d := c.td
+		if f.d != td {
+			d = c.dev["Noah"]
+		}
+		var had frame
+		for _, x := range f.d.all() {
+			if x.id() == f.id {
+				had = x
+			}
+		}
+		got := d.patiently(f.id, f.typ, f.data)
+		if had.m != nil && cJSONs(t, had.data()) != cJSONs(t, got.data()) {
+			t.Errorf("%s answered %s before the %s and %s after", f.typ, had, sigName[sig], got)
+		}
+	}
+	c.mark("after the " + sigName[sig])
+	after := s.peek("teacher, after", teacher, c.room.id)
+	for _, k := range []string{"rotation", "regroup", "stations", "groups", "workspaces", "activities", "choices"} {
+		b, a := cJSONs(t, before[k]), cJSONs(t, after[k])
+		if k == "workspaces" {
+			// Noah's task, in flight, is the one change.
+			a = strings.Replace(a, `"in flight"`, ``, 1)
+		}
+		if k != "workspaces" && b != a {
+			t.Errorf("after the %s the teacher's %s is\n  %s\nbefore it\n  %s", sigName[sig], k, a, b)
+		}
+	}
+	if got := tracks(sub(after, "rotation"), names); !slices.Equal(got, []string{"Otters:0:1:L left paused", "Herons:1:1:B deadline"}) {
+		t.Errorf("after the %s the tracks are %v", sigName[sig], got)
+	}
+	if n := strings.Count(cJSONs(t, after["workspaces"]), `"title":"in flight"`); n != 1 {
+		t.Errorf("a task added in flight at the %s is there %d times", sigName[sig], n)
+	}
+	if len(list(after, "placements")) != 0 {
+		t.Errorf("Judy's placement, cleared in flight, is %v", after["placements"])
+	}
+	c.check("after the " + sigName[sig])
+
+	// The regrouping still waits for the next leg, and takes it.
+	from = c.last()
+	c.td.do("rotate", obj{"action": "advance"})
+	c.mark("the next leg")
+	var seen []string
+	for _, f := range filter(c.td.after(from), "group", "groups", "rotation") {
+		if f.event() == "group" {
+			gr := sub(f.data(), "group")
+			names[str(gr, "id")] = str(gr, "name")
+			seen = append(seen, "group "+str(gr, "name"))
+		} else if f.event() == "rotation" {
+			seen = append(seen, "rotation "+strings.Join(actions(f, names), " "))
+		} else {
+			seen = append(seen, "groups")
+		}
+	}
+	if want := []string{"rotation advance:0 advance:Otters:2:B advance:Herons:2:T", "group Foxes", "group Owls", "groups", "rotation regroup:0"}; !slices.Equal(seen, want) {
+		t.Errorf("the next leg after the %s: %q, want %q", sigName[sig], seen, want)
+	}
+	// The regrouping ended the coach's assignment.
+	c.cd = nil
+	c.check("regrouped after the " + sigName[sig])
+
+	// The auto leg that ended while the server was down: one advance,
+	// at the moment it was due, and the next deadline from it.
+	end := auto.mark("the auto class after the " + sigName[sig])
+	var advances []frame
+	for _, f := range rotationEvents(auto.td, 0) {
+		if f.seq() <= end && slices.Contains(actions(f, autoNames), "advance:Reds:1:B") {
+			advances = append(advances, f)
+		}
+	}
+	for _, f := range auto.prior[auto.td] {
+		if f.event() == "rotation" && slices.Contains(actions(f, autoNames), "advance:Reds:1:B") {
+			advances = append(advances, f)
+		}
+	}
+	if len(advances) != 1 {
+		t.Fatalf("the leg that ended while the server was down was advanced %d times", len(advances))
+	}
+	f := advances[0]
+	if got := actions(f, autoNames); !slices.Equal(got, []string{"advance:Reds:1:B", "advance:Blues:1:A"}) {
+		t.Errorf("the advance on time: %v", got)
+	}
+	for _, x := range list(f.data(), "actions") {
+		if at := n64(x.(obj), "at"); at != due {
+			t.Errorf("an advance recorded after the %s at %d, want the moment it was due, %d", sigName[sig], at, due)
+		}
+	}
+	if tm, _ := num(f.m, "time"); int64(tm) <= due {
+		t.Errorf("the advance's event time %d is not after the moment it was due %d, though the server was down then", tm, due)
+	}
+	for _, x := range list(sub(f.data(), "rotation"), "tracks") {
+		if dl := n64(x.(obj), "deadline"); dl != due+600000 {
+			t.Errorf("after the %s the next deadline is %d, want %d: the schedule holds", sigName[sig], dl, due+600000)
+		}
+	}
+	auto.check("the auto class after the " + sigName[sig])
+	_ = olds
 }
