@@ -116,8 +116,8 @@ type oClass struct {
 	// prior holds, for a device that resumed on a new connection, the
 	// events of the connections before it.
 	prior map[*cDev][]frame
-	coach   struct{ token, id string }
-	cd      *cDev
+	coach struct{ token, id string }
+	cd    *cDev
 }
 
 func oNew(s *cServer, teacher, title string, names ...string) *oClass {
@@ -944,7 +944,6 @@ func shallow(m obj) obj {
 	}
 	return out
 }
-
 
 // ---- the suite ----
 
