@@ -298,6 +298,29 @@ func (c *oClass) check(what string) {
 		fd.closed()
 	}
 	end := c.mark("checked: " + what)
+	// Privacy: a student's view names no student but those of their own
+	// group, and their group shows no coaches; the projector's names no
+	// student at all.
+	for _, v := range ws {
+		snap := sub(snaps[v.d].w, "snapshot")
+		var own []string
+		switch v.role {
+		case "student":
+			own = append(ids(list(sub(snap, "group"), "members")), v.me)
+			if _, ok := sub(snap, "group")["coaches"]; ok {
+				c.t.Errorf("%s: %s's group shows its coaches: %v", what, v.d.name, sub(snap, "group"))
+			}
+		case "projector":
+		default:
+			continue
+		}
+		raw := cJSONs(c.t, snap)
+		for n, st := range c.st {
+			if !slices.Contains(own, st.id) && (strings.Contains(raw, st.id) || strings.Contains(raw, `"`+n+`"`)) {
+				c.t.Errorf("%s: %s's view names %s: %s", what, v.d.name, n, raw)
+			}
+		}
+	}
 	for _, v := range ws {
 		fr := snaps[v.d]
 		first := c.first[v.d]
@@ -965,6 +988,13 @@ func TestConformanceOrchestration(t *testing.T) {
 		t.Run(p.name, func(t *testing.T) { s.t = t; p.run(s, teacher) })
 	}
 	t.Run("Clock", func(t *testing.T) { s.t = t; clock.t = t; oClockCheck(clock) })
+	t.Run("Due", func(t *testing.T) {
+		s.t, clock.due.t = t, t
+		for _, d := range clock.due.devices() {
+			d.t = t
+		}
+		oDueCheck(clock)
+	})
 }
 
 // oStations: "Stations".
@@ -1876,6 +1906,11 @@ type oClock struct {
 	*oClass
 	names map[string]string
 	start uint64
+	// due is a class whose rotation runs without auto: its groups wait
+	// for the teacher when their time is up.
+	due      *oClass
+	dueNames map[string]string
+	dueStart uint64
 }
 
 func oClockStart(s *cServer, teacher string) *oClock {
@@ -1886,7 +1921,85 @@ func oClockStart(s *cServer, teacher string) *oClock {
 	k := &oClock{oClass: c, names: map[string]string{g[0]: "Otters", g[1]: "Herons", a: "A", b: "B"}}
 	k.start = c.last()
 	c.td.do("start_rotation", obj{"plan": obj{"stations": []any{a, b}, "legs": []any{10000, 10000}, "warn_ms": 1000, "auto": true}})
+
+	d := oNew(s, teacher, "Due", "Mia", "Leo")
+	g = d.groups([]string{"Otters", "Mia"}, []string{"Herons", "Leo"})
+	a = str(d.td.do("put_station", obj{"station": obj{"name": "A", "kind": "custom", "capacity": 0}}), "station")
+	b = str(d.td.do("put_station", obj{"station": obj{"name": "B", "kind": "custom", "capacity": 0}}), "station")
+	k.due, k.dueNames = d, map[string]string{g[0]: "Otters", g[1]: "Herons", a: "A", b: "B"}
+	k.dueStart = d.last()
+	d.td.do("start_rotation", obj{"plan": obj{"stations": []any{a, b}, "legs": []any{10000, 600000}, "warn_ms": -1, "auto": false}})
 	return k
+}
+
+// oDueCheck: without auto, "the group becomes due and waits until the
+// teacher advances it or gives it more time"; a due group cannot be
+// paused, stays due through a pause of the class, and extended while the
+// class is paused gets the time for when it resumes.
+func oDueCheck(k *oClock) {
+	c, names := k.due, k.dueNames
+	t := c.t
+	var otters, herons string
+	for id, n := range names {
+		switch n {
+		case "Otters":
+			otters = id
+		case "Herons":
+			herons = id
+		}
+	}
+	f := c.td.wait("the leg's time up", func(f frame) bool {
+		return f.event() == "rotation" && f.seq() > k.dueStart && len(actions(f, names)) > 0 && strings.HasPrefix(actions(f, names)[0], "due")
+	})
+	rs := rotationEvents(c.td, k.dueStart)
+	started := n64(sub(rs[0].data(), "rotation"), "started")
+	if got := actions(f, names); !slices.Equal(got, []string{"due:Otters:0:A", "due:Herons:0:B"}) {
+		t.Errorf("time up without auto: %v", got)
+	}
+	for _, x := range list(f.data(), "actions") {
+		if at := n64(x.(obj), "at"); at != started+10000 {
+			t.Errorf("a due action at %d, want the deadline %d", at, started+10000)
+		}
+	}
+	if got := tracks(sub(f.data(), "rotation"), names); !slices.Equal(got, []string{"Otters:0:0:A due", "Herons:1:0:B due"}) {
+		t.Errorf("the tracks due: %v", got)
+	}
+	td := c.td
+	td.deny("wrong_state", "rotate", obj{"action": "pause", "group": otters})
+	from := c.last()
+	td.do("pause_class", obj{})
+	td.do("rotate", obj{"action": "extend", "group": otters, "ms": 600000})
+	c.mark("held")
+	held := rotationEvents(td, from)
+	if len(held) != 2 {
+		t.Fatalf("pause_class and extend made %d rotation events", len(held))
+	}
+	if got := tracks(sub(held[0].data(), "rotation"), names); !slices.Equal(got, []string{"Otters:0:0:A held due", "Herons:1:0:B held due"}) {
+		t.Errorf("due tracks held: %v", got)
+	}
+	rot := sub(held[1].data(), "rotation")
+	if got := tracks(rot, names); !slices.Equal(got, []string{"Otters:0:0:A left held", "Herons:1:0:B held due"}) || n64(trackOf(rot, otters), "left") != 600000 {
+		t.Errorf("a due group extended while the class is paused: %v", rot)
+	}
+	from = c.last()
+	td.do("resume_class", obj{})
+	td.do("rotate", obj{"action": "advance", "group": herons})
+	c.mark("released")
+	rs = rotationEvents(td, from)
+	if len(rs) != 2 {
+		t.Fatalf("resume_class and advance made %d rotation events", len(rs))
+	}
+	rot = sub(rs[0].data(), "rotation")
+	at := n64(list(rs[0].data(), "actions")[0].(obj), "at")
+	if got := tracks(rot, names); !slices.Equal(got, []string{"Otters:0:0:A deadline", "Herons:1:0:B due"}) || n64(trackOf(rot, otters), "deadline") != at+600000 {
+		t.Errorf("released at %d: %v", at, rot)
+	}
+	rot = sub(rs[1].data(), "rotation")
+	at = n64(list(rs[1].data(), "actions")[0].(obj), "at")
+	if got := tracks(rot, names); !slices.Equal(got, []string{"Otters:0:0:A deadline", "Herons:1:1:A deadline"}) || n64(trackOf(rot, herons), "deadline") != at+600000 {
+		t.Errorf("a due group advanced at %d, with the full next leg from now: %v", at, rot)
+	}
+	c.check("due")
 }
 
 // oClockCheck: "Warnings and time up", with auto. Every moment is given
