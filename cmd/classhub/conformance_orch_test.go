@@ -2390,6 +2390,46 @@ func oWorkspaces(s *cServer, teacher string) {
 	if f := ws(liam, otters, obj{"kind": "edit_notes", "notes_base": rev, "edits": []any{obj{"pos": 0, "ins": "é"}}}); f.code() != "invalid" {
 		t.Errorf("notes that would grow over 20000 characters: %s", f)
 	}
+
+	// The rules of transforming two changes made on the same text, on the
+	// Herons' notes: the teacher's change reaches the server first, then
+	// Noah's, made on the same revision.
+	olivia = c.dev["Olivia"] // now a Heron
+	okWS(noah, herons, obj{"kind": "edit_notes", "notes_base": 0, "edits": []any{obj{"pos": 0, "ins": "abcdef"}}})
+	for _, x := range []struct {
+		rule           string
+		base           int64
+		teacher, noah  obj
+		applied, notes string
+	}{
+		{"both insert at one position: the first change's text first", 1,
+			obj{"pos": 3, "ins": "X"}, obj{"pos": 3, "ins": "Y"}, `[{"ins":"Y","pos":4}]`, "abcXYdef"},
+		{"text both delete is deleted once", 3,
+			obj{"pos": 2, "del": 3}, obj{"pos": 3, "del": 3}, `[{"del":1,"pos":2}]`, "abef"},
+		{"an insert inside a range the other deletes is kept, at its place", 5,
+			obj{"pos": 1, "del": 2}, obj{"pos": 2, "ins": "Z"}, `[{"ins":"Z","pos":1}]`, "aZf"},
+	} {
+		okWS(c.td, herons, obj{"kind": "edit_notes", "notes_base": x.base, "edits": []any{x.teacher}})
+		r := okWS(noah, herons, obj{"kind": "edit_notes", "notes_base": x.base, "edits": []any{x.noah}})
+		if got := cJSONs(t, sub(r, "op")["edits"]); got != x.applied || n64(sub(r, "op"), "notes_base") != x.base+1 {
+			t.Errorf("%s: Noah's change was applied as %s on %v, want %s on %d", x.rule, got, sub(r, "op")["notes_base"], x.applied, x.base+1)
+		}
+		if w := sub(s.peek("Noah, "+x.rule, c.st["Noah"].token, ""), "workspace"); str(w, "notes") != x.notes || n64(w, "notes_rev") != x.base+2 {
+			t.Errorf("%s: the notes are %q at %v, want %q at %d", x.rule, str(w, "notes"), w["notes_rev"], x.notes, x.base+2)
+		}
+	}
+	// "The server keeps the last 256 changes of the notes to transform
+	// over: an edit made on an older revision is refused with stale."
+	// Every change below is made on revision 7; the last is 257 behind.
+	editors := []*cDev{noah, olivia, c.td}
+	for i := range 257 {
+		okWS(editors[i%3], herons, obj{"kind": "edit_notes", "notes_base": 7, "edits": []any{obj{"pos": 0, "ins": "x"}}})
+	}
+	if f := ws(noah, herons, obj{"kind": "edit_notes", "notes_base": 7, "edits": []any{obj{"pos": 0, "ins": "x"}}}); f.code() != "stale" {
+		t.Errorf("an edit made 257 changes ago: %s, want stale", f)
+	}
+	okWS(noah, herons, obj{"kind": "edit_notes", "notes_base": 8, "edits": []any{obj{"pos": 0, "ins": "y"}}})
+	c.check("notes transformed")
 }
 
 // oCoaches: "Coaches".
