@@ -2690,7 +2690,7 @@ func oRestart(t *testing.T, sig syscall.Signal) {
 	a1 := str(auto.td.do("put_station", obj{"station": obj{"name": "A", "kind": "custom", "capacity": 0}}), "station")
 	a2 := str(auto.td.do("put_station", obj{"station": obj{"name": "B", "kind": "custom", "capacity": 0}}), "station")
 	from := auto.last()
-	auto.td.do("start_rotation", obj{"plan": obj{"stations": []any{a1, a2}, "legs": []any{10000, 600000}, "warn_ms": -1, "auto": true}})
+	auto.td.do("start_rotation", obj{"plan": obj{"stations": []any{a1, a2}, "legs": []any{10000, 600000}, "warn_ms": 1000, "auto": true}})
 	auto.mark("started")
 	autoRot, _ := auto.lastRotation(auto.td, from)
 	due := n64(autoRot, "started") + 10000
@@ -2742,6 +2742,7 @@ func oRestart(t *testing.T, sig syscall.Signal) {
 	for _, f := range flight {
 		f.d.send(f.id, f.typ, f.data)
 	}
+	killed := time.Now().UnixMilli()
 	if err := s.p.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
@@ -2883,6 +2884,23 @@ func oRestart(t *testing.T, sig syscall.Signal) {
 	for _, x := range list(sub(f.data(), "rotation"), "tracks") {
 		if dl := n64(x.(obj), "deadline"); dl != due+600000 {
 			t.Errorf("after the %s the next deadline is %d, want %d: the schedule holds", sigName[sig], dl, due+600000)
+		}
+	}
+	// "A warning whose leg has already ended is not given": the first
+	// leg's warning fell due while the server was down, unless the setup
+	// was slow enough for it to come before.
+	var warns []frame
+	for _, f := range append(slices.Clone(auto.prior[auto.td]), auto.td.events()...) {
+		if f.event() == "rotation" && slices.Contains(actions(f, autoNames), "warn:Reds:0:A") {
+			warns = append(warns, f)
+		}
+	}
+	if len(warns) > 1 {
+		t.Errorf("the first leg's warning was given %d times", len(warns))
+	}
+	for _, f := range warns {
+		if tm, _ := num(f.m, "time"); int64(tm) >= killed {
+			t.Errorf("after the %s, a warning was given for a leg that had ended: %s", sigName[sig], f)
 		}
 	}
 	auto.check("the auto class after the " + sigName[sig])
