@@ -1288,6 +1288,50 @@ func oGroups(s *cServer, teacher string) {
 		t.Errorf("the old Otters' workspace outlived the regrouping")
 	}
 	c.check("regrouped")
+
+	// The methods: by the option chosen and by the interest stated, each
+	// group named after what it was made for; together kept together;
+	// jigsaw with its expert groups.
+	td.do("offer_choices", obj{"prompt": "Which?", "options": []any{"Volcanoes", "Space"}})
+	picks := map[string]string{"Olivia": "Volcanoes", "Noah": "Volcanoes", "Mason": "Space", "Amelia": "Space", "Judy": "Space", "Liam": "Volcanoes"}
+	for n, o := range picks {
+		c.dev[n].do("choose", obj{"option": o})
+		c.dev[n].do("set_interest", obj{"interest": "robots " + o})
+	}
+	for _, m := range []struct{ method, prefix string }{{"choice", ""}, {"interest", "robots "}} {
+		p := td.do("propose_groups", obj{"method": m.method, "count": 2})
+		for _, x := range list(p, "groups") {
+			gr := x.(obj)
+			for _, id := range ids(list(gr, "members")) {
+				for n, o := range picks {
+					// Named after it, as a name is written.
+					if c.id(n) == id && !strings.Contains(strings.ToLower(str(gr, "name")), strings.ToLower(m.prefix+o)) {
+						t.Errorf("by %s: %s, who picked %s, is in %q", m.method, n, o, str(gr, "name"))
+					}
+				}
+			}
+		}
+	}
+	p = td.do("propose_groups", obj{"method": "random", "size": 2, "max": 2, "together": []any{[]any{c.id("Olivia"), c.id("Judy")}}})
+	for _, x := range list(p, "groups") {
+		ms := ids(list(x.(obj), "members"))
+		if len(ms) > 2 || slices.Contains(ms, c.id("Olivia")) != slices.Contains(ms, c.id("Judy")) {
+			t.Errorf("size 2 at most, Olivia and Judy together: %v", list(p, "groups"))
+		}
+	}
+	p = td.do("propose_groups", obj{"method": "jigsaw", "count": 2})
+	var home, experts []string
+	for _, x := range list(p, "groups") {
+		home = append(home, ids(list(x.(obj), "members"))...)
+	}
+	for _, x := range list(p, "experts") {
+		experts = append(experts, ids(list(x.(obj), "members"))...)
+	}
+	slices.Sort(home)
+	slices.Sort(experts)
+	if len(home) != 6 || !slices.Equal(home, experts) {
+		t.Errorf("a jigsaw: home groups %v and expert groups %v, want every student online once in each", list(p, "groups"), list(p, "experts"))
+	}
 }
 
 // filter keeps the events of the given types.
