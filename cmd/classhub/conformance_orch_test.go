@@ -1972,7 +1972,7 @@ func oClockStart(s *cServer, teacher string) *oClock {
 	b = str(d.td.do("put_station", obj{"station": obj{"name": "B", "kind": "custom", "capacity": 0}}), "station")
 	k.due, k.dueNames = d, map[string]string{g[0]: "Otters", g[1]: "Herons", a: "A", b: "B"}
 	k.dueStart = d.last()
-	d.td.do("start_rotation", obj{"plan": obj{"stations": []any{a, b}, "legs": []any{10000, 600000}, "warn_ms": -1, "auto": false}})
+	d.td.do("start_rotation", obj{"plan": obj{"stations": []any{a, b}, "legs": []any{10000, 600000}, "warn_ms": 1000, "auto": false}})
 	return k
 }
 
@@ -2005,12 +2005,38 @@ func oDueCheck(k *oClock) {
 			t.Errorf("a due action at %d, want the deadline %d", at, started+10000)
 		}
 	}
-	if got := tracks(sub(f.data(), "rotation"), names); !slices.Equal(got, []string{"Otters:0:0:A due", "Herons:1:0:B due"}) {
+	if got := tracks(sub(f.data(), "rotation"), names); !slices.Equal(got, []string{"Otters:0:0:A warned due", "Herons:1:0:B warned due"}) {
 		t.Errorf("the tracks due: %v", got)
 	}
 	td := c.td
-	td.deny("wrong_state", "rotate", obj{"action": "pause", "group": otters})
+	// "a due group gets ms from now and runs again ... When the leg then
+	// has more than warn_ms left, its warning will be given again."
 	from := c.last()
+	td.do("rotate", obj{"action": "extend", "group": herons, "ms": 3000})
+	c.mark("extended")
+	rot, ext := c.lastRotation(td, from)
+	at := n64(list(ext.data(), "actions")[0].(obj), "at")
+	deadline := n64(trackOf(rot, herons), "deadline")
+	if got := tracks(rot, names); !slices.Equal(got, []string{"Otters:0:0:A warned due", "Herons:1:0:B deadline"}) || deadline != at+3000 {
+		t.Errorf("a due group given 3 s at %d: %v", at, rot)
+	}
+	again := c.td.wait("the Herons due again", func(f frame) bool {
+		return f.event() == "rotation" && f.seq() > from && slices.Contains(actions(f, names), "due:Herons:0:B")
+	})
+	var moments []string
+	for _, f := range rotationEvents(td, from) {
+		if f.seq() > again.seq() {
+			break
+		}
+		for _, x := range list(f.data(), "actions") {
+			moments = append(moments, fmt.Sprintf("%s %d", str(x.(obj), "kind"), n64(x.(obj), "at")-deadline))
+		}
+	}
+	if want := []string{"extend " + fmt.Sprint(at-deadline), "warn -1000", "due 0"}; !slices.Equal(moments, want) {
+		t.Errorf("after the extension, the actions and their moments from the new deadline: %v, want %v", moments, want)
+	}
+	td.deny("wrong_state", "rotate", obj{"action": "pause", "group": otters})
+	from = c.last()
 	td.do("pause_class", obj{})
 	td.do("rotate", obj{"action": "extend", "group": otters, "ms": 600000})
 	c.mark("held")
@@ -2018,11 +2044,11 @@ func oDueCheck(k *oClock) {
 	if len(held) != 2 {
 		t.Fatalf("pause_class and extend made %d rotation events", len(held))
 	}
-	if got := tracks(sub(held[0].data(), "rotation"), names); !slices.Equal(got, []string{"Otters:0:0:A held due", "Herons:1:0:B held due"}) {
+	if got := tracks(sub(held[0].data(), "rotation"), names); !slices.Equal(got, []string{"Otters:0:0:A held warned due", "Herons:1:0:B held warned due"}) {
 		t.Errorf("due tracks held: %v", got)
 	}
-	rot := sub(held[1].data(), "rotation")
-	if got := tracks(rot, names); !slices.Equal(got, []string{"Otters:0:0:A left held", "Herons:1:0:B held due"}) || n64(trackOf(rot, otters), "left") != 600000 {
+	rot = sub(held[1].data(), "rotation")
+	if got := tracks(rot, names); !slices.Equal(got, []string{"Otters:0:0:A left held", "Herons:1:0:B held warned due"}) || n64(trackOf(rot, otters), "left") != 600000 {
 		t.Errorf("a due group extended while the class is paused: %v", rot)
 	}
 	from = c.last()
@@ -2034,14 +2060,30 @@ func oDueCheck(k *oClock) {
 		t.Fatalf("resume_class and advance made %d rotation events", len(rs))
 	}
 	rot = sub(rs[0].data(), "rotation")
-	at := n64(list(rs[0].data(), "actions")[0].(obj), "at")
-	if got := tracks(rot, names); !slices.Equal(got, []string{"Otters:0:0:A deadline", "Herons:1:0:B due"}) || n64(trackOf(rot, otters), "deadline") != at+600000 {
+	at = n64(list(rs[0].data(), "actions")[0].(obj), "at")
+	if got := tracks(rot, names); !slices.Equal(got, []string{"Otters:0:0:A deadline", "Herons:1:0:B warned due"}) || n64(trackOf(rot, otters), "deadline") != at+600000 {
 		t.Errorf("released at %d: %v", at, rot)
 	}
 	rot = sub(rs[1].data(), "rotation")
 	at = n64(list(rs[1].data(), "actions")[0].(obj), "at")
 	if got := tracks(rot, names); !slices.Equal(got, []string{"Otters:0:0:A deadline", "Herons:1:1:A deadline"}) || n64(trackOf(rot, herons), "deadline") != at+600000 {
 		t.Errorf("a due group advanced at %d, with the full next leg from now: %v", at, rot)
+	}
+	// Without a group: every running group, then every paused one.
+	from = c.last()
+	td.do("rotate", obj{"action": "pause"})
+	td.deny("wrong_state", "rotate", obj{"action": "pause", "group": herons})
+	td.do("rotate", obj{"action": "resume"})
+	c.mark("all paused and resumed")
+	rs = rotationEvents(td, from)
+	if len(rs) != 2 {
+		t.Fatalf("pause and resume of every group made %d rotation events", len(rs))
+	}
+	if got := tracks(sub(rs[0].data(), "rotation"), names); !slices.Equal(got, []string{"Otters:0:0:A left paused", "Herons:1:1:A left paused"}) || !slices.Equal(actions(rs[0], names), []string{"pause:0"}) {
+		t.Errorf("every group paused: %v %v", actions(rs[0], names), got)
+	}
+	if got := tracks(sub(rs[1].data(), "rotation"), names); !slices.Equal(got, []string{"Otters:0:0:A deadline", "Herons:1:1:A deadline"}) {
+		t.Errorf("every group resumed: %v", got)
 	}
 	c.check("due")
 }
