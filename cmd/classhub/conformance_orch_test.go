@@ -1199,7 +1199,34 @@ func oGroups(s *cServer, teacher string) {
 	c.dev["Olivia"].deny("forbidden", "apply_groups", obj{"proposal": pid})
 	c.nothing("refused applications", from)
 	// The proposal made with include_absent may name Ada.
-	td.do("propose_groups", obj{"method": "random", "count": 2, "include_absent": true})
+	pa := td.do("propose_groups", obj{"method": "random", "count": 2, "include_absent": true})
+	td.do("apply_groups", obj{"proposal": str(pa, "id"), "groups": []any{obj{"name": "With Ada", "members": []any{ada.id, c.id("Olivia")}}}})
+	// "a group changed who is in it (a student moved, a late joiner was
+	// placed; a coach assigned or taken away ... leaves the proposal as
+	// it was)".
+	for _, change := range []struct {
+		what  string
+		stale bool
+		do    func(group string)
+	}{
+		{"a student moved", true, func(group string) {
+			td.do("move_student", obj{"student": c.id("Noah"), "group": group})
+		}},
+		{"a coach was assigned", false, func(group string) {
+			inv := s.ok(201, "POST", "/api/v1/coaches", teacher, obj{"email": "stale@school.example", "name": "Mr Stale"})
+			co := s.ok(200, "POST", "/api/v1/coaches/accept", "", obj{"code": str(sub(inv, "invite"), "code"), "password": "a coach's long password"})
+			td.do("assign_coach", obj{"group": group, "coach": str(sub(co, "coach"), "id"), "assigned": true})
+		}},
+	} {
+		group := str(list(s.peek("teacher, groups", teacher, c.room.id), "groups")[0].(obj), "id")
+		stale := td.do("propose_groups", obj{"method": "random", "count": 2})
+		change.do(group)
+		if change.stale {
+			td.deny("stale", "apply_groups", obj{"proposal": str(stale, "id")})
+		} else {
+			td.do("apply_groups", obj{"proposal": str(stale, "id")})
+		}
+	}
 	// "the class changed since it was made: a student joined, came online
 	// or went offline": Liam comes online.
 	p2 := td.do("propose_groups", obj{"method": "random", "count": 2})
