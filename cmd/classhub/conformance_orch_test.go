@@ -995,6 +995,10 @@ func TestConformanceOrchestration(t *testing.T) {
 		}
 		oDueCheck(clock)
 	})
+	t.Run("Ended", func(t *testing.T) {
+		s.t, clock.ended.t = t, t
+		oEndedCheck(clock)
+	})
 }
 
 // oStations: "Stations".
@@ -1982,6 +1986,8 @@ type oClock struct {
 	due      *oClass
 	dueNames map[string]string
 	dueStart uint64
+	// ended is a class ended while its rotation ran.
+	ended *oClass
 }
 
 func oClockStart(s *cServer, teacher string) *oClock {
@@ -2000,7 +2006,46 @@ func oClockStart(s *cServer, teacher string) *oClock {
 	k.due, k.dueNames = d, map[string]string{g[0]: "Otters", g[1]: "Herons", a: "A", b: "B"}
 	k.dueStart = d.last()
 	d.td.do("start_rotation", obj{"plan": obj{"stations": []any{a, b}, "legs": []any{10000, 600000}, "warn_ms": 1000, "auto": false}})
+
+	e := oNew(s, teacher, "Ended mid-rotation", "Eva")
+	e.groups([]string{"Otters", "Eva"})
+	a = str(e.td.do("put_station", obj{"station": obj{"name": "A", "kind": "custom", "capacity": 0}}), "station")
+	e.td.do("start_rotation", obj{"plan": obj{"stations": []any{a}, "legs": []any{10000, 10000}, "warn_ms": 1000, "auto": true}})
+	e.td.do("end_class", obj{})
+	for _, dv := range e.devices() {
+		if code := dv.closed(); code != 4003 {
+			s.t.Errorf("%s: closed with %d when the class ended, want 4003", dv.name, code)
+		}
+	}
+	k.ended = e
 	return k
+}
+
+// oEndedCheck: the rotation of a class that ended records nothing after
+// class_ended, however its legs would have run: class_ended is the last
+// event a device receives.
+func oEndedCheck(k *oClock) {
+	c := k.ended
+	t := c.t
+	e, _ := c.td.state()
+	rd, w := c.s.enter("teacher from 0", c.teacher, c.room.id, obj{"epoch": e, "offset": 0})
+	if w["resumed"] != true {
+		t.Fatalf("a resume from 0 in an ended class: %v", w)
+	}
+	if code := rd.closed(); code != 4003 {
+		t.Errorf("a resume in an ended class closed with %d, want 4003", code)
+	}
+	evs := rd.events()
+	if len(evs) == 0 || evs[len(evs)-1].event() != "class_ended" {
+		t.Errorf("the ended class's events end with %v, want class_ended last", kinds(evs))
+	}
+	var sawEnd bool
+	for _, f := range evs {
+		if sawEnd {
+			t.Errorf("an event after class_ended: %s", f)
+		}
+		sawEnd = sawEnd || f.event() == "class_ended"
+	}
 }
 
 // oDueCheck: without auto, "the group becomes due and waits until the
