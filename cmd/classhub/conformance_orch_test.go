@@ -2789,6 +2789,13 @@ func oCoTeachers(s *cServer, teacher string) {
 	as.do("offer_choices", obj{"prompt": "Which?", "options": []any{"A", "B"}})
 	as.do("edit_workspace", obj{"group": g[1], "op": obj{"kind": "comment", "text": "from the assistant"}})
 	as.deny("forbidden", "start_rotation", obj{"plan": obj{"stations": []any{table}, "legs": []any{600000}, "warn_ms": -1, "auto": false}})
+	// "Sharing again with another role changes the role at once: the room
+	// checks every command against the role the sender has when it
+	// arrives."
+	s.ok(200, "POST", "/api/v1/rooms/"+c.room.id+"/teachers", teacher, obj{"email": "plum@school.example", "role": "co_teacher"})
+	as.do("put_station", obj{"station": obj{"name": "Corner", "kind": "independent", "capacity": 0}})
+	s.ok(200, "POST", "/api/v1/rooms/"+c.room.id+"/teachers", teacher, obj{"email": "plum@school.example", "role": "assistant"})
+	as.deny("forbidden", "remove_station", obj{"station": lab})
 	end := c.mark("co-taught")
 	for _, d := range []*cDev{co, as} {
 		d.wait("the mark", func(f frame) bool { return f.seq() == end })
