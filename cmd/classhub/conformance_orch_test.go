@@ -1973,6 +1973,28 @@ func oRotation(s *cServer, teacher string) {
 	}
 	td.deny("wrong_state", "rotate", obj{"action": "pause"})
 	c.check("rotation ended")
+
+	// The groups that rotate, in the order given: the i-th starts at
+	// station i.
+	from = c.last()
+	td.do("start_rotation", obj{"plan": sub(plan([]string{lp, bd}, []int{leg}, -1), "plan"), "groups": []any{owls}})
+	c.mark("the Owls alone")
+	rot, _ = c.lastRotation(td, from)
+	if got := tracks(rot, names); !slices.Equal(got, []string{"Owls:0:0:L deadline"}) {
+		t.Errorf("a rotation of the Owls alone: %v", got)
+	}
+	if v := s.peek("Olivia, a Fox, not rotating", c.st["Olivia"].token, ""); v["station"] != nil {
+		t.Errorf("Olivia, whose group does not rotate, is at %v", v["station"])
+	}
+	td.do("rotate", obj{"action": "end"})
+	from = c.last()
+	td.do("start_rotation", obj{"plan": sub(plan([]string{lp, bd}, []int{leg}, -1), "plan"), "groups": []any{owls, foxes}})
+	c.mark("the Owls first")
+	rot, _ = c.lastRotation(td, from)
+	if got := tracks(rot, names); !slices.Equal(got, []string{"Owls:0:0:L deadline", "Foxes:1:0:B deadline"}) {
+		t.Errorf("a rotation of the Owls, then the Foxes: %v", got)
+	}
+	c.check("a rotation of the groups given")
 }
 
 // oClock is a class whose rotation runs on its own clock, with auto,
@@ -2376,6 +2398,29 @@ func oControls(s *cServer, teacher string) {
 		}
 	}
 	c.check("controls")
+
+	// "one to a station by the students online there when it is sent": a
+	// student sent there but offline does not get it, not on resuming
+	// either.
+	mason := c.dev["Mason"]
+	back := mason.resumeOf()
+	c.leave("Mason")
+	td.do("announce", obj{"text": "Lab, while Mason is away", "station": lab})
+	md, w := s.enter("Mason, back", c.st["Mason"].token, "", back)
+	if w["resumed"] != true {
+		t.Fatalf("Mason's resume: %v", w)
+	}
+	c.dev["Mason"] = md
+	c.first[md], c.prior[md] = c.first[mason], mason.events()
+	c.online("Mason", true)
+	end := c.mark("Mason back")
+	md.wait("the mark", func(f frame) bool { return f.seq() == end })
+	for _, f := range md.events() {
+		if str(f.data(), "text") == "Lab, while Mason is away" {
+			t.Errorf("Mason, at the Lab but offline when it was sent, received %s", f)
+		}
+	}
+	c.check("an announcement to a station while a student there was away")
 }
 
 // oWorkspaces: "Group workspaces", the document's own example first.
