@@ -410,8 +410,6 @@ func newView(t *testing.T, role, me, coachID string, snap obj) *oView {
 	return v
 }
 
-func (v *oView) staff() bool { return v.role == "teacher" || v.role == "coach" }
-
 func (v *oView) running() bool {
 	r := sub(v.v, "rotation")
 	return r != nil && r["ended"] != true
