@@ -2954,7 +2954,6 @@ func oRestart(t *testing.T, sig syscall.Signal) {
 	if err := s.p.cmd.Process.Signal(sig); err != nil {
 		t.Fatal(err)
 	}
-	olds := map[string]*cDev{}
 	for _, d := range append(c.devices(), auto.devices()...) {
 		if code := d.closed(); sig == syscall.SIGTERM && code != 1012 {
 			t.Errorf("%s: on SIGTERM closed with %d, want 1012", d.name, code)
@@ -2981,7 +2980,6 @@ func oRestart(t *testing.T, sig syscall.Signal) {
 			nd.pfx, nd.n = d.pfx, d.n+1000 // the same person
 			k.first[nd] = k.first[d]
 			k.prior[nd] = append(k.prior[d], d.events()...)
-			olds[d.name] = d
 			return nd
 		}
 		k.td = swap(k.td, teacher, k.room.id)
@@ -3112,5 +3110,4 @@ func oRestart(t *testing.T, sig syscall.Signal) {
 		}
 	}
 	auto.check("the auto class after the " + sigName[sig])
-	_ = olds
 }
