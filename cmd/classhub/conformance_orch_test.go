@@ -1924,6 +1924,10 @@ func oRotation(s *cServer, teacher string) {
 	from = c.last()
 	td.do("rotate", obj{"action": "advance", "group": foxes})
 	td.do("rotate", obj{"action": "advance"})
+	// "rotate is refused with wrong_state when ... the group has already
+	// finished".
+	td.deny("wrong_state", "rotate", obj{"action": "pause", "group": foxes})
+	td.deny("wrong_state", "rotate", obj{"action": "advance", "group": foxes})
 	td.do("rotate", obj{"action": "advance"})
 	td.deny("wrong_state", "rotate", obj{"action": "advance"})
 	td.deny("wrong_state", "rotate", obj{"action": "end"})
@@ -2161,6 +2165,21 @@ func oDueCheck(k *oClock) {
 	if got := tracks(rot, names); !slices.Equal(got, []string{"Otters:0:0:A deadline", "Herons:1:1:A deadline"}) || n64(trackOf(rot, herons), "deadline") != at+600000 {
 		t.Errorf("a due group advanced at %d, with the full next leg from now: %v", at, rot)
 	}
+	// "A paused or held group moves but stays stopped, with the whole
+	// next leg left."
+	from = c.last()
+	td.do("rotate", obj{"action": "pause", "group": otters})
+	td.do("rotate", obj{"action": "advance", "group": otters})
+	td.do("rotate", obj{"action": "resume", "group": otters})
+	c.mark("a paused group advanced")
+	rs = rotationEvents(td, from)
+	if len(rs) != 3 {
+		t.Fatalf("pause, advance and resume made %d rotation events", len(rs))
+	}
+	rot = sub(rs[1].data(), "rotation")
+	if got := tracks(rot, names); !slices.Equal(got[:1], []string{"Otters:0:1:B left paused"}) || n64(trackOf(rot, otters), "left") != 600000 {
+		t.Errorf("a paused group advanced: %v", rot)
+	}
 	// Without a group: every running group, then every paused one.
 	from = c.last()
 	td.do("rotate", obj{"action": "pause"})
@@ -2171,10 +2190,10 @@ func oDueCheck(k *oClock) {
 	if len(rs) != 2 {
 		t.Fatalf("pause and resume of every group made %d rotation events", len(rs))
 	}
-	if got := tracks(sub(rs[0].data(), "rotation"), names); !slices.Equal(got, []string{"Otters:0:0:A left paused", "Herons:1:1:A left paused"}) || !slices.Equal(actions(rs[0], names), []string{"pause:0"}) {
+	if got := tracks(sub(rs[0].data(), "rotation"), names); !slices.Equal(got, []string{"Otters:0:1:B left paused", "Herons:1:1:A left paused"}) || !slices.Equal(actions(rs[0], names), []string{"pause:0"}) {
 		t.Errorf("every group paused: %v %v", actions(rs[0], names), got)
 	}
-	if got := tracks(sub(rs[1].data(), "rotation"), names); !slices.Equal(got, []string{"Otters:0:0:A deadline", "Herons:1:1:A deadline"}) {
+	if got := tracks(sub(rs[1].data(), "rotation"), names); !slices.Equal(got, []string{"Otters:0:1:B deadline", "Herons:1:1:A deadline"}) {
 		t.Errorf("every group resumed: %v", got)
 	}
 	c.check("due")
