@@ -1979,11 +1979,16 @@ func oRotation(s *cServer, teacher string) {
 	// The groups that rotate, in the order given: the i-th starts at
 	// station i.
 	from = c.last()
-	td.do("start_rotation", obj{"plan": sub(plan([]string{lp, bd}, []int{leg}, -1), "plan"), "groups": []any{owls}})
+	td.do("start_rotation", obj{"plan": sub(plan([]string{lp, bd}, []int{leg, 10000}, 0), "plan"), "groups": []any{owls}})
 	c.mark("the Owls alone")
 	rot, _ = c.lastRotation(td, from)
 	if got := tracks(rot, names); !slices.Equal(got, []string{"Owls:0:0:L deadline"}) {
 		t.Errorf("a rotation of the Owls alone: %v", got)
+	}
+	// "0: the default, one minute, or half the shortest leg if that is
+	// less".
+	if w := n64(sub(rot, "plan"), "warn_ms"); w != 5000 {
+		t.Errorf("warn_ms 0 with a shortest leg of 10 s is in force as %d, want 5000", w)
 	}
 	if v := s.peek("Olivia, a Fox, not rotating", c.st["Olivia"].token, ""); v["station"] != nil {
 		t.Errorf("Olivia, whose group does not rotate, is at %v", v["station"])
