@@ -1676,6 +1676,8 @@ func oRotation(s *cServer, teacher string) {
 		plan([]string{tt}, []int{leg}, 999),
 		plan([]string{tt}, []int{leg, 20000}, 20001),
 		{"plan": sub(good, "plan"), "groups": []any{}},
+		{"plan": obj{"stations": []any{tt}, "legs": []any{leg}, "warn_ms": 0, "auto": false, "loop": true}},
+		{"plan": sub(good, "plan"), "order": "random"},
 	} {
 		td.deny("invalid", "start_rotation", bad)
 	}
@@ -2567,6 +2569,9 @@ func oWorkspaces(s *cServer, teacher string) {
 		{olivia, "invalid", otters, obj{"kind": "edit_notes", "notes_base": 3, "edits": []any{obj{"pos": 0, "ins": strings.Repeat("x", 2001)}}}},
 		{c.td, "invalid", otters, obj{"kind": "comment", "text": strings.Repeat("c", 501)}},
 		{olivia, "invalid", otters, obj{"kind": "rename", "name": "Otters!"}},
+		{olivia, "invalid", otters, obj{"kind": "add_task", "title": "T", "colour": "red"}},
+		{olivia, "invalid", otters, obj{"kind": "add_task", "title": "T", "due": -1}},
+		{olivia, "invalid", otters, obj{"kind": "edit_task", "task": task, "base": obj{"title": 2, "assignee": 2, "due": 1, "done": 1}, "due": -5}},
 		{c.td, "not_found", "4b955ea0-e456-4b43-a44e-e3de91013e9e", obj{"kind": "comment", "text": "no such group"}},
 	} {
 		f := ws(x.d, x.group, x.op)
