@@ -352,8 +352,10 @@ func (s *StartRotation) validate() *Error {
 	if len(p.Legs) == 0 || len(p.Legs) > MaxStations {
 		return Errorf(CodeInvalid, "start_rotation.plan.legs: 1 to %d legs", MaxStations)
 	}
-	if len(s.Groups) > MaxGroups {
-		return Errorf(CodeInvalid, "start_rotation.groups: at most %d", MaxGroups)
+	// An empty list names no group: it is not taken for every group,
+	// which is what leaving groups out means.
+	if s.Groups != nil && len(s.Groups) == 0 || len(s.Groups) > MaxGroups {
+		return Errorf(CodeInvalid, "start_rotation.groups: 1 to %d groups, or left out for every group", MaxGroups)
 	}
 	for _, id := range s.Groups {
 		if !id.Valid() {

@@ -125,4 +125,5 @@ type ProjectorView struct {
 	Rotation   *Rotation        `json:"rotation,omitempty"`
 	Paused     bool             `json:"paused"`
 	Activities []ActivityPushed `json:"activities"`
+	Choices    *Choices         `json:"choices,omitempty"`
 }

@@ -417,7 +417,9 @@ func (r *room) armRotation() {
 		r.rotStop()
 		r.rotStop = nil
 	}
-	if r.st.Rotation == nil {
+	if r.st.Rotation == nil || r.st.Status == protocol.StatusEnded {
+		// A class that ended stops its rotation where it stands:
+		// class_ended is the last event of its log.
 		return
 	}
 	at, ok := rotation.Next(*r.st.Rotation)
@@ -437,8 +439,8 @@ func (r *room) armRotation() {
 
 // rotationDue records what the rotation's clock says has happened.
 func (r *room) rotationDue(ctx context.Context, gen uint64) error {
-	if gen != r.rotGen || r.st.Rotation == nil {
-		return nil // a timer that was replaced
+	if gen != r.rotGen || r.st.Rotation == nil || r.st.Status == protocol.StatusEnded {
+		return nil // a timer that was replaced, or of a class that ended
 	}
 	next, acts := rotation.Due(*r.st.Rotation, r.now())
 	if len(acts) == 0 {

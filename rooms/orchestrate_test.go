@@ -562,3 +562,29 @@ func TestWorkspaceConcurrentEdits(t *testing.T) {
 		t.Fatalf("replayed workspaces differ:\nwant %s\ngot  %s", wj, gj)
 	}
 }
+
+// A class that ends stops its rotation where it stands: class_ended is
+// the last event of its log, though the rotation's deadlines pass after
+// it, and however often the ended class is loaded again (for a report, a
+// device's hello) with its deadlines long gone.
+func TestEndedClassRecordsNoRotation(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use)
+	c := newClass(t, m, names[:4]...)
+	stations, _ := c.formGroups(0)
+	c.must(protocol.MsgStartRotation, protocol.StartRotation{Plan: protocol.RotationPlan{
+		Stations: stations, Legs: []int64{600_000, 600_000}, WarnMs: 60_000, Auto: true,
+	}}, nil)
+	c.must(protocol.MsgEndClass, struct{}{}, nil)
+	clk.Advance(9 * time.Minute)
+	clk.Advance(30 * time.Minute)
+	for i := range 20 {
+		evs := c.log()
+		if last := evs[len(evs)-1]; last.Type != protocol.EvClassEnded {
+			t.Fatalf("load %d of the ended class: its log ends with %s %s", i, last.Type, last.Data)
+		}
+		clk.Advance(time.Minute)
+	}
+}

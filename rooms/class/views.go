@@ -45,7 +45,7 @@ func (s *State) View(v protocol.Viewer) any {
 		pv := protocol.ProjectorView{
 			Room: s.Room, Title: s.Title, Status: s.Status, Announcements: s.announcementsFor(v),
 			Stations: s.stations(), Groups: s.GroupSummaries(), Rotation: s.Rotation, Paused: s.Paused,
-			Activities: s.activitiesFor(v),
+			Activities: s.activitiesFor(v), Choices: s.Choices,
 		}
 		for _, st := range s.Students {
 			if st.Online && s.Status != protocol.StatusEnded {
@@ -81,7 +81,9 @@ func (s *State) staffView(v protocol.Viewer) protocol.TeacherView {
 		tv.Teachers, tv.You = s.ClassTeachers(), s.TeachRole(v.Teacher)
 	}
 	if !teacher {
-		tv.LateRule, tv.Choices = "", nil
+		// What is on offer is for everyone, as its choices event is; the
+		// students' picks are the teachers' (below).
+		tv.LateRule = ""
 	}
 	for _, st := range s.Students {
 		if visible(st.ID) {

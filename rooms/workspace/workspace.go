@@ -255,8 +255,12 @@ func checkEditTask(s State, op protocol.WorkspaceOp, members []protocol.StudentI
 		out.Done = &d
 	}
 
-	// A base newer than the task can only come from a confused device;
-	// taking it would let that device overwrite changes it never saw.
+	// A base newer than the task, in any field, can only come from a
+	// confused device; taking it would let that device overwrite changes
+	// it never saw.
+	if base.Title > t.Vers.Title || base.Assignee > t.Vers.Assignee || base.Due > t.Vers.Due || base.Done > t.Vers.Done {
+		return protocol.WorkspaceOp{}, protocol.Errorf(protocol.CodeInvalid, "base is ahead of the task; reload and retry")
+	}
 	type field struct {
 		set       bool
 		cur, base uint64
@@ -272,8 +276,6 @@ func checkEditTask(s State, op protocol.WorkspaceOp, members []protocol.StudentI
 	for _, f := range fields {
 		switch {
 		case !f.set:
-		case f.base > f.cur:
-			return protocol.WorkspaceOp{}, protocol.Errorf(protocol.CodeInvalid, "base is ahead of the task; reload and retry")
 		case f.cur > f.base:
 			stale = append(stale, f.changed)
 		}

@@ -304,6 +304,7 @@ func TestEditTask(t *testing.T) {
 		{name: "nothing set", op: protocol.WorkspaceOp{Kind: protocol.WsEditTask, Task: taskID(1), Base: base1}, code: protocol.CodeInvalid, msg: "changes nothing"},
 		{name: "no base", op: protocol.WorkspaceOp{Kind: protocol.WsEditTask, Task: taskID(1), Title: ptr("x")}, code: protocol.CodeInvalid, msg: "base"},
 		{name: "base ahead", op: protocol.WorkspaceOp{Kind: protocol.WsEditTask, Task: taskID(1), Base: &protocol.TaskVers{Done: 5}, Done: ptr(true)}, code: protocol.CodeInvalid, msg: "ahead"},
+		{name: "base ahead in a field not set", op: protocol.WorkspaceOp{Kind: protocol.WsEditTask, Task: taskID(1), Base: &protocol.TaskVers{Title: 3, Assignee: 1, Due: 1, Done: 1}, Done: ptr(true)}, code: protocol.CodeInvalid, msg: "ahead"},
 		{name: "bad title", op: protocol.WorkspaceOp{Kind: protocol.WsEditTask, Task: taskID(1), Base: base1, Title: ptr("")}, code: protocol.CodeInvalid, msg: "title"},
 		{name: "assignee not a member", op: protocol.WorkspaceOp{Kind: protocol.WsEditTask, Task: taskID(1), Base: base1, Assignee: ptr(stranger)}, code: protocol.CodeInvalid, msg: "not a member"},
 		{name: "negative due", op: protocol.WorkspaceOp{Kind: protocol.WsEditTask, Task: taskID(1), Base: base1, Due: ptr(int64(-5))}, code: protocol.CodeInvalid, msg: "due"},
