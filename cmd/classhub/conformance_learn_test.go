@@ -995,7 +995,7 @@ func cFlagRules(s *cServer, teacher string) {
 		t.Errorf("a flag whose help was sent: %v", g)
 	}
 	lesson, _ := help["items"].([]any)
-	if it := pat.front(); len(lesson) == 0 || str(it, "id") != lesson[0] {
+	if it := pat.front(); len(lesson) == 0 || str(it, "id") != lesson[0] || str(it, "reason") != "sent by your teacher" {
 		t.Errorf("after the help, the lesson's first problem comes next: %v, lesson %v", it, lesson)
 	}
 
