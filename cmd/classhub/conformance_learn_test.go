@@ -9,7 +9,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // The "Learning" part of PROTOCOL.md, held to the real binary by the
@@ -1125,7 +1127,7 @@ func (d *cDev) waitFrom2(from int, what string, ok func(frame) bool) frame {
 // cQueue checks a fresh teacher snapshot's flags: the same as those the
 // live device built from its events, in the order "The help queue"
 // gives.
-func cQueue(s *cServer, teacher string, room cRoom, td *cDev) {
+func cQueue(s *cServer, teacher string, room cRoom, td *cDev, earlier ...*cDev) {
 	t := s.t
 	t.Helper()
 	// Every event up to now on the live device first.
@@ -1136,6 +1138,9 @@ func cQueue(s *cServer, teacher string, room cRoom, td *cDev) {
 	now, _ := num(w, "server_time")
 	q, _ := snap["flags"].([]any)
 	built := cFlags{}
+	for _, d := range earlier {
+		built.build(d)
+	}
 	built.build(td)
 	live := built.live()
 	if len(q) != len(live) {
@@ -1239,5 +1244,145 @@ func cTiming(s *cServer, teacher string) {
 	_, g = flagEvent(td, from, ivy.id, "clear", "idle")
 	if str(g, "status") != "cleared" {
 		t.Errorf("an idle student who answers: %v", g)
+	}
+}
+
+// A class with open flags through SIGKILL and SIGTERM of the real
+// process: what was acknowledged is kept, no flag is raised twice, and
+// every device resumes with nothing missing or doubled.
+func TestConformanceLearningRestart(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGTERM} {
+		t.Run(sigName[sig], func(t *testing.T) { cLearnRestart(t, sig) })
+	}
+}
+
+func cLearnRestart(t *testing.T, sig syscall.Signal) {
+	s := cStart(t)
+	teacher := s.login()
+	s.uploadBank(teacher)
+	room := s.newRoom(teacher, "Restart with flags")
+	td, _ := s.enter("teacher", teacher, room.id, nil)
+	td.ok("set_thresholds", obj{"thresholds": cThresholdsA})
+	hana, stu, pia, ola := s.learner(room, "Hana"), s.learner(room, "Stu"), s.learner(room, "Pia"), s.learner(room, "Ola")
+	td.ok("assign_practice", obj{"set": obj{"bank": cBankID, "set": "base"}})
+	hana.d.ok("raise_hand", obj{"note": "before the restart"})
+	flagEvent(td, 0, hana.id, "open", "help")
+	for range 3 {
+		stu.step(false)
+	}
+	_, g := flagEvent(td, 0, stu.id, "escalate", "stuck")
+	stuFlag := str(g, "id")
+	pia.step(false)
+	td.ok("assign_practice", obj{"set": obj{"bank": cBankID, "set": "top"}, "to": obj{"student": pia.id}})
+	pia.step(false)
+	pia.step(false)
+	_, g = flagEvent(td, 0, pia.id, "", "prereq_gap")
+	piaFlag := str(g, "id")
+	td.ok("flag_action", obj{"flag": piaFlag, "action": "ack"})
+	flagEvent(td, 0, pia.id, "ack", "")
+	it := ola.front()
+	olaItem := str(it, "id")
+	ola.d.ok("hint", obj{"item": olaItem})
+	seq, _ := num(td.ok("announce", obj{"text": "before the kill"}), "seq")
+	devs := []*cLearner{hana, stu, pia, ola}
+	td.wait("the mark", func(f frame) bool { return f.seq() == seq })
+	for _, l := range devs {
+		l.d.wait("the mark", func(f frame) bool { return f.seq() == seq })
+	}
+
+	if err := s.p.cmd.Process.Signal(sig); err != nil {
+		t.Fatal(err)
+	}
+	td.closed()
+	for _, l := range devs {
+		l.d.closed()
+	}
+	select {
+	case <-s.p.exited:
+	case <-time.After(cWait):
+		t.Fatalf("the server did not exit within %v of %s", cWait, sigName[sig])
+	}
+	s.p = startServer(t, s.data)
+
+	oldTD := td
+	td, w := s.enter("teacher after", teacher, room.id, oldTD.resumeOf())
+	if w["resumed"] != true {
+		t.Fatalf("the teacher did not resume after %s: %v", sigName[sig], w)
+	}
+	olds := map[string]*cDev{}
+	for _, l := range devs {
+		olds[l.name] = l.d
+		var w obj
+		l.d, w = s.enter(l.name+" after", l.token, "", l.d.resumeOf())
+		if w["resumed"] != true {
+			t.Fatalf("%s did not resume after %s: %v", l.name, sigName[sig], w)
+		}
+	}
+	// Ola's item and hint are as she left them.
+	if again := ola.front(); str(again, "id") != olaItem {
+		t.Errorf("after %s Ola's item is %v, was %s", sigName[sig], again, olaItem)
+	}
+	_, w = s.enter("Ola fresh", ola.token, "", nil)
+	if hs, _ := sub(sub(w, "snapshot"), "practice")["hints"].([]any); len(hs) != 1 {
+		t.Errorf("after %s Ola's hints shown: %v", sigName[sig], sub(sub(w, "snapshot"), "practice"))
+	}
+	// The conditions still hold: no flag is raised again for them.
+	stu.step(false)
+	hana.d.ok("raise_hand", obj{"note": "still"})
+	mark, _ := num(td.ok("announce", obj{"text": "after the restart"}), "seq")
+	td.wait("the mark after", func(f frame) bool { return f.seq() == mark })
+
+	// The teacher's stream across the restart, against one resumed from 0.
+	e, _ := td.state()
+	ref, _ := s.enter("teacher from 0", teacher, room.id, obj{"epoch": e, "offset": 0})
+	ref.wait("the mark after", func(f frame) bool { return f.seq() == mark })
+	var got, want []frame
+	for _, f := range append(oldTD.events(), td.events()...) {
+		if f.seq() <= mark {
+			got = append(got, f)
+		}
+	}
+	for _, f := range ref.events() {
+		if f.seq() > oldTD.wOffset && f.seq() <= mark {
+			want = append(want, f)
+		}
+	}
+	sameEvents(t, "the teacher across "+sigName[sig], got, want)
+	for _, l := range devs {
+		var got, want []frame
+		for _, f := range append(olds[l.name].events(), l.d.events()...) {
+			if f.seq() <= mark {
+				got = append(got, f)
+			}
+		}
+		r, _ := s.enter(l.name+" from 0", l.token, "", obj{"epoch": e, "offset": 0})
+		r.wait("the mark after", func(f frame) bool { return f.seq() == mark })
+		for _, f := range r.events() {
+			if f.seq() > olds[l.name].wOffset && f.seq() <= mark {
+				want = append(want, f)
+			}
+		}
+		sameEvents(t, l.name+" across "+sigName[sig], got, want)
+	}
+	opens := map[string]int{}
+	for _, f := range ref.events() {
+		if f.event() == "flag" && str(f.data(), "change") == "open" {
+			opens[str(sub(f.data(), "flag"), "student")]++
+		}
+	}
+	for _, l := range []*cLearner{hana, stu, pia} {
+		if opens[l.id] != 1 {
+			t.Errorf("after %s, %d flags were opened on %s; want 1", sigName[sig], opens[l.id], l.name)
+		}
+	}
+	// The queue: the same flags, Pia's still acknowledged.
+	cQueue(s, teacher, room, td, oldTD)
+	_, w = s.enter("teacher fresh", teacher, room.id, nil)
+	status := map[string]string{}
+	for _, x := range sub(w, "snapshot")["flags"].([]any) {
+		status[str(x.(obj), "id")] = str(x.(obj), "status")
+	}
+	if status[piaFlag] != "acked" || status[stuFlag] != "open" {
+		t.Errorf("after %s the flags' statuses: %v", sigName[sig], status)
 	}
 }
