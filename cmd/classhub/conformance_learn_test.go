@@ -340,6 +340,7 @@ func TestConformanceLearning(t *testing.T) {
 		run  func(*cServer, string)
 	}{
 		{"Banks", cBanks}, {"Practice", cPractice}, {"Flags", cFlagRules}, {"Timing", cTiming},
+		{"Coaches", cCoachFlags}, {"Budget", cBudget},
 	}
 	for _, p := range parts {
 		t.Run(p.name, func(t *testing.T) { s.t = t; p.run(s, teacher) })
@@ -525,6 +526,44 @@ func cPractice(s *cServer, teacher string) {
 	pr := sub(sub(w, "snapshot"), "practice")
 	if hs, _ := pr["hints"].([]any); len(hs) != 2 || str(sub(pr, "item"), "id") != nid || str(pr, "set") != "" && sub(pr, "set") == nil {
 		t.Errorf("Ola's snapshot after two hints: %v", pr)
+	}
+	// The same state as her live device built from its events.
+	var built struct {
+		set, title, kind, item string
+		hints              []string
+		p                  map[string]string
+	}
+	built.p = map[string]string{}
+	for _, f := range ola.d.events() {
+		d := f.data()
+		switch f.event() {
+		case "practice":
+			built.set, built.title, built.kind, built.item, built.hints = str(sub(d, "set"), "set"), str(d, "title"), str(d, "kind"), "", nil
+		case "item":
+			built.item, built.hints = str(sub(d, "item"), "id"), nil
+		case "hint":
+			built.hints = append(built.hints, str(d, "text"))
+			built.p[str(d, "skill")] = fmt.Sprint(d["p"])
+		case "attempt":
+			built.p[str(d, "skill")] = fmt.Sprint(d["p"])
+			if d["correct"] == true || d["moved_on"] == true {
+				built.item = ""
+			}
+		}
+	}
+	var snapHints []string
+	for _, h := range pr["hints"].([]any) {
+		snapHints = append(snapHints, h.(string))
+	}
+	if str(sub(pr, "set"), "set") != built.set || str(pr, "title") != built.title || str(pr, "kind") != built.kind ||
+		str(sub(pr, "item"), "id") != built.item || !slices.Equal(snapHints, built.hints) {
+		t.Errorf("Ola's snapshot %v; her events built %+v", pr, built)
+	}
+	for _, x := range pr["mastery"].([]any) {
+		m := x.(obj)
+		if fmt.Sprint(m["p"]) != built.p[str(m, "skill")] {
+			t.Errorf("Ola's snapshot's mastery of %s is %v; her events say %s", str(m, "skill"), m["p"], built.p[str(m, "skill")])
+		}
 	}
 	_ = od2.ws.CloseNow()
 	res = ola.d.ok("answer", obj{"item": nid, "response": cAnswers[nid]})
@@ -1384,5 +1423,117 @@ func cLearnRestart(t *testing.T, sig syscall.Signal) {
 	}
 	if status[piaFlag] != "acked" || status[stuFlag] != "open" {
 		t.Errorf("after %s the flags' statuses: %v", sigName[sig], status)
+	}
+}
+
+// cCoachFlags: "Who sees what of learning" for coaches: the flags of
+// their groups' students, live and in the snapshot; no learning
+// summaries; no practice of anyone; and no acting on flags.
+func cCoachFlags(s *cServer, teacher string) {
+	t := s.t
+	room := s.newRoom(teacher, "Coached")
+	td, _ := s.enter("teacher", teacher, room.id, nil)
+	td.ok("set_thresholds", obj{"thresholds": cThresholdsA})
+	amy, bob := s.learner(room, "Amy"), s.learner(room, "Bob")
+	for _, l := range []*cLearner{amy, bob} {
+		td.wait(l.name+" online", func(f frame) bool {
+			return f.event() == "presence" && str(f.data(), "student") == l.id && f.data()["online"] == true
+		})
+	}
+	prop := td.ok("propose_groups", obj{"method": "random", "count": 2})
+	gids := td.ok("apply_groups", obj{"proposal": str(prop, "id"), "groups": []any{
+		obj{"name": "Otters", "members": []any{amy.id}},
+		obj{"name": "Herons", "members": []any{bob.id}},
+	}})["groups"].([]any)
+	inv := s.ok(201, "POST", "/api/v1/coaches", teacher, obj{"email": "flags.coach@school.example", "name": "Mr Diaz"})
+	co := s.ok(200, "POST", "/api/v1/coaches/accept", "", obj{"code": str(sub(inv, "invite"), "code"), "password": "a long password of his own"})
+	td.ok("assign_coach", obj{"group": gids[0].(string), "coach": str(sub(co, "coach"), "id"), "assigned": true})
+	cd, _ := s.enter("coach", str(co, "token"), room.id, nil)
+	td.ok("assign_practice", obj{"set": obj{"bank": cBankID, "set": "base"}})
+	for _, l := range []*cLearner{amy, bob} {
+		from := td.count()
+		l.step(false)
+		l.step(false)
+		flagEvent(td, from, l.id, "open", "struggle")
+	}
+	_, g := flagEvent(cd, 0, amy.id, "open", "struggle")
+	cd.no("forbidden", "flag_action", obj{"flag": str(g, "id"), "action": "ack"})
+	seq, _ := num(td.ok("announce", obj{"text": "coach mark"}), "seq")
+	cd.wait("the mark", func(f frame) bool { return f.seq() == seq })
+	for _, f := range cd.events() {
+		switch f.event() {
+		case "flag":
+			if str(sub(f.data(), "flag"), "student") != amy.id {
+				t.Errorf("the coach of the Otters received a flag of another group's student: %s", f)
+			}
+		case "item", "attempt", "hint", "offer", "help_sent", "thresholds":
+			t.Errorf("a coach received %s", f)
+		}
+	}
+	_, w := s.enter("coach fresh", str(co, "token"), room.id, nil)
+	snap := sub(w, "snapshot")
+	fl, _ := snap["flags"].([]any)
+	if len(fl) != 1 || str(fl[0].(obj), "student") != amy.id {
+		t.Errorf("the coach's snapshot flags: %v", snap["flags"])
+	}
+	if l, _ := snap["learning"].([]any); len(l) != 0 {
+		t.Errorf("the coach's snapshot has learning summaries: %v", snap["learning"])
+	}
+}
+
+// cBudget: the class's act-now budget (act_now_budget): a flag that calls
+// for act_now while the budget is spent waits at watch (waiting), first
+// among the watch flags, and is escalated when a teacher resolves an
+// act-now flag.
+func cBudget(s *cServer, teacher string) {
+	t := s.t
+	room := s.newRoom(teacher, "Budget")
+	td, _ := s.enter("teacher", teacher, room.id, nil)
+	th := obj{}
+	for k, v := range cThresholdsA {
+		th[k] = v
+	}
+	th["act_now_budget"] = 1
+	td.ok("set_thresholds", obj{"thresholds": th})
+	hana, stu, sam := s.learner(room, "Hana"), s.learner(room, "Stu"), s.learner(room, "Sam")
+	td.ok("assign_practice", obj{"set": obj{"bank": cBankID, "set": "base"}})
+	hana.d.ok("raise_hand", obj{"note": "first"})
+	_, g := flagEvent(td, 0, hana.id, "open", "help")
+	if str(g, "level") != "act_now" {
+		t.Fatalf("the first act-now flag: %v", g)
+	}
+	hanaFlag := str(g, "id")
+	// Sam struggles, at watch: the waiting flag comes before him.
+	sam.step(false)
+	sam.step(false)
+	flagEvent(td, 0, sam.id, "open", "struggle")
+	for range 3 {
+		stu.step(false)
+	}
+	var stuFlag obj
+	td.wait("Stu's flag waiting", func(f frame) bool {
+		g := sub(f.data(), "flag")
+		if f.event() == "flag" && str(g, "student") == stu.id && str(g, "rule") == "stuck" {
+			stuFlag = g
+			return true
+		}
+		return false
+	})
+	if str(stuFlag, "level") != "watch" || stuFlag["waiting"] != true {
+		t.Errorf("a flag calling for act_now with the budget spent: %v", stuFlag)
+	}
+	_, w := s.enter("teacher, queue", teacher, room.id, nil)
+	var order []string
+	for _, x := range sub(w, "snapshot")["flags"].([]any) {
+		order = append(order, str(x.(obj), "name"))
+	}
+	if !slices.Equal(order, []string{"Hana", "Stu", "Sam"}) {
+		t.Errorf("the queue with a flag waiting: %v, want Hana, Stu (waiting, first of the watch flags), Sam", order)
+	}
+	from := td.count()
+	td.ok("flag_action", obj{"flag": hanaFlag, "action": "resolve"})
+	_, g = flagEvent(td, from, stu.id, "escalate", "stuck")
+	if str(g, "level") != "act_now" || g["waiting"] == true {
+		t.Errorf("the waiting flag after an act-now flag was resolved: %v", g)
 	}
 }
