@@ -530,8 +530,8 @@ func cPractice(s *cServer, teacher string) {
 	// The same state as her live device built from its events.
 	var built struct {
 		set, title, kind, item string
-		hints              []string
-		p                  map[string]string
+		hints                  []string
+		p                      map[string]string
 	}
 	built.p = map[string]string{}
 	for _, f := range ola.d.events() {
