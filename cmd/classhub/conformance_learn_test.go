@@ -428,6 +428,34 @@ func cBanks(s *cServer, teacher string) {
 	if r := s.do("GET", "/api/v1/banks", "", nil); r.status != 401 || r.errCode() != "unauthorized" {
 		t.Errorf("GET /api/v1/banks without a token: %d %s", r.status, r.raw)
 	}
+	// Uploading a bank again replaces it for every class: an item taken
+	// out can no longer be answered, a set taken out no longer assigned.
+	swap := func(items, set string) string {
+		var b strings.Builder
+		b.WriteString("bank: conf-swap\ntitle: Swap\nskills:\n  - id: s.one\n    name: One\nitems:\n")
+		for _, id := range strings.Split(items, ",") {
+			b.WriteString("  - id: " + id + "\n    skill: s.one\n    kind: numeric\n    prompt: What is 2 + 2?\n    answer: 4\n    hints: [It is 4.]\n    explanation: 2 + 2 = 4.\n")
+		}
+		b.WriteString("sets:\n  - id: " + set + "\n    title: Swap set\n    kind: practice\n    items: [" + items + "]\n")
+		return b.String()
+	}
+	if r := s.do("POST", "/api/v1/banks?name=swap.yaml", teacher, []byte(swap("x.1,x.2", "first")), "Content-Type", "application/yaml"); r.status != 201 {
+		t.Fatalf("a second bank: %d %s", r.status, r.raw)
+	}
+	sroom := s.newRoom(teacher, "Swap")
+	std, _ := s.enter("teacher, swap", teacher, sroom.id, nil)
+	sw := s.learner(sroom, "Swa")
+	std.ok("assign_practice", obj{"set": obj{"bank": "conf-swap", "set": "first"}})
+	if it := sw.front(); str(it, "id") != "x.1" {
+		t.Fatalf("the swap bank's first item: %v", it)
+	}
+	if r := s.do("POST", "/api/v1/banks?name=swap.yaml", teacher, []byte(swap("x.2,x.3", "second")), "Content-Type", "application/yaml"); r.status != 201 {
+		t.Fatalf("the bank replaced: %d %s", r.status, r.raw)
+	}
+	sw.d.no("not_given", "answer", obj{"item": "x.1", "response": "4"})
+	std.no("not_found", "assign_practice", obj{"set": obj{"bank": "conf-swap", "set": "first"}})
+	std.ok("assign_practice", obj{"set": obj{"bank": "conf-swap", "set": "second"}})
+
 	// A body over 5 MiB: 413 frame_too_large.
 	big := make([]byte, 5242880+1)
 	for i := range big {
@@ -629,6 +657,9 @@ func cPractice(s *cServer, teacher string) {
 	// review at the end.
 	td.ok("assign_practice", obj{"set": obj{"bank": cBankID, "set": "quick"}, "to": obj{"student": mo.id}, "check": true})
 	f = mo.d.wait("the check", func(f frame) bool { return f.event() == "practice" && f.data()["check"] == true })
+	if str(f.data(), "title") != "A quick check" || str(f.data(), "kind") != "check" {
+		t.Errorf("the check's practice event: %s", f)
+	}
 	it = mo.front()
 	mo.d.no("wrong_state", "hint", obj{"item": str(it, "id")})
 	res = mo.d.ok("answer", obj{"item": str(it, "id"), "response": "0"})

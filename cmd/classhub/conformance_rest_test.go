@@ -20,7 +20,11 @@ import (
 
 func TestConformanceREST(t *testing.T) {
 	s := cStart(t)
-	teacher := s.login()
+	// "A teacher token (from sign-in) lasts 12 hours."
+	now := uint64(time.Now().UnixMilli())
+	lb := s.ok(200, "POST", "/api/v1/login", "", obj{"email": cTeacherEmail, "password": cPassword})
+	teacher := str(lb, "token")
+	cTwelveHours(t, "a teacher's token", lb, now)
 	s.uploadBank(teacher)
 	addTeacher(t, s.data, "other@school.example", "Mr Other")
 	other := str(s.ok(200, "POST", "/api/v1/login", "", obj{"email": "other@school.example", "password": cPassword}), "token")
@@ -458,6 +462,13 @@ func cProfiles(s *cServer, teacher, other string) {
 	st2.d, _ = s.enter("Lia 2", st2.token, "", nil)
 	td2.ok("assign_practice", obj{"set": obj{"bank": cBankID, "set": "base"}})
 	st2.step(false) // checked against BKT from the profile's p, not L0
+
+	// Erasing her from the class leaves her profile as it was.
+	s.ok(200, "POST", "/api/v1/rooms/"+str(second, "id")+"/students/"+st2.id+"/erase", teacher, nil)
+	kept := s.ok(200, "GET", "/api/v1/profiles/"+pid, teacher, nil)
+	if sub(sub(kept, "mastery"), "c.base") == nil || len(cList(kept, "history")) == 0 {
+		t.Errorf("a rostered student's profile after her erasure from a class: %v", kept)
+	}
 }
 
 // cProjectors: "Projectors".
@@ -742,15 +753,9 @@ func cReports(s *cServer, teacher, other string) {
 func cTokens(s *cServer, teacher, other string) {
 	t := s.t
 	now := uint64(time.Now().UnixMilli())
-	b := s.ok(200, "POST", "/api/v1/login", "", obj{"email": cTeacherEmail, "password": cPassword})
 	room := s.newRoom(teacher, "Tokens")
 	j := s.ok(200, "POST", "/api/v1/join", "", obj{"code": room.code, "name": "Tia"})
-	for what, m := range map[string]obj{"a teacher's": b, "a student's": j} {
-		exp, _ := num(m, "expires")
-		if exp < now+12*3600000-60000 || exp > now+12*3600000+uint64(cWait.Milliseconds())+60000 {
-			t.Errorf("%s token expires at %d, %v after %d", what, exp, time.Duration(exp-now)*time.Millisecond, now)
-		}
-	}
+	cTwelveHours(t, "a student's token", j, now)
 	// A student's token is bound to its class.
 	elsewhere := s.newRoom(teacher, "Elsewhere")
 	d := s.dial("Tia elsewhere")
@@ -770,8 +775,10 @@ func cTokens(s *cServer, teacher, other string) {
 	if str(w1, "student") != str(w2, "student") || str(w1, "student") != str(j, "student") {
 		t.Errorf("one token, two students: %v, %v", w1["student"], w2["student"])
 	}
-	// Renewing a teacher's token: the same teacher, a new expiry.
+	// Renewing a teacher's token: the same teacher, 12 hours from now.
+	now = uint64(time.Now().UnixMilli())
 	rn := s.ok(200, "POST", "/api/v1/token/renew", teacher, nil)
+	cTwelveHours(t, "a renewed teacher's token", rn, now)
 	if str(rn, "role") != "teacher" || str(rn, "token") == "" {
 		t.Errorf("a teacher's token renewed: %v", rn)
 	}
@@ -779,4 +786,14 @@ func cTokens(s *cServer, teacher, other string) {
 		t.Errorf("a renewed teacher's token lists no classes")
 	}
 	cIsErr(t, "renewing a token that is no token", s.json("POST", "/api/v1/token/renew", "nonsense", nil), 401, "unauthorized")
+}
+
+// cTwelveHours checks that a token answered at about now expires 12 hours
+// later.
+func cTwelveHours(t *testing.T, what string, m obj, now uint64) {
+	t.Helper()
+	exp, _ := num(m, "expires")
+	if exp < now+12*3600000-60000 || exp > now+12*3600000+uint64(cWait.Milliseconds())+60000 {
+		t.Errorf("%s expires at %d, %v after %d", what, exp, time.Duration(exp-now)*time.Millisecond, now)
+	}
 }
