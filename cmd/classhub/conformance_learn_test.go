@@ -340,7 +340,7 @@ func TestConformanceLearning(t *testing.T) {
 		run  func(*cServer, string)
 	}{
 		{"Banks", cBanks}, {"Practice", cPractice}, {"Flags", cFlagRules}, {"Timing", cTiming},
-		{"Coaches", cCoachFlags}, {"Budget", cBudget},
+		{"Coaches", cCoachFlags}, {"Budget", cBudget}, {"Rising", cRising},
 	}
 	for _, p := range parts {
 		t.Run(p.name, func(t *testing.T) { s.t = t; p.run(s, teacher) })
@@ -1566,5 +1566,36 @@ func cBudget(s *cServer, teacher string) {
 	_, g = flagEvent(td, from, stu.id, "escalate", "stuck")
 	if str(g, "level") != "act_now" || g["waiting"] == true {
 		t.Errorf("the waiting flag after an act-now flag was resolved: %v", g)
+	}
+}
+
+// cRising: a condition calling for act_now waits at watch (rising) for
+// the class's act_now_persist_ms, or until the student fails another
+// problem; then its flag is escalated.
+func cRising(s *cServer, teacher string) {
+	t := s.t
+	room := s.newRoom(teacher, "Rising")
+	td, _ := s.enter("teacher", teacher, room.id, nil)
+	th := obj{}
+	for k, v := range cThresholdsA {
+		th[k] = v
+	}
+	th["act_now_persist_ms"] = 600000
+	td.ok("set_thresholds", obj{"thresholds": th})
+	pia := s.learner(room, "Pia")
+	td.ok("assign_practice", obj{"set": obj{"bank": cBankID, "set": "base"}})
+	pia.step(false)
+	td.ok("assign_practice", obj{"set": obj{"bank": cBankID, "set": "top"}})
+	from := td.count()
+	pia.step(false)
+	pia.step(false)
+	_, g := flagEvent(td, from, pia.id, "", "prereq_gap")
+	if str(g, "level") != "watch" || g["rising"] == nil {
+		t.Errorf("a prerequisite gap while act_now_persist_ms runs: %v", g)
+	}
+	pia.step(false)
+	_, g = flagEvent(td, from, pia.id, "escalate", "prereq_gap")
+	if str(g, "level") != "act_now" {
+		t.Errorf("a rising flag after another problem failed: %v", g)
 	}
 }
