@@ -305,6 +305,8 @@ func cImport(s *cServer, teacher, other string) {
 		t.Errorf("a refused bundle left %d rosters, before %d", n, before)
 	}
 	cIsErr(t, "a body that is not a zip", imp(teacher, []byte("not a zip"), "application/zip"), 400, "invalid")
+	cIsErr(t, "an upload over 4 MiB", imp(teacher, make([]byte, 4<<20+1), "application/zip"), 413, "frame_too_large")
+	cIsErr(t, "an import of another type", imp(teacher, cBundle(t, cBundleFiles), "text/plain"), 400, "invalid")
 	cIsErr(t, "an import with a student's token", imp(s.join(s.newRoom(teacher, "Import").code, "Kid").token, cBundle(t, cBundleFiles), "application/zip"), 403, "forbidden")
 
 	// The bundle: one roster per class, students only, not the deleted.
