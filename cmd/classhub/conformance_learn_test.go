@@ -1315,6 +1315,33 @@ func cTiming(s *cServer, teacher string) {
 	if str(g, "status") != "cleared" {
 		t.Errorf("an idle student who answers: %v", g)
 	}
+
+	// Many idle at once (idle_class, 2 here): one class-level notice,
+	// student empty and name "Whole class", instead of a flag each; send_help
+	// and pull do not apply to it.
+	room = s.newRoom(teacher, "Idle together")
+	td, _ = s.enter("teacher", teacher, room.id, nil)
+	td.ok("set_thresholds", obj{"thresholds": obj{"idle_watch_ms": 1000, "idle_act_now_ms": 600000, "idle_class": 2}})
+	a, b := s.learner(room, "Ann"), s.learner(room, "Ben")
+	td.ok("assign_practice", obj{"set": obj{"bank": cBankID, "set": "base"}})
+	a.front()
+	b.front()
+	f := td.wait("the class-level notice", func(f frame) bool {
+		return f.event() == "flag" && str(sub(f.data(), "flag"), "name") == "Whole class"
+	})
+	n := sub(f.data(), "flag")
+	if str(n, "student") != "" || str(n, "rule") != "idle" {
+		t.Errorf("the class-level notice: %s", f)
+	}
+	for _, f := range td.events() {
+		if g := sub(f.data(), "flag"); f.event() == "flag" && str(g, "rule") == "idle" && str(g, "student") != "" {
+			t.Errorf("a student idle with the class got a flag of her own: %s", f)
+		}
+	}
+	for _, action := range []string{"send_help", "pull"} {
+		td.no("wrong_state", "flag_action", obj{"flag": str(n, "id"), "action": action})
+	}
+	td.ok("flag_action", obj{"flag": str(n, "id"), "action": "ack"})
 }
 
 // A class with open flags through SIGKILL and SIGTERM of the real
