@@ -749,6 +749,30 @@ func cReports(s *cServer, teacher, other string) {
 	}
 	cIsErr(t, "erasing with a student's token", s.json("POST", "/api/v1/rooms/"+room.id+"/students/"+ada.id+"/erase", ada.token, nil), 403, "forbidden")
 	cIsErr(t, "erasing in another teacher's class", s.json("POST", "/api/v1/rooms/"+room.id+"/students/"+ada.id+"/erase", other, nil), 404, "not_found")
+
+	// Last, on the restarted server, whose allowance of joins for this
+	// address is whole (a burst of 60): a wrong word counts as five
+	// attempts, so the thirteenth wrong word within a few seconds is over
+	// the limit; at one attempt each it would not be.
+	ro := s.ok(201, "POST", "/api/v1/rosters", teacher, obj{"name": "Words", "students": []obj{{"given_name": "Wu", "family_name": ""}}})
+	wu := cList(ro, "students")[0]
+	wroom := s.ok(201, "POST", "/api/v1/rooms", teacher, obj{"title": "Words", "roster": str(ro, "id")})
+	start := time.Now()
+	var last cResp
+	for i := range 13 {
+		last = s.json("POST", "/api/v1/join", "", obj{"code": str(wroom, "code"), "student": str(wu, "id"), "word": "not-a-word"})
+		if i < 12 && last.status != 401 {
+			t.Fatalf("wrong word %d: %d %s", i+1, last.status, last.raw)
+		}
+	}
+	if time.Since(start) < 5*time.Second {
+		cIsErr(t, "the thirteenth wrong word", last, 429, "rate_limited")
+		if last.header.Get("Retry-After") == "" {
+			t.Errorf("a join over the limit without Retry-After: %v", last.header)
+		}
+	} else {
+		t.Logf("thirteen wrong words took %v: the allowance refilled meanwhile", time.Since(start))
+	}
 }
 
 // cTokens: "Tokens": twelve hours, and what each opens.
