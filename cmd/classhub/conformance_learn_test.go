@@ -697,6 +697,13 @@ func cPractice(s *cServer, teacher string) {
 	if o := sub(sub(sub(w, "snapshot"), "practice"), "offer"); str(o, "title") != "Going further" {
 		t.Errorf("Ned's snapshot with an offer standing: %v", sub(w, "snapshot")["practice"])
 	}
+	// The teacher's summary says an offer stands.
+	_, tw := s.enter("teacher, offer", teacher, room.id, nil)
+	for _, x := range sub(tw, "snapshot")["learning"].([]any) {
+		if m := x.(obj); str(m, "student") == ned.id && m["offered"] != true {
+			t.Errorf("Ned's learning summary with an offer standing: %v", m)
+		}
+	}
 	ola.d.no("wrong_state", "accept_offer", nil)
 	ned.d.ok("accept_offer", nil)
 	ned.d.wait("the enrichment", func(f frame) bool { return f.event() == "practice" && str(f.data(), "kind") == "enrichment" })
@@ -708,6 +715,11 @@ func cPractice(s *cServer, teacher string) {
 	// A choice by its position, a text by its words.
 	if r := ned.d.ok("answer", obj{"item": "m.choice", "response": "1"}); r["correct"] != true {
 		t.Errorf("a choice answered by its position: %v", r)
+	}
+	// The attempt holds the response as graded: the choice's text.
+	at = td.wait("Ned's choice", func(f frame) bool { return f.event() == "attempt" && str(f.data(), "item") == "m.choice" })
+	if str(at.data(), "response") != "30" {
+		t.Errorf("a choice's attempt holds the response %q, want the choice's text", str(at.data(), "response"))
 	}
 	ned.front()
 	if r := ned.d.ok("answer", obj{"item": "m.text", "response": "  EVEN "}); r["correct"] != true {
