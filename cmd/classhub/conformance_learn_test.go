@@ -66,7 +66,19 @@ skills:
     prereqs: [c.base]
   - id: c.more
     name: Words and choices
+  - id: c.solo
+    name: One of a kind
 items:
+  - id: solo.1
+    skill: c.solo
+    kind: numeric
+    prompt: How many sides has a triangle?
+    answer: 3
+    unit: sides
+    hints:
+      - Count them.
+      - It has 3.
+    explanation: A triangle has 3 sides.
 `)
 	for i := 1; i <= 12; i++ {
 		fmt.Fprintf(&b, "  - id: b.%d\n    skill: c.base\n    kind: numeric\n    prompt: What is 1 + %d?\n    answer: %d\n    hints:\n      - Count on from %d.\n      - It is %d.\n    explanation: 1 + %d = %d.\n", i, i, i+1, i, i+1, i, i+1)
@@ -117,6 +129,10 @@ sets:
     title: Going further
     kind: enrichment
     items: [m.choice, m.text]
+  - id: solo
+    title: One of a kind
+    kind: practice
+    items: [solo.1]
 `)
 	cAnswers["m.choice"] = "1"
 	cAnswers["m.text"] = "Even"
@@ -365,10 +381,10 @@ func cBanks(s *cServer, teacher string) {
 	if !sort.StringsAreSorted(ids) || !slices.Contains(ids, "fractions-5") || !slices.Contains(ids, "geometry-7") || mine == nil {
 		t.Fatalf("GET /api/v1/banks: %v, want the demo banks and ours, sorted by id", ids)
 	}
-	if n, _ := num(mine, "skills"); n != 3 {
+	if n, _ := num(mine, "skills"); n != 4 {
 		t.Errorf("our bank's skills: %v", mine)
 	}
-	if n, _ := num(mine, "items"); n != 26 {
+	if n, _ := num(mine, "items"); n != 27 {
 		t.Errorf("our bank's items: %v", mine)
 	}
 	if sn := sub(mine, "skill_names"); str(sn, "c.base") != "Counting on" || str(sn, "c.top") != "Adding tens" {
@@ -726,6 +742,47 @@ func cPractice(s *cServer, teacher string) {
 	}
 	if r := ned.d.ok("next_item", nil); r["done"] != true || r["offer"] != nil {
 		t.Errorf("the end of an enrichment set: %v", r)
+	}
+
+	// An item with no similar problem left stays in front of the student
+	// after a wrong answer; once every hint was seen, a wrong answer sets
+	// it aside (moved_on).
+	td.ok("assign_practice", obj{"set": obj{"bank": cBankID, "set": "solo"}, "to": obj{"student": mo.id}})
+	it = mo.front()
+	if str(it, "id") != "solo.1" || str(it, "unit") != "sides" {
+		t.Errorf("the solo item: %v", it)
+	}
+	res = mo.d.ok("answer", obj{"item": "solo.1", "response": "4 sides"})
+	if res["correct"] != false || res["next"] != nil || res["moved_on"] != nil {
+		t.Errorf("a wrong answer with no similar problem left: %v", res)
+	}
+	if again := mo.front(); str(again, "id") != "solo.1" {
+		t.Errorf("after it, the item in front: %v", again)
+	}
+	mo.d.ok("hint", obj{"item": "solo.1"})
+	if h := mo.d.ok("hint", obj{"item": "solo.1"}); h["last"] != true {
+		t.Errorf("the last hint: %v", h)
+	}
+	res = mo.d.ok("answer", obj{"item": "solo.1", "response": "5"})
+	if res["moved_on"] != true {
+		t.Errorf("a wrong answer after every hint: %v", res)
+	}
+	at = td.wait("the attempt set aside", func(f frame) bool {
+		return f.event() == "attempt" && str(f.data(), "item") == "solo.1" && f.data()["moved_on"] == true
+	})
+	if at.data()["first"] != false {
+		t.Errorf("the second answer on an item is not a first attempt: %s", at)
+	}
+	if d := mo.d.ok("next_item", nil); d["done"] != true {
+		t.Errorf("after the only item was set aside: %v", d)
+	}
+	// A number with its unit is graded as the number: the attempt holds
+	// the number.
+	first := td.wait("the first solo attempt", func(f frame) bool {
+		return f.event() == "attempt" && str(f.data(), "item") == "solo.1"
+	})
+	if str(first.data(), "response") != "4" {
+		t.Errorf("the attempt of \"4 sides\" holds %q, want the number without its unit", str(first.data(), "response"))
 	}
 
 	// Closing: the whole class; then refused with closed.
