@@ -864,8 +864,12 @@ func (r *room) connect(ctx context.Context, conn string, a protocol.Actor) error
 		delete(r.grace, s.ID)
 	}
 	if !s.Online && r.st.Status == protocol.StatusOpen {
-		_, err := r.emit(ctx, protocol.EvPresence, r.presenceAudience(s.ID), protocol.Presence{Student: s.ID, Online: true})
-		return err
+		if _, err := r.emit(ctx, protocol.EvPresence, r.presenceAudience(s.ID), protocol.Presence{Student: s.ID, Online: true}); err != nil {
+			return err
+		}
+		// Online with work in front of them: expected to be working, so
+		// the idle rule's timer counts them from now.
+		r.armWatch()
 	}
 	return nil
 }
@@ -912,8 +916,11 @@ func (r *room) graceOver(ctx context.Context, sid protocol.StudentID) error {
 	if s == nil || !s.Online || r.hasConn(sid) || r.st.Status != protocol.StatusOpen {
 		return nil
 	}
-	_, err := r.emit(ctx, protocol.EvPresence, r.presenceAudience(sid), protocol.Presence{Student: sid, Online: false})
-	return err
+	if _, err := r.emit(ctx, protocol.EvPresence, r.presenceAudience(sid), protocol.Presence{Student: sid, Online: false}); err != nil {
+		return err
+	}
+	// Offline is not idle: the detectors see it at once.
+	return r.detect(ctx, sid)
 }
 
 // presenceAudience is who sees a student come and go: the teachers and

@@ -205,6 +205,7 @@ func (r *room) smallGroupAction(ctx context.Context, _ protocol.Command, v any) 
 		}
 	}
 	g.Students = r.membersOf(students)
+	g.Flags = r.flagsOf(g.Flags, students)
 	station, made := r.teacherStation()
 	if !made {
 		s := r.st.Station(station)
@@ -337,8 +338,18 @@ func (r *room) formSmallGroup(ctx context.Context, g protocol.SmallGroup, change
 		}
 	}
 	g.Students = r.membersOf(students)
+	g.Flags = r.flagsOf(g.Flags, students)
 	g.Status, g.Group = protocol.SmallGroupFormed, gid
 	return r.emitSmallGroup(ctx, change, g)
+}
+
+// flagsOf keeps, of a small group's flags, those about its students: a
+// student the teacher left out takes their flag with them.
+func (r *room) flagsOf(flags []protocol.FlagID, students []protocol.StudentID) []protocol.FlagID {
+	return slices.DeleteFunc(slices.Clone(flags), func(id protocol.FlagID) bool {
+		f := r.flag(id)
+		return f != nil && !slices.Contains(students, f.Student)
+	})
 }
 
 // sendLesson sends a student the supplemental lesson of a skill, as

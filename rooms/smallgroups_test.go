@@ -302,6 +302,26 @@ func TestSmallGroupEditDismissAndStale(t *testing.T) {
 			t.Fatalf("edited small group has %v, want %v", memberIDs(g.Members), edit)
 		}
 	}
+	// The formed group answers the flags of its students: Mason's, left
+	// out, is not among them, and stays as it was.
+	var formed protocol.SmallGroupChanged
+	for _, ev := range c2.log() {
+		if ev.Type == protocol.EvSmallGroup {
+			if err := json.Unmarshal(ev.Data, &formed); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if formed.Change != "accepted" || len(formed.SmallGroup.Flags) != 2 {
+		t.Fatalf("the edited small group as formed: %+v", formed)
+	}
+	for _, id := range formed.SmallGroup.Flags {
+		for _, f := range c2.view().Flags {
+			if f.ID == id && !slices.Contains(edit, f.Student) {
+				t.Fatalf("the edited small group names the flag of %s, whom the teacher left out: %+v", f.Student, formed.SmallGroup)
+			}
+		}
+	}
 }
 
 // While a rotation runs, an accepted small group and an applied

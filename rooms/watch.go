@@ -321,7 +321,7 @@ func (r *room) setThresholds(ctx context.Context, _ protocol.Command, v any) (js
 		return nil, protocol.Errorf(protocol.CodeInvalid, "set_thresholds: %s", strings.TrimPrefix(err.Error(), "json: "))
 	}
 	if err := th.Validate(); err != nil {
-		return nil, protocol.Errorf(protocol.CodeInvalid, "set_thresholds: %s", strings.TrimPrefix(err.Error(), "detect: "))
+		return nil, protocol.Errorf(protocol.CodeInvalid, "set_thresholds: %s", strings.ReplaceAll(err.Error(), "detect: ", ""))
 	}
 	raw, _ := json.Marshal(th)
 	if _, err := r.emit(ctx, protocol.EvThresholds, protocol.ToTeachers, protocol.ThresholdsSet{Thresholds: raw}); err != nil {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go/jetstream"
@@ -163,6 +164,16 @@ func seatKey(roster ID, room protocol.RoomID, inRoom protocol.StudentID) string 
 // cleanName drops spaces around a name and runs of spaces within it.
 func cleanName(s string) string { return strings.Join(strings.Fields(s), " ") }
 
+// typedName checks a name as a teacher typed it, before cleanName folds
+// its line breaks and tabs into spaces: names are on one line, and one
+// sent on two is refused rather than joined.
+func typedName(field, s string) error {
+	if strings.ContainsFunc(s, unicode.IsControl) {
+		return protocol.Errorf(protocol.CodeInvalid, "%s must be on one line, without control characters", field)
+	}
+	return nil
+}
+
 func fold(s string) string { return strings.ToLower(s) }
 
 func checkRosterName(name string) error {
@@ -246,6 +257,9 @@ func (s *Store) Create(ctx context.Context, teacher protocol.TeacherID, name str
 	if !teacher.Valid() {
 		return Roster{}, ErrNoRoster
 	}
+	if err := typedName("name", name); err != nil {
+		return Roster{}, err
+	}
 	name = cleanName(name)
 	if err := checkRosterName(name); err != nil {
 		return Roster{}, err
@@ -281,6 +295,9 @@ func (s *Store) roomForAnother(ctx context.Context, teacher protocol.TeacherID) 
 // their IDs keep them, with their join codes and profiles; students left
 // out are removed, with their profiles; students without an ID are new.
 func (s *Store) Replace(ctx context.Context, teacher protocol.TeacherID, id ID, name string, students []StudentInput) (Roster, error) {
+	if err := typedName("name", name); err != nil {
+		return Roster{}, err
+	}
 	name = cleanName(name)
 	if err := checkRosterName(name); err != nil {
 		return Roster{}, err
@@ -306,6 +323,12 @@ func mergeInputs(old []Student, in []StudentInput) ([]Student, error) {
 	seen := map[StudentID]bool{}
 	for i, si := range in {
 		field := fmt.Sprintf("students[%d]", i)
+		if err := typedName(field+".given_name", si.GivenName); err != nil {
+			return nil, err
+		}
+		if err := typedName(field+".family_name", si.FamilyName); err != nil {
+			return nil, err
+		}
 		given, family := cleanName(si.GivenName), cleanName(si.FamilyName)
 		if err := checkPerson(field, given, family); err != nil {
 			return nil, err

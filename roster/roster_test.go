@@ -236,6 +236,10 @@ func TestCreateRefused(t *testing.T) {
 		{"   ", nil},
 		{strings.Repeat("n", protocol.MaxTitleRunes+1), nil},
 		{"bell\a", nil},
+		{"7B\nmaths", nil},
+		{"7B\tmaths", nil},
+		{"7B", []StudentInput{{GivenName: "Sa\nm"}}},
+		{"7B", []StudentInput{{GivenName: "Sam", FamilyName: "Ki\r\nm"}}},
 		{"7B", people("")},
 		{"7B", []StudentInput{{GivenName: strings.Repeat("g", MaxPersonRunes+1)}}},
 		{"7B", []StudentInput{{GivenName: "Sam", FamilyName: strings.Repeat("f", MaxPersonRunes+1)}}},
@@ -249,6 +253,18 @@ func TestCreateRefused(t *testing.T) {
 	}
 	if list, _ := s.List(ctx, teacher); len(list) != 0 {
 		t.Fatalf("refused rosters were stored: %+v", list)
+	}
+	// Replacing is held to the same: a name typed on two lines is
+	// refused, not joined into one.
+	r, err := s.Create(ctx, teacher, "7B", people("Sam"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Replace(ctx, teacher, r.ID, "7B\nmaths", nil); !isInvalid(err) {
+		t.Errorf("replace with a name on two lines: %v, want invalid", err)
+	}
+	if _, err := s.Replace(ctx, teacher, r.ID, "7B", []StudentInput{{GivenName: "Sa\nm"}}); !isInvalid(err) {
+		t.Errorf("replace with a student's name on two lines: %v, want invalid", err)
 	}
 	if _, err := s.Create(ctx, "", "7B", nil); !errors.Is(err, ErrNoRoster) {
 		t.Fatalf("no teacher: %v", err)
