@@ -166,9 +166,11 @@ func cleanName(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // typedName checks a name as a teacher typed it, before cleanName folds
 // its line breaks and tabs into spaces: names are on one line, and one
-// sent on two is refused rather than joined.
+// sent on two is refused rather than joined. What surrounds the name (a
+// cell pasted from a spreadsheet ends in a line break) is dropped, as
+// spaces are.
 func typedName(field, s string) error {
-	if strings.ContainsFunc(s, unicode.IsControl) {
+	if strings.ContainsFunc(strings.TrimSpace(s), unicode.IsControl) {
 		return protocol.Errorf(protocol.CodeInvalid, "%s must be on one line, without control characters", field)
 	}
 	return nil

@@ -266,6 +266,14 @@ func TestCreateRefused(t *testing.T) {
 	if _, err := s.Replace(ctx, teacher, r.ID, "7B", []StudentInput{{GivenName: "Sa\nm"}}); !isInvalid(err) {
 		t.Errorf("replace with a student's name on two lines: %v, want invalid", err)
 	}
+	// A line break or tab around a name, as a pasted cell has, is dropped.
+	pasted, err := s.Replace(ctx, teacher, r.ID, "7B\n", []StudentInput{{GivenName: "\tSam\r\n", FamilyName: "Kim\n"}})
+	if err != nil {
+		t.Fatalf("replace with names pasted from a spreadsheet: %v", err)
+	}
+	if pasted.Name != "7B" || len(pasted.Students) != 1 || pasted.Students[0].GivenName != "Sam" || pasted.Students[0].FamilyName != "Kim" {
+		t.Errorf("pasted names kept as %q %+v", pasted.Name, pasted.Students)
+	}
 	if _, err := s.Create(ctx, "", "7B", nil); !errors.Is(err, ErrNoRoster) {
 		t.Fatalf("no teacher: %v", err)
 	}
