@@ -88,7 +88,7 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.IntVar(&c.LogShards, "log-shards", 4, "how many shared streams hold class logs (set by a deployment's first node, kept after)")
 	fs.DurationVar(&c.Grace, "grace", 5*time.Second, "how long a student may drop before the teacher sees them offline")
 	fs.Float64Var(&c.JoinRate, "join-rate", 1, "sign-ins and joins per second allowed from one client address, after the burst")
-	fs.IntVar(&c.GCPercent, "gc-percent", 400, "heap growth between garbage collections, as GOGC (the GOGC variable, when set, wins); lower saves memory, higher keeps tail latency down")
+	fs.IntVar(&c.GCPercent, "gc-percent", 100, "heap growth between garbage collections, as GOGC (the GOGC variable, when set, wins); higher runs the collector less often for several times the memory")
 	fs.StringVar(&c.Thresholds, "thresholds", "", "a JSON file with the school's detector thresholds (docs/DETECTORS.md); fields left out keep the defaults")
 	fs.IntVar(&c.JoinBurst, "join-burst", 60, "sign-ins and joins allowed at once from one client address (a whole school behind one NAT needs more)")
 	fs.IntVar(&c.MaxConns, "max-conns", 20000, "device connections this node holds at most; one more gets 503 with Retry-After, and those it holds go on (-1: no limit)")

@@ -370,7 +370,7 @@ func (s *node) dumpGoroutines(path string, log *os.File) error {
 // liveHeapMiB is the heap the server's last garbage collection found
 // live: the collector's goal for the next one is that times 1+GOGC/100.
 // Resident memory also counts the garbage made since, which the server's
-// GOGC of 400 lets grow to four times the live heap.
+// GOGC (100 unless set) lets grow to as much again as the live heap.
 func liveHeapMiB(m map[string]float64) float64 {
 	gogc := m["go_gc_gogc_percent"]
 	if gogc <= 0 {
