@@ -21,13 +21,6 @@ import (
 
 // ---- commands ----
 
-// do sends a command until it is carried out, waiting as long as each
-// rate_limited asks; it returns the result's data.
-func (d *cDev) do(typ string, data any) obj {
-	d.t.Helper()
-	return d.patiently(d.nextID(), typ, data).data()
-}
-
 // deny sends a command that must be refused with code, with a message
 // and the command's id.
 func (d *cDev) deny(code, typ string, data any) frame {
@@ -168,7 +161,7 @@ func (c *oClass) id(name string) string { return c.st[name].id }
 // IDs in order.
 func (c *oClass) groups(spec ...[]string) []string {
 	c.t.Helper()
-	prop := c.td.do("propose_groups", obj{"method": "random", "count": len(spec)})
+	prop := c.td.ok("propose_groups", obj{"method": "random", "count": len(spec)})
 	var gs []any
 	for i, names := range spec {
 		var ms []any
@@ -178,7 +171,7 @@ func (c *oClass) groups(spec ...[]string) []string {
 		_ = i
 		gs = append(gs, obj{"name": names[0], "members": ms})
 	}
-	res := c.td.do("apply_groups", obj{"proposal": str(prop, "id"), "groups": gs})
+	res := c.td.ok("apply_groups", obj{"proposal": str(prop, "id"), "groups": gs})
 	return ids(list(res, "groups"))
 }
 
@@ -188,7 +181,7 @@ func (c *oClass) withCoach(email, name, group string) {
 	inv := c.s.ok(201, "POST", "/api/v1/coaches", c.teacher, obj{"email": email, "name": name})
 	co := c.s.ok(200, "POST", "/api/v1/coaches/accept", "", obj{"code": str(sub(inv, "invite"), "code"), "password": "a coach's long password"})
 	c.coach.token, c.coach.id = str(co, "token"), str(sub(co, "coach"), "id")
-	c.td.do("assign_coach", obj{"group": group, "coach": c.coach.id, "assigned": true})
+	c.td.ok("assign_coach", obj{"group": group, "coach": c.coach.id, "assigned": true})
 	var w obj
 	c.cd, w = c.s.enter(name, c.coach.token, c.room.id, nil)
 	c.first[c.cd] = w
@@ -198,7 +191,7 @@ func (c *oClass) withCoach(email, name, group string) {
 // returns its seq.
 func (c *oClass) mark(text string) uint64 {
 	c.t.Helper()
-	seq, _ := num(c.td.do("announce", obj{"text": text}), "seq")
+	seq, _ := num(c.td.ok("announce", obj{"text": text}), "seq")
 	for _, d := range c.devices() {
 		d.wait("the announcement "+text, func(f frame) bool { return f.seq() == seq })
 	}
@@ -1005,9 +998,9 @@ func oStations(s *cServer, teacher string) {
 	c := oNew(s, teacher, "Stations", "Olivia", "Noah")
 	td := c.td
 	from := c.last()
-	table := str(td.do("put_station", obj{"station": obj{"name": "Teacher table", "kind": "teacher_led", "capacity": 6}}), "station")
-	laptops := str(td.do("put_station", obj{"station": obj{"name": "Laptops", "kind": "online", "capacity": 6, "activity": obj{"title": "Circuits practice", "text": "Start at level 1.\nMove up after 4 right in a row.", "url": "https://practice.example.org/circuits"}}}), "station")
-	build := str(td.do("put_station", obj{"station": obj{"name": "Build", "kind": "collab", "capacity": 0}}), "station")
+	table := str(td.ok("put_station", obj{"station": obj{"name": "Teacher table", "kind": "teacher_led", "capacity": 6}}), "station")
+	laptops := str(td.ok("put_station", obj{"station": obj{"name": "Laptops", "kind": "online", "capacity": 6, "activity": obj{"title": "Circuits practice", "text": "Start at level 1.\nMove up after 4 right in a row.", "url": "https://practice.example.org/circuits"}}}), "station")
+	build := str(td.ok("put_station", obj{"station": obj{"name": "Build", "kind": "collab", "capacity": 0}}), "station")
 	for _, id := range []string{table, laptops, build} {
 		if !cUUID.MatchString(id) {
 			t.Fatalf("put_station named the station %q", id)
@@ -1015,7 +1008,7 @@ func oStations(s *cServer, teacher string) {
 	}
 	// Replacing: "send every field, as for a new one"; the result names
 	// the same station, and the list keeps the order of creation.
-	if got := str(td.do("put_station", obj{"station": obj{"id": table, "name": "Teacher table", "kind": "teacher_led", "capacity": 3}}), "station"); got != table {
+	if got := str(td.ok("put_station", obj{"station": obj{"id": table, "name": "Teacher table", "kind": "teacher_led", "capacity": 3}}), "station"); got != table {
 		t.Errorf("replacing a station: the result names %q, want %q", got, table)
 	}
 	// Every device receives stations after each change: the whole list.
@@ -1076,20 +1069,20 @@ func oStations(s *cServer, teacher string) {
 	// "a class has at most 20 stations (a 21st is refused with invalid)".
 	var extra []string
 	for i := 4; i <= 20; i++ {
-		extra = append(extra, str(td.do("put_station", obj{"station": obj{"name": fmt.Sprintf("Station %d", i), "kind": "independent", "capacity": 0}}), "station"))
+		extra = append(extra, str(td.ok("put_station", obj{"station": obj{"name": fmt.Sprintf("Station %d", i), "kind": "independent", "capacity": 0}}), "station"))
 	}
 	from = c.last()
 	td.deny("invalid", "put_station", obj{"station": obj{"name": "Station 21", "kind": "independent", "capacity": 0}})
 	c.nothing("a 21st station", from)
 	for _, id := range extra {
-		td.do("remove_station", obj{"station": id})
+		td.ok("remove_station", obj{"station": id})
 	}
 
 	// "Students the teacher had sent to that station are no longer there.
 	// No placement event says so."
-	td.do("move_student", obj{"student": c.id("Olivia"), "station": build})
+	td.ok("move_student", obj{"student": c.id("Olivia"), "station": build})
 	from = c.last()
-	if r := td.do("remove_station", obj{"station": build}); len(r) != 0 {
+	if r := td.ok("remove_station", obj{"station": build}); len(r) != 0 {
 		t.Errorf("remove_station answered %v, want {}", r)
 	}
 	c.mark("build removed")
@@ -1113,7 +1106,7 @@ func oGroups(s *cServer, teacher string) {
 	// the same to the teachers only.
 	from := c.last()
 	req := obj{"method": "mixed", "size": 2, "apart": []any{[]any{c.id("Noah"), c.id("Mason")}}}
-	p := td.do("propose_groups", req)
+	p := td.ok("propose_groups", req)
 	if !cUUID.MatchString(str(p, "id")) || n64(p, "seed") <= 0 || n64(sub(p, "request"), "seed") != n64(p, "seed") ||
 		str(sub(p, "request"), "method") != "mixed" || n64(p, "basis") < 0 || n64(p, "made") <= 0 {
 		t.Errorf("a proposal without its id, request, seed, basis or made: %v", p)
@@ -1149,7 +1142,7 @@ func oGroups(s *cServer, teacher string) {
 		}
 	}
 	// include_absent groups Ada too; without it she is left out.
-	withAda := td.do("propose_groups", obj{"method": "random", "count": 2, "include_absent": true})
+	withAda := td.ok("propose_groups", obj{"method": "random", "count": 2, "include_absent": true})
 	if !strings.Contains(cJSONs(t, list(withAda, "groups")), ada.id) {
 		t.Errorf("include_absent left Ada out: %v", withAda)
 	}
@@ -1184,7 +1177,7 @@ func oGroups(s *cServer, teacher string) {
 	c.nothing("refused proposals", from)
 
 	// Applying: the refusals, in the order the document gives them.
-	latest := td.do("propose_groups", obj{"method": "random", "count": 2, "seed": 42})
+	latest := td.ok("propose_groups", obj{"method": "random", "count": 2, "seed": 42})
 	pid := str(latest, "id")
 	from = c.last()
 	td.deny("stale", "apply_groups", obj{"proposal": str(p, "id")})
@@ -1201,8 +1194,8 @@ func oGroups(s *cServer, teacher string) {
 	c.dev["Olivia"].deny("forbidden", "apply_groups", obj{"proposal": pid})
 	c.nothing("refused applications", from)
 	// The proposal made with include_absent may name Ada.
-	pa := td.do("propose_groups", obj{"method": "random", "count": 2, "include_absent": true})
-	td.do("apply_groups", obj{"proposal": str(pa, "id"), "groups": []any{obj{"name": "With Ada", "members": []any{ada.id, c.id("Olivia")}}}})
+	pa := td.ok("propose_groups", obj{"method": "random", "count": 2, "include_absent": true})
+	td.ok("apply_groups", obj{"proposal": str(pa, "id"), "groups": []any{obj{"name": "With Ada", "members": []any{ada.id, c.id("Olivia")}}}})
 	// "a group changed who is in it (a student moved, a late joiner was
 	// placed; a coach assigned or taken away ... leaves the proposal as
 	// it was)".
@@ -1212,33 +1205,33 @@ func oGroups(s *cServer, teacher string) {
 		do    func(group string)
 	}{
 		{"a student moved", true, func(group string) {
-			td.do("move_student", obj{"student": c.id("Noah"), "group": group})
+			td.ok("move_student", obj{"student": c.id("Noah"), "group": group})
 		}},
 		{"a coach was assigned", false, func(group string) {
 			inv := s.ok(201, "POST", "/api/v1/coaches", teacher, obj{"email": "stale@school.example", "name": "Mr Stale"})
 			co := s.ok(200, "POST", "/api/v1/coaches/accept", "", obj{"code": str(sub(inv, "invite"), "code"), "password": "a coach's long password"})
-			td.do("assign_coach", obj{"group": group, "coach": str(sub(co, "coach"), "id"), "assigned": true})
+			td.ok("assign_coach", obj{"group": group, "coach": str(sub(co, "coach"), "id"), "assigned": true})
 		}},
 	} {
 		group := str(list(s.peek("teacher, groups", teacher, c.room.id), "groups")[0].(obj), "id")
-		stale := td.do("propose_groups", obj{"method": "random", "count": 2})
+		stale := td.ok("propose_groups", obj{"method": "random", "count": 2})
 		change.do(group)
 		if change.stale {
 			td.deny("stale", "apply_groups", obj{"proposal": str(stale, "id")})
 		} else {
-			td.do("apply_groups", obj{"proposal": str(stale, "id")})
+			td.ok("apply_groups", obj{"proposal": str(stale, "id")})
 		}
 	}
 	// "the class changed since it was made: a student joined, came online
 	// or went offline": Liam comes online.
-	p2 := td.do("propose_groups", obj{"method": "random", "count": 2})
+	p2 := td.ok("propose_groups", obj{"method": "random", "count": 2})
 	c.add("Liam")
 	td.deny("stale", "apply_groups", obj{"proposal": str(p2, "id")})
 
 	// The teacher's edit, applied: Judy and Liam in no group.
-	p3 := td.do("propose_groups", obj{"method": "random", "count": 2})
+	p3 := td.ok("propose_groups", obj{"method": "random", "count": 2})
 	from = c.last()
-	res := td.do("apply_groups", obj{"proposal": str(p3, "id"), "groups": []any{
+	res := td.ok("apply_groups", obj{"proposal": str(p3, "id"), "groups": []any{
 		obj{"name": "Otters", "members": []any{c.id("Olivia"), c.id("Mason")}},
 		obj{"name": "Herons", "members": []any{c.id("Noah"), c.id("Amelia")}},
 	}})
@@ -1295,15 +1288,15 @@ func oGroups(s *cServer, teacher string) {
 		t.Errorf("Judy, in no group, has one: %v", js)
 	}
 	// Proposal and then the students' and projector's views.
-	td.do("propose_groups", obj{"method": "random", "count": 2})
+	td.ok("propose_groups", obj{"method": "random", "count": 2})
 	c.check("groups applied")
 
 	// Applying again replaces every group: the old ones end with their
 	// workspaces.
-	c.dev["Olivia"].do("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "a task of the old Otters"}})
-	p4 := td.do("propose_groups", obj{"method": "random", "count": 3})
+	c.dev["Olivia"].ok("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "a task of the old Otters"}})
+	p4 := td.ok("propose_groups", obj{"method": "random", "count": 3})
 	from = c.last()
-	res = td.do("apply_groups", obj{"proposal": str(p4, "id")})
+	res = td.ok("apply_groups", obj{"proposal": str(p4, "id")})
 	if len(list(res, "groups")) != 3 {
 		t.Errorf("a proposal of 3 groups, applied as it is: %v", res)
 	}
@@ -1321,14 +1314,14 @@ func oGroups(s *cServer, teacher string) {
 	// The methods: by the option chosen and by the interest stated, each
 	// group named after what it was made for; together kept together;
 	// jigsaw with its expert groups.
-	td.do("offer_choices", obj{"prompt": "Which?", "options": []any{"Volcanoes", "Space"}})
+	td.ok("offer_choices", obj{"prompt": "Which?", "options": []any{"Volcanoes", "Space"}})
 	picks := map[string]string{"Olivia": "Volcanoes", "Noah": "Volcanoes", "Mason": "Space", "Amelia": "Space", "Judy": "Space", "Liam": "Volcanoes"}
 	for n, o := range picks {
-		c.dev[n].do("choose", obj{"option": o})
-		c.dev[n].do("set_interest", obj{"interest": "robots " + o})
+		c.dev[n].ok("choose", obj{"option": o})
+		c.dev[n].ok("set_interest", obj{"interest": "robots " + o})
 	}
 	for _, m := range []struct{ method, prefix string }{{"choice", ""}, {"interest", "robots "}} {
-		p := td.do("propose_groups", obj{"method": m.method, "count": 2})
+		p := td.ok("propose_groups", obj{"method": m.method, "count": 2})
 		for _, x := range list(p, "groups") {
 			gr := x.(obj)
 			for _, id := range ids(list(gr, "members")) {
@@ -1341,14 +1334,14 @@ func oGroups(s *cServer, teacher string) {
 			}
 		}
 	}
-	p = td.do("propose_groups", obj{"method": "random", "size": 2, "max": 2, "together": []any{[]any{c.id("Olivia"), c.id("Judy")}}})
+	p = td.ok("propose_groups", obj{"method": "random", "size": 2, "max": 2, "together": []any{[]any{c.id("Olivia"), c.id("Judy")}}})
 	for _, x := range list(p, "groups") {
 		ms := ids(list(x.(obj), "members"))
 		if len(ms) > 2 || slices.Contains(ms, c.id("Olivia")) != slices.Contains(ms, c.id("Judy")) {
 			t.Errorf("size 2 at most, Olivia and Judy together: %v", list(p, "groups"))
 		}
 	}
-	p = td.do("propose_groups", obj{"method": "jigsaw", "count": 2})
+	p = td.ok("propose_groups", obj{"method": "jigsaw", "count": 2})
 	var home, experts []string
 	for _, x := range list(p, "groups") {
 		home = append(home, ids(list(x.(obj), "members"))...)
@@ -1421,7 +1414,7 @@ func oLate(s *cServer, teacher string) {
 	c.pd.deny("forbidden", "set_late_rule", obj{"rule": "none"})
 	c.nothing("refused late rules", from)
 	from = c.last()
-	c.td.do("set_late_rule", obj{"rule": "none"})
+	c.td.ok("set_late_rule", obj{"rule": "none"})
 	c.mark("rule set")
 	c.sees("late_rule", from, evIs("late_rule"), "teacher")
 	for _, f := range c.td.after(from) {
@@ -1455,9 +1448,9 @@ func oMoving(s *cServer, teacher string) {
 	c := oNew(s, teacher, "Moving", "Olivia", "Mason", "Noah", "Amelia")
 	g := c.groups([]string{"Otters", "Olivia", "Mason"}, []string{"Herons", "Noah", "Amelia"})
 	otters, herons := g[0], g[1]
-	table := str(c.td.do("put_station", obj{"station": obj{"name": "Teacher table", "kind": "teacher_led", "capacity": 1}}), "station")
-	c.dev["Olivia"].do("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "Draw the circuit"}})
-	c.dev["Olivia"].do("edit_workspace", obj{"group": otters, "op": obj{"kind": "set_role", "student": c.id("Olivia"), "role": "recorder"}})
+	table := str(c.td.ok("put_station", obj{"station": obj{"name": "Teacher table", "kind": "teacher_led", "capacity": 1}}), "station")
+	c.dev["Olivia"].ok("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "Draw the circuit"}})
+	c.dev["Olivia"].ok("edit_workspace", obj{"group": otters, "op": obj{"kind": "set_role", "student": c.id("Olivia"), "role": "recorder"}})
 
 	// Refusals.
 	from := c.last()
@@ -1478,7 +1471,7 @@ func oMoving(s *cServer, teacher string) {
 	// Noah moves to the Otters: group (Herons, without him), group
 	// (Otters, with him), then groups.
 	from = c.last()
-	if r := c.td.do("move_student", obj{"student": c.id("Noah"), "group": otters}); len(r) != 0 {
+	if r := c.td.ok("move_student", obj{"student": c.id("Noah"), "group": otters}); len(r) != 0 {
 		t.Errorf("move_student answered %v, want {}", r)
 	}
 	c.mark("Noah moved")
@@ -1502,8 +1495,8 @@ func oMoving(s *cServer, teacher string) {
 	c.sees("groups after a move", from, evIs("groups"), "teacher", "projector", "Noah", "Amelia", "Olivia", "Mason")
 	// "nothing of that group after it".
 	from = c.last()
-	c.td.do("announce", obj{"text": "Herons only", "group": herons})
-	c.dev["Amelia"].do("edit_workspace", obj{"group": herons, "op": obj{"kind": "add_task", "title": "Herons' task"}})
+	c.td.ok("announce", obj{"text": "Herons only", "group": herons})
+	c.dev["Amelia"].ok("edit_workspace", obj{"group": herons, "op": obj{"kind": "add_task", "title": "Herons' task"}})
 	c.mark("after Noah left the Herons")
 	for _, f := range c.dev["Noah"].after(from) {
 		if strings.Contains(cJSONs(t, f.data()), herons) {
@@ -1522,7 +1515,7 @@ func oMoving(s *cServer, teacher string) {
 
 	// To a station: placement for the student and the teachers.
 	from = c.last()
-	c.td.do("move_student", obj{"student": c.id("Amelia"), "station": table})
+	c.td.ok("move_student", obj{"student": c.id("Amelia"), "station": table})
 	c.td.deny("full", "move_student", obj{"student": c.id("Mason"), "station": table})
 	c.mark("Amelia at the table")
 	c.sees("a placement", from, evIs("placement"), "teacher", "Amelia")
@@ -1540,14 +1533,14 @@ func oMoving(s *cServer, teacher string) {
 	// "as many students online are at the station as its capacity":
 	// Amelia leaves, and the table has room again.
 	c.leave("Amelia")
-	c.td.do("move_student", obj{"student": c.id("Mason"), "station": table})
-	c.td.do("move_student", obj{"student": c.id("Mason"), "clear": true})
+	c.td.ok("move_student", obj{"student": c.id("Mason"), "station": table})
+	c.td.ok("move_student", obj{"student": c.id("Mason"), "clear": true})
 	// Absent: Amelia is not online.
 	c.td.deny("absent", "move_student", obj{"student": c.id("Amelia"), "group": otters})
 	c.td.deny("absent", "move_student", obj{"student": c.id("Amelia"), "station": table})
 	from = c.last()
-	c.td.do("move_student", obj{"student": c.id("Olivia"), "station": table})
-	c.td.do("move_student", obj{"student": c.id("Olivia"), "clear": true})
+	c.td.ok("move_student", obj{"student": c.id("Olivia"), "station": table})
+	c.td.ok("move_student", obj{"student": c.id("Olivia"), "clear": true})
 	c.mark("Olivia back")
 	var ps []string
 	for _, f := range c.dev["Olivia"].after(from) {
@@ -1638,7 +1631,7 @@ func oRotation(s *cServer, teacher string) {
 	c := oNew(s, teacher, "Rotation", "Olivia", "Mason", "Noah", "Amelia", "Judy")
 	td := c.td
 	station := func(name string, capacity int) string {
-		return str(td.do("put_station", obj{"station": obj{"name": name, "kind": "custom", "capacity": capacity}}), "station")
+		return str(td.ok("put_station", obj{"station": obj{"name": name, "kind": "custom", "capacity": capacity}}), "station")
 	}
 	tt, lp, bd, xx := station("Teacher table", 2), station("Laptops", 0), station("Build", 0), station("Spare", 0)
 	plan := func(stations []string, legs []int, warn int) obj {
@@ -1686,17 +1679,17 @@ func oRotation(s *cServer, teacher string) {
 	c.dev["Olivia"].deny("forbidden", "start_rotation", good)
 	// full: the teacher's table holds two; Noah, sent there, and the two
 	// Otters who start there would be three.
-	td.do("move_student", obj{"student": c.id("Noah"), "station": tt})
+	td.ok("move_student", obj{"student": c.id("Noah"), "station": tt})
 	from2 := c.last()
 	td.deny("full", "start_rotation", good)
 	c.nothing("a rotation that would overfill a station", from2)
-	td.do("move_student", obj{"student": c.id("Noah"), "clear": true})
+	td.ok("move_student", obj{"student": c.id("Noah"), "clear": true})
 	c.td.deny("wrong_state", "rotate", obj{"action": "advance"})
 	_ = from
 
 	// Start: every device gets the rotation.
 	from = c.last()
-	if r := td.do("start_rotation", good); len(r) != 0 {
+	if r := td.ok("start_rotation", good); len(r) != 0 {
 		t.Errorf("start_rotation answered %v, want {}", r)
 	}
 	c.mark("started")
@@ -1727,18 +1720,18 @@ func oRotation(s *cServer, teacher string) {
 	}
 	td.deny("wrong_state", "start_rotation", good)
 	td.deny("wrong_state", "remove_station", obj{"station": lp})
-	td.do("remove_station", obj{"station": xx})
+	td.ok("remove_station", obj{"station": xx})
 
 	// What is sent to a station reaches the students there now.
 	from = c.last()
-	td.do("announce", obj{"text": "Laptops: save your work now.", "station": lp})
-	act := td.do("push_activity", obj{"activity": obj{"title": "At the table"}, "to": obj{"station": tt}})
+	td.ok("announce", obj{"text": "Laptops: save your work now.", "station": lp})
+	act := td.ok("push_activity", obj{"activity": obj{"title": "At the table"}, "to": obj{"station": tt}})
 	if n64(act, "seq") <= 0 {
 		t.Errorf("push_activity answered %v, want its seq", act)
 	}
-	td.do("move_student", obj{"student": c.id("Olivia"), "station": bd})
-	td.do("announce", obj{"text": "Build: the glue is out.", "station": bd})
-	td.do("announce", obj{"text": "Table: pens down.", "station": tt})
+	td.ok("move_student", obj{"student": c.id("Olivia"), "station": bd})
+	td.ok("announce", obj{"text": "Build: the glue is out.", "station": bd})
+	td.ok("announce", obj{"text": "Table: pens down.", "station": tt})
 	c.mark("to the stations")
 	text := func(s string) func(frame) bool {
 		return func(f frame) bool { return str(f.data(), "text") == s || str(sub(f.data(), "activity"), "title") == s }
@@ -1750,23 +1743,23 @@ func oRotation(s *cServer, teacher string) {
 
 	// Moving into a group at a full station: full, unless the student was
 	// sent to a station of their own.
-	td.do("move_student", obj{"student": c.id("Olivia"), "clear": true})
+	td.ok("move_student", obj{"student": c.id("Olivia"), "clear": true})
 	td.deny("full", "move_student", obj{"student": c.id("Judy"), "group": otters})
-	td.do("move_student", obj{"student": c.id("Judy"), "station": bd})
-	td.do("move_student", obj{"student": c.id("Judy"), "group": otters})
+	td.ok("move_student", obj{"student": c.id("Judy"), "station": bd})
+	td.ok("move_student", obj{"student": c.id("Judy"), "group": otters})
 
 	// A regrouping while the rotation runs: as many groups as tracks, and
 	// it waits for the next leg.
-	p3 := td.do("propose_groups", obj{"method": "random", "count": 3})
+	p3 := td.ok("propose_groups", obj{"method": "random", "count": 3})
 	td.deny("wrong_state", "apply_groups", obj{"proposal": str(p3, "id")})
-	p := td.do("propose_groups", obj{"method": "random", "count": 2})
-	if r := td.do("apply_groups", obj{"proposal": str(p, "id")}); cJSONs(t, r) != `{"scheduled":true}` {
+	p := td.ok("propose_groups", obj{"method": "random", "count": 2})
+	if r := td.ok("apply_groups", obj{"proposal": str(p, "id")}); cJSONs(t, r) != `{"scheduled":true}` {
 		t.Errorf("apply_groups while a rotation runs answered %v", r)
 	}
 	// A later one replaces the one waiting.
-	p = td.do("propose_groups", obj{"method": "random", "count": 2})
+	p = td.ok("propose_groups", obj{"method": "random", "count": 2})
 	from = c.last()
-	if r := td.do("apply_groups", obj{"proposal": str(p, "id"), "groups": []any{
+	if r := td.ok("apply_groups", obj{"proposal": str(p, "id"), "groups": []any{
 		obj{"name": "Foxes", "members": []any{c.id("Olivia"), c.id("Noah"), c.id("Judy")}},
 		obj{"name": "Owls", "members": []any{c.id("Mason"), c.id("Amelia")}},
 	}}); cJSONs(t, r) != `{"scheduled":true}` {
@@ -1790,11 +1783,11 @@ func oRotation(s *cServer, teacher string) {
 
 	// The controls.
 	from = c.last()
-	td.do("rotate", obj{"action": "pause", "group": otters})
+	td.ok("rotate", obj{"action": "pause", "group": otters})
 	td.deny("wrong_state", "rotate", obj{"action": "pause", "group": otters})
 	td.deny("wrong_state", "rotate", obj{"action": "resume", "group": herons})
-	td.do("rotate", obj{"action": "extend", "group": herons, "ms": 120000})
-	td.do("rotate", obj{"action": "extend", "group": otters, "ms": 60000})
+	td.ok("rotate", obj{"action": "extend", "group": herons, "ms": 120000})
+	td.ok("rotate", obj{"action": "extend", "group": otters, "ms": 60000})
 	for _, bad := range []obj{
 		{"action": "extend", "group": herons, "ms": 999},
 		{"action": "extend", "group": herons, "ms": 7200001},
@@ -1831,7 +1824,7 @@ func oRotation(s *cServer, teacher string) {
 		t.Errorf("a minute more for the paused Otters: left %d, then %d", left, l)
 	}
 	from = c.last()
-	td.do("rotate", obj{"action": "resume", "group": otters})
+	td.ok("rotate", obj{"action": "resume", "group": otters})
 	c.mark("resumed")
 	rot, f = c.lastRotation(td, from)
 	at := n64(list(f.data(), "actions")[0].(obj), "at")
@@ -1840,9 +1833,9 @@ func oRotation(s *cServer, teacher string) {
 	}
 
 	// The whole class paused: class_paused, then hold; the clocks stop.
-	td.do("rotate", obj{"action": "pause", "group": herons})
+	td.ok("rotate", obj{"action": "pause", "group": herons})
 	from = c.last()
-	td.do("pause_class", obj{})
+	td.ok("pause_class", obj{})
 	td.deny("wrong_state", "rotate", obj{"action": "resume", "group": otters})
 	c.mark("class paused")
 	if got := kinds(filter(c.dev["Olivia"].after(from), "class_paused", "rotation")); !slices.Equal(got, []string{"class_paused", "rotation"}) {
@@ -1857,7 +1850,7 @@ func oRotation(s *cServer, teacher string) {
 	}
 	heldLeft := n64(trackOf(rot, otters), "left")
 	from = c.last()
-	td.do("resume_class", obj{})
+	td.ok("resume_class", obj{})
 	c.mark("class resumed")
 	if got := kinds(filter(c.pd.after(from), "class_paused", "rotation")); !slices.Equal(got, []string{"class_paused", "rotation"}) {
 		t.Errorf("resume_class: the projector received %v, want class_paused then rotation", got)
@@ -1878,7 +1871,7 @@ func oRotation(s *cServer, teacher string) {
 
 	// The next leg: the regrouping takes effect.
 	from = c.last()
-	td.do("rotate", obj{"action": "advance"})
+	td.ok("rotate", obj{"action": "advance"})
 	c.mark("second leg")
 	var seen []string
 	var foxes, owls string
@@ -1919,18 +1912,18 @@ func oRotation(s *cServer, teacher string) {
 	if v := s.peek("Judy, regrouped", c.st["Judy"].token, ""); str(v, "station") != lp || str(sub(v, "group"), "id") != foxes {
 		t.Errorf("Judy, a Fox whose placement ended with the leg, is at %v in %v", v["station"], sub(v, "group")["name"])
 	}
-	td.do("rotate", obj{"action": "resume", "group": owls})
+	td.ok("rotate", obj{"action": "resume", "group": owls})
 	c.check("rotation, regrouped")
 
 	// To the end: the Foxes alone, then everyone.
 	from = c.last()
-	td.do("rotate", obj{"action": "advance", "group": foxes})
-	td.do("rotate", obj{"action": "advance"})
+	td.ok("rotate", obj{"action": "advance", "group": foxes})
+	td.ok("rotate", obj{"action": "advance"})
 	// "rotate is refused with wrong_state when ... the group has already
 	// finished".
 	td.deny("wrong_state", "rotate", obj{"action": "pause", "group": foxes})
 	td.deny("wrong_state", "rotate", obj{"action": "advance", "group": foxes})
-	td.do("rotate", obj{"action": "advance"})
+	td.ok("rotate", obj{"action": "advance"})
 	td.deny("wrong_state", "rotate", obj{"action": "advance"})
 	td.deny("wrong_state", "rotate", obj{"action": "end"})
 	c.mark("finished")
@@ -1950,9 +1943,9 @@ func oRotation(s *cServer, teacher string) {
 
 	// A rotation started while the class is paused starts held, and
 	// end ends it at once, without finish.
-	td.do("pause_class", obj{})
+	td.ok("pause_class", obj{})
 	from = c.last()
-	td.do("start_rotation", plan([]string{lp, bd}, []int{leg, leg, leg}, -1))
+	td.ok("start_rotation", plan([]string{lp, bd}, []int{leg, leg, leg}, -1))
 	c.mark("started paused")
 	rot, f = c.lastRotation(td, from)
 	if got := actions(f, names); !slices.Equal(got, []string{"start:0", "hold:0"}) {
@@ -1964,9 +1957,9 @@ func oRotation(s *cServer, teacher string) {
 	if n64(trackOf(rot, foxes), "left") != leg {
 		t.Errorf("a rotation started held has the whole leg left: %v", trackOf(rot, foxes))
 	}
-	td.do("resume_class", obj{})
+	td.ok("resume_class", obj{})
 	from = c.last()
-	td.do("rotate", obj{"action": "end"})
+	td.ok("rotate", obj{"action": "end"})
 	c.mark("ended")
 	rot, f = c.lastRotation(td, from)
 	if got := actions(f, names); !slices.Equal(got, []string{"end:0"}) {
@@ -1981,7 +1974,7 @@ func oRotation(s *cServer, teacher string) {
 	// The groups that rotate, in the order given: the i-th starts at
 	// station i.
 	from = c.last()
-	td.do("start_rotation", obj{"plan": sub(plan([]string{lp, bd}, []int{leg, 10000}, 0), "plan"), "groups": []any{owls}})
+	td.ok("start_rotation", obj{"plan": sub(plan([]string{lp, bd}, []int{leg, 10000}, 0), "plan"), "groups": []any{owls}})
 	c.mark("the Owls alone")
 	rot, _ = c.lastRotation(td, from)
 	if got := tracks(rot, names); !slices.Equal(got, []string{"Owls:0:0:L deadline"}) {
@@ -1995,9 +1988,9 @@ func oRotation(s *cServer, teacher string) {
 	if v := s.peek("Olivia, a Fox, not rotating", c.st["Olivia"].token, ""); v["station"] != nil {
 		t.Errorf("Olivia, whose group does not rotate, is at %v", v["station"])
 	}
-	td.do("rotate", obj{"action": "end"})
+	td.ok("rotate", obj{"action": "end"})
 	from = c.last()
-	td.do("start_rotation", obj{"plan": sub(plan([]string{lp, bd}, []int{leg}, -1), "plan"), "groups": []any{owls, foxes}})
+	td.ok("start_rotation", obj{"plan": sub(plan([]string{lp, bd}, []int{leg}, -1), "plan"), "groups": []any{owls, foxes}})
 	c.mark("the Owls first")
 	rot, _ = c.lastRotation(td, from)
 	if got := tracks(rot, names); !slices.Equal(got, []string{"Owls:0:0:L deadline", "Foxes:1:0:B deadline"}) {
@@ -2024,25 +2017,25 @@ type oClock struct {
 func oClockStart(s *cServer, teacher string) *oClock {
 	c := oNew(s, teacher, "Clock", "Olivia", "Noah")
 	g := c.groups([]string{"Otters", "Olivia"}, []string{"Herons", "Noah"})
-	a := str(c.td.do("put_station", obj{"station": obj{"name": "A", "kind": "custom", "capacity": 0}}), "station")
-	b := str(c.td.do("put_station", obj{"station": obj{"name": "B", "kind": "custom", "capacity": 0}}), "station")
+	a := str(c.td.ok("put_station", obj{"station": obj{"name": "A", "kind": "custom", "capacity": 0}}), "station")
+	b := str(c.td.ok("put_station", obj{"station": obj{"name": "B", "kind": "custom", "capacity": 0}}), "station")
 	k := &oClock{oClass: c, names: map[string]string{g[0]: "Otters", g[1]: "Herons", a: "A", b: "B"}}
 	k.start = c.last()
-	c.td.do("start_rotation", obj{"plan": obj{"stations": []any{a, b}, "legs": []any{10000, 10000}, "warn_ms": 1000, "auto": true}})
+	c.td.ok("start_rotation", obj{"plan": obj{"stations": []any{a, b}, "legs": []any{10000, 10000}, "warn_ms": 1000, "auto": true}})
 
 	d := oNew(s, teacher, "Due", "Mia", "Leo")
 	g = d.groups([]string{"Otters", "Mia"}, []string{"Herons", "Leo"})
-	a = str(d.td.do("put_station", obj{"station": obj{"name": "A", "kind": "custom", "capacity": 0}}), "station")
-	b = str(d.td.do("put_station", obj{"station": obj{"name": "B", "kind": "custom", "capacity": 0}}), "station")
+	a = str(d.td.ok("put_station", obj{"station": obj{"name": "A", "kind": "custom", "capacity": 0}}), "station")
+	b = str(d.td.ok("put_station", obj{"station": obj{"name": "B", "kind": "custom", "capacity": 0}}), "station")
 	k.due, k.dueNames = d, map[string]string{g[0]: "Otters", g[1]: "Herons", a: "A", b: "B"}
 	k.dueStart = d.last()
-	d.td.do("start_rotation", obj{"plan": obj{"stations": []any{a, b}, "legs": []any{10000, 600000}, "warn_ms": 1000, "auto": false}})
+	d.td.ok("start_rotation", obj{"plan": obj{"stations": []any{a, b}, "legs": []any{10000, 600000}, "warn_ms": 1000, "auto": false}})
 
 	e := oNew(s, teacher, "Ended mid-rotation", "Eva")
 	e.groups([]string{"Otters", "Eva"})
-	a = str(e.td.do("put_station", obj{"station": obj{"name": "A", "kind": "custom", "capacity": 0}}), "station")
-	e.td.do("start_rotation", obj{"plan": obj{"stations": []any{a}, "legs": []any{10000, 10000}, "warn_ms": 1000, "auto": true}})
-	e.td.do("end_class", obj{})
+	a = str(e.td.ok("put_station", obj{"station": obj{"name": "A", "kind": "custom", "capacity": 0}}), "station")
+	e.td.ok("start_rotation", obj{"plan": obj{"stations": []any{a}, "legs": []any{10000, 10000}, "warn_ms": 1000, "auto": true}})
+	e.td.ok("end_class", obj{})
 	for _, dv := range e.devices() {
 		if code := dv.closed(); code != 4003 {
 			s.t.Errorf("%s: closed with %d when the class ended, want 4003", dv.name, code)
@@ -2115,7 +2108,7 @@ func oDueCheck(k *oClock) {
 	// "a due group gets ms from now and runs again ... When the leg then
 	// has more than warn_ms left, its warning will be given again."
 	from := c.last()
-	td.do("rotate", obj{"action": "extend", "group": herons, "ms": 3000})
+	td.ok("rotate", obj{"action": "extend", "group": herons, "ms": 3000})
 	c.mark("extended")
 	rot, ext := c.lastRotation(td, from)
 	at := n64(list(ext.data(), "actions")[0].(obj), "at")
@@ -2140,8 +2133,8 @@ func oDueCheck(k *oClock) {
 	}
 	td.deny("wrong_state", "rotate", obj{"action": "pause", "group": otters})
 	from = c.last()
-	td.do("pause_class", obj{})
-	td.do("rotate", obj{"action": "extend", "group": otters, "ms": 600000})
+	td.ok("pause_class", obj{})
+	td.ok("rotate", obj{"action": "extend", "group": otters, "ms": 600000})
 	c.mark("held")
 	held := rotationEvents(td, from)
 	if len(held) != 2 {
@@ -2155,8 +2148,8 @@ func oDueCheck(k *oClock) {
 		t.Errorf("a due group extended while the class is paused: %v", rot)
 	}
 	from = c.last()
-	td.do("resume_class", obj{})
-	td.do("rotate", obj{"action": "advance", "group": herons})
+	td.ok("resume_class", obj{})
+	td.ok("rotate", obj{"action": "advance", "group": herons})
 	c.mark("released")
 	rs = rotationEvents(td, from)
 	if len(rs) != 2 {
@@ -2175,9 +2168,9 @@ func oDueCheck(k *oClock) {
 	// "A paused or held group moves but stays stopped, with the whole
 	// next leg left."
 	from = c.last()
-	td.do("rotate", obj{"action": "pause", "group": otters})
-	td.do("rotate", obj{"action": "advance", "group": otters})
-	td.do("rotate", obj{"action": "resume", "group": otters})
+	td.ok("rotate", obj{"action": "pause", "group": otters})
+	td.ok("rotate", obj{"action": "advance", "group": otters})
+	td.ok("rotate", obj{"action": "resume", "group": otters})
 	c.mark("a paused group advanced")
 	rs = rotationEvents(td, from)
 	if len(rs) != 3 {
@@ -2189,9 +2182,9 @@ func oDueCheck(k *oClock) {
 	}
 	// Without a group: every running group, then every paused one.
 	from = c.last()
-	td.do("rotate", obj{"action": "pause"})
+	td.ok("rotate", obj{"action": "pause"})
 	td.deny("wrong_state", "rotate", obj{"action": "pause", "group": herons})
-	td.do("rotate", obj{"action": "resume"})
+	td.ok("rotate", obj{"action": "resume"})
 	c.mark("all paused and resumed")
 	rs = rotationEvents(td, from)
 	if len(rs) != 2 {
@@ -2274,15 +2267,15 @@ func oControls(s *cServer, teacher string) {
 	otters, herons := g[0], g[1]
 	c.withCoach("moss@school.example", "Ms Moss", otters)
 	td := c.td
-	lab := str(td.do("put_station", obj{"station": obj{"name": "Lab", "kind": "custom", "capacity": 0}}), "station")
-	td.do("move_student", obj{"student": c.id("Mason"), "station": lab})
+	lab := str(td.ok("put_station", obj{"station": obj{"name": "Lab", "kind": "custom", "capacity": 0}}), "station")
+	td.ok("move_student", obj{"student": c.id("Mason"), "station": lab})
 
 	// Pause: everyone; a paused class still takes commands.
 	from := c.last()
-	td.do("pause_class", obj{})
-	td.do("pause_class", obj{})
-	c.dev["Olivia"].do("raise_hand", obj{"note": "while paused"})
-	td.do("resume_class", obj{})
+	td.ok("pause_class", obj{})
+	td.ok("pause_class", obj{})
+	c.dev["Olivia"].ok("raise_hand", obj{"note": "while paused"})
+	td.ok("resume_class", obj{})
 	c.mark("paused and resumed")
 	c.sees("class_paused", from, evIs("class_paused"), "teacher", "projector", "Olivia", "Mason", "Noah", "Ms Moss")
 	var ps []string
@@ -2318,10 +2311,10 @@ func oControls(s *cServer, teacher string) {
 		if a.to != nil {
 			data["to"] = a.to
 		}
-		results[a.title] = n64(td.do("push_activity", data), "seq")
+		results[a.title] = n64(td.ok("push_activity", data), "seq")
 	}
-	results["ann: group"] = n64(td.do("announce", obj{"text": "ann: group", "group": herons}), "seq")
-	results["ann: station"] = n64(td.do("announce", obj{"text": "ann: station", "station": lab}), "seq")
+	results["ann: group"] = n64(td.ok("announce", obj{"text": "ann: group", "group": herons}), "seq")
+	results["ann: station"] = n64(td.ok("announce", obj{"text": "ann: station", "station": lab}), "seq")
 	c.mark("sent")
 	title := func(s string) func(frame) bool {
 		return func(f frame) bool {
@@ -2359,7 +2352,7 @@ func oControls(s *cServer, teacher string) {
 	td.deny("not_found", "set_level", obj{"student": "4b955ea0-e456-4b43-a44e-e3de91013e9e", "level": 0.5})
 	c.nothing("refused levels", from)
 	from = c.last()
-	td.do("set_level", obj{"student": c.id("Olivia"), "level": 0.35})
+	td.ok("set_level", obj{"student": c.id("Olivia"), "level": 0.35})
 	c.mark("level set")
 	c.sees("a level", from, evIs("level"), "teacher")
 	if v := s.peek("Olivia, levelled", c.st["Olivia"].token, ""); strings.Contains(cJSONs(t, v), "0.35") {
@@ -2385,10 +2378,10 @@ func oControls(s *cServer, teacher string) {
 	c.dev["Olivia"].deny("invalid", "set_interest", obj{"interest": "two\nlines"})
 	c.nothing("refused choices", from)
 	from = c.last()
-	td.do("offer_choices", obj{"prompt": "Which passage will you read?", "options": []any{" Rock music ", "Volcanoes", "Space travel"}})
+	td.ok("offer_choices", obj{"prompt": "Which passage will you read?", "options": []any{" Rock music ", "Volcanoes", "Space travel"}})
 	c.dev["Olivia"].deny("invalid", "choose", obj{"option": "Dinosaurs"})
-	c.dev["Olivia"].do("choose", obj{"option": "  rock MUSIC "})
-	c.dev["Noah"].do("set_interest", obj{"interest": "robots"})
+	c.dev["Olivia"].ok("choose", obj{"option": "  rock MUSIC "})
+	c.dev["Noah"].ok("set_interest", obj{"interest": "robots"})
 	c.mark("chosen")
 	c.sees("choices", from, evIs("choices"), everyone...)
 	for _, f := range filter(c.pd.after(from), "choices") {
@@ -2409,12 +2402,12 @@ func oControls(s *cServer, teacher string) {
 	}
 	c.check("choices made")
 	// A new offer clears every choice; none withdraws it.
-	td.do("offer_choices", obj{"prompt": "And now?", "options": []any{"Rock music", "Jazz"}})
+	td.ok("offer_choices", obj{"prompt": "And now?", "options": []any{"Rock music", "Jazz"}})
 	if v := s.peek("teacher, offered again", teacher, c.room.id); strings.Contains(cJSONs(t, v["students"]), `"choice"`) {
 		t.Errorf("after a new offer a student still has a choice: %v", v["students"])
 	}
-	c.dev["Noah"].do("set_interest", obj{"interest": ""})
-	td.do("offer_choices", obj{"prompt": "", "options": []any{}})
+	c.dev["Noah"].ok("set_interest", obj{"interest": ""})
+	td.ok("offer_choices", obj{"prompt": "", "options": []any{}})
 	c.dev["Olivia"].deny("wrong_state", "choose", obj{"option": "Jazz"})
 	for _, who := range []struct{ name, token, room string }{{"teacher", teacher, c.room.id}, {"Olivia", c.st["Olivia"].token, ""}, {"projector", c.proj, ""}} {
 		if v := s.peek(who.name+", offer withdrawn", who.token, who.room); v["choices"] != nil {
@@ -2429,7 +2422,7 @@ func oControls(s *cServer, teacher string) {
 	mason := c.dev["Mason"]
 	back := mason.resumeOf()
 	c.leave("Mason")
-	td.do("announce", obj{"text": "Lab, while Mason is away", "station": lab})
+	td.ok("announce", obj{"text": "Lab, while Mason is away", "station": lab})
 	md, w := s.enter("Mason, back", c.st["Mason"].token, "", back)
 	if w["resumed"] != true {
 		t.Fatalf("Mason's resume: %v", w)
@@ -2592,7 +2585,7 @@ func oWorkspaces(s *cServer, teacher string) {
 	okWS(olivia, otters, obj{"kind": "remove_task", "task": t2})
 	okWS(olivia, otters, obj{"kind": "set_role", "student": c.id("Olivia"), "role": "facilitator"})
 	// "A student who left the group can still lose their role."
-	c.td.do("move_student", obj{"student": c.id("Olivia"), "group": herons})
+	c.td.ok("move_student", obj{"student": c.id("Olivia"), "group": herons})
 	okWS(c.td, otters, obj{"kind": "set_role", "student": c.id("Olivia"), "role": ""})
 	v = s.peek("teacher, workspaces", teacher, c.room.id)
 	for _, x := range list(v, "workspaces") {
@@ -2669,11 +2662,11 @@ func oCoaches(s *cServer, teacher string) {
 	g := c.groups([]string{"Otters", "Olivia", "Mason"}, []string{"Herons", "Noah", "Amelia"})
 	otters, herons := g[0], g[1]
 	td := c.td
-	lab := str(td.do("put_station", obj{"station": obj{"name": "Lab", "kind": "custom", "capacity": 0}}), "station")
-	td.do("announce", obj{"text": "to the Otters, before a coach", "group": otters})
-	td.do("set_level", obj{"student": c.id("Olivia"), "level": 0.4})
-	td.do("move_student", obj{"student": c.id("Mason"), "station": lab})
-	td.do("move_student", obj{"student": c.id("Noah"), "station": lab})
+	lab := str(td.ok("put_station", obj{"station": obj{"name": "Lab", "kind": "custom", "capacity": 0}}), "station")
+	td.ok("announce", obj{"text": "to the Otters, before a coach", "group": otters})
+	td.ok("set_level", obj{"student": c.id("Olivia"), "level": 0.4})
+	td.ok("move_student", obj{"student": c.id("Mason"), "station": lab})
+	td.ok("move_student", obj{"student": c.id("Noah"), "station": lab})
 
 	inv := s.ok(201, "POST", "/api/v1/coaches", teacher, obj{"email": "rook@school.example", "name": "Mr Rook"})
 	co := s.ok(200, "POST", "/api/v1/coaches/accept", "", obj{"code": str(sub(inv, "invite"), "code"), "password": "a coach's long password"})
@@ -2684,7 +2677,7 @@ func oCoaches(s *cServer, teacher string) {
 	c.dev["Olivia"].deny("forbidden", "assign_coach", obj{"group": otters, "coach": c.coach.id, "assigned": true})
 	c.nothing("refused assignments", from)
 	from = c.last()
-	td.do("assign_coach", obj{"group": otters, "coach": c.coach.id, "assigned": true})
+	td.ok("assign_coach", obj{"group": otters, "coach": c.coach.id, "assigned": true})
 	c.mark("Mr Diaz has the Otters")
 	c.sees("the group event giving the Otters a coach", from, evIs("group"), "teacher", "Olivia", "Mason")
 	for _, f := range filter(td.after(from), "group") {
@@ -2731,20 +2724,20 @@ func oCoaches(s *cServer, teacher string) {
 	// Live: for everyone, and for their group; nothing for the teachers
 	// only, for one student or for the students at a station.
 	from = c.last()
-	td.do("propose_groups", obj{"method": "random", "count": 2})
-	td.do("set_level", obj{"student": c.id("Mason"), "level": 0.7})
-	td.do("set_late_rule", obj{"rule": "none"})
-	td.do("announce", obj{"text": "to Olivia", "to": c.id("Olivia")})
-	td.do("announce", obj{"text": "to the Lab", "station": lab})
-	td.do("announce", obj{"text": "to the Otters", "group": otters})
-	td.do("announce", obj{"text": "to the Herons", "group": herons})
-	td.do("push_activity", obj{"activity": obj{"title": "for the Otters"}, "to": obj{"group": otters}})
-	td.do("move_student", obj{"student": c.id("Olivia"), "station": lab})
-	c.dev["Olivia"].do("raise_hand", obj{"note": "a hand"})
-	c.dev["Olivia"].do("set_interest", obj{"interest": "rocks"})
-	c.dev["Olivia"].do("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "Otters' task"}})
-	c.dev["Noah"].do("edit_workspace", obj{"group": herons, "op": obj{"kind": "add_task", "title": "Herons' task"}})
-	c.cd.do("edit_workspace", obj{"group": otters, "op": obj{"kind": "comment", "text": "Nice."}})
+	td.ok("propose_groups", obj{"method": "random", "count": 2})
+	td.ok("set_level", obj{"student": c.id("Mason"), "level": 0.7})
+	td.ok("set_late_rule", obj{"rule": "none"})
+	td.ok("announce", obj{"text": "to Olivia", "to": c.id("Olivia")})
+	td.ok("announce", obj{"text": "to the Lab", "station": lab})
+	td.ok("announce", obj{"text": "to the Otters", "group": otters})
+	td.ok("announce", obj{"text": "to the Herons", "group": herons})
+	td.ok("push_activity", obj{"activity": obj{"title": "for the Otters"}, "to": obj{"group": otters}})
+	td.ok("move_student", obj{"student": c.id("Olivia"), "station": lab})
+	c.dev["Olivia"].ok("raise_hand", obj{"note": "a hand"})
+	c.dev["Olivia"].ok("set_interest", obj{"interest": "rocks"})
+	c.dev["Olivia"].ok("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "Otters' task"}})
+	c.dev["Noah"].ok("edit_workspace", obj{"group": herons, "op": obj{"kind": "add_task", "title": "Herons' task"}})
+	c.cd.ok("edit_workspace", obj{"group": otters, "op": obj{"kind": "comment", "text": "Nice."}})
 	c.cd.deny("forbidden", "edit_workspace", obj{"group": herons, "op": obj{"kind": "comment", "text": "not mine"}})
 	for _, typ := range []string{"announce", "pause_class", "move_student", "set_level", "rotate", "push_activity", "raise_hand", "choose"} {
 		data, ok := map[string]obj{
@@ -2757,7 +2750,7 @@ func oCoaches(s *cServer, teacher string) {
 		}
 		c.cd.deny("forbidden", typ, data)
 	}
-	c.cd.do("ping", obj{})
+	c.cd.ok("ping", obj{})
 	c.mark("the coach's events")
 	var got []string
 	for _, f := range c.cd.after(from) {
@@ -2781,11 +2774,11 @@ func oCoaches(s *cServer, teacher string) {
 	// A second group: its group event is the first of it he receives;
 	// taking the first away is the last of that one.
 	from = c.last()
-	td.do("assign_coach", obj{"group": herons, "coach": c.coach.id, "assigned": true})
-	td.do("announce", obj{"text": "Herons, coached", "group": herons})
-	td.do("assign_coach", obj{"group": otters, "coach": c.coach.id, "assigned": false})
-	td.do("announce", obj{"text": "Otters, uncoached", "group": otters})
-	c.dev["Olivia"].do("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "unseen"}})
+	td.ok("assign_coach", obj{"group": herons, "coach": c.coach.id, "assigned": true})
+	td.ok("announce", obj{"text": "Herons, coached", "group": herons})
+	td.ok("assign_coach", obj{"group": otters, "coach": c.coach.id, "assigned": false})
+	td.ok("announce", obj{"text": "Otters, uncoached", "group": otters})
+	c.dev["Olivia"].ok("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "unseen"}})
 	c.mark("moved")
 	got = nil
 	for _, f := range c.cd.after(from) {
@@ -2806,8 +2799,8 @@ func oCoaches(s *cServer, teacher string) {
 	// Regrouping ends every assignment: the groups event says so, and
 	// the coach's hello is refused.
 	from = c.last()
-	p := td.do("propose_groups", obj{"method": "random", "count": 2})
-	td.do("apply_groups", obj{"proposal": str(p, "id")})
+	p := td.ok("propose_groups", obj{"method": "random", "count": 2})
+	td.ok("apply_groups", obj{"proposal": str(p, "id")})
 	c.mark("regrouped")
 	if gs := filter(c.cd.after(from), "groups"); len(gs) != 1 || strings.Contains(cJSONs(t, gs[0].data()), herons) {
 		t.Errorf("the coach's groups event after a regrouping: %v", gs)
@@ -2840,32 +2833,32 @@ func oCoTeachers(s *cServer, teacher string) {
 	as, _ := s.enter("assistant", tok["assistant"], c.room.id, nil)
 	from := c.last()
 	// The co-teacher sets the class up.
-	table := str(co.do("put_station", obj{"station": obj{"name": "Table", "kind": "teacher_led", "capacity": 0}}), "station")
-	lab := str(co.do("put_station", obj{"station": obj{"name": "Lab", "kind": "custom", "capacity": 0}}), "station")
-	p := co.do("propose_groups", obj{"method": "random", "count": 2})
-	g := ids(list(co.do("apply_groups", obj{"proposal": str(p, "id"), "groups": []any{
+	table := str(co.ok("put_station", obj{"station": obj{"name": "Table", "kind": "teacher_led", "capacity": 0}}), "station")
+	lab := str(co.ok("put_station", obj{"station": obj{"name": "Lab", "kind": "custom", "capacity": 0}}), "station")
+	p := co.ok("propose_groups", obj{"method": "random", "count": 2})
+	g := ids(list(co.ok("apply_groups", obj{"proposal": str(p, "id"), "groups": []any{
 		obj{"name": "Otters", "members": []any{c.id("Olivia"), c.id("Mason")}},
 		obj{"name": "Herons", "members": []any{c.id("Noah")}},
 	}}), "groups"))
-	co.do("set_late_rule", obj{"rule": "none"})
-	co.do("start_rotation", obj{"plan": obj{"stations": []any{table, lab}, "legs": []any{600000, 600000}, "warn_ms": -1, "auto": false}})
+	co.ok("set_late_rule", obj{"rule": "none"})
+	co.ok("start_rotation", obj{"plan": obj{"stations": []any{table, lab}, "legs": []any{600000, 600000}, "warn_ms": -1, "auto": false}})
 	// The assistant steers it.
-	as.do("announce", obj{"text": "from the assistant"})
-	as.do("pause_class", obj{})
-	as.do("resume_class", obj{})
-	as.do("rotate", obj{"action": "extend", "ms": 60000})
-	as.do("rotate", obj{"action": "advance"})
-	as.do("move_student", obj{"student": c.id("Olivia"), "station": table})
-	as.do("push_activity", obj{"activity": obj{"title": "from the assistant"}, "to": obj{"group": g[0]}})
-	as.do("set_level", obj{"student": c.id("Noah"), "level": 0.5})
-	as.do("offer_choices", obj{"prompt": "Which?", "options": []any{"A", "B"}})
-	as.do("edit_workspace", obj{"group": g[1], "op": obj{"kind": "comment", "text": "from the assistant"}})
+	as.ok("announce", obj{"text": "from the assistant"})
+	as.ok("pause_class", obj{})
+	as.ok("resume_class", obj{})
+	as.ok("rotate", obj{"action": "extend", "ms": 60000})
+	as.ok("rotate", obj{"action": "advance"})
+	as.ok("move_student", obj{"student": c.id("Olivia"), "station": table})
+	as.ok("push_activity", obj{"activity": obj{"title": "from the assistant"}, "to": obj{"group": g[0]}})
+	as.ok("set_level", obj{"student": c.id("Noah"), "level": 0.5})
+	as.ok("offer_choices", obj{"prompt": "Which?", "options": []any{"A", "B"}})
+	as.ok("edit_workspace", obj{"group": g[1], "op": obj{"kind": "comment", "text": "from the assistant"}})
 	as.deny("forbidden", "start_rotation", obj{"plan": obj{"stations": []any{table}, "legs": []any{600000}, "warn_ms": -1, "auto": false}})
 	// "Sharing again with another role changes the role at once: the room
 	// checks every command against the role the sender has when it
 	// arrives."
 	s.ok(200, "POST", "/api/v1/rooms/"+c.room.id+"/teachers", teacher, obj{"email": "plum@school.example", "role": "co_teacher"})
-	as.do("put_station", obj{"station": obj{"name": "Corner", "kind": "independent", "capacity": 0}})
+	as.ok("put_station", obj{"station": obj{"name": "Corner", "kind": "independent", "capacity": 0}})
 	s.ok(200, "POST", "/api/v1/rooms/"+c.room.id+"/teachers", teacher, obj{"email": "plum@school.example", "role": "assistant"})
 	as.deny("forbidden", "remove_station", obj{"station": lab})
 	end := c.mark("co-taught")
@@ -2924,10 +2917,10 @@ func oRestart(t *testing.T, sig syscall.Signal) {
 	// server is down.
 	auto := oNew(s, teacher, "Auto", "Ada", "Ben")
 	ag := auto.groups([]string{"Reds", "Ada"}, []string{"Blues", "Ben"})
-	a1 := str(auto.td.do("put_station", obj{"station": obj{"name": "A", "kind": "custom", "capacity": 0}}), "station")
-	a2 := str(auto.td.do("put_station", obj{"station": obj{"name": "B", "kind": "custom", "capacity": 0}}), "station")
+	a1 := str(auto.td.ok("put_station", obj{"station": obj{"name": "A", "kind": "custom", "capacity": 0}}), "station")
+	a2 := str(auto.td.ok("put_station", obj{"station": obj{"name": "B", "kind": "custom", "capacity": 0}}), "station")
 	from := auto.last()
-	auto.td.do("start_rotation", obj{"plan": obj{"stations": []any{a1, a2}, "legs": []any{10000, 600000}, "warn_ms": 1000, "auto": true}})
+	auto.td.ok("start_rotation", obj{"plan": obj{"stations": []any{a1, a2}, "legs": []any{10000, 600000}, "warn_ms": 1000, "auto": true}})
 	auto.mark("started")
 	autoRot, _ := auto.lastRotation(auto.td, from)
 	due := n64(autoRot, "started") + 10000
@@ -2941,26 +2934,26 @@ func oRestart(t *testing.T, sig syscall.Signal) {
 	c.withCoach("diaz@school.example", "Mr Diaz", otters)
 	td := c.td
 	st := func(name string) string {
-		return str(td.do("put_station", obj{"station": obj{"name": name, "kind": "custom", "capacity": 0}}), "station")
+		return str(td.ok("put_station", obj{"station": obj{"name": name, "kind": "custom", "capacity": 0}}), "station")
 	}
 	tt, lp, bd := st("Table"), st("Laptops"), st("Build")
 	names := map[string]string{otters: "Otters", herons: "Herons", tt: "T", lp: "L", bd: "B"}
-	td.do("start_rotation", obj{"plan": obj{"stations": []any{tt, lp, bd}, "legs": []any{600000, 600000, 600000}, "warn_ms": 0, "auto": false}})
-	td.do("rotate", obj{"action": "advance"})
-	td.do("rotate", obj{"action": "pause", "group": otters})
-	td.do("rotate", obj{"action": "extend", "group": herons, "ms": 60000})
-	p := td.do("propose_groups", obj{"method": "random", "count": 2})
-	td.do("apply_groups", obj{"proposal": str(p, "id"), "groups": []any{
+	td.ok("start_rotation", obj{"plan": obj{"stations": []any{tt, lp, bd}, "legs": []any{600000, 600000, 600000}, "warn_ms": 0, "auto": false}})
+	td.ok("rotate", obj{"action": "advance"})
+	td.ok("rotate", obj{"action": "pause", "group": otters})
+	td.ok("rotate", obj{"action": "extend", "group": herons, "ms": 60000})
+	p := td.ok("propose_groups", obj{"method": "random", "count": 2})
+	td.ok("apply_groups", obj{"proposal": str(p, "id"), "groups": []any{
 		obj{"name": "Foxes", "members": []any{c.id("Olivia"), c.id("Noah"), c.id("Judy")}},
 		obj{"name": "Owls", "members": []any{c.id("Mason"), c.id("Amelia")}},
 	}})
-	td.do("move_student", obj{"student": c.id("Judy"), "station": bd})
-	td.do("announce", obj{"text": "to the laptops", "station": lp})
-	td.do("push_activity", obj{"activity": obj{"title": "for the Otters"}, "to": obj{"group": otters}})
-	c.dev["Olivia"].do("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "acknowledged"}})
-	c.cd.do("edit_workspace", obj{"group": otters, "op": obj{"kind": "comment", "text": "acknowledged"}})
-	td.do("offer_choices", obj{"prompt": "Which?", "options": []any{"A", "B"}})
-	c.dev["Mason"].do("choose", obj{"option": "b"})
+	td.ok("move_student", obj{"student": c.id("Judy"), "station": bd})
+	td.ok("announce", obj{"text": "to the laptops", "station": lp})
+	td.ok("push_activity", obj{"activity": obj{"title": "for the Otters"}, "to": obj{"group": otters}})
+	c.dev["Olivia"].ok("edit_workspace", obj{"group": otters, "op": obj{"kind": "add_task", "title": "acknowledged"}})
+	c.cd.ok("edit_workspace", obj{"group": otters, "op": obj{"kind": "comment", "text": "acknowledged"}})
+	td.ok("offer_choices", obj{"prompt": "Which?", "options": []any{"A", "B"}})
+	c.dev["Mason"].ok("choose", obj{"option": "b"})
 	c.mark("before the " + sigName[sig])
 	before := s.peek("teacher, before", teacher, c.room.id)
 	// In flight at the signal: sent, not waited for.
@@ -3066,7 +3059,7 @@ func oRestart(t *testing.T, sig syscall.Signal) {
 
 	// The regrouping still waits for the next leg, and takes it.
 	from = c.last()
-	c.td.do("rotate", obj{"action": "advance"})
+	c.td.ok("rotate", obj{"action": "advance"})
 	c.mark("the next leg")
 	var seen []string
 	for _, f := range filter(c.td.after(from), "group", "groups", "rotation") {
