@@ -135,8 +135,9 @@ func fanout(ctx context.Context, args []string, out io.Writer) error {
 		return err
 	}
 	defer os.RemoveAll(work)
-	// Stopped whatever start did, or failed at: a run stopped while the
-	// server starts (its account being made, say) leaves nothing running.
+	// Whatever start began is stopped, even when start fails: a run
+	// stopped while its server starts (its account being made, say)
+	// leaves nothing running.
 	defer t.stop()
 	if err := t.start(ctx, work); err != nil {
 		return err
