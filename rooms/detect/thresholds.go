@@ -141,7 +141,9 @@ func (th Thresholds) Validate() error {
 	window("gaming_window", th.GamingWindow, MaxActions)
 	window("well_window", th.WellWindow, MaxAttempts)
 	count := func(name string, n, lo, hi int) {
-		if n < lo || n > hi {
+		// A range that is empty comes from a field it depends on, which
+		// is reported already: "want 0 to -1" would only confuse.
+		if hi >= lo && (n < lo || n > hi) {
 			bad("%s = %d, want %d to %d", name, n, lo, hi)
 		}
 	}

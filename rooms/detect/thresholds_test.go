@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -146,5 +148,32 @@ func TestNextCheckMatchesEvaluate(t *testing.T) {
 	if !ok || at != t0+th.IdleActNowMs || level(at-1) != protocol.LevelWatch || level(at) != protocol.LevelActNow {
 		t.Errorf("after ten wrong answers: next check %d (%v), levels %s then %s; want act now at %d",
 			at-t0, ok, level(at-1), level(at), th.IdleActNowMs)
+	}
+}
+
+var wantRange = regexp.MustCompile(`want (-?\d+) to (-?\d+)`)
+
+// A field out of range is named once, and the fields whose range depends
+// on it are not refused with an empty range ("want 0 to -1").
+func TestValidateNamesTheFieldAtFault(t *testing.T) {
+	for _, edit := range []func(th *Thresholds){
+		func(th *Thresholds) { th.StruggleWindow = 0 },
+		func(th *Thresholds) { th.GamingWindow = 0 },
+		func(th *Thresholds) { th.WellWindow = 0 },
+		func(th *Thresholds) { th.PrereqWindow = 0 },
+	} {
+		th := DefaultThresholds()
+		edit(&th)
+		err := th.Validate()
+		if err == nil {
+			t.Fatalf("%+v accepted", th)
+		}
+		for _, m := range wantRange.FindAllStringSubmatch(err.Error(), -1) {
+			lo, _ := strconv.Atoi(m[1])
+			hi, _ := strconv.Atoi(m[2])
+			if hi < lo {
+				t.Errorf("an empty range in the refusal:\n%s", err)
+			}
+		}
 	}
 }
