@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms/natstest"
 )
@@ -279,7 +282,10 @@ func TestRotationRunsOnTheServerClock(t *testing.T) {
 	}
 }
 
-func TestRotationTimersSurviveRestart(t *testing.T) {
+// rotatingClass is a class of four in two groups, on node-a with a fake
+// clock, running an automatic rotation of two 10-minute legs.
+func rotatingClass(t *testing.T) (*nats.Conn, jetstream.JetStream, *fakeClock, *Manager, *testClass) {
+	t.Helper()
 	s := natstest.Start(t)
 	nc, js := s.Connect(t)
 	clk := newFakeClock()
@@ -289,6 +295,11 @@ func TestRotationTimersSurviveRestart(t *testing.T) {
 	c.must(protocol.MsgStartRotation, protocol.StartRotation{Plan: protocol.RotationPlan{
 		Stations: stations, Legs: []int64{600_000, 600_000}, WarnMs: 60_000, Auto: true,
 	}}, nil)
+	return nc, js, clk, m, c
+}
+
+func TestRotationTimersSurviveRestart(t *testing.T) {
+	nc, js, clk, m, c := rotatingClass(t)
 	if err := m.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -568,15 +579,7 @@ func TestWorkspaceConcurrentEdits(t *testing.T) {
 // it, and however often the ended class is loaded again (for a report, a
 // device's hello) with its deadlines long gone.
 func TestEndedClassRecordsNoRotation(t *testing.T) {
-	s := natstest.Start(t)
-	nc, js := s.Connect(t)
-	clk := newFakeClock()
-	m := newManager(t, nc, js, "node-a", clk.use)
-	c := newClass(t, m, names[:4]...)
-	stations, _ := c.formGroups(0)
-	c.must(protocol.MsgStartRotation, protocol.StartRotation{Plan: protocol.RotationPlan{
-		Stations: stations, Legs: []int64{600_000, 600_000}, WarnMs: 60_000, Auto: true,
-	}}, nil)
+	_, _, clk, _, c := rotatingClass(t)
 	c.must(protocol.MsgEndClass, struct{}{}, nil)
 	clk.Advance(9 * time.Minute)
 	clk.Advance(30 * time.Minute)
