@@ -158,11 +158,7 @@ func (d *cDev) do(typ string, data any) frame {
 // ok is do that must succeed; it returns the result's data.
 func (d *cDev) ok(typ string, data any) obj {
 	d.t.Helper()
-	f := d.do(typ, data)
-	if f.typ() != "result" {
-		d.t.Fatalf("%s: %s %v answered %s", d.name, typ, data, f)
-	}
-	return f.data()
+	return d.patiently(d.nextID(), typ, data).data()
 }
 
 // no is do that must be refused with code.
