@@ -60,3 +60,50 @@ func TestIdleFollowsPresence(t *testing.T) {
 	presence(protocol.CmdDisconnect)
 	poll(t, "Olivia's idle flag cleared when she is offline", func() bool { return idle() == nil })
 }
+
+// A student's idle mark passed while the detector timer was late (or
+// while the detectors were looking at someone else, a millisecond
+// before it) is still seen: the room does other work in between (here
+// a late device coming online, which sets the timer again), and the
+// students quiet since are flagged at once, not never. Before, the
+// timer was set only for marks still to come, and a class whose marks
+// had all passed was never flagged idle.
+func TestIdleMarkPassedWhileTheTimerWasLate(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use)
+	ctx := context.Background()
+	c := newClass(t, m, "Ann", "Ben")
+	c.clk = clk
+	c.must(protocol.MsgSetThresholds, map[string]any{"thresholds": map[string]any{
+		"idle_watch_ms": 1000, "idle_act_now_ms": 600000, "idle_class": 0}}, nil)
+	c.assign("frac-equivalence", protocol.Target{})
+	c.device(0).next()
+	clk.Advance(time.Millisecond)
+	c.device(1).next()
+	// Both marks pass; the timer has not fired yet.
+	clk.Skew(1500 * time.Millisecond)
+	info, err := m.Room(ctx, c.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, late, err := m.Join(ctx, info.Code, "Cal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(nil)
+	if _, err := m.Do(ctx, protocol.Command{Room: c.id, Type: protocol.CmdConnect, Actor: student(late.Student), Conn: "late", Data: raw}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(10 * time.Millisecond)
+	poll(t, "Ann and Ben flagged idle", func() bool {
+		n := 0
+		for _, f := range c.view().Flags {
+			if f.Rule == protocol.RuleIdle && (f.Student == c.students[0] || f.Student == c.students[1]) {
+				n++
+			}
+		}
+		return n == 2
+	})
+}

@@ -88,6 +88,15 @@ func (c *fakeClock) Advance(d time.Duration) {
 	}
 }
 
+// Skew moves the clock on without firing the timers due meanwhile: a
+// timer that is late, as a real one is on a busy machine, while the
+// actor goes on with other work.
+func (c *fakeClock) Skew(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
 func (c *fakeClock) use(cfg *Config) { cfg.Now, cfg.AfterFunc = c.Now, c.AfterFunc }
 
 // poll waits until cond holds, failing after a generous bound.

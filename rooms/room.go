@@ -80,6 +80,11 @@ type room struct {
 	rotGen    uint64
 	watchStop func() bool
 	watchGen  uint64
+	// watchedAt is when the detectors last looked at every student (Unix
+	// ms); 0 until they have since the room was loaded. A mark of time
+	// after it (a student's idle mark, a snooze's end) is still to be
+	// seen, even when it is now or already past.
+	watchedAt int64
 	// watchFire carries the generation of the detector timer that fired.
 	watchFire chan uint64
 	// by is the teacher whose command is running, stamped on the events
@@ -606,6 +611,7 @@ func (r *room) reload(ctx context.Context) (err error) {
 	if err := r.recover(ctx); err != nil {
 		return err
 	}
+	r.watchedAt = 0 // the state read again is looked at again, whole
 	r.armRotation()
 	r.armWatch()
 	return nil

@@ -160,6 +160,11 @@ func (r *room) together(ctx context.Context, th detect.Thresholds, now int64) (m
 // detect runs the detectors on one student and records the changes of
 // their flags.
 func (r *room) detect(ctx context.Context, sid protocol.StudentID) error {
+	return r.detectAt(ctx, sid, r.now())
+}
+
+// detectAt is detect at the moment now.
+func (r *room) detectAt(ctx context.Context, sid protocol.StudentID, now int64) error {
 	var g detect.Graph
 	l := r.st.Learners[sid]
 	if l != nil && l.Set.Bank != "" {
@@ -171,7 +176,6 @@ func (r *room) detect(ctx context.Context, sid protocol.StudentID) error {
 	} else {
 		g = emptyGraph{}
 	}
-	now := r.now()
 	th := r.thresholds()
 	together, err := r.together(ctx, th, now)
 	if err != nil {
@@ -218,7 +222,10 @@ func (emptyGraph) Mastered(protocol.SkillID) float64           { return 0.95 }
 
 // armWatch sets the one detector timer to the earliest moment time alone
 // could change a flag: a student going idle, a snooze or a cool-down
-// ending.
+// ending. The marks it looks for are those after the detectors last
+// looked at everyone (watchedAt), not only those still to come: a mark
+// passed since (by a millisecond, while the detectors were looking at
+// another student) fires the timer at once instead of being lost.
 func (r *room) armWatch() {
 	if r.watchStop != nil {
 		r.watchStop()
@@ -227,7 +234,7 @@ func (r *room) armWatch() {
 	if r.st.Status != protocol.StatusOpen {
 		return
 	}
-	now := r.now()
+	since := r.watchedAt
 	th := r.thresholds()
 	var at int64
 	ok := false
@@ -237,9 +244,9 @@ func (r *room) armWatch() {
 		}
 	}
 	for sid := range r.st.Learners {
-		consider(th.NextCheck(r.presenceOf(sid), now))
+		consider(th.NextCheck(r.presenceOf(sid), since))
 	}
-	consider(detect.Wake(r.st.Flags, now))
+	consider(detect.Wake(r.st.Flags, since))
 	if !ok {
 		return
 	}
@@ -266,6 +273,11 @@ func (r *room) watchDue(ctx context.Context, gen uint64) error {
 	if gen != r.watchGen {
 		return nil
 	}
+	// Every student is looked at as of one moment, and the timer is set
+	// from it: a mark reached while the others were being looked at is
+	// after it, and fires the timer again.
+	now := r.now()
+	r.watchedAt = now
 	ids := make([]protocol.StudentID, 0, len(r.st.Students))
 	for sid := range r.st.Students {
 		ids = append(ids, sid)
@@ -280,7 +292,7 @@ func (r *room) watchDue(ctx context.Context, gen uint64) error {
 		}
 	}
 	first := map[protocol.StudentID]int{}
-	for i, f := range detect.Queue(waiting, r.now()) {
+	for i, f := range detect.Queue(waiting, now) {
 		if _, ok := first[f.Student]; !ok {
 			first[f.Student] = i + 1
 		}
@@ -301,7 +313,7 @@ func (r *room) watchDue(ctx context.Context, gen uint64) error {
 		if r.st.Learners[sid] == nil && !slices.ContainsFunc(r.st.Flags, func(f protocol.Flag) bool { return f.Student == sid }) {
 			continue
 		}
-		if err := r.detect(ctx, sid); err != nil {
+		if err := r.detectAt(ctx, sid, now); err != nil {
 			return err
 		}
 	}

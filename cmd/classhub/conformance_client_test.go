@@ -265,6 +265,11 @@ func cStart(t *testing.T) *cServer {
 	t.Helper()
 	data := t.TempDir()
 	s := &cServer{t: t, p: startServer(t, data), data: data}
+	t.Cleanup(func() {
+		if t.Failed() { // what the server said is half of what went wrong
+			t.Logf("the server's log, its end:\n%s", tail(s.p.logs.String(), 60))
+		}
+	})
 	addTeacher(t, data, cTeacherEmail, "Ms Conf")
 	return s
 }

@@ -544,15 +544,17 @@ func Queue(flags []protocol.Flag, now int64) []protocol.Flag {
 	return out
 }
 
-// Wake returns the earliest time after now at which Reconcile could act
-// on flags without any new finding: a snooze ending, or a cool-down
-// ending so that a condition that still holds may open a flag again. The
-// room arms a timer for it (or re-evaluates on a regular tick instead).
-func Wake(flags []protocol.Flag, now int64) (int64, bool) {
+// Wake returns the earliest time after since at which Reconcile could
+// act on flags without any new finding: a snooze ending, or a cool-down
+// ending so that a condition that still holds may open a flag again, or
+// the next look at flags waiting for an act-now slot. The room arms a
+// timer for it, with since the moment its detectors last looked at every
+// student (a moment already past is due at once).
+func Wake(flags []protocol.Flag, since int64) (int64, bool) {
 	var at int64
 	ok := false
 	consider := func(t int64) {
-		if t > now && (!ok || t < at) {
+		if t > since && (!ok || t < at) {
 			at, ok = t, true
 		}
 	}
@@ -563,7 +565,7 @@ func Wake(flags []protocol.Flag, now int64) (int64, bool) {
 		case closed(f):
 			consider(f.Updated + Cooldown)
 		case f.Waiting || (f.Rising > 0 && live(f)):
-			consider(now + WaitingCheck)
+			consider(since + WaitingCheck)
 		}
 	}
 	return at, ok

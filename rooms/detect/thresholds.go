@@ -180,23 +180,26 @@ func (th Thresholds) Validate() error {
 	return errors.Join(errs...)
 }
 
-// NextCheck returns when the idle rule could next change its finding for
-// s if s does nothing before then: the moment it would reach "watch", or
-// "act now" when the student was in trouble before going quiet. The room arms a timer for it. It returns false when no
-// waiting can change anything: no activity open, a hand up (waiting for
-// help is not idling), LastAction unknown, or "act now" reached already.
-func (th Thresholds) NextCheck(s Student, now int64) (int64, bool) {
+// NextCheck returns when, after since, the idle rule could next change
+// its finding for s if s does nothing before then: the moment it would
+// reach "watch", or "act now" when the student was in trouble before
+// going quiet. The room arms a timer for it, with since the moment its
+// detectors last looked at s (a moment already past is due at once). It
+// returns false when no waiting can change anything: no activity open, a
+// hand up (waiting for help is not idling), LastAction unknown, or "act
+// now" reached by since.
+func (th Thresholds) NextCheck(s Student, since int64) (int64, bool) {
 	if !s.ActivityOpen || s.HandUp || s.LastAction <= 0 {
 		return 0, false
 	}
 	ds := []int64{th.IdleWatchMs, th.IdleActNowMs}
-	if e := (evaluator{s: s, th: th, now: now}); !e.troubled() {
+	if e := (evaluator{s: s, th: th, now: since}); !e.troubled() {
 		// A silence after no trouble stays at watch: nothing changes at
 		// act now's time.
 		ds = ds[:1]
 	}
 	for _, d := range ds {
-		if at := s.LastAction + d; at > now {
+		if at := s.LastAction + d; at > since {
 			return at, true
 		}
 	}
