@@ -182,8 +182,9 @@ func clusterStreams(t *testing.T, c *natstest.Cluster, js jetstream.JetStream) [
 	t.Helper()
 	ctx := context.Background()
 	// A read's consumer is deleted before the read returns; on a cluster
-	// the deletion reaches every server's count a moment later.
-	poll(t, "no consumer left on any server", func() bool {
+	// the deletion reaches every server's count, and the count of the
+	// stream's leader, a moment later, each in its own time.
+	pollFor(t, "no consumer left on any server or stream", func() bool {
 		for i := range c.Size() {
 			if s := c.Server(i); s != nil {
 				if jsz, err := s.Jsz(&server.JSzOptions{}); err != nil || jsz.Consumers != 0 {
@@ -191,7 +192,12 @@ func clusterStreams(t *testing.T, c *natstest.Cluster, js jetstream.JetStream) [
 				}
 			}
 		}
-		return true
+		lister := js.ListStreams(ctx)
+		left := 0
+		for info := range lister.Info() { // drained whole: the lister's goroutine ends only then
+			left += info.State.Consumers
+		}
+		return lister.Err() == nil && left == 0
 	})
 	var names []string
 	lister := js.ListStreams(ctx)

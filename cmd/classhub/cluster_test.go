@@ -32,6 +32,21 @@ func freePort(t *testing.T) int {
 // district runs them, and returns their client URLs.
 func natsCluster(t *testing.T) string {
 	t.Helper()
+	// A port found free may be taken by another process before the
+	// server binds it; the cluster is then started again on others.
+	for attempt := 1; ; attempt++ {
+		urls, err := tryNATSCluster(t)
+		if err == nil {
+			return urls
+		}
+		if attempt == 3 {
+			t.Fatal(err)
+		}
+		t.Logf("%v; starting the NATS cluster again on other ports", err)
+	}
+}
+
+func tryNATSCluster(t *testing.T) (string, error) {
 	var routes, clients []string
 	ports := make([][2]int, 3)
 	for i := range ports {
@@ -40,6 +55,12 @@ func natsCluster(t *testing.T) string {
 		clients = append(clients, fmt.Sprintf("nats://127.0.0.1:%d", ports[i][0]))
 	}
 	var srvs []*server.Server
+	stop := func() {
+		for _, s := range srvs {
+			s.Shutdown()
+			s.WaitForShutdown()
+		}
+	}
 	for i, p := range ports {
 		opts := &server.Options{
 			ServerName: fmt.Sprintf("nats-%d", i+1), Host: "127.0.0.1", Port: p[0],
@@ -49,12 +70,18 @@ func natsCluster(t *testing.T) string {
 		}
 		s, err := server.NewServer(opts)
 		if err != nil {
-			t.Fatal(err)
+			stop()
+			return "", err
 		}
 		s.Start()
-		t.Cleanup(func() { s.Shutdown(); s.WaitForShutdown() })
 		srvs = append(srvs, s)
+		// Its client and route listeners are up, or a port was taken.
+		if !s.ReadyForConnections(10 * time.Second) {
+			stop()
+			return "", fmt.Errorf("nats-%d did not listen on ports %d and %d", i+1, p[0], p[1])
+		}
 	}
+	t.Cleanup(stop)
 	deadline := time.Now().Add(30 * time.Second)
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
@@ -66,7 +93,7 @@ func natsCluster(t *testing.T) string {
 			<-tick.C
 		}
 	}
-	return strings.Join(clients, ",")
+	return strings.Join(clients, ","), nil
 }
 
 // Three nodes started at the same moment on a new cluster all come up:

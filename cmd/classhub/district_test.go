@@ -975,6 +975,24 @@ type natsProc struct {
 }
 
 func (d *district) startNATS(bin string) {
+	// A port found free may be taken by another process before the
+	// server binds it: the server then exits at once, and the cluster is
+	// started again on other ports.
+	for attempt := 1; ; attempt++ {
+		err := d.tryStartNATS(bin)
+		if err == nil {
+			return
+		}
+		if !errors.Is(err, errPortTaken) || attempt == 3 {
+			d.t.Fatal(err)
+		}
+		d.t.Logf("%v\nstarting the NATS cluster again on other ports", err)
+	}
+}
+
+var errPortTaken = errors.New("a port was taken before the server bound it")
+
+func (d *district) tryStartNATS(bin string) error {
 	t := d.t
 	type ports struct{ client, route, mon int }
 	var ps []ports
@@ -986,6 +1004,7 @@ func (d *district) startNATS(bin string) {
 		clients = append(clients, fmt.Sprintf("nats://127.0.0.1:%d", p.client))
 	}
 	d.urls = strings.Join(clients, ",")
+	d.nats = nil
 	for i, p := range ps {
 		n := &natsProc{t: t, name: fmt.Sprintf("nats-%d", i+1), bin: bin, mon: p.mon, args: []string{
 			"--name", fmt.Sprintf("nats-%d", i+1), "--addr", "127.0.0.1", "--port", fmt.Sprint(p.client),
@@ -1003,6 +1022,20 @@ func (d *district) startNATS(bin string) {
 	client := &http.Client{Timeout: 2 * time.Second}
 	for _, n := range d.nats {
 		for {
+			for _, m := range d.nats {
+				select {
+				case <-m.exited:
+					for _, o := range d.nats {
+						o.kill()
+					}
+					err := fmt.Errorf("%s exited while the cluster formed:\n%s", m.name, tail(m.logs.String(), 30))
+					if strings.Contains(m.logs.String(), "address already in use") {
+						err = fmt.Errorf("%w: %w", errPortTaken, err)
+					}
+					return err
+				default:
+				}
+			}
 			res, err := client.Get(fmt.Sprintf("http://127.0.0.1:%d/healthz", n.mon))
 			if err == nil {
 				res.Body.Close()
@@ -1011,11 +1044,28 @@ func (d *district) startNATS(bin string) {
 				}
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("%s is not healthy after 90s:\n%s", n.name, tail(n.logs.String(), 30))
+				var b strings.Builder
+				for _, m := range d.nats {
+					fmt.Fprintf(&b, "--- %s, health checks left out:\n%s\n", m.name, tail(withoutHealthchecks(m.logs.String()), 40))
+				}
+				return fmt.Errorf("%s is not healthy after 90s:\n%s", n.name, b.String())
 			}
 			<-tick.C
 		}
 	}
+	return nil
+}
+
+// withoutHealthchecks is a NATS server's log without the line each
+// failed health check writes.
+func withoutHealthchecks(log string) string {
+	var keep []string
+	for l := range strings.Lines(log) {
+		if !strings.Contains(l, "Healthcheck failed") {
+			keep = append(keep, strings.TrimSuffix(l, "\n"))
+		}
+	}
+	return strings.Join(keep, "\n")
 }
 
 // metaLeader is the index of the NATS server leading JetStream's
