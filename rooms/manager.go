@@ -193,6 +193,7 @@ type Manager struct {
 
 	alive         *nats.Subscription            // answers other nodes asking whether this one is gone
 	lastAppendErr atomic.Pointer[appendFailure] // see Ready
+	storeLow      atomic.Pointer[error]         // see SetStoreLow
 	appendLog     quietLog                      // the log of refused appends
 	leaseLog      quietLog                      // the log of leases a full store did not renew
 	wg            sync.WaitGroup
@@ -614,6 +615,9 @@ func (m *Manager) Open(ctx context.Context, info RoomInfo) (RoomInfo, error) {
 	title, teacher := info.Title, info.Teacher
 	if e := protocol.CheckText("title", title, 1, protocol.MaxTitleRunes, false); e != nil {
 		return RoomInfo{}, e
+	}
+	if err := m.lowStore(); err != nil {
+		return RoomInfo{}, err // not even in the directory
 	}
 	info = RoomInfo{ID: protocol.NewRoomID(), Title: title, Teacher: teacher, Status: protocol.StatusOpen, Created: nowMillis(m.cfg.Now), Roster: info.Roster, OwnerName: info.OwnerName}
 	info, err := m.dir.create(ctx, info)

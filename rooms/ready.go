@@ -37,8 +37,37 @@ func (m *Manager) Ready(ctx context.Context) error {
 			return fmt.Errorf("log stream %d cannot be read: %w", i, err)
 		}
 	}
+	if err := m.lowStore(); err != nil {
+		return err
+	}
 	if f := m.lastAppendErr.Load(); f != nil && time.Since(f.at) < time.Minute {
 		return fmt.Errorf("the latest append to a class log failed %s ago: %w", time.Since(f.at).Round(time.Second), f.err)
+	}
+	return nil
+}
+
+// SetStoreLow says that the disk the store writes to has too little room
+// left (why, which says how much), or room again (nil). While it has too
+// little, no class appends a step nor saves a snapshot: the command is
+// answered storage_full and undone, as when JetStream refuses a write for
+// want of room, and Ready fails. It is for a store on this machine's disk
+// (NATS embedded), which the node watches: refused before the disk's end
+// is reached, a write leaves the store whole, whereas a NATS server that
+// meets the end of its disk fails the stream it was writing until it
+// restarts.
+func (m *Manager) SetStoreLow(why error) {
+	if why == nil {
+		m.storeLow.Store(nil)
+		return
+	}
+	m.storeLow.Store(&why)
+}
+
+// lowStore is the refusal of a write while the store's disk is low, or
+// nil.
+func (m *Manager) lowStore() error {
+	if p := m.storeLow.Load(); p != nil {
+		return fmt.Errorf("%w: %w", ErrStoreFull, *p)
 	}
 	return nil
 }

@@ -376,6 +376,9 @@ type snapshotRecord struct {
 }
 
 func (r *room) saveSnapshot(ctx context.Context) error {
+	if err := r.m.lowStore(); err != nil {
+		return fmt.Errorf("snapshot room %s: %w", r.id, err)
+	}
 	b, err := json.Marshal(snapshotRecord{Epoch: r.log.epoch, State: r.st})
 	if err != nil {
 		return err
@@ -545,7 +548,11 @@ func (r *room) flush(ctx context.Context) error {
 	}
 	t0 := time.Now()
 	pctx, cancel := context.WithTimeout(ctx, r.m.cfg.RequestTimeout)
-	encs, err := r.log.appendAll(pctx, evs)
+	var encs [][]byte
+	err := r.m.lowStore() // refused here, the step leaves the store whole
+	if err == nil {
+		encs, err = r.log.appendAll(pctx, evs)
+	}
 	cancel()
 	r.m.metrics.publish.Observe(time.Since(t0).Seconds())
 	r.m.metrics.batch.Observe(float64(len(evs)))
