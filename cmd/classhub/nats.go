@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,6 +32,10 @@ type natsNode struct {
 	srv       *server.Server
 	adminFile string // written while an embedded server runs
 	embedded  bool
+	// writeFailed: the embedded server failed a stream on a write error
+	// (its disk full), which it then refuses to write until JetStream
+	// starts again (restartJetStream).
+	failedWrites *atomic.Bool
 }
 
 // adminInfo lets admin commands reach a running embedded server instead
@@ -140,7 +145,8 @@ func connectNATS(ctx context.Context, c *config, log *slog.Logger, reuse bool) (
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS: %w", err)
 	}
-	srv.SetLoggerV2(natsLogger{log.With("component", "nats")}, false, false, false)
+	var writeFailed atomic.Bool
+	srv.SetLoggerV2(natsLogger{l: log.With("component", "nats"), writeFailed: &writeFailed}, false, false, false)
 	srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
 		srv.Shutdown()
@@ -156,6 +162,7 @@ func connectNATS(ctx context.Context, c *config, log *slog.Logger, reuse bool) (
 		srv.Shutdown()
 		return nil, err
 	}
+	n.failedWrites = &writeFailed
 	b, _ := json.Marshal(adminInfo{URL: srv.ClientURL(), Token: token})
 	if err := os.WriteFile(adminFile, b, 0o600); err != nil {
 		log.Warn("admin commands will not reach this server", "err", err)
@@ -255,12 +262,50 @@ func nodeID(c *config) (string, error) {
 	return id, nil
 }
 
-// natsLogger sends the embedded server's log to slog.
-type natsLogger struct{ l *slog.Logger }
+// natsLogger sends the embedded server's log to slog. It also notes a
+// stream failed on a write error, which the server says only in its log.
+type natsLogger struct {
+	l           *slog.Logger
+	writeFailed *atomic.Bool
+}
 
 func (n natsLogger) Noticef(format string, v ...any) { n.l.Debug(fmt.Sprintf(format, v...)) }
 func (n natsLogger) Warnf(format string, v ...any)   { n.l.Warn(fmt.Sprintf(format, v...)) }
 func (n natsLogger) Fatalf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
-func (n natsLogger) Errorf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
-func (n natsLogger) Debugf(format string, v ...any)  { n.l.Debug(fmt.Sprintf(format, v...)) }
-func (n natsLogger) Tracef(format string, v ...any)  { n.l.Debug(fmt.Sprintf(format, v...)) }
+func (n natsLogger) Errorf(format string, v ...any) {
+	msg := fmt.Sprintf(format, v...)
+	if n.writeFailed != nil && strings.Contains(msg, "critical write error") {
+		n.writeFailed.Store(true)
+	}
+	n.l.Error(msg)
+}
+func (n natsLogger) Debugf(format string, v ...any) { n.l.Debug(fmt.Sprintf(format, v...)) }
+func (n natsLogger) Tracef(format string, v ...any) { n.l.Debug(fmt.Sprintf(format, v...)) }
+
+// storeWriteFailed reports whether the embedded server failed a stream on
+// a write error since JetStream last started.
+func (n *natsNode) storeWriteFailed() bool {
+	return n.failedWrites != nil && n.failedWrites.Load()
+}
+
+// restartJetStream starts the embedded server's JetStream again, with the
+// configuration it runs with: it reads every stream from the disk anew,
+// and a stream failed on a write error takes writes again. Clients stay
+// connected; JetStream does not answer for the moment it takes.
+func (n *natsNode) restartJetStream() error {
+	cfg := n.srv.JetStreamConfig()
+	if cfg == nil {
+		return errors.New("JetStream is not running")
+	}
+	// The running configuration names the folder JetStream made inside
+	// the one it was given; it is given that one again.
+	cfg.StoreDir = filepath.Dir(cfg.StoreDir)
+	if err := n.srv.ShutdownJetStream(); err != nil {
+		return fmt.Errorf("stop JetStream: %w", err)
+	}
+	n.failedWrites.Store(false)
+	if err := n.srv.EnableJetStream(cfg); err != nil {
+		return fmt.Errorf("start JetStream: %w", err)
+	}
+	return nil
+}

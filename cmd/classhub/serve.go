@@ -121,6 +121,15 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 		return err
 	}
 	rosters, rm, key, acct := st.rosters, st.rooms, st.key, st.accounts
+	if nn.srv != nil && c.MinFreeDisk > 0 {
+		dg := newDiskGuard(nn.srv.StoreDir(), c.MinFreeDisk, rm, log, reg)
+		dg.store = nn
+		dg.check() // a node started on a full disk refuses from its first command
+		dctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); dg.run(dctx) }()
+		defer func() { stop(); <-done }()
+	}
 	var origins []string
 	for _, o := range strings.Split(c.Origins, ",") {
 		if o = strings.TrimSpace(o); o != "" {
