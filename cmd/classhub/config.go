@@ -89,7 +89,7 @@ func serveFlags(fs *flag.FlagSet, c *config) {
 	fs.IntVar(&c.LogShards, "log-shards", 4, "how many shared streams hold class logs (set by a deployment's first node, kept after)")
 	fs.DurationVar(&c.Grace, "grace", 5*time.Second, "how long a student may drop before the teacher sees them offline")
 	fs.Float64Var(&c.JoinRate, "join-rate", 1, "sign-ins and joins per second allowed from one client address, after the burst")
-	fs.IntVar(&c.MinFreeDisk, "min-free-disk", 256, "with NATS embedded: MiB kept free on the disk of --data; with less, changes to classes are refused (storage_full) until there is room, before the store meets the disk's end (0: not watched)")
+	fs.IntVar(&c.MinFreeDisk, "min-free-disk", 256, "with NATS embedded: MiB kept free on the disk of --data (unset: no more than a twentieth of the disk); with less, changes to classes are refused (storage_full) until there is room, before the store meets the disk's end (0: not watched)")
 	fs.IntVar(&c.GCPercent, "gc-percent", 100, "heap growth between garbage collections, as GOGC (the GOGC variable, when set, wins); higher runs the collector less often for several times the memory")
 	fs.StringVar(&c.Thresholds, "thresholds", "", "a JSON file with the school's detector thresholds (docs/DETECTORS.md); fields left out keep the defaults")
 	fs.IntVar(&c.JoinBurst, "join-burst", 60, "sign-ins and joins allowed at once from one client address (a whole school behind one NAT needs more)")

@@ -22,7 +22,7 @@ type diskGuard struct {
 	rooms   interface{ SetStoreLow(error) }
 	log     *slog.Logger
 	free    prometheus.Gauge
-	// statfs is the free bytes of the disk holding dir (freeBytes).
+	// statfs is the free bytes of the disk holding dir.
 	statfs func(dir string) (uint64, error)
 	// store, when set, is the embedded server: a stream it failed on a
 	// write error (the disk's end reached all the same, by another
@@ -40,9 +40,23 @@ type diskGuard struct {
 // seconds of a busy node's writes.
 const diskCheckEvery = time.Second
 
-func newDiskGuard(dir string, reserveMiB int, rooms interface{ SetStoreLow(error) }, log *slog.Logger, reg prometheus.Registerer) *diskGuard {
+// defaultReserve is the reserve when none is set: --min-free-disk's
+// default, but no more than a twentieth of a small disk.
+func defaultReserve(dir string, mib int) uint64 {
+	reserve := uint64(mib) << 20
+	if _, size, err := diskSpace(dir); err == nil {
+		reserve = min(reserve, size/20)
+	}
+	return reserve
+}
+
+func newDiskGuard(dir string, reserve uint64, rooms interface{ SetStoreLow(error) }, log *slog.Logger, reg prometheus.Registerer) *diskGuard {
 	g := &diskGuard{
-		dir: dir, reserve: uint64(reserveMiB) << 20, rooms: rooms, log: log, statfs: freeBytes,
+		dir: dir, reserve: reserve, rooms: rooms, log: log,
+		statfs: func(dir string) (uint64, error) {
+			free, _, err := diskSpace(dir)
+			return free, err
+		},
 		free: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "classhub_store_disk_free_bytes",
 			Help: "Bytes free on the disk of the embedded store (--data); under --min-free-disk, changes to classes are refused.",
@@ -84,11 +98,11 @@ func (g *diskGuard) check() {
 	g.free.Set(float64(free))
 	switch {
 	case free < g.reserve || (g.low && free < g.reserve+g.reserve/8):
-		g.rooms.SetStoreLow(fmt.Errorf("the disk of the store (%s) has %s free: changes to classes wait for %s free (--min-free-disk %d)",
-			g.dir, mib(free), mib(g.reserve+g.reserve/8), g.reserve>>20))
+		g.rooms.SetStoreLow(fmt.Errorf("the disk of the store (%s) has %s free: changes to classes wait for %s free (--min-free-disk)",
+			g.dir, mib(free), mib(g.reserve+g.reserve/8)))
 		if !g.low {
 			g.low = true
-			g.log.Error("the store's disk is nearly full: changes to classes are refused until there is room", "dir", g.dir, "free_mib", free>>20, "min_free_mib", g.reserve>>20)
+			g.log.Error("the store's disk is nearly full: changes to classes are refused until there is room", "dir", g.dir, "free_mib", free>>20, "min_free", mib(g.reserve))
 		}
 	case g.low:
 		g.low = false

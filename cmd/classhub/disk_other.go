@@ -4,6 +4,6 @@ package main
 
 import "errors"
 
-func freeBytes(string) (uint64, error) {
-	return 0, errors.New("not known on this system")
+func diskSpace(string) (free, size uint64, err error) {
+	return 0, 0, errors.New("not known on this system")
 }

@@ -35,7 +35,7 @@ func (r *storeLowRecorder) SetStoreLow(why error) { r.why, r.calls = why, r.call
 func TestDiskGuardMarks(t *testing.T) {
 	var logs bytes.Buffer
 	rec := &storeLowRecorder{}
-	g := newDiskGuard("/data/nats", 256, rec, slog.New(slog.NewTextHandler(&logs, nil)), prometheus.NewRegistry())
+	g := newDiskGuard("/data/nats", 256<<20, rec, slog.New(slog.NewTextHandler(&logs, nil)), prometheus.NewRegistry())
 	var free uint64
 	var fail error
 	g.statfs = func(string) (uint64, error) { return free, fail }
@@ -170,7 +170,7 @@ func (f *fakeStore) restartJetStream() error {
 // has room again, and once.
 func TestDiskGuardRestartsJetStreamWithRoom(t *testing.T) {
 	rec := &storeLowRecorder{}
-	g := newDiskGuard("/data/nats", 256, rec, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
+	g := newDiskGuard("/data/nats", 256<<20, rec, slog.New(slog.NewTextHandler(io.Discard, nil)), nil)
 	store := &fakeStore{failed: true}
 	g.store = store
 	var free uint64
@@ -241,5 +241,23 @@ func TestEmbeddedJetStreamStartsAgain(t *testing.T) {
 	}
 	if info, _ := st.Info(ctx); info.State.Msgs != 4 {
 		t.Fatalf("the stream holds %d messages after JetStream started again, want 4", info.State.Msgs)
+	}
+}
+
+// Unset, the reserve is --min-free-disk's default but no more than a
+// twentieth of the disk: a small disk (a test's, a classroom's card) is
+// not refused from its start.
+func TestDefaultReserveFitsTheDisk(t *testing.T) {
+	dir := t.TempDir()
+	_, size, err := diskSpace(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := defaultReserve(dir, 256)
+	if got == 0 || got > 256<<20 || got > size/20 {
+		t.Fatalf("reserve %d on a disk of %d bytes, want at most 256 MiB and a twentieth", got, size)
+	}
+	if size/20 >= 256<<20 && got != 256<<20 {
+		t.Fatalf("reserve %d on a large disk, want 256 MiB", got)
 	}
 }

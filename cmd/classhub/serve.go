@@ -122,7 +122,12 @@ func serve(ctx context.Context, args []string, stdout, stderr io.Writer, ready c
 	}
 	rosters, rm, key, acct := st.rosters, st.rooms, st.key, st.accounts
 	if nn.srv != nil && c.MinFreeDisk > 0 {
-		dg := newDiskGuard(nn.srv.StoreDir(), c.MinFreeDisk, rm, log, reg)
+		dir := nn.srv.StoreDir()
+		reserve := uint64(c.MinFreeDisk) << 20
+		if !isSet(fs, "min-free-disk") {
+			reserve = defaultReserve(dir, c.MinFreeDisk)
+		}
+		dg := newDiskGuard(dir, reserve, rm, log, reg)
 		dg.store = nn
 		dg.check() // a node started on a full disk refuses from its first command
 		dctx, stop := context.WithCancel(ctx)
