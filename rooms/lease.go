@@ -32,6 +32,10 @@ import (
 type leases struct {
 	kv   jetstream.KeyValue
 	node protocol.NodeID
+	// low, when set, refuses the writes of leases while the store's disk
+	// is low (Manager.SetStoreLow), like every other write: a write at
+	// the disk's end fails the bucket's stream until NATS restarts it.
+	low func() error
 	nc   *nats.Conn // nil: no takeover before the TTL
 	log  *slog.Logger
 	// presumedGone is how long a holder must stay unreachable before its
@@ -73,6 +77,9 @@ func answerAlive(nc *nats.Conn, node protocol.NodeID) (*nats.Subscription, error
 // and so is one whose holder is gone.
 func (l *leases) claim(ctx context.Context, room protocol.RoomID) (uint64, error) {
 	key := string(room)
+	if err := l.lowStore(); err != nil {
+		return 0, fmt.Errorf("claim lease of room %s: %w", room, err)
+	}
 	rev, err := l.kv.Create(ctx, key, []byte(l.node))
 	if err == nil {
 		return rev, nil
@@ -138,6 +145,9 @@ func (l *leases) gone(ctx context.Context, holder protocol.NodeID) bool {
 // reached no stream (the bucket's stream electing a leader after a NATS
 // server was lost) changed nothing, and is tried again until ctx ends.
 func (l *leases) renew(ctx context.Context, room protocol.RoomID, rev uint64) (uint64, error) {
+	if err := l.lowStore(); err != nil {
+		return 0, fmt.Errorf("renew lease of room %s: %w", room, err)
+	}
 	wait := 50 * time.Millisecond
 	for {
 		if l.fault != nil {
@@ -179,5 +189,15 @@ func (l *leases) ours(ctx context.Context, room protocol.RoomID, rev uint64) (ui
 
 // release gives the lease up, if it is still ours.
 func (l *leases) release(ctx context.Context, room protocol.RoomID, rev uint64) {
+	if l.lowStore() != nil {
+		return // left to expire; a restart on the same data takes it at once
+	}
 	_ = l.kv.Delete(ctx, string(room), jetstream.LastRevision(rev))
+}
+
+func (l *leases) lowStore() error {
+	if l.low == nil {
+		return nil
+	}
+	return l.low()
 }

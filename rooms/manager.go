@@ -274,6 +274,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		starting: map[protocol.RoomID]chan struct{}{},
 		failed:   map[protocol.RoomID]error{},
 	}
+	m.leases.low = m.lowStore
 	var err error
 	if m.alive, err = answerAlive(cfg.NC, cfg.Node); err != nil {
 		return nil, fmt.Errorf("rooms: alive subject: %w", err)

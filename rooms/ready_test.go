@@ -63,7 +63,7 @@ func TestReadyFollowsTheStore(t *testing.T) {
 
 // A store whose disk is low refuses every step before it is written:
 // the command is answered storage_full and undone, no class is opened,
-// no snapshot is saved, Ready says why; with room again, the class goes
+// no lease nor snapshot is written, Ready says why; with room again, the class goes
 // on where it was, nothing of the refused steps in its log.
 func TestStoreLowRefusesWritesUntilThereIsRoom(t *testing.T) {
 	s := natstest.Start(t)
@@ -85,6 +85,13 @@ func TestStoreLowRefusesWritesUntilThereIsRoom(t *testing.T) {
 	}
 	if err := m.Ready(ctx); err == nil || !strings.Contains(err.Error(), "12 MiB free") {
 		t.Fatalf("ready while the disk is low: %v", err)
+	}
+	// Nor are leases written (the class goes on, as with a full store).
+	if _, err := m.leases.claim(ctx, protocol.NewRoomID()); !errors.Is(err, ErrStoreFull) {
+		t.Fatalf("a lease claimed while the disk is low: %v", err)
+	}
+	if _, err := m.leases.renew(ctx, c.id, 1); !errors.Is(err, ErrStoreFull) {
+		t.Fatalf("a lease renewed while the disk is low: %v", err)
 	}
 
 	m.SetStoreLow(nil)

@@ -29,6 +29,7 @@ type diskGuard struct {
 	// program's writes) is recovered once there is room again.
 	store interface {
 		storeWriteFailed() bool
+		storeWriteFailures() <-chan struct{}
 		restartJetStream() error
 	}
 
@@ -68,17 +69,24 @@ func newDiskGuard(dir string, reserve uint64, rooms interface{ SetStoreLow(error
 	return g
 }
 
-// run checks now and then every diskCheckEvery until ctx ends.
+// run checks every diskCheckEvery until ctx ends, and at once when NATS
+// fails a stream on a write error: writes stop then, rather than at the
+// next look.
 func (g *diskGuard) run(ctx context.Context) {
 	t := time.NewTicker(diskCheckEvery)
 	defer t.Stop()
+	var failures <-chan struct{}
+	if g.store != nil {
+		failures = g.store.storeWriteFailures()
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			g.check()
+		case <-failures:
 		}
+		g.check()
 	}
 }
 

@@ -159,7 +159,8 @@ type fakeStore struct {
 	restarts int
 }
 
-func (f *fakeStore) storeWriteFailed() bool { return f.failed }
+func (f *fakeStore) storeWriteFailed() bool              { return f.failed }
+func (f *fakeStore) storeWriteFailures() <-chan struct{} { return nil }
 func (f *fakeStore) restartJetStream() error {
 	f.restarts++
 	f.failed = false
@@ -216,6 +217,11 @@ func TestEmbeddedJetStreamStartsAgain(t *testing.T) {
 	n.srv.Errorf("JetStream stream '%s > %s' critical write error: %v", "$G", "KEPT", errors.New("write: no space left on device"))
 	if !n.storeWriteFailed() {
 		t.Fatal("the server's critical write error did not mark the node")
+	}
+	select {
+	case <-n.storeWriteFailures():
+	default:
+		t.Fatal("the server's critical write error was not told")
 	}
 	if err := n.restartJetStream(); err != nil {
 		t.Fatal(err)

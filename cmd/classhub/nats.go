@@ -32,10 +32,10 @@ type natsNode struct {
 	srv       *server.Server
 	adminFile string // written while an embedded server runs
 	embedded  bool
-	// writeFailed: the embedded server failed a stream on a write error
+	// failedWrites: the embedded server failed a stream on a write error
 	// (its disk full), which it then refuses to write until JetStream
-	// starts again (restartJetStream).
-	failedWrites *atomic.Bool
+	// starts again (restartJetStream); writeFailures is told at once.
+	failedWrites *writeFailures
 }
 
 // adminInfo lets admin commands reach a running embedded server instead
@@ -145,8 +145,8 @@ func connectNATS(ctx context.Context, c *config, log *slog.Logger, reuse bool) (
 	if err != nil {
 		return nil, fmt.Errorf("embedded NATS: %w", err)
 	}
-	var writeFailed atomic.Bool
-	srv.SetLoggerV2(natsLogger{l: log.With("component", "nats"), writeFailed: &writeFailed}, false, false, false)
+	failed := &writeFailures{told: make(chan struct{}, 1)}
+	srv.SetLoggerV2(natsLogger{l: log.With("component", "nats"), failed: failed}, false, false, false)
 	srv.Start()
 	if !srv.ReadyForConnections(10 * time.Second) {
 		srv.Shutdown()
@@ -162,7 +162,7 @@ func connectNATS(ctx context.Context, c *config, log *slog.Logger, reuse bool) (
 		srv.Shutdown()
 		return nil, err
 	}
-	n.failedWrites = &writeFailed
+	n.failedWrites = failed
 	b, _ := json.Marshal(adminInfo{URL: srv.ClientURL(), Token: token})
 	if err := os.WriteFile(adminFile, b, 0o600); err != nil {
 		log.Warn("admin commands will not reach this server", "err", err)
@@ -265,8 +265,23 @@ func nodeID(c *config) (string, error) {
 // natsLogger sends the embedded server's log to slog. It also notes a
 // stream failed on a write error, which the server says only in its log.
 type natsLogger struct {
-	l           *slog.Logger
-	writeFailed *atomic.Bool
+	l      *slog.Logger
+	failed *writeFailures
+}
+
+// writeFailures notes that the embedded server failed a stream on a
+// write error, and tells whoever waits on told.
+type writeFailures struct {
+	failed atomic.Bool
+	told   chan struct{} // capacity 1
+}
+
+func (w *writeFailures) note() {
+	w.failed.Store(true)
+	select {
+	case w.told <- struct{}{}:
+	default:
+	}
 }
 
 func (n natsLogger) Noticef(format string, v ...any) { n.l.Debug(fmt.Sprintf(format, v...)) }
@@ -274,8 +289,8 @@ func (n natsLogger) Warnf(format string, v ...any)   { n.l.Warn(fmt.Sprintf(form
 func (n natsLogger) Fatalf(format string, v ...any)  { n.l.Error(fmt.Sprintf(format, v...)) }
 func (n natsLogger) Errorf(format string, v ...any) {
 	msg := fmt.Sprintf(format, v...)
-	if n.writeFailed != nil && strings.Contains(msg, "critical write error") {
-		n.writeFailed.Store(true)
+	if n.failed != nil && strings.Contains(msg, "critical write error") {
+		n.failed.note()
 	}
 	n.l.Error(msg)
 }
@@ -285,7 +300,16 @@ func (n natsLogger) Tracef(format string, v ...any) { n.l.Debug(fmt.Sprintf(form
 // storeWriteFailed reports whether the embedded server failed a stream on
 // a write error since JetStream last started.
 func (n *natsNode) storeWriteFailed() bool {
-	return n.failedWrites != nil && n.failedWrites.Load()
+	return n.failedWrites != nil && n.failedWrites.failed.Load()
+}
+
+// storeWriteFailures is told when the embedded server fails a stream on
+// a write error; nil with NATS outside the node.
+func (n *natsNode) storeWriteFailures() <-chan struct{} {
+	if n.failedWrites == nil {
+		return nil
+	}
+	return n.failedWrites.told
 }
 
 // restartJetStream starts the embedded server's JetStream again, with the
@@ -303,7 +327,7 @@ func (n *natsNode) restartJetStream() error {
 	if err := n.srv.ShutdownJetStream(); err != nil {
 		return fmt.Errorf("stop JetStream: %w", err)
 	}
-	n.failedWrites.Store(false)
+	n.failedWrites.failed.Store(false)
 	if err := n.srv.EnableJetStream(cfg); err != nil {
 		return fmt.Errorf("start JetStream: %w", err)
 	}
