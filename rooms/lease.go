@@ -36,8 +36,8 @@ type leases struct {
 	// is low (Manager.SetStoreLow), like every other write: a write at
 	// the disk's end fails the bucket's stream until NATS restarts it.
 	low func() error
-	nc   *nats.Conn // nil: no takeover before the TTL
-	log  *slog.Logger
+	nc  *nats.Conn // nil: no takeover before the TTL
+	log *slog.Logger
 	// presumedGone is how long a holder must stay unreachable before its
 	// leases are taken: longer than a NATS client needs to reconnect to
 	// another server of the cluster, so that a server's failure moves no
