@@ -35,6 +35,8 @@ type diskGuard struct {
 
 	low    bool
 	failed bool // statfs failed: said once
+	// retryAt: a restart of JetStream failed; the next try is not before.
+	retryAt time.Time
 }
 
 // diskCheckEvery is how often the guard looks: the reserve is many
@@ -117,12 +119,13 @@ func (g *diskGuard) check() {
 		g.rooms.SetStoreLow(nil)
 		g.log.Info("the store's disk has room again: classes take changes", "dir", g.dir, "free_mib", free>>20)
 	}
-	if !g.low && g.store != nil && g.store.storeWriteFailed() {
+	if !g.low && g.store != nil && g.store.storeWriteFailed() && !time.Now().Before(g.retryAt) {
 		// NATS fails a stream that met the end of the disk until its
 		// JetStream starts again; with room again, it does.
 		g.log.Warn("NATS failed a stream when the disk was full; starting the embedded JetStream again now that there is room", "dir", g.dir, "free_mib", free>>20)
 		if err := g.store.restartJetStream(); err != nil {
-			g.log.Error("the embedded JetStream did not start again; restart classhub", "err", err)
+			g.retryAt = time.Now().Add(30 * time.Second)
+			g.log.Error("the embedded JetStream did not start again; tried again in 30 s, or restart classhub", "err", err)
 			return
 		}
 		g.log.Info("the embedded JetStream started again: its streams take writes")
