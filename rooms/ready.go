@@ -48,9 +48,10 @@ func (m *Manager) Ready(ctx context.Context) error {
 
 // SetStoreLow says that the disk the store writes to has too little room
 // left (why, which says how much), or room again (nil). While it has too
-// little, no class appends a step nor saves a snapshot: the command is
-// answered storage_full and undone, as when JetStream refuses a write for
-// want of room, and Ready fails. It is for a store on this machine's disk
+// little, no class appends a step, writes its lease or saves a snapshot,
+// and no class is opened: the command is answered storage_full and
+// undone, as when JetStream refuses a write for want of room (a class
+// whose lease is not renewed goes on, as then), and Ready fails. It is for a store on this machine's disk
 // (NATS embedded), which the node watches: refused before the disk's end
 // is reached, a write leaves the store whole, whereas a NATS server that
 // meets the end of its disk fails the stream it was writing until it
