@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -32,17 +33,29 @@ func freePort(t *testing.T) int {
 // district runs them, and returns their client URLs.
 func natsCluster(t *testing.T) string {
 	t.Helper()
-	// A port found free may be taken by another process before the
-	// server binds it; the cluster is then started again on others.
+	var urls string
+	onOtherPorts(t, func() (err error) { urls, err = tryNATSCluster(t); return err })
+	return urls
+}
+
+// errPortTaken: a port found free was taken by another process before
+// the server bound it.
+var errPortTaken = errors.New("a port was taken before the server bound it")
+
+// onOtherPorts runs start, and again on other ports (three times in all
+// at most) while it fails with errPortTaken; any other failure, or the
+// third, fails the test.
+func onOtherPorts(t *testing.T, start func() error) {
+	t.Helper()
 	for attempt := 1; ; attempt++ {
-		urls, err := tryNATSCluster(t)
+		err := start()
 		if err == nil {
-			return urls
+			return
 		}
-		if attempt == 3 {
+		if !errors.Is(err, errPortTaken) || attempt == 3 {
 			t.Fatal(err)
 		}
-		t.Logf("%v; starting the NATS cluster again on other ports", err)
+		t.Logf("%v\nstarting the NATS cluster again on other ports", err)
 	}
 }
 
@@ -78,7 +91,7 @@ func tryNATSCluster(t *testing.T) (string, error) {
 		// Its client and route listeners are up, or a port was taken.
 		if !s.ReadyForConnections(10 * time.Second) {
 			stop()
-			return "", fmt.Errorf("nats-%d did not listen on ports %d and %d", i+1, p[0], p[1])
+			return "", fmt.Errorf("%w: nats-%d did not listen on ports %d and %d", errPortTaken, i+1, p[0], p[1])
 		}
 	}
 	t.Cleanup(stop)

@@ -86,34 +86,21 @@ func TestDiskGuardMarks(t *testing.T) {
 // class.
 func TestServerRefusesChangesOnALowDisk(t *testing.T) {
 	data := t.TempDir()
-	var st syscall.Statfs_t
-	if err := syscall.Statfs(data, &st); err != nil {
+	free, _, err := diskSpace(data)
+	if err != nil {
 		t.Fatal(err)
 	}
-	freeMiB := uint64(st.Bavail) * uint64(st.Bsize) >> 20
-	s := startServerWith(t, data, "--min-free-disk", strconv.FormatUint(freeMiB+1<<20, 10)) // a TiB more than there is
+	s := startServerWith(t, data, "--min-free-disk", strconv.FormatUint(free>>20+1<<20, 10)) // a TiB more than there is
 	addTeacher(t, data, "rivera@school.example", "Ms Rivera")
 	var login struct{ Token string }
 	s.post("/api/v1/login", "", map[string]string{"email": "rivera@school.example", "password": "correct horse battery"}, &login)
 	if status, code := s.status("POST", "/api/v1/rooms", login.Token, map[string]string{"title": "Science"}); code != protocol.CodeStorageFull {
 		t.Fatalf("a class opened on a full disk: %d %q, want storage_full", status, code)
 	}
-	res, err := http.Get(s.url + "/readyz")
-	if err != nil {
-		t.Fatal(err)
+	if status, body := get(t, http.DefaultClient, s.url+"/readyz"); status != http.StatusServiceUnavailable || !strings.Contains(body, "--min-free-disk") {
+		t.Fatalf("/readyz on a full disk: %d %s", status, body)
 	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(string(body), "--min-free-disk") {
-		t.Fatalf("/readyz on a full disk: %d %s", res.StatusCode, body)
-	}
-	res, err = http.Get(s.admin + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, _ = io.ReadAll(res.Body)
-	res.Body.Close()
-	if !strings.Contains(string(body), "classhub_store_disk_free_bytes ") {
+	if _, body := get(t, http.DefaultClient, s.admin+"/metrics"); !strings.Contains(body, "classhub_store_disk_free_bytes ") {
 		t.Fatal("no classhub_store_disk_free_bytes in /metrics")
 	}
 	if !strings.Contains(s.logs.String(), "nearly full") {
@@ -135,22 +122,10 @@ func TestServerRefusesChangesOnALowDisk(t *testing.T) {
 	if room.ID == "" {
 		t.Fatal("no class opened with room on the disk")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for {
-		res, err := http.Get(s.url + "/readyz")
-		if err == nil {
-			res.Body.Close()
-			if res.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if ctx.Err() != nil {
-			t.Fatal("not ready with room on the disk")
-		}
-		tm := time.NewTimer(50 * time.Millisecond)
-		<-tm.C
-	}
+	waitFor(t, 10*time.Second, "ready with room on the disk", func() bool {
+		status, _ := get(t, http.DefaultClient, s.url+"/readyz")
+		return status == http.StatusOK
+	})
 }
 
 // fakeStore is the embedded server as the guard sees it.
@@ -229,18 +204,10 @@ func TestEmbeddedJetStreamStartsAgain(t *testing.T) {
 	if n.storeWriteFailed() {
 		t.Fatal("still marked failed after JetStream started again")
 	}
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	waitFor(t, 10*time.Second, "a write after JetStream started again", func() bool {
 		_, err := n.js.Publish(ctx, "kept.a", []byte("y"))
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no write after JetStream started again: %v", err)
-		}
-		tm := time.NewTimer(50 * time.Millisecond)
-		<-tm.C
-	}
+		return err == nil
+	})
 	st, err := n.js.Stream(ctx, "KEPT")
 	if err != nil {
 		t.Fatal(err)

@@ -974,23 +974,11 @@ type natsProc struct {
 	logs   *lockedBuffer
 }
 
+// startNATS starts the three servers; one whose port was taken first
+// exits at once, and the cluster is started again on other ports.
 func (d *district) startNATS(bin string) {
-	// A port found free may be taken by another process before the
-	// server binds it: the server then exits at once, and the cluster is
-	// started again on other ports.
-	for attempt := 1; ; attempt++ {
-		err := d.tryStartNATS(bin)
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, errPortTaken) || attempt == 3 {
-			d.t.Fatal(err)
-		}
-		d.t.Logf("%v\nstarting the NATS cluster again on other ports", err)
-	}
+	onOtherPorts(d.t, func() error { return d.tryStartNATS(bin) })
 }
-
-var errPortTaken = errors.New("a port was taken before the server bound it")
 
 func (d *district) tryStartNATS(bin string) error {
 	t := d.t
