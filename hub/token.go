@@ -65,30 +65,10 @@ func LoadOrCreateKey(ctx context.Context, js jetstream.JetStream, replicas int) 
 	if _, err := rand.Read(key); err != nil {
 		return nil, fmt.Errorf("hub: new token key: %w", err)
 	}
-	if _, err := kv.Create(ctx, keyName, key); err != nil {
-		if !errors.Is(err, jetstream.ErrKeyExists) {
-			return nil, fmt.Errorf("hub: store token key: %w", err)
-		}
-		// Another node stored it first. On a cluster just formed, a read
-		// may still reach a server that has not applied that write (seen:
-		// "key exists", then "not found" through the leader): the key is
-		// there, so it is read again, a few times, until it is seen.
-		wait := 50 * time.Millisecond
-		for try := 1; ; try++ {
-			e, err := kv.Get(ctx, keyName)
-			if err == nil {
-				return e.Value(), nil
-			}
-			if !errors.Is(err, jetstream.ErrKeyNotFound) || try == 10 {
-				return nil, fmt.Errorf("hub: read token key another node stored: %w", err)
-			}
-			select {
-			case <-time.After(wait):
-			case <-ctx.Done():
-				return nil, fmt.Errorf("hub: read token key another node stored: %w", ctx.Err())
-			}
-			wait = min(2*wait, time.Second)
-		}
+	// Another node may store its key first: every node then uses that one.
+	key, err = jsstore.CreateOnce(ctx, kv, keyName, key)
+	if err != nil {
+		return nil, fmt.Errorf("hub: token key: %w", err)
 	}
 	return key, nil
 }

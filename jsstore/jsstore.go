@@ -211,3 +211,35 @@ func streamAsWanted(have, want jetstream.StreamConfig) bool {
 		(want.MaxMsgs == 0 || have.MaxMsgs == want.MaxMsgs) &&
 		(want.Duplicates == 0 || have.Duplicates == want.Duplicates)
 }
+
+// CreateOnce stores value at key unless a value is there already, and
+// returns the value the bucket keeps: this one, or the one another node
+// stored first. On a cluster just formed, a read may still reach a
+// server that has not applied the other node's write ("key exists", then
+// "not found" even through the leader): the key is there, so it is read
+// again, a few times over about 5 s, until it is seen.
+func CreateOnce(ctx context.Context, kv jetstream.KeyValue, key string, value []byte) ([]byte, error) {
+	if _, err := kv.Create(ctx, key, value); err == nil {
+		return value, nil
+	} else if !errors.Is(err, jetstream.ErrKeyExists) {
+		return nil, fmt.Errorf("store %s: %w", key, err)
+	}
+	wait := 50 * time.Millisecond
+	for try := 1; ; try++ {
+		e, err := kv.Get(ctx, key)
+		if err == nil {
+			return e.Value(), nil
+		}
+		if !errors.Is(err, jetstream.ErrKeyNotFound) || try == 10 {
+			return nil, fmt.Errorf("read %s another node stored: %w", key, err)
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return nil, fmt.Errorf("read %s another node stored: %w", key, ctx.Err())
+		}
+		wait = min(2*wait, time.Second)
+	}
+}

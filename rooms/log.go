@@ -82,15 +82,13 @@ func openLogStore(ctx context.Context, js jetstream.JetStream, shards, replicas 
 	if err != nil {
 		return nil, fmt.Errorf("config bucket: %w", err)
 	}
-	if _, err := cfgKV.Create(ctx, logShardsKey, []byte(strconv.Itoa(shards))); err != nil && !errors.Is(err, jetstream.ErrKeyExists) {
-		return nil, fmt.Errorf("record the number of log shards: %w", err)
-	}
-	e, err := cfgKV.Get(ctx, logShardsKey)
+	// The first node's number is kept; the others read it.
+	kept, err := jsstore.CreateOnce(ctx, cfgKV, logShardsKey, []byte(strconv.Itoa(shards)))
 	if err != nil {
-		return nil, fmt.Errorf("read the number of log shards: %w", err)
+		return nil, fmt.Errorf("the number of log shards: %w", err)
 	}
-	if shards, err = strconv.Atoi(string(e.Value())); err != nil || shards < 1 || shards > protocol.MaxLogShards {
-		return nil, fmt.Errorf("the number of log shards in %s is %q: not 1 to %d", protocol.BucketConfig, e.Value(), protocol.MaxLogShards)
+	if shards, err = strconv.Atoi(string(kept)); err != nil || shards < 1 || shards > protocol.MaxLogShards {
+		return nil, fmt.Errorf("the number of log shards in %s is %q: not 1 to %d", protocol.BucketConfig, kept, protocol.MaxLogShards)
 	}
 	// The bucket and the shards side by side, as the rooms' other stores.
 	ls := &logStore{js: js, replicas: replicas, shards: make([]jetstream.Stream, shards)}

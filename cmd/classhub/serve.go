@@ -295,10 +295,11 @@ const (
 )
 
 // clusterNotReady reports whether err says JetStream could not answer
-// yet, rather than answering no.
+// yet, rather than answering no ("no response from stream": a bucket
+// just made whose stream has no leader yet).
 func clusterNotReady(err error) bool {
 	var apiErr *jetstream.APIError
-	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) ||
+	return errors.Is(err, context.DeadlineExceeded) || errors.Is(err, nats.ErrNoResponders) || errors.Is(err, jetstream.ErrNoStreamResponse) ||
 		(errors.As(err, &apiErr) && (apiErr.ErrorCode == jsErrNoPeers || apiErr.ErrorCode == jsErrUnavailable))
 }
 
