@@ -30,21 +30,13 @@ func TestGapFilledFromTheLog(t *testing.T) {
 	hr := e.h.rooms[info.ID]
 	e.h.mu.Unlock()
 	// The node stops hearing the room; the room goes on.
-	if err := hr.sub.Unsubscribe(); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.nc.Flush(); err != nil {
-		t.Fatal(err)
-	}
+	hr.sub.Stop()
 	missed := []string{"missed 1", "missed 2", "missed 3"}
 	for _, text := range missed {
 		tc.must(protocol.MsgAnnounce, protocol.Announce{Text: text})
 	}
-	sub, err := e.nc.Subscribe(protocol.EventSubject(info.ID), hr.onMsg)
+	sub, err := e.h.cfg.Rooms.Listen(info.ID, hr.onEvent)
 	if err != nil {
-		t.Fatal(err)
-	}
-	if err := e.nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	e.h.mu.Lock()

@@ -374,19 +374,11 @@ func (h *Hub) enter(id protocol.RoomID, c *conn) (*hubRoom, error) {
 	return hr, nil
 }
 
-// subscribe subscribes the node to hr's events, and makes sure the
-// subscription is in place on the server before the snapshot is taken,
-// or an event between the two could be missed.
-func (h *Hub) subscribe(hr *hubRoom) (*nats.Subscription, error) {
-	sub, err := h.cfg.NC.Subscribe(protocol.EventSubject(hr.id), hr.onMsg)
-	if err != nil {
-		return nil, fmt.Errorf("subscribe to room %s: %w", hr.id, err)
-	}
-	if err := h.cfg.NC.Flush(); err != nil {
-		_ = sub.Unsubscribe()
-		return nil, fmt.Errorf("subscribe to room %s: %w", hr.id, err)
-	}
-	return sub, nil
+// subscribe subscribes the node to hr's events. The subscription is in
+// place when it returns, before the snapshot is taken, or an event between
+// the two could be missed.
+func (h *Hub) subscribe(hr *hubRoom) (*rooms.Listening, error) {
+	return h.cfg.Rooms.Listen(hr.id, hr.onEvent)
 }
 
 // leave removes c; the last device out unsubscribes the node. A device
@@ -405,7 +397,7 @@ func (h *Hub) leave(hr *hubRoom, c *conn) {
 	if gone {
 		<-hr.ready // c entered, so the subscription is made
 		if hr.sub != nil {
-			_ = hr.sub.Unsubscribe()
+			hr.sub.Stop()
 		}
 	}
 }

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"sync"
 
-	"github.com/nats-io/nats.go"
-
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms"
 )
@@ -25,7 +23,7 @@ type hubRoom struct {
 	h  *Hub
 	// Set by the room's first device before ready is closed, read-only
 	// afterwards.
-	sub    *nats.Subscription
+	sub    *rooms.Listening
 	subErr error
 	ready  chan struct{}
 
@@ -47,18 +45,13 @@ func encodeEvent(epoch string, ev protocol.Event) []byte {
 	return b
 }
 
-// onMsg delivers an event from the room's subscription. NATS calls it
-// for one message of the subscription at a time, in order, so it is the
-// only one to move last and the ring; the room's lock guards them against
-// enter, leave, replay and baseline, and is never held while the log is
-// read.
-func (hr *hubRoom) onMsg(msg *nats.Msg) {
-	var ev protocol.Event
-	if err := json.Unmarshal(msg.Data, &ev); err != nil {
-		hr.h.log.Error("undecodable event", "room", hr.id, "err", err)
-		return
-	}
-	epoch := msg.Header.Get(rooms.HeaderEpoch)
+// onEvent delivers an event of the room (rooms.Listen). It is called for
+// one event at a time, in order of each source, so it is the only one to
+// move last and the ring; the room's lock guards them against enter,
+// leave, replay and baseline, and is never held while the log is read.
+// It may be called by the room's actor itself: it never waits for the
+// room.
+func (hr *hubRoom) onEvent(epoch string, ev protocol.Event) {
 	var missed []protocol.Event // read from the log: the events (from, ev.Seq)
 	var from uint64
 	for {

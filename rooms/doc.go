@@ -6,8 +6,9 @@
 // holds the room's lease changes it: commands arrive through a bounded
 // inbox, are checked against the state, and become events that are appended
 // to the room's stream with the expected last sequence, so that an owner
-// that lost its lease cannot append. Acknowledged events are then applied
-// and fanned out to every node on protocol.EventSubject.
+// that lost its lease cannot append. Acknowledged events are then fanned
+// out: to the other nodes on protocol.EventSubject, and to this node's
+// subscribers (Manager.Listen) directly.
 //
 // rooms never imports hub: it knows nothing of WebSockets or devices.
 package rooms

@@ -99,6 +99,14 @@ type Config struct {
 	// lacking one prerequisite) make the help queue propose a small
 	// group with the teacher. Default 3; at least 2.
 	SmallGroupMin int
+	// Interest, when set, counts the subscriptions the NATS server has
+	// on a subject, each known to it the moment its subscriber's flush
+	// returns: a standalone server in this process (a server of a
+	// cluster learns of its peers' subscriptions later, so nil there). A
+	// step's events are then published only when a subscriber other
+	// than this node's own listens; the node's own get them from the
+	// actor anyway (listen.go).
+	Interest func(subject string) int
 }
 
 // Profiles is where the mastery of rostered students lives between
@@ -191,6 +199,13 @@ type Manager struct {
 	closed bool
 	stop   chan struct{} // closed by Close: ends the manager's own goroutines
 
+	// live is the connection the rooms' events go out on and come in
+	// on (listen.go): cfg.NC's options with no echo.
+	live      *nats.Conn
+	lmu       sync.RWMutex
+	listeners map[protocol.RoomID]map[*Listening]struct{}
+	placed    map[protocol.RoomID]int // listeners whose NATS subscription the server has for sure
+
 	alive         *nats.Subscription            // answers other nodes asking whether this one is gone
 	lastAppendErr atomic.Pointer[appendFailure] // see Ready
 	storeLow      atomic.Pointer[error]         // see SetStoreLow
@@ -268,15 +283,24 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		metrics: newMetrics(cfg.Registerer),
 		leases: &leases{kv: leaseKV, node: cfg.Node, nc: cfg.NC, log: cfg.Logger,
 			presumedGone: cfg.GoneAfter, missing: map[protocol.NodeID]unreachable{}},
-		snaps:    snaps,
-		dir:      &directory{kv: dirKV},
-		rooms:    map[protocol.RoomID]*room{},
-		starting: map[protocol.RoomID]chan struct{}{},
-		failed:   map[protocol.RoomID]error{},
+		snaps:     snaps,
+		dir:       &directory{kv: dirKV},
+		rooms:     map[protocol.RoomID]*room{},
+		starting:  map[protocol.RoomID]chan struct{}{},
+		failed:    map[protocol.RoomID]error{},
+		listeners: map[protocol.RoomID]map[*Listening]struct{}{},
+		placed:    map[protocol.RoomID]int{},
 	}
 	m.leases.low = m.lowStore
+	live := cfg.NC.Opts
+	live.NoEcho = true
+	live.Name += " (events)"
 	var err error
+	if m.live, err = live.Connect(); err != nil {
+		return nil, fmt.Errorf("rooms: a connection for the rooms' events: %w", err)
+	}
 	if m.alive, err = answerAlive(cfg.NC, cfg.Node); err != nil {
+		m.live.Close()
 		return nil, fmt.Errorf("rooms: alive subject: %w", err)
 	}
 	if cfg.Retention > 0 {
@@ -306,8 +330,13 @@ func (m *Manager) Close(ctx context.Context) error {
 		// given back (NATS did not answer) is taken at once by the next
 		// node, as this one is gone.
 		_ = m.alive.Unsubscribe()
+		// The last events the actors published leave before the
+		// connection closes.
+		_ = m.live.FlushWithContext(ctx)
+		m.live.Close()
 		return nil
 	case <-ctx.Done():
+		m.live.Close()
 		return fmt.Errorf("rooms: close: %w", ctx.Err())
 	}
 }

@@ -13,6 +13,9 @@ type metrics struct {
 	appendErr prometheus.Counter
 	batch     prometheus.Histogram
 	limited   prometheus.Counter
+	// listenPanics counts panics of a subscriber to a room's events
+	// (Listen), recovered where the events were handed over.
+	listenPanics prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -39,6 +42,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Name: "classhub_room_panics_total",
 			Help: "Panics recovered at the edge of a room's actor; each is logged with the room and what it was doing.",
 		}),
+		listenPanics: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "classhub_fanout_panics_total",
+			Help: "Panics recovered while a room's events were handed to this node's devices; each is logged with the room.",
+		}),
 		failed: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "classhub_rooms_failed",
 			Help: "Rooms that could not be loaded or failed twice on this node and stay stopped until the node restarts; their devices get unavailable.",
@@ -62,7 +69,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.rooms, m.commands, m.publish, m.takeovers, m.panics, m.failed, m.corrupt, m.appendErr, m.batch, m.limited)
+		reg.MustRegister(m.rooms, m.commands, m.publish, m.takeovers, m.panics, m.failed, m.corrupt, m.appendErr, m.batch, m.limited, m.listenPanics)
 	}
 	return m
 }

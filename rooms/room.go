@@ -578,15 +578,20 @@ func (r *room) flush(ctx context.Context) error {
 		return err
 	}
 	r.m.appendFailed(nil)
+	subject := protocol.EventSubject(r.id)
 	for i, ev := range evs {
-		msg := nats.NewMsg(protocol.EventSubject(r.id))
+		if !r.m.othersListen(r.id, subject) {
+			break
+		}
+		msg := nats.NewMsg(subject)
 		msg.Header.Set(HeaderEpoch, r.log.epoch)
 		msg.Data = encs[i]
-		if err := r.m.cfg.NC.PublishMsg(msg); err != nil {
+		if err := r.m.live.PublishMsg(msg); err != nil {
 			// Nodes notice the gap at the next event and read it from the log.
 			r.m.log.Warn("fan out", "room", r.id, "seq", ev.Seq, "err", err)
 		}
 	}
+	r.m.handOver(r.id, r.log.epoch, evs)
 	for _, f := range after {
 		f(ctx)
 	}

@@ -172,6 +172,17 @@ func connectNATS(ctx context.Context, c *config, log *slog.Logger, reuse bool) (
 	return n, nil
 }
 
+// interest counts the subscriptions on a subject, for rooms.Config: only
+// of the server embedded in this process, which runs alone (no cluster,
+// no leaf node, no gateway) and so knows every subscription the moment it
+// is made. Nil otherwise.
+func (n *natsNode) interest() func(subject string) int {
+	if n.srv == nil {
+		return nil
+	}
+	return n.srv.GlobalAccount().Interest
+}
+
 func newNode(nc *nats.Conn, srv *server.Server, embedded bool) (*natsNode, error) {
 	js, err := jetstream.New(nc)
 	if err != nil {

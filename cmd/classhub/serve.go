@@ -358,6 +358,7 @@ func openStoresOnce(ctx context.Context, c *config, nn *natsNode, node string, t
 		Retention: c.Retention, LogShards: c.LogShards, Replicas: c.Replicas, Logger: log, Registerer: reg,
 		Profiles:    st.rosters.Profiles(),
 		CommandRate: c.CommandRate, CommandBurst: c.CommandBurst,
+		Interest: nn.interest(),
 	})
 	return st, err
 }
