@@ -50,47 +50,24 @@ func encodeEvent(epoch string, ev protocol.Event) []byte {
 // move last and the ring; the room's lock guards them against enter,
 // leave, replay and baseline, and is never held while the log is read.
 // It may be called by the room's actor itself: it never waits for the
-// room.
+// room. Should it panic, the room's devices here resume (and rooms logs
+// and counts the panic), since what they got is no longer known.
 func (hr *hubRoom) onEvent(epoch string, ev protocol.Event) {
+	defer func() {
+		if p := recover(); p != nil {
+			hr.mu.Lock()
+			hr.reset("the server could not deliver an event; resume")
+			hr.mu.Unlock()
+			panic(p)
+		}
+	}()
 	var missed []protocol.Event // read from the log: the events (from, ev.Seq)
 	var from uint64
 	for {
-		hr.mu.Lock()
-		if hr.epoch != "" && epoch != hr.epoch {
-			// The log was replaced: no offset of the old one means anything.
-			for c := range hr.conns {
-				c.close(protocol.CloseRoomMoved, "the room's log changed; reconnect")
-			}
-			hr.last, hr.floor, hr.ring = 0, 0, nil
-		}
-		hr.epoch = epoch
-		if ev.Seq <= hr.last {
-			hr.mu.Unlock()
-			return // already delivered
-		}
-		after := max(hr.last, hr.floor)
-		if after == 0 || ev.Seq <= after+1 {
-			// No gap. An event at or below the floor (a snapshot's offset)
-			// may still be on its way to devices that came earlier; those
-			// whose snapshot holds it drop it by its offset.
-			hr.push(ev)
-			hr.mu.Unlock()
+		after, done := hr.take(epoch, ev, missed, from)
+		if done {
 			return
 		}
-		if missed != nil && from <= after {
-			// The read covers the gap as it is now: a device that came
-			// meanwhile may only have lowered the floor, which a second
-			// read covers.
-			for _, m := range missed {
-				if m.Seq > after {
-					hr.push(m)
-				}
-			}
-			hr.push(ev)
-			hr.mu.Unlock()
-			return
-		}
-		hr.mu.Unlock()
 		var ok bool
 		if missed, ok = hr.fillGap(after, ev.Seq-1); !ok {
 			hr.mu.Lock()
@@ -100,6 +77,47 @@ func (hr *hubRoom) onEvent(epoch string, ev protocol.Event) {
 		}
 		from = after
 	}
+}
+
+// take pushes ev to the devices, after the events missed before it that
+// were read from the log from `from` on, and reports done; or, when there
+// is a gap that missed does not cover, the offset after which events are
+// missing.
+func (hr *hubRoom) take(epoch string, ev protocol.Event, missed []protocol.Event, from uint64) (after uint64, done bool) {
+	hr.mu.Lock()
+	defer hr.mu.Unlock()
+	if hr.epoch != "" && epoch != hr.epoch {
+		// The log was replaced: no offset of the old one means anything.
+		for c := range hr.conns {
+			c.close(protocol.CloseRoomMoved, "the room's log changed; reconnect")
+		}
+		hr.last, hr.floor, hr.ring = 0, 0, nil
+	}
+	hr.epoch = epoch
+	if ev.Seq <= hr.last {
+		return 0, true // already delivered
+	}
+	after = max(hr.last, hr.floor)
+	if after == 0 || ev.Seq <= after+1 {
+		// No gap. An event at or below the floor (a snapshot's offset)
+		// may still be on its way to devices that came earlier; those
+		// whose snapshot holds it drop it by its offset.
+		hr.push(ev)
+		return 0, true
+	}
+	if missed != nil && from <= after {
+		// The read covers the gap as it is now: a device that came
+		// meanwhile may only have lowered the floor, which a second read
+		// covers.
+		for _, m := range missed {
+			if m.Seq > after {
+				hr.push(m)
+			}
+		}
+		hr.push(ev)
+		return 0, true
+	}
+	return after, false
 }
 
 // fillGap reads the events after `after` up to `to` that this node missed

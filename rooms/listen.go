@@ -3,6 +3,7 @@ package rooms
 import (
 	"encoding/json"
 	"fmt"
+	"runtime/debug"
 	"sync"
 
 	"github.com/nats-io/nats.go"
@@ -141,7 +142,7 @@ func (l *Listening) deliver(epoch string, evs []protocol.Event) {
 	defer func() {
 		if p := recover(); p != nil {
 			l.m.metrics.listenPanics.Inc()
-			l.m.log.Error("a subscriber of the room's events panicked", "room", l.room, "panic", p)
+			l.m.log.Error("a subscriber of the room's events panicked", "room", l.room, "panic", p, "stack", string(debug.Stack()))
 		}
 	}()
 	for _, ev := range evs {
