@@ -15,17 +15,15 @@ import (
 // a class whose actor runs on another node come through NATS, on
 // protocol.EventSubject; those of a class whose actor runs here are handed
 // over by the actor itself, right after the append, with no trip through
-// NATS and no decoding. That is most of the classes of a single-node
-// school, and of a district whose load balancer sends a class's devices to
-// its owner.
+// NATS and no decoding: every class of a single-node school.
 //
 // Both sources meet in one Listening per subscriber. The events are
 // published on a connection of their own, opened with no echo: the NATS
 // server never sends a node the events it published itself, so an event
-// comes from one source or the other, never both. The subscriber still
-// gets every event of the log at most once only by its offset (a class
-// that moves between nodes may have one source's events overtake the
-// other's around the move), as it did when everything came through NATS.
+// comes from one source or the other, never both. Around a move of the
+// class between nodes, one source's events may overtake the other's: the
+// subscriber keeps each offset once, in order, as it did when everything
+// came through NATS.
 
 // Listening is a subscription to one room's events. Stop ends it.
 type Listening struct {

@@ -580,8 +580,8 @@ func (r *room) flush(ctx context.Context) error {
 	r.m.appendFailed(nil)
 	subject := protocol.EventSubject(r.id)
 	for i, ev := range evs {
-		if !r.m.othersListen(r.id, subject) {
-			break
+		if i == 0 && !r.m.othersListen(r.id, subject) {
+			break // one look a step: a node that listens from now on has its snapshot after it
 		}
 		msg := nats.NewMsg(subject)
 		msg.Header.Set(HeaderEpoch, r.log.epoch)
