@@ -295,6 +295,7 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 	live := cfg.NC.Opts
 	live.NoEcho = true
 	live.Name += " (events)"
+	live.ClosedCB = nil // the caller's, for its own connection
 	var err error
 	if m.live, err = live.Connect(); err != nil {
 		return nil, fmt.Errorf("rooms: a connection for the rooms' events: %w", err)
