@@ -79,14 +79,19 @@ func connectNATS(ctx context.Context, c *config, log *slog.Logger, reuse bool) (
 	name := nats.Name("classhub")
 	if c.NATS != "" {
 		opts := []nats.Option{name, nats.MaxReconnects(-1), nats.ReconnectWait(500 * time.Millisecond),
-			nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			// The classes' events have a connection of their own, with
+			// these handlers too (rooms.Manager): each line names its
+			// connection.
+			nats.DisconnectErrHandler(func(nc *nats.Conn, err error) {
 				// nil: this process closed the connection (an admin
 				// command ending, a node stopping), nothing to warn of.
 				if err != nil {
-					log.Warn("NATS disconnected", "err", err)
+					log.Warn("NATS disconnected", "connection", nc.Opts.Name, "err", err)
 				}
 			}),
-			nats.ReconnectHandler(func(nc *nats.Conn) { log.Info("NATS reconnected", "server", nc.ConnectedUrlRedacted()) }),
+			nats.ReconnectHandler(func(nc *nats.Conn) {
+				log.Info("NATS reconnected", "connection", nc.Opts.Name, "server", nc.ConnectedUrlRedacted())
+			}),
 		}
 		if c.NATSCreds != "" {
 			opts = append(opts, nats.UserCredentials(c.NATSCreds))
