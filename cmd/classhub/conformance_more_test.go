@@ -1030,11 +1030,28 @@ func cJoinLimit(s *cServer, teacher string) {
 			break
 		}
 	}
+	// The allowance refills by one a second, continuously: a request may
+	// find the one that came since the last was refused, and is then
+	// served, as it should be. Each is tried again until refused; three
+	// tries cannot all find a new one in the milliseconds they take.
+	over := func(do func() cResp) cResp {
+		var r cResp
+		for range 3 {
+			if r = do(); r.status == 429 {
+				break
+			}
+		}
+		return r
+	}
 	for what, r := range map[string]cResp{
 		"a look-up of a code that does not exist": r,
-		"a join":                        s.json("POST", "/api/v1/join", "", obj{"code": room.code, "name": "Olivia"}),
-		"a sign-in":                     s.json("POST", "/api/v1/login", "", obj{"email": cTeacherEmail, "password": cPassword}),
-		"a look-up of a code that does": s.json("GET", "/api/v1/join/"+room.code, "", nil),
+		"a join": over(func() cResp {
+			return s.json("POST", "/api/v1/join", "", obj{"code": room.code, "name": "Olivia"})
+		}),
+		"a sign-in": over(func() cResp {
+			return s.json("POST", "/api/v1/login", "", obj{"email": cTeacherEmail, "password": cPassword})
+		}),
+		"a look-up of a code that does": over(func() cResp { return s.json("GET", "/api/v1/join/"+room.code, "", nil) }),
 	} {
 		ra, ok := num(sub(r.body, "error"), "retry_after")
 		secs, err := strconv.Atoi(r.header.Get("Retry-After"))
