@@ -27,7 +27,9 @@ type Config struct {
 	// Config.RequestTimeout bounds every command a device or a console
 	// sends; the hub adds no timeout of its own.
 	Rooms *rooms.Manager
-	// NC is the node's NATS connection, for event subscriptions. Required.
+	// NC is the node's NATS connection, for evictions of connections
+	// across nodes and the broker check of admissions (a room's events
+	// come through Rooms.Listen). Required.
 	NC *nats.Conn
 	// Tokens issues and verifies device and console tokens. Required.
 	Tokens *Signer

@@ -31,7 +31,7 @@ type Listening struct {
 	room protocol.RoomID
 	sub  *nats.Subscription
 
-	placed bool // counted in Manager.placed; guarded by Manager.lmu
+	placed bool // the server has the subscription for sure; guarded by Manager.lmu
 
 	mu      sync.Mutex // one delivery at a time, whichever its source
 	stopped bool
@@ -67,7 +67,6 @@ func (m *Manager) Listen(room protocol.RoomID, f func(epoch string, ev protocol.
 	}
 	m.lmu.Lock()
 	l.placed = true
-	m.placed[room]++
 	m.lmu.Unlock()
 	return l, nil
 }
@@ -90,12 +89,6 @@ func (m *Manager) unlisten(l *Listening) {
 			delete(m.listeners, l.room)
 		}
 	}
-	if l.placed {
-		l.placed = false
-		if m.placed[l.room]--; m.placed[l.room] <= 0 {
-			delete(m.placed, l.room)
-		}
-	}
 }
 
 // othersListen reports whether a subscriber other than this node's own
@@ -111,8 +104,13 @@ func (m *Manager) othersListen(room protocol.RoomID, subject string) bool {
 		return true
 	}
 	n := m.cfg.Interest(subject)
+	mine := 0
 	m.lmu.RLock()
-	mine := m.placed[room]
+	for l := range m.listeners[room] {
+		if l.placed {
+			mine++
+		}
+	}
 	m.lmu.RUnlock()
 	return n > mine
 }

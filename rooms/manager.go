@@ -204,7 +204,6 @@ type Manager struct {
 	live      *nats.Conn
 	lmu       sync.RWMutex
 	listeners map[protocol.RoomID]map[*Listening]struct{}
-	placed    map[protocol.RoomID]int // listeners whose NATS subscription the server has for sure
 
 	alive         *nats.Subscription            // answers other nodes asking whether this one is gone
 	lastAppendErr atomic.Pointer[appendFailure] // see Ready
@@ -289,7 +288,6 @@ func New(ctx context.Context, cfg Config) (*Manager, error) {
 		starting:  map[protocol.RoomID]chan struct{}{},
 		failed:    map[protocol.RoomID]error{},
 		listeners: map[protocol.RoomID]map[*Listening]struct{}{},
-		placed:    map[protocol.RoomID]int{},
 	}
 	m.leases.low = m.lowStore
 	live := cfg.NC.Opts
