@@ -35,7 +35,7 @@ func benchHub(queue int) *Hub {
 
 // testConn is a live connection with no socket: its frames stay queued.
 func testConn(h *Hub, v protocol.Viewer) *conn {
-	return &conn{h: h, viewer: v, live: true, w: newWriter(h, nil, "test")}
+	return &conn{h: h, viewer: v, live: true, w: newWriter(h, nil, nil, "test")}
 }
 
 func announcement(b testing.TB) json.RawMessage {
@@ -117,13 +117,15 @@ func benchWebSocket(b *testing.B, n, window int) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var serving sync.WaitGroup
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+		sb := &smallBuffers{ResponseWriter: w}
+		ws, err := websocket.Accept(sb, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
 		if err != nil {
 			return
 		}
+		sb.conn.startFraming()
 		serving.Add(1)
 		defer serving.Done()
-		c := newConn(h, ws)
+		c := newConn(h, ws, sb.conn)
 		c.live, c.viewer = true, protocol.Viewer{Role: protocol.RoleStudent, Student: protocol.StudentID(r.URL.Query().Get("s"))}
 		hr.mu.Lock()
 		hr.conns[c] = struct{}{}

@@ -71,10 +71,10 @@ type conn struct {
 	connected bool      // the room was told this connection is here
 }
 
-func newConn(h *Hub, ws *websocket.Conn) *conn {
+func newConn(h *Hub, ws *websocket.Conn, fc *frameConn) *conn {
 	id := uuid.NewString()
 	return &conn{
-		h: h, ws: ws, id: id, w: newWriter(h, ws, id),
+		h: h, ws: ws, id: id, w: newWriter(h, ws, fc, id),
 		running: make(chan struct{}, maxInFlight), turn: answered,
 	}
 }

@@ -266,7 +266,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			h.wg.Done()
 		}
 	}()
-	ws, err := websocket.Accept(smallBuffers{w}, r, &websocket.AcceptOptions{
+	sb := &smallBuffers{ResponseWriter: w}
+	ws, err := websocket.Accept(sb, r, &websocket.AcceptOptions{
 		OriginPatterns:  h.cfg.OriginPatterns,
 		CompressionMode: websocket.CompressionDisabled,
 	})
@@ -274,7 +275,8 @@ func (h *Hub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return // Accept has written the HTTP error
 	}
 	ws.SetReadLimit(protocol.HardFrameBytes)
-	c := newConn(h, ws)
+	sb.conn.startFraming()
+	c := newConn(h, ws, sb.conn)
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()

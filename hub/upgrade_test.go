@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -42,28 +43,33 @@ func maskedFrame(payload []byte) []byte {
 // same write as its upgrade request, before the server's answer, reach
 // the connection whole and in order, whether they fit the small read
 // buffer or not, and frames larger than the buffer are read whole; the
-// echoes come back whole whether they fit the small write buffer or not.
+// echoes, framed by the connection's own writer, come back whole at every
+// length a header sizes differently and whether a batch copies them or not.
 func TestUpgradeKeepsWhatTheDeviceSentAhead(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ws, err := websocket.Accept(smallBuffers{w}, r, nil)
+		sb := &smallBuffers{ResponseWriter: w}
+		ws, err := websocket.Accept(sb, r, nil)
 		if err != nil {
 			return
 		}
+		sb.conn.startFraming()
+		var since atomic.Int64
+		goOn := func() bool { return true }
 		defer ws.CloseNow()
 		ws.SetReadLimit(1 << 20)
 		ctx := context.Background()
 		for {
-			typ, b, err := ws.Read(ctx)
+			_, b, err := ws.Read(ctx)
 			if err != nil {
 				return
 			}
-			if err := ws.Write(ctx, typ, b); err != nil {
+			if _, err := sb.conn.sendFrames([][]byte{b}, goOn, &since); err != nil {
 				return
 			}
 		}
 	}))
 	defer srv.Close()
-	for _, sizes := range [][]int{{10}, {10, 20, 30}, {readBuffer - 200, 150}, {3 * readBuffer}, {readBuffer + 50, 5}, {100 << 10, 7}, {writeBuffer - 4, writeBuffer - 3, 2*writeBuffer + 1}} {
+	for _, sizes := range [][]int{{10}, {10, 20, 30}, {readBuffer - 200, 150}, {3 * readBuffer}, {readBuffer + 50, 5}, {100 << 10, 7}, {125, 126, 0xffff, 0x10000}, {largeFrame - 1, largeFrame, batchBytes + 1}} {
 		nc, err := net.Dial("tcp", srv.Listener.Addr().String())
 		if err != nil {
 			t.Fatal(err)
@@ -99,6 +105,9 @@ func TestUpgradeKeepsWhatTheDeviceSentAhead(t *testing.T) {
 			var hdr [2]byte
 			if _, err := io.ReadFull(br, hdr[:]); err != nil {
 				t.Fatalf("sizes %v: echo %d: %v", sizes, i, err)
+			}
+			if hdr[0] != 0x81 || hdr[1]&0x80 != 0 {
+				t.Fatalf("sizes %v: echo %d: header % x, want a final text frame, unmasked", sizes, i, hdr)
 			}
 			n := uint64(hdr[1] & 0x7f)
 			switch n {

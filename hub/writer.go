@@ -14,7 +14,8 @@ import (
 )
 
 // writer is the write side of one connection: a queue of frames bounded
-// in bytes, and the loop (run) that is the socket's only writer.
+// in bytes, and the loop (run) that is the only writer of the socket's
+// data frames (the WebSocket library writes the control frames).
 //
 // It is built for fan-out. A frame is queued by reference: every device
 // of a room gets the same bytes, encoded once per node. Queueing takes a
@@ -24,9 +25,12 @@ import (
 // queue are swapped rather than made anew, and a write's timeout is the
 // time it started, which the hub sweeps, rather than a context or a timer
 // per frame. Each frame is still one WebSocket message, as PROTOCOL.md
-// says.
+// says; the messages of a batch go out together, in as few system calls
+// as hold them, framed by the writer itself (frames.go).
 type writer struct {
 	ws        *websocket.Conn
+	fc        *frameConn  // the socket under ws, which the data frames go to
+	more      func() bool // the batch in hand goes on: nothing stopped it
 	m         *metrics
 	limit     int // bytes the queue may hold
 	pingEvery time.Duration
@@ -64,12 +68,14 @@ type closeWith struct {
 // life.
 const maxSpare = 256
 
-func newWriter(h *Hub, ws *websocket.Conn, id string) *writer {
-	return &writer{
-		ws: ws, m: h.metrics, limit: h.cfg.QueueBytes, pingEvery: h.cfg.PingInterval,
+func newWriter(h *Hub, ws *websocket.Conn, fc *frameConn, id string) *writer {
+	w := &writer{
+		ws: ws, fc: fc, m: h.metrics, limit: h.cfg.QueueBytes, pingEvery: h.cfg.PingInterval,
 		conn: id, log: h.log,
 		wake: make(chan struct{}, 1), taken: make(chan struct{}, 1),
 	}
+	w.more = func() bool { return !w.stopped.Load() }
+	return w
 }
 
 func (w *writer) signal() {
@@ -202,9 +208,9 @@ func (w *writer) closed() bool {
 	return w.closing != 0
 }
 
-// run is the only writer of the socket. It returns when the connection
-// is closed, after sending the close frame when it can. It sleeps on its
-// wake channel alone: the ping timer and the end of ctx wake it too.
+// run is the only writer of the socket's data frames. It returns when
+// the connection is closed, after sending the close frame when it can.
+// It sleeps on its wake channel alone: the ping timer and the end of ctx wake it too.
 func (w *writer) run(ctx context.Context) {
 	pctx, cancel := context.WithCancel(ctx)
 	var pings sync.WaitGroup
@@ -287,30 +293,15 @@ var clockStart = time.Now()
 
 func sinceStart() int64 { return int64(time.Since(clockStart)) + 1 } // never 0
 
-// write writes a batch, each frame one message, and reports whether the
-// socket is still good. The batch's entries are cleared as they go out,
-// so that a frame is not kept by a slice waiting for reuse.
+// write writes a batch, each frame one message, as few system calls as
+// hold them (frameConn.sendFrames), and reports whether the socket is
+// still good. There is no deadline on a write: the hub's sweep bounds it
+// (w.since), without a context and a callback, or a timer's reset, for
+// every frame.
 func (w *writer) write(batch [][]byte) bool {
-	n := 0
-	defer func() { w.m.framesOut.Add(float64(n)) }()
-	for i, frame := range batch {
-		if w.stopped.Load() {
-			clear(batch[i:])
-			return true // the loop finds the close
-		}
-		// No context deadline: the hub's sweep bounds the write, without
-		// a context and a callback, or a timer's reset, for every frame.
-		w.since.Store(sinceStart())
-		err := w.ws.Write(context.Background(), websocket.MessageText, frame)
-		w.since.Store(0)
-		batch[i] = nil
-		if err != nil {
-			clear(batch[i:])
-			return false
-		}
-		n++
-	}
-	return true
+	n, err := w.fc.sendFrames(batch, w.more, &w.since)
+	w.m.framesOut.Add(float64(n))
+	return err == nil
 }
 
 // ping finds devices that vanished without closing (a lid shut, a

@@ -1,0 +1,255 @@
+package hub
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/coder/websocket"
+)
+
+// framedMessage is message i of TestFramesAndControlFramesDoNotMix: its
+// number, then filler to n bytes.
+func framedMessage(i, n int) []byte {
+	head := fmt.Sprintf("%06d", i)
+	if n < len(head) {
+		n = len(head)
+	}
+	return append([]byte(head), bytes.Repeat([]byte{'a' + byte(i%26)}, n-len(head))...)
+}
+
+// The writer's data frames and the library's control frames share the
+// socket: batches of messages of every size a header and a batch treat
+// differently, written while both ends ping each other as fast as they
+// can, arrive whole and in order at a strict client, over plain TCP and
+// over TLS (where a large frame's header and payload are two writes, which
+// only the connection's lock keeps together: TestDataFramesHoldTheLock).
+func TestFramesAndControlFramesDoNotMix(t *testing.T) {
+	for _, tlsOn := range []bool{false, true} {
+		t.Run(fmt.Sprintf("tls=%v", tlsOn), func(t *testing.T) {
+			const total = 3000
+			rng := rand.New(rand.NewPCG(7, 9))
+			sizes := make([]int, total)
+			edges := []int{0, 6, 125, 126, 127, 0xffff, 0x10000, largeFrame - 1, largeFrame, batchBytes - maxFrameHeader, batchBytes, batchBytes + 1}
+			for i := range sizes {
+				if i%10 == 0 {
+					sizes[i] = edges[rng.IntN(len(edges))]
+				} else {
+					sizes[i] = rng.IntN(3000)
+				}
+			}
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var serving sync.WaitGroup
+			serverErr := make(chan error, 1)
+			handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				serving.Add(1)
+				defer serving.Done()
+				sb := &smallBuffers{ResponseWriter: w}
+				ws, err := websocket.Accept(sb, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+				if err != nil {
+					serverErr <- err
+					return
+				}
+				defer ws.CloseNow()
+				sb.conn.startFraming()
+				// The reader answers the client's pings with pongs, and
+				// reads the pongs to the server's.
+				go func() {
+					for {
+						if _, _, err := ws.Read(ctx); err != nil {
+							return
+						}
+					}
+				}()
+				go func() {
+					for ctx.Err() == nil && ws.Ping(ctx) == nil {
+					}
+				}()
+				var since atomic.Int64
+				goOn := func() bool { return true }
+				for i := 0; i < total; {
+					n := min(1+rng.IntN(20), total-i)
+					batch := make([][]byte, n)
+					for j := range batch {
+						batch[j] = framedMessage(i+j, sizes[i+j])
+					}
+					sent, err := sb.conn.sendFrames(batch, goOn, &since)
+					if err != nil || sent != n {
+						serverErr <- fmt.Errorf("batch at %d: %d of %d sent: %v", i, sent, n, err)
+						return
+					}
+					for j, m := range batch {
+						if m != nil {
+							serverErr <- fmt.Errorf("batch at %d: entry %d kept after the write", i, j)
+							return
+						}
+					}
+					i += n
+				}
+				serverErr <- nil
+				<-ctx.Done()
+			})
+			var srv *httptest.Server
+			if tlsOn {
+				srv = httptest.NewTLSServer(handler)
+			} else {
+				srv = httptest.NewServer(handler)
+			}
+			defer srv.Close()
+			defer serving.Wait()
+			defer cancel()
+			ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), &websocket.DialOptions{HTTPClient: srv.Client()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.CloseNow()
+			ws.SetReadLimit(1 << 20)
+			go func() {
+				for ctx.Err() == nil && ws.Ping(ctx) == nil {
+				}
+			}()
+			for i := range total {
+				typ, got, err := ws.Read(ctx)
+				if err != nil {
+					t.Fatalf("message %d: %v", i, err)
+				}
+				want := framedMessage(i, sizes[i])
+				if typ != websocket.MessageText || !bytes.Equal(got, want) {
+					t.Fatalf("message %d: %v of %d bytes starting %q, want text of %d starting %q", i, typ, len(got), got[:min(len(got), 6)], len(want), want[:6])
+				}
+			}
+			if err := <-serverErr; err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// Once the library has written a close frame, no data frame follows it:
+// the writer is refused with net.ErrClosed.
+func TestNoFrameAfterTheClose(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sent := make(chan error, 1)
+	closed := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		sb := &smallBuffers{ResponseWriter: w}
+		ws, err := websocket.Accept(sb, r, nil)
+		if err != nil {
+			sent <- err
+			return
+		}
+		defer ws.CloseNow()
+		sb.conn.startFraming()
+		go func() { _ = ws.Close(websocket.StatusNormalClosure, "bye") }()
+		<-closed
+		var since atomic.Int64
+		_, err = sb.conn.sendFrames([][]byte{[]byte("late")}, func() bool { return true }, &since)
+		sent <- err
+	}))
+	defer srv.Close()
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	_, _, err = ws.Read(ctx)
+	if websocket.CloseStatus(err) != websocket.StatusNormalClosure {
+		t.Fatalf("read %v, want the server's close", err)
+	}
+	close(closed)
+	if err := <-sent; !errors.Is(err, net.ErrClosed) {
+		t.Fatalf("a frame after the close: %v, want net.ErrClosed", err)
+	}
+}
+
+// A batch stopped half way (a close or an overflow came) writes nothing
+// more, reports what went out, and keeps none of its frames.
+func TestStoppedBatchWritesNoMore(t *testing.T) {
+	server, client := net.Pipe()
+	defer client.Close()
+	fc := &frameConn{Conn: server}
+	fc.startFraming()
+	read := make(chan int, 1)
+	go func() {
+		n, _ := io.Copy(io.Discard, client)
+		read <- int(n)
+	}()
+	batch := make([][]byte, 5)
+	for i := range batch {
+		batch[i] = bytes.Repeat([]byte{'x'}, largeFrame) // each a write of its own
+	}
+	writes := 0
+	var since atomic.Int64
+	n, err := fc.sendFrames(batch, func() bool { writes++; return writes <= 2 }, &since)
+	if err != nil || n != 2 {
+		t.Fatalf("sent %d, %v; want 2 and no error", n, err)
+	}
+	for i, m := range batch {
+		if m != nil {
+			t.Fatalf("entry %d kept", i)
+		}
+	}
+	if since.Load() != 0 {
+		t.Fatal("the write's start is still marked")
+	}
+	server.Close()
+	if got, want := <-read, 2*(4+largeFrame); got != want {
+		t.Fatalf("%d bytes written, want %d", got, want)
+	}
+}
+
+// lockCheckConn fails its test when it is written without its
+// frameConn's lock held.
+type lockCheckConn struct {
+	net.Conn
+	t      *testing.T
+	fc     *frameConn
+	writes int
+}
+
+func (c *lockCheckConn) Write(p []byte) (int, error) {
+	if c.fc.mu.TryLock() {
+		c.fc.mu.Unlock()
+		c.t.Errorf("write %d of %d bytes without the socket's lock", c.writes, len(p))
+	}
+	c.writes++
+	return c.Conn.Write(p)
+}
+
+// Every write of a data frame holds the socket's lock from its header to
+// the end of its payload, also where they are two writes (a large frame
+// on a socket that takes no vector, as TLS), so that a control frame of
+// the library cannot come between them.
+func TestDataFramesHoldTheLock(t *testing.T) {
+	server, client := net.Pipe()
+	defer client.Close()
+	lc := &lockCheckConn{Conn: server, t: t}
+	fc := &frameConn{Conn: lc}
+	lc.fc = fc
+	fc.startFraming()
+	go func() { _, _ = io.Copy(io.Discard, client) }()
+	batch := [][]byte{[]byte("small"), bytes.Repeat([]byte{'x'}, largeFrame), []byte("small again"), bytes.Repeat([]byte{'y'}, batchBytes)}
+	var since atomic.Int64
+	if n, err := fc.sendFrames(batch, func() bool { return true }, &since); err != nil || n != len(batch) {
+		t.Fatalf("sent %d, %v", n, err)
+	}
+	// "small" and the large frame's header, then its payload; "small
+	// again", which the next would take past a batch; the next's header,
+	// then its payload.
+	if lc.writes != 5 {
+		t.Fatalf("%d writes, want 5", lc.writes)
+	}
+	server.Close()
+}
