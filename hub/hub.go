@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/coder/websocket"
@@ -129,6 +130,10 @@ type Hub struct {
 	conns   map[*conn]struct{}
 	closing bool
 	wg      sync.WaitGroup
+
+	// pushFault, set by tests, is called with each event a room of this
+	// node is about to deliver, and stands for a fault in the delivery.
+	pushFault atomic.Pointer[func(protocol.RoomID, protocol.Event)]
 }
 
 // New returns a Hub.

@@ -150,6 +150,9 @@ func (hr *hubRoom) reset(reason string) {
 
 // push delivers one event in order. Called with hr.mu held.
 func (hr *hubRoom) push(ev protocol.Event) {
+	if f := hr.h.pushFault.Load(); f != nil {
+		(*f)(hr.id, ev)
+	}
 	hr.last = ev.Seq
 	if ev.Type == protocol.EvOwnerChanged {
 		hr.reannounce()
