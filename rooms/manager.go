@@ -45,7 +45,9 @@ type Config struct {
 	// Grace is how long a student may be disconnected before the teacher
 	// sees them offline. Default 5s.
 	Grace time.Duration
-	// SnapshotEvery is how many events pass between snapshots. Default 100.
+	// SnapshotEvery is how many events pass at least between snapshots;
+	// a snapshot also waits until the log since the last one is as large
+	// as that one. Default 100.
 	SnapshotEvery int
 	// IdleTimeout stops the actor of a room with no connection and no
 	// command for this long; it starts again on the next command.
@@ -590,7 +592,7 @@ func (r *room) recover(ctx context.Context) error {
 			var rec snapshotRecord
 			if json.Unmarshal(e.Value(), &rec) == nil && rec.State != nil &&
 				rec.Epoch == r.log.epoch && rec.State.Seq <= r.log.last {
-				r.st = rec.State
+				r.st, r.snapBytes = rec.State, len(e.Value())
 			}
 		}
 	}

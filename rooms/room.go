@@ -75,6 +75,11 @@ type room struct {
 	// events the log does not: it must not be saved as a snapshot.
 	stale     bool
 	sinceSnap int
+	// The log's bytes appended since the last snapshot, and that
+	// snapshot's size: a snapshot is saved once the log since the last
+	// is as large as it (and SnapshotEvery events have passed).
+	sinceBytes, snapBytes int
+
 	lastUsed  time.Time
 	rotStop   func() bool
 	rotGen    uint64
@@ -386,7 +391,7 @@ func (r *room) saveSnapshot(ctx context.Context) error {
 	if _, err := r.m.snaps.Put(ctx, string(r.id), b); err != nil {
 		return fmt.Errorf("snapshot room %s: %w", r.id, err)
 	}
-	r.sinceSnap = 0
+	r.sinceSnap, r.sinceBytes, r.snapBytes = 0, 0, len(b)
 	return nil
 }
 
@@ -596,7 +601,15 @@ func (r *room) flush(ctx context.Context) error {
 		f(ctx)
 	}
 	r.sinceSnap += len(evs)
-	if r.sinceSnap >= r.m.cfg.SnapshotEvery {
+	for _, b := range encs {
+		r.sinceBytes += len(b)
+	}
+	// A snapshot is the whole state, and grows with the class: taken
+	// every SnapshotEvery events it cost more than the events' own
+	// appends in a class that practises. Once the log since the last is
+	// as large, the snapshots cost no more than the log, and a restart
+	// reads at most twice a snapshot's bytes.
+	if r.sinceSnap >= r.m.cfg.SnapshotEvery && r.sinceBytes >= r.snapBytes {
 		if err := r.saveSnapshot(ctx); err != nil {
 			r.m.log.Warn("snapshot", "room", r.id, "err", err)
 		}
