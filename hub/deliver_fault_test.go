@@ -54,7 +54,7 @@ func TestDeliveryFaultResumesOnlyItsClass(t *testing.T) {
 			t.Fatalf("%s closed with %d, want %d", c.name, code, protocol.CloseRoomMoved)
 		}
 	}
-	if got := counterOf(t, reg, "classhub_fanout_panics_total"); got != 1 {
+	if got := gathered(t, reg, "classhub_fanout_panics_total"); got != 1 {
 		t.Errorf("%v faults counted, want 1", got)
 	}
 
@@ -95,20 +95,4 @@ func TestDeliveryFaultResumesOnlyItsClass(t *testing.T) {
 	if n != 1 {
 		t.Fatalf("ana got the announcement that met the fault %d times after resuming, want 1", n)
 	}
-}
-
-// counterOf is the value of the counter called name in reg.
-func counterOf(t *testing.T, reg *prometheus.Registry, name string) float64 {
-	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() == name {
-			return mf.GetMetric()[0].GetCounter().GetValue()
-		}
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
 }
