@@ -210,7 +210,8 @@ func (w *writer) closed() bool {
 
 // run is the only writer of the socket's data frames. It returns when
 // the connection is closed, after sending the close frame when it can.
-// It sleeps on its wake channel alone: the ping timer and the end of ctx wake it too.
+// It sleeps on its wake channel alone: the ping timer and the end of ctx
+// wake it too.
 func (w *writer) run(ctx context.Context) {
 	pctx, cancel := context.WithCancel(ctx)
 	var pings sync.WaitGroup
