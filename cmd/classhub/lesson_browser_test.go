@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -106,15 +105,7 @@ func TestBrowserLesson(t *testing.T) {
 	l.screen(teacher, "class-open")
 
 	// The projector, opened from the console, on the wall.
-	opened := chromedp.WaitNewTarget(teacher.ctx, func(*target.Info) bool { return true })
-	teacher.click("#projector-open")
-	var id target.ID
-	select {
-	case id = <-opened:
-	case <-time.After(20 * time.Second):
-		teacher.fail("no projector window opened")
-	}
-	wall := attach(t, teacher.ctx, id, "projector")
+	wall := openWall(t, teacher, "projector")
 	wall.until("the projector page", `location.pathname === "/projector"`)
 	wall.do("fill the wall", sized(wallSize)...)
 	wall.until("the class on the wall", isVisible("#wall")+` && document.querySelector("#wall-status").dataset.state === "connected" && document.querySelector("#wall-qr").complete && document.querySelector("#wall-qr").naturalWidth > 0`)

@@ -8,11 +8,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -39,16 +42,83 @@ func (f *frames) all() []string {
 	return slices.Clone(f.list)
 }
 
-// attach follows a window that a tab opened, as a tab of the test.
-func attach(t *testing.T, parent context.Context, id target.ID, name string) *tab {
+// openWall clicks the console's projector button and follows the window
+// it opens, as a tab of the test. The window is blank until the console
+// has the projector's token; the console's request for it is held until
+// the test is attached to the window. Attaching to a page that is
+// changing races inside the browser driver (its event goroutine reads
+// the frame's nodes while the attach walks them), so the test attaches
+// while nothing changes there.
+func openWall(t *testing.T, teacher *tab, name string) *tab {
 	t.Helper()
-	ctx, cancel := chromedp.NewContext(parent, chromedp.WithTargetID(id))
+	held := make(chan fetch.RequestID, 1)
+	if err := chromedp.Listen(teacher.ctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			select {
+			case held <- e.RequestID:
+			default:
+			}
+		}
+	}); err != nil {
+		t.Fatalf("%s: listen: %v", teacher.name, err)
+	}
+	teacher.do("hold the projector's token", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		_, err := cdp.Call(ctx, tg, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*/projector", RequestStage: fetch.RequestStageRequest}}})
+		return err
+	}))
+	opened := chromedp.WaitNewTarget(teacher.ctx, func(*target.Info) bool { return true })
+	teacher.click("#projector-open")
+	var id target.ID
+	select {
+	case id = <-opened:
+	case <-time.After(20 * time.Second):
+		teacher.fail("no projector window opened")
+	}
+	ctx, cancel := chromedp.NewContext(teacher.ctx, chromedp.WithTargetID(id))
 	t.Cleanup(cancel)
-	tb := &tab{t: t, name: name, ctx: ctx}
-	if err := chromedp.Listen(ctx, tb.listen); err != nil {
+	wall := &tab{t: t, name: name, ctx: ctx}
+	if err := chromedp.Listen(ctx, wall.listen); err != nil {
 		t.Fatalf("%s: listen: %v", name, err)
 	}
-	return tb
+	// The wall's page is loaded once its frame has gone to the projector
+	// and fired its load event; the test's scripts run there, not in the
+	// blank page it leaves.
+	var there atomic.Bool
+	loaded := make(chan struct{})
+	var once sync.Once
+	if err := chromedp.Listen(ctx, func(ev any) {
+		switch e := ev.(type) {
+		case *page.EventFrameNavigated:
+			if e.Frame.ParentID == "" && strings.Contains(e.Frame.URL, "/projector") {
+				there.Store(true)
+			}
+		case *page.EventLoadEventFired:
+			if there.Load() {
+				once.Do(func() { close(loaded) })
+			}
+		}
+	}); err != nil {
+		t.Fatalf("%s: listen: %v", name, err)
+	}
+	var req fetch.RequestID
+	select {
+	case req = <-held:
+	case <-time.After(20 * time.Second):
+		teacher.fail("the console asked for no projector token")
+	}
+	teacher.do("let the token through", chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		if _, err := cdp.Call(ctx, tg, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: req}); err != nil {
+			return err
+		}
+		_, err := cdp.Call(ctx, tg, fetch.Disable, cdp.Empty{})
+		return err
+	}))
+	select {
+	case <-loaded:
+	case <-time.After(20 * time.Second):
+		wall.fail("the projector's page did not load")
+	}
+	return wall
 }
 
 // oneLine is true when the text of the element sel is on one line and
@@ -131,15 +201,7 @@ func TestBrowserProjector(t *testing.T) {
 	if got := teacher.str(`document.querySelector("#projector-names").value`); got != "none" {
 		teacher.fail("names on the projector are %q by default, want none", got)
 	}
-	opened := chromedp.WaitNewTarget(teacher.ctx, func(*target.Info) bool { return true })
-	teacher.click("#projector-open")
-	var id target.ID
-	select {
-	case id = <-opened:
-	case <-time.After(20 * time.Second):
-		teacher.fail("no projector window opened")
-	}
-	wall := attach(t, teacher.ctx, id, "projector")
+	wall := openWall(t, teacher, "projector")
 	wall.until("the projector page", `location.pathname === "/projector" && `+isVisible("#wall"))
 	if h := wall.str(`location.href`); strings.Contains(h, "token") {
 		wall.fail("the address bar still shows the token: %s", h)

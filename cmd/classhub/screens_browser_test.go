@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -145,15 +144,7 @@ func TestBrowserScreensFit(t *testing.T) {
 	teacher.click("#tab-glance")
 	teacher.until("the hand in the help queue", `document.querySelectorAll("#help-queue li.flag").length === 1`)
 
-	opened := chromedp.WaitNewTarget(teacher.ctx, func(*target.Info) bool { return true })
-	teacher.click("#projector-open")
-	var id target.ID
-	select {
-	case id = <-opened:
-	case <-time.After(20 * time.Second):
-		teacher.fail("no projector window opened")
-	}
-	wall := attach(t, teacher.ctx, id, "projector")
+	wall := openWall(t, teacher, "projector")
 	wall.until("the projector page", `location.pathname === "/projector"`)
 
 	for _, size := range []struct {

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -25,15 +24,7 @@ func TestBrowserTokenRenewal(t *testing.T) {
 	addTeacher(t, data, "renew@school.example", "Ms Renew")
 	teacher, code := openClass(t, b, s, "renew@school.example", "A long lesson")
 	st := join(t, b, s, code, "Lena")
-	opened := chromedp.WaitNewTarget(teacher.ctx, func(*target.Info) bool { return true })
-	teacher.click("#projector-open")
-	var id target.ID
-	select {
-	case id = <-opened:
-	case <-time.After(20 * time.Second):
-		teacher.fail("no projector window opened")
-	}
-	wall := attach(t, teacher.ctx, id, "projector")
+	wall := openWall(t, teacher, "projector")
 	wall.until("the projector showing the class", `document.querySelector("#wall-status").dataset.state === "connected" && `+textOf("#wall-title")+` === "A long lesson"`)
 
 	stored := func(tb *tab, key string) (token string, expires int64) {
