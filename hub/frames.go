@@ -16,10 +16,10 @@ import (
 // The library's path for a message takes two channel locks and sets up a
 // write timeout for every message, and writes one message per system
 // call; measured under fan-out it cost more than half as much again as
-// the system call (docs/ARCHITECTURE.md). A data frame from the server is simple: a
-// header of 2 to 10 bytes and the payload, unmasked and uncompressed (the
-// node never negotiates compression), so the writer frames the messages
-// of a batch itself and writes them together.
+// the system call (docs/ARCHITECTURE.md). A data frame from the server is
+// simple: a header of 2 to 10 bytes and the payload, unmasked and
+// uncompressed (the node never negotiates compression), so the writer
+// frames the messages of a batch itself and writes them together.
 //
 // The two writers never split each other's frames: every Write here
 // holds mu, the library writes a control frame in one Write (its buffer,
@@ -112,9 +112,9 @@ var batchPool = sync.Pool{New: func() any { b := make([]byte, 0, batchBytes); re
 // sendFrames writes msgs, each as one text message, in as few writes as
 // hold them. Before each write it asks more whether to go on (a close or
 // an overflow stops the batch: sendFrames then returns with no error) and
-// marks the write's start in since, for the hub's sweep of stuck writes. It returns how many frames
-// went out. The entries of msgs are cleared on return, so that a frame
-// is not kept by a slice waiting for reuse.
+// marks the write's start in since, for the hub's sweep of stuck writes.
+// It returns how many frames went out. The entries of msgs are cleared on
+// return, so that a frame is not kept by a slice waiting for reuse.
 func (c *frameConn) sendFrames(msgs [][]byte, more func() bool, since *atomic.Int64) (int, error) {
 	bp := batchPool.Get().(*[]byte)
 	buf := (*bp)[:0]

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -82,19 +81,18 @@ func openWall(t *testing.T, teacher *tab, name string) *tab {
 	}
 	// The wall's page is loaded once its frame has gone to the projector
 	// and fired its load event; the test's scripts run there, not in the
-	// blank page it leaves.
-	var there atomic.Bool
+	// blank page it leaves. The driver calls a listener from the tab's
+	// one event goroutine, so its state needs no lock.
+	there, done := false, false
 	loaded := make(chan struct{})
-	var once sync.Once
 	if err := chromedp.Listen(ctx, func(ev any) {
 		switch e := ev.(type) {
 		case *page.EventFrameNavigated:
-			if e.Frame.ParentID == "" && strings.Contains(e.Frame.URL, "/projector") {
-				there.Store(true)
-			}
+			there = there || e.Frame.ParentID == "" && strings.Contains(e.Frame.URL, "/projector")
 		case *page.EventLoadEventFired:
-			if there.Load() {
-				once.Do(func() { close(loaded) })
+			if there && !done {
+				done = true
+				close(loaded)
 			}
 		}
 	}); err != nil {
