@@ -104,6 +104,16 @@ type reportFolder struct {
 }
 
 func (f *reportFolder) fold(ev protocol.Event) error {
+	// Who a practice starts for is who it targets as the class stands
+	// before it: two practices started in the same millisecond are two
+	// activities of their own students, not of everyone's.
+	var started []protocol.StudentID
+	if ev.Type == protocol.EvPractice {
+		var d protocol.PracticeStarted
+		if err := json.Unmarshal(ev.Data, &d); err == nil {
+			started = f.st.Targets(d.To, d.Students)
+		}
+	}
 	if err := f.st.Apply(ev); err != nil {
 		return err
 	}
@@ -115,11 +125,9 @@ func (f *reportFolder) fold(ev protocol.Event) error {
 	case protocol.EvClassEnded:
 		f.ended = ev.Time
 	case protocol.EvPractice:
-		if l := f.st.Learners; l != nil {
-			for sid, ln := range l {
-				if ln.Started == ev.Time && ln.Set.Bank != "" {
-					f.acts[sid] = append(f.acts[sid], &ActivityReport{Set: ln.Set, Title: ln.Title, Kind: ln.Kind, Items: len(ln.Queue) + len(ln.Options)})
-				}
+		for _, sid := range started {
+			if ln := f.st.Learners[sid]; ln != nil && ln.Set.Bank != "" {
+				f.acts[sid] = append(f.acts[sid], &ActivityReport{Set: ln.Set, Title: ln.Title, Kind: ln.Kind, Items: len(ln.Queue) + len(ln.Options)})
 			}
 		}
 	case protocol.EvAttempt:

@@ -69,6 +69,30 @@ func TestReportFoldsTheSession(t *testing.T) {
 	}
 }
 
+// Two practices started in the same millisecond, each for one student,
+// are one activity each in the report: the report follows whom each
+// practice was for, not the time it started. Before, both students had
+// both.
+func TestReportActivitiesStartedTogether(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock() // still: every event of the class in one millisecond
+	m := newManager(t, nc, js, "node-a", clk.use)
+	c := newClass(t, m, "Ben", "Ada")
+	c.assign("frac-equivalence", protocol.Target{Student: c.students[0]})
+	c.assign("frac-operations", protocol.Target{Student: c.students[1]})
+	rep, err := c.m.Report(context.Background(), c.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"Ben": "frac-equivalence", "Ada": "frac-operations"}
+	for _, st := range rep.Students {
+		if len(st.Activities) != 1 || st.Activities[0].Set.Set != want[st.Name] {
+			t.Errorf("%s's activities: %+v, want the one practice %s", st.Name, st.Activities, want[st.Name])
+		}
+	}
+}
+
 // Who acted on a student is in the report and in its CSV: the teachers
 // whose commands were about them, each once, in the order they first did.
 func TestReportSaysWhoActedOnEachStudent(t *testing.T) {
