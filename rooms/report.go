@@ -77,7 +77,7 @@ type FlagReport struct {
 	Level   protocol.FlagLevel  `json:"level"`
 	Status  protocol.FlagStatus `json:"status"`
 	Opened  int64               `json:"opened"`
-	Respond int64               `json:"respond_ms,omitempty"` // from opened to a teacher's first action; 0: none
+	Respond *int64              `json:"respond_ms,omitempty"` // from opened to a teacher's first action (0: in the same millisecond); nil: none
 	Summary string              `json:"summary"`
 	// By is the teacher who acted on the flag last (acknowledged,
 	// resolved, snoozed, sent help, pulled to the table); absent if none did.
@@ -251,7 +251,8 @@ func (m *Manager) Report(ctx context.Context, room protocol.RoomID) (Report, err
 			}
 			fr := FlagReport{Rule: fl.Rule, Level: fl.Level, Status: fl.Status, Opened: fl.Opened, Summary: fl.Evidence.Summary}
 			if fl.Acked > 0 {
-				fr.Respond = fl.Acked - fl.Opened
+				ms := max(fl.Acked-fl.Opened, 0)
+				fr.Respond = &ms
 			}
 			fr.By = f.teachers.flagBy[fl.ID]
 			sr.Flags = append(sr.Flags, fr)
@@ -292,8 +293,8 @@ func (rep Report) CSV() []byte {
 			if f.Level == protocol.LevelActNow {
 				actNow++
 			}
-			if f.Respond > 0 {
-				responds = append(responds, f.Respond)
+			if f.Respond != nil {
+				responds = append(responds, *f.Respond)
 			}
 		}
 		median := ""

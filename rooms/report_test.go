@@ -235,3 +235,39 @@ func TestEraseStudent(t *testing.T) {
 		t.Fatalf("the report has %d erasures, want 2: %+v", n, rep.Actions)
 	}
 }
+
+// A flag a teacher acted on in the millisecond it opened has its response
+// time, 0; one nobody acted on has none. Before, both had none.
+func TestReportRespondInTheSameMillisecond(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock() // still
+	m := newManager(t, nc, js, "node-a", clk.use)
+	c := newClass(t, m, "Ada", "Ben")
+	for _, sid := range c.students {
+		raw, _ := json.Marshal(protocol.RaiseHand{Note: "please"})
+		if _, err := m.Do(context.Background(), protocol.Command{Room: c.id, Type: protocol.MsgRaiseHand, Actor: student(sid), Data: raw}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ada := flagsOf(c.view(), c.students[0])
+	if len(ada) != 1 {
+		t.Fatalf("Ada's flags: %+v", ada)
+	}
+	c.must(protocol.MsgFlagAction, protocol.FlagAction{Flag: ada[0].ID, Action: protocol.FlagResolve}, nil)
+	rep, err := m.Report(context.Background(), c.id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, st := range rep.Students {
+		if len(st.Flags) != 1 {
+			t.Fatalf("%s's flags in the report: %+v", st.Name, st.Flags)
+		}
+		switch r := st.Flags[0].Respond; {
+		case st.Name == "Ada" && (r == nil || *r != 0):
+			t.Errorf("Ada's flag, resolved in the millisecond it opened: respond %v, want 0", r)
+		case st.Name == "Ben" && r != nil:
+			t.Errorf("Ben's flag, never acted on: respond %d, want none", *r)
+		}
+	}
+}

@@ -50,14 +50,17 @@ function render() {
   renderStudents();
 }
 
+// answeredFlag says a teacher acted on the flag (respond_ms is there, 0
+// when in the same millisecond it opened).
+const answeredFlag = (f) => f.respond_ms !== undefined && f.respond_ms !== null;
 // needsHelp leaves out the flags that only say a student is doing well,
 // unless a teacher acted on them.
-const needsHelp = (f) => f.rule !== "doing_well" || f.respond_ms;
+const needsHelp = (f) => f.rule !== "doing_well" || answeredFlag(f);
 
 function renderSummary() {
   const students = rep.students;
   const flags = students.flatMap((s) => s.flags).filter(needsHelp);
-  const answered = flags.filter((f) => f.respond_ms).map((f) => f.respond_ms).sort((a, b) => a - b);
+  const answered = flags.filter(answeredFlag).map((f) => f.respond_ms).sort((a, b) => a - b);
   const acts = students.flatMap((s) => s.activities);
   const done = acts.filter((a) => a.complete).length;
   const gains = students.flatMap((s) => s.skills.filter((k) => k.before !== null).map((k) => k.after - k.before));
@@ -92,7 +95,7 @@ function renderFlags() {
   const flags = rep.students.flatMap((s) => s.flags.map((f) => ({ ...f, student: s })))
     .filter(needsHelp)
     .sort((a, b) => a.opened - b.opened);
-  const open = flags.filter((f) => !f.respond_ms);
+  const open = flags.filter((f) => !answeredFlag(f));
   const answered = flags.length - open.length;
   $("flags-summary").textContent = !flags.length
     ? "No student was flagged as needing help."
@@ -104,7 +107,7 @@ function renderFlags() {
       id: String(i),
       label: `${f.student.name} · ${RULES[f.rule] || f.rule} (${LEVELS[f.level] || f.level})`,
       value: f.respond_ms || 0,
-      text: f.respond_ms ? duration(f.respond_ms) : f.status === "cleared" ? "closed by itself" : "no answer",
+      text: answeredFlag(f) ? duration(f.respond_ms) : f.status === "cleared" ? "closed by itself" : "no answer",
       colour: colour[f.level],
     })),
   }) : "");
