@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/classhub/classhub/protocol"
+	"github.com/classhub/classhub/rooms/detect"
 )
 
 // flagAudience is who sees a student's flags: the teachers and the coaches
@@ -29,8 +30,17 @@ func closed(f protocol.Flag) bool {
 }
 
 func (r *room) emitFlag(ctx context.Context, change string, f protocol.Flag) error {
+	if was := r.flag(f.ID); was != nil && holdsSlot(*was) && !holdsSlot(f) {
+		r.slotFreed = true
+	}
 	_, err := r.emit(ctx, protocol.EvFlag, r.flagAudience(f.Student), protocol.FlagChanged{Change: change, Flag: f})
 	return err
+}
+
+// holdsSlot reports whether f spends one of the class's act-now slots
+// (detect.Slots).
+func holdsSlot(f protocol.Flag) bool {
+	return f.Level == protocol.LevelActNow && (f.Status == protocol.FlagOpen || f.Status == protocol.FlagAcked) && f.Student != detect.ClassNotice
 }
 
 func (r *room) flagAction(ctx context.Context, _ protocol.Command, v any) (json.RawMessage, error) {

@@ -197,9 +197,13 @@ type Manager struct {
 	// crash, when set by a test, is asked at each step of a log rewrite
 	// and ends the rewrite there when it returns an error, as a crash of
 	// the process would.
-	crash  func(step string) error
-	closed bool
-	stop   chan struct{} // closed by Close: ends the manager's own goroutines
+	crash func(step string) error
+	// between, when set by a test, runs in every actor between two of its
+	// steps, with no timer's fire waiting: the way a test checks what
+	// must hold of a class at rest.
+	between func(ctx context.Context, r *room)
+	closed  bool
+	stop    chan struct{} // closed by Close: ends the manager's own goroutines
 
 	// live is the connection the rooms' events go out on and come in
 	// on (listen.go): cfg.NC's options with no echo.

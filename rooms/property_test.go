@@ -1,6 +1,7 @@
 package rooms
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,12 +10,15 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/classhub/classhub/protocol"
 	"github.com/classhub/classhub/rooms/class"
 	"github.com/classhub/classhub/rooms/content"
+	"github.com/classhub/classhub/rooms/detect"
 	"github.com/classhub/classhub/rooms/natstest"
 )
 
@@ -79,7 +83,9 @@ func randomClass(t *testing.T, rng *rand.Rand, steps int) ([]protocol.Event, []p
 	// Two students flagged on one skill make a small group here, so that
 	// a random class of six sees proposals.
 	cfgs := []func(*Config){clk.use, func(c *Config) { c.SnapshotEvery = 1 + rng.IntN(12); c.SmallGroupMin = 2 }}
+	rest := &atRest{}
 	m := newManager(t, nc, js, "node-a", cfgs...)
+	m.between = rest.check
 	bank, err := m.Bank(ctx, "fractions-5")
 	if err != nil {
 		t.Fatal(err)
@@ -111,6 +117,7 @@ func randomClass(t *testing.T, rng *rand.Rand, steps int) ([]protocol.Event, []p
 				t.Fatal(err)
 			}
 			g.m = newManager(t, nc, js, "node-a", cfgs...)
+			g.m.between = rest.check
 			for i := range g.students {
 				if rng.IntN(2) == 0 {
 					g.connect(i)
@@ -119,6 +126,7 @@ func randomClass(t *testing.T, rng *rand.Rand, steps int) ([]protocol.Event, []p
 		}
 	}
 	g.teach(protocol.MsgEndClass, struct{}{})
+	rest.report(t, g.m, info.ID)
 	for range 5 {
 		g.step(false) // refused now, and must change nothing
 	}
@@ -246,6 +254,13 @@ func (g *gen) view() protocol.TeacherView {
 	return tv
 }
 
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 func pick[T any](rng *rand.Rand, list []T) (T, bool) {
 	var zero T
 	if len(list) == 0 {
@@ -342,6 +357,22 @@ func (g *gen) step(burst bool) {
 			g.practise(5)
 		}
 		g.wrong = nil
+		// Help sent to one of them, before a small group taken would
+		// resolve their flags; not to the last student, whom the class
+		// erases at the end with all that was theirs.
+		flags := g.view().Flags
+		slices.SortStableFunc(flags, func(a, b protocol.Flag) int {
+			return cmp.Compare(b2i(a.Student == g.students[len(g.students)-1]), b2i(b.Student == g.students[len(g.students)-1]))
+		})
+		for _, f := range flags {
+			if os.Getenv("CLASSHUB_VERBOSE") != "" {
+				g.t.Logf("flag %s %s %s help=%v", f.Rule, f.Level, f.Status, f.Help != nil)
+			}
+			if f.Help != nil && len(f.Help.Items) > 0 {
+				g.teach(protocol.MsgFlagAction, protocol.FlagAction{Flag: f.ID, Action: protocol.FlagSendHelp})
+				break
+			}
+		}
 		// The two struggling on one skill are proposed a small group with
 		// the teacher: taken, or turned down.
 		for _, sg := range g.view().SmallGroups {
@@ -359,15 +390,6 @@ func (g *gen) step(burst bool) {
 		g.teach(protocol.MsgMoveStudent, protocol.MoveStudent{Student: g.students[2], Station: table.Station})
 		g.teach(protocol.MsgAssignPractice, protocol.AssignPractice{Set: protocol.SetRef{Bank: "fractions-5", Set: "frac-path"}, To: protocol.Target{Student: g.students[3]}})
 		g.teach(protocol.MsgClosePractice, protocol.ClosePractice{To: protocol.Target{Student: g.students[3]}})
-		for _, f := range g.view().Flags {
-			if os.Getenv("CLASSHUB_VERBOSE") != "" {
-				g.t.Logf("flag %s %s %s help=%v", f.Rule, f.Level, f.Status, f.Help != nil)
-			}
-			if f.Help != nil && len(f.Help.Items) > 0 {
-				g.teach(protocol.MsgFlagAction, protocol.FlagAction{Flag: f.ID, Action: protocol.FlagSendHelp})
-				break
-			}
-		}
 		return
 	}
 	switch rng.IntN(31) {
@@ -692,4 +714,82 @@ func encodeAll(t *testing.T, s *class.State, viewers []protocol.Viewer) map[stri
 		out[string(v.Role)+" "+string(v.Student)] = string(b)
 	}
 	return out
+}
+
+// atRest checks a class between the actor's steps: looking again at every
+// student at that moment changes no flag, unless a mark of time is due
+// (the detector timer's work). It is what makes a restart change nothing,
+// since a class loaded again is looked at again, whole; a command that
+// changes what the detectors see (thresholds, a pause, a move) must look
+// again itself, at once.
+type atRest struct {
+	mu       sync.Mutex
+	problems []restProblem
+}
+
+type restProblem struct {
+	seq  uint64
+	what string
+}
+
+func (a *atRest) check(ctx context.Context, r *room) {
+	if r.st.Status != protocol.StatusOpen {
+		return
+	}
+	now := r.now()
+	if at, ok := r.nextWatch(); ok && at <= now {
+		return
+	}
+	var found []string
+	note := func(who string, cs []detect.Change) {
+		for _, c := range cs {
+			found = append(found, fmt.Sprintf("%s of %s's %s flag (at %s, %s)", c.Kind, who, c.Flag.Rule, c.Flag.Level, c.Flag.Status))
+		}
+	}
+	together, notice := r.classIdle(r.thresholds(), now)
+	note("the class", notice)
+	ids := make([]protocol.StudentID, 0, len(r.st.Students))
+	for sid := range r.st.Students {
+		ids = append(ids, sid)
+	}
+	slices.Sort(ids)
+	for _, sid := range ids {
+		if r.st.Learners[sid] == nil && !slices.ContainsFunc(r.st.Flags, func(f protocol.Flag) bool { return f.Student == sid }) {
+			continue
+		}
+		cs, err := r.flagChanges(ctx, sid, now, together)
+		if err != nil {
+			found = append(found, fmt.Sprintf("looking at %s: %v", r.name(sid), err))
+		}
+		note(r.name(sid), cs)
+	}
+	if len(found) == 0 {
+		return
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.problems = append(a.problems, restProblem{r.st.Seq, strings.Join(found, "; ")})
+}
+
+func (a *atRest) report(t *testing.T, m *Manager, room protocol.RoomID) {
+	t.Helper()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	seen := map[string]bool{}
+	for _, p := range a.problems {
+		if seen[p.what] {
+			continue
+		}
+		seen[p.what] = true
+		var came []string
+		if evs, err := m.ReadLog(context.Background(), room, max(p.seq, 3)-2, p.seq); err == nil {
+			for _, ev := range evs {
+				came = append(came, fmt.Sprintf("%s %s", ev.Type, ev.Data))
+			}
+		}
+		t.Errorf("a class at rest is not what the detectors see: at offset %d, after\n\t%s\nlooking again now would make: %s", p.seq, strings.Join(came, "\n\t"), p.what)
+		if len(seen) == 4 {
+			break
+		}
+	}
 }

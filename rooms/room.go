@@ -92,6 +92,22 @@ type room struct {
 	watchedAt int64
 	// watchFire carries the generation of the detector timer that fired.
 	watchFire chan uint64
+	// looked are the students the detectors looked at in the step under
+	// way, and lookedAll whether they looked at every one: a step that
+	// changed the class looks at whom it may have changed before it ends
+	// (lookAfter), so that the flags are always what the detectors see of
+	// the class now, and a restart, which looks at everyone again, changes
+	// nothing.
+	looked    map[protocol.StudentID]bool
+	lookedAll bool
+	// idleTogether is who the class-level idle notice last spoke for;
+	// recheck, the students who joined or left it since they were last
+	// looked at.
+	idleTogether map[protocol.StudentID]bool
+	recheck      []protocol.StudentID
+	// slotFreed says a flag of the step left act now: the flags waiting
+	// for a slot are looked at again.
+	slotFreed bool
 	// by is the teacher whose command is running, stamped on the events
 	// it makes; nil between commands and for everyone else.
 	by *protocol.ActedBy
@@ -174,6 +190,9 @@ func (r *room) run() {
 			}
 			continue
 		default:
+		}
+		if r.m.between != nil && r.st != nil {
+			r.m.between(ctx, r)
 		}
 		select {
 		case <-r.quit:
@@ -440,9 +459,14 @@ func (r *room) stage(ctx context.Context, what, key string, sid protocol.Student
 		}
 	}()
 	mark := len(r.pending)
+	clear(r.looked)
+	r.lookedAll, r.slotFreed = false, false
 	data, err = fn()
 	if len(r.pending) == mark {
 		return data, err
+	}
+	if err == nil {
+		err = r.lookAfter(ctx, sid, r.pending[mark:])
 	}
 	var pe *protocol.Error
 	if err != nil && !errors.As(err, &pe) {

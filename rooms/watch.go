@@ -120,6 +120,29 @@ func (r *room) alone(sid protocol.StudentID) bool {
 // it records the changes of the notice and returns the students idle
 // with many others, whom the notice speaks for.
 func (r *room) together(ctx context.Context, th detect.Thresholds, now int64) (map[protocol.StudentID]bool, error) {
+	ids, changes := r.classIdle(th, now)
+	for sid := range ids {
+		if !r.idleTogether[sid] {
+			r.recheck = append(r.recheck, sid)
+		}
+	}
+	for sid := range r.idleTogether {
+		if !ids[sid] {
+			r.recheck = append(r.recheck, sid)
+		}
+	}
+	r.idleTogether = ids
+	for _, c := range changes {
+		if err := r.emitFlag(ctx, c.Kind, c.Flag); err != nil {
+			return nil, err
+		}
+	}
+	return ids, nil
+}
+
+// classIdle is the class-level idle notice at now: the students idle
+// with many others, and the changes of the notice.
+func (r *room) classIdle(th detect.Thresholds, now int64) (map[protocol.StudentID]bool, []detect.Change) {
 	ids := make([]protocol.StudentID, 0, len(r.st.Learners))
 	for sid := range r.st.Learners {
 		ids = append(ids, sid)
@@ -145,16 +168,11 @@ func (r *room) together(ctx context.Context, th detect.Thresholds, now int64) (m
 	if f != nil {
 		fs = append(fs, *f)
 	}
-	for _, c := range detect.Reconcile(notices, fs, now, func() protocol.FlagID { return protocol.FlagID(uuid.NewString()) }) {
-		if err := r.emitFlag(ctx, c.Kind, c.Flag); err != nil {
-			return nil, err
-		}
-	}
 	out := make(map[protocol.StudentID]bool, len(ids))
 	for _, sid := range ids {
 		out[sid] = true
 	}
-	return out, nil
+	return out, detect.Reconcile(notices, fs, now, func() protocol.FlagID { return protocol.FlagID(uuid.NewString()) })
 }
 
 // detect runs the detectors on one student and records the changes of
@@ -165,34 +183,19 @@ func (r *room) detect(ctx context.Context, sid protocol.StudentID) error {
 
 // detectAt is detect at the moment now.
 func (r *room) detectAt(ctx context.Context, sid protocol.StudentID, now int64) error {
-	var g detect.Graph
-	l := r.st.Learners[sid]
-	if l != nil && l.Set.Bank != "" {
-		b, err := r.bank(ctx, l.Set.Bank)
-		if err != nil {
-			return err
-		}
-		g = bankGraph{b: b}
-	} else {
-		g = emptyGraph{}
-	}
-	th := r.thresholds()
-	together, err := r.together(ctx, th, now)
+	together, err := r.together(ctx, r.thresholds(), now)
 	if err != nil {
 		return err
 	}
-	subject := r.subject(sid)
-	subject.Together = together[sid]
-	findings := detect.Evaluate(subject, g, th, now)
-	var mine []protocol.Flag
-	for _, f := range r.st.Flags {
-		if f.Student == sid {
-			mine = append(mine, f)
-		}
+	changes, err := r.flagChanges(ctx, sid, now, together)
+	if err != nil {
+		return err
 	}
-	slots := detect.Slots(r.st.Flags, sid, th.ActNowBudget, now)
-	changes := detect.ReconcileWithin(mine, findings, now, func() protocol.FlagID { return protocol.FlagID(uuid.NewString()) },
-		detect.Budget{Slots: slots, Persist: th.ActNowPersistMs})
+	if r.looked == nil {
+		r.looked = map[protocol.StudentID]bool{}
+	}
+	r.looked[sid] = true
+	r.recheck = slices.DeleteFunc(r.recheck, func(s protocol.StudentID) bool { return s == sid })
 	for _, c := range changes {
 		f := c.Flag
 		if f.Name == "" {
@@ -209,6 +212,36 @@ func (r *room) detectAt(ctx context.Context, sid protocol.StudentID, now int64) 
 	}
 	r.armWatch()
 	return nil
+}
+
+// flagChanges is what the detectors, looking at student sid at now,
+// would change of their flags; together is who is idle with many others
+// (classIdle).
+func (r *room) flagChanges(ctx context.Context, sid protocol.StudentID, now int64, together map[protocol.StudentID]bool) ([]detect.Change, error) {
+	var g detect.Graph
+	l := r.st.Learners[sid]
+	if l != nil && l.Set.Bank != "" {
+		b, err := r.bank(ctx, l.Set.Bank)
+		if err != nil {
+			return nil, err
+		}
+		g = bankGraph{b: b}
+	} else {
+		g = emptyGraph{}
+	}
+	th := r.thresholds()
+	subject := r.subject(sid)
+	subject.Together = together[sid]
+	findings := detect.Evaluate(subject, g, th, now)
+	var mine []protocol.Flag
+	for _, f := range r.st.Flags {
+		if f.Student == sid {
+			mine = append(mine, f)
+		}
+	}
+	slots := detect.Slots(r.st.Flags, sid, th.ActNowBudget, now)
+	return detect.ReconcileWithin(mine, findings, now, func() protocol.FlagID { return protocol.FlagID(uuid.NewString()) },
+		detect.Budget{Slots: slots, Persist: th.ActNowPersistMs}), nil
 }
 
 // emptyGraph is the graph of a student with no practice: only the hand
@@ -231,8 +264,25 @@ func (r *room) armWatch() {
 		r.watchStop()
 		r.watchStop = nil
 	}
-	if r.st.Status != protocol.StatusOpen {
+	at, ok := r.nextWatch()
+	if !ok {
 		return
+	}
+	gen := r.watchGen + 1
+	r.watchGen = gen
+	d := time.UnixMilli(at).Sub(r.m.cfg.Now())
+	r.watchStop = r.m.cfg.AfterFunc(max(d, 0), func() {
+		select {
+		case r.watchFire <- gen:
+		case <-r.done:
+		}
+	})
+}
+
+// nextWatch is the moment armWatch sets the timer for, if any.
+func (r *room) nextWatch() (int64, bool) {
+	if r.st.Status != protocol.StatusOpen {
+		return 0, false
 	}
 	since := r.watchedAt
 	th := r.thresholds()
@@ -247,18 +297,77 @@ func (r *room) armWatch() {
 		consider(th.NextCheck(r.presenceOf(sid), since))
 	}
 	consider(detect.Wake(r.st.Flags, since))
-	if !ok {
-		return
-	}
-	gen := r.watchGen + 1
-	r.watchGen = gen
-	d := time.UnixMilli(at).Sub(r.m.cfg.Now())
-	r.watchStop = r.m.cfg.AfterFunc(max(d, 0), func() {
-		select {
-		case r.watchFire <- gen:
-		case <-r.done:
-		}
+	return at, ok
+}
+
+// unseen are the events that change nothing the detectors look at.
+var unseen = map[protocol.EventType]bool{
+	protocol.EvReply: true, protocol.EvAnnouncement: true, protocol.EvOwnerChanged: true,
+	protocol.EvProposal: true, protocol.EvChoices: true, protocol.EvChoice: true,
+	protocol.EvWorkspace: true, protocol.EvLateRule: true, protocol.EvShare: true,
+	protocol.EvTeacherPresence: true, protocol.EvActivity: true,
+}
+
+// lookAfter looks again at the students a step may have changed for the
+// detectors, unless the step did: the student who acted, or everyone
+// after a step of a teacher, a coach or a timer, when the step made
+// events the detectors see (not only those unseen; for a student's step,
+// not only their flags); the students who joined or left the class-level
+// idle notice meanwhile; and those whose flags wait for an act-now slot,
+// when one was freed. evs are the step's events.
+func (r *room) lookAfter(ctx context.Context, sid protocol.StudentID, evs []protocol.Event) error {
+	changed := slices.ContainsFunc(evs, func(ev protocol.Event) bool {
+		return !unseen[ev.Type] && (sid == "" || ev.Type != protocol.EvFlag)
 	})
+	switch {
+	case !changed || r.st.Status != protocol.StatusOpen:
+	case sid == "" && !r.lookedAll:
+		if err := r.redetect(ctx); err != nil {
+			return err
+		}
+	case sid != "" && !r.lookedAll && !r.looked[sid] && r.st.Students[sid] != nil:
+		if err := r.detect(ctx, sid); err != nil {
+			return err
+		}
+	}
+	for len(r.recheck) > 0 && r.st.Status == protocol.StatusOpen {
+		sid := r.recheck[0]
+		r.recheck = r.recheck[1:]
+		if r.st.Students[sid] == nil {
+			continue
+		}
+		if err := r.detect(ctx, sid); err != nil {
+			return err
+		}
+	}
+	r.recheck = r.recheck[:0]
+	for r.slotFreed && r.st.Status == protocol.StatusOpen && !r.lookedAll {
+		r.slotFreed = false
+		for _, sid := range r.waitingStudents(r.now()) {
+			if err := r.detect(ctx, sid); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// waitingStudents are the students with a flag waiting for an act-now
+// slot, in the order of the help queue: a slot goes to who needs it most.
+func (r *room) waitingStudents(now int64) []protocol.StudentID {
+	var waiting []protocol.Flag
+	for _, f := range r.st.Flags {
+		if f.Waiting && !class.Closed(f) && f.Student != detect.ClassNotice {
+			waiting = append(waiting, f)
+		}
+	}
+	var out []protocol.StudentID
+	for _, f := range detect.Queue(waiting, now) {
+		if !slices.Contains(out, f.Student) {
+			out = append(out, f.Student)
+		}
+	}
+	return out
 }
 
 // redetect re-runs the detectors of every student now, after a change of
@@ -285,17 +394,9 @@ func (r *room) watchDue(ctx context.Context, gen uint64) error {
 	slices.Sort(ids)
 	// The students whose flags wait for an act-now slot go first, in the
 	// order of the help queue, so that a slot goes to who needs it most.
-	var waiting []protocol.Flag
-	for _, f := range r.st.Flags {
-		if f.Waiting && !class.Closed(f) && f.Student != detect.ClassNotice {
-			waiting = append(waiting, f)
-		}
-	}
 	first := map[protocol.StudentID]int{}
-	for i, f := range detect.Queue(waiting, now) {
-		if _, ok := first[f.Student]; !ok {
-			first[f.Student] = i + 1
-		}
+	for i, sid := range r.waitingStudents(now) {
+		first[sid] = i + 1
 	}
 	slices.SortStableFunc(ids, func(a, b protocol.StudentID) int {
 		ra, rb := first[a], first[b]
@@ -317,6 +418,7 @@ func (r *room) watchDue(ctx context.Context, gen uint64) error {
 			return err
 		}
 	}
+	r.lookedAll = true
 	r.armWatch()
 	return nil
 }
@@ -337,6 +439,12 @@ func (r *room) setThresholds(ctx context.Context, _ protocol.Command, v any) (js
 	}
 	raw, _ := json.Marshal(th)
 	if _, err := r.emit(ctx, protocol.EvThresholds, protocol.ToTeachers, protocol.ThresholdsSet{Thresholds: raw}); err != nil {
+		return nil, err
+	}
+	// The flags follow the new thresholds now, not at each student's next
+	// answer or the next timer: a flag the old ones raised and the new
+	// ones do not is seen to change when the teacher changed them.
+	if err := r.redetect(ctx); err != nil {
 		return nil, err
 	}
 	return reply(th)

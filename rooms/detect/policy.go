@@ -546,8 +546,11 @@ func Queue(flags []protocol.Flag, now int64) []protocol.Flag {
 
 // Wake returns the earliest time after since at which Reconcile could
 // act on flags without any new finding: a snooze ending, or a cool-down
-// ending so that a condition that still holds may open a flag again, or
-// the next look at flags waiting for an act-now slot. The room arms a
+// ending so that a condition that still holds may open a flag again, the
+// next look at flags waiting for an act-now slot, or the end of the gap
+// after a flag's last update, when an update held back until then
+// (meaningful) is due: the teacher gets it then, not at the student's
+// next answer. The room arms a
 // timer for it, with since the moment its detectors last looked at every
 // student (a moment already past is due at once).
 func Wake(flags []protocol.Flag, since int64) (int64, bool) {
@@ -566,6 +569,11 @@ func Wake(flags []protocol.Flag, since int64) (int64, bool) {
 			consider(f.Updated + Cooldown)
 		case f.Waiting || (f.Rising > 0 && live(f)):
 			consider(since + WaitingCheck)
+		}
+		if live(f) && f.Status != protocol.FlagSnoozed {
+			// An update held back (meaningful) is due by time alone.
+			consider(f.Updated + UpdateGap)
+			consider(f.Updated + Refresh)
 		}
 	}
 	return at, ok
