@@ -757,7 +757,7 @@ func (a *atRest) check(ctx context.Context, r *room) {
 		if r.st.Learners[sid] == nil && !slices.ContainsFunc(r.st.Flags, func(f protocol.Flag) bool { return f.Student == sid }) {
 			continue
 		}
-		cs, err := r.flagChanges(ctx, sid, now, together)
+		cs, _, err := r.flagChanges(ctx, sid, now, together)
 		if err != nil {
 			found = append(found, fmt.Sprintf("looking at %s: %v", r.name(sid), err))
 		}

@@ -105,6 +105,10 @@ type room struct {
 	// looked at.
 	idleTogether map[protocol.StudentID]bool
 	recheck      []protocol.StudentID
+	// riseAt is when each student's flag rising to act now rises by time
+	// alone (detect.RiseAt), for the detector timer; looked at again, the
+	// class sets it again.
+	riseAt map[protocol.StudentID]int64
 	// slotFreed says a flag of the step left act now: the flags waiting
 	// for a slot are looked at again.
 	slotFreed bool

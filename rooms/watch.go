@@ -187,9 +187,17 @@ func (r *room) detectAt(ctx context.Context, sid protocol.StudentID, now int64) 
 	if err != nil {
 		return err
 	}
-	changes, err := r.flagChanges(ctx, sid, now, together)
+	changes, rise, err := r.flagChanges(ctx, sid, now, together)
 	if err != nil {
 		return err
+	}
+	if rise > 0 {
+		if r.riseAt == nil {
+			r.riseAt = map[protocol.StudentID]int64{}
+		}
+		r.riseAt[sid] = rise
+	} else {
+		delete(r.riseAt, sid)
 	}
 	if r.looked == nil {
 		r.looked = map[protocol.StudentID]bool{}
@@ -215,15 +223,16 @@ func (r *room) detectAt(ctx context.Context, sid protocol.StudentID, now int64) 
 }
 
 // flagChanges is what the detectors, looking at student sid at now,
-// would change of their flags; together is who is idle with many others
-// (classIdle).
-func (r *room) flagChanges(ctx context.Context, sid protocol.StudentID, now int64, together map[protocol.StudentID]bool) ([]detect.Change, error) {
+// would change of their flags, and when a flag of theirs rising to act
+// now would rise by time alone (0: none); together is who is idle with
+// many others (classIdle).
+func (r *room) flagChanges(ctx context.Context, sid protocol.StudentID, now int64, together map[protocol.StudentID]bool) ([]detect.Change, int64, error) {
 	var g detect.Graph
 	l := r.st.Learners[sid]
 	if l != nil && l.Set.Bank != "" {
 		b, err := r.bank(ctx, l.Set.Bank)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		g = bankGraph{b: b}
 	} else {
@@ -239,9 +248,21 @@ func (r *room) flagChanges(ctx context.Context, sid protocol.StudentID, now int6
 			mine = append(mine, f)
 		}
 	}
-	slots := detect.Slots(r.st.Flags, sid, th.ActNowBudget, now)
-	return detect.ReconcileWithin(mine, findings, now, func() protocol.FlagID { return protocol.FlagID(uuid.NewString()) },
-		detect.Budget{Slots: slots, Persist: th.ActNowPersistMs}), nil
+	b := detect.Budget{Slots: detect.Slots(r.st.Flags, sid, th.ActNowBudget, now), Persist: th.ActNowPersistMs}
+	changes := detect.ReconcileWithin(mine, findings, now, func() protocol.FlagID { return protocol.FlagID(uuid.NewString()) }, b)
+	// The rise is that of the student's flags once changed.
+	for _, c := range changes {
+		if i := slices.IndexFunc(mine, func(f protocol.Flag) bool { return f.ID == c.Flag.ID }); i >= 0 {
+			mine[i] = c.Flag
+		} else {
+			mine = append(mine, c.Flag)
+		}
+	}
+	var rise int64
+	if at, ok := detect.RiseAt(mine, findings, b); ok {
+		rise = at
+	}
+	return changes, rise, nil
 }
 
 // emptyGraph is the graph of a student with no practice: only the hand
@@ -297,6 +318,9 @@ func (r *room) nextWatch() (int64, bool) {
 		consider(th.NextCheck(r.presenceOf(sid), since))
 	}
 	consider(detect.Wake(r.st.Flags, since))
+	for _, t := range r.riseAt {
+		consider(t, t > since)
+	}
 	return at, ok
 }
 

@@ -579,6 +579,37 @@ func Wake(flags []protocol.Flag, since int64) (int64, bool) {
 	return at, ok
 }
 
+// RiseAt is when a flag of open marked Rising would rise to act now by
+// time alone, on the findings that hold now: the moment its condition has
+// lasted b's persistence. ok is false when no flag is rising or nothing
+// holds at act now. A room arms its timer for it, so that the teacher is
+// called when the wait ends, not at the next look after it.
+func RiseAt(open []protocol.Flag, findings []Finding, b Budget) (int64, bool) {
+	var rising int64
+	for _, f := range open {
+		if live(f) && f.Rising > 0 && concern(f.Rule) == concernNeed {
+			rising = f.Rising
+		}
+	}
+	if rising == 0 {
+		return 0, false
+	}
+	var hold []Finding
+	for _, f := range findings {
+		if !f.Lingering && concern(f.Rule) == concernNeed {
+			hold = append(hold, f)
+		}
+	}
+	if len(hold) == 0 {
+		return 0, false
+	}
+	m := Merge(hold)
+	if m.Level != protocol.LevelActNow {
+		return 0, false
+	}
+	return rising + b.persistFor(m, hold), true
+}
+
 // WaitingCheck is how often a room looks again at flags waiting for an
 // act-now slot, besides when a flag is resolved.
 const WaitingCheck int64 = 30_000
