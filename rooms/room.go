@@ -93,13 +93,14 @@ type room struct {
 	// watchFire carries the generation of the detector timer that fired.
 	watchFire chan uint64
 	// looked are the students the detectors looked at in the step under
-	// way, and lookedAll whether they looked at every one: a step that
-	// changed the class looks at whom it may have changed before it ends
-	// (lookAfter), so that the flags are always what the detectors see of
-	// the class now, and a restart, which looks at everyone again, changes
-	// nothing.
-	looked    map[protocol.StudentID]bool
-	lookedAll bool
+	// way, each with the number of staged events (pending) when they had
+	// looked, and lookedAll the same for a look at every one (-1: none):
+	// a step that changed the class looks at whom its later events may
+	// have changed before it ends (lookAfter), so that the flags are
+	// always what the detectors see of the class now, and a restart,
+	// which looks at everyone again, changes nothing.
+	looked    map[protocol.StudentID]int
+	lookedAll int
 	// idleTogether is who the class-level idle notice last spoke for;
 	// recheck, the students who joined or left it since they were last
 	// looked at.
@@ -464,13 +465,13 @@ func (r *room) stage(ctx context.Context, what, key string, sid protocol.Student
 	}()
 	mark := len(r.pending)
 	clear(r.looked)
-	r.lookedAll, r.slotFreed = false, false
+	r.lookedAll, r.slotFreed = -1, false
 	data, err = fn()
 	if len(r.pending) == mark {
 		return data, err
 	}
 	if err == nil {
-		err = r.lookAfter(ctx, sid, r.pending[mark:])
+		err = r.lookAfter(ctx, sid, mark)
 	}
 	var pe *protocol.Error
 	if err != nil && !errors.As(err, &pe) {

@@ -187,6 +187,16 @@ func (r *room) detectAt(ctx context.Context, sid protocol.StudentID, now int64) 
 	if err != nil {
 		return err
 	}
+	if err := r.detectWith(ctx, sid, now, together); err != nil {
+		return err
+	}
+	r.armWatch()
+	return nil
+}
+
+// detectWith is detectAt with the class-level idle notice decided
+// (together) and the timer left to the caller.
+func (r *room) detectWith(ctx context.Context, sid protocol.StudentID, now int64, together map[protocol.StudentID]bool) error {
 	changes, rise, err := r.flagChanges(ctx, sid, now, together)
 	if err != nil {
 		return err
@@ -199,10 +209,6 @@ func (r *room) detectAt(ctx context.Context, sid protocol.StudentID, now int64) 
 	} else {
 		delete(r.riseAt, sid)
 	}
-	if r.looked == nil {
-		r.looked = map[protocol.StudentID]bool{}
-	}
-	r.looked[sid] = true
 	r.recheck = slices.DeleteFunc(r.recheck, func(s protocol.StudentID) bool { return s == sid })
 	for _, c := range changes {
 		f := c.Flag
@@ -218,7 +224,10 @@ func (r *room) detectAt(ctx context.Context, sid protocol.StudentID, now int64) 
 			return err
 		}
 	}
-	r.armWatch()
+	if r.looked == nil {
+		r.looked = map[protocol.StudentID]int{}
+	}
+	r.looked[sid] = len(r.pending)
 	return nil
 }
 
@@ -332,26 +341,59 @@ var unseen = map[protocol.EventType]bool{
 	protocol.EvTeacherPresence: true, protocol.EvActivity: true,
 }
 
+// personal are the events that change what the detectors see of the
+// one student their data names ("student"), and of nobody else.
+var personal = map[protocol.EventType]bool{
+	protocol.EvStudentJoined: true, protocol.EvPresence: true, protocol.EvHand: true,
+	protocol.EvItem: true, protocol.EvAttempt: true, protocol.EvHintShown: true,
+	protocol.EvOffer: true, protocol.EvHelpSent: true, protocol.EvLevel: true,
+}
+
 // lookAfter looks again at the students a step may have changed for the
-// detectors, unless the step did: the student who acted, or everyone
-// after a step of a teacher, a coach or a timer, when the step made
-// events the detectors see (not only those unseen; for a student's step,
-// not only their flags); the students who joined or left the class-level
-// idle notice meanwhile; and those whose flags wait for an act-now slot,
-// when one was freed. evs are the step's events.
-func (r *room) lookAfter(ctx context.Context, sid protocol.StudentID, evs []protocol.Event) error {
-	changed := slices.ContainsFunc(evs, func(ev protocol.Event) bool {
-		return !unseen[ev.Type] && (sid == "" || ev.Type != protocol.EvFlag)
-	})
+// detectors, unless the step did after that: the student who acted and
+// those its personal events name; everyone after a step of a teacher, a
+// coach or a timer that made any other event the detectors see (not one
+// of those unseen); the students who joined or left the class-level idle
+// notice meanwhile; and those whose flags wait for an act-now slot, when
+// one was freed. The step's events are those staged from mark on.
+func (r *room) lookAfter(ctx context.Context, sid protocol.StudentID, mark int) error {
+	var who []protocol.StudentID
+	all := false
+	for i := max(mark, r.lookedAll); i < len(r.pending); i++ {
+		ev := r.pending[i]
+		if unseen[ev.Type] || (sid != "" && ev.Type == protocol.EvFlag) {
+			continue
+		}
+		s := sid
+		if personal[ev.Type] {
+			var d struct {
+				Student protocol.StudentID `json:"student"`
+			}
+			if json.Unmarshal(ev.Data, &d) == nil && d.Student != "" {
+				s = d.Student
+			}
+		}
+		if s == "" {
+			all = true
+			break
+		}
+		if at, ok := r.looked[s]; (!ok || at <= i) && !slices.Contains(who, s) {
+			who = append(who, s)
+		}
+	}
 	switch {
-	case !changed || r.st.Status != protocol.StatusOpen:
-	case sid == "" && !r.lookedAll:
+	case r.st.Status != protocol.StatusOpen:
+	case all:
 		if err := r.redetect(ctx); err != nil {
 			return err
 		}
-	case sid != "" && !r.lookedAll && !r.looked[sid] && r.st.Students[sid] != nil:
-		if err := r.detect(ctx, sid); err != nil {
-			return err
+	default:
+		for _, s := range who {
+			if r.st.Students[s] != nil {
+				if err := r.detect(ctx, s); err != nil {
+					return err
+				}
+			}
 		}
 	}
 	for len(r.recheck) > 0 && r.st.Status == protocol.StatusOpen {
@@ -365,7 +407,7 @@ func (r *room) lookAfter(ctx context.Context, sid protocol.StudentID, evs []prot
 		}
 	}
 	r.recheck = r.recheck[:0]
-	for r.slotFreed && r.st.Status == protocol.StatusOpen && !r.lookedAll {
+	for r.slotFreed && r.st.Status == protocol.StatusOpen {
 		r.slotFreed = false
 		for _, sid := range r.waitingStudents(r.now()) {
 			if err := r.detect(ctx, sid); err != nil {
@@ -434,15 +476,21 @@ func (r *room) watchDue(ctx context.Context, gen uint64) error {
 		}
 		return 0
 	})
+	// The class-level notice depends on who is idle, not on anyone's
+	// flags: decided once for all of them.
+	together, err := r.together(ctx, r.thresholds(), now)
+	if err != nil {
+		return err
+	}
 	for _, sid := range ids {
 		if r.st.Learners[sid] == nil && !slices.ContainsFunc(r.st.Flags, func(f protocol.Flag) bool { return f.Student == sid }) {
 			continue
 		}
-		if err := r.detectAt(ctx, sid, now); err != nil {
+		if err := r.detectWith(ctx, sid, now, together); err != nil {
 			return err
 		}
 	}
-	r.lookedAll = true
+	r.lookedAll = len(r.pending)
 	r.armWatch()
 	return nil
 }
