@@ -146,6 +146,17 @@ func newClass(t *testing.T, m *Manager, names ...string) *testClass {
 	return c
 }
 
+// clockedClass is newClass on a node of its own whose clock is the test's.
+func clockedClass(t *testing.T, names ...string) (*testClass, *fakeClock) {
+	t.Helper()
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	c := newClass(t, newManager(t, nc, js, "node-a", clk.use), names...)
+	c.clk = clk
+	return c, clk
+}
+
 func (c *testClass) teach(typ protocol.MsgType, data any) (json.RawMessage, error) {
 	c.t.Helper()
 	b, _ := json.Marshal(data)

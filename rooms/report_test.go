@@ -74,11 +74,7 @@ func TestReportFoldsTheSession(t *testing.T) {
 // practice was for, not the time it started. Before, both students had
 // both.
 func TestReportActivitiesStartedTogether(t *testing.T) {
-	s := natstest.Start(t)
-	nc, js := s.Connect(t)
-	clk := newFakeClock() // still: every event of the class in one millisecond
-	m := newManager(t, nc, js, "node-a", clk.use)
-	c := newClass(t, m, "Ben", "Ada")
+	c, _ := clockedClass(t, "Ben", "Ada") // still: every event of the class in one millisecond
 	c.assign("frac-equivalence", protocol.Target{Student: c.students[0]})
 	c.assign("frac-operations", protocol.Target{Student: c.students[1]})
 	rep, err := c.m.Report(context.Background(), c.id)
@@ -239,11 +235,8 @@ func TestEraseStudent(t *testing.T) {
 // A flag a teacher acted on in the millisecond it opened has its response
 // time, 0; one nobody acted on has none. Before, both had none.
 func TestReportRespondInTheSameMillisecond(t *testing.T) {
-	s := natstest.Start(t)
-	nc, js := s.Connect(t)
-	clk := newFakeClock() // still
-	m := newManager(t, nc, js, "node-a", clk.use)
-	c := newClass(t, m, "Ada", "Ben")
+	c, _ := clockedClass(t, "Ada", "Ben") // a clock that stands still
+	m := c.m
 	for _, sid := range c.students {
 		raw, _ := json.Marshal(protocol.RaiseHand{Note: "please"})
 		if _, err := m.Do(context.Background(), protocol.Command{Room: c.id, Type: protocol.MsgRaiseHand, Actor: student(sid), Data: raw}); err != nil {

@@ -37,12 +37,7 @@ func TestThresholdsRefusedNameEachField(t *testing.T) {
 // next answer or the detectors' next timer, and a restart in between
 // (which looks at every student again) changed the class by itself.
 func TestThresholdsApplyToTheFlagsAtOnce(t *testing.T) {
-	s := natstest.Start(t)
-	nc, js := s.Connect(t)
-	clk := newFakeClock()
-	m := newManager(t, nc, js, "node-a", clk.use)
-	c := newClass(t, m, "Olivia")
-	c.clk = clk
+	c, _ := clockedClass(t, "Olivia")
 	c.assign("frac-equivalence", protocol.Target{})
 	d := c.device(0)
 	d.failUntil(func(fs []protocol.Flag) bool {
