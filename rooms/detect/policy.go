@@ -550,9 +550,9 @@ func Queue(flags []protocol.Flag, now int64) []protocol.Flag {
 // next look at flags waiting for an act-now slot, or the end of the gap
 // after a flag's last update, when an update held back until then
 // (meaningful) is due: the teacher gets it then, not at the student's
-// next answer. The room arms a
-// timer for it, with since the moment its detectors last looked at every
-// student (a moment already past is due at once).
+// next answer. The room arms a timer for it, with since the moment its
+// detectors last looked at every student (a moment already past is due
+// at once).
 func Wake(flags []protocol.Flag, since int64) (int64, bool) {
 	var at int64
 	ok := false
