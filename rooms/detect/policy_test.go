@@ -607,3 +607,41 @@ func TestPersistedWaitsForASlot(t *testing.T) {
 		t.Fatalf("a slot: %+v, want act now", cs)
 	}
 }
+
+// RiseAt is the moment a rising flag's wait ends, on the findings that
+// hold: ReconcileWithin does nothing a millisecond before it and raises
+// the flag at it. It says nothing when no flag is rising or nothing
+// holds at act now.
+func TestRiseAtIsWhenTheWaitEnds(t *testing.T) {
+	b := Budget{Slots: -1, Persist: 2 * minute}
+	next := ids()
+	for _, fs := range [][]Finding{
+		{finding(protocol.RuleStruggle, protocol.LevelActNow, 0.5)},
+		{finding(protocol.RuleStruggle, protocol.LevelActNow, 0.5), finding(protocol.RuleStuck, protocol.LevelActNow, 0.6)},
+		{finding(protocol.RuleGaming, protocol.LevelActNow, 0.9), lingering(finding(protocol.RuleIdle, protocol.LevelActNow, 0.5))},
+	} {
+		cs := ReconcileWithin(nil, fs, t0, next, b)
+		if len(cs) != 1 || cs[0].Flag.Rising != t0 {
+			t.Fatalf("opened %+v, want rising", cs)
+		}
+		f := cs[0].Flag
+		at, ok := RiseAt([]protocol.Flag{f}, fs, b)
+		if !ok || at <= t0 {
+			t.Fatalf("RiseAt = %d, %v; want a moment after t0", at, ok)
+		}
+		if cs := ReconcileWithin([]protocol.Flag{f}, fs, at-1, next, b); len(cs) != 0 {
+			t.Errorf("a millisecond before RiseAt: %v, want nothing", kinds(cs))
+		}
+		if cs := ReconcileWithin([]protocol.Flag{f}, fs, at, next, b); len(cs) != 1 || cs[0].Kind != ChangeEscalate {
+			t.Errorf("at RiseAt: %v, want the flag raised", kinds(cs))
+		}
+		f.Rising = 0
+		if _, ok := RiseAt([]protocol.Flag{f}, fs, b); ok {
+			t.Error("RiseAt of a flag not rising")
+		}
+	}
+	f := ReconcileWithin(nil, []Finding{finding(protocol.RuleStruggle, protocol.LevelActNow, 0.5)}, t0, next, b)[0].Flag
+	if _, ok := RiseAt([]protocol.Flag{f}, []Finding{finding(protocol.RuleStruggle, protocol.LevelWatch, 0.4)}, b); ok {
+		t.Error("RiseAt when nothing holds at act now")
+	}
+}
