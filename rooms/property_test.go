@@ -748,6 +748,21 @@ func (a *atRest) check(ctx context.Context, r *room) {
 	}
 	together, notice := r.classIdle(r.thresholds(), now)
 	note("the class", notice)
+	// The room's shortcut for a class with no notice and few idle decides
+	// as detect.ClassIdle does on every student.
+	var members []detect.Student
+	var live *protocol.Flag
+	for sid := range r.st.Learners {
+		members = append(members, r.presenceOf(sid))
+	}
+	for _, f := range r.st.Flags {
+		if f.Student == detect.ClassNotice && !class.Closed(f) {
+			live = &f
+		}
+	}
+	if ids, _ := detect.ClassIdle(members, live, r.thresholds(), now); len(ids) != len(together) {
+		found = append(found, fmt.Sprintf("the class-level idle notice speaks for %d students, detect.ClassIdle for %d", len(together), len(ids)))
+	}
 	ids := make([]protocol.StudentID, 0, len(r.st.Students))
 	for sid := range r.st.Students {
 		ids = append(ids, sid)

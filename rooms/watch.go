@@ -89,18 +89,49 @@ func (r *room) presenceOf(sid protocol.StudentID) detect.Student {
 	if st.Hand {
 		s.HandSince = st.HandSince
 	}
+	if r.st.Learners[sid] == nil {
+		return s
+	}
+	s.ActivityOpen, _, s.LastAction = r.working(sid)
+	return s
+}
+
+// nearlyIdle reports whether at least th.IdleClass students are near
+// idle (half the idle time; detect.ClassIdle): the least for a
+// class-level notice.
+func (r *room) nearlyIdle(th detect.Thresholds, now int64) bool {
+	if th.IdleClass < 2 || th.IdleWatchMs <= 0 {
+		return false
+	}
+	n := 0
+	for sid := range r.st.Learners {
+		if open, hand, last := r.working(sid); open && !hand && last > 0 && now-last >= th.IdleWatchMs/2 {
+			if n++; n >= th.IdleClass {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// working is what presenceOf says of whether student sid is expected to
+// be working, whether their hand is up, and when they last acted.
+func (r *room) working(sid protocol.StudentID) (open, hand bool, last int64) {
+	st := r.st.Students[sid]
+	if st == nil {
+		return false, false, 0
+	}
 	l := r.st.Learners[sid]
 	if l == nil {
-		return s
+		return false, st.Hand, 0
 	}
 	// Only a student expected to be working can be idle: in front of an
 	// item (one who finished their set is waiting for the teacher, not
 	// off task), the class not paused, and not at a station where the
 	// work is with others.
-	s.ActivityOpen = st.Online && l.Set.Bank != "" && !l.Closed && (l.Current != nil || len(l.Queue) > 0) &&
+	open = st.Online && l.Set.Bank != "" && !l.Closed && (l.Current != nil || len(l.Queue) > 0) &&
 		!r.st.Paused && r.alone(sid)
-	s.LastAction = max(l.LastAction, l.Started, st.Joined, r.st.Settled)
-	return s
+	return open, st.Hand, max(l.LastAction, l.Started, st.Joined, r.st.Settled)
 }
 
 // alone reports whether the student works on their own where they are:
@@ -143,15 +174,6 @@ func (r *room) together(ctx context.Context, th detect.Thresholds, now int64) (m
 // classIdle is the class-level idle notice at now: the students idle
 // with many others, and the changes of the notice.
 func (r *room) classIdle(th detect.Thresholds, now int64) (map[protocol.StudentID]bool, []detect.Change) {
-	ids := make([]protocol.StudentID, 0, len(r.st.Learners))
-	for sid := range r.st.Learners {
-		ids = append(ids, sid)
-	}
-	slices.Sort(ids)
-	members := make([]detect.Student, 0, len(ids))
-	for _, sid := range ids {
-		members = append(members, r.presenceOf(sid))
-	}
 	var notices []protocol.Flag
 	var live *protocol.Flag
 	for _, f := range r.st.Flags {
@@ -162,6 +184,20 @@ func (r *room) classIdle(th detect.Thresholds, now int64) (map[protocol.StudentI
 		if !class.Closed(f) {
 			live = &f
 		}
+	}
+	if live == nil && !r.nearlyIdle(th, now) {
+		// No notice, and too few students near idle for one (what
+		// detect.ClassIdle would find at every answer of a busy class).
+		return nil, nil
+	}
+	ids := make([]protocol.StudentID, 0, len(r.st.Learners))
+	for sid := range r.st.Learners {
+		ids = append(ids, sid)
+	}
+	slices.Sort(ids)
+	members := make([]detect.Student, 0, len(ids))
+	for _, sid := range ids {
+		members = append(members, r.presenceOf(sid))
 	}
 	ids, f := detect.ClassIdle(members, live, th, now)
 	var fs []detect.Finding
