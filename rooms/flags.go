@@ -112,11 +112,5 @@ func (r *room) flagAction(ctx context.Context, _ protocol.Command, v any) (json.
 			return nil, err
 		}
 	}
-	if f.Level == protocol.LevelActNow && (in.Action == protocol.FlagResolve || in.Action == protocol.FlagSnooze) {
-		// An act-now slot is free: a flag waiting for one rises now.
-		if err := r.redetect(ctx); err != nil {
-			return nil, err
-		}
-	}
 	return okResult, nil
 }

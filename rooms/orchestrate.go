@@ -184,7 +184,7 @@ func (r *room) moveStudent(ctx context.Context, _ protocol.Command, v any) (json
 		if _, err := r.emit(ctx, protocol.EvPlacement, protocol.ToStudent(st.ID), protocol.Placement{Student: st.ID}); err != nil {
 			return nil, err
 		}
-		return okResult, r.redetect(ctx)
+		return okResult, nil
 	}
 	if !st.Online {
 		return nil, protocol.Errorf(protocol.CodeAbsent, "%s has left the class", st.Name)
@@ -203,7 +203,7 @@ func (r *room) moveStudent(ctx context.Context, _ protocol.Command, v any) (json
 		if _, err := r.emit(ctx, protocol.EvPlacement, protocol.ToStudent(st.ID), protocol.Placement{Student: st.ID, Station: s.ID}); err != nil {
 			return nil, err
 		}
-		return okResult, r.redetect(ctx)
+		return okResult, nil
 	}
 	to := r.st.Group(in.Group)
 	if to == nil {
@@ -358,10 +358,7 @@ func (r *room) emitRotation(ctx context.Context, actions []protocol.RotationActi
 	if err != nil {
 		return err
 	}
-	if err := r.atNextLeg(ctx, actions); err != nil {
-		return err
-	}
-	return r.redetect(ctx)
+	return r.atNextLeg(ctx, actions)
 }
 
 func wireActions(acts []rotation.Action) []protocol.RotationAction {
@@ -475,9 +472,6 @@ func (r *room) pauseClass(ctx context.Context, cmd protocol.Command, _ any) (jso
 		move = true
 	}
 	if _, err := r.emit(ctx, protocol.EvClassPaused, protocol.ToAll, protocol.ClassPaused{Paused: pause}); err != nil {
-		return nil, err
-	}
-	if err := r.redetect(ctx); err != nil {
 		return nil, err
 	}
 

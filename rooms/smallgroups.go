@@ -241,9 +241,6 @@ func (r *room) smallGroupAction(ctx context.Context, _ protocol.Command, v any) 
 	if err := r.formSmallGroup(ctx, g, "accepted"); err != nil {
 		return nil, err
 	}
-	if err := r.redetect(ctx); err != nil {
-		return nil, err
-	}
 	return reply(map[string]any{"status": protocol.SmallGroupFormed, "group": r.st.SmallGroup(g.ID).Group})
 }
 
@@ -393,7 +390,6 @@ func (r *room) atNextLeg(ctx context.Context, actions []protocol.RotationAction)
 			return err
 		}
 	}
-	formed := false
 	for _, g := range slices.Clone(r.st.SmallGroups) {
 		if g.Status != protocol.SmallGroupScheduled {
 			continue
@@ -401,10 +397,6 @@ func (r *room) atNextLeg(ctx context.Context, actions []protocol.RotationAction)
 		if err := r.formSmallGroup(ctx, g, "formed"); err != nil {
 			return err
 		}
-		formed = true
-	}
-	if formed {
-		return r.redetect(ctx)
 	}
 	return nil
 }

@@ -472,10 +472,10 @@ func (r *room) waitingStudents(now int64) []protocol.StudentID {
 	return out
 }
 
-// redetect re-runs the detectors of every student now, after a change of
-// who is expected to be working (a pause, a resume, students moved): the
-// idle rule and the class-level notice see it at once, not at the next
-// timer.
+// redetect re-runs the detectors of every student now, after a step that
+// changed the class (lookAfter: a pause, students moved, new thresholds):
+// the idle rule and the class-level notice see it at once, not at the
+// next timer.
 func (r *room) redetect(ctx context.Context) error { return r.watchDue(ctx, r.watchGen) }
 
 // watchDue re-runs the detectors of every student whose flags time alone
@@ -547,12 +547,6 @@ func (r *room) setThresholds(ctx context.Context, _ protocol.Command, v any) (js
 	}
 	raw, _ := json.Marshal(th)
 	if _, err := r.emit(ctx, protocol.EvThresholds, protocol.ToTeachers, protocol.ThresholdsSet{Thresholds: raw}); err != nil {
-		return nil, err
-	}
-	// The flags follow the new thresholds now, not at each student's next
-	// answer or the next timer: a flag the old ones raised and the new
-	// ones do not is seen to change when the teacher changed them.
-	if err := r.redetect(ctx); err != nil {
 		return nil, err
 	}
 	return reply(th)
