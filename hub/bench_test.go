@@ -74,9 +74,7 @@ func BenchmarkFanout(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				hr.mu.Lock()
-				hr.push(protocol.Event{Seq: uint64(i + 1), Type: protocol.EvAnnouncement, Time: 1795397438337, Audience: c.aud, Data: data})
-				hr.mu.Unlock()
+				hr.take("e", protocol.Event{Seq: uint64(i + 1), Type: protocol.EvAnnouncement, Time: 1795397438337, Audience: c.aud, Data: data}, nil, 0)
 				if i%256 == 255 { // what the writers do: take the queues
 					for _, cn := range conns {
 						cn.w.mu.Lock()
@@ -198,9 +196,7 @@ func benchWebSocket(b *testing.B, n, window int) {
 		if i >= window {
 			wait(int64(i-window+1) * int64(n))
 		}
-		hr.mu.Lock()
-		hr.push(protocol.Event{Seq: uint64(i + 1), Type: protocol.EvAnnouncement, Time: time.Now().UnixMilli(), Audience: protocol.ToAll, Data: data})
-		hr.mu.Unlock()
+		hr.take("e", protocol.Event{Seq: uint64(i + 1), Type: protocol.EvAnnouncement, Time: time.Now().UnixMilli(), Audience: protocol.ToAll, Data: data}, nil, 0)
 	}
 	wait(int64(b.N) * int64(n))
 	b.StopTimer()

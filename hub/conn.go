@@ -90,24 +90,26 @@ var answered = func() chan struct{} { ch := make(chan struct{}); close(ch); retu
 func (c *conn) send(frame []byte) { c.w.push(frame) }
 
 // deliver hands the connection an event it may see. Called by its room
-// with the room's lock held, in seq order.
-func (c *conn) deliver(seq uint64, frame []byte) {
+// with the room's lock held, in seq order. It reports whether the room is
+// to write the frame itself with c.w.writeOffered once it has let go of
+// its lock (writer.offer), which it may only when now is true.
+func (c *conn) deliver(seq uint64, frame []byte, now bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if !c.live {
 		if c.heldBytes+len(frame) > c.h.cfg.QueueBytes {
 			c.w.overflow()
-			return
+			return false
 		}
 		c.held = append(c.held, held{seq, frame})
 		c.heldBytes += len(frame)
-		return
+		return false
 	}
 	if seq <= c.offset {
-		return
+		return false
 	}
 	c.offset = seq
-	c.w.push(frame)
+	return c.w.offer(frame, now)
 }
 
 // sendPaced queues a frame, waiting for room in the queue instead of
@@ -125,7 +127,7 @@ func (c *conn) activate(offset uint64) {
 	defer c.mu.Unlock()
 	for _, e := range c.held {
 		if e.seq > offset {
-			c.w.push(e.frame)
+			c.w.enqueue(e.frame)
 			offset = e.seq
 		}
 	}

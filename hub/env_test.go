@@ -455,6 +455,15 @@ func about(student protocol.StudentID) func(json.RawMessage) bool {
 	}
 }
 
+// cut drops the connection as a device losing its network does, and
+// waits for its read loop to end: what it received before is then all it
+// will have, and resumeFrom is the last of it.
+func (c *client) cut() {
+	c.t.Helper()
+	_ = c.ws.CloseNow()
+	c.waitFor("the connection's end", func(_ []protocol.ServerFrame, closed error) bool { return closed != nil })
+}
+
 // closedErr is why the connection ended, nil while it is open.
 func (c *client) closedErr() error {
 	c.mu.Lock()

@@ -1,6 +1,7 @@
 package hub
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"net"
@@ -24,14 +25,26 @@ import (
 // The two writers never split each other's frames: every Write here
 // holds mu, the library writes a control frame in one Write (its buffer,
 // controlBuffer, holds the largest control frame, and it flushes at the
-// end of each), and sendFrames writes only whole frames. Once the library
-// has written a close frame, no data frame follows it.
+// end of each), and sendFrames writes only whole frames. A frame written
+// without waiting (trySend) that the socket took only part of leaves the
+// rest pending, and every write, the library's too, sends what is pending
+// first. Once the library has written a close frame, no data frame
+// follows it.
 type frameConn struct {
 	net.Conn
+	// now writes to the socket's descriptor without waiting (trySend);
+	// nil where there is none (a TLS connection).
+	now *nowWriter
 
 	mu        sync.Mutex
-	framing   bool // the handshake is answered: each Write of the library is one frame
-	closeSent bool // the library wrote a close frame
+	framing   bool   // the handshake is answered: each Write of the library is one frame
+	closeSent bool   // the library wrote a close frame
+	pending   []byte // the end of a frame that trySend could not write at once
+}
+
+// newFrameConn wraps a hijacked socket.
+func newFrameConn(nc net.Conn) *frameConn {
+	return &frameConn{Conn: nc, now: newNowWriter(rawOf(nc))}
 }
 
 // controlBuffer is the size of the library's write buffer: a control
@@ -42,10 +55,63 @@ const controlBuffer = 256
 func (c *frameConn) Write(p []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if err := c.flushLocked(); err != nil {
+		return 0, err
+	}
 	if c.framing && len(p) > 0 && p[0]&0x0f == opClose {
 		c.closeSent = true
 	}
 	return c.Conn.Write(p)
+}
+
+// flushLocked writes what trySend left pending, waiting for the socket.
+func (c *frameConn) flushLocked() error {
+	if len(c.pending) == 0 {
+		return nil
+	}
+	_, err := c.Conn.Write(c.pending)
+	c.pending = nil
+	return err
+}
+
+// flush writes what trySend left pending, if anything.
+func (c *frameConn) flush() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.flushLocked()
+}
+
+// trySend writes frame as one message without waiting for the socket,
+// and reports whether all of it went. What the socket did not take stays
+// pending, and the next write of either writer sends it first: the caller
+// makes sure one follows (writer.writeOffered). It refuses with
+// net.ErrClosed once the library has written a close frame. Only for a
+// socket with a descriptor (now) and a frame under largeFrame.
+func (c *frameConn) trySend(frame []byte) (bool, error) {
+	bp := batchPool.Get().(*[]byte)
+	buf := append(appendTextHeader((*bp)[:0], len(frame)), frame...)
+	defer func() {
+		*bp = buf[:0]
+		batchPool.Put(bp)
+	}()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closeSent {
+		return false, net.ErrClosed
+	}
+	if len(c.pending) > 0 {
+		c.pending = append(c.pending, buf...)
+		return false, nil
+	}
+	n, err := c.now.write(buf)
+	if err != nil {
+		return false, err
+	}
+	if n < len(buf) {
+		c.pending = bytes.Clone(buf[n:])
+		return false, nil
+	}
+	return true, nil
 }
 
 // startFraming marks the end of the handshake: from now on the first
@@ -88,12 +154,19 @@ func (c *frameConn) send(b, tail []byte) error {
 	if c.closeSent {
 		return net.ErrClosed
 	}
-	if tail == nil {
+	if tail == nil && len(c.pending) == 0 {
 		_, err := c.Conn.Write(b)
 		return err
 	}
-	// One system call for both where the socket takes a vector.
+	// One system call for all where the socket takes a vector.
 	bufs := net.Buffers{b, tail}
+	if len(c.pending) > 0 {
+		bufs = net.Buffers{c.pending, b, tail}
+		c.pending = nil
+	}
+	if len(tail) == 0 {
+		bufs = bufs[:len(bufs)-1]
+	}
 	_, err := bufs.WriteTo(c.Conn)
 	return err
 }

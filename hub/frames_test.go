@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 
 	"github.com/coder/websocket"
@@ -252,4 +253,121 @@ func TestDataFramesHoldTheLock(t *testing.T) {
 		t.Fatalf("%d writes, want 5", lc.writes)
 	}
 	server.Close()
+}
+
+// Frames written at once by whoever pushes them share the socket with the
+// loop's batches and the library's control frames (pings both ways, as
+// fast as they go), on a socket that fills: the device reads in rounds
+// and nothing between them, so that frames written at once meet a full
+// socket, which takes part of one or none. What it did not take is
+// written before anything else, and every message arrives whole and in
+// order; each round starts with an idle connection, whose frames are
+// written at once again.
+func TestFramesWrittenAtOnceArriveWhole(t *testing.T) {
+	const rounds, perRound = 8, 300
+	rng := rand.New(rand.NewPCG(11, 13))
+	sizes := make([]int, rounds*perRound)
+	edges := []int{0, 6, 125, 126, 0xffff, largeFrame - 1, largeFrame, batchBytes + 1}
+	for i := range sizes {
+		if i%10 == 0 {
+			sizes[i] = edges[rng.IntN(len(edges))]
+		} else {
+			sizes[i] = rng.IntN(3000)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := benchHub(1 << 30)
+	next, pushed := make(chan int), make(chan int)
+	writers := make(chan *writer, 1)
+	var serving sync.WaitGroup
+	srv := httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+		serving.Add(1)
+		defer serving.Done()
+		sb := &smallBuffers{ResponseWriter: rw}
+		ws, err := websocket.Accept(sb, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer ws.CloseNow()
+		sb.conn.startFraming()
+		if err := sb.conn.Conn.(*net.TCPConn).SetWriteBuffer(4096); err != nil {
+			t.Error(err)
+			return
+		}
+		w := newWriter(h, ws, sb.conn, "t")
+		w.gap = 0 // every frame that finds the connection idle is written at once
+		writers <- w
+		var loop sync.WaitGroup
+		loop.Add(1)
+		go func() {
+			defer loop.Done()
+			w.run(ctx)
+		}()
+		go func() { // answers the device's pings, reads the pongs to ours
+			for {
+				if _, _, err := ws.Read(ctx); err != nil {
+					return
+				}
+			}
+		}()
+		go func() {
+			for ctx.Err() == nil && ws.Ping(ctx) == nil {
+			}
+		}()
+		for r := range rounds {
+			select {
+			case <-next:
+			case <-ctx.Done():
+				return
+			}
+			for i := r * perRound; i < (r+1)*perRound; i++ {
+				w.push(framedMessage(i, sizes[i]))
+			}
+			pushed <- r
+		}
+		<-ctx.Done()
+		loop.Wait()
+	}))
+	defer srv.Close()
+	defer serving.Wait()
+	defer cancel()
+	dialer := &net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		var serr error
+		_ = rc.Control(func(fd uintptr) { serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 4096) })
+		return serr
+	}}
+	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http"), &websocket.DialOptions{
+		HTTPClient: &http.Client{Transport: &http.Transport{DialContext: dialer.DialContext}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ws.CloseNow()
+	ws.SetReadLimit(1 << 20)
+	w := <-writers
+	go func() {
+		for ctx.Err() == nil && ws.Ping(ctx) == nil {
+		}
+	}()
+	for r := range rounds {
+		next <- r
+		<-pushed // the round is written or queued: the socket is full
+		for i := r * perRound; i < (r+1)*perRound; i++ {
+			typ, got, err := ws.Read(ctx)
+			if err != nil {
+				t.Fatalf("message %d: %v", i, err)
+			}
+			want := framedMessage(i, sizes[i])
+			if typ != websocket.MessageText || !bytes.Equal(got, want) {
+				t.Fatalf("message %d: %v of %d bytes starting %q, want text of %d starting %q", i, typ, len(got), got[:min(len(got), 6)], len(want), want[:6])
+			}
+		}
+	}
+	// The test means something only if frames were written at once, and
+	// some of them only in part.
+	if w.atOnce.Load() < rounds || w.partly.Load() == 0 {
+		t.Fatalf("%d frames written at once, %d of them in part: the path was not taken", w.atOnce.Load(), w.partly.Load())
+	}
+	t.Logf("%d frames written at once, %d of them in part", w.atOnce.Load(), w.partly.Load())
 }

@@ -24,12 +24,13 @@ func TestFanoutLag(t *testing.T) {
 	hr.conns[c] = struct{}{}
 	data, _ := json.Marshal(protocol.Announcement{Text: "eyes on the board"})
 
+	var out []offered // none: the connection has no socket
 	hr.mu.Lock()
-	hr.push(protocol.Event{Seq: 1, Type: protocol.EvAnnouncement, Time: time.Now().Add(-2 * time.Second).UnixMilli(), Audience: protocol.ToAll, Data: data})
-	hr.push(protocol.Event{Seq: 2, Type: protocol.EvAnnouncement, Time: time.Now().UnixMilli(), Audience: protocol.ToAll, Data: data})
-	hr.push(protocol.Event{Seq: 3, Type: protocol.EvReply, Time: time.Now().Add(-time.Hour).UnixMilli(), Audience: protocol.ToNone, Data: data})
+	hr.push(protocol.Event{Seq: 1, Type: protocol.EvAnnouncement, Time: time.Now().Add(-2 * time.Second).UnixMilli(), Audience: protocol.ToAll, Data: data}, &out)
+	hr.push(protocol.Event{Seq: 2, Type: protocol.EvAnnouncement, Time: time.Now().UnixMilli(), Audience: protocol.ToAll, Data: data}, &out)
+	hr.push(protocol.Event{Seq: 3, Type: protocol.EvReply, Time: time.Now().Add(-time.Hour).UnixMilli(), Audience: protocol.ToNone, Data: data}, &out)
 	// A clock behind the owner's: no negative lag.
-	hr.push(protocol.Event{Seq: 4, Type: protocol.EvAnnouncement, Time: time.Now().Add(time.Minute).UnixMilli(), Audience: protocol.ToAll, Data: data})
+	hr.push(protocol.Event{Seq: 4, Type: protocol.EvAnnouncement, Time: time.Now().Add(time.Minute).UnixMilli(), Audience: protocol.ToAll, Data: data}, &out)
 	hr.mu.Unlock()
 
 	if got := len(c.w.queue); got != 3 {

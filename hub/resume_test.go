@@ -100,7 +100,7 @@ func TestResumeWithRandomCuts(t *testing.T) {
 			}
 			return k >= cut
 		})
-		_ = c.ws.CloseNow()
+		c.cut()
 		for _, f := range c.events() {
 			if f.Seq <= lastSeq {
 				t.Fatalf("duplicate or out of order: seq %d after %d", f.Seq, lastSeq)

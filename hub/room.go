@@ -84,8 +84,12 @@ func (hr *hubRoom) onEvent(epoch string, ev protocol.Event) {
 // is a gap that missed does not cover, the offset after which events are
 // missing.
 func (hr *hubRoom) take(epoch string, ev protocol.Event, missed []protocol.Event, from uint64) (after uint64, done bool) {
+	out := offeredPool.Get().(*[]offered)
 	hr.mu.Lock()
-	defer hr.mu.Unlock()
+	defer func() {
+		hr.mu.Unlock()
+		writeOffered(out) // a panic too lets go of the writers it holds
+	}()
 	if hr.epoch != "" && epoch != hr.epoch {
 		// The log was replaced: no offset of the old one means anything.
 		for c := range hr.conns {
@@ -102,7 +106,7 @@ func (hr *hubRoom) take(epoch string, ev protocol.Event, missed []protocol.Event
 		// No gap. An event at or below the floor (a snapshot's offset)
 		// may still be on its way to devices that came earlier; those
 		// whose snapshot holds it drop it by its offset.
-		hr.push(ev)
+		hr.push(ev, out)
 		return 0, true
 	}
 	if missed != nil && from <= after {
@@ -111,10 +115,10 @@ func (hr *hubRoom) take(epoch string, ev protocol.Event, missed []protocol.Event
 		// covers.
 		for _, m := range missed {
 			if m.Seq > after {
-				hr.push(m)
+				hr.push(m, out)
 			}
 		}
-		hr.push(ev)
+		hr.push(ev, out)
 		return 0, true
 	}
 	return after, false
@@ -148,8 +152,35 @@ func (hr *hubRoom) reset(reason string) {
 	hr.last, hr.floor, hr.ring = 0, 0, nil
 }
 
-// push delivers one event in order. Called with hr.mu held.
-func (hr *hubRoom) push(ev protocol.Event) {
+// offered is a frame a connection's writer gave the room to write itself
+// (writer.offer), once it has let go of its lock.
+type offered struct {
+	w     *writer
+	frame []byte
+}
+
+// maxOffered is how many of a delivery's frames the room writes itself, at
+// most: a class's devices. The rest go to their connections' loops, which
+// write them on the other cores (an assembly of a whole school, a node
+// catching up).
+const maxOffered = 40
+
+var offeredPool = sync.Pool{New: func() any { return new([]offered) }}
+
+// writeOffered writes the frames offered to a room's delivery, each
+// without waiting for its socket, and gives out back to its pool.
+func writeOffered(out *[]offered) {
+	for i, o := range *out {
+		(*out)[i] = offered{}
+		o.w.writeOffered(o.frame)
+	}
+	*out = (*out)[:0]
+	offeredPool.Put(out)
+}
+
+// push delivers one event in order, and adds to out the frames the room
+// is to write itself. Called with hr.mu held.
+func (hr *hubRoom) push(ev protocol.Event, out *[]offered) {
 	if f := hr.h.pushFault.Load(); f != nil {
 		(*f)(hr.id, ev)
 	}
@@ -175,8 +206,8 @@ func (hr *hubRoom) push(ev protocol.Event) {
 	ended := ev.Type == protocol.EvClassEnded
 	unshared := unsharedBy(ev)
 	for c := range hr.conns {
-		if ev.Audience.Allows(c.viewer) {
-			c.deliver(ev.Seq, frame)
+		if ev.Audience.Allows(c.viewer) && c.deliver(ev.Seq, frame, len(*out) < maxOffered) {
+			*out = append(*out, offered{c.w, frame})
 		}
 		if ended {
 			c.closeAfterEvents(protocol.CloseRoomEnded, "the class has ended")

@@ -37,7 +37,7 @@ func (s *smallBuffers) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if err := brw.Writer.Flush(); err != nil {
 		return nc, brw, err
 	}
-	s.conn = &frameConn{Conn: nc}
+	s.conn = newFrameConn(nc)
 	w := bufio.NewWriterSize(s.conn, controlBuffer)
 	n := brw.Reader.Buffered()
 	if n > readBuffer {

@@ -2,8 +2,10 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"math"
+	"net"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,6 +29,12 @@ import (
 // per frame. Each frame is still one WebSocket message, as PROTOCOL.md
 // says; the messages of a batch go out together, in as few system calls
 // as hold them, framed by the writer itself (frames.go).
+//
+// Most frames never wait in the queue: a frame pushed while nothing is
+// queued or being written is written by whoever pushed it, at once and
+// without waiting for the socket (offer, writeOffered, frameConn.trySend),
+// so that a class's event reaches an idle device without waking its loop.
+// What the socket does not take then is the loop's to write.
 type writer struct {
 	ws        *websocket.Conn
 	fc        *frameConn  // the socket under ws, which the data frames go to
@@ -52,9 +60,19 @@ type writer struct {
 	queued  int      // bytes in queue
 	closing protocol.CloseCode
 	reason  string
-	writing bool // the loop is writing a batch
-	final   closeWith
-	holds   int // commands running whose answers must precede the final close
+	writing bool // the loop is writing a batch, or a pusher a frame (offer)
+	flush   bool // a frame written by a pusher is partly pending: the loop writes the rest
+	failed  bool // a pusher's write failed: the loop drops the socket
+	// wroteNow is when a pusher last wrote a frame (sinceStart), 0
+	// before the first.
+	wroteNow int64
+	gap      time.Duration // burstGap, but in tests
+
+	// Frames written by their pushers, and of them those the socket took
+	// only part of.
+	atOnce, partly atomic.Int64
+	final          closeWith
+	holds          int // commands running whose answers must precede the final close
 }
 
 // closeWith is a close code and reason waiting for its moment.
@@ -62,6 +80,12 @@ type closeWith struct {
 	code   protocol.CloseCode
 	reason string
 }
+
+// burstGap is how long after a frame written at once the next one is
+// queued instead: frames that come faster than this are a burst (a
+// resume, a busy class, a node behind), which the loop writes several
+// to a system call.
+const burstGap = time.Millisecond
 
 // maxSpare caps the capacity of a queue slice that is kept for reuse, so
 // that one long replay does not pin a large array for the connection's
@@ -73,6 +97,7 @@ func newWriter(h *Hub, ws *websocket.Conn, fc *frameConn, id string) *writer {
 		ws: ws, fc: fc, m: h.metrics, limit: h.cfg.QueueBytes, pingEvery: h.cfg.PingInterval,
 		conn: id, log: h.log,
 		wake: make(chan struct{}, 1), taken: make(chan struct{}, 1),
+		gap: burstGap,
 	}
 	w.more = func() bool { return !w.stopped.Load() }
 	return w
@@ -85,19 +110,73 @@ func (w *writer) signal() {
 	}
 }
 
-// push queues a frame. A frame that would take the queue past its limit
-// closes the connection with 4000 instead.
+// push sends a frame: at once if nothing is queued or being written,
+// else through the queue. A frame that would take the queue past its
+// limit closes the connection with 4000 instead.
 func (w *writer) push(frame []byte) {
+	if w.offer(frame, true) {
+		w.writeOffered(frame)
+	}
+}
+
+// enqueue is push without the write at once, for a caller holding a lock
+// that a write should not be made under.
+func (w *writer) enqueue(frame []byte) { w.offer(frame, false) }
+
+// offer queues a frame, or, when now allows it and nothing is queued or
+// being written, reports that the caller is to write it itself with
+// writeOffered. Until it does, the connection writes nothing else: the
+// caller calls writeOffered as soon as it has let go of its own locks,
+// and in every case.
+func (w *writer) offer(frame []byte, now bool) bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.closing != 0 {
-		return
+		return false
 	}
 	if w.queued+len(frame) > w.limit {
 		w.overflowLocked()
-		return
+		return false
+	}
+	if now && !w.writing && !w.flush && len(w.queue) == 0 && w.fc != nil && w.fc.now != nil && len(frame) < largeFrame {
+		// A frame close behind the last one written at once goes to
+		// the loop, which writes the frames of a burst together.
+		if t := sinceStart(); t-w.wroteNow >= int64(w.gap) {
+			w.wroteNow = t
+			w.writing = true
+			return true
+		}
 	}
 	w.appendLocked(frame)
+	return false
+}
+
+// writeOffered writes a frame that offer gave the caller, without
+// waiting for the socket, and wakes the loop if there is anything left to
+// do: the rest of the frame, frames queued meanwhile, a close, or a
+// socket to drop.
+func (w *writer) writeOffered(frame []byte) {
+	all, err := w.fc.trySend(frame)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writing = false
+	switch {
+	case err != nil:
+		if !errors.Is(err, net.ErrClosed) {
+			w.log.Debug("write failed", "conn", w.conn, "err", err)
+		}
+		w.failed = true
+	case !all:
+		w.flush = true
+		w.partly.Add(1)
+	}
+	if err == nil {
+		w.atOnce.Add(1)
+		w.m.framesOut.Inc()
+	}
+	if w.failed || w.flush || len(w.queue) > 0 || w.closing != 0 || w.final.code != 0 {
+		w.signal()
+	}
 }
 
 func (w *writer) appendLocked(frame []byte) {
@@ -241,23 +320,36 @@ func (w *writer) run(ctx context.Context) {
 	var batch [][]byte
 	for {
 		w.mu.Lock()
+		if w.writing && w.closing == 0 {
+			// A pusher is writing a frame (offer): it wakes the loop
+			// when it is done, if there is anything left to do.
+			w.mu.Unlock()
+			<-w.wake
+			continue
+		}
 		if batch != nil && w.spare == nil && cap(batch) <= maxSpare {
 			w.spare = batch[:0]
 		}
 		batch = w.queue
 		w.queue, w.spare, w.queued = w.spare, nil, 0
+		flush, failed := w.flush, w.failed
+		w.flush = false
 		code, reason := w.closing, w.reason
-		if code == 0 && len(batch) == 0 && w.final.code != 0 && w.holds == 0 {
+		if code == 0 && len(batch) == 0 && !flush && w.final.code != 0 && w.holds == 0 {
 			code, reason = w.final.code, w.final.reason
 			w.closeLocked(code, reason)
 		}
-		w.writing = len(batch) > 0 && code == 0
+		w.writing = (len(batch) > 0 || flush) && code == 0 && !failed
 		w.mu.Unlock()
 		if code != 0 {
 			_ = w.ws.Close(websocket.StatusCode(code), reason)
 			return
 		}
-		if len(batch) > 0 {
+		if failed {
+			_ = w.ws.CloseNow()
+			return
+		}
+		if len(batch) > 0 || flush {
 			select {
 			case w.taken <- struct{}{}:
 			default:
@@ -300,6 +392,12 @@ func sinceStart() int64 { return int64(time.Since(clockStart)) + 1 } // never 0
 // (w.since), without a context and a callback, or a timer's reset, for
 // every frame.
 func (w *writer) write(batch [][]byte) bool {
+	if len(batch) == 0 { // only the rest of a frame written at once
+		w.since.Store(sinceStart())
+		err := w.fc.flush()
+		w.since.Store(0)
+		return err == nil
+	}
 	n, err := w.fc.sendFrames(batch, w.more, &w.since)
 	w.m.framesOut.Add(float64(n))
 	return err == nil
