@@ -16,8 +16,9 @@ import (
 )
 
 // writer is the write side of one connection: a queue of frames bounded
-// in bytes, and the loop (run) that is the only writer of the socket's
-// data frames (the WebSocket library writes the control frames).
+// in bytes, and the loop (run) that writes the socket's data frames, but
+// for those written at once by whoever pushed them (offer, below); the
+// WebSocket library writes the control frames.
 //
 // It is built for fan-out. A frame is queued by reference: every device
 // of a room gets the same bytes, encoded once per node. Queueing takes a
@@ -287,7 +288,7 @@ func (w *writer) closed() bool {
 	return w.closing != 0
 }
 
-// run is the only writer of the socket's data frames. It returns when
+// run writes the socket's data frames that were queued. It returns when
 // the connection is closed, after sending the close frame when it can.
 // It sleeps on its wake channel alone: the ping timer and the end of ctx
 // wake it too.
