@@ -74,7 +74,7 @@ func BenchmarkFanout(b *testing.B) {
 			b.ReportAllocs()
 			b.ResetTimer()
 			for i := range b.N {
-				hr.take("e", protocol.Event{Seq: uint64(i + 1), Type: protocol.EvAnnouncement, Time: 1795397438337, Audience: c.aud, Data: data}, nil, 0)
+				hr.onEvent("e", []protocol.Event{{Seq: uint64(i + 1), Type: protocol.EvAnnouncement, Time: 1795397438337, Audience: c.aud, Data: data}})
 				if i%256 == 255 { // what the writers do: take the queues
 					for _, cn := range conns {
 						cn.w.mu.Lock()
@@ -196,7 +196,7 @@ func benchWebSocket(b *testing.B, n, window int) {
 		if i >= window {
 			wait(int64(i-window+1) * int64(n))
 		}
-		hr.take("e", protocol.Event{Seq: uint64(i + 1), Type: protocol.EvAnnouncement, Time: time.Now().UnixMilli(), Audience: protocol.ToAll, Data: data}, nil, 0)
+		hr.onEvent("e", []protocol.Event{{Seq: uint64(i + 1), Type: protocol.EvAnnouncement, Time: time.Now().UnixMilli(), Audience: protocol.ToAll, Data: data}})
 	}
 	wait(int64(b.N) * int64(n))
 	b.StopTimer()

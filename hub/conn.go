@@ -222,7 +222,11 @@ var frameRead atomic.Pointer[func(protocol.ClientFrame)]
 
 func (c *conn) readLoop(ctx context.Context, hello *time.Timer) {
 	for {
-		typ, b, err := c.ws.Read(ctx)
+		// The read is ended by the socket's close, never by ctx (which
+		// ends once the loop has returned): with a context that can end,
+		// the library would register a callback on it for every frame's
+		// header and payload.
+		typ, b, err := c.ws.Read(context.Background())
 		if err != nil {
 			return
 		}

@@ -81,15 +81,24 @@ func (c *frameConn) flush() error {
 	return c.flushLocked()
 }
 
-// trySend writes frame as one message without waiting for the socket,
-// and reports whether all of it went. What the socket did not take stays
-// pending, and the next write of either writer sends it first: the caller
-// makes sure one follows (writer.writeOffered). It refuses with
+// trySend writes frame as one message, and after it as many of the
+// messages behind as fit a batch (batchBytes, none of largeFrame or
+// more), without waiting for the socket. It returns how many of behind it
+// took, and whether all it took went out. What the socket did not take
+// stays pending, and the next write of either writer sends it first: the
+// caller makes sure one follows (writer.writeOffered). It refuses with
 // net.ErrClosed once the library has written a close frame. Only for a
 // socket with a descriptor (now) and a frame under largeFrame.
-func (c *frameConn) trySend(frame []byte) (bool, error) {
+func (c *frameConn) trySend(frame []byte, behind [][]byte) (took int, all bool, err error) {
 	bp := batchPool.Get().(*[]byte)
 	buf := append(appendTextHeader((*bp)[:0], len(frame)), frame...)
+	for _, m := range behind {
+		if len(m) >= largeFrame || len(buf)+maxFrameHeader+len(m) > batchBytes {
+			break
+		}
+		buf = append(appendTextHeader(buf, len(m)), m...)
+		took++
+	}
 	defer func() {
 		*bp = buf[:0]
 		batchPool.Put(bp)
@@ -97,21 +106,21 @@ func (c *frameConn) trySend(frame []byte) (bool, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closeSent {
-		return false, net.ErrClosed
+		return took, false, net.ErrClosed
 	}
 	if len(c.pending) > 0 {
 		c.pending = append(c.pending, buf...)
-		return false, nil
+		return took, false, nil
 	}
 	n, err := c.now.write(buf)
 	if err != nil {
-		return false, err
+		return took, false, err
 	}
 	if n < len(buf) {
 		c.pending = bytes.Clone(buf[n:])
-		return false, nil
+		return took, false, nil
 	}
-	return true, nil
+	return took, true, nil
 }
 
 // startFraming marks the end of the handshake: from now on the first

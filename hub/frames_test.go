@@ -262,7 +262,7 @@ func TestDataFramesHoldTheLock(t *testing.T) {
 // socket, which takes part of one or none. What it did not take is
 // written before anything else, and every message arrives whole and in
 // order; each round starts with an idle connection, whose frames are
-// written at once again.
+// written at once again, in groups, as a room writes a step's events.
 func TestFramesWrittenAtOnceArriveWhole(t *testing.T) {
 	const rounds, perRound = 8, 300
 	rng := rand.New(rand.NewPCG(11, 13))
@@ -321,8 +321,19 @@ func TestFramesWrittenAtOnceArriveWhole(t *testing.T) {
 			case <-ctx.Done():
 				return
 			}
-			for i := r * perRound; i < (r+1)*perRound; i++ {
-				w.push(framedMessage(i, sizes[i]))
+			// In groups, as a room delivers a step's events: the first
+			// frame written at once takes those queued behind it.
+			for i := r * perRound; i < (r+1)*perRound; {
+				k := min(1+rng.IntN(4), (r+1)*perRound-i)
+				first := framedMessage(i, sizes[i])
+				mine := w.offer(first, true)
+				for j := i + 1; j < i+k; j++ {
+					w.offer(framedMessage(j, sizes[j]), true)
+				}
+				if mine {
+					w.writeOffered(first)
+				}
+				i += k
 			}
 			pushed <- r
 		}

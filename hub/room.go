@@ -45,14 +45,19 @@ func encodeEvent(epoch string, ev protocol.Event) []byte {
 	return b
 }
 
-// onEvent delivers an event of the room (rooms.Listen). It is called for
-// one event at a time, in order of each source, so it is the only one to
-// move last and the ring; the room's lock guards them against enter,
-// leave, replay and baseline, and is never held while the log is read.
-// It may be called by the room's actor itself: it never waits for the
-// room. Should it panic, the room's devices here resume (and rooms logs
-// and counts the panic), since what they got is no longer known.
-func (hr *hubRoom) onEvent(epoch string, ev protocol.Event) {
+// onEvent delivers events of the room (rooms.Listen): a step's, or one
+// from another node. It is called for one batch at a time, in order of
+// each source, so it is the only one to move last and the ring; the
+// room's lock guards them against enter, leave, replay and baseline, and
+// is never held while the log is read. It may be called by the room's
+// actor itself: it never waits for the room. The frames the devices'
+// writers give it to write at once (writer.offer) are written at the end,
+// each device's frames of the batch together, with no lock held. Should
+// it panic, the room's devices here resume (and rooms logs and counts the
+// panic), since what they got is no longer known.
+func (hr *hubRoom) onEvent(epoch string, evs []protocol.Event) {
+	out := offeredPool.Get().(*[]offered)
+	defer writeOffered(out) // a panic too lets go of the writers it holds
 	defer func() {
 		if p := recover(); p != nil {
 			hr.mu.Lock()
@@ -61,10 +66,17 @@ func (hr *hubRoom) onEvent(epoch string, ev protocol.Event) {
 			panic(p)
 		}
 	}()
+	for _, ev := range evs {
+		hr.deliver(epoch, ev, out)
+	}
+}
+
+// deliver delivers one event, after the events missed before it.
+func (hr *hubRoom) deliver(epoch string, ev protocol.Event, out *[]offered) {
 	var missed []protocol.Event // read from the log: the events (from, ev.Seq)
 	var from uint64
 	for {
-		after, done := hr.take(epoch, ev, missed, from)
+		after, done := hr.take(epoch, ev, missed, from, out)
 		if done {
 			return
 		}
@@ -82,14 +94,10 @@ func (hr *hubRoom) onEvent(epoch string, ev protocol.Event) {
 // take pushes ev to the devices, after the events missed before it that
 // were read from the log from `from` on, and reports done; or, when there
 // is a gap that missed does not cover, the offset after which events are
-// missing.
-func (hr *hubRoom) take(epoch string, ev protocol.Event, missed []protocol.Event, from uint64) (after uint64, done bool) {
-	out := offeredPool.Get().(*[]offered)
+// missing. The frames the room is to write itself are added to out.
+func (hr *hubRoom) take(epoch string, ev protocol.Event, missed []protocol.Event, from uint64, out *[]offered) (after uint64, done bool) {
 	hr.mu.Lock()
-	defer func() {
-		hr.mu.Unlock()
-		writeOffered(out) // a panic too lets go of the writers it holds
-	}()
+	defer hr.mu.Unlock()
 	if hr.epoch != "" && epoch != hr.epoch {
 		// The log was replaced: no offset of the old one means anything.
 		for c := range hr.conns {
@@ -168,7 +176,8 @@ const maxOffered = 40
 var offeredPool = sync.Pool{New: func() any { return new([]offered) }}
 
 // writeOffered writes the frames offered to a room's delivery, each
-// without waiting for its socket, and gives out back to its pool.
+// with the frames queued behind it since, without waiting for the
+// sockets, and gives out back to its pool.
 func writeOffered(out *[]offered) {
 	for i, o := range *out {
 		(*out)[i] = offered{}

@@ -152,14 +152,44 @@ func (w *writer) offer(frame []byte, now bool) bool {
 	return false
 }
 
-// writeOffered writes a frame that offer gave the caller, without
-// waiting for the socket, and wakes the loop if there is anything left to
-// do: the rest of the frame, frames queued meanwhile, a close, or a
-// socket to drop.
+// writeOffered writes a frame that offer gave the caller, and with it the
+// frames queued behind it since (those of the caller's other events, a
+// command's answer), in one system call that does not wait for the
+// socket. It wakes the loop if anything is left to do: the rest of what
+// the socket did not take, frames that did not fit or came meanwhile, a
+// close, or a socket to drop.
 func (w *writer) writeOffered(frame []byte) {
-	all, err := w.fc.trySend(frame)
+	var behind [][]byte
+	w.mu.Lock()
+	if len(w.queue) > 0 {
+		behind = w.queue
+		w.queue, w.spare, w.queued = w.spare, nil, 0
+	}
+	w.mu.Unlock()
+	if behind != nil {
+		select {
+		case w.taken <- struct{}{}:
+		default:
+		}
+	}
+	n, all, err := w.fc.trySend(frame, behind)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	if rest := behind[n:]; len(rest) > 0 && w.closing == 0 {
+		// Frames that did not fit go first, before those queued since.
+		queue := make([][]byte, 0, len(rest)+len(w.queue))
+		queue = append(append(queue, rest...), w.queue...)
+		for _, f := range rest {
+			w.queued += len(f)
+		}
+		w.queue = queue
+	}
+	if behind != nil {
+		clear(behind)
+		if w.spare == nil && cap(behind) <= maxSpare {
+			w.spare = behind[:0]
+		}
+	}
 	w.writing = false
 	switch {
 	case err != nil:
@@ -172,8 +202,8 @@ func (w *writer) writeOffered(frame []byte) {
 		w.partly.Add(1)
 	}
 	if err == nil {
-		w.atOnce.Add(1)
-		w.m.framesOut.Inc()
+		w.atOnce.Add(int64(1 + n))
+		w.m.framesOut.Add(float64(1 + n))
 	}
 	if w.failed || w.flush || len(w.queue) > 0 || w.closing != 0 || w.final.code != 0 {
 		w.signal()
@@ -181,8 +211,10 @@ func (w *writer) writeOffered(frame []byte) {
 }
 
 func (w *writer) appendLocked(frame []byte) {
-	if len(w.queue) == 0 {
-		w.signal() // the loop takes everything queued until it runs
+	if len(w.queue) == 0 && !w.writing {
+		// The loop takes everything queued until it runs. While a
+		// batch is being written, its writer looks again after it.
+		w.signal()
 	}
 	w.queue = append(w.queue, frame)
 	w.queued += len(frame)

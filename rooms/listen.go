@@ -35,17 +35,19 @@ type Listening struct {
 
 	mu      sync.Mutex // one delivery at a time, whichever its source
 	stopped bool
-	f       func(epoch string, ev protocol.Event)
+	f       func(epoch string, evs []protocol.Event)
 }
 
 // Listen calls f with every event of room appended from now on, on this
-// node or another, with the epoch of the log it was appended to. f is
+// node or another, in order, with the epoch of the log it was appended
+// to: the events of one step of an actor on this node together, those
+// from another node one at a time. f is
 // never called twice at once; it is called by the room's actor itself for
 // the events of an actor on this node, so it must not wait for the room
 // (a command, a snapshot): it queues. When Listen returns, the
 // subscription is in place on the NATS server, so a snapshot taken
 // afterwards holds every event f does not get.
-func (m *Manager) Listen(room protocol.RoomID, f func(epoch string, ev protocol.Event)) (*Listening, error) {
+func (m *Manager) Listen(room protocol.RoomID, f func(epoch string, evs []protocol.Event)) (*Listening, error) {
 	l := &Listening{m: m, room: room, f: f}
 	m.lmu.Lock()
 	set := m.listeners[room]
@@ -141,9 +143,7 @@ func (l *Listening) deliver(epoch string, evs []protocol.Event) {
 			l.m.log.Error("a subscriber of the room's events panicked", "room", l.room, "panic", p, "stack", string(debug.Stack()))
 		}
 	}()
-	for _, ev := range evs {
-		l.f(epoch, ev)
-	}
+	l.f(epoch, evs)
 }
 
 // handOver gives a step's events, just appended, to this node's

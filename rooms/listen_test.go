@@ -23,13 +23,15 @@ type heard struct {
 
 func newHeard() *heard { return &heard{more: make(chan struct{}, 1)} }
 
-func (h *heard) f(epoch string, ev protocol.Event) {
+func (h *heard) f(epoch string, evs []protocol.Event) {
 	h.mu.Lock()
 	h.calls++
 	if h.calls > 1 {
 		h.twice = true
 	}
-	h.seqs = append(h.seqs, ev.Seq)
+	for _, ev := range evs {
+		h.seqs = append(h.seqs, ev.Seq)
+	}
 	h.calls--
 	h.mu.Unlock()
 	select {
@@ -156,11 +158,13 @@ func TestListenerPanicStaysThere(t *testing.T) {
 	}
 	h := newHeard()
 	var once sync.Once
-	l, err := m.Listen(info.ID, func(epoch string, ev protocol.Event) {
-		if ev.Type == protocol.EvAnnouncement {
-			once.Do(func() { panic("a subscriber's bug") })
+	l, err := m.Listen(info.ID, func(epoch string, evs []protocol.Event) {
+		for _, ev := range evs {
+			if ev.Type == protocol.EvAnnouncement {
+				once.Do(func() { panic("a subscriber's bug") })
+			}
 		}
-		h.f(epoch, ev)
+		h.f(epoch, evs)
 	})
 	if err != nil {
 		t.Fatal(err)
