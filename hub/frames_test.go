@@ -19,6 +19,36 @@ import (
 	"github.com/coder/websocket"
 )
 
+// frameSizes is n sizes of messages for the framing tests: one in ten
+// one of edges, the others up to 3,000 bytes.
+func frameSizes(rng *rand.Rand, n int, edges ...int) []int {
+	sizes := make([]int, n)
+	for i := range sizes {
+		if i%10 == 0 {
+			sizes[i] = edges[rng.IntN(len(edges))]
+		} else {
+			sizes[i] = rng.IntN(3000)
+		}
+	}
+	return sizes
+}
+
+// readFramed reads messages from, from+1 … to-1 (framedMessage) and fails the test
+// unless each arrives whole, as text, in order.
+func readFramed(ctx context.Context, t *testing.T, ws *websocket.Conn, sizes []int, from, to int) {
+	t.Helper()
+	for i := from; i < to; i++ {
+		typ, got, err := ws.Read(ctx)
+		if err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		want := framedMessage(i, sizes[i])
+		if typ != websocket.MessageText || !bytes.Equal(got, want) {
+			t.Fatalf("message %d: %v of %d bytes starting %q, want text of %d starting %q", i, typ, len(got), got[:min(len(got), 6)], len(want), want[:6])
+		}
+	}
+}
+
 // framedMessage is message i of TestFramesAndControlFramesDoNotMix: its
 // number, then filler to n bytes.
 func framedMessage(i, n int) []byte {
@@ -40,15 +70,7 @@ func TestFramesAndControlFramesDoNotMix(t *testing.T) {
 		t.Run(fmt.Sprintf("tls=%v", tlsOn), func(t *testing.T) {
 			const total = 3000
 			rng := rand.New(rand.NewPCG(7, 9))
-			sizes := make([]int, total)
-			edges := []int{0, 6, 125, 126, 127, 0xffff, 0x10000, largeFrame - 1, largeFrame, batchBytes - maxFrameHeader, batchBytes, batchBytes + 1}
-			for i := range sizes {
-				if i%10 == 0 {
-					sizes[i] = edges[rng.IntN(len(edges))]
-				} else {
-					sizes[i] = rng.IntN(3000)
-				}
-			}
+			sizes := frameSizes(rng, total, 0, 6, 125, 126, 127, 0xffff, 0x10000, largeFrame-1, largeFrame, batchBytes-maxFrameHeader, batchBytes, batchBytes+1)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			var serving sync.WaitGroup
@@ -120,16 +142,7 @@ func TestFramesAndControlFramesDoNotMix(t *testing.T) {
 				for ctx.Err() == nil && ws.Ping(ctx) == nil {
 				}
 			}()
-			for i := range total {
-				typ, got, err := ws.Read(ctx)
-				if err != nil {
-					t.Fatalf("message %d: %v", i, err)
-				}
-				want := framedMessage(i, sizes[i])
-				if typ != websocket.MessageText || !bytes.Equal(got, want) {
-					t.Fatalf("message %d: %v of %d bytes starting %q, want text of %d starting %q", i, typ, len(got), got[:min(len(got), 6)], len(want), want[:6])
-				}
-			}
+			readFramed(ctx, t, ws, sizes, 0, total)
 			if err := <-serverErr; err != nil {
 				t.Fatal(err)
 			}
@@ -266,15 +279,7 @@ func TestDataFramesHoldTheLock(t *testing.T) {
 func TestFramesWrittenAtOnceArriveWhole(t *testing.T) {
 	const rounds, perRound = 8, 300
 	rng := rand.New(rand.NewPCG(11, 13))
-	sizes := make([]int, rounds*perRound)
-	edges := []int{0, 6, 125, 126, 0xffff, largeFrame - 1, largeFrame, batchBytes + 1}
-	for i := range sizes {
-		if i%10 == 0 {
-			sizes[i] = edges[rng.IntN(len(edges))]
-		} else {
-			sizes[i] = rng.IntN(3000)
-		}
-	}
+	sizes := frameSizes(rng, rounds*perRound, 0, 6, 125, 126, 0xffff, largeFrame-1, largeFrame, batchBytes+1)
 	ctx, cancel := context.WithCancel(context.Background())
 	h := benchHub(1 << 30)
 	next, pushed := make(chan int), make(chan int)
@@ -364,16 +369,7 @@ func TestFramesWrittenAtOnceArriveWhole(t *testing.T) {
 	for r := range rounds {
 		next <- r
 		<-pushed // the round is written or queued: the socket is full
-		for i := r * perRound; i < (r+1)*perRound; i++ {
-			typ, got, err := ws.Read(ctx)
-			if err != nil {
-				t.Fatalf("message %d: %v", i, err)
-			}
-			want := framedMessage(i, sizes[i])
-			if typ != websocket.MessageText || !bytes.Equal(got, want) {
-				t.Fatalf("message %d: %v of %d bytes starting %q, want text of %d starting %q", i, typ, len(got), got[:min(len(got), 6)], len(want), want[:6])
-			}
-		}
+		readFramed(ctx, t, ws, sizes, r*perRound, (r+1)*perRound)
 	}
 	// The test means something only if frames were written at once, and
 	// some of them only in part.
