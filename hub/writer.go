@@ -54,6 +54,10 @@ type writer struct {
 	// between frames. The hub's sweep drops a socket whose write has
 	// taken longer than the write timeout.
 	since atomic.Int64
+	// Frames written by their pushers, and of them those the socket took
+	// only part of.
+	atOnce, partly atomic.Int64
+	gap            time.Duration // burstGap, but in tests
 
 	mu      sync.Mutex
 	queue   [][]byte
@@ -64,16 +68,12 @@ type writer struct {
 	writing bool // the loop is writing a batch, or a pusher a frame (offer)
 	flush   bool // a frame written by a pusher is partly pending: the loop writes the rest
 	failed  bool // a pusher's write failed: the loop drops the socket
+	waiting bool // the loop woke while a pusher was writing, and waits for it
 	// wroteNow is when a pusher last wrote a frame (sinceStart), 0
 	// before the first.
 	wroteNow int64
-	gap      time.Duration // burstGap, but in tests
-
-	// Frames written by their pushers, and of them those the socket took
-	// only part of.
-	atOnce, partly atomic.Int64
-	final          closeWith
-	holds          int // commands running whose answers must precede the final close
+	final    closeWith
+	holds    int // commands running whose answers must precede the final close
 }
 
 // closeWith is a close code and reason waiting for its moment.
@@ -205,7 +205,7 @@ func (w *writer) writeOffered(frame []byte) {
 		w.atOnce.Add(int64(1 + n))
 		w.m.framesOut.Add(float64(1 + n))
 	}
-	if w.failed || w.flush || len(w.queue) > 0 || w.closing != 0 || w.final.code != 0 {
+	if w.waiting || w.failed || w.flush || len(w.queue) > 0 || w.closing != 0 || w.final.code != 0 {
 		w.signal()
 	}
 }
@@ -355,11 +355,13 @@ func (w *writer) run(ctx context.Context) {
 		w.mu.Lock()
 		if w.writing && w.closing == 0 {
 			// A pusher is writing a frame (offer): it wakes the loop
-			// when it is done, if there is anything left to do.
+			// when it is done, since the loop waits for it.
+			w.waiting = true
 			w.mu.Unlock()
 			<-w.wake
 			continue
 		}
+		w.waiting = false
 		if batch != nil && w.spare == nil && cap(batch) <= maxSpare {
 			w.spare = batch[:0]
 		}
