@@ -10,16 +10,12 @@ import (
 // rawOf is the descriptor of a plain socket, for writes that do not wait;
 // nil for any other connection (TLS, or a wrapper that hides its socket).
 func rawOf(nc net.Conn) syscall.RawConn {
-	sc, ok := nc.(syscall.Conn)
-	if !ok {
+	switch nc.(type) {
+	case *net.TCPConn, *net.UnixConn:
+	default:
 		return nil
 	}
-	if _, plain := nc.(*net.TCPConn); !plain {
-		if _, unix := nc.(*net.UnixConn); !unix {
-			return nil
-		}
-	}
-	rc, err := sc.SyscallConn()
+	rc, err := nc.(syscall.Conn).SyscallConn()
 	if err != nil {
 		return nil
 	}

@@ -57,7 +57,7 @@ func encodeEvent(epoch string, ev protocol.Event) []byte {
 // panic), since what they got is no longer known.
 func (hr *hubRoom) onEvent(epoch string, evs []protocol.Event) {
 	out := offeredPool.Get().(*[]offered)
-	defer writeOffered(out) // a panic too lets go of the writers it holds
+	defer writeAll(out) // a panic too lets go of the writers it holds
 	defer func() {
 		if p := recover(); p != nil {
 			hr.mu.Lock()
@@ -175,10 +175,10 @@ const maxOffered = 40
 
 var offeredPool = sync.Pool{New: func() any { return new([]offered) }}
 
-// writeOffered writes the frames offered to a room's delivery, each
-// with the frames queued behind it since, without waiting for the
-// sockets, and gives out back to its pool.
-func writeOffered(out *[]offered) {
+// writeAll writes the frames offered to a room's delivery, each with the
+// frames queued behind it since, without waiting for the sockets, and
+// gives out back to its pool.
+func writeAll(out *[]offered) {
 	for i, o := range *out {
 		(*out)[i] = offered{}
 		o.w.writeOffered(o.frame)

@@ -402,11 +402,8 @@ func (r *room) lookAfter(ctx context.Context, sid protocol.StudentID, mark int) 
 		}
 		s := sid
 		if personal[ev.Type] {
-			var d struct {
-				Student protocol.StudentID `json:"student"`
-			}
-			if json.Unmarshal(ev.Data, &d) == nil && d.Student != "" {
-				s = d.Student
+			if about := subjectOf(ev); about != "" {
+				s = about
 			}
 		}
 		if s == "" {
