@@ -84,7 +84,7 @@ func ReadZip(data []byte) (Bundle, error) {
 			continue
 		}
 		if prev, ok := from[name]; ok {
-			problems = append(problems, Problem{File: name, Message: fmt.Sprintf("the zip holds two: %s and %s", prev, f.Name)})
+			problems = append(problems, Problem{File: name, Message: fmt.Sprintf("the zip holds two: %q and %q", prev, f.Name)})
 			continue
 		}
 		from[name] = f.Name
