@@ -3,6 +3,7 @@ package rooms
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"testing"
 	"time"
 
@@ -106,4 +107,54 @@ func TestIdleMarkPassedWhileTheTimerWasLate(t *testing.T) {
 		}
 		return n == 2
 	})
+}
+
+// Students who last acted at different moments are flagged idle each at
+// their own mark, earliest first: the detector timer is set for the
+// earliest mark of the class, though it passes over the students who
+// acted after the earliest mark found so far without looking at them.
+func TestIdleMarksInTheOrderTheStudentsStopped(t *testing.T) {
+	s := natstest.Start(t)
+	nc, js := s.Connect(t)
+	clk := newFakeClock()
+	m := newManager(t, nc, js, "node-a", clk.use)
+	c := newClass(t, m, "Ann", "Ben", "Cal", "Dee", "Eve")
+	c.must(protocol.MsgSetThresholds, map[string]any{"thresholds": map[string]any{
+		"idle_watch_ms": 60_000, "idle_act_now_ms": 600_000, "idle_class": 0}}, nil)
+	c.assign("frac-equivalence", protocol.Target{})
+	devices := make([]*learnerDevice, len(c.students))
+	for i := range devices {
+		devices[i] = c.device(i) // no clock of their own: the test moves it
+		devices[i].next()
+	}
+	c.clk = clk
+	// The students stop in an order that is not the class's.
+	order := []int{2, 0, 4, 1, 3}
+	for _, i := range order {
+		clk.Advance(5 * time.Second)
+		devices[i].answer(true)
+	}
+	idle := func() map[protocol.StudentID]bool {
+		out := map[protocol.StudentID]bool{}
+		for _, f := range c.view().Flags {
+			if f.Rule == protocol.RuleIdle {
+				out[f.Student] = true
+			}
+		}
+		return out
+	}
+	// The last answer was 5 s after the one before: the first to stop
+	// passes their mark 40 s after the last answer, the others 5 s apart.
+	clk.Advance(40*time.Second + time.Millisecond)
+	for k, i := range order {
+		who := c.students[i]
+		poll(t, fmt.Sprintf("student %d idle at their mark", i), func() bool { return idle()[who] })
+		flagged := idle()
+		for _, j := range order[k+1:] {
+			if flagged[c.students[j]] {
+				t.Fatalf("student %d flagged idle before their mark (at student %d's)", j, i)
+			}
+		}
+		clk.Advance(5 * time.Second)
+	}
 }

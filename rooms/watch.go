@@ -104,7 +104,12 @@ func (r *room) nearlyIdle(th detect.Thresholds, now int64) bool {
 		return false
 	}
 	n := 0
-	for sid := range r.st.Learners {
+	for sid, l := range r.st.Learners {
+		// A student who acted within the half-window is not near idle,
+		// whatever else holds, and most of a busy class has.
+		if l != nil && now-r.lastAtLeast(l) < th.IdleWatchMs/2 {
+			continue
+		}
 		if open, hand, last := r.working(sid); open && !hand && last > 0 && now-last >= th.IdleWatchMs/2 {
 			if n++; n >= th.IdleClass {
 				return true
@@ -132,6 +137,13 @@ func (r *room) working(sid protocol.StudentID) (open, hand bool, last int64) {
 	open = st.Online && l.Set.Bank != "" && !l.Closed && (l.Current != nil || len(l.Queue) > 0) &&
 		!r.st.Paused && r.alone(sid)
 	return open, st.Hand, max(l.LastAction, l.Started, st.Joined, r.st.Settled)
+}
+
+// lastAtLeast is at most the last action working finds for the student
+// of learner l, read without looking anything up: the shortcuts of the
+// class's idle checks pass over the students it rules out.
+func (r *room) lastAtLeast(l *class.Learner) int64 {
+	return max(l.LastAction, l.Started, r.st.Settled)
 }
 
 // alone reports whether the student works on their own where they are:
@@ -359,7 +371,15 @@ func (r *room) nextWatch() (int64, bool) {
 			at, ok = t, true
 		}
 	}
-	for sid := range r.st.Learners {
+	// A student's next check is their last action plus one of the idle
+	// times: one who acted after the earliest check found so far, less
+	// the shorter time, cannot come before it, and is passed over without
+	// building their presence.
+	least := min(th.IdleWatchMs, th.IdleActNowMs)
+	for sid, l := range r.st.Learners {
+		if l == nil || (ok && r.lastAtLeast(l)+least >= at) {
+			continue
+		}
 		consider(th.NextCheck(r.presenceOf(sid), since))
 	}
 	consider(detect.Wake(r.st.Flags, since))
