@@ -139,9 +139,10 @@ func (r *room) working(sid protocol.StudentID) (open, hand bool, last int64) {
 	return open, st.Hand, max(l.LastAction, l.Started, st.Joined, r.st.Settled)
 }
 
-// lastAtLeast is at most the last action working finds for the student
-// of learner l, read without looking anything up: the shortcuts of the
-// class's idle checks pass over the students it rules out.
+// lastAtLeast is a moment the last action working finds for the student
+// of learner l is never before, read without looking anything up: the
+// shortcuts of the class's idle checks pass over the students it rules
+// out.
 func (r *room) lastAtLeast(l *class.Learner) int64 {
 	return max(l.LastAction, l.Started, r.st.Settled)
 }
