@@ -136,7 +136,7 @@ func (r *room) working(sid protocol.StudentID) (open, hand bool, last int64) {
 	// work is with others.
 	open = st.Online && l.Set.Bank != "" && !l.Closed && (l.Current != nil || len(l.Queue) > 0) &&
 		!r.st.Paused && r.alone(sid)
-	return open, st.Hand, max(l.LastAction, l.Started, st.Joined, r.st.Settled)
+	return open, st.Hand, max(r.lastAtLeast(l), st.Joined)
 }
 
 // lastAtLeast is a moment the last action working finds for the student
